@@ -1,0 +1,366 @@
+/**
+ * Stack configuration: the one place that knows every key, its type, its default and how to check it.
+ *
+ * Two paths read configuration and both must see the same values:
+ *  - the Pulumi CLI, which applies the defaults declared in `Pulumi.yaml`;
+ *  - the mock runtime (unit tests) and the offline `render` command, which apply nothing.
+ * So the defaults live here, `Pulumi.yaml`'s `config:` block is generated from {@link CONFIG_SCHEMA}
+ * (`npm run gen:pulumi-yaml`), and a test fails when the two drift apart.
+ */
+
+/** Deployment platform of a stack. */
+export type Target = "docker" | "kubernetes";
+
+/** The value type of a config key, as Pulumi's project `config:` block names it. */
+export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
+
+/** Declaration of one stack config key. */
+export interface ConfigKeySchema {
+    readonly type: ConfigKeyType;
+    readonly description: string;
+    /** Typed default; absent for keys that have none (secrets are generated instead). */
+    readonly default?: string | number | boolean | readonly string[];
+    /** True for passwords: they are read as Pulumi secrets and never printed. */
+    readonly secret?: boolean;
+}
+
+/** Default Elastic release: the current 9.x line. 8.17+ keeps working (see {@link MIN_SUPPORTED_8X}). */
+export const DEFAULT_ELASTIC_VERSION = "9.4.1";
+/** Oldest 8.x release whose settings (standardised `ssl_*` plugin options, `api.http.*`) we rely on. */
+export const MIN_SUPPORTED_8X = "8.17.0";
+/** Shortest password we accept for the built-in and Logstash users. */
+export const MIN_PASSWORD_LENGTH = 16;
+
+/**
+ * Every project config key. Order is the order of `Pulumi.yaml` and of the README's reference table.
+ */
+export const CONFIG_SCHEMA = {
+    target: { type: "string", default: "docker", description: "Where the stack runs: docker or kubernetes." },
+    elasticVersion: {
+        type: "string",
+        default: DEFAULT_ELASTIC_VERSION,
+        description: `Elastic Stack release for Elasticsearch, Kibana and Logstash images (9.x, or 8.x from ${MIN_SUPPORTED_8X}).`,
+    },
+    clusterName: {
+        type: "string",
+        default: "elk",
+        description: "Elasticsearch cluster name; also prefixes Docker container, network and volume names.",
+    },
+    elasticsearchName: { type: "string", default: "es01", description: "Instance (host and certificate) name of the Elasticsearch node." },
+    kibanaName: { type: "string", default: "kibana", description: "Instance (host and certificate) name of Kibana." },
+    logstashName: { type: "string", default: "logstash", description: "Instance (host and certificate) name of Logstash." },
+    extraCertificateNames: {
+        type: "array",
+        default: [],
+        description: "More instance names to issue certificates for from the stack's CA (e.g. apm, fleet).",
+    },
+    bindAddress: {
+        type: "string",
+        default: "127.0.0.1",
+        description: "Host address that published ports bind to (Docker). 127.0.0.1 keeps the stack off the LAN.",
+    },
+    elasticsearchPort: { type: "integer", default: 9200, description: "Host port for the Elasticsearch HTTPS API." },
+    kibanaPort: { type: "integer", default: 5601, description: "Host port for Kibana (HTTPS)." },
+    nginxSyslogPort: { type: "integer", default: 5140, description: "Host port (UDP) where Logstash receives nginx syslog (RFC 3164)." },
+    elasticsearchHeapMb: { type: "integer", default: 512, description: "Elasticsearch JVM heap in MiB (-Xms and -Xmx)." },
+    elasticsearchMemoryMb: { type: "integer", default: 1536, description: "Elasticsearch container memory limit in MiB." },
+    kibanaHeapMb: { type: "integer", default: 512, description: "Kibana Node.js old-space limit in MiB." },
+    kibanaMemoryMb: { type: "integer", default: 1024, description: "Kibana container memory limit in MiB." },
+    logstashHeapMb: { type: "integer", default: 512, description: "Logstash JVM heap in MiB (-Xms and -Xmx)." },
+    logstashMemoryMb: { type: "integer", default: 1024, description: "Logstash container memory limit in MiB." },
+    setMaxMapCount: {
+        type: "boolean",
+        default: true,
+        description: "Run the privileged one-shot step that sets vm.max_map_count=262144; turn off where the host already has it.",
+    },
+    environment: {
+        type: "string",
+        description: "Environment name events are stored under (data stream namespace, e.g. logs-nginx-<environment>). Defaults to the stack name.",
+    },
+    certValidityDays: { type: "integer", default: 365, description: "Validity of instance certificates in days (the CA gets ten times this)." },
+    certRenewBeforeDays: {
+        type: "integer",
+        default: 30,
+        description: "A `pulumi up` this many days or fewer before expiry issues new certificates.",
+    },
+    elasticPassword: {
+        type: "string",
+        secret: true,
+        description: "Password of the elastic superuser. Generated (and kept secret) when unset.",
+    },
+    kibanaSystemPassword: {
+        type: "string",
+        secret: true,
+        description: "Password of the built-in kibana_system user. Generated when unset.",
+    },
+    logstashWriterPassword: {
+        type: "string",
+        secret: true,
+        description: "Password of the least-privilege user Logstash writes with. Generated when unset.",
+    },
+} as const satisfies Record<string, ConfigKeySchema>;
+
+/** Name of a project config key. */
+export type ConfigKey = keyof typeof CONFIG_SCHEMA;
+
+/** Keys that hold passwords. */
+export const PASSWORD_KEYS = ["elasticPassword", "kibanaSystemPassword", "logstashWriterPassword"] as const;
+/** Name of a password config key. */
+export type PasswordKey = (typeof PASSWORD_KEYS)[number];
+
+/** Memory settings of one long-running service. */
+export interface MemorySettings {
+    /** JVM heap (Elasticsearch, Logstash) or Node.js old space (Kibana), MiB. */
+    readonly heapMb: number;
+    /** Container memory limit, MiB. */
+    readonly memoryMb: number;
+}
+
+/** Host ports published by the stack. */
+export interface PortSettings {
+    readonly elasticsearch: number;
+    readonly kibana: number;
+    readonly nginxSyslog: number;
+}
+
+/** Instance names, used as host names and certificate names. */
+export interface InstanceNames {
+    readonly elasticsearch: string;
+    readonly kibana: string;
+    readonly logstash: string;
+    /** More names that get certificates from the stack's CA. */
+    readonly extra: readonly string[];
+}
+
+/**
+ * The validated, typed stack configuration. Passwords are not in here: they are secrets and travel as
+ * `pulumi.Output`s (see `index.ts`); {@link StackConfig.passwordsSet} says which ones the user supplied.
+ */
+export interface StackConfig {
+    readonly project: string;
+    readonly stack: string;
+    /** Data stream namespace of this stack's events. */
+    readonly environment: string;
+    readonly target: Target;
+    readonly elasticVersion: string;
+    readonly clusterName: string;
+    readonly names: InstanceNames;
+    readonly bindAddress: string;
+    readonly ports: PortSettings;
+    readonly elasticsearch: MemorySettings;
+    readonly kibana: MemorySettings;
+    readonly logstash: MemorySettings;
+    readonly setMaxMapCount: boolean;
+    readonly certValidityDays: number;
+    readonly certRenewBeforeDays: number;
+    /** Password keys that the stack config sets (others are generated). */
+    readonly passwordsSet: readonly PasswordKey[];
+}
+
+/**
+ * A configuration error: names the key and says how to fix it. It extends Error rather than pulumi.RunError so
+ * this module stays free of the Pulumi SDK (the `render` command and tests load it alone); the program wraps it.
+ */
+export class ConfigError extends Error {
+    constructor(
+        readonly key: string,
+        readonly problem: string,
+        readonly fix: string,
+    ) {
+        super(`Invalid stack config '${key}': ${problem}. Fix: ${fix}`);
+        this.name = "ConfigError";
+    }
+}
+
+/** A raw config lookup: returns the string the stack sets for a key, or undefined. */
+export type RawConfigLookup = (key: ConfigKey) => string | undefined;
+
+/** What a raw config lookup needs to know to report errors with the user's key names. */
+export interface ConfigSource {
+    readonly project: string;
+    readonly stack: string;
+    readonly get: RawConfigLookup;
+}
+
+const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+const VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
+
+/** Parses "X.Y.Z" into numbers, or undefined. */
+export function parseVersion(v: string): [number, number, number] | undefined {
+    const m = VERSION.exec(v);
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** Negative when a < b, 0 when equal, positive when a > b. */
+export function compareVersions(a: string, b: string): number {
+    const pa = parseVersion(a);
+    const pb = parseVersion(b);
+    if (!pa || !pb) throw new Error(`not a version: ${pa ? b : a}`);
+    for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i];
+    return 0;
+}
+
+function defaultOf(key: ConfigKey): string | number | boolean | readonly string[] | undefined {
+    const schema: ConfigKeySchema = CONFIG_SCHEMA[key];
+    return schema.default;
+}
+
+/**
+ * Reads and validates every key. Pure: give it any lookup (Pulumi config, a stack file, a test's map).
+ * Throws {@link ConfigError} on the first problem, naming the key (as `project:key`) and the fix.
+ */
+export function parseStackConfig(source: ConfigSource): StackConfig {
+    const fq = (key: string) => `${source.project}:${key}`;
+    const fail = (key: string, problem: string, fix: string): never => {
+        throw new ConfigError(fq(key), problem, fix);
+    };
+    const raw = (key: ConfigKey): string | undefined => {
+        const v = source.get(key);
+        return v === undefined || v === "" ? undefined : v;
+    };
+
+    const str = (key: ConfigKey): string => {
+        const v = raw(key) ?? defaultOf(key);
+        if (typeof v !== "string") return fail(key, "has no value", `set it with 'pulumi config set ${key} <value>'`);
+        return v;
+    };
+    const int = (key: ConfigKey, min: number, max: number): number => {
+        const v = raw(key);
+        const n = v === undefined ? defaultOf(key) : /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+        if (typeof n !== "number" || !Number.isInteger(n)) {
+            return fail(key, `'${v}' is not a whole number`, `set a whole number, e.g. 'pulumi config set ${key} ${String(defaultOf(key))}'`);
+        }
+        if (n < min || n > max) return fail(key, `${n} is out of range`, `choose a value from ${min} to ${max}`);
+        return n;
+    };
+    const bool = (key: ConfigKey): boolean => {
+        const v = raw(key);
+        if (v === undefined) return defaultOf(key) as boolean;
+        if (v === "true" || v === "false") return v === "true";
+        return fail(key, `'${v}' is not a boolean`, `set true or false, e.g. 'pulumi config set ${key} false'`);
+    };
+    const list = (key: ConfigKey): string[] => {
+        const v = raw(key);
+        if (v === undefined) return [...((defaultOf(key) as readonly string[] | undefined) ?? [])];
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(v);
+        } catch {
+            parsed = undefined;
+        }
+        if (!Array.isArray(parsed) || !parsed.every((x): x is string => typeof x === "string")) {
+            return fail(key, `'${v}' is not a list of strings`, `set a list, e.g. 'pulumi config set --path '${key}[0]' apm'`);
+        }
+        return parsed;
+    };
+
+    const target = str("target");
+    if (target !== "docker" && target !== "kubernetes") {
+        fail("target", `unknown target '${target}'`, "set 'docker' or 'kubernetes'");
+    }
+
+    const elasticVersion = str("elasticVersion");
+    const parsedVersion = parseVersion(elasticVersion);
+    if (!parsedVersion) {
+        fail("elasticVersion", `'${elasticVersion}' is not an exact release`, `pin a full version such as ${DEFAULT_ELASTIC_VERSION}`);
+    } else if (parsedVersion[0] < 8 || parsedVersion[0] > 9 || compareVersions(elasticVersion, MIN_SUPPORTED_8X) < 0) {
+        fail(
+            "elasticVersion",
+            `${elasticVersion} is not supported`,
+            `use a 9.x release (default ${DEFAULT_ELASTIC_VERSION}) or 8.x from ${MIN_SUPPORTED_8X}`,
+        );
+    }
+
+    const clusterName = str("clusterName");
+    if (!INSTANCE_NAME.test(clusterName)) {
+        fail("clusterName", `'${clusterName}' is malformed`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
+    }
+
+    const nameKeys = ["elasticsearchName", "kibanaName", "logstashName"] as const;
+    const seen = new Map<string, string>();
+    const checkName = (key: string, name: string) => {
+        if (!INSTANCE_NAME.test(name)) {
+            fail(key, `instance name '${name}' is malformed`, "use 2-63 lowercase letters, digits and '-', starting with a letter (a DNS label)");
+        }
+        const other = seen.get(name);
+        if (other) fail(key, `instance name '${name}' is already used by ${fq(other)}`, "give every instance its own name");
+        seen.set(name, key);
+    };
+    for (const key of nameKeys) checkName(key, str(key));
+    const extra = list("extraCertificateNames");
+    extra.forEach((n, i) => checkName(`extraCertificateNames[${i}]`, n));
+
+    const bindAddress = str("bindAddress");
+    if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(bindAddress) && !/^[0-9a-fA-F:]+$/.test(bindAddress)) {
+        fail("bindAddress", `'${bindAddress}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)");
+    }
+
+    const portKeys = ["elasticsearchPort", "kibanaPort", "nginxSyslogPort"] as const;
+    const ports = new Map<number, string>();
+    for (const key of portKeys) {
+        const p = int(key, 1, 65535);
+        const other = ports.get(p);
+        if (other) fail(key, `port ${p} is already taken by ${fq(other)}`, "give each published port its own number");
+        ports.set(p, key);
+    }
+
+    const memory = (service: "elasticsearch" | "kibana" | "logstash"): MemorySettings => {
+        const heapKey = `${service}HeapMb` as const;
+        const memKey = `${service}MemoryMb` as const;
+        const heapMb = int(heapKey, 128, 65536);
+        const memoryMb = int(memKey, 256, 262144);
+        if (heapMb > memoryMb) {
+            fail(heapKey, `heap ${heapMb} MiB is larger than the memory limit ${memoryMb} MiB (${fq(memKey)})`, `lower ${heapKey} to at most half of ${memKey}, or raise ${memKey}`);
+        }
+        if (heapMb * 4 > memoryMb * 3) {
+            fail(heapKey, `heap ${heapMb} MiB leaves too little of the ${memoryMb} MiB limit (${fq(memKey)}) for off-heap memory`, `keep ${heapKey} at most 75% (Elastic advises 50%) of ${memKey}`);
+        }
+        return { heapMb, memoryMb };
+    };
+
+    const certValidityDays = int("certValidityDays", 2, 3650);
+    const certRenewBeforeDays = int("certRenewBeforeDays", 1, 3649);
+    if (certRenewBeforeDays >= certValidityDays) {
+        fail("certRenewBeforeDays", `${certRenewBeforeDays} days is not shorter than certValidityDays (${certValidityDays})`, "renew some days before the certificates expire, e.g. 30");
+    }
+
+    const environment = raw("environment") ?? source.stack.toLowerCase().replace(/[^a-z0-9_]/g, "_");
+    if (!/^[a-z0-9_]{1,64}$/.test(environment)) {
+        fail("environment", `'${environment}' cannot be a data stream namespace`, "use 1-64 lowercase letters, digits or '_' (no '-')");
+    }
+
+    const passwordsSet: PasswordKey[] = [];
+    for (const key of PASSWORD_KEYS) {
+        const v = raw(key);
+        if (v === undefined) continue;
+        if (/[^\x20-\x7e]/.test(v)) {
+            fail(key, "the password has control or non-ASCII characters", "use printable ASCII characters only");
+        }
+        if (v.includes("@@")) {
+            fail(key, "the password contains '@@', which the bootstrap script uses to mark placeholders", "choose a password without '@@'");
+        }
+        if (v.length < MIN_PASSWORD_LENGTH) {
+            fail(key, `the password is too short (${v.length} characters)`, `set one of at least ${MIN_PASSWORD_LENGTH} characters with 'pulumi config set --secret ${key} ...', or remove it to have one generated`);
+        }
+        passwordsSet.push(key);
+    }
+
+    return {
+        project: source.project,
+        stack: source.stack,
+        environment,
+        target: target as Target,
+        elasticVersion,
+        clusterName,
+        names: { elasticsearch: str("elasticsearchName"), kibana: str("kibanaName"), logstash: str("logstashName"), extra },
+        bindAddress,
+        ports: { elasticsearch: int("elasticsearchPort", 1, 65535), kibana: int("kibanaPort", 1, 65535), nginxSyslog: int("nginxSyslogPort", 1, 65535) },
+        elasticsearch: memory("elasticsearch"),
+        kibana: memory("kibana"),
+        logstash: memory("logstash"),
+        setMaxMapCount: bool("setMaxMapCount"),
+        certValidityDays,
+        certRenewBeforeDays,
+        passwordsSet,
+    };
+}

@@ -1,0 +1,101 @@
+/** Stack config: one set of defaults for the CLI and the mock runtime, and errors that name the key and the fix. */
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { CONFIG_SCHEMA, ConfigError, DEFAULT_ELASTIC_VERSION, type ConfigKey, parseStackConfig } from "../components/config";
+import { projectConfigBlock, projectFile } from "../scripts/projectFile";
+
+const parse = (values: Partial<Record<ConfigKey, string>>, stack = "dev") =>
+    parseStackConfig({ project: "elk-stack", stack, get: (k) => values[k] });
+
+describe("Pulumi.yaml", () => {
+    const file = fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8");
+    const doc = YAML.parse(file) as { name: string; main: string; runtime: { name: string }; config: Record<string, Record<string, unknown>> };
+
+    test("is what `npm run gen:pulumi-yaml` writes from components/config.ts", () => {
+        expect(file).toBe(projectFile());
+    });
+
+    test("declares every key with its type, description and the same default the program applies", () => {
+        expect(doc.name).toBe("elk-stack");
+        expect(doc.main).toBe("index.ts");
+        expect(doc.runtime.name).toBe("nodejs");
+        expect(Object.keys(doc.config).sort()).toEqual(Object.keys(CONFIG_SCHEMA).sort());
+        expect(doc.config).toEqual(projectConfigBlock());
+        // The CLI would apply these defaults; the mock runtime applies none. Both must land on the same settings.
+        const withCliDefaults: Partial<Record<ConfigKey, string>> = {};
+        for (const [k, v] of Object.entries(doc.config)) {
+            if (v.default !== undefined) withCliDefaults[k as ConfigKey] = typeof v.default === "string" ? v.default : JSON.stringify(v.default);
+        }
+        expect(parse(withCliDefaults)).toEqual(parse({}));
+        for (const v of Object.values(doc.config)) {
+            expect(typeof v.description).toBe("string");
+            expect(["string", "integer", "boolean", "array"]).toContain(v.type);
+        }
+        for (const k of ["elasticPassword", "kibanaSystemPassword", "logstashWriterPassword"]) {
+            expect(doc.config[k]).toMatchObject({ secret: true });
+            expect(doc.config[k].default).toBeUndefined();
+        }
+    });
+});
+
+describe("parseStackConfig", () => {
+    test("defaults: docker, the pinned 9.x release, es01/kibana/logstash, loopback ports", () => {
+        const c = parse({});
+        expect(c.target).toBe("docker");
+        expect(c.elasticVersion).toBe(DEFAULT_ELASTIC_VERSION);
+        expect(DEFAULT_ELASTIC_VERSION).toMatch(/^9\.\d+\.\d+$/);
+        expect(c.names).toEqual({ elasticsearch: "es01", kibana: "kibana", logstash: "logstash", extra: [] });
+        expect(c.bindAddress).toBe("127.0.0.1");
+        expect(c.ports).toEqual({ elasticsearch: 9200, kibana: 5601, nginxSyslog: 5140 });
+        expect(c.environment).toBe("dev");
+        expect(c.setMaxMapCount).toBe(true);
+    });
+
+    test("typed values are read from strings as the CLI passes them", () => {
+        const c = parse({ elasticsearchHeapMb: "1024", elasticsearchMemoryMb: "4096", setMaxMapCount: "false", extraCertificateNames: '["apm","fleet"]' });
+        expect(c.elasticsearch).toEqual({ heapMb: 1024, memoryMb: 4096 });
+        expect(c.setMaxMapCount).toBe(false);
+        expect(c.names.extra).toEqual(["apm", "fleet"]);
+    });
+
+    test("the environment comes from the stack name, made fit for a data stream namespace", () => {
+        expect(parse({}, "Prod-EU").environment).toBe("prod_eu");
+        expect(parse({ environment: "staging" }, "x").environment).toBe("staging");
+    });
+
+    const bad: [string, Partial<Record<ConfigKey, string>>, string, RegExp][] = [
+        ["unknown target", { target: "swarm" }, "target", /set 'docker' or 'kubernetes'/],
+        ["version not pinned", { elasticVersion: "9" }, "elasticVersion", /pin a full version/],
+        ["version too old", { elasticVersion: "8.10.0" }, "elasticVersion", /8\.x from 8\.17\.0/],
+        ["version too new", { elasticVersion: "10.0.0" }, "elasticVersion", /use a 9\.x release/],
+        ["heap larger than memory", { logstashHeapMb: "2048", logstashMemoryMb: "1024" }, "logstashHeapMb", /larger than the memory limit/],
+        ["heap leaves no off-heap room", { kibanaHeapMb: "1000", kibanaMemoryMb: "1024" }, "kibanaHeapMb", /at most 75%/],
+        ["port taken twice", { nginxSyslogPort: "5601" }, "nginxSyslogPort", /already taken by elk-stack:kibanaPort/],
+        ["port out of range", { kibanaPort: "70000" }, "kibanaPort", /from 1 to 65535/],
+        ["malformed instance name", { kibanaName: "Kibana!" }, "kibanaName", /DNS label/],
+        ["duplicate instance name", { logstashName: "es01" }, "logstashName", /already used by elk-stack:elasticsearchName/],
+        ["malformed extra name", { extraCertificateNames: '["ok","-bad"]' }, "extraCertificateNames[1]", /malformed/],
+        ["extra names not a list", { extraCertificateNames: "apm" }, "extraCertificateNames", /not a list of strings/],
+        ["password too short", { kibanaSystemPassword: "0123456789" }, "kibanaSystemPassword", /at least 16 characters/],
+        ["password with control characters", { logstashWriterPassword: "abcdefghijklmnop\n" }, "logstashWriterPassword", /printable ASCII/],
+        ["password with the placeholder marker", { elasticPassword: "abc@@defghijklmnop" }, "elasticPassword", /without '@@'/],
+        ["boolean that is not", { setMaxMapCount: "yes" }, "setMaxMapCount", /set true or false/],
+        ["renewal window longer than validity", { certValidityDays: "30", certRenewBeforeDays: "30" }, "certRenewBeforeDays", /renew some days before/],
+        ["bad bind address", { bindAddress: "localhost" }, "bindAddress", /not an IP address/],
+        ["bad environment", { environment: "my-env" }, "environment", /no '-'/],
+    ];
+    test.each(bad)("%s: names the key and the fix", (_name, values, key, fix) => {
+        let err: unknown;
+        try {
+            parse(values);
+        } catch (e) {
+            err = e;
+        }
+        expect(err).toBeInstanceOf(ConfigError);
+        const ce = err as ConfigError;
+        expect(ce.key).toBe(`elk-stack:${key}`);
+        expect(ce.message).toMatch(/Fix: /);
+        expect(ce.message).toMatch(fix);
+    });
+});
