@@ -1,0 +1,223 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { Bootstrap } from "./bootstrap";
+import { CertificateAuthority, InstanceCertificate, certificateNames } from "./certificates";
+import type { StackConfig } from "./config";
+import { ES_HTTP_PORT, Elasticsearch } from "./elasticsearch";
+import { KernelSettings } from "./kernel";
+import { Kibana } from "./kibana";
+import { Logstash, type PipelineFile, loadPipelines } from "./logstash";
+import type { Platform, PortSpec } from "./spec";
+import { platformFor } from "./targets";
+
+/** Port inside the Logstash container where nginx syslog arrives (fixed in pipelines/nginx.conf). */
+export const NGINX_SYSLOG_PORT = 5140;
+/** The user Logstash writes with. */
+export const LOGSTASH_WRITER_USER = "logstash_writer";
+/** The role of that user. */
+export const LOGSTASH_WRITER_ROLE = "elk_logstash_writer";
+
+/** Passwords of the stack; any left out is generated and kept as a secret in the stack's state. */
+export interface ElkStackPasswords {
+    elastic?: pulumi.Input<string>;
+    kibanaSystem?: pulumi.Input<string>;
+    logstashWriter?: pulumi.Input<string>;
+}
+
+/** Arguments of {@link ElkStack}. */
+export interface ElkStackArgs {
+    /** Validated settings (see `parseStackConfig`); they decide which resources exist, so they are plain values. */
+    settings: StackConfig;
+    /** Passwords (secrets). */
+    passwords?: ElkStackPasswords;
+    /** Pipelines for Logstash; by default every `*.conf` in `pipelines/`. */
+    pipelines?: PipelineFile[];
+    /** Run on this platform instead of the one `settings.target` names (e.g. a Docker platform with its own provider). */
+    platform?: Platform;
+}
+
+/** How to reach Logstash from the applications that send it logs. */
+export interface LogstashEndpoints {
+    /** Where nginx sends syslog: `host:port` over UDP. */
+    readonly nginxSyslog: string;
+}
+
+/**
+ * The whole stack: CA and certificates, the kernel step, Elasticsearch, the bootstrap of users and roles,
+ * Kibana and Logstash, with TLS on every connection between them.
+ */
+export class ElkStack extends pulumi.ComponentResource {
+    /** Elasticsearch HTTPS URL for people and tools on the host. */
+    readonly elasticsearchUrl: pulumi.Output<string>;
+    /** Kibana HTTPS URL. */
+    readonly kibanaUrl: pulumi.Output<string>;
+    /** CA certificate (PEM) every client needs to trust the stack. */
+    readonly caCertPem: pulumi.Output<string>;
+    /** Password of the elastic superuser (secret). */
+    readonly elasticPassword: pulumi.Output<string>;
+    /** Where applications send logs. */
+    readonly logstashEndpoints: pulumi.Output<LogstashEndpoints>;
+    /** The parts, for consumers that want to wire more onto them. */
+    readonly ca: CertificateAuthority;
+    readonly certificates: Readonly<Record<string, InstanceCertificate>>;
+    readonly elasticsearch: Elasticsearch;
+    readonly kibana: Kibana;
+    readonly logstash: Logstash;
+    readonly bootstrap: Bootstrap;
+    readonly kernel?: KernelSettings;
+
+    constructor(name: string, args: ElkStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("elk:index:ElkStack", name, {}, opts);
+        const s = args.settings;
+        const child = { parent: this };
+        const platform = args.platform ?? platformFor(name, s, { parent: this });
+
+        const password = (key: string, given: pulumi.Input<string> | undefined, length: number): pulumi.Output<string> =>
+            pulumi.secret(
+                given ??
+                    // No special characters: these end up in YAML and shell environments of other people's tools.
+                    new random.RandomPassword(`${name}-${key}`, { length, special: false, minLower: 2, minUpper: 2, minNumeric: 2 }, child).result,
+            );
+        const passwords = {
+            elastic: password("elastic-password", args.passwords?.elastic, 32),
+            kibanaSystem: password("kibana-system-password", args.passwords?.kibanaSystem, 32),
+            logstashWriter: password("logstash-writer-password", args.passwords?.logstashWriter, 32),
+        };
+        // Kibana refuses encryption keys shorter than 32 characters.
+        const encryptionKeys = {
+            security: password("kibana-security-key", undefined, 48),
+            savedObjects: password("kibana-saved-objects-key", undefined, 48),
+            reporting: password("kibana-reporting-key", undefined, 48),
+        };
+
+        const hours = (days: number) => days * 24;
+        this.ca = new CertificateAuthority(
+            `${name}-ca`,
+            {
+                commonName: `${s.clusterName} stack CA (${s.stack})`,
+                organization: "elk-stack",
+                validityHours: hours(s.certValidityDays * 10),
+                earlyRenewalHours: hours(s.certRenewBeforeDays),
+            },
+            child,
+        );
+        const extraIps = s.bindAddress === "127.0.0.1" ? [] : [s.bindAddress];
+        const certificates: Record<string, InstanceCertificate> = {};
+        for (const instance of [s.names.elasticsearch, s.names.kibana, s.names.logstash, ...s.names.extra]) {
+            const sans = certificateNames({
+                instance,
+                extraDnsNames: platform.extraDnsNames(instance),
+                publishedOnHost: platform.publishesOnHost,
+                extraIpAddresses: extraIps,
+            });
+            certificates[instance] = new InstanceCertificate(
+                `${name}-${instance}-cert`,
+                {
+                    ca: this.ca,
+                    commonName: instance,
+                    dnsNames: sans.dnsNames,
+                    ipAddresses: sans.ipAddresses,
+                    validityHours: hours(s.certValidityDays),
+                    earlyRenewalHours: hours(s.certRenewBeforeDays),
+                },
+                child,
+            );
+        }
+        this.certificates = certificates;
+
+        this.kernel = s.setMaxMapCount ? new KernelSettings(`${name}-kernel`, { platform, name: "sysctl" }, child) : undefined;
+
+        this.elasticsearch = new Elasticsearch(
+            `${name}-elasticsearch`,
+            {
+                platform,
+                version: s.elasticVersion,
+                clusterName: s.clusterName,
+                nodeName: s.names.elasticsearch,
+                heapMb: s.elasticsearch.heapMb,
+                memoryMb: s.elasticsearch.memoryMb,
+                hostPort: s.ports.elasticsearch,
+                certificate: certificates[s.names.elasticsearch],
+                elasticPassword: passwords.elastic,
+                kernelStep: this.kernel?.step,
+            },
+            child,
+        );
+        const esInternalUrl = `https://${platform.internalHost(s.names.elasticsearch)}:${ES_HTTP_PORT}`;
+
+        this.bootstrap = new Bootstrap(
+            `${name}-bootstrap`,
+            {
+                platform,
+                version: s.elasticVersion,
+                name: "bootstrap",
+                elasticsearchUrl: esInternalUrl,
+                caCertPem: this.ca.certPem,
+                elasticPassword: passwords.elastic,
+                kibanaSystemPassword: passwords.kibanaSystem,
+                logstashWriterPassword: passwords.logstashWriter,
+                logstashUser: LOGSTASH_WRITER_USER,
+                logstashRole: LOGSTASH_WRITER_ROLE,
+                // Only this environment's log data streams: logs-<dataset>-<environment>.
+                logstashIndexPatterns: [`logs-*-${s.environment}`],
+                elasticsearchReady: this.elasticsearch.ready,
+            },
+            child,
+        );
+
+        const hostName = s.bindAddress === "0.0.0.0" || s.bindAddress === "127.0.0.1" ? "localhost" : s.bindAddress;
+        const kibanaUrl = `https://${hostName}:${s.ports.kibana}`;
+        this.kibana = new Kibana(
+            `${name}-kibana`,
+            {
+                platform,
+                version: s.elasticVersion,
+                name: s.names.kibana,
+                heapMb: s.kibana.heapMb,
+                memoryMb: s.kibana.memoryMb,
+                hostPort: s.ports.kibana,
+                elasticsearchHosts: [esInternalUrl],
+                publicBaseUrl: kibanaUrl,
+                certificate: certificates[s.names.kibana],
+                kibanaSystemPassword: passwords.kibanaSystem,
+                encryptionKeys,
+                after: [this.bootstrap.step],
+            },
+            child,
+        );
+
+        const logstashPorts: PortSpec[] = [{ name: "nginx-syslog", containerPort: NGINX_SYSLOG_PORT, protocol: "udp", hostPort: s.ports.nginxSyslog }];
+        this.logstash = new Logstash(
+            `${name}-logstash`,
+            {
+                platform,
+                version: s.elasticVersion,
+                name: s.names.logstash,
+                heapMb: s.logstash.heapMb,
+                memoryMb: s.logstash.memoryMb,
+                elasticsearchUrl: esInternalUrl,
+                writerUser: LOGSTASH_WRITER_USER,
+                writerPassword: passwords.logstashWriter,
+                environment: s.environment,
+                pipelines: args.pipelines ?? loadPipelines(),
+                ports: logstashPorts,
+                certificate: certificates[s.names.logstash],
+                after: [this.bootstrap.step],
+            },
+            child,
+        );
+
+        this.elasticsearchUrl = pulumi.output(`https://${hostName}:${s.ports.elasticsearch}`);
+        this.kibanaUrl = pulumi.output(kibanaUrl);
+        this.caCertPem = this.ca.certPem;
+        this.elasticPassword = passwords.elastic;
+        this.logstashEndpoints = pulumi.output({ nginxSyslog: `${hostName}:${s.ports.nginxSyslog}` });
+        this.registerOutputs({
+            elasticsearchUrl: this.elasticsearchUrl,
+            kibanaUrl: this.kibanaUrl,
+            caCertPem: this.caCertPem,
+            elasticPassword: this.elasticPassword,
+            logstashEndpoints: this.logstashEndpoints,
+        });
+    }
+}

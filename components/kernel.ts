@@ -1,0 +1,49 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { JobSpec, PlacedJob, Platform } from "./spec";
+
+/** The setting Elasticsearch needs for its memory-mapped index files. */
+export const MAX_MAP_COUNT = 262144;
+/** Small pinned image that has `sysctl`. */
+export const SYSCTL_IMAGE = "busybox:1.37.0";
+
+/**
+ * The one privileged step of the stack: raise `vm.max_map_count` on the host kernel (on Docker Desktop, the
+ * VM's kernel) before Elasticsearch starts. Pure.
+ */
+export function maxMapCountSpec(name: string): JobSpec {
+    return {
+        kind: "job",
+        name,
+        description: `kernel setting vm.max_map_count=${MAX_MAP_COUNT}`,
+        role: "kernel",
+        image: SYSCTL_IMAGE,
+        entrypoint: ["sysctl", "-w", `vm.max_map_count=${MAX_MAP_COUNT}`],
+        env: {},
+        secretEnv: {},
+        files: [],
+        runAs: { uid: 0, gid: 0 },
+        // Writing a kernel parameter needs it; nothing else in the stack is privileged.
+        privileged: true,
+        timeoutSeconds: 60,
+        memoryMb: 16,
+    };
+}
+
+/** Arguments of {@link KernelSettings}. */
+export interface KernelSettingsArgs {
+    platform: Platform;
+    /** Instance name of the step. */
+    name: string;
+}
+
+/** Sets `vm.max_map_count` on the host before Elasticsearch starts. Leave it out where the host already has it. */
+export class KernelSettings extends pulumi.ComponentResource {
+    /** The finished step; Elasticsearch waits for it to have succeeded. */
+    readonly step: PlacedJob;
+
+    constructor(name: string, args: KernelSettingsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("elk:index:KernelSettings", name, {}, opts);
+        this.step = args.platform.runJob(maxMapCountSpec(args.name), { parent: this });
+        this.registerOutputs({});
+    }
+}

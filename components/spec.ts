@@ -1,0 +1,175 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Platform-neutral description of what to run. Pure functions in the service modules build these; a
+ * {@link Platform} (Docker, Kubernetes) turns them into resources. The `render` command prints them.
+ */
+
+/** A file placed into a container before it starts. */
+export interface FileSpec {
+    /** Absolute path inside the container. */
+    readonly path: string;
+    /** File content; secret contents (keys) are Outputs marked secret. */
+    readonly content: pulumi.Input<string>;
+    /** Octal permission string, e.g. "0640". */
+    readonly mode: string;
+    /** True when the content is confidential (private keys): it is rendered as a placeholder. */
+    readonly secret: boolean;
+}
+
+/** A port a service listens on. */
+export interface PortSpec {
+    /** Short name, used in Kubernetes Service ports and in descriptions. */
+    readonly name: string;
+    readonly containerPort: number;
+    readonly protocol: "tcp" | "udp";
+    /** Published on the host (Docker) at this port; undefined keeps the port on the private network. */
+    readonly hostPort?: number;
+}
+
+/** A persistent volume mounted into a service. */
+export interface VolumeSpec {
+    /** Short name, unique within the service ("data"). */
+    readonly name: string;
+    readonly mountPath: string;
+}
+
+/** A health check run inside the container (`sh -c`), used for Docker health and Kubernetes probes. */
+export interface HealthCheckSpec {
+    /** Shell command; exit 0 means healthy. */
+    readonly command: string;
+    readonly intervalSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly retries: number;
+    /** Grace period after start before failures count. */
+    readonly startPeriodSeconds: number;
+}
+
+/** An environment variable whose value is a secret. */
+export interface SecretEnv {
+    /** Human-readable description, shown in place of the value by `render`. */
+    readonly description: string;
+    readonly value: pulumi.Input<string>;
+}
+
+/** The part common to long-running services and one-shot steps. */
+export interface ContainerSpec {
+    /** Instance name: container name on Docker, workload name on Kubernetes, and host name. */
+    readonly name: string;
+    /** What this is, for descriptions ("Elasticsearch node"). */
+    readonly description: string;
+    /** Which part of the stack it is; names the folder `render` writes its files to. */
+    readonly role: "elasticsearch" | "kibana" | "logstash" | "bootstrap" | "kernel";
+    /** Pinned image reference. */
+    readonly image: string;
+    /** Replaces the image's entrypoint when set. */
+    readonly entrypoint?: readonly string[];
+    /** Plain environment (never secrets). */
+    readonly env: Readonly<Record<string, string>>;
+    /** Secret environment: values are Pulumi secrets. */
+    readonly secretEnv: Readonly<Record<string, SecretEnv>>;
+    readonly files: readonly FileSpec[];
+    /** User the image runs as; uploaded files are owned by it so that 0600 keys stay readable. */
+    readonly runAs: { readonly uid: number; readonly gid: number };
+    /** Only the kernel step may be privileged. */
+    readonly privileged: boolean;
+}
+
+/** A long-running service. */
+export interface ServiceSpec extends ContainerSpec {
+    readonly kind: "service";
+    readonly ports: readonly PortSpec[];
+    readonly volumes: readonly VolumeSpec[];
+    readonly healthCheck: HealthCheckSpec;
+    /** Memory limit in MiB. */
+    readonly memoryMb: number;
+}
+
+/** A step that runs to completion (the kernel setting, the bootstrap). */
+export interface JobSpec extends ContainerSpec {
+    readonly kind: "job";
+    /** Upper bound for the step, in seconds. */
+    readonly timeoutSeconds: number;
+    /** Memory limit in MiB. */
+    readonly memoryMb: number;
+}
+
+/** Options for placing a spec on a platform. */
+export interface PlacementOptions {
+    /** The component that owns the resources. */
+    readonly parent: pulumi.Resource;
+    /** What must be ready or finished first. */
+    readonly dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+    /** Steps that must have succeeded, not merely run: a failed step stops the service from being placed. */
+    readonly after?: readonly PlacedJob[];
+}
+
+/** A running service on some platform. */
+export interface PlacedService {
+    /** Resource to depend on for "this service is up and healthy". */
+    readonly ready: pulumi.Resource;
+    /** Every resource created for it. */
+    readonly resources: readonly pulumi.Resource[];
+}
+
+/** A finished step on some platform. */
+export interface PlacedJob {
+    /** Resource to depend on for "this step has run". */
+    readonly done: pulumi.Resource;
+    /** Resolves when the step succeeded; fails the deployment with the step's logs when it did not. */
+    readonly succeeded: pulumi.Output<boolean>;
+}
+
+/**
+ * One implementation per platform (see components/targets/). Components only talk to this interface, so
+ * the same Elasticsearch, Kibana and Logstash components run on Docker and on Kubernetes.
+ */
+export interface Platform {
+    readonly kind: "docker" | "kubernetes";
+    /** Host name under which other services of the stack reach `instance`. */
+    internalHost(instance: string): string;
+    /** Whether published ports are reachable on the host as localhost (decides certificate SANs). */
+    readonly publishesOnHost: boolean;
+    /** Extra DNS names clients use for `instance` (Kubernetes service names). */
+    extraDnsNames(instance: string): string[];
+    /** Runs a long-running service, healthy before dependants start. */
+    runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService;
+    /** Runs a step to completion before dependants start. */
+    runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob;
+}
+
+/** Builds a plain `FileSpec` for non-secret content. */
+export function publicFile(path: string, content: pulumi.Input<string>, mode = "0644"): FileSpec {
+    return { path, content, mode, secret: false };
+}
+
+/** Builds a `FileSpec` for a key or other confidential content. */
+export function secretFile(path: string, content: pulumi.Input<string>, mode = "0600"): FileSpec {
+    return { path, content, mode, secret: true };
+}
+
+/** TLS material of one instance. */
+export interface TlsMaterial {
+    /** The stack CA certificate, to verify peers. */
+    readonly caCertPem: pulumi.Input<string>;
+    /** The instance's certificate. */
+    readonly certPem: pulumi.Input<string>;
+    /** The instance's key (secret). */
+    readonly keyPem: pulumi.Input<string>;
+}
+
+/** The CA, certificate and key files of an instance in `dir` (ca.crt, NAME.crt and the key as `keyFile`). */
+export function tlsFiles(dir: string, instance: string, tls: TlsMaterial, keyFile = `${instance}.key`): FileSpec[] {
+    return [publicFile(`${dir}/ca.crt`, tls.caCertPem), publicFile(`${dir}/${instance}.crt`, tls.certPem), secretFile(`${dir}/${keyFile}`, tls.keyPem)];
+}
+
+/** Image version and memory of a long-running service. */
+export interface ServiceSizing {
+    readonly version: string;
+    /** JVM heap or Node.js old space, MiB. */
+    readonly heapMb: number;
+    /** Container memory limit, MiB. */
+    readonly memoryMb: number;
+    /** Host port for the main endpoint, when published. */
+    readonly hostPort?: number;
+}

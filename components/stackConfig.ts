@@ -1,0 +1,40 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, PASSWORD_KEYS, type PasswordKey, type StackConfig, parseStackConfig } from "./config";
+import type { ElkStackPasswords } from "./elkStack";
+
+/** Stack config read from the Pulumi engine: validated settings and the passwords the stack sets. */
+export interface PulumiStackConfig {
+    readonly settings: StackConfig;
+    readonly passwords: ElkStackPasswords;
+}
+
+const PASSWORD_FIELD: Record<PasswordKey, keyof ElkStackPasswords> = {
+    elasticPassword: "elastic",
+    kibanaSystemPassword: "kibanaSystem",
+    logstashWriterPassword: "logstashWriter",
+};
+
+/**
+ * Reads this stack's config through the Pulumi runtime (CLI or mocks alike) and validates it. A bad value stops
+ * the program at preview with a message naming the key and the fix (RunError: no stack trace, just the message).
+ */
+export function readStackConfig(): PulumiStackConfig {
+    const project = pulumi.getProject();
+    const stack = pulumi.getStack();
+    const config = new pulumi.Config(project);
+    try {
+        // Validation needs the plain strings, passwords included; each password is wrapped in pulumi.secret
+        // below before it goes anywhere. (Pulumi.yaml declares them `secret: true`, so the CLI refuses plain ones.)
+        const settings = parseStackConfig({ project, stack, get: (key) => config.get(key) });
+        const passwords: ElkStackPasswords = {};
+        for (const key of PASSWORD_KEYS) {
+            const value = config.get(key);
+            if (value === undefined || value === "") continue;
+            passwords[PASSWORD_FIELD[key]] = pulumi.secret(value);
+        }
+        return { settings, passwords };
+    } catch (e) {
+        if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
+}

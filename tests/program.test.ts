@@ -1,0 +1,320 @@
+/**
+ * The real program (index.ts) under the mock runtime, with the dev stack's config: what it registers and
+ * the invariants that make the stack secure and start in the right order.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { type ProgramRun, type RecordedResource, isSecretValue, ofType, runProgram, transitiveDependencies, unwrapSecrets } from "./support/program";
+
+const CONTAINER = "docker:index/container:Container";
+
+/** The dev stack file's config, keys without the project prefix. */
+export function stackFileConfig(stack: string): Record<string, string> {
+    const doc = YAML.parse(fs.readFileSync(path.join(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(doc.config ?? {})) out[k.replace(/^elk-stack:/, "")] = typeof v === "string" ? v : JSON.stringify(v);
+    return out;
+}
+
+interface Upload {
+    file: string;
+    content: unknown;
+}
+
+function uploads(c: RecordedResource): Upload[] {
+    return (unwrapSecrets(c.inputs.uploads) as Upload[] | undefined) ?? [];
+}
+
+function uploadText(c: RecordedResource, suffix: string): string {
+    const u = uploads(c).find((x) => x.file.endsWith(suffix));
+    if (!u) throw new Error(`${c.name} has no upload ending in ${suffix}: ${uploads(c).map((x) => x.file).join(", ")}`);
+    return String(unwrapSecrets(u.content));
+}
+
+function envOf(c: RecordedResource): Record<string, string> {
+    const list = unwrapSecrets(c.inputs.envs) as string[] | undefined;
+    return Object.fromEntries((list ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+function container(run: ProgramRun, suffix: string): RecordedResource {
+    const found = ofType(run, CONTAINER).filter((c) => c.name.endsWith(`-${suffix}`));
+    if (found.length !== 1) throw new Error(`expected one container *-${suffix}, got ${found.map((c) => c.name).join(", ")}`);
+    return found[0];
+}
+
+/** Every string in `v` that is not inside a secret wrapper, with its path. */
+function plainStrings(v: unknown, at: string, out: { at: string; s: string }[]): void {
+    if (isSecretValue(v)) return;
+    if (typeof v === "string") out.push({ at, s: v });
+    else if (Array.isArray(v)) v.forEach((x, i) => plainStrings(x, `${at}[${i}]`, out));
+    else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) plainStrings(x, `${at}.${k}`, out);
+}
+
+describe("the dev stack on Docker", () => {
+    let run: ProgramRun;
+    let ca: string;
+
+    beforeAll(async () => {
+        run = await runProgram(stackFileConfig("dev"));
+        ca = String(run.outputs.caCertificate.value);
+    });
+
+    test("registers the CA, three instance certificates and the five containers", () => {
+        expect(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")).toHaveLength(1);
+        expect(ofType(run, "tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(3);
+        expect(ofType(run, CONTAINER).map((c) => c.name).sort()).toEqual(
+            ["elk-dev-bootstrap", "elk-dev-es01", "elk-dev-kibana", "elk-dev-logstash", "elk-dev-sysctl"].sort(),
+        );
+        expect(ofType(run, "docker:index/network:Network")).toHaveLength(1);
+        for (const type of ["elk:index:ElkStack", "elk:index:Elasticsearch", "elk:index:Kibana", "elk:index:Logstash", "elk:index:Bootstrap", "elk:index:KernelSettings", "elk:index:CertificateAuthority"]) {
+            expect(ofType(run, type).length).toBeGreaterThanOrEqual(1);
+        }
+    });
+
+    test("every long-running container has a health check, a memory limit, waits for health, and uses a pinned image", () => {
+        const services = ofType(run, CONTAINER).filter((c) => c.inputs.mustRun === true);
+        expect(services.map((c) => c.name).sort()).toEqual(["elk-dev-es01", "elk-dev-kibana", "elk-dev-logstash"]);
+        for (const c of services) {
+            const hc = c.inputs.healthcheck as { tests: string[]; retries: number };
+            expect(hc.tests[0]).toBe("CMD-SHELL");
+            expect(hc.tests[1].length).toBeGreaterThan(10);
+            expect(c.inputs.memory).toBeGreaterThan(0);
+            expect(c.inputs.wait).toBe(true);
+        }
+        for (const img of ofType(run, "docker:index/remoteImage:RemoteImage")) {
+            expect(String(img.inputs.name)).toMatch(/:\d+\.\d+\.\d+$/);
+        }
+    });
+
+    test("only the sysctl step is privileged, and it only sets vm.max_map_count", () => {
+        const privileged = ofType(run, CONTAINER).filter((c) => c.inputs.privileged === true);
+        expect(privileged.map((c) => c.name)).toEqual(["elk-dev-sysctl"]);
+        expect(privileged[0].inputs.entrypoints).toEqual(["sysctl", "-w", "vm.max_map_count=262144"]);
+        expect(privileged[0].inputs.mustRun).toBe(false);
+    });
+
+    test("start order: sysctl before Elasticsearch, Elasticsearch before bootstrap, bootstrap before Kibana and Logstash", () => {
+        const urn = (suffix: string) => container(run, suffix).urn;
+        expect(transitiveDependencies(run, container(run, "es01")).has(urn("sysctl"))).toBe(true);
+        expect(transitiveDependencies(run, container(run, "bootstrap")).has(urn("es01"))).toBe(true);
+        for (const s of ["kibana", "logstash"]) {
+            const deps = transitiveDependencies(run, container(run, s));
+            expect(deps.has(urn("bootstrap"))).toBe(true);
+            expect(deps.has(urn("es01"))).toBe(true);
+        }
+    });
+
+    test("no secret appears in plain text in any resource input or stack output", () => {
+        // Six passwords and keys, and four private keys (CA, es01, kibana, logstash).
+        expect(run.generatedSecrets.length).toBeGreaterThanOrEqual(6 + 4);
+        const leaks: string[] = [];
+        for (const r of run.resources) {
+            const strings: { at: string; s: string }[] = [];
+            plainStrings(r.inputs, `${r.type}::${r.name}`, strings);
+            for (const { at, s } of strings) {
+                for (const secret of run.generatedSecrets) {
+                    // Keys are compared by their base64 body so a re-wrapped PEM would still be caught.
+                    const needle = secret.includes("-----BEGIN") ? secret.split("\n")[1] : secret;
+                    if (s.includes(needle)) leaks.push(at);
+                }
+            }
+        }
+        expect(leaks).toEqual([]);
+        for (const [name, out] of Object.entries(run.outputs)) {
+            const text = JSON.stringify(out.value);
+            const holdsSecret = run.generatedSecrets.some((s) => text.includes(s));
+            if (holdsSecret) expect({ name, secret: out.secret }).toEqual({ name, secret: true });
+        }
+        expect(run.outputs.elasticPassword.secret).toBe(true);
+    });
+
+    test("secret env and key uploads are secret; a label per config file still shows config changes in a preview", () => {
+        const es = container(run, "es01");
+        expect(isSecretValue(es.inputs.envs)).toBe(true);
+        // The key makes the whole uploads list secret in the state...
+        expect(isSecretValue(es.inputs.uploads)).toBe(true);
+        // ...so each plain file's digest is a label, visible in `pulumi preview --diff`.
+        const labels = es.inputs.labels as { label: string; value: unknown }[];
+        const yml = uploadText(es, "elasticsearch.yml");
+        const digest = crypto.createHash("sha256").update(yml).digest("hex").slice(0, 16);
+        expect(labels).toContainEqual({ label: "dev.elk-stack.file.elasticsearch.yml", value: digest });
+        expect(labels.some((l) => l.label.includes(".key"))).toBe(false);
+    });
+
+    test("elasticsearch.yml turns on security with TLS on HTTP and transport, using the uploaded certificates", () => {
+        const es = container(run, "es01");
+        const yml = YAML.parse(uploadText(es, "elasticsearch.yml")) as Record<string, unknown>;
+        expect(yml["xpack.security.enabled"]).toBe(true);
+        expect(yml["xpack.security.http.ssl.enabled"]).toBe(true);
+        expect(yml["xpack.security.transport.ssl.enabled"]).toBe(true);
+        expect(yml["xpack.security.transport.ssl.verification_mode"]).toBe("full");
+        expect(yml["discovery.type"]).toBe("single-node");
+        expect(yml["node.name"]).toBe("es01");
+        for (const k of ["xpack.security.http.ssl.key", "xpack.security.http.ssl.certificate", "xpack.security.transport.ssl.key"]) {
+            const rel = String(yml[k]);
+            expect(uploads(es).some((u) => u.file === `/usr/share/elasticsearch/config/${rel}`)).toBe(true);
+        }
+        expect(yml["xpack.security.http.ssl.certificate_authorities"]).toEqual(["certs/ca.crt"]);
+        expect(uploadText(es, "certs/ca.crt")).toBe(ca);
+    });
+
+    test("every client of Elasticsearch gets the CA and verifies the host name it dials", () => {
+        const esCert = new crypto.X509Certificate(uploadText(container(run, "es01"), "certs/es01.crt"));
+        const hostOf = (url: string) => new URL(url).hostname;
+        const verifies = (url: string) => esCert.checkHost(hostOf(url)) !== undefined || esCert.checkIP(hostOf(url)) !== undefined;
+
+        // Kibana
+        const kibana = container(run, "kibana");
+        const kyml = YAML.parse(uploadText(kibana, "kibana.yml")) as Record<string, unknown>;
+        expect(kyml["elasticsearch.ssl.verificationMode"]).toBe("full");
+        const kibanaCa = (kyml["elasticsearch.ssl.certificateAuthorities"] as string[])[0];
+        expect(uploadText(kibana, kibanaCa)).toBe(ca);
+        for (const h of kyml["elasticsearch.hosts"] as string[]) {
+            expect(h.startsWith("https://")).toBe(true);
+            expect(verifies(h)).toBe(true);
+        }
+
+        // Logstash: the pipeline outputs read the CA and URL from the environment.
+        const logstash = container(run, "logstash");
+        const lenv = envOf(logstash);
+        expect(uploadText(logstash, lenv.ELK_CA)).toBe(ca);
+        expect(verifies(lenv.ELK_ES_URL)).toBe(true);
+        const pipelines = uploads(logstash).filter((u) => u.file.startsWith("/usr/share/logstash/pipeline/"));
+        expect(pipelines.length).toBeGreaterThan(0);
+        for (const p of pipelines) {
+            const text = String(unwrapSecrets(p.content));
+            const outputs = text.split(/\belasticsearch\s*\{/).slice(1);
+            for (const block of outputs) {
+                expect(block).toMatch(/ssl_enabled\s*=>\s*true/);
+                expect(block).toMatch(/ssl_certificate_authorities\s*=>\s*\["\$\{ELK_CA\}"\]/);
+                expect(block).toMatch(/ssl_verification_mode\s*=>\s*"full"/);
+                expect(block).toMatch(/hosts\s*=>\s*\["\$\{ELK_ES_URL\}"\]/);
+            }
+        }
+
+        // The bootstrap
+        const bootstrap = container(run, "bootstrap");
+        const benv = envOf(bootstrap);
+        expect(uploadText(bootstrap, "ca.crt")).toBe(ca);
+        expect(benv.ELK_CA).toBe("/opt/elk-bootstrap/ca.crt");
+        expect(verifies(benv.ELK_ES_URL)).toBe(true);
+        const script = uploadText(bootstrap, "bootstrap.sh");
+        expect(script).toContain('--cacert "${ELK_CA}"');
+
+        // Health checks: every curl names the CA, none skips verification, and the host is in the service's cert.
+        for (const [svc, certFile] of [["es01", "certs/es01.crt"], ["kibana", "certs/kibana.crt"]]) {
+            const c = container(run, svc);
+            const cmd = (c.inputs.healthcheck as { tests: string[] }).tests[1];
+            expect(cmd).toMatch(/--cacert \S+ca\.crt/);
+            const url = /https:\/\/[^\s/]+:\d+/.exec(cmd);
+            expect(url).not.toBeNull();
+            const cert = new crypto.X509Certificate(uploadText(c, certFile));
+            expect(cert.checkHost(hostOf((url as RegExpExecArray)[0]))).toBeDefined();
+        }
+        for (const c of ofType(run, CONTAINER)) {
+            const text = JSON.stringify(unwrapSecrets(c.inputs));
+            expect(text).not.toMatch(/curl[^"]*\s(-k|--insecure)\b/);
+            expect(text).not.toMatch(/verification_?[mM]ode["':=>\s]+"?none/);
+        }
+    });
+
+    test("Logstash writes as its own least-privilege user, never as elastic", () => {
+        const logstash = container(run, "logstash");
+        const env = envOf(logstash);
+        expect(env.ELK_LOGSTASH_USER).toBe("logstash_writer");
+        expect(Object.keys(env)).not.toContain("ELASTIC_PASSWORD");
+        const script = uploadText(container(run, "bootstrap"), "bootstrap.sh");
+        expect(script).toContain("/_security/role/elk_logstash_writer");
+        expect(script).toContain('"privileges":["create_doc","auto_configure"]');
+        expect(script).toContain('"names":["logs-*-dev"]');
+    });
+
+    test("Kibana serves TLS with its own certificate and has its encryption keys as secrets", () => {
+        const kibana = container(run, "kibana");
+        const kyml = YAML.parse(uploadText(kibana, "kibana.yml")) as Record<string, unknown>;
+        expect(kyml["server.ssl.enabled"]).toBe(true);
+        const cert = new crypto.X509Certificate(uploadText(kibana, String(kyml["server.ssl.certificate"])));
+        expect(cert.subject).toContain("CN=kibana");
+        expect(cert.checkHost("localhost")).toBe("localhost");
+        for (const k of ["xpack.security.encryptionKey", "xpack.encryptedSavedObjects.encryptionKey", "xpack.reporting.encryptionKey"]) {
+            const ref = /^\$\{([A-Z_]+)\}$/.exec(String(kyml[k]));
+            expect(ref).not.toBeNull();
+            const value = envOf(kibana)[(ref as RegExpExecArray)[1]];
+            expect(value.length).toBeGreaterThanOrEqual(32);
+        }
+        expect(isSecretValue(kibana.inputs.envs)).toBe(true);
+    });
+
+    test("named volumes keep data apart from containers", () => {
+        const volumes = ofType(run, "docker:index/volume:Volume").map((v) => String(v.inputs.name)).sort();
+        expect(volumes).toEqual(["elk-dev-es01-data", "elk-dev-kibana-data", "elk-dev-logstash-data"]);
+        const es = container(run, "es01");
+        expect(es.inputs.volumes).toEqual([{ volumeName: "elk-dev-es01-data", containerPath: "/usr/share/elasticsearch/data" }]);
+    });
+
+    test("ports are published on 127.0.0.1 only", () => {
+        const published = ofType(run, CONTAINER).flatMap((c) => (c.inputs.ports as { ip: string; external: number; protocol: string }[] | undefined) ?? []);
+        expect(published.map((p) => `${p.ip}:${p.external}/${p.protocol}`).sort()).toEqual(["127.0.0.1:5140/udp", "127.0.0.1:5601/tcp", "127.0.0.1:9200/tcp"]);
+    });
+
+    test("stack outputs a person can use right away", () => {
+        expect(run.outputs.elasticsearchUrl.value).toBe("https://localhost:9200");
+        expect(run.outputs.kibanaUrl.value).toBe("https://localhost:5601");
+        expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+        expect(run.outputs.caCertificate.secret).toBe(false);
+        expect(run.outputs.logstashEndpoints.value).toEqual({ nginxSyslog: "localhost:5140" });
+        expect(run.outputs.elasticUser.value).toBe("elastic");
+        expect(String(run.outputs.quickstart.value)).toContain("curl --cacert elk-ca.crt");
+        expect(run.outputs.quickstart.secret).toBe(false);
+    });
+});
+
+describe("stack options", () => {
+    test("setMaxMapCount=false leaves no privileged container and no sysctl step", async () => {
+        const run = await runProgram({ ...stackFileConfig("dev"), setMaxMapCount: "false" });
+        expect(ofType(run, CONTAINER).some((c) => c.inputs.privileged === true)).toBe(false);
+        expect(ofType(run, CONTAINER).map((c) => c.name)).not.toContain("elk-dev-sysctl");
+    });
+
+    test("passwords set in config are used instead of generated ones and stay secret", async () => {
+        const elasticPassword = "correct-horse-battery-staple-1";
+        const run = await runProgram({ elasticPassword }, { secretKeys: ["elasticPassword"] });
+        expect(ofType(run, "random:index/randomPassword:RandomPassword").map((r) => r.name)).not.toContain("elk-elastic-password");
+        const es = ofType(run, CONTAINER).find((c) => c.name === "elk-es01") as RecordedResource;
+        expect(envOf(es).ELASTIC_PASSWORD).toBe(elasticPassword);
+        expect(run.outputs.elasticPassword).toEqual({ value: elasticPassword, secret: true });
+        expect(JSON.stringify(es.inputs)).toContain(elasticPassword); // inside the secret wrapper...
+        const plain: { at: string; s: string }[] = [];
+        plainStrings(es.inputs, "es", plain);
+        expect(plain.filter((p) => p.s.includes(elasticPassword))).toEqual([]); // ...and nowhere else
+    });
+
+    test("an extra instance name gets its own certificate from the same CA", async () => {
+        const run = await runProgram({ extraCertificateNames: '["apm"]' });
+        const names = ofType(run, "tls:index/certRequest:CertRequest").map((r) => (unwrapSecrets(r.inputs.subject) as { commonName: string }).commonName);
+        expect(names.sort()).toEqual(["apm", "es01", "kibana", "logstash"]);
+    });
+
+    test("Elastic 8.x keeps working: images follow the version", async () => {
+        const run = await runProgram({ elasticVersion: "8.19.3" });
+        const images = ofType(run, "docker:index/remoteImage:RemoteImage").map((r) => String(r.inputs.name));
+        expect(images).toEqual(expect.arrayContaining(["docker.elastic.co/elasticsearch/elasticsearch:8.19.3", "docker.elastic.co/kibana/kibana:8.19.3", "docker.elastic.co/logstash/logstash:8.19.3"]));
+    });
+});
+
+describe("bad config fails at preview with the key and the fix", () => {
+    const cases: [string, Record<string, string>, RegExp][] = [
+        ["unknown target", { target: "nomad" }, /elk-stack:target.*unknown target 'nomad'.*Fix: set 'docker' or 'kubernetes'/],
+        ["heap larger than the memory limit", { elasticsearchHeapMb: "4096", elasticsearchMemoryMb: "2048" }, /elk-stack:elasticsearchHeapMb.*larger than the memory limit.*Fix:/],
+        ["port taken twice", { kibanaPort: "9200" }, /elk-stack:kibanaPort.*port 9200 is already taken by elk-stack:elasticsearchPort.*Fix:/],
+        ["malformed instance name", { elasticsearchName: "ES_01" }, /elk-stack:elasticsearchName.*malformed.*Fix:/],
+        ["password too short", { elasticPassword: "short" }, /elk-stack:elasticPassword.*too short.*Fix: set one of at least 16 characters/],
+        ["unsupported version", { elasticVersion: "7.17.0" }, /elk-stack:elasticVersion.*not supported/],
+        ["non-numeric heap", { logstashHeapMb: "lots" }, /elk-stack:logstashHeapMb.*not a whole number/],
+    ];
+    test.each(cases)("%s", async (_name, config, message) => {
+        await expect(runProgram(config, { preview: true, secretKeys: Object.keys(config).filter((k) => k.endsWith("Password")) })).rejects.toThrow(message);
+    });
+});

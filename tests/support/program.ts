@@ -1,0 +1,177 @@
+/**
+ * Runs the real program (index.ts) under Pulumi's mock runtime and records every resource it registers:
+ * type, name, inputs (secrets still wrapped, so tests can tell a secret from plain text), parent and
+ * dependencies. TLS resources are backed by real key and certificate generation (realTls.ts).
+ */
+import * as crypto from "crypto";
+import type * as pulumiType from "@pulumi/pulumi";
+import { realTlsState } from "./realTls";
+
+/** The marker Pulumi puts on a serialized secret value. */
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** One resource the program registered. */
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly parent: string;
+    /** URNs of every resource this one depends on (explicit dependsOn and inputs). */
+    readonly dependencies: readonly string[];
+    /** Inputs as sent to the engine; secret values are `{[SECRET_SIG_KEY]: SECRET_SIG, value}` objects. */
+    readonly inputs: Record<string, unknown>;
+    /** State the mock returned (outputs). */
+    readonly state: Record<string, unknown>;
+}
+
+/** A resolved stack output. */
+export interface ResolvedOutput {
+    readonly value: unknown;
+    readonly secret: boolean;
+}
+
+/** What one program run produced. */
+export interface ProgramRun {
+    readonly resources: RecordedResource[];
+    readonly outputs: Record<string, ResolvedOutput>;
+    /** Values the mocks generated for secrets (passwords, keys); none may appear in plain text. */
+    readonly generatedSecrets: string[];
+}
+
+/** Options of {@link runProgram}. */
+export interface RunOptions {
+    readonly stack?: string;
+    readonly preview?: boolean;
+    /** Config keys (without project prefix) set as secrets. */
+    readonly secretKeys?: readonly string[];
+}
+
+/** True when `v` is a serialized secret. */
+export function isSecretValue(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** Removes secret wrappers, recursively. */
+export function unwrapSecrets(v: unknown): unknown {
+    if (isSecretValue(v)) return unwrapSecrets(v.value);
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    return v;
+}
+
+function mockPassword(name: string, length: number): string {
+    const base = crypto.createHash("sha256").update(name).digest("base64").replace(/[^a-zA-Z0-9]/g, "");
+    return (base + base).slice(0, length);
+}
+
+type RegisterRequest = {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getDependenciesList(): string[];
+};
+
+/**
+ * Evaluates index.ts for a project "elk-stack" stack with the given config (keys without the project
+ * prefix) and returns what it registered. Throws what the program throws (e.g. a config error).
+ */
+export async function runProgram(config: Record<string, string>, options: RunOptions = {}): Promise<ProgramRun> {
+    const stack = options.stack ?? "dev";
+    const resources: RecordedResource[] = [];
+    const generatedSecrets: string[] = [];
+    const deps = new Map<string, { urn: string; parent: string; dependencies: string[] }>();
+    let outputs: Record<string, ResolvedOutput> = {};
+
+    await jest.isolateModulesAsync(async () => {
+        const pulumi: typeof pulumiType = await import("@pulumi/pulumi");
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    const inputs = args.inputs as Record<string, unknown>;
+                    let state: Record<string, unknown> = { ...inputs };
+                    const tlsState = realTlsState(args.type, unwrapSecrets(inputs) as Record<string, unknown>);
+                    if (tlsState) {
+                        state = tlsState;
+                        for (const k of ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"]) {
+                            if (typeof state[k] === "string") generatedSecrets.push(state[k]);
+                        }
+                    } else if (args.type === "random:index/randomPassword:RandomPassword") {
+                        const result = mockPassword(args.name, Number(unwrapSecrets(inputs.length)));
+                        generatedSecrets.push(result);
+                        state = { ...inputs, result };
+                    } else if (args.type === "docker:index/remoteImage:RemoteImage") {
+                        state = { ...inputs, imageId: `sha256:${crypto.createHash("sha256").update(String(inputs.name)).digest("hex")}` };
+                    } else if (args.type === "docker:index/container:Container") {
+                        state = { ...inputs, exitCode: 0, containerLogs: "" };
+                    }
+                    const d = deps.get(`${args.type}::${args.name}`) ?? { urn: "", parent: "", dependencies: [] };
+                    resources.push({ type: args.type, name: args.name, urn: d.urn, parent: d.parent, dependencies: d.dependencies, inputs, state });
+                    return { id: `${args.name}-id`, state };
+                },
+                call: (args) => args.inputs as Record<string, unknown>,
+            },
+            "elk-stack",
+            stack,
+            options.preview ?? false,
+        );
+        // MockResourceArgs carries no dependencies; read them off the request before the mocks see it.
+        const monitor = pulumi.runtime.getMonitor() as unknown as {
+            registerResource(req: RegisterRequest, cb: (...a: unknown[]) => void): void;
+            newUrn(parent: string, type: string, name: string): string;
+        };
+        const original = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req, cb) => {
+            deps.set(`${req.getType()}::${req.getName()}`, {
+                urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+                parent: req.getParent(),
+                dependencies: req.getDependenciesList(),
+            });
+            original(req, cb);
+        };
+        const full: Record<string, string> = {};
+        for (const [k, v] of Object.entries(config)) full[`elk-stack:${k}`] = v;
+        pulumi.runtime.setAllConfig(full, (options.secretKeys ?? []).map((k) => `elk-stack:${k}`));
+
+        const program = (await import("../../index")) as Record<string, unknown>;
+        const resolved: Record<string, ResolvedOutput> = {};
+        for (const [name, value] of Object.entries(program)) {
+            if (pulumi.Output.isInstance(value)) {
+                const v = await new Promise<unknown>((resolve) => value.apply((x) => resolve(x)));
+                resolved[name] = { value: v, secret: await pulumi.isSecret(value) };
+            } else {
+                resolved[name] = { value, secret: false };
+            }
+        }
+        await pulumi.runtime.disconnect();
+        outputs = resolved;
+    });
+    return { resources, outputs, generatedSecrets };
+}
+
+/** The resources of one type. */
+export function ofType(run: ProgramRun, type: string): RecordedResource[] {
+    return run.resources.filter((r) => r.type === type);
+}
+
+/** The one resource with this type and name. */
+export function resource(run: ProgramRun, type: string, name: string): RecordedResource {
+    const found = run.resources.find((r) => r.type === type && r.name === name);
+    if (!found) throw new Error(`no ${type} named ${name}; have: ${run.resources.map((r) => `${r.type}::${r.name}`).join(", ")}`);
+    return found;
+}
+
+/** Every URN `r` depends on, directly or through its dependencies and component children. */
+export function transitiveDependencies(run: ProgramRun, r: RecordedResource): Set<string> {
+    const byUrn = new Map(run.resources.map((x) => [x.urn, x]));
+    const seen = new Set<string>();
+    const stack = [...r.dependencies];
+    while (stack.length > 0) {
+        const urn = stack.pop() as string;
+        if (seen.has(urn)) continue;
+        seen.add(urn);
+        const next = byUrn.get(urn);
+        if (next) stack.push(...next.dependencies);
+    }
+    return seen;
+}
