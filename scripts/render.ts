@@ -1,0 +1,192 @@
+/**
+ * `npm run render -- --stack dev --out DIR`: writes every file the stack would deploy, offline, for review in
+ * pull requests (like `helm template`). It evaluates the real ElkStack component under Pulumi's mock runtime,
+ * so what it writes is what `pulumi up` would upload; secrets and keys come out as placeholders.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import * as pulumi from "@pulumi/pulumi";
+import YAML from "yaml";
+import { type ConfigKey, ConfigError, type StackConfig, parseStackConfig } from "../components/config";
+import { ElkStack } from "../components/elkStack";
+import type { JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, ServiceSpec } from "../components/spec";
+import { platformFor } from "../components/targets";
+
+const PROJECT = "elk-stack";
+/** What a secret config value becomes: long enough to pass validation, impossible to mistake for a password. */
+const SECRET_CONFIG_PLACEHOLDER = "<secret from the stack config>";
+const GENERATED_SECRET_PLACEHOLDER = "<secret generated at deploy time>";
+
+/** Reads `Pulumi.<stack>.yaml` as the CLI would hand it to the program: project keys, strings. */
+export function readStackFile(root: string, stack: string): Partial<Record<ConfigKey, string>> {
+    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) throw new Error(`no stack file ${file}`);
+    const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const out: Partial<Record<ConfigKey, string>> = {};
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        if (!key.startsWith(`${PROJECT}:`)) continue;
+        const name = key.slice(PROJECT.length + 1) as ConfigKey;
+        if (typeof value === "object" && value !== null && "secure" in value) out[name] = SECRET_CONFIG_PLACEHOLDER;
+        else out[name] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return out;
+}
+
+/** A platform that records each spec and hands it on, so render sees exactly what the components asked for. */
+class RecordingPlatform implements Platform {
+    readonly specs: (ServiceSpec | JobSpec)[] = [];
+    constructor(private readonly inner: Platform) {}
+    get kind() {
+        return this.inner.kind;
+    }
+    get publishesOnHost() {
+        return this.inner.publishesOnHost;
+    }
+    internalHost(instance: string) {
+        return this.inner.internalHost(instance);
+    }
+    extraDnsNames(instance: string) {
+        return this.inner.extraDnsNames(instance);
+    }
+    runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService {
+        this.specs.push(spec);
+        return this.inner.runService(spec, opts);
+    }
+    runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
+        this.specs.push(spec);
+        return this.inner.runJob(spec, opts);
+    }
+}
+
+function str(v: unknown): string {
+    return typeof v === "string" ? v : "";
+}
+
+/** Mock provider answers: secrets and keys become placeholders; certificates say what they will contain. */
+function renderMocks(): pulumi.runtime.Mocks {
+    return {
+        newResource: (args) => {
+            const inputs = args.inputs as Record<string, unknown>;
+            const state: Record<string, unknown> = { ...inputs };
+            switch (args.type) {
+                case "random:index/randomPassword:RandomPassword":
+                    state.result = GENERATED_SECRET_PLACEHOLDER;
+                    break;
+                case "tls:index/privateKey:PrivateKey":
+                    state.privateKeyPem = state.privateKeyPemPkcs8 = "<private key generated at deploy time>";
+                    break;
+                case "tls:index/certRequest:CertRequest": {
+                    const subject = (inputs.subject ?? {}) as Record<string, unknown>;
+                    const sans = [...((inputs.dnsNames as string[] | undefined) ?? []).map((d) => `DNS:${d}`), ...((inputs.ipAddresses as string[] | undefined) ?? []).map((i) => `IP:${i}`)];
+                    state.certRequestPem = `CN=${str(subject.commonName)}; SAN ${sans.join(", ")}`;
+                    break;
+                }
+                case "tls:index/locallySignedCert:LocallySignedCert":
+                    state.certPem = `# Certificate issued by the stack CA at deploy time: ${str(inputs.certRequestPem)}; uses ${((inputs.allowedUses as string[] | undefined) ?? []).join(", ")}; valid ${String(inputs.validityPeriodHours)} h, renewed ${String(inputs.earlyRenewalHours)} h before expiry\n`;
+                    break;
+                case "tls:index/selfSignedCert:SelfSignedCert":
+                    state.certPem = `# CA certificate generated at deploy time (CN=${str((inputs.subject as Record<string, unknown> | undefined)?.commonName)}); get it with 'pulumi stack output caCertificate'\n`;
+                    break;
+                case "docker:index/remoteImage:RemoteImage":
+                    state.imageId = `<image ${str(inputs.name)}>`;
+                    break;
+            }
+            return { id: `${args.name}-id`, state };
+        },
+        call: (args) => args.inputs as Record<string, unknown>,
+    };
+}
+
+function resolve<T>(value: pulumi.Input<T>): Promise<T> {
+    return new Promise((res) => pulumi.output(value).apply((v) => res(v as T)));
+}
+
+/** Maps container paths to paths under the service's folder by dropping the files' common directory. */
+function relativePaths(files: readonly string[]): string[] {
+    const dirs = files.map((f) => f.split("/").slice(0, -1));
+    let common = dirs[0] ?? [];
+    for (const d of dirs) {
+        let i = 0;
+        while (i < common.length && common[i] === d[i]) i++;
+        common = common.slice(0, i);
+    }
+    return files.map((f) => f.split("/").slice(common.length).join("/"));
+}
+
+/** A readable description of one container. */
+function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<string, unknown> {
+    const d: Record<string, unknown> = {
+        name: spec.name,
+        what: spec.description,
+        image: spec.image,
+        ...(spec.entrypoint ? { entrypoint: [...spec.entrypoint] } : {}),
+        privileged: spec.privileged,
+        user: `${spec.runAs.uid}:${spec.runAs.gid}`,
+        env: { ...spec.env, ...Object.fromEntries(Object.entries(spec.secretEnv).map(([k, s]) => [k, `<secret: ${s.description}>`])) },
+        files: spec.files.map((f) => `${f.path} (${f.mode}${f.secret ? ", secret" : ""})`),
+    };
+    if (spec.kind === "service") {
+        d.ports = spec.ports.map((p) => `${p.containerPort}/${p.protocol}${p.hostPort !== undefined ? ` published on ${settings.bindAddress}:${p.hostPort}` : " (stack network only)"}`);
+        d.volumes = spec.volumes.map((v) => `${settings.clusterName}-${spec.name}-${v.name} -> ${v.mountPath}`);
+        d.memoryLimitMb = spec.memoryMb;
+        d.healthCheck = {
+            command: spec.healthCheck.command,
+            every: `${spec.healthCheck.intervalSeconds}s`,
+            timeout: `${spec.healthCheck.timeoutSeconds}s`,
+            retries: spec.healthCheck.retries,
+            startPeriod: `${spec.healthCheck.startPeriodSeconds}s`,
+        };
+    } else {
+        d.runs = "once, to completion";
+        d.memoryLimitMb = spec.memoryMb;
+    }
+    return d;
+}
+
+/** Renders a stack to a map of relative path -> content. */
+export async function renderStack(settings: StackConfig): Promise<Map<string, string>> {
+    await pulumi.runtime.setMocks(renderMocks(), PROJECT, settings.stack, false);
+    const platform = new RecordingPlatform(platformFor(settings.clusterName, settings));
+    new ElkStack(settings.clusterName, { settings, platform });
+    await pulumi.runtime.disconnect();
+
+    const files = new Map<string, string>();
+    const descriptions: Record<string, unknown>[] = [];
+    for (const spec of platform.specs) {
+        descriptions.push(describe(spec, settings));
+        const rel = relativePaths(spec.files.map((f) => f.path));
+        for (const [i, f] of spec.files.entries()) {
+            const content = f.secret ? `<secret: ${path.basename(f.path)} is generated at deploy time and never rendered>\n` : await resolve(f.content);
+            files.set(`${spec.role}/${rel[i]}`, content);
+        }
+    }
+    files.set(
+        "containers.yaml",
+        `# Every container of stack '${settings.stack}' (target ${settings.target}), in start order.\n${YAML.stringify(descriptions, { lineWidth: 0 })}`,
+    );
+    return files;
+}
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, out: { type: "string", default: "render" } } });
+    const root = path.resolve(__dirname, "..");
+    const stack = values.stack ?? "dev";
+    const raw = readStackFile(root, stack);
+    const settings = parseStackConfig({ project: PROJECT, stack, get: (k) => raw[k] });
+    const files = await renderStack(settings);
+    const out = path.resolve(values.out ?? "render");
+    for (const [rel, content] of files) {
+        const target = path.join(out, rel);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, content);
+    }
+    console.log(`rendered ${files.size} files for stack '${stack}' into ${out}`);
+}
+
+if (require.main === module) {
+    main().catch((e: unknown) => {
+        console.error(e instanceof ConfigError ? e.message : e);
+        process.exit(1);
+    });
+}

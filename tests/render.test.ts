@@ -1,0 +1,78 @@
+/** `npm run render`: every deployable file, offline, secrets as placeholders. Runs the real command. */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import YAML from "yaml";
+
+const root = path.join(__dirname, "..");
+
+describe("render --stack dev", () => {
+    let out: string;
+    const read = (rel: string) => fs.readFileSync(path.join(out, rel), "utf8");
+
+    beforeAll(() => {
+        out = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-"));
+        execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "dev", "--out", out], { cwd: root, timeout: 120_000, stdio: "pipe" });
+    });
+    afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+    test("writes the configs the issue names, and the pipelines exactly as in pipelines/", () => {
+        for (const rel of ["elasticsearch/elasticsearch.yml", "kibana/kibana.yml", "logstash/config/logstash.yml", "logstash/config/pipelines.yml", "bootstrap/bootstrap.sh", "containers.yaml"]) {
+            expect(fs.existsSync(path.join(out, rel))).toBe(true);
+        }
+        const repoPipelines = fs.readdirSync(path.join(root, "pipelines")).filter((f) => f.endsWith(".conf"));
+        expect(repoPipelines.length).toBeGreaterThan(0);
+        for (const f of repoPipelines) expect(read(`logstash/pipeline/${f}`)).toBe(fs.readFileSync(path.join(root, "pipelines", f), "utf8"));
+        const pipelines = YAML.parse(read("logstash/config/pipelines.yml")) as Record<string, string>[];
+        expect(pipelines.map((p) => p["path.config"]).sort()).toEqual(repoPipelines.map((f) => `/usr/share/logstash/pipeline/${f}`).sort());
+    });
+
+    test("the YAML parses and carries the settings Elastic documents for a secure node and Kibana", () => {
+        const es = YAML.parse(read("elasticsearch/elasticsearch.yml")) as Record<string, unknown>;
+        expect(es).toMatchObject({ "cluster.name": "elk-dev", "xpack.security.enabled": true, "xpack.security.http.ssl.enabled": true, "xpack.security.transport.ssl.enabled": true });
+        const kibana = YAML.parse(read("kibana/kibana.yml")) as Record<string, unknown>;
+        expect(kibana).toMatchObject({ "elasticsearch.hosts": ["https://es01:9200"], "elasticsearch.username": "kibana_system", "server.ssl.enabled": true });
+        expect(kibana["elasticsearch.password"]).toBe("${ELK_KIBANA_SYSTEM_PASSWORD}");
+    });
+
+    test("describes every container: image, ports, env names, files, volumes, health check", () => {
+        const containers = YAML.parse(read("containers.yaml")) as Record<string, unknown>[];
+        expect(containers.map((c) => c.name)).toEqual(["sysctl", "es01", "bootstrap", "kibana", "logstash"]);
+        const es = containers[1];
+        expect(es.image).toBe("docker.elastic.co/elasticsearch/elasticsearch:9.4.1");
+        expect(es.ports).toEqual(["9200/tcp published on 127.0.0.1:9200", "9300/tcp (stack network only)"]);
+        expect(Object.keys(es.env as object)).toEqual(["ES_JAVA_OPTS", "ELASTIC_PASSWORD"]);
+        expect((es.env as Record<string, string>).ELASTIC_PASSWORD).toMatch(/^<secret: /);
+        expect((es.healthCheck as Record<string, string>).command).toContain("--cacert");
+        expect(es.volumes).toEqual(["elk-dev-es01-data -> /usr/share/elasticsearch/data"]);
+        for (const c of containers.filter((x) => x.runs === undefined)) expect(c.healthCheck).toBeDefined();
+    });
+
+    test("no key or password is written: placeholders stand in for them", () => {
+        expect(read("elasticsearch/certs/es01.key")).toMatch(/^<secret: es01.key is generated at deploy time/);
+        expect(read("elasticsearch/certs/es01.crt")).toContain("DNS:es01, DNS:localhost, IP:127.0.0.1");
+        const all = fs.readdirSync(out, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+        for (const d of all) {
+            const text = fs.readFileSync(path.join(d.parentPath, d.name), "utf8");
+            expect(text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+        }
+    });
+
+    test("a bad stack config fails the command with the key and the fix", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-bad-"));
+        try {
+            fs.writeFileSync(path.join(root, "Pulumi.rendertest.yaml"), "config:\n  elk-stack:target: nomad\n");
+            let stderr = "";
+            try {
+                execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "rendertest", "--out", dir], { cwd: root, timeout: 120_000, stdio: "pipe" });
+            } catch (e) {
+                stderr = String((e as { stderr: Buffer }).stderr);
+            }
+            expect(stderr).toMatch(/elk-stack:target.*unknown target 'nomad'.*Fix:/);
+        } finally {
+            fs.rmSync(path.join(root, "Pulumi.rendertest.yaml"), { force: true });
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
