@@ -2,10 +2,13 @@
  * The real program (index.ts) under the mock runtime, with the dev stack's config: what it registers and
  * the invariants that make the stack secure and start in the right order.
  */
+import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
+import { tlsHandshake } from "./support/tlsHandshake";
 import { type ProgramRun, type RecordedResource, isSecretValue, ofType, runProgram, transitiveDependencies, unwrapSecrets } from "./support/program";
 
 const CONTAINER = "docker:index/container:Container";
@@ -217,6 +220,38 @@ describe("the dev stack on Docker", () => {
             const text = JSON.stringify(unwrapSecrets(c.inputs));
             expect(text).not.toMatch(/curl[^"]*\s(-k|--insecure)\b/);
             expect(text).not.toMatch(/verification_?[mM]ode["':=>\s]+"?none/);
+        }
+    });
+
+    test("each certificate the program uploads chains to the stack CA and serves TLS under its own name only", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-program-certs-"));
+        try {
+            fs.writeFileSync(path.join(dir, "ca.pem"), ca);
+            const cases: [string, string, string][] = [
+                ["es01", "certs/es01.crt", "certs/es01.key"],
+                ["kibana", "certs/kibana.crt", "certs/kibana.key"],
+                ["logstash", "certs/logstash.crt", "certs/logstash.pkcs8.key"],
+            ];
+            for (const [instance, certFile, keyFile] of cases) {
+                const c = container(run, instance);
+                const cert = uploadText(c, certFile);
+                const key = uploadText(c, keyFile);
+                fs.writeFileSync(path.join(dir, `${instance}.pem`), cert);
+                const verify = execFileSync("openssl", ["verify", "-CAfile", path.join(dir, "ca.pem"), path.join(dir, `${instance}.pem`)], { encoding: "utf8" });
+                expect(verify.trim()).toBe(`${path.join(dir, `${instance}.pem`)}: OK`);
+                const x509 = new crypto.X509Certificate(cert);
+                expect(x509.checkPrivateKey(crypto.createPrivateKey(key))).toBe(true);
+                expect(x509.keyUsage).toEqual(expect.arrayContaining(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]));
+                expect(await tlsHandshake({ key, cert, ca, servername: instance })).toMatchObject({ authorized: true });
+                expect(await tlsHandshake({ key, cert, ca, servername: "localhost" })).toMatchObject({ authorized: true });
+                const wrong = await tlsHandshake({ key, cert, ca, servername: "not-" + instance });
+                expect(wrong.authorized).toBe(false);
+                expect(wrong.error).toBe("ERR_TLS_CERT_ALTNAME_INVALID");
+            }
+            // Logstash's TLS inputs read only PKCS#8.
+            expect(uploadText(container(run, "logstash"), "logstash.pkcs8.key")).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
