@@ -22,7 +22,15 @@ export const elasticUser = "elastic";
 export const elasticPassword = stack.elasticPassword;
 /** The least-privilege user Logstash writes as. */
 export const logstashUser = LOGSTASH_WRITER_USER;
-/** Commands to try right after `pulumi up`. */
-export const quickstart = pulumi.interpolate`pulumi stack output caCertificate > elk-ca.crt
+const ns = settings.kubernetes.namespace;
+/** Commands to try right after `pulumi up`. On Kubernetes the Services are in-cluster: reach them through port-forwards. */
+export const quickstart =
+    settings.target === "docker"
+        ? pulumi.interpolate`pulumi stack output caCertificate > elk-ca.crt
 curl --cacert elk-ca.crt -u elastic:"$(pulumi stack output elasticPassword --show-secrets)" ${stack.elasticsearchUrl}/_cluster/health
-open ${stack.kibanaUrl} and log in as elastic`;
+open ${stack.kibanaUrl} and log in as elastic`
+        : pulumi.interpolate`pulumi stack output caCertificate > elk-ca.crt
+kubectl -n ${ns} port-forward svc/${settings.names.elasticsearch} 9200:9200 &
+curl --cacert elk-ca.crt -u elastic:"$(pulumi stack output elasticPassword --show-secrets)" https://localhost:9200/_cluster/health
+kubectl -n ${ns} port-forward svc/${settings.names.kibana} 5601:5601 &
+open ${settings.kubernetes.kibanaIngress ? stack.kibanaUrl : "https://localhost:5601"} and log in as elastic`;

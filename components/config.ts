@@ -68,6 +68,37 @@ export const CONFIG_SCHEMA = {
     kibanaMemoryMb: { type: "integer", default: 1024, description: "Kibana container memory limit in MiB." },
     logstashHeapMb: { type: "integer", default: 512, description: "Logstash JVM heap in MiB (-Xms and -Xmx)." },
     logstashMemoryMb: { type: "integer", default: 1024, description: "Logstash container memory limit in MiB." },
+    elasticsearchNodeCount: {
+        type: "integer",
+        default: 1,
+        description: "Elasticsearch nodes: 1 (single node) or 3 and more (a cluster; Kubernetes only).",
+    },
+    logstashReplicas: { type: "integer", default: 1, description: "Logstash replicas (Kubernetes; Docker runs one)." },
+    elasticsearchCpuMillis: { type: "integer", default: 1000, description: "CPU request of each Elasticsearch node, millicores (Kubernetes)." },
+    elasticsearchCpuLimitMillis: { type: "integer", default: 2000, description: "CPU limit of each Elasticsearch node, millicores (Kubernetes)." },
+    kibanaCpuMillis: { type: "integer", default: 500, description: "CPU request of Kibana, millicores (Kubernetes)." },
+    kibanaCpuLimitMillis: { type: "integer", default: 1000, description: "CPU limit of Kibana, millicores (Kubernetes)." },
+    logstashCpuMillis: { type: "integer", default: 500, description: "CPU request of each Logstash replica, millicores (Kubernetes)." },
+    logstashCpuLimitMillis: { type: "integer", default: 1000, description: "CPU limit of each Logstash replica, millicores (Kubernetes)." },
+    elasticsearchStorageGb: { type: "integer", default: 30, description: "Persistent volume size of each Elasticsearch node, GiB (Kubernetes)." },
+    logstashStorageGb: { type: "integer", default: 5, description: "Persistent volume size of each Logstash replica (persistent queue), GiB (Kubernetes)." },
+    storageClass: { type: "string", description: "Storage class of the persistent volumes (Kubernetes); the cluster default when unset." },
+    kubernetesNamespace: { type: "string", default: "elk", description: "Namespace the stack is created in (Kubernetes)." },
+    kubeconfig: { type: "string", description: "Kubeconfig path or contents (Kubernetes); the ambient kubeconfig when unset." },
+    kubeContext: { type: "string", description: "Kubeconfig context to use (Kubernetes); the current context when unset." },
+    kubernetesRenderDir: {
+        type: "string",
+        description: "Write the Kubernetes manifests to this directory instead of applying them (GitOps).",
+    },
+    kibanaServiceType: { type: "string", default: "ClusterIP", description: "Service type of Kibana: ClusterIP, NodePort or LoadBalancer (Kubernetes)." },
+    logstashServiceType: { type: "string", default: "ClusterIP", description: "Service type of Logstash: ClusterIP, NodePort or LoadBalancer (Kubernetes)." },
+    kibanaIngressHost: { type: "string", description: "Host name of an Ingress for Kibana (Kubernetes); no Ingress when unset." },
+    ingressClassName: { type: "string", description: "Ingress class of the Kibana Ingress (Kubernetes)." },
+    antiAffinity: {
+        type: "string",
+        default: "hard",
+        description: "Spread Elasticsearch nodes over Kubernetes nodes: hard (required) or soft (preferred).",
+    },
     setMaxMapCount: {
         type: "boolean",
         default: true,
@@ -108,12 +139,40 @@ export const PASSWORD_KEYS = ["elasticPassword", "kibanaSystemPassword", "logsta
 /** Name of a password config key. */
 export type PasswordKey = (typeof PASSWORD_KEYS)[number];
 
-/** Memory settings of one long-running service. */
+/** Size of one long-running service. */
 export interface MemorySettings {
     /** JVM heap (Elasticsearch, Logstash) or Node.js old space (Kibana), MiB. */
     readonly heapMb: number;
     /** Container memory limit, MiB. */
     readonly memoryMb: number;
+    readonly cpu: CpuSettings;
+    /** Instances: Elasticsearch nodes, Logstash replicas, 1 for Kibana. */
+    readonly replicas: number;
+    /** Persistent volume per instance, GiB (Kubernetes); 0 for none. */
+    readonly storageGb: number;
+}
+
+/** CPU of one service, millicores (Kubernetes requests and limits). */
+export interface CpuSettings {
+    readonly requestMillis: number;
+    readonly limitMillis: number;
+}
+
+/** Kubernetes type of a Service. */
+export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
+
+/** Settings only the Kubernetes target reads. */
+export interface KubernetesSettings {
+    readonly namespace: string;
+    readonly kubeconfig?: string;
+    readonly context?: string;
+    /** When set, manifests are written here instead of applied. */
+    readonly renderDir?: string;
+    readonly storageClass?: string;
+    readonly kibanaServiceType: ServiceType;
+    readonly logstashServiceType: ServiceType;
+    readonly kibanaIngress?: { readonly host: string; readonly className?: string };
+    readonly antiAffinity: "hard" | "soft";
 }
 
 /** Host ports published by the stack. */
@@ -151,6 +210,7 @@ export interface StackConfig {
     readonly kibana: MemorySettings;
     readonly logstash: MemorySettings;
     readonly setMaxMapCount: boolean;
+    readonly kubernetes: KubernetesSettings;
     readonly certValidityDays: number;
     readonly certRenewBeforeDays: number;
     /** Password keys that the stack config sets (others are generated). */
@@ -304,9 +364,65 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         ports.set(p, key);
     }
 
+    const optional = (key: ConfigKey): string | undefined => raw(key);
+    const serviceType = (key: "kibanaServiceType" | "logstashServiceType"): ServiceType => {
+        const v = str(key);
+        if (v !== "ClusterIP" && v !== "NodePort" && v !== "LoadBalancer") {
+            return fail(key, `unknown service type '${v}'`, "set ClusterIP, NodePort or LoadBalancer");
+        }
+        return v;
+    };
+    const antiAffinity = str("antiAffinity");
+    if (antiAffinity !== "hard" && antiAffinity !== "soft") fail("antiAffinity", `'${antiAffinity}' is neither hard nor soft`, "set hard or soft");
+    const namespace = str("kubernetesNamespace");
+    if (!INSTANCE_NAME.test(namespace)) {
+        fail("kubernetesNamespace", `'${namespace}' is not a valid namespace name`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
+    }
+    const ingressHost = optional("kibanaIngressHost");
+    if (ingressHost !== undefined && !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(ingressHost)) {
+        fail("kibanaIngressHost", `'${ingressHost}' is not a DNS name`, "set a fully qualified host name such as kibana.example.com");
+    }
+    const kubernetes: KubernetesSettings = {
+        namespace,
+        kubeconfig: optional("kubeconfig"),
+        context: optional("kubeContext"),
+        renderDir: optional("kubernetesRenderDir"),
+        storageClass: optional("storageClass"),
+        kibanaServiceType: serviceType("kibanaServiceType"),
+        logstashServiceType: serviceType("logstashServiceType"),
+        kibanaIngress: ingressHost ? { host: ingressHost, className: optional("ingressClassName") } : undefined,
+        antiAffinity: antiAffinity as "hard" | "soft",
+    };
+
+    const nodeCount = int("elasticsearchNodeCount", 1, 99);
+    if (nodeCount === 2) {
+        fail("elasticsearchNodeCount", "2 nodes cannot elect a master when one is lost", "use 1, or 3 and more");
+    }
+    const logstashReplicas = int("logstashReplicas", 1, 99);
+    if (target === "docker" && nodeCount > 1) {
+        fail("elasticsearchNodeCount", `${nodeCount} nodes need target kubernetes`, "set 1 for Docker, or set target to kubernetes");
+    }
+    if (target === "docker" && ingressHost !== undefined) {
+        fail("kibanaIngressHost", "an Ingress needs target kubernetes", "remove the key, or set target to kubernetes");
+    }
+    if (target === "docker" && logstashReplicas > 1) {
+        fail("logstashReplicas", `${logstashReplicas} replicas need target kubernetes`, "set 1 for Docker, or set target to kubernetes");
+    }
+    const sizing: Record<"elasticsearch" | "kibana" | "logstash", { replicas: number; storageGb: number }> = {
+        elasticsearch: { replicas: nodeCount, storageGb: int("elasticsearchStorageGb", 1, 65536) },
+        kibana: { replicas: 1, storageGb: 0 },
+        logstash: { replicas: logstashReplicas, storageGb: int("logstashStorageGb", 1, 65536) },
+    };
+
     const memory = (service: "elasticsearch" | "kibana" | "logstash"): MemorySettings => {
         const heapKey = `${service}HeapMb` as const;
         const memKey = `${service}MemoryMb` as const;
+        const cpuKey = `${service}CpuMillis` as const;
+        const cpuLimitKey = `${service}CpuLimitMillis` as const;
+        const cpu = { requestMillis: int(cpuKey, 10, 256000), limitMillis: int(cpuLimitKey, 10, 256000) };
+        if (cpu.limitMillis < cpu.requestMillis) {
+            fail(cpuLimitKey, `limit ${cpu.limitMillis}m is below the request ${cpu.requestMillis}m (${fq(cpuKey)})`, `raise ${cpuLimitKey} to at least ${cpu.requestMillis}`);
+        }
         const heapMb = int(heapKey, 128, 65536);
         const memoryMb = int(memKey, 256, 262144);
         if (heapMb > memoryMb) {
@@ -315,7 +431,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         if (heapMb * 4 > memoryMb * 3) {
             fail(heapKey, `heap ${heapMb} MiB leaves too little of the ${memoryMb} MiB limit (${fq(memKey)}) for off-heap memory`, `keep ${heapKey} at most 75% (Elastic advises 50%) of ${memKey}`);
         }
-        return { heapMb, memoryMb };
+        return { heapMb, memoryMb, cpu, ...sizing[service] };
     };
 
     const certValidityDays = int("certValidityDays", 2, 3650);
@@ -359,6 +475,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         kibana: memory("kibana"),
         logstash: memory("logstash"),
         setMaxMapCount: bool("setMaxMapCount"),
+        kubernetes,
         certValidityDays,
         certRenewBeforeDays,
         passwordsSet,

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
-import { type HealthCheckSpec, type PlacedJob, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
+import type { CpuSettings } from "./config";
+import { type HealthCheckSpec, type HostStep, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
 
 /** Where the Elasticsearch image keeps its configuration. */
 export const ES_CONFIG_DIR = "/usr/share/elasticsearch/config";
@@ -13,10 +14,13 @@ export const ES_HTTP_PORT = 9200;
 export const ES_TRANSPORT_PORT = 9300;
 /** User id and group of the official Elasticsearch image. */
 export const ES_RUN_AS = { uid: 1000, gid: 0 };
+/** Environment variable holding the node's own name where several nodes share one spec (Kubernetes pods). */
+export const ES_NODE_NAME_ENV = "ELK_NODE_NAME";
 
 /** Inputs of {@link elasticsearchYml}. */
 export interface ElasticsearchYmlInput {
     readonly clusterName: string;
+    /** Name of the instance: its certificate files are named after it. */
     readonly nodeName: string;
     /**
      * Every master-eligible node's name. One name means single-node discovery; more means a cluster that
@@ -30,6 +34,8 @@ export interface ElasticsearchYmlInput {
 /** The settings elasticsearch.yml gets, as a flat map of Elastic's dotted setting names. */
 export function elasticsearchSettings(input: ElasticsearchYmlInput): Record<string, unknown> {
     const single = input.masterNodes.length === 1;
+    // Several nodes share one spec: each reads its own name (the pod name) from the environment.
+    const ownName = single ? input.nodeName : `\${${ES_NODE_NAME_ENV}}`;
     const tls = (prefix: string) => ({
         [`${prefix}.enabled`]: true,
         [`${prefix}.key`]: `certs/${input.nodeName}.key`,
@@ -38,7 +44,7 @@ export function elasticsearchSettings(input: ElasticsearchYmlInput): Record<stri
     });
     return {
         "cluster.name": input.clusterName,
-        "node.name": input.nodeName,
+        "node.name": ownName,
         "network.host": "0.0.0.0",
         "http.port": ES_HTTP_PORT,
         "transport.port": ES_TRANSPORT_PORT,
@@ -54,8 +60,11 @@ export function elasticsearchSettings(input: ElasticsearchYmlInput): Record<stri
         "xpack.security.enrollment.enabled": false,
         ...tls("xpack.security.http.ssl"),
         ...tls("xpack.security.transport.ssl"),
-        // Nodes must prove who they are to each other and match the names in their certificates.
-        "xpack.security.transport.ssl.verification_mode": "full",
+        // Nodes must prove who they are to each other with a certificate from the stack's CA. A single node checks
+        // names too. Cluster nodes dial each other by pod IP, which no certificate issued before the pod exists can
+        // name, so hostname checks would refuse every peer (elastic/elasticsearch#32729); the CA and mutual TLS
+        // below are what keeps strangers out.
+        "xpack.security.transport.ssl.verification_mode": single ? "full" : "certificate",
         "xpack.security.transport.ssl.client_authentication": "required",
         "xpack.license.self_generated.type": "basic",
         "ingest.geoip.downloader.enabled": false,
@@ -75,6 +84,8 @@ export function elasticsearchYml(input: ElasticsearchYmlInput): string {
 export function elasticsearchHealthCheck(caPath: string): HealthCheckSpec {
     return {
         command: `code=$(curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath} https://localhost:${ES_HTTP_PORT}/) && { [ "$code" = 200 ] || [ "$code" = 401 ]; }`,
+        // Any HTTP answer at all: the node's HTTP layer is alive even while the cluster elects a master.
+        aliveCommand: `curl -s -o /dev/null --max-time 5 --cacert ${caPath} https://localhost:${ES_HTTP_PORT}/`,
         intervalSeconds: 10,
         timeoutSeconds: 10,
         retries: 30,
@@ -86,6 +97,8 @@ export function elasticsearchHealthCheck(caPath: string): HealthCheckSpec {
 export interface ElasticsearchSpecInput extends ElasticsearchYmlInput, ServiceSizing {
     readonly tls: TlsMaterial;
     readonly elasticPassword: pulumi.Input<string>;
+    /** Data volume of each node, GiB (Kubernetes). */
+    readonly storageGb: number;
 }
 
 /** The container of one Elasticsearch node. Pure. */
@@ -97,6 +110,7 @@ export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
         role: "elasticsearch",
         image: `docker.elastic.co/elasticsearch/elasticsearch:${input.version}`,
         env: { ES_JAVA_OPTS: `-Xms${input.heapMb}m -Xmx${input.heapMb}m` },
+        instanceNameEnv: input.masterNodes.length > 1 ? ES_NODE_NAME_ENV : undefined,
         // The image sets the elastic user's password from this on first start.
         secretEnv: { ELASTIC_PASSWORD: { description: "password of the elastic superuser", value: input.elasticPassword } },
         files: [
@@ -109,9 +123,11 @@ export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
             { name: "https", containerPort: ES_HTTP_PORT, protocol: "tcp", hostPort: input.hostPort },
             { name: "transport", containerPort: ES_TRANSPORT_PORT, protocol: "tcp" },
         ],
-        volumes: [{ name: "data", mountPath: "/usr/share/elasticsearch/data" }],
+        volumes: [{ name: "data", mountPath: "/usr/share/elasticsearch/data", durable: true, sizeGb: input.storageGb }],
         healthCheck: elasticsearchHealthCheck(`${ES_CERT_DIR}/ca.crt`),
         memoryMb: input.memoryMb,
+        cpu: input.cpu,
+        replicas: input.masterNodes.length,
     };
 }
 
@@ -122,10 +138,16 @@ export interface ElasticsearchArgs {
     /** Elastic release, e.g. "9.4.1". */
     version: string;
     clusterName: string;
-    /** Node (instance) name; must be a DNS name in `certificate`. */
+    /** Instance name; must be a DNS name in `certificate`. Cluster nodes are named after it by the platform. */
     nodeName: string;
+    /** 1 for a single node; 3 or more for a cluster of master-eligible data nodes. */
+    nodeCount?: number;
     heapMb: number;
     memoryMb: number;
+    /** CPU request and limit per node, millicores (Kubernetes). */
+    cpu?: CpuSettings;
+    /** Data volume per node, GiB (Kubernetes). */
+    storageGb?: number;
     /** Publish HTTPS on this host port (Docker). */
     hostPort?: number;
     /** The node's certificate, from the stack's CA. */
@@ -133,33 +155,43 @@ export interface ElasticsearchArgs {
     /** Password of the elastic superuser (secret). */
     elasticPassword: pulumi.Input<string>;
     /** The kernel step, when the host needs it: Elasticsearch starts only after it succeeded. */
-    kernelStep?: PlacedJob;
+    kernelStep?: HostStep;
 }
 
-/** A single Elasticsearch node with TLS on HTTP and transport and security on. */
+/** Elasticsearch, one node or a cluster, with TLS on HTTP and transport and security on. */
 export class Elasticsearch extends pulumi.ComponentResource {
     /** URL other services of the stack use (verifies against the CA under the node name). */
     readonly internalUrl: pulumi.Output<string>;
-    /** The node's name. */
+    /** The instance name. */
     readonly nodeName: string;
+    /** Names of the nodes. */
+    readonly nodeNames: readonly string[];
     /** Resource to depend on for "Elasticsearch is up and healthy". */
     readonly ready: pulumi.Resource;
 
     constructor(name: string, args: ElasticsearchArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:index:Elasticsearch", name, {}, opts);
         this.nodeName = args.nodeName;
+        const nodeCount = args.nodeCount ?? 1;
+        if (nodeCount === 2 || nodeCount < 1) {
+            throw new Error(`Elasticsearch ${args.nodeName}: ${nodeCount} nodes cannot keep a master; use 1, or 3 and more`);
+        }
+        this.nodeNames = args.platform.memberNames(args.nodeName, nodeCount);
         const spec = elasticsearchSpec({
             clusterName: args.clusterName,
             nodeName: args.nodeName,
-            masterNodes: [args.nodeName],
+            masterNodes: this.nodeNames,
+            seedHosts: nodeCount > 1 ? [`${args.platform.discoveryHost(args.nodeName)}:${ES_TRANSPORT_PORT}`] : undefined,
             version: args.version,
             heapMb: args.heapMb,
             memoryMb: args.memoryMb,
+            cpu: args.cpu ?? { requestMillis: 1000, limitMillis: 2000 },
+            storageGb: args.storageGb ?? 30,
             hostPort: args.hostPort,
             tls: { caCertPem: args.certificate.caCertPem, certPem: args.certificate.certPem, keyPem: args.certificate.privateKeyPem },
             elasticPassword: args.elasticPassword,
         });
-        const placed = args.platform.runService(spec, { parent: this, after: args.kernelStep ? [args.kernelStep] : [] });
+        const placed = args.platform.runService(spec, { parent: this, hostSteps: args.kernelStep ? [args.kernelStep] : [] });
         this.ready = placed.ready;
         this.internalUrl = pulumi.output(`https://${args.platform.internalHost(args.nodeName)}:${ES_HTTP_PORT}`);
         this.registerOutputs({ internalUrl: this.internalUrl });

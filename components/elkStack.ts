@@ -5,7 +5,7 @@ import { CertificateAuthority, InstanceCertificate, certificateNames } from "./c
 import type { StackConfig } from "./config";
 import { ES_HTTP_PORT, Elasticsearch } from "./elasticsearch";
 import { KernelSettings } from "./kernel";
-import { Kibana } from "./kibana";
+import { KIBANA_PORT, Kibana } from "./kibana";
 import { Logstash, type PipelineFile, loadPipelines } from "./logstash";
 import type { Platform, PortSpec } from "./spec";
 import { platformFor } from "./targets";
@@ -102,11 +102,12 @@ export class ElkStack extends pulumi.ComponentResource {
             child,
         );
         const extraIps = s.bindAddress === "127.0.0.1" ? [] : [s.bindAddress];
+        const replicas: Record<string, number> = { [s.names.elasticsearch]: s.elasticsearch.replicas, [s.names.logstash]: s.logstash.replicas };
         const certificates: Record<string, InstanceCertificate> = {};
         for (const instance of [s.names.elasticsearch, s.names.kibana, s.names.logstash, ...s.names.extra]) {
             const sans = certificateNames({
                 instance,
-                extraDnsNames: platform.extraDnsNames(instance),
+                extraDnsNames: platform.extraDnsNames(instance, replicas[instance] ?? 1),
                 publishedOnHost: platform.publishesOnHost,
                 extraIpAddresses: extraIps,
             });
@@ -134,8 +135,11 @@ export class ElkStack extends pulumi.ComponentResource {
                 version: s.elasticVersion,
                 clusterName: s.clusterName,
                 nodeName: s.names.elasticsearch,
+                nodeCount: s.elasticsearch.replicas,
                 heapMb: s.elasticsearch.heapMb,
                 memoryMb: s.elasticsearch.memoryMb,
+                cpu: s.elasticsearch.cpu,
+                storageGb: s.elasticsearch.storageGb,
                 hostPort: s.ports.elasticsearch,
                 certificate: certificates[s.names.elasticsearch],
                 elasticPassword: passwords.elastic,
@@ -165,8 +169,11 @@ export class ElkStack extends pulumi.ComponentResource {
             child,
         );
 
-        const hostName = s.bindAddress === "0.0.0.0" || s.bindAddress === "127.0.0.1" ? "localhost" : s.bindAddress;
-        const kibanaUrl = `https://${hostName}:${s.ports.kibana}`;
+        const published = (instance: string, portName: string, containerPort: number, protocol: "tcp" | "udp", hostPort: number): string =>
+            platform.endpoint(instance, { name: portName, containerPort, protocol, hostPort });
+        const kibanaUrl = s.kubernetes.kibanaIngress
+            ? `https://${s.kubernetes.kibanaIngress.host}`
+            : `https://${published(s.names.kibana, "https", KIBANA_PORT, "tcp", s.ports.kibana)}`;
         this.kibana = new Kibana(
             `${name}-kibana`,
             {
@@ -175,6 +182,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 name: s.names.kibana,
                 heapMb: s.kibana.heapMb,
                 memoryMb: s.kibana.memoryMb,
+                cpu: s.kibana.cpu,
                 hostPort: s.ports.kibana,
                 elasticsearchHosts: [esInternalUrl],
                 publicBaseUrl: kibanaUrl,
@@ -195,6 +203,9 @@ export class ElkStack extends pulumi.ComponentResource {
                 name: s.names.logstash,
                 heapMb: s.logstash.heapMb,
                 memoryMb: s.logstash.memoryMb,
+                cpu: s.logstash.cpu,
+                replicas: s.logstash.replicas,
+                storageGb: s.logstash.storageGb,
                 elasticsearchUrl: esInternalUrl,
                 writerUser: LOGSTASH_WRITER_USER,
                 writerPassword: passwords.logstashWriter,
@@ -207,11 +218,11 @@ export class ElkStack extends pulumi.ComponentResource {
             child,
         );
 
-        this.elasticsearchUrl = pulumi.output(`https://${hostName}:${s.ports.elasticsearch}`);
+        this.elasticsearchUrl = pulumi.output(`https://${published(s.names.elasticsearch, "https", ES_HTTP_PORT, "tcp", s.ports.elasticsearch)}`);
         this.kibanaUrl = pulumi.output(kibanaUrl);
         this.caCertPem = this.ca.certPem;
         this.elasticPassword = passwords.elastic;
-        this.logstashEndpoints = pulumi.output({ nginxSyslog: `${hostName}:${s.ports.nginxSyslog}` });
+        this.logstashEndpoints = pulumi.output({ nginxSyslog: published(s.names.logstash, "nginx-syslog", NGINX_SYSLOG_PORT, "udp", s.ports.nginxSyslog) });
         this.registerOutputs({
             elasticsearchUrl: this.elasticsearchUrl,
             kibanaUrl: this.kibanaUrl,

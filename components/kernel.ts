@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { JobSpec, PlacedJob, Platform } from "./spec";
+import type { HostStep, JobSpec, Platform } from "./spec";
 
 /** The setting Elasticsearch needs for its memory-mapped index files. */
 export const MAX_MAP_COUNT = 262144;
@@ -36,14 +36,18 @@ export interface KernelSettingsArgs {
     name: string;
 }
 
-/** Sets `vm.max_map_count` on the host before Elasticsearch starts. Leave it out where the host already has it. */
+/**
+ * Sets `vm.max_map_count` on the hosts Elasticsearch runs on, before it starts: a one-shot container on Docker,
+ * an init container of every Elasticsearch pod on Kubernetes (a pod may land on any node). Leave it out where
+ * the hosts already have the setting.
+ */
 export class KernelSettings extends pulumi.ComponentResource {
-    /** The finished step; Elasticsearch waits for it to have succeeded. */
-    readonly step: PlacedJob;
+    /** The step; pass it to Elasticsearch, which starts only after it succeeded. */
+    readonly step: HostStep;
 
     constructor(name: string, args: KernelSettingsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:index:KernelSettings", name, {}, opts);
-        this.step = args.platform.runJob(maxMapCountSpec(args.name), { parent: this });
+        this.step = args.platform.hostStep(maxMapCountSpec(args.name), { parent: this });
         this.registerOutputs({});
     }
 }

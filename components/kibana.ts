@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
+import type { CpuSettings } from "./config";
 import { type HealthCheckSpec, type PlacedJob, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
 
 /** Where the Kibana image keeps its configuration. */
@@ -68,6 +69,8 @@ export function kibanaYml(input: KibanaYmlInput): string {
 export function kibanaHealthCheck(caPath: string): HealthCheckSpec {
     return {
         command: `code=$(curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath} https://localhost:${KIBANA_PORT}/api/status) && { [ "$code" = 200 ] || [ "$code" = 401 ]; }`,
+        // Kibana answers (503 included) while Elasticsearch is away; restarting it then would not help.
+        aliveCommand: `curl -s -o /dev/null --max-time 5 --cacert ${caPath} https://localhost:${KIBANA_PORT}/api/status`,
         intervalSeconds: 10,
         timeoutSeconds: 10,
         retries: 30,
@@ -108,9 +111,12 @@ export function kibanaSpec(input: KibanaSpecInput): ServiceSpec {
         runAs: KIBANA_RUN_AS,
         privileged: false,
         ports: [{ name: "https", containerPort: KIBANA_PORT, protocol: "tcp", hostPort: input.hostPort }],
-        volumes: [{ name: "data", mountPath: "/usr/share/kibana/data" }],
+        // Kibana keeps its state in Elasticsearch; the data directory only holds its instance UUID.
+        volumes: [{ name: "data", mountPath: "/usr/share/kibana/data", durable: false, sizeGb: 0 }],
         healthCheck: kibanaHealthCheck(`${KIBANA_CERT_DIR}/ca.crt`),
         memoryMb: input.memoryMb,
+        cpu: input.cpu,
+        replicas: 1,
     };
 }
 
@@ -122,6 +128,8 @@ export interface KibanaArgs {
     name: string;
     heapMb: number;
     memoryMb: number;
+    /** CPU request and limit, millicores (Kubernetes). */
+    cpu?: CpuSettings;
     hostPort?: number;
     /** Elasticsearch URLs inside the stack. */
     elasticsearchHosts: string[];
@@ -150,6 +158,7 @@ export class Kibana extends pulumi.ComponentResource {
             version: args.version,
             heapMb: args.heapMb,
             memoryMb: args.memoryMb,
+            cpu: args.cpu ?? { requestMillis: 500, limitMillis: 1000 },
             hostPort: args.hostPort,
             tls: { caCertPem: args.certificate.caCertPem, certPem: args.certificate.certPem, keyPem: args.certificate.privateKeyPem },
             kibanaSystemPassword: args.kibanaSystemPassword,

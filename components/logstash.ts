@@ -3,6 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
+import type { CpuSettings } from "./config";
 import { type FileSpec, type HealthCheckSpec, type PlacedJob, type Platform, type PortSpec, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
 
 /** Where the Logstash image keeps its settings. */
@@ -82,6 +83,7 @@ export function pipelinesYml(pipelines: readonly PipelineFile[]): string {
 export function logstashHealthCheck(): HealthCheckSpec {
     return {
         command: `curl -s http://127.0.0.1:${LOGSTASH_API_PORT}/_health_report | grep -o '"status":"[a-z]*"' | head -n 1 | grep -Eq 'green|yellow'`,
+        aliveCommand: `curl -s -o /dev/null --max-time 5 http://127.0.0.1:${LOGSTASH_API_PORT}/`,
         intervalSeconds: 10,
         timeoutSeconds: 10,
         retries: 30,
@@ -103,6 +105,10 @@ export interface LogstashSpecInput extends ServiceSizing {
     readonly ports: readonly PortSpec[];
     /** The key is PKCS#8: Logstash's TLS inputs read no other encoding. */
     readonly tls: TlsMaterial;
+    /** Identical replicas (Kubernetes), each with its own persistent queue. */
+    readonly replicas: number;
+    /** Persistent queue volume of each replica, GiB (Kubernetes). */
+    readonly storageGb: number;
 }
 
 /** The Logstash container. Pure. */
@@ -131,10 +137,12 @@ export function logstashSpec(input: LogstashSpecInput): ServiceSpec {
         runAs: LOGSTASH_RUN_AS,
         privileged: false,
         ports: input.ports,
-        // Persisted queues and the dead letter queue live here.
-        volumes: [{ name: "data", mountPath: "/usr/share/logstash/data" }],
+        // Persisted queues and the dead letter queue live here: events accepted but not yet indexed survive restarts.
+        volumes: [{ name: "data", mountPath: "/usr/share/logstash/data", durable: true, sizeGb: input.storageGb }],
         healthCheck: logstashHealthCheck(),
         memoryMb: input.memoryMb,
+        cpu: input.cpu,
+        replicas: input.replicas,
     };
 }
 
@@ -146,6 +154,12 @@ export interface LogstashArgs {
     name: string;
     heapMb: number;
     memoryMb: number;
+    /** CPU request and limit per replica, millicores (Kubernetes). */
+    cpu?: CpuSettings;
+    /** Replicas (Kubernetes); Docker runs one. */
+    replicas?: number;
+    /** Persistent queue volume per replica, GiB (Kubernetes). */
+    storageGb?: number;
     /** Elasticsearch URL inside the stack. */
     elasticsearchUrl: string;
     writerUser: string;
@@ -172,6 +186,9 @@ export class Logstash extends pulumi.ComponentResource {
             version: args.version,
             heapMb: args.heapMb,
             memoryMb: args.memoryMb,
+            cpu: args.cpu ?? { requestMillis: 500, limitMillis: 1000 },
+            replicas: args.replicas ?? 1,
+            storageGb: args.storageGb ?? 5,
             elasticsearchUrl: args.elasticsearchUrl,
             writerUser: args.writerUser,
             writerPassword: args.writerPassword,

@@ -27,17 +27,26 @@ export interface PortSpec {
     readonly hostPort?: number;
 }
 
-/** A persistent volume mounted into a service. */
+/** A volume mounted into a service. */
 export interface VolumeSpec {
     /** Short name, unique within the service ("data"). */
     readonly name: string;
     readonly mountPath: string;
+    /** Must outlive pods and containers (Elasticsearch data, Logstash's queue): a claim per instance on Kubernetes. */
+    readonly durable: boolean;
+    /** Size of a durable volume, GiB (Kubernetes). */
+    readonly sizeGb: number;
 }
 
 /** A health check run inside the container (`sh -c`), used for Docker health and Kubernetes probes. */
 export interface HealthCheckSpec {
-    /** Shell command; exit 0 means healthy. */
+    /** Shell command; exit 0 means healthy (ready for dependants and traffic). */
     readonly command: string;
+    /**
+     * Shell command that only checks the process still answers. Kubernetes restarts a container when this fails,
+     * so it must not depend on other services (Kibana is unhealthy while Elasticsearch is down, yet alive).
+     */
+    readonly aliveCommand: string;
     readonly intervalSeconds: number;
     readonly timeoutSeconds: number;
     readonly retries: number;
@@ -73,6 +82,8 @@ export interface ContainerSpec {
     readonly runAs: { readonly uid: number; readonly gid: number };
     /** Only the kernel step may be privileged. */
     readonly privileged: boolean;
+    /** Environment variable that receives the instance's own name (container or pod name). */
+    readonly instanceNameEnv?: string;
 }
 
 /** A long-running service. */
@@ -81,8 +92,12 @@ export interface ServiceSpec extends ContainerSpec {
     readonly ports: readonly PortSpec[];
     readonly volumes: readonly VolumeSpec[];
     readonly healthCheck: HealthCheckSpec;
-    /** Memory limit in MiB. */
+    /** Memory limit in MiB (also the request on Kubernetes: memory is not overcommitted). */
     readonly memoryMb: number;
+    /** CPU request and limit, millicores (Kubernetes). */
+    readonly cpu: { readonly requestMillis: number; readonly limitMillis: number };
+    /** Identical instances (Elasticsearch nodes, Logstash replicas). */
+    readonly replicas: number;
 }
 
 /** A step that runs to completion (the kernel setting, the bootstrap). */
@@ -102,6 +117,18 @@ export interface PlacementOptions {
     readonly dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
     /** Steps that must have succeeded, not merely run: a failed step stops the service from being placed. */
     readonly after?: readonly PlacedJob[];
+    /** Steps that prepare the host the service runs on (see {@link Platform.hostStep}). */
+    readonly hostSteps?: readonly HostStep[];
+}
+
+/**
+ * A step that prepares the host of a service (the kernel setting). Docker runs it once as a one-shot
+ * container (`job`); Kubernetes runs it as an init container of every pod of the service (`initContainer`),
+ * because the pod may land on any node.
+ */
+export interface HostStep {
+    readonly job?: PlacedJob;
+    readonly initContainer?: JobSpec;
 }
 
 /** A running service on some platform. */
@@ -130,8 +157,16 @@ export interface Platform {
     internalHost(instance: string): string;
     /** Whether published ports are reachable on the host as localhost (decides certificate SANs). */
     readonly publishesOnHost: boolean;
-    /** Extra DNS names clients use for `instance` (Kubernetes service names). */
-    extraDnsNames(instance: string): string[];
+    /** Extra DNS names clients and peers use for `instance` and its `replicas` members (Kubernetes service and pod names). */
+    extraDnsNames(instance: string, replicas: number): string[];
+    /** Names of the members of a service with `replicas` instances (node names of an Elasticsearch cluster). */
+    memberNames(instance: string, replicas: number): string[];
+    /** Host name that resolves to every member of `instance`, for cluster discovery. */
+    discoveryHost(instance: string): string;
+    /** Prepares the hosts a service runs on; pass the result in {@link PlacementOptions.hostSteps}. */
+    hostStep(spec: JobSpec, opts: PlacementOptions): HostStep;
+    /** Address (`host:port`) at which people and tools outside the stack reach `port` of `instance`. */
+    endpoint(instance: string, port: PortSpec): string;
     /** Runs a long-running service, healthy before dependants start. */
     runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService;
     /** Runs a step to completion before dependants start. */
@@ -172,4 +207,6 @@ export interface ServiceSizing {
     readonly memoryMb: number;
     /** Host port for the main endpoint, when published. */
     readonly hostPort?: number;
+    /** CPU request and limit, millicores (Kubernetes). */
+    readonly cpu: { readonly requestMillis: number; readonly limitMillis: number };
 }

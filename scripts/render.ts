@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { type ConfigKey, ConfigError, type StackConfig, parseStackConfig } from "../components/config";
 import { ElkStack } from "../components/elkStack";
-import type { JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, ServiceSpec } from "../components/spec";
+import type { HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../components/spec";
 import { platformFor } from "../components/targets";
 
 const PROJECT = "elk-stack";
@@ -46,8 +46,21 @@ class RecordingPlatform implements Platform {
     internalHost(instance: string) {
         return this.inner.internalHost(instance);
     }
-    extraDnsNames(instance: string) {
-        return this.inner.extraDnsNames(instance);
+    extraDnsNames(instance: string, replicas: number) {
+        return this.inner.extraDnsNames(instance, replicas);
+    }
+    memberNames(instance: string, replicas: number) {
+        return this.inner.memberNames(instance, replicas);
+    }
+    discoveryHost(instance: string) {
+        return this.inner.discoveryHost(instance);
+    }
+    endpoint(instance: string, port: PortSpec) {
+        return this.inner.endpoint(instance, port);
+    }
+    hostStep(spec: JobSpec, opts: PlacementOptions): HostStep {
+        this.specs.push(spec);
+        return this.inner.hostStep(spec, opts);
     }
     runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService {
         this.specs.push(spec);
@@ -63,12 +76,47 @@ function str(v: unknown): string {
     return typeof v === "string" ? v : "";
 }
 
+/** A Kubernetes object the program registered, as the provider would apply it. */
+interface Manifest {
+    readonly resourceName: string;
+    readonly body: Record<string, unknown>;
+}
+
+/** The serialized form of a Pulumi secret in mock inputs. */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+function unwrapSecrets(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (typeof v === "object" && v !== null) {
+        const o = v as Record<string, unknown>;
+        if (SECRET_SIG_KEY in o) return unwrapSecrets(o.value);
+        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+    }
+    return v;
+}
+
+/** A manifest fit to show: every value of a Secret becomes a placeholder. */
+function reviewable(body: Record<string, unknown>): Record<string, unknown> {
+    if (body.kind !== "Secret") return body;
+    const hide = (data: unknown) =>
+        Object.fromEntries(Object.keys((data ?? {})).map((k) => [k, `<secret: ${k} is set at deploy time and never rendered>`]));
+    return { ...body, ...(body.stringData ? { stringData: hide(body.stringData) } : {}), ...(body.data ? { data: hide(body.data) } : {}) };
+}
+
 /** Mock provider answers: secrets and keys become placeholders; certificates say what they will contain. */
-function renderMocks(): pulumi.runtime.Mocks {
+function renderMocks(manifests: Manifest[]): pulumi.runtime.Mocks {
     return {
         newResource: (args) => {
             const inputs = args.inputs as Record<string, unknown>;
-            const state: Record<string, unknown> = { ...inputs };
+            let state: Record<string, unknown> = { ...inputs };
+            if (args.type.startsWith("kubernetes:")) {
+                // Pulumi names objects that have no name: the resource name and a suffix chosen at deploy time.
+                const body = unwrapSecrets(inputs) as Record<string, unknown>;
+                const metadata = (body.metadata ?? {}) as Record<string, unknown>;
+                const named = { ...body, metadata: { ...metadata, name: metadata.name ?? `${args.name}-xxxxxxxx` } };
+                state = { ...inputs, metadata: named.metadata };
+                manifests.push({ resourceName: args.name, body: named });
+            }
             switch (args.type) {
                 case "random:index/randomPassword:RandomPassword":
                     state.result = GENERATED_SECRET_PLACEHOLDER;
@@ -127,8 +175,15 @@ function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<st
         files: spec.files.map((f) => `${f.path} (${f.mode}${f.secret ? ", secret" : ""})`),
     };
     if (spec.kind === "service") {
-        d.ports = spec.ports.map((p) => `${p.containerPort}/${p.protocol}${p.hostPort !== undefined ? ` published on ${settings.bindAddress}:${p.hostPort}` : " (stack network only)"}`);
-        d.volumes = spec.volumes.map((v) => `${settings.clusterName}-${spec.name}-${v.name} -> ${v.mountPath}`);
+        if (settings.target === "docker") {
+            d.ports = spec.ports.map((p) => `${p.containerPort}/${p.protocol}${p.hostPort !== undefined ? ` published on ${settings.bindAddress}:${p.hostPort}` : " (stack network only)"}`);
+            d.volumes = spec.volumes.map((v) => `${settings.clusterName}-${spec.name}-${v.name} -> ${v.mountPath}`);
+        } else {
+            d.replicas = spec.replicas;
+            d.ports = spec.ports.map((p) => `${p.containerPort}/${p.protocol} (Service ${spec.name}.${settings.kubernetes.namespace}.svc)`);
+            d.volumes = spec.volumes.map((v) => (v.durable ? `claim of ${v.sizeGb} GiB per pod -> ${v.mountPath}` : `emptyDir -> ${v.mountPath}`));
+            d.cpuMillis = { request: spec.cpu.requestMillis, limit: spec.cpu.limitMillis };
+        }
         d.memoryLimitMb = spec.memoryMb;
         d.healthCheck = {
             command: spec.healthCheck.command,
@@ -146,7 +201,8 @@ function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<st
 
 /** Renders a stack to a map of relative path -> content. */
 export async function renderStack(settings: StackConfig): Promise<Map<string, string>> {
-    await pulumi.runtime.setMocks(renderMocks(), PROJECT, settings.stack, false);
+    const manifests: Manifest[] = [];
+    await pulumi.runtime.setMocks(renderMocks(manifests), PROJECT, settings.stack, false);
     const platform = new RecordingPlatform(platformFor(settings.clusterName, settings));
     new ElkStack(settings.clusterName, { settings, platform });
     await pulumi.runtime.disconnect();
@@ -160,6 +216,15 @@ export async function renderStack(settings: StackConfig): Promise<Map<string, st
             const content = f.secret ? `<secret: ${path.basename(f.path)} is generated at deploy time and never rendered>\n` : await resolve(f.content);
             files.set(`${spec.role}/${rel[i]}`, content);
         }
+    }
+    if (manifests.length > 0) {
+        const docs: string[] = [];
+        for (const [i, m] of manifests.entries()) {
+            const text = YAML.stringify(reviewable(m.body), { lineWidth: 0 });
+            files.set(`kubernetes/${String(i + 1).padStart(2, "0")}-${String(m.body.kind).toLowerCase()}-${m.resourceName}.yaml`, text);
+            docs.push(text);
+        }
+        files.set("kubernetes/all.yaml", `# Every object of stack '${settings.stack}', in the order Pulumi creates them.\n${docs.join("---\n")}`);
     }
     files.set(
         "containers.yaml",

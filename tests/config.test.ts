@@ -54,7 +54,7 @@ describe("parseStackConfig", () => {
 
     test("typed values are read from strings as the CLI passes them", () => {
         const c = parse({ elasticsearchHeapMb: "1024", elasticsearchMemoryMb: "4096", setMaxMapCount: "false", extraCertificateNames: '["apm","fleet"]' });
-        expect(c.elasticsearch).toEqual({ heapMb: 1024, memoryMb: 4096 });
+        expect(c.elasticsearch).toEqual({ heapMb: 1024, memoryMb: 4096, cpu: { requestMillis: 1000, limitMillis: 2000 }, replicas: 1, storageGb: 30 });
         expect(c.setMaxMapCount).toBe(false);
         expect(c.names.extra).toEqual(["apm", "fleet"]);
     });

@@ -9,17 +9,9 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { tlsHandshake } from "./support/tlsHandshake";
-import { type ProgramRun, type RecordedResource, isSecretValue, ofType, runProgram, transitiveDependencies, unwrapSecrets } from "./support/program";
+import { type ProgramRun, type RecordedResource, isSecretValue, ofType, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
 
 const CONTAINER = "docker:index/container:Container";
-
-/** The dev stack file's config, keys without the project prefix. */
-export function stackFileConfig(stack: string): Record<string, string> {
-    const doc = YAML.parse(fs.readFileSync(path.join(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(doc.config ?? {})) out[k.replace(/^elk-stack:/, "")] = typeof v === "string" ? v : JSON.stringify(v);
-    return out;
-}
 
 interface Upload {
     file: string;
@@ -45,14 +37,6 @@ function container(run: ProgramRun, suffix: string): RecordedResource {
     const found = ofType(run, CONTAINER).filter((c) => c.name.endsWith(`-${suffix}`));
     if (found.length !== 1) throw new Error(`expected one container *-${suffix}, got ${found.map((c) => c.name).join(", ")}`);
     return found[0];
-}
-
-/** Every string in `v` that is not inside a secret wrapper, with its path. */
-function plainStrings(v: unknown, at: string, out: { at: string; s: string }[]): void {
-    if (isSecretValue(v)) return;
-    if (typeof v === "string") out.push({ at, s: v });
-    else if (Array.isArray(v)) v.forEach((x, i) => plainStrings(x, `${at}[${i}]`, out));
-    else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) plainStrings(x, `${at}.${k}`, out);
 }
 
 describe("the dev stack on Docker", () => {

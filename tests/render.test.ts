@@ -76,3 +76,43 @@ describe("render --stack dev", () => {
         }
     });
 });
+
+describe("render --stack prod (Kubernetes)", () => {
+    let out: string;
+    const read = (rel: string) => fs.readFileSync(path.join(out, rel), "utf8");
+
+    beforeAll(() => {
+        out = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-k8s-"));
+        execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "prod", "--out", out], { cwd: root, timeout: 120_000, stdio: "pipe" });
+    });
+    afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+    test("writes every manifest under kubernetes/, one file each and all together, valid against the schemas", () => {
+        const files = fs.readdirSync(path.join(out, "kubernetes")).filter((f) => f !== "all.yaml");
+        const docs = YAML.parseAllDocuments(read("kubernetes/all.yaml")).map((d) => d.toJS() as Record<string, unknown>);
+        expect(docs).toHaveLength(files.length);
+        const kinds = docs.map((d) => d.kind);
+        for (const kind of ["Namespace", "StatefulSet", "Deployment", "Service", "ConfigMap", "Secret", "PodDisruptionBudget", "Job"]) expect(kinds).toContain(kind);
+        for (const doc of docs) {
+            const apiVersion = String(doc.apiVersion);
+            const dir = apiVersion === "v1" ? "v1" : apiVersion;
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const Model = (require(`kubernetes-models/${dir}/${String(doc.kind)}`) as Record<string, new (d: object) => { validate(): void }>)[String(doc.kind)];
+            expect(() => new Model(doc).validate()).not.toThrow();
+        }
+        const es = docs.find((d) => d.kind === "StatefulSet" && (d.metadata as Record<string, unknown>).name === "es01") as { spec: { replicas: number } };
+        expect(es.spec.replicas).toBe(3);
+    });
+
+    test("Secrets are placeholders; the Elasticsearch config is there for review", () => {
+        for (const f of fs.readdirSync(path.join(out, "kubernetes")).filter((x) => x.includes("-secret-"))) {
+            const doc = YAML.parse(read(`kubernetes/${f}`)) as { stringData: Record<string, string> };
+            expect(Object.keys(doc.stringData).length).toBeGreaterThan(0);
+            for (const v of Object.values(doc.stringData)) expect(v).toMatch(/^<secret: .* never rendered>$/);
+        }
+        const es = YAML.parse(read("elasticsearch/elasticsearch.yml")) as Record<string, unknown>;
+        expect(es["cluster.initial_master_nodes"]).toEqual(["es01-0", "es01-1", "es01-2"]);
+        const containers = YAML.parse(read("containers.yaml")) as Record<string, unknown>[];
+        expect(containers.find((c) => c.name === "es01")).toMatchObject({ replicas: 3, volumes: ["claim of 200 GiB per pod -> /usr/share/elasticsearch/data"] });
+    });
+});

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContainerSpec, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, ServiceSpec } from "../spec";
+import type { ContainerSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 
 /** Arguments of {@link DockerPlatform}. */
 export interface DockerPlatformArgs {
@@ -56,8 +56,28 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return instance;
     }
 
-    extraDnsNames(_instance: string): string[] {
+    extraDnsNames(_instance: string, _replicas: number): string[] {
         return [];
+    }
+
+    memberNames(instance: string, replicas: number): string[] {
+        if (replicas !== 1) throw new Error(`Docker runs one ${instance}, not ${replicas}: use the kubernetes target for more`);
+        return [instance];
+    }
+
+    discoveryHost(instance: string): string {
+        return instance;
+    }
+
+    endpoint(instance: string, port: PortSpec): string {
+        const host = this.bindAddress === "0.0.0.0" || this.bindAddress === "127.0.0.1" ? "localhost" : this.bindAddress;
+        if (port.hostPort === undefined) throw new Error(`port ${port.name} of ${instance} is not published on the host`);
+        return `${host}:${port.hostPort}`;
+    }
+
+    /** The host is this one Docker engine: the step runs once, before the service. */
+    hostStep(spec: JobSpec, opts: PlacementOptions): HostStep {
+        return { job: this.runJob(spec, opts) };
     }
 
     runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService {
@@ -126,7 +146,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
      * failed step fails the dependant's registration instead of starting it against a half-set-up cluster.
      */
     private dependencies(opts: PlacementOptions): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
-        const after = opts.after ?? [];
+        const after = [...(opts.after ?? []), ...(opts.hostSteps ?? []).flatMap((h) => (h.job ? [h.job] : []))];
         return pulumi.output(opts.dependsOn ?? []).apply((deps) =>
             pulumi.all(after.map((j) => j.succeeded)).apply(() => [...deps, ...after.map((j) => j.done)]),
         );
@@ -148,6 +168,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             .all(secretEntries.map(([, s]) => s.value))
             .apply((values) => [
                 ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+                ...(spec.instanceNameEnv ? [`${spec.instanceNameEnv}=${spec.name}`] : []),
                 ...secretEntries.map(([k], i) => `${k}=${values[i]}`),
             ]);
         return {

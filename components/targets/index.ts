@@ -1,16 +1,35 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { ConfigError, type StackConfig } from "../config";
+import type { StackConfig } from "../config";
 import type { Platform } from "../spec";
 import { DockerPlatform } from "./docker";
+import { KubernetesPlatform } from "./kubernetes";
 
 export { DockerPlatform, type DockerPlatformArgs, STACK_LABEL } from "./docker";
+export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress } from "./kubernetes";
 
-/** The platform a stack's `target` names. */
+/** The platform a stack's `target` names, set up from the stack's settings. */
 export function platformFor(name: string, settings: StackConfig, opts?: pulumi.ComponentResourceOptions): Platform {
     switch (settings.target) {
         case "docker":
             return new DockerPlatform(`${name}-docker`, { namePrefix: settings.clusterName, bindAddress: settings.bindAddress }, opts);
-        case "kubernetes":
-            throw new ConfigError(`${settings.project}:target`, "the kubernetes target is not available in this release", "use 'docker' for now");
+        case "kubernetes": {
+            const k = settings.kubernetes;
+            return new KubernetesPlatform(
+                `${name}-kubernetes`,
+                {
+                    namespace: k.namespace,
+                    stackName: settings.clusterName,
+                    kubeconfig: k.kubeconfig,
+                    context: k.context,
+                    renderDir: k.renderDir,
+                    storageClass: k.storageClass,
+                    serviceTypes: { [settings.names.kibana]: k.kibanaServiceType, [settings.names.logstash]: k.logstashServiceType },
+                    ingresses: k.kibanaIngress ? [{ service: settings.names.kibana, host: k.kibanaIngress.host, className: k.kibanaIngress.className, portName: "https" }] : [],
+                    antiAffinity: k.antiAffinity,
+                    privilegedHostSteps: settings.setMaxMapCount,
+                },
+                opts,
+            );
+        }
     }
 }

@@ -4,6 +4,9 @@
  * dependencies. TLS resources are backed by real key and certificate generation (realTls.ts).
  */
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
 import { realTlsState } from "./realTls";
 
@@ -104,6 +107,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                         state = { ...inputs, imageId: `sha256:${crypto.createHash("sha256").update(String(inputs.name)).digest("hex")}` };
                     } else if (args.type === "docker:index/container:Container") {
                         state = { ...inputs, exitCode: 0, containerLogs: "" };
+                    } else if (args.type.startsWith("kubernetes:") && !args.type.startsWith("pulumi:providers")) {
+                        // Like the provider's auto-naming: an object without a name gets the resource name and a suffix.
+                        const metadata = (unwrapSecrets(inputs.metadata) ?? {}) as Record<string, unknown>;
+                        const suffix = crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 8);
+                        state = { ...inputs, metadata: { ...metadata, name: metadata.name ?? `${args.name}-${suffix}` } };
                     }
                     const d = deps.get(`${args.type}::${args.name}`) ?? { urn: "", parent: "", dependencies: [] };
                     resources.push({ type: args.type, name: args.name, urn: d.urn, parent: d.parent, dependencies: d.dependencies, inputs, state });
@@ -174,4 +182,22 @@ export function transitiveDependencies(run: ProgramRun, r: RecordedResource): Se
         if (next) stack.push(...next.dependencies);
     }
     return seen;
+}
+
+/** A stack file's config, keys without the project prefix. */
+export function stackFileConfig(stack: string): Record<string, string> {
+    const doc = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(doc.config ?? {})) out[k.replace(/^elk-stack:/, "")] = typeof v === "string" ? v : JSON.stringify(v);
+    return out;
+}
+
+
+/** Every string in `v` that is not inside a secret wrapper, with its path. */
+export function plainStrings(v: unknown, at = "", out: { at: string; s: string }[] = []): { at: string; s: string }[] {
+    if (isSecretValue(v)) return out;
+    if (typeof v === "string") out.push({ at, s: v });
+    else if (Array.isArray(v)) v.forEach((x, i) => plainStrings(x, `${at}[${i}]`, out));
+    else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) plainStrings(x, `${at}.${k}`, out);
+    return out;
 }

@@ -1,0 +1,190 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceType } from "../config";
+import type { ContainerSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
+import * as m from "./kubernetesManifests";
+
+/** An Ingress for one service. */
+export interface KubernetesIngress {
+    /** Instance name of the service (its Service name). */
+    readonly service: string;
+    readonly host: string;
+    readonly className?: string;
+    /** Service port to route to. */
+    readonly portName: string;
+}
+
+/** Arguments of {@link KubernetesPlatform}. */
+export interface KubernetesPlatformArgs {
+    /** Namespace to create and put everything in. */
+    namespace: string;
+    /** Stack name, labelled on every object. */
+    stackName: string;
+    /** Kubeconfig path or contents; the ambient kubeconfig when unset. */
+    kubeconfig?: string;
+    /** Kubeconfig context; the current one when unset. */
+    context?: string;
+    /** Write manifests here instead of applying them (GitOps). */
+    renderDir?: string;
+    /** Use this provider instead of building one from kubeconfig/context/renderDir. */
+    provider?: k8s.Provider;
+    /** Storage class of persistent volumes; the cluster default when unset. */
+    storageClass?: string;
+    /** Service type per instance name; ClusterIP when not listed. */
+    serviceTypes?: Readonly<Record<string, ServiceType>>;
+    /** Ingresses to create. */
+    ingresses?: readonly KubernetesIngress[];
+    /** How replicas of one service spread over nodes. */
+    antiAffinity?: m.AntiAffinity;
+    /** Whether a privileged host step will run (decides the namespace's Pod Security level). */
+    privilegedHostSteps: boolean;
+}
+
+/**
+ * The Kubernetes target: a namespace; per service a ConfigMap (configs, pipelines, certificates) and a Secret
+ * (keys, passwords), a StatefulSet when it keeps per-pod state (Elasticsearch data, Logstash's persistent
+ * queue) or else a Deployment, a Service, a headless Service and a PodDisruptionBudget for StatefulSets; steps
+ * run as Jobs, and host steps as init containers. The provider waits for workloads to be ready and Jobs to
+ * complete, so dependants start only after them.
+ */
+export class KubernetesPlatform extends pulumi.ComponentResource implements Platform {
+    readonly kind = "kubernetes" as const;
+    /** Probes run inside the pods and `kubectl port-forward` listens on localhost: certificates name localhost. */
+    readonly publishesOnHost = true;
+    /** The namespace everything lives in. */
+    readonly namespace: k8s.core.v1.Namespace;
+    /** The provider every object is created with. */
+    readonly provider: k8s.Provider;
+
+    private readonly placement: m.Placement;
+    private readonly args: KubernetesPlatformArgs;
+
+    constructor(name: string, args: KubernetesPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("elk:kubernetes:Platform", name, {}, opts);
+        this.args = args;
+        this.placement = { namespace: args.namespace, stack: args.stackName };
+        this.provider =
+            args.provider ??
+            new k8s.Provider(
+                `${name}-provider`,
+                {
+                    kubeconfig: args.kubeconfig,
+                    context: args.context,
+                    namespace: args.namespace,
+                    renderYamlToDirectory: args.renderDir,
+                    enableServerSideApply: true,
+                },
+                { parent: this },
+            );
+        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(this.placement, args.privilegedHostSteps), { parent: this, provider: this.provider });
+        this.registerOutputs({ namespace: args.namespace });
+    }
+
+    internalHost(instance: string): string {
+        return `${instance}.${this.args.namespace}.svc`;
+    }
+
+    extraDnsNames(instance: string, replicas: number): string[] {
+        // Every instance may become a StatefulSet; naming the pods too costs nothing and keeps certificates stable.
+        return m.serviceDnsNames(instance, this.args.namespace, replicas, true);
+    }
+
+    memberNames(instance: string, replicas: number): string[] {
+        return replicas === 1 ? [instance] : m.podNames(instance, replicas);
+    }
+
+    discoveryHost(instance: string): string {
+        return `${m.headlessName(instance)}.${this.args.namespace}.svc`;
+    }
+
+    endpoint(instance: string, port: PortSpec): string {
+        return `${this.internalHost(instance)}:${port.containerPort}`;
+    }
+
+    /** A pod may land on any node, so the step runs as an init container of every pod of the service. */
+    hostStep(spec: JobSpec, _opts: PlacementOptions): HostStep {
+        return { initContainer: spec };
+    }
+
+    runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService {
+        const { refs, resources } = this.contents(spec, opts);
+        const input: m.WorkloadInput = {
+            placement: this.placement,
+            spec,
+            refs,
+            initSteps: (opts.hostSteps ?? []).flatMap((h) => (h.initContainer ? [h.initContainer] : [])),
+            antiAffinity: this.args.antiAffinity ?? "hard",
+            storageClass: this.args.storageClass,
+        };
+        const serviceType = this.args.serviceTypes?.[spec.name] ?? "ClusterIP";
+        const service = new k8s.core.v1.Service(`${this.args.stackName}-${spec.name}-service`, m.clientService(this.placement, spec, serviceType), this.opts(opts.parent));
+        resources.push(service);
+        let workload: pulumi.CustomResource;
+        if (m.needsStatefulSet(spec)) {
+            const headless = new k8s.core.v1.Service(`${this.args.stackName}-${spec.name}-headless`, m.headlessService(this.placement, spec), this.opts(opts.parent));
+            const pdb = new k8s.policy.v1.PodDisruptionBudget(`${this.args.stackName}-${spec.name}-pdb`, m.disruptionBudget(this.placement, spec), this.opts(opts.parent));
+            workload = new k8s.apps.v1.StatefulSet(`${this.args.stackName}-${spec.name}-statefulset`, m.statefulSet(input), this.opts(opts.parent, this.dependencies(opts, [headless])));
+            resources.push(headless, pdb, workload);
+        } else {
+            workload = new k8s.apps.v1.Deployment(`${this.args.stackName}-${spec.name}-deployment`, m.deployment(input), this.opts(opts.parent, this.dependencies(opts)));
+            resources.push(workload);
+        }
+        for (const ing of this.args.ingresses ?? []) {
+            if (ing.service !== spec.name) continue;
+            resources.push(new k8s.networking.v1.Ingress(`${this.args.stackName}-${spec.name}-ingress`, m.ingress(this.placement, spec, ing), this.opts(opts.parent, [service])));
+        }
+        return { ready: workload, resources };
+    }
+
+    runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
+        const { refs } = this.contents(spec, opts);
+        const jobResource = new k8s.batch.v1.Job(
+            `${this.args.stackName}-${spec.name}-job`,
+            m.job(this.placement, spec, refs),
+            // The provider waits for the Job to complete and fails the update when it fails; the deadline bounds the wait.
+            {
+                ...this.opts(opts.parent, this.dependencies(opts)),
+                customTimeouts: { create: `${spec.timeoutSeconds + 60}s`, update: `${spec.timeoutSeconds + 60}s` },
+            },
+        );
+        return { done: jobResource, succeeded: jobResource.metadata.apply(() => true) };
+    }
+
+    /** The ConfigMap and Secret of a spec; unnamed, so Pulumi replaces them (and rolls the pods) on any change. */
+    private contents(spec: ContainerSpec, opts: PlacementOptions): { refs: m.ContentRefs; resources: pulumi.CustomResource[] } {
+        const resources: pulumi.CustomResource[] = [];
+        const meta = { namespace: this.args.namespace, labels: m.labels(this.placement, spec) };
+        let configMapName: pulumi.Output<string> | undefined;
+        let secretName: pulumi.Output<string> | undefined;
+        const cmData = m.configMapData(spec);
+        if (Object.keys(cmData).length > 0) {
+            const cm = new k8s.core.v1.ConfigMap(`${this.args.stackName}-${spec.name}-files`, { metadata: meta, data: cmData }, this.opts(opts.parent));
+            configMapName = cm.metadata.name;
+            resources.push(cm);
+        }
+        const secretEntries = m.secretData(spec);
+        if (Object.keys(secretEntries).length > 0) {
+            const secret = new k8s.core.v1.Secret(
+                `${this.args.stackName}-${spec.name}-secrets`,
+                { metadata: meta, type: "Opaque", stringData: pulumi.secret(pulumi.output(secretEntries)) },
+                { ...this.opts(opts.parent), additionalSecretOutputs: ["data", "stringData"] },
+            );
+            secretName = secret.metadata.name;
+            resources.push(secret);
+        }
+        return { refs: { configMapName, secretName }, resources };
+    }
+
+    /** Order after `dependsOn`, after the steps in `after` (which the provider has waited on) and after `extra`. */
+    private dependencies(opts: PlacementOptions, extra: pulumi.Resource[] = []): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
+        const after = opts.after ?? [];
+        return pulumi
+            .output(opts.dependsOn ?? [])
+            .apply((deps) => pulumi.all(after.map((j) => j.succeeded)).apply(() => [...deps, ...after.map((j) => j.done), ...extra]));
+    }
+
+    /** Options of every object: this platform's provider, and created after the namespace. */
+    private opts(parent: pulumi.Resource | undefined, dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = []): pulumi.CustomResourceOptions {
+        return { parent, provider: this.provider, dependsOn: pulumi.output(dependsOn).apply((d) => [...d, this.namespace]) };
+    }
+}

@@ -1,0 +1,436 @@
+/**
+ * Pure builders of the Kubernetes objects one platform-neutral spec becomes. They hold every decision about
+ * what the manifests say (security contexts, probes, resources, placement), so tests and `render` can read it
+ * without a cluster; {@link KubernetesPlatform} only turns these objects into provider resources.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import type { ServiceType } from "../config";
+import type { ContainerSpec, FileSpec, HealthCheckSpec, JobSpec, ServiceSpec } from "../spec";
+
+type Container = k8s.types.input.core.v1.Container;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type ObjectMeta = k8s.types.input.meta.v1.ObjectMeta;
+
+/** Label keys the stack puts on everything it creates. */
+export const LABELS = {
+    name: "app.kubernetes.io/name",
+    instance: "app.kubernetes.io/instance",
+    partOf: "app.kubernetes.io/part-of",
+    managedBy: "app.kubernetes.io/managed-by",
+    component: "app.kubernetes.io/component",
+    stack: "elk-stack.dev/stack",
+} as const;
+
+/** Where the pieces of one spec live in the cluster. */
+export interface Placement {
+    /** Namespace of every object. */
+    readonly namespace: string;
+    /** Stack name (cluster name), labelled on every object so several stacks can share a namespace. */
+    readonly stack: string;
+}
+
+/** Labels of every object made for `spec`. */
+export function labels(p: Placement, spec: ContainerSpec): Record<string, string> {
+    return {
+        [LABELS.name]: spec.role,
+        [LABELS.instance]: spec.name,
+        [LABELS.component]: spec.role,
+        [LABELS.partOf]: "elk-stack",
+        [LABELS.managedBy]: "pulumi",
+        [LABELS.stack]: p.stack,
+    };
+}
+
+/** Labels that select the pods of `spec` (stable across upgrades: selectors of StatefulSets are immutable). */
+export function selector(p: Placement, spec: ContainerSpec): Record<string, string> {
+    return { [LABELS.instance]: spec.name, [LABELS.stack]: p.stack };
+}
+
+/** Name of the headless Service that gives the pods of a StatefulSet their DNS names. */
+export function headlessName(instance: string): string {
+    return `${instance}-headless`;
+}
+
+/** Pod names of a StatefulSet: `<name>-0`, `<name>-1`, ... */
+export function podNames(instance: string, replicas: number): string[] {
+    return Array.from({ length: replicas }, (_, i) => `${instance}-${i}`);
+}
+
+/** Every name a client or peer may dial to reach `instance` or one of its pods. */
+export function serviceDnsNames(instance: string, namespace: string, replicas: number, statefulSet: boolean): string[] {
+    const forms = (host: string) => [host, `${host}.${namespace}`, `${host}.${namespace}.svc`, `${host}.${namespace}.svc.cluster.local`];
+    const names = forms(instance);
+    if (statefulSet) {
+        const headless = headlessName(instance);
+        names.push(...forms(headless));
+        for (const pod of podNames(instance, replicas)) {
+            names.push(`${pod}.${headless}.${namespace}.svc`, `${pod}.${headless}.${namespace}.svc.cluster.local`);
+        }
+    }
+    return names;
+}
+
+/** A spec's file, with the ConfigMap or Secret key it is stored under. */
+export interface KeyedFile {
+    readonly file: FileSpec;
+    readonly key: string;
+}
+
+/**
+ * Gives each file a key that is valid in a ConfigMap or Secret (`[-._a-zA-Z0-9]+`) and unique in the spec; the
+ * file name when it is unique, so `kubectl describe` stays readable.
+ */
+export function keyFiles(files: readonly FileSpec[]): KeyedFile[] {
+    const base = (f: FileSpec) => f.path.slice(f.path.lastIndexOf("/") + 1).replace(/[^-._a-zA-Z0-9]/g, "_");
+    const counts = new Map<string, number>();
+    for (const f of files) counts.set(base(f), (counts.get(base(f)) ?? 0) + 1);
+    return files.map((file, i) => {
+        const b = base(file);
+        return { file, key: counts.get(b) === 1 ? b : `${i}-${b}` };
+    });
+}
+
+/** Key of a secret environment variable in the spec's Secret. */
+export function secretEnvKey(name: string): string {
+    return `env.${name}`;
+}
+
+/**
+ * File mode inside the pod. Kubernetes makes mounted files owned by root with the pod's fsGroup as group, so
+ * the service user reads them through the group: keys are 0440 rather than the 0600 used on Docker.
+ */
+export function podFileMode(file: FileSpec): number {
+    const executable = (parseInt(file.mode, 8) & 0o111) !== 0;
+    if (file.secret) return executable ? 0o550 : 0o440;
+    return executable ? 0o555 : 0o444;
+}
+
+/** ConfigMap data of a spec: its non-secret files. Secrets never go here. */
+export function configMapData(spec: ContainerSpec): Record<string, pulumi.Input<string>> {
+    return Object.fromEntries(keyFiles(spec.files).filter((k) => !k.file.secret).map((k) => [k.key, k.file.content]));
+}
+
+/** Secret data of a spec: its secret files and secret environment. */
+export function secretData(spec: ContainerSpec): Record<string, pulumi.Input<string>> {
+    return {
+        ...Object.fromEntries(keyFiles(spec.files).filter((k) => k.file.secret).map((k) => [k.key, k.file.content])),
+        ...Object.fromEntries(Object.entries(spec.secretEnv).map(([name, s]) => [secretEnvKey(name), s.value])),
+    };
+}
+
+/** Names of the ConfigMap and Secret a pod reads (generated by Pulumi, so a content change rolls the pods). */
+export interface ContentRefs {
+    readonly configMapName?: pulumi.Input<string>;
+    readonly secretName?: pulumi.Input<string>;
+}
+
+const FILES_VOLUME = "files";
+
+/** The one projected volume that carries a spec's files, from its ConfigMap and Secret. */
+export function filesVolume(spec: ContainerSpec, refs: ContentRefs): k8s.types.input.core.v1.Volume | undefined {
+    const keyed = keyFiles(spec.files);
+    if (keyed.length === 0) return undefined;
+    const items = (secret: boolean) => keyed.filter((k) => k.file.secret === secret).map((k) => ({ key: k.key, path: k.key, mode: podFileMode(k.file) }));
+    const sources: k8s.types.input.core.v1.VolumeProjection[] = [];
+    if (refs.configMapName && items(false).length > 0) sources.push({ configMap: { name: refs.configMapName, items: items(false) } });
+    if (refs.secretName && items(true).length > 0) sources.push({ secret: { name: refs.secretName, items: items(true) } });
+    return { name: `${spec.name}-${FILES_VOLUME}`, projected: { sources } };
+}
+
+/** One mount per file, with subPath, so the image's other files in the same directories stay visible. */
+export function fileMounts(spec: ContainerSpec): k8s.types.input.core.v1.VolumeMount[] {
+    return keyFiles(spec.files).map((k) => ({ name: `${spec.name}-${FILES_VOLUME}`, mountPath: k.file.path, subPath: k.key, readOnly: true }));
+}
+
+/** Plain env, secret env from the Secret, and the pod's own name where the spec asks for it. */
+export function containerEnv(spec: ContainerSpec, refs: ContentRefs): k8s.types.input.core.v1.EnvVar[] {
+    const env: k8s.types.input.core.v1.EnvVar[] = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+    for (const name of Object.keys(spec.secretEnv)) {
+        if (!refs.secretName) throw new Error(`${spec.name}: secret env ${name} needs a Secret`);
+        env.push({ name, valueFrom: { secretKeyRef: { name: refs.secretName, key: secretEnvKey(name) } } });
+    }
+    if (spec.instanceNameEnv) env.push({ name: spec.instanceNameEnv, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
+    return env;
+}
+
+/** Container security for everything but the kernel step: no root, no privilege escalation, no capabilities. */
+export function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
+    return { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true };
+}
+
+/** Pod security: the image's user, never root, and volumes group-owned by that user's group id. */
+export function podSecurity(spec: ContainerSpec): k8s.types.input.core.v1.PodSecurityContext {
+    return {
+        runAsNonRoot: true,
+        runAsUser: spec.runAs.uid,
+        runAsGroup: spec.runAs.gid,
+        // The official Elastic images all run as uid 1000; giving volumes group 1000 lets them write their data.
+        fsGroup: spec.runAs.uid,
+        // Large Elasticsearch volumes: only walk them when the top directory has the wrong group.
+        fsGroupChangePolicy: "OnRootMismatch",
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+const mebibytes = (mb: number) => `${mb}Mi`;
+const millicores = (m: number) => `${m}m`;
+
+/** Probes from the spec's health check: start-up grace, readiness (traffic, dependants), liveness (restart). */
+export function probes(hc: HealthCheckSpec): Pick<Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+    const exec = (command: string) => ({ exec: { command: ["sh", "-c", command] } });
+    return {
+        startupProbe: {
+            ...exec(hc.command),
+            periodSeconds: hc.intervalSeconds,
+            timeoutSeconds: hc.timeoutSeconds,
+            failureThreshold: Math.ceil(hc.startPeriodSeconds / hc.intervalSeconds) + hc.retries,
+        },
+        readinessProbe: { ...exec(hc.command), periodSeconds: hc.intervalSeconds, timeoutSeconds: hc.timeoutSeconds, failureThreshold: 3 },
+        livenessProbe: { ...exec(hc.aliveCommand), periodSeconds: 30, timeoutSeconds: hc.timeoutSeconds, failureThreshold: 4 },
+    };
+}
+
+/** The main container of a long-running service. */
+export function serviceContainer(spec: ServiceSpec, refs: ContentRefs): Container {
+    return {
+        name: spec.role,
+        image: spec.image,
+        command: spec.entrypoint ? [...spec.entrypoint] : undefined,
+        env: containerEnv(spec, refs),
+        ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol.toUpperCase() })),
+        volumeMounts: [...fileMounts(spec), ...spec.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath }))],
+        // Memory is not overcommitted: request = limit, so the JVM heap sized from it is always there.
+        resources: {
+            requests: { memory: mebibytes(spec.memoryMb), cpu: millicores(spec.cpu.requestMillis) },
+            limits: { memory: mebibytes(spec.memoryMb), cpu: millicores(spec.cpu.limitMillis) },
+        },
+        ...probes(spec.healthCheck),
+        securityContext: restrictedContainerSecurity(),
+    };
+}
+
+/** The container of a step (Job or init container). */
+export function stepContainer(spec: JobSpec, refs: ContentRefs): Container {
+    const security: k8s.types.input.core.v1.SecurityContext = spec.privileged
+        ? // The kernel step only: writing a host sysctl needs root and a privileged container.
+          { privileged: true, runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: true }
+        : restrictedContainerSecurity();
+    return {
+        name: spec.name,
+        image: spec.image,
+        command: spec.entrypoint ? [...spec.entrypoint] : undefined,
+        env: containerEnv(spec, refs),
+        volumeMounts: fileMounts(spec),
+        resources: {
+            requests: { memory: mebibytes(spec.memoryMb), cpu: millicores(50) },
+            limits: { memory: mebibytes(spec.memoryMb), cpu: millicores(500) },
+        },
+        securityContext: security,
+    };
+}
+
+/** How replicas of one service spread over Kubernetes nodes. */
+export type AntiAffinity = "hard" | "soft";
+
+/** Keeps replicas of a service off the same node, so losing a node loses at most one of them. */
+export function podAntiAffinity(p: Placement, spec: ServiceSpec, mode: AntiAffinity): k8s.types.input.core.v1.Affinity {
+    const term = { labelSelector: { matchLabels: selector(p, spec) }, topologyKey: "kubernetes.io/hostname" };
+    return {
+        podAntiAffinity:
+            mode === "hard"
+                ? { requiredDuringSchedulingIgnoredDuringExecution: [term] }
+                : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] },
+    };
+}
+
+/** Inputs of {@link servicePod}. */
+export interface ServicePodInput {
+    readonly placement: Placement;
+    readonly spec: ServiceSpec;
+    readonly refs: ContentRefs;
+    /** Steps that prepare the node first (the kernel step). */
+    readonly initSteps: readonly JobSpec[];
+    readonly antiAffinity: AntiAffinity;
+}
+
+/** The pod template of a long-running service. */
+export function servicePod(input: ServicePodInput): { metadata: ObjectMeta; spec: PodSpec } {
+    const { spec, refs, placement } = input;
+    const files = filesVolume(spec, refs);
+    const ephemeral = spec.volumes.filter((v) => !v.durable).map((v) => ({ name: v.name, emptyDir: {} }));
+    return {
+        metadata: { labels: labels(placement, spec) },
+        spec: {
+            securityContext: podSecurity(spec),
+            // The pod needs no Kubernetes API access; no token is mounted.
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            initContainers: input.initSteps.length > 0 ? input.initSteps.map((s) => stepContainer(s, {})) : undefined,
+            containers: [serviceContainer(spec, refs)],
+            volumes: [...(files ? [files] : []), ...ephemeral],
+            affinity: spec.replicas > 1 ? podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
+            terminationGracePeriodSeconds: 120,
+        },
+    };
+}
+
+/** True when a service keeps state that must follow each replica (a claim per pod): a StatefulSet. */
+export function needsStatefulSet(spec: ServiceSpec): boolean {
+    return spec.volumes.some((v) => v.durable);
+}
+
+/** Inputs of the workload builders. */
+export interface WorkloadInput extends ServicePodInput {
+    /** Storage class of the claims; the cluster default when unset. */
+    readonly storageClass?: string;
+}
+
+/** A StatefulSet: stable pod names (Elasticsearch node names) and a volume claim per pod. */
+export function statefulSet(input: WorkloadInput): { metadata: ObjectMeta; spec: k8s.types.input.apps.v1.StatefulSetSpec } {
+    const { spec, placement } = input;
+    return {
+        metadata: { name: spec.name, namespace: placement.namespace, labels: labels(placement, spec) },
+        spec: {
+            serviceName: headlessName(spec.name),
+            replicas: spec.replicas,
+            // Cluster nodes start together so the first master election can see them all.
+            podManagementPolicy: "Parallel",
+            updateStrategy: { type: "RollingUpdate" },
+            selector: { matchLabels: selector(placement, spec) },
+            template: servicePod(input),
+            volumeClaimTemplates: spec.volumes
+                .filter((v) => v.durable)
+                .map((v) => ({
+                    metadata: { name: v.name, labels: selector(placement, spec) },
+                    spec: {
+                        accessModes: ["ReadWriteOnce"],
+                        storageClassName: input.storageClass,
+                        resources: { requests: { storage: `${v.sizeGb}Gi` } },
+                    },
+                })),
+            // Claims stay when the StatefulSet is deleted or scaled down: data is never removed by accident.
+            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+        },
+    };
+}
+
+/** A Deployment, for services without per-pod state (Kibana). */
+export function deployment(input: WorkloadInput): { metadata: ObjectMeta; spec: k8s.types.input.apps.v1.DeploymentSpec } {
+    const { spec, placement } = input;
+    return {
+        metadata: { name: spec.name, namespace: placement.namespace, labels: labels(placement, spec) },
+        spec: {
+            replicas: spec.replicas,
+            selector: { matchLabels: selector(placement, spec) },
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            template: servicePod(input),
+        },
+    };
+}
+
+/** The Service clients use: `<name>.<namespace>.svc`. */
+export function clientService(p: Placement, spec: ServiceSpec, type: ServiceType): { metadata: ObjectMeta; spec: k8s.types.input.core.v1.ServiceSpec } {
+    return {
+        metadata: { name: spec.name, namespace: p.namespace, labels: labels(p, spec) },
+        spec: {
+            type,
+            selector: selector(p, spec),
+            ports: spec.ports.map((port) => ({ name: port.name, port: port.containerPort, targetPort: port.name, protocol: port.protocol.toUpperCase() })),
+        },
+    };
+}
+
+/** The headless Service that names each pod of a StatefulSet and lets cluster nodes find each other. */
+export function headlessService(p: Placement, spec: ServiceSpec): { metadata: ObjectMeta; spec: k8s.types.input.core.v1.ServiceSpec } {
+    return {
+        metadata: { name: headlessName(spec.name), namespace: p.namespace, labels: labels(p, spec) },
+        spec: {
+            clusterIP: "None",
+            // Nodes must find each other before any is ready: readiness needs a formed cluster.
+            publishNotReadyAddresses: true,
+            selector: selector(p, spec),
+            ports: spec.ports.map((port) => ({ name: port.name, port: port.containerPort, targetPort: port.name, protocol: port.protocol.toUpperCase() })),
+        },
+    };
+}
+
+/** At most one pod of the service down through voluntary disruptions (node drains, upgrades). */
+export function disruptionBudget(p: Placement, spec: ServiceSpec): { metadata: ObjectMeta; spec: k8s.types.input.policy.v1.PodDisruptionBudgetSpec } {
+    return {
+        metadata: { name: spec.name, namespace: p.namespace, labels: labels(p, spec) },
+        spec: { maxUnavailable: 1, selector: { matchLabels: selector(p, spec) } },
+    };
+}
+
+/** Inputs of {@link ingress}. */
+export interface IngressInput {
+    readonly host: string;
+    readonly className?: string;
+    /** Name of the Service port to route to. */
+    readonly portName: string;
+}
+
+/** An Ingress in front of an HTTPS service: the controller talks HTTPS to the pods too. */
+export function ingress(p: Placement, spec: ServiceSpec, input: IngressInput): { metadata: ObjectMeta; spec: k8s.types.input.networking.v1.IngressSpec } {
+    return {
+        metadata: {
+            name: spec.name,
+            namespace: p.namespace,
+            labels: labels(p, spec),
+            // ingress-nginx and compatible controllers: the backend speaks TLS, do not downgrade the last hop.
+            annotations: { "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS" },
+        },
+        spec: {
+            ingressClassName: input.className,
+            tls: [{ hosts: [input.host] }],
+            rules: [
+                {
+                    host: input.host,
+                    http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: spec.name, port: { name: input.portName } } } }] },
+                },
+            ],
+        },
+    };
+}
+
+/** A Job running a step to completion. */
+export function job(p: Placement, spec: JobSpec, refs: ContentRefs): { metadata: ObjectMeta; spec: k8s.types.input.batch.v1.JobSpec } {
+    const files = filesVolume(spec, refs);
+    return {
+        // No name: Pulumi names it, so a changed step replaces the Job (a Job's pod template cannot change).
+        metadata: { namespace: p.namespace, labels: labels(p, spec) },
+        spec: {
+            backoffLimit: 3,
+            activeDeadlineSeconds: spec.timeoutSeconds,
+            template: {
+                metadata: { labels: labels(p, spec) },
+                spec: {
+                    restartPolicy: "Never",
+                    securityContext: podSecurity(spec),
+                    automountServiceAccountToken: false,
+                    enableServiceLinks: false,
+                    containers: [stepContainer(spec, refs)],
+                    volumes: files ? [files] : [],
+                },
+            },
+        },
+    };
+}
+
+/** The namespace, with Pod Security admission labels: restricted everywhere, privileged only if the kernel step runs. */
+export function namespace(p: Placement, privilegedInitContainers: boolean): { metadata: ObjectMeta } {
+    return {
+        metadata: {
+            name: p.namespace,
+            labels: {
+                [LABELS.partOf]: "elk-stack",
+                [LABELS.managedBy]: "pulumi",
+                "pod-security.kubernetes.io/enforce": privilegedInitContainers ? "privileged" : "restricted",
+                // Warnings and audit events still flag anything beyond restricted (the sysctl init container, by design).
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+            },
+        },
+    };
+}
