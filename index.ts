@@ -17,6 +17,11 @@ export const kibanaUrl = stack.kibanaUrl;
 export const caCertificate = stack.caCertPem;
 /** Where applications send logs. */
 export const logstashEndpoints = stack.logstashEndpoints;
+/**
+ * The nginx snippet and Django logging module for each log source, file name -> content
+ * (`pulumi stack output wiring --json | jq -r '."nginx.conf"'`; `npm run render` writes them to DIR/wiring/).
+ */
+export const wiring = stack.wiring;
 /** The superuser and its password (secret: `pulumi stack output elasticPassword --show-secrets`). */
 export const elasticUser = "elastic";
 export const elasticPassword = stack.elasticPassword;

@@ -8,6 +8,9 @@
  * (`npm run gen:pulumi-yaml`), and a test fails when the two drift apart.
  */
 
+import { ConfigError } from "./configError";
+import { DEFAULT_LOG_SOURCES, type LogSource, parseLogSources } from "./sources";
+
 /** Deployment platform of a stack. */
 export type Target = "docker" | "kubernetes";
 
@@ -54,6 +57,12 @@ export const CONFIG_SCHEMA = {
         default: [],
         description: "More instance names to issue certificates for from the stack's CA (e.g. apm, fleet).",
     },
+    logSources: {
+        type: "array",
+        default: DEFAULT_LOG_SOURCES,
+        description: "Services that send logs: 'kind:name' or 'kind:name:port' (kinds nginx, django). nginx shares UDP 5140; each django source gets its own TCP+TLS port from 5141.",
+    },
+    logRetentionDays: { type: "integer", default: 7, description: "Days log data streams keep their data before the lifecycle policy deletes it." },
     bindAddress: {
         type: "string",
         default: "127.0.0.1",
@@ -213,24 +222,15 @@ export interface StackConfig {
     readonly kubernetes: KubernetesSettings;
     readonly certValidityDays: number;
     readonly certRenewBeforeDays: number;
+    /** Services that send logs, with their ports and data streams. */
+    readonly logSources: readonly LogSource[];
+    /** Days log data is kept. */
+    readonly logRetentionDays: number;
     /** Password keys that the stack config sets (others are generated). */
     readonly passwordsSet: readonly PasswordKey[];
 }
 
-/**
- * A configuration error: names the key and says how to fix it. It extends Error rather than pulumi.RunError so
- * this module stays free of the Pulumi SDK (the `render` command and tests load it alone); the program wraps it.
- */
-export class ConfigError extends Error {
-    constructor(
-        readonly key: string,
-        readonly problem: string,
-        readonly fix: string,
-    ) {
-        super(`Invalid stack config '${key}': ${problem}. Fix: ${fix}`);
-        this.name = "ConfigError";
-    }
-}
+export { ConfigError };
 
 /** A raw config lookup: returns the string the stack sets for a key, or undefined. */
 export type RawConfigLookup = (key: ConfigKey) => string | undefined;
@@ -364,6 +364,24 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         ports.set(p, key);
     }
 
+    const rawSources = raw("logSources");
+    let sourceList: unknown = DEFAULT_LOG_SOURCES;
+    if (rawSources !== undefined) {
+        try {
+            sourceList = JSON.parse(rawSources);
+        } catch {
+            fail("logSources", `'${rawSources}' is not a JSON list`, `set a list, e.g. 'pulumi config set --path logSources[0] nginx:web'`);
+        }
+    }
+    const logSources = parseLogSources(sourceList, source.project);
+    if (str("target") === "docker") {
+        // Docker publishes each Django port on the host under the same number.
+        for (const s of logSources.filter((x) => x.kind === "django")) {
+            const other = ports.get(s.port);
+            if (other) fail("logSources", `Django source ${s.name} wants port ${s.port}, already taken by ${fq(other)}`, `give ${s.name} another port ('django:${s.name}:<port>')`);
+        }
+    }
+
     const optional = (key: ConfigKey): string | undefined => raw(key);
     const serviceType = (key: "kibanaServiceType" | "logstashServiceType"): ServiceType => {
         const v = str(key);
@@ -478,6 +496,8 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         kubernetes,
         certValidityDays,
         certRenewBeforeDays,
+        logSources,
+        logRetentionDays: int("logRetentionDays", 1, 3650),
         passwordsSet,
     };
 }

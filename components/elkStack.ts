@@ -6,12 +6,12 @@ import type { StackConfig } from "./config";
 import { ES_HTTP_PORT, Elasticsearch } from "./elasticsearch";
 import { KernelSettings } from "./kernel";
 import { KIBANA_PORT, Kibana } from "./kibana";
-import { Logstash, type PipelineFile, loadPipelines } from "./logstash";
+import { Logstash } from "./logstash";
+import { NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
+import { wiringFiles } from "./wiring";
 import type { Platform, PortSpec } from "./spec";
 import { platformFor } from "./targets";
 
-/** Port inside the Logstash container where nginx syslog arrives (fixed in pipelines/nginx.conf). */
-export const NGINX_SYSLOG_PORT = 5140;
 /** The user Logstash writes with. */
 export const LOGSTASH_WRITER_USER = "logstash_writer";
 /** The role of that user. */
@@ -30,8 +30,8 @@ export interface ElkStackArgs {
     settings: StackConfig;
     /** Passwords (secrets). */
     passwords?: ElkStackPasswords;
-    /** Pipelines for Logstash; by default every `*.conf` in `pipelines/`. */
-    pipelines?: PipelineFile[];
+    /** Folder of Logstash's static pipeline files and patterns; this repository's `pipelines/` by default. */
+    pipelinesDir?: string;
     /** Run on this platform instead of the one `settings.target` names (e.g. a Docker platform with its own provider). */
     platform?: Platform;
 }
@@ -40,6 +40,8 @@ export interface ElkStackArgs {
 export interface LogstashEndpoints {
     /** Where nginx sends syslog: `host:port` over UDP. */
     readonly nginxSyslog: string;
+    /** Where each Django source sends RFC 5424 over TLS: source name -> `host:port`. */
+    readonly django: Readonly<Record<string, string>>;
 }
 
 /**
@@ -57,6 +59,8 @@ export class ElkStack extends pulumi.ComponentResource {
     readonly elasticPassword: pulumi.Output<string>;
     /** Where applications send logs. */
     readonly logstashEndpoints: pulumi.Output<LogstashEndpoints>;
+    /** The nginx and Django configuration for each log source, file name -> content (see components/wiring.ts). */
+    readonly wiring: pulumi.Output<Record<string, string>>;
     /** The parts, for consumers that want to wire more onto them. */
     readonly ca: CertificateAuthority;
     readonly certificates: Readonly<Record<string, InstanceCertificate>>;
@@ -194,7 +198,13 @@ export class ElkStack extends pulumi.ComponentResource {
             child,
         );
 
-        const logstashPorts: PortSpec[] = [{ name: "nginx-syslog", containerPort: NGINX_SYSLOG_PORT, protocol: "udp", hostPort: s.ports.nginxSyslog }];
+        const logstashPorts: PortSpec[] = logstashListeners(s.logSources).map((l) => ({
+            name: l.name,
+            containerPort: l.port,
+            protocol: l.protocol,
+            // nginx's port may be published under another number; the Django ports keep theirs.
+            hostPort: l.port === NGINX_SYSLOG_PORT && l.protocol === "udp" ? s.ports.nginxSyslog : l.port,
+        }));
         this.logstash = new Logstash(
             `${name}-logstash`,
             {
@@ -210,7 +220,8 @@ export class ElkStack extends pulumi.ComponentResource {
                 writerUser: LOGSTASH_WRITER_USER,
                 writerPassword: passwords.logstashWriter,
                 environment: s.environment,
-                pipelines: args.pipelines ?? loadPipelines(),
+                sources: s.logSources,
+                pipelinesDir: args.pipelinesDir,
                 ports: logstashPorts,
                 certificate: certificates[s.names.logstash],
                 after: [this.bootstrap.step],
@@ -222,13 +233,26 @@ export class ElkStack extends pulumi.ComponentResource {
         this.kibanaUrl = pulumi.output(kibanaUrl);
         this.caCertPem = this.ca.certPem;
         this.elasticPassword = passwords.elastic;
-        this.logstashEndpoints = pulumi.output({ nginxSyslog: published(s.names.logstash, "nginx-syslog", NGINX_SYSLOG_PORT, "udp", s.ports.nginxSyslog) });
+        const endpointOf = (p: PortSpec) => platform.endpoint(s.names.logstash, p);
+        const nginxPort = logstashPorts.find((p) => p.containerPort === NGINX_SYSLOG_PORT && p.protocol === "udp");
+        const nginxSyslog = endpointOf(nginxPort ?? { name: "nginx-syslog", containerPort: NGINX_SYSLOG_PORT, protocol: "udp", hostPort: s.ports.nginxSyslog });
+        const django: Record<string, string> = {};
+        for (const source of s.logSources.filter((x) => x.kind === "django")) {
+            django[source.name] = endpointOf(logstashPorts.find((p) => p.containerPort === source.port) ?? { name: source.name, containerPort: source.port, protocol: "tcp", hostPort: source.port });
+        }
+        this.logstashEndpoints = pulumi.output({ nginxSyslog, django });
+        // Applications dial the host of these endpoints, and the Django handler checks it against Logstash's certificate.
+        const endpointHost = nginxSyslog.slice(0, nginxSyslog.lastIndexOf(":"));
+        // nginx resolves "localhost" once and may pick ::1, where a port published on 127.0.0.1 is not listening.
+        const logstashHost = endpointHost === "localhost" ? "127.0.0.1" : endpointHost;
+        this.wiring = pulumi.output(Object.fromEntries(wiringFiles(s.logSources, logstashHost).map((f) => [f.fileName, f.content])));
         this.registerOutputs({
             elasticsearchUrl: this.elasticsearchUrl,
             kibanaUrl: this.kibanaUrl,
             caCertPem: this.caCertPem,
             elasticPassword: this.elasticPassword,
             logstashEndpoints: this.logstashEndpoints,
+            wiring: this.wiring,
         });
     }
 }

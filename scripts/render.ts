@@ -204,7 +204,8 @@ export async function renderStack(settings: StackConfig): Promise<Map<string, st
     const manifests: Manifest[] = [];
     await pulumi.runtime.setMocks(renderMocks(manifests), PROJECT, settings.stack, false);
     const platform = new RecordingPlatform(platformFor(settings.clusterName, settings));
-    new ElkStack(settings.clusterName, { settings, platform });
+    const stack = new ElkStack(settings.clusterName, { settings, platform });
+    const wiring = await resolve(stack.wiring);
     await pulumi.runtime.disconnect();
 
     const files = new Map<string, string>();
@@ -217,6 +218,8 @@ export async function renderStack(settings: StackConfig): Promise<Map<string, st
             files.set(`${spec.role}/${rel[i]}`, content);
         }
     }
+    // What app teams add to their nginx and Django configuration, with this stack's Logstash address.
+    for (const [name, content] of Object.entries(wiring)) files.set(`wiring/${name}`, content);
     if (manifests.length > 0) {
         const docs: string[] = [];
         for (const [i, m] of manifests.entries()) {

@@ -263,7 +263,9 @@ describe.each(CASES)("Kubernetes target, $title", (c) => {
         }
         for (const { owner, pod } of podTemplates(run)) {
             for (const e of asList(asList(pod.containers)[0].env)) {
-                if (/PASSWORD|KEY/.test(String(e.name))) expect(asObj(e.valueFrom).secretKeyRef).toBeDefined();
+                // A plain value under a secret-sounding name may only be a file path (ELK_TLS_KEY: where the key is mounted).
+                if (/PASSWORD|KEY/.test(String(e.name)) && e.value === undefined) expect(asObj(e.valueFrom).secretKeyRef).toBeDefined();
+                else if (/PASSWORD|KEY/.test(String(e.name))) expect(String(e.value)).toMatch(/^\/usr\/share\/[a-z/]+\/[a-z0-9.]+$/);
                 else if (e.value === undefined) expect(e.valueFrom).toBeDefined();
             }
             expect(owner.name).toBeTruthy();

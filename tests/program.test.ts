@@ -250,6 +250,28 @@ describe("the dev stack on Docker", () => {
         expect(script).toContain('"names":["logs-*-dev"]');
     });
 
+    test("Logstash gets a pipeline per source kind with its patterns, and every file and env path its TLS input names", () => {
+        const logstash = container(run, "logstash");
+        const files = uploads(logstash).map((u) => u.file);
+        const pipelines = YAML.parse(uploadText(logstash, "config/pipelines.yml")) as Record<string, string>[];
+        expect(pipelines.map((p) => [p["pipeline.id"], p["path.config"], p["queue.type"]])).toEqual([
+            ["nginx", "/usr/share/logstash/pipeline/nginx/*.conf", "persisted"],
+            ["django", "/usr/share/logstash/pipeline/django/*.conf", "persisted"],
+        ]);
+        for (const kind of ["nginx", "django"]) {
+            for (const f of ["00-input.conf", "10-parse.conf", "50-sources.conf", "90-route.conf"]) expect(files).toContain(`/usr/share/logstash/pipeline/${kind}/${f}`);
+            expect(files).toContain(`/usr/share/logstash/pipeline/patterns/${kind}`);
+        }
+        const env = envOf(logstash);
+        expect(files).toContain(env.ELK_TLS_CERT);
+        expect(files).toContain(env.ELK_TLS_KEY);
+        expect(files).toContain(env.ELK_CA);
+        // Every ${VAR} the pipelines read is set (or has a default in the file).
+        const used = new Set(uploads(logstash).filter((u) => u.file.includes("/pipeline/")).flatMap((u) => [...String(unwrapSecrets(u.content)).matchAll(/\$\{([A-Z_]+)(:[^}]*)?\}/g)].filter((m) => !m[2]).map((m) => m[1])));
+        expect(used.size).toBeGreaterThan(4);
+        for (const name of used) expect(Object.keys(env)).toContain(name);
+    });
+
     test("Kibana serves TLS with its own certificate and has its encryption keys as secrets", () => {
         const kibana = container(run, "kibana");
         const kyml = YAML.parse(uploadText(kibana, "kibana.yml")) as Record<string, unknown>;
@@ -275,7 +297,7 @@ describe("the dev stack on Docker", () => {
 
     test("ports are published on 127.0.0.1 only", () => {
         const published = ofType(run, CONTAINER).flatMap((c) => (c.inputs.ports as { ip: string; external: number; protocol: string }[] | undefined) ?? []);
-        expect(published.map((p) => `${p.ip}:${p.external}/${p.protocol}`).sort()).toEqual(["127.0.0.1:5140/udp", "127.0.0.1:5601/tcp", "127.0.0.1:9200/tcp"]);
+        expect(published.map((p) => `${p.ip}:${p.external}/${p.protocol}`).sort()).toEqual(["127.0.0.1:5140/udp", "127.0.0.1:5141/tcp", "127.0.0.1:5601/tcp", "127.0.0.1:9200/tcp"]);
     });
 
     test("stack outputs a person can use right away", () => {
@@ -283,7 +305,11 @@ describe("the dev stack on Docker", () => {
         expect(run.outputs.kibanaUrl.value).toBe("https://localhost:5601");
         expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
         expect(run.outputs.caCertificate.secret).toBe(false);
-        expect(run.outputs.logstashEndpoints.value).toEqual({ nginxSyslog: "localhost:5140" });
+        expect(run.outputs.logstashEndpoints.value).toEqual({ nginxSyslog: "localhost:5140", django: { app: "localhost:5141" } });
+        const wiring = run.outputs.wiring.value as Record<string, string>;
+        expect(Object.keys(wiring).sort()).toEqual(["django_logging.py", "nginx.conf"]);
+        expect(wiring["nginx.conf"]).toContain("access_log syslog:server=127.0.0.1:5140,tag=nginx_access,severity=info elk_web;");
+        expect(wiring["django_logging.py"]).toContain("5141");
         expect(run.outputs.elasticUser.value).toBe("elastic");
         expect(String(run.outputs.quickstart.value)).toContain("curl --cacert elk-ca.crt");
         expect(run.outputs.quickstart.secret).toBe(false);

@@ -21,11 +21,18 @@ describe("render --stack dev", () => {
         for (const rel of ["elasticsearch/elasticsearch.yml", "kibana/kibana.yml", "logstash/config/logstash.yml", "logstash/config/pipelines.yml", "bootstrap/bootstrap.sh", "containers.yaml"]) {
             expect(fs.existsSync(path.join(out, rel))).toBe(true);
         }
-        const repoPipelines = fs.readdirSync(path.join(root, "pipelines")).filter((f) => f.endsWith(".conf"));
-        expect(repoPipelines.length).toBeGreaterThan(0);
-        for (const f of repoPipelines) expect(read(`logstash/pipeline/${f}`)).toBe(fs.readFileSync(path.join(root, "pipelines", f), "utf8"));
+        // The static files of pipelines/ go out unchanged (90-route.conf, shared, into each kind's folder).
+        for (const kind of ["nginx", "django"]) {
+            expect(read(`logstash/pipeline/${kind}/10-parse.conf`)).toBe(fs.readFileSync(path.join(root, "pipelines", kind, "10-parse.conf"), "utf8"));
+            expect(read(`logstash/pipeline/${kind}/90-route.conf`)).toBe(fs.readFileSync(path.join(root, "pipelines", "shared", "90-route.conf"), "utf8"));
+            expect(read(`logstash/pipeline/patterns/${kind}`)).toBe(fs.readFileSync(path.join(root, "pipelines", "patterns", kind), "utf8"));
+            expect(read(`logstash/pipeline/${kind}/00-input.conf`)).toMatch(/^input \{/m);
+        }
         const pipelines = YAML.parse(read("logstash/config/pipelines.yml")) as Record<string, string>[];
-        expect(pipelines.map((p) => p["path.config"]).sort()).toEqual(repoPipelines.map((f) => `/usr/share/logstash/pipeline/${f}`).sort());
+        expect(pipelines.map((p) => p["path.config"]).sort()).toEqual(["/usr/share/logstash/pipeline/django/*.conf", "/usr/share/logstash/pipeline/nginx/*.conf"]);
+        // The wiring app teams include, with this stack's Logstash address.
+        expect(read("wiring/nginx.conf")).toContain("error_log syslog:server=127.0.0.1:5140,tag=nginx_error,severity=notice;");
+        expect(read("wiring/django_logging.py")).toContain("LOGGING");
     });
 
     test("the YAML parses and carries the settings Elastic documents for a secure node and Kibana", () => {

@@ -1,0 +1,338 @@
+/**
+ * Log sources: which services send logs to Logstash, on which port, into which data stream; and the Logstash
+ * pipeline files that receive them. Pure: no Pulumi, only `fs` to read the static pipeline files.
+ *
+ * A source is configured as a string `"kind:name"` or `"kind:name:port"` in the stack key `logSources`, so a team
+ * adds a service with `pulumi config set --path 'logSources[2]' django:billing` and no code change.
+ *
+ * Ports: every nginx source shares UDP {@link NGINX_SYSLOG_PORT} (nginx can only send plain UDP syslog, and its
+ * access lines name their source, see `wiring.ts`). Each Django source gets a TCP port of its own, from
+ * {@link DJANGO_FIRST_PORT} up in list order unless one is given: the port *is* the service's identity in
+ * Logstash (the pipeline stamps `service.name` by port), so one service cannot write as another by
+ * misconfiguring its app name, and a service can be moved or firewalled on its own.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigError } from "./configError";
+
+/** What a source is: decides its protocol, framing and parser. */
+export type LogSourceKind = "nginx" | "django";
+
+/** Every kind, in the order pipelines are listed. */
+export const LOG_SOURCE_KINDS: readonly LogSourceKind[] = ["nginx", "django"];
+
+/** UDP port shared by every nginx source (RFC 3164 syslog). */
+export const NGINX_SYSLOG_PORT = 5140;
+/** First TCP port handed to Django sources that do not name one. */
+export const DJANGO_FIRST_PORT = 5141;
+/** Ports a Django source may not take: nginx's (confusing on one Service) and Logstash's monitoring API. */
+const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
+    [NGINX_SYSLOG_PORT, "the nginx syslog port"],
+    [9600, "Logstash's monitoring API"],
+]);
+/**
+ * Longest source name: a DNS label that also fits RFC 5424's APP-NAME (48 characters), which the Django
+ * handler sends.
+ */
+export const MAX_SOURCE_NAME_LENGTH = 48;
+/** Dataset that lines no parser understood are routed to (its own data stream, never dropped). */
+export const PARSE_FAILURE_DATASET = "elk.parse_failure";
+
+/** Sources used when the stack sets no `logSources`: one nginx and one Django service. */
+export const DEFAULT_LOG_SOURCES: readonly string[] = ["nginx:web", "django:app"];
+
+/** One configured log source. */
+export interface LogSource {
+    /** DNS label, unique across sources; becomes `service.name`. */
+    readonly name: string;
+    readonly kind: LogSourceKind;
+    /** Port Logstash listens on for this source (container port). */
+    readonly port: number;
+    readonly protocol: "udp" | "tcp";
+    /** Data stream dataset: `<kind>.<name>` with '-' mapped to '_' (a dataset may not contain '-'). */
+    readonly dataset: string;
+    /** The data stream events land in, with `${ELK_ENVIRONMENT}` left for Logstash to fill in. */
+    readonly dataStream: string;
+}
+
+/** A port Logstash listens on, for container and Service definitions. */
+export interface ListenerPort {
+    /** Kubernetes port name: at most 15 characters, lowercase letters, digits and '-'. */
+    readonly name: string;
+    readonly port: number;
+    readonly protocol: "udp" | "tcp";
+}
+
+/** A file for Logstash's pipeline directory. */
+export interface PipelineFileOut {
+    /** Path relative to /usr/share/logstash/pipeline, e.g. "nginx/00-input.conf" or "patterns/nginx". */
+    readonly path: string;
+    readonly content: string;
+}
+
+/** A pipelines.yml entry. */
+export interface PipelineDef {
+    /** Pipeline id: the source kind. */
+    readonly id: string;
+    /** Glob relative to the pipeline directory; Logstash concatenates the files in lexical order. */
+    readonly pathConfig: string;
+}
+
+const CONFIG_KEY = "logSources";
+const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+/** Kubernetes port names (IANA service names): 1-15 of [a-z0-9-], a letter somewhere, no edge or double '-'. */
+const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$/;
+const EXAMPLE = `'pulumi config set --path elk-stack:logSources '["nginx:web","django:shop","django:billing:5150"]'`;
+
+/** The dataset a source's events go to. */
+export function datasetFor(kind: LogSourceKind, name: string): string {
+    return `${kind}.${name.replace(/-/g, "_")}`;
+}
+
+/**
+ * Parses and checks the value of `logSources` (already JSON-parsed; a JSON string is parsed too). `undefined`
+ * gives {@link DEFAULT_LOG_SOURCES}. Throws {@link ConfigError} naming the key, the entry and the fix.
+ */
+export function parseLogSources(raw: unknown, project = "elk-stack"): LogSource[] {
+    const fail = (problem: string, fix: string): never => {
+        throw new ConfigError(`${project}:${CONFIG_KEY}`, problem, fix);
+    };
+    let value: unknown = raw === undefined || raw === null || raw === "" ? DEFAULT_LOG_SOURCES : raw;
+    if (typeof value === "string") {
+        const text = value;
+        try {
+            value = JSON.parse(text) as unknown;
+        } catch {
+            fail(`'${text}' is not a JSON array`, `set a JSON array of "kind:name" strings, e.g. ${EXAMPLE}`);
+        }
+    }
+    if (!Array.isArray(value) || value.length === 0) {
+        return fail("must be a non-empty list of sources", `set a JSON array of "kind:name" strings, e.g. ${EXAMPLE}`);
+    }
+
+    interface Entry {
+        readonly name: string;
+        readonly kind: LogSourceKind;
+        readonly port?: number;
+    }
+    const entries: Entry[] = value.map((item: unknown, i: number): Entry => {
+        const where = `entry ${i + 1}`;
+        if (typeof item !== "string") {
+            return fail(`${where} is ${JSON.stringify(item)}, not a string`, `write each source as "kind:name" or "kind:name:port"`);
+        }
+        const parts = item.split(":");
+        if (parts.length < 2 || parts.length > 3) {
+            return fail(`${where} '${item}' is not "kind:name" or "kind:name:port"`, `write it like "django:shop" or "django:shop:5150"`);
+        }
+        const [kind, name, portText] = parts;
+        if (!(LOG_SOURCE_KINDS as readonly string[]).includes(kind)) {
+            return fail(`${where} '${item}' has unknown kind '${kind}'`, `use one of ${LOG_SOURCE_KINDS.join(", ")}`);
+        }
+        if (!NAME.test(name) || name.length > MAX_SOURCE_NAME_LENGTH) {
+            return fail(
+                `${where} '${item}' has name '${name}', which is not a DNS label of at most ${MAX_SOURCE_NAME_LENGTH} characters`,
+                "use lowercase letters, digits and '-', starting with a letter, e.g. 'shop' or 'billing-api'",
+            );
+        }
+        if (portText === undefined) return { name, kind: kind as LogSourceKind };
+        const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
+        if (!Number.isInteger(port) || port < 1024 || port > 65535) {
+            return fail(`${where} '${item}' has port '${portText}', not a number from 1024 to 65535`, "choose an unprivileged port from 1024 to 65535");
+        }
+        if (kind === "nginx" && port !== NGINX_SYSLOG_PORT) {
+            return fail(
+                `${where} '${item}' gives nginx port ${port}, but every nginx source shares UDP ${NGINX_SYSLOG_PORT}`,
+                `drop the port ("nginx:${name}"); nginx sources are told apart by the source name in their access lines`,
+            );
+        }
+        const reserved = RESERVED_PORTS.get(port);
+        if (kind === "django" && reserved !== undefined) {
+            return fail(`${where} '${item}' takes port ${port}, which is ${reserved}`, `choose another port, or leave it out to get the next free one from ${DJANGO_FIRST_PORT}`);
+        }
+        return { name, kind: kind as LogSourceKind, port };
+    });
+
+    const seenNames = new Map<string, number>();
+    entries.forEach((e, i) => {
+        const first = seenNames.get(e.name);
+        if (first !== undefined) fail(`entries ${first + 1} and ${i + 1} are both named '${e.name}'`, "give every source its own name");
+        seenNames.set(e.name, i);
+    });
+
+    // Explicit Django ports first, so a port given later in the list is never handed out automatically before.
+    const taken = new Map<number, number>();
+    entries.forEach((e, i) => {
+        if (e.kind !== "django" || e.port === undefined) return;
+        const first = taken.get(e.port);
+        if (first !== undefined) fail(`entries ${first + 1} and ${i + 1} both take port ${e.port}`, "give every Django source its own port, or leave ports out");
+        taken.set(e.port, i);
+    });
+    let next = DJANGO_FIRST_PORT;
+    const nextFreePort = (): number => {
+        while (taken.has(next) || RESERVED_PORTS.has(next)) next++;
+        if (next > 65535) fail("ran out of ports for Django sources", "give some sources explicit ports below 65536");
+        taken.set(next, -1);
+        return next;
+    };
+
+    return entries.map((e) => {
+        const port = e.kind === "nginx" ? NGINX_SYSLOG_PORT : (e.port ?? nextFreePort());
+        const dataset = datasetFor(e.kind, e.name);
+        return {
+            name: e.name,
+            kind: e.kind,
+            port,
+            protocol: e.kind === "nginx" ? "udp" : "tcp",
+            dataset,
+            dataStream: `logs-${dataset}-\${ELK_ENVIRONMENT}`,
+        };
+    });
+}
+
+/** Kubernetes-safe port name of a source's listener. */
+function listenerName(source: LogSource): string {
+    if (source.kind === "nginx") return "nginx-syslog";
+    const readable = `dj-${source.name}`;
+    // Ports are unique, so the fallback is too, and it cannot collide with a "dj-" name.
+    return readable.length <= 15 && PORT_NAME.test(readable) ? readable : `django-${source.port}`;
+}
+
+/** The ports Logstash listens on: one shared UDP port for all nginx sources, one TCP port per Django source. */
+export function logstashListeners(sources: readonly LogSource[]): ListenerPort[] {
+    const byKey = new Map<string, ListenerPort>();
+    for (const s of sources) {
+        const key = `${s.protocol}/${s.port}`;
+        if (!byKey.has(key)) byKey.set(key, { name: listenerName(s), port: s.port, protocol: s.protocol });
+    }
+    return [...byKey.values()];
+}
+
+/** The repository's pipeline directory. */
+export const DEFAULT_PIPELINES_DIR = path.resolve(__dirname, "..", "pipelines");
+/** Static files copied into every pipeline (routing and the Elasticsearch output). */
+const SHARED_DIR = "shared";
+/** Grok pattern files, loaded by every grok through `patterns_dir`. */
+export const PATTERNS_DIR = "patterns";
+
+/** The generated input file of a pipeline: lexically first, so its `input` section reads first. */
+export const INPUT_FILE = "00-input.conf";
+/** The generated source map of a pipeline: after parsing (10-...), before routing (90-...). */
+export const SOURCES_FILE = "50-sources.conf";
+
+const HEADER = (what: string): string =>
+    `# Generated by elk-stack from the logSources stack config: ${what}.\n# Edit the config, not this file; \`pulumi up\` rewrites it.\n`;
+
+/** Logstash string literal: our names and numbers contain no quote or backslash, but be safe anyway. */
+function lsString(value: string): string {
+    if (/["\\\n]/.test(value)) throw new Error(`cannot put ${JSON.stringify(value)} in a Logstash string`);
+    return `"${value}"`;
+}
+
+/** The `input` section of a kind's pipeline. */
+export function pipelineInput(kind: LogSourceKind, sources: readonly LogSource[]): string {
+    const own = sources.filter((s) => s.kind === kind);
+    if (kind === "nginx") {
+        return `${HEADER(`the UDP listener shared by nginx sources ${own.map((s) => s.name).join(", ")}`)}input {
+  # nginx speaks only plain UDP syslog (RFC 3164); one datagram is one line, hence the plain codec.
+  udp {
+    id => "nginx_syslog_udp"
+    port => ${NGINX_SYSLOG_PORT}
+    codec => plain { charset => "UTF-8" }
+    source_ip_fieldname => "[host][ip]"
+  }
+}
+`;
+    }
+    const inputs = own.map(
+        (s) => `  # Django service ${lsString(s.name)}: RFC 5424, one record a line, over TLS with Logstash's own certificate.
+  tcp {
+    id => ${lsString(`django_${s.name.replace(/-/g, "_")}_tcp`)}
+    port => ${s.port}
+    ssl_enabled => true
+    ssl_certificate => "\${ELK_TLS_CERT}"
+    ssl_key => "\${ELK_TLS_KEY}"
+    # Apps prove nothing with a client certificate: they verify Logstash; the port names the service.
+    ssl_client_authentication => "none"
+    codec => line { charset => "UTF-8" }
+    add_field => { "[@metadata][elk][source]" => ${lsString(s.name)} }
+  }`,
+    );
+    return `${HEADER(`one TLS listener per Django source`)}input {\n${inputs.join("\n")}\n}\n`;
+}
+
+/**
+ * The source map of a kind's pipeline: `[@metadata][elk][source]` (set by the input for Django, parsed from the
+ * access line for nginx) becomes `service.name` and the dataset. A name that is not configured is routed to the
+ * parse-failure stream, tagged `_elk_unknown_source`, so a stale snippet is visible instead of silently mixed in.
+ */
+export function pipelineSources(kind: LogSourceKind, sources: readonly LogSource[]): string {
+    const own = sources.filter((s) => s.kind === kind);
+    const lines: string[] = [HEADER(`which ${kind} source each event belongs to`).trimEnd(), "filter {"];
+    if (kind === "nginx" && own.length === 1) {
+        lines.push(
+            "  # nginx error lines cannot carry a source name; with one nginx source they are its own.",
+            "  if ![@metadata][elk][source] {",
+            `    mutate { id => "nginx_default_source" replace => { "[@metadata][elk][source]" => ${lsString(own[0].name)} } }`,
+            "  }",
+        );
+    }
+    own.forEach((s, i) => {
+        lines.push(
+            `  ${i === 0 ? "if" : "} else if"} [@metadata][elk][source] == ${lsString(s.name)} {`,
+            `    mutate {`,
+            `      id => ${lsString(`${kind}_source_${s.name.replace(/-/g, "_")}`)}`,
+            `      replace => { "[service][name]" => ${lsString(s.name)} "[@metadata][elk][dataset]" => ${lsString(s.dataset)} }`,
+            `    }`,
+        );
+    });
+    lines.push("  } else if [@metadata][elk][source] {", `    mutate { id => "${kind}_unknown_source" add_tag => ["_elk_parse_failure", "_elk_unknown_source"] }`);
+    if (kind === "nginx") {
+        lines.push(
+            "  } else {",
+            "    # Several nginx sources: error lines go to the kind's shared stream, told apart by host.hostname.",
+            `    mutate { id => "nginx_shared_stream" replace => { "[@metadata][elk][dataset]" => "nginx" } }`,
+        );
+    }
+    lines.push("  }", "}", "");
+    return lines.join("\n");
+}
+
+function readDir(dir: string, filter: (name: string) => boolean): { name: string; content: string }[] {
+    if (!fs.existsSync(dir)) return [];
+    return fs
+        .readdirSync(dir)
+        .filter((name) => filter(name) && fs.statSync(path.join(dir, name)).isFile())
+        .sort()
+        .map((name) => ({ name, content: fs.readFileSync(path.join(dir, name), "utf8") }));
+}
+
+/**
+ * The pipelines for the configured kinds and every file they need: per kind the generated input and source map,
+ * the kind's static parse files (`pipelinesDir/<kind>/*.conf`) and the shared routing and output
+ * (`pipelinesDir/shared/*.conf`, copied into each kind's directory so each `path.config` glob is one folder);
+ * plus the grok pattern files (`pipelinesDir/patterns/*`) once. Kinds without sources get no pipeline.
+ */
+export function logstashPipelines(sources: readonly LogSource[], pipelinesDir: string = DEFAULT_PIPELINES_DIR): { pipelines: PipelineDef[]; files: PipelineFileOut[] } {
+    const kinds = LOG_SOURCE_KINDS.filter((k) => sources.some((s) => s.kind === k));
+    const pipelines: PipelineDef[] = kinds.map((kind) => ({ id: kind, pathConfig: `${kind}/*.conf` }));
+    const shared = readDir(path.join(pipelinesDir, SHARED_DIR), (n) => n.endsWith(".conf"));
+    const files: PipelineFileOut[] = [];
+    for (const kind of kinds) {
+        const generated = [
+            { name: INPUT_FILE, content: pipelineInput(kind, sources) },
+            { name: SOURCES_FILE, content: pipelineSources(kind, sources) },
+        ];
+        const own = readDir(path.join(pipelinesDir, kind), (n) => n.endsWith(".conf"));
+        if (own.length === 0) throw new Error(`no pipeline files for ${kind} in ${path.join(pipelinesDir, kind)}`);
+        const all = [...generated, ...own, ...shared];
+        const names = all.map((f) => f.name);
+        const clash = names.find((n, i) => names.indexOf(n) !== i);
+        if (clash !== undefined) throw new Error(`pipeline file ${kind}/${clash} is both generated and static, or in both ${kind}/ and ${SHARED_DIR}/`);
+        files.push(...all.sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => ({ path: `${kind}/${f.name}`, content: f.content })));
+    }
+    if (kinds.length > 0) {
+        const patterns = readDir(path.join(pipelinesDir, PATTERNS_DIR), (n) => !n.startsWith("."));
+        files.push(...patterns.map((f) => ({ path: `${PATTERNS_DIR}/${f.name}`, content: f.content })));
+    }
+    return { pipelines, files };
+}

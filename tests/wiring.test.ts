@@ -1,0 +1,138 @@
+/**
+ * The wiring handed to app teams: the nginx snippet and the Django logging module. The module's own escaping is
+ * run in Python and its output fed through the Django pipeline, so sender and parser are checked together.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseLogSources } from "../components/sources";
+import { DEFAULT_APP_CA_PATH, djangoLoggingModule, nginxWiring, wiringFiles } from "../components/wiring";
+import { loadPipeline, processArrivals } from "./support/corpora";
+
+/** Any Python 3 will do here: the module uses the standard library only. */
+function findPython(): string | undefined {
+    for (const candidate of ["/usr/bin/python3", "python3"]) {
+        try {
+            execFileSync(candidate, ["-c", "import ssl"], { stdio: "ignore", timeout: 20_000 });
+            return candidate;
+        } catch {
+            // try the next one
+        }
+    }
+    return undefined;
+}
+const python = findPython();
+if (!python) console.warn("SKIPPED Python parts of tests/wiring.test.ts: no python3 found.");
+const testPython = python ? test : test.skip;
+
+describe("nginxWiring", () => {
+    const [web, shop] = parseLogSources(["nginx:web", "django:shop"]);
+
+    test("sends access lines in the source's own format and error lines, tagged as the pipeline expects", () => {
+        const snippet = nginxWiring({ host: "logstash.example", port: 5140 }, web);
+        expect(snippet).toContain("log_format elk_web escape=default\n    'web $msec $remote_addr ");
+        expect(snippet).toContain("access_log syslog:server=logstash.example:5140,tag=nginx_access,severity=info elk_web;\n");
+        expect(snippet).toContain("error_log syslog:server=logstash.example:5140,tag=nginx_error,severity=notice;\n");
+        // Only directives valid in the http block, and comments.
+        const directives = snippet.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#") && !l.startsWith("    '"));
+        expect(directives.map((l) => l.split(" ")[0])).toEqual(["log_format", "access_log", "error_log"]);
+    });
+
+    test("brackets an IPv6 Logstash address and names formats per source", () => {
+        const [admin] = parseLogSources(["nginx:admin-site"]);
+        const snippet = nginxWiring({ host: "fd00::5", port: 5140 }, admin);
+        expect(snippet).toContain("syslog:server=[fd00::5]:5140,");
+        expect(snippet).toContain("log_format elk_admin_site ");
+        expect(snippet).toContain("'admin-site $msec ");
+    });
+
+    test("refuses a Django source", () => {
+        expect(() => nginxWiring({ host: "h", port: 5140 }, shop)).toThrow(/shop is django, not nginx/);
+    });
+});
+
+describe("wiringFiles", () => {
+    test("plain names for one source of a kind, suffixed names for several", () => {
+        expect(wiringFiles(parseLogSources(["nginx:web", "django:shop"]), "logstash").map((f) => f.fileName)).toEqual(["nginx.conf", "django_logging.py"]);
+        expect(wiringFiles(parseLogSources(["nginx:web", "nginx:api", "django:shop", "django:billing-api"]), "logstash").map((f) => f.fileName)).toEqual([
+            "nginx-web.conf",
+            "nginx-api.conf",
+            "django_logging_shop.py",
+            "django_logging_billing_api.py",
+        ]);
+    });
+
+    test("renders each Django module with its own port and service name", () => {
+        const files = wiringFiles(parseLogSources(["django:shop", "django:billing:5150"]), "logstash.internal");
+        expect(files[0].content).toContain('LOGSTASH_PORT = int(os.environ.get("ELK_LOGSTASH_PORT", "5141"))');
+        expect(files[1].content).toContain('LOGSTASH_PORT = int(os.environ.get("ELK_LOGSTASH_PORT", "5150"))');
+        expect(files[1].content).toContain('SERVICE_NAME = os.environ.get("ELK_SERVICE_NAME", "billing")');
+        expect(files[1].content).toContain('LOGSTASH_HOST = os.environ.get("ELK_LOGSTASH_HOST", "logstash.internal")');
+        expect(files[1].content).toContain(`CA_FILE = os.environ.get("ELK_LOGSTASH_CA", "${DEFAULT_APP_CA_PATH}")`);
+        expect(files[0].content).not.toMatch(/__[A-Z_]+__/);
+    });
+});
+
+describe("django_logging.py", () => {
+    const module = djangoLoggingModule({ host: "logstash.internal", port: 5141, serviceName: "shop", caPath: "/etc/elk-stack/ca.crt" });
+    let dir: string;
+    beforeAll(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-wiring-"));
+        fs.writeFileSync(path.join(dir, "django_logging.py"), module);
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const runPython = (code: string, env: Record<string, string> = {}) =>
+        execFileSync(python as string, ["-c", code], { cwd: dir, env: { PATH: process.env.PATH ?? "", PYTHONPATH: dir, PYTHONIOENCODING: "utf-8", ...env }, encoding: "utf8", timeout: 20_000 });
+
+    testPython("uses the standard library only and defines LOGGING with its handler", () => {
+        const out = runPython(
+            "import json, sys\n" +
+                "before = set(sys.modules)\n" +
+                "import django_logging as m\n" +
+                "new = set(sys.modules) - before - {'django_logging'}\n" +
+                "third = sorted(n for n in new if n.split('.')[0] not in getattr(sys, 'stdlib_module_names', {n.split('.')[0]}))\n" +
+                "print(json.dumps({'third': third, 'root': m.LOGGING['root'], 'handler': m.LOGGING['handlers']['elk']['()'].__name__, 'host': m.LOGSTASH_HOST, 'port': m.LOGSTASH_PORT, 'ca': m.CA_FILE, 'service': m.SERVICE_NAME}))",
+        );
+        expect(JSON.parse(out)).toEqual({
+            third: [],
+            root: { handlers: ["elk"], level: "INFO" },
+            handler: "LogstashHandler",
+            host: "logstash.internal",
+            port: 5141,
+            ca: "/etc/elk-stack/ca.crt",
+            service: "shop",
+        });
+    });
+
+    testPython("takes host, port, CA, service name and level from the environment", () => {
+        const out = runPython("import json, django_logging as m\nprint(json.dumps([m.LOGSTASH_HOST, m.LOGSTASH_PORT, m.CA_FILE, m.SERVICE_NAME, m.LOG_LEVEL]))", {
+            ELK_LOGSTASH_HOST: "ls.example",
+            ELK_LOGSTASH_PORT: "6000",
+            ELK_LOGSTASH_CA: "/run/ca.pem",
+            ELK_SERVICE_NAME: "shop-eu",
+            ELK_LOG_LEVEL: "debug",
+        });
+        expect(JSON.parse(out)).toEqual(["ls.example", 6000, "/run/ca.pem", "shop-eu", "DEBUG"]);
+    });
+
+    testPython("escapes messages so that the Django pipeline restores them exactly", async () => {
+        const messages = ["#012 literal", "##012", "#0123 and #12 and #", "a\nb\n\nc\n", "\n", "tab\there", "crlf\r\nnext", 'quote " bracket ] backslash \\', "€ ünïcode 🎉 #035"];
+        const lines = runPython(
+            "import json, logging, os, django_logging as m\n" +
+                "h = m.LogstashHandler(app_name='shop')\n" +
+                "h.setFormatter(logging.Formatter('%(message)s'))\n" +
+                "for text in json.loads(os.environ['MESSAGES']):\n" +
+                "    r = logging.LogRecord('shop.views', logging.INFO, 'views.py', 7, text, None, None, func='index')\n" +
+                "    print(h.format_line(r), end='')\n",
+            { MESSAGES: JSON.stringify(messages) },
+        );
+        expect(lines.split("\n")).toHaveLength(messages.length + 1);
+        const sources = parseLogSources(["django:shop"]);
+        const pipeline = await loadPipeline(sources, "django");
+        const processed = processArrivals(pipeline, [{ protocol: "tcp", port: sources[0].port, data: Buffer.from(lines, "utf8"), peer: "127.0.0.1" }]);
+        expect(processed.map((p) => p.event.get("message"))).toEqual(messages);
+        expect(processed.map((p) => p.event.get("[log][origin][function]"))).toEqual(messages.map(() => "index"));
+    });
+});
