@@ -22,6 +22,10 @@ export const logstashEndpoints = stack.logstashEndpoints;
  * (`pulumi stack output wiring --json | jq -r '."nginx.conf"'`; `npm run render` writes them to DIR/wiring/).
  */
 export const wiring = stack.wiring;
+/** Data stream namespace of this stack's events, the log sources and their retention (read by `npm run verify`). */
+export const environment = settings.environment;
+export const logSources = settings.logSources;
+export const logRetentionDays = settings.logRetentionDays;
 /** The superuser and its password (secret: `pulumi stack output elasticPassword --show-secrets`). */
 export const elasticUser = "elastic";
 export const elasticPassword = stack.elasticPassword;

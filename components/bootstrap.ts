@@ -241,6 +241,8 @@ export interface BootstrapArgs {
     logstashUser: string;
     logstashRole: string;
     logstashIndexPatterns: string[];
+    /** More requests to run after users and roles (index templates, lifecycle policies). */
+    extraRequests?: readonly BootstrapRequest[];
     /** Elasticsearch must be ready first. */
     elasticsearchReady: pulumi.Resource;
 }
@@ -257,11 +259,14 @@ export class Bootstrap extends pulumi.ComponentResource {
 
     constructor(name: string, args: BootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:index:Bootstrap", name, {}, opts);
-        this.plan = bootstrapPlan({ logstashUser: args.logstashUser, logstashRole: args.logstashRole, logstashIndexPatterns: args.logstashIndexPatterns });
+        this.plan = [
+            ...bootstrapPlan({ logstashUser: args.logstashUser, logstashRole: args.logstashRole, logstashIndexPatterns: args.logstashIndexPatterns }),
+            ...(args.extraRequests ?? []),
+        ];
         const spec: JobSpec = {
             kind: "job",
             name: args.name,
-            description: "bootstrap of users and roles",
+            description: "bootstrap of users, roles, lifecycle policy and index templates",
             role: "bootstrap",
             image: `docker.elastic.co/elasticsearch/elasticsearch:${args.version}`,
             entrypoint: ["/bin/bash", `${BOOTSTRAP_DIR}/bootstrap.sh`],

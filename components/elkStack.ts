@@ -5,7 +5,9 @@ import { CertificateAuthority, InstanceCertificate, certificateNames } from "./c
 import type { StackConfig } from "./config";
 import { ES_HTTP_PORT, Elasticsearch } from "./elasticsearch";
 import { KernelSettings } from "./kernel";
+import { indexingRequests } from "./indexing";
 import { KIBANA_PORT, Kibana } from "./kibana";
+import { KibanaSetup } from "./kibanaObjects";
 import { Logstash } from "./logstash";
 import { NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
 import { wiringFiles } from "./wiring";
@@ -68,6 +70,7 @@ export class ElkStack extends pulumi.ComponentResource {
     readonly kibana: Kibana;
     readonly logstash: Logstash;
     readonly bootstrap: Bootstrap;
+    readonly kibanaSetup: KibanaSetup;
     readonly kernel?: KernelSettings;
 
     constructor(name: string, args: ElkStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -168,6 +171,8 @@ export class ElkStack extends pulumi.ComponentResource {
                 logstashRole: LOGSTASH_WRITER_ROLE,
                 // Only this environment's log data streams: logs-<dataset>-<environment>.
                 logstashIndexPatterns: [`logs-*-${s.environment}`],
+                // Templates and the lifecycle policy exist before Logstash, which waits for this step, writes a line.
+                extraRequests: indexingRequests({ environment: s.environment, retentionDays: s.logRetentionDays, sources: s.logSources }),
                 elasticsearchReady: this.elasticsearch.ready,
             },
             child,
@@ -194,6 +199,22 @@ export class ElkStack extends pulumi.ComponentResource {
                 kibanaSystemPassword: passwords.kibanaSystem,
                 encryptionKeys,
                 after: [this.bootstrap.step],
+            },
+            child,
+        );
+
+        this.kibanaSetup = new KibanaSetup(
+            `${name}-kibana-setup`,
+            {
+                platform,
+                name: "kibana-setup",
+                version: s.elasticVersion,
+                kibanaUrl: `https://${platform.internalHost(s.names.kibana)}:${KIBANA_PORT}`,
+                caCertPem: this.ca.certPem,
+                elasticPassword: passwords.elastic,
+                environment: s.environment,
+                sources: s.logSources,
+                kibanaReady: this.kibana.ready,
             },
             child,
         );

@@ -68,7 +68,7 @@ export interface ContainerSpec {
     /** What this is, for descriptions ("Elasticsearch node"). */
     readonly description: string;
     /** Which part of the stack it is; names the folder `render` writes its files to. */
-    readonly role: "elasticsearch" | "kibana" | "logstash" | "bootstrap" | "kernel";
+    readonly role: "elasticsearch" | "kibana" | "logstash" | "bootstrap" | "kibana-setup" | "kernel";
     /** Pinned image reference. */
     readonly image: string;
     /** Replaces the image's entrypoint when set. */

@@ -4,7 +4,6 @@
  * bootstrapPlan(), its idempotence, its handling of awkward passwords, that secrets stay out of the script and
  * its output, and how it fails.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -20,6 +19,7 @@ import {
     bootstrapScript,
     logstashWriterRole,
 } from "../components/bootstrap";
+import { type ScriptRun, runScript } from "./support/runScript";
 import { type FakeElasticsearch, type FakeElasticsearchOptions, type RecordedRequest, type TestPki, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
 
 const PLAN_INPUT: BootstrapPlanInput = { logstashUser: "logstash_writer", logstashRole: "elk_logstash_writer", logstashIndexPatterns: ["logs-*-dev"] };
@@ -46,14 +46,7 @@ const RUN_TIMEOUT_MS = 30_000;
 
 type EnvName = (typeof BOOTSTRAP_ENV)[keyof typeof BOOTSTRAP_ENV];
 
-interface RunResult {
-    readonly code: number | null;
-    readonly signal: NodeJS.Signals | null;
-    readonly stdout: string;
-    readonly stderr: string;
-    readonly elapsedMs: number;
-    readonly timedOut: boolean;
-}
+type RunResult = ScriptRun;
 
 function isSecretRef(v: BodyValue): v is SecretRef {
     return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as SecretRef).fromEnv === "string";
@@ -150,27 +143,7 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
 
     /** Runs the script with bash, killing its whole process group if it outlives the bound. */
     function run(environment: Record<string, string>, timeoutMs = RUN_TIMEOUT_MS): Promise<RunResult> {
-        return new Promise((resolve, reject) => {
-            const started = Date.now();
-            const child = spawn("bash", [scriptPath], { env: environment, stdio: ["ignore", "pipe", "pipe"], detached: true });
-            let stdout = "";
-            let stderr = "";
-            let timedOut = false;
-            child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-            child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-            const timer = setTimeout(() => {
-                timedOut = true;
-                if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-            }, timeoutMs);
-            child.on("error", (err) => {
-                clearTimeout(timer);
-                reject(err);
-            });
-            child.on("close", (code, signal) => {
-                clearTimeout(timer);
-                resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - started, timedOut });
-            });
-        });
+        return runScript(scriptPath, environment, timeoutMs);
     }
 
     describe("happy path", () => {

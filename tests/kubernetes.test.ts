@@ -139,7 +139,7 @@ describe.each(CASES)("Kubernetes target, $title", (c) => {
         }
         const lsPorts = asList(asObj(manifestOf(only(run, "kubernetes:core/v1:Service", "-logstash-service")).spec).ports);
         expect(lsPorts).toEqual(expect.arrayContaining([expect.objectContaining({ port: 5140, protocol: "UDP" })]));
-        expect(ofType(run, "kubernetes:batch/v1:Job")).toHaveLength(1);
+        expect(ofType(run, "kubernetes:batch/v1:Job").map((j) => j.name).sort()).toEqual([`${c.config.clusterName}-bootstrap-job`, `${c.config.clusterName}-kibana-setup-job`]);
         // Every object is in the stack's namespace and made with the configured provider.
         for (const r of manifests(run).filter((m) => m.type !== "kubernetes:core/v1:Namespace")) {
             expect(asObj(manifestOf(r).metadata).namespace).toBe(ns);
@@ -299,13 +299,15 @@ describe.each(CASES)("Kubernetes target, $title", (c) => {
         expect(checked).toBeGreaterThan(15);
     });
 
-    test("start order: Elasticsearch, then the bootstrap Job, then Kibana and Logstash", () => {
+    test("start order: Elasticsearch, then the bootstrap Job, then Kibana and Logstash, then the Kibana set-up Job", () => {
         const es = only(run, "kubernetes:apps/v1:StatefulSet", "-es01-statefulset");
-        const job = ofType(run, "kubernetes:batch/v1:Job")[0];
+        const job = only(run, "kubernetes:batch/v1:Job", "-bootstrap-job");
         expect(transitiveDependencies(run, job).has(es.urn)).toBe(true);
         for (const dependant of [only(run, "kubernetes:apps/v1:Deployment", "-kibana-deployment"), only(run, "kubernetes:apps/v1:StatefulSet", "-logstash-statefulset")]) {
             expect(transitiveDependencies(run, dependant).has(job.urn)).toBe(true);
         }
+        const setup = only(run, "kubernetes:batch/v1:Job", "-kibana-setup-job");
+        expect(transitiveDependencies(run, setup).has(only(run, "kubernetes:apps/v1:Deployment", "-kibana-deployment").urn)).toBe(true);
         const bootstrap = manifestOf(job);
         expect(asObj(bootstrap.metadata).name).toMatch(/-bootstrap-job-/);
         expect(asObj(bootstrap.spec)).toMatchObject({ backoffLimit: 3, activeDeadlineSeconds: 600 });

@@ -48,11 +48,11 @@ describe("the dev stack on Docker", () => {
         ca = String(run.outputs.caCertificate.value);
     });
 
-    test("registers the CA, three instance certificates and the five containers", () => {
+    test("registers the CA, three instance certificates and the six containers", () => {
         expect(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")).toHaveLength(1);
         expect(ofType(run, "tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(3);
         expect(ofType(run, CONTAINER).map((c) => c.name).sort()).toEqual(
-            ["elk-dev-bootstrap", "elk-dev-es01", "elk-dev-kibana", "elk-dev-logstash", "elk-dev-sysctl"].sort(),
+            ["elk-dev-bootstrap", "elk-dev-es01", "elk-dev-kibana", "elk-dev-kibana-setup", "elk-dev-logstash", "elk-dev-sysctl"].sort(),
         );
         expect(ofType(run, "docker:index/network:Network")).toHaveLength(1);
         for (const type of ["elk:index:ElkStack", "elk:index:Elasticsearch", "elk:index:Kibana", "elk:index:Logstash", "elk:index:Bootstrap", "elk:index:KernelSettings", "elk:index:CertificateAuthority"]) {
@@ -91,6 +91,11 @@ describe("the dev stack on Docker", () => {
             expect(deps.has(urn("bootstrap"))).toBe(true);
             expect(deps.has(urn("es01"))).toBe(true);
         }
+        expect(transitiveDependencies(run, container(run, "kibana-setup")).has(urn("kibana"))).toBe(true);
+        // Templates and the lifecycle policy are installed by the bootstrap, before Logstash can write a line.
+        const script = uploadText(container(run, "bootstrap"), "bootstrap.sh");
+        expect(script).toContain("/_ilm/policy/elk-logs-dev");
+        expect(script).toContain("/_index_template/");
     });
 
     test("no secret appears in plain text in any resource input or stack output", () => {

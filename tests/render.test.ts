@@ -45,7 +45,7 @@ describe("render --stack dev", () => {
 
     test("describes every container: image, ports, env names, files, volumes, health check", () => {
         const containers = YAML.parse(read("containers.yaml")) as Record<string, unknown>[];
-        expect(containers.map((c) => c.name)).toEqual(["sysctl", "es01", "bootstrap", "kibana", "logstash"]);
+        expect(containers.map((c) => c.name)).toEqual(["sysctl", "es01", "bootstrap", "kibana", "kibana-setup", "logstash"]);
         const es = containers[1];
         expect(es.image).toBe("docker.elastic.co/elasticsearch/elasticsearch:9.4.1");
         expect(es.ports).toEqual(["9200/tcp published on 127.0.0.1:9200", "9300/tcp (stack network only)"]);

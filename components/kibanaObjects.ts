@@ -1,0 +1,370 @@
+/**
+ * Kibana's saved objects (data views, the "Web traffic and errors" dashboard, the live log search) and the
+ * step that imports them once Kibana is healthy. The objects live as NDJSON files in `kibana/`, in the format
+ * of Kibana's export; the functions here load them, fill in the stack's environment, add a data view per log
+ * source, and build the requests and the bash + curl script that import them. Pure but for reading the files.
+ *
+ * Idempotence: objects have fixed ids and are imported with `overwrite=true`, so a second import replaces
+ * each object with the same content and creates nothing new. Edits made in Kibana's UI to these objects are
+ * overwritten by the next run; save a copy under another name to keep them.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ES_RUN_AS } from "./elasticsearch";
+import type { LogSource } from "./sources";
+import { type JobSpec, type PlacedJob, type Platform, publicFile } from "./spec";
+
+/** The repository's saved-object folder. */
+export const DEFAULT_KIBANA_OBJECTS_DIR = path.resolve(__dirname, "..", "kibana");
+
+/** Placeholder in the NDJSON files for the stack's environment (data view titles name its data streams). */
+export const ENVIRONMENT_PLACEHOLDER = "{{environment}}";
+
+/** Fixed ids of the objects in `kibana/`, for code that links to them. */
+export const KIBANA_OBJECT_IDS = {
+    nginxDataView: "elk-logs-nginx",
+    djangoDataView: "elk-logs-django",
+    parseFailureDataView: "elk-logs-parse-failures",
+    allLogsDataView: "elk-logs-all",
+    liveLogsSearch: "elk-live-logs",
+    dashboard: "elk-web-traffic",
+} as const;
+
+/** A reference from one saved object to another. */
+export interface SavedObjectReference {
+    readonly id: string;
+    readonly type: string;
+    readonly name: string;
+}
+
+/** A saved object as Kibana's export writes it (one NDJSON line). */
+export interface SavedObject {
+    readonly id: string;
+    readonly type: string;
+    readonly attributes: Readonly<Record<string, unknown>>;
+    readonly references: readonly SavedObjectReference[];
+    readonly coreMigrationVersion?: string;
+    readonly typeMigrationVersion?: string;
+    readonly managed?: boolean;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function asSavedObject(value: unknown, where: string): SavedObject {
+    if (!isRecord(value)) throw new Error(`${where}: not a JSON object`);
+    const { id, type, attributes, references } = value;
+    if (typeof id !== "string" || id === "") throw new Error(`${where}: missing "id"`);
+    if (typeof type !== "string" || type === "") throw new Error(`${where}: missing "type"`);
+    if (!isRecord(attributes)) throw new Error(`${where}: "attributes" is not an object`);
+    if (!Array.isArray(references)) throw new Error(`${where}: "references" is not an array`);
+    references.forEach((r: unknown, i) => {
+        if (!isRecord(r) || typeof r.id !== "string" || typeof r.type !== "string" || typeof r.name !== "string") {
+            throw new Error(`${where}: reference ${i} needs string id, type and name`);
+        }
+    });
+    return value as unknown as SavedObject;
+}
+
+/** Parses NDJSON text into saved objects; `file` names the source in errors. Blank lines are skipped. */
+export function parseNdjson(text: string, file: string): SavedObject[] {
+    const objects: SavedObject[] = [];
+    text.split("\n").forEach((line, i) => {
+        if (line.trim() === "") return;
+        let value: unknown;
+        try {
+            value = JSON.parse(line) as unknown;
+        } catch (err) {
+            throw new Error(`${file}:${i + 1}: not JSON (${(err as Error).message})`);
+        }
+        objects.push(asSavedObject(value, `${file}:${i + 1}`));
+    });
+    return objects;
+}
+
+/** Every object of every `*.ndjson` file in `dir`, files in name order. Throws on a duplicate type and id. */
+export function loadSavedObjects(dir: string = DEFAULT_KIBANA_OBJECTS_DIR): SavedObject[] {
+    const files = fs
+        .readdirSync(dir)
+        .filter((n) => n.endsWith(".ndjson"))
+        .sort();
+    const objects = files.flatMap((f) => parseNdjson(fs.readFileSync(path.join(dir, f), "utf8"), f));
+    const seen = new Set<string>();
+    for (const o of objects) {
+        const key = `${o.type}:${o.id}`;
+        if (seen.has(key)) throw new Error(`saved object ${key} is defined twice in ${dir}`);
+        seen.add(key);
+    }
+    return objects;
+}
+
+/** A deep copy of `value` with the environment placeholder replaced in every string. */
+function fillEnvironment<T>(value: T, environment: string): T {
+    const walk = (v: unknown): unknown => {
+        if (typeof v === "string") return v.replaceAll(ENVIRONMENT_PLACEHOLDER, environment);
+        if (Array.isArray(v)) return v.map(walk);
+        if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+        return v;
+    };
+    return walk(value) as T;
+}
+
+/** Id of the data view of one source. */
+export function sourceDataViewId(source: Pick<LogSource, "dataset">): string {
+    return `elk-logs-${source.dataset}`;
+}
+
+/** A data view over exactly one source's data stream, so each service can be explored on its own. */
+export function sourceDataView(source: Pick<LogSource, "name" | "kind" | "dataset">, environment: string): SavedObject {
+    return {
+        id: sourceDataViewId(source),
+        type: "index-pattern",
+        coreMigrationVersion: "8.8.0",
+        typeMigrationVersion: "8.0.0",
+        managed: false,
+        references: [],
+        attributes: {
+            title: `logs-${source.dataset}-${environment}`,
+            name: `${source.kind} ${source.name} (${environment})`,
+            timeFieldName: "@timestamp",
+            // The data view exists before the first event does (the stream is created on first write).
+            allowNoIndex: true,
+            fieldAttrs: "{}",
+            fieldFormatMap: "{}",
+            runtimeFieldMap: "{}",
+            sourceFilters: "[]",
+        },
+    };
+}
+
+/** Input of {@link stackSavedObjects}. */
+export interface StackObjectsInput {
+    readonly environment: string;
+    readonly sources: readonly Pick<LogSource, "name" | "kind" | "dataset">[];
+    /** Folder of the NDJSON files; the repository's `kibana/` by default. */
+    readonly dir?: string;
+}
+
+/**
+ * The objects of one stack: the files' objects with the environment filled in, then one data view per source.
+ * Data views per kind (`logs-nginx.*-<env>`) cover every source of that kind, so the dashboard needs no
+ * change when a source is added; the per-source ones are for looking at one service alone.
+ */
+export function stackSavedObjects(input: StackObjectsInput): SavedObject[] {
+    if (!/^[a-z0-9_]{1,64}$/.test(input.environment)) {
+        // The rule of config.ts: a data stream namespace, and it lands unquoted in data view titles.
+        throw new Error(`environment '${input.environment}' cannot be a data stream namespace`);
+    }
+    const files = loadSavedObjects(input.dir).map((o) => fillEnvironment(o, input.environment));
+    return [...files, ...input.sources.map((s) => sourceDataView(s, input.environment))];
+}
+
+/** Saved objects as the NDJSON Kibana's import API takes. */
+export function toNdjson(objects: readonly SavedObject[]): string {
+    return `${objects.map((o) => JSON.stringify(o)).join("\n")}\n`;
+}
+
+/** Where the provisioning step's files go inside its container. */
+export const KIBANA_SETUP_DIR = "/opt/elk-kibana-setup";
+/** The NDJSON file the script uploads; Kibana's import insists on the `.ndjson` extension. */
+export const KIBANA_OBJECTS_FILE = `${KIBANA_SETUP_DIR}/objects.ndjson`;
+
+/** Environment variables the provisioning script reads. The password arrives only through these. */
+export const KIBANA_SETUP_ENV = {
+    kibanaUrl: "ELK_KIBANA_URL",
+    ca: "ELK_CA",
+    elasticPassword: "ELASTIC_PASSWORD",
+    attempts: "ELK_WAIT_ATTEMPTS",
+    interval: "ELK_WAIT_INTERVAL_SECONDS",
+} as const;
+
+/** One Kibana API call of the provisioning step. */
+export interface KibanaRequest {
+    readonly description: string;
+    readonly method: "POST" | "PUT";
+    /** Path and query, starting with `/`. */
+    readonly path: string;
+    /** A JSON body, or a file uploaded as multipart form field `file`. */
+    readonly body: { readonly json: unknown } | { readonly file: string };
+    readonly okStatus: readonly number[];
+    /**
+     * Text the response must contain. Kibana's import answers 200 even when objects fail, with
+     * `"success":false` and the errors: the status alone would call a failed import a success.
+     */
+    readonly responseMustContain?: string;
+}
+
+/**
+ * The requests that provision Kibana: import every object (overwriting ours, creating them the first time) and
+ * make the all-logs data view the default, so Discover opens on the stack's logs. Both are upserts.
+ */
+export function kibanaProvisioningPlan(objectsFile: string = KIBANA_OBJECTS_FILE): KibanaRequest[] {
+    return [
+        {
+            description: "import data views, the live log search and the web traffic dashboard",
+            method: "POST",
+            path: "/api/saved_objects/_import?overwrite=true",
+            body: { file: objectsFile },
+            okStatus: [200],
+            responseMustContain: '"success":true',
+        },
+        {
+            description: `make ${KIBANA_OBJECT_IDS.allLogsDataView} the default data view`,
+            method: "POST",
+            path: "/api/data_views/default",
+            body: { json: { data_view_id: KIBANA_OBJECT_IDS.allLogsDataView, force: true } },
+            okStatus: [200],
+        },
+    ];
+}
+
+function sh(s: string): string {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The bash script that waits for Kibana and runs the plan with curl: Kibana's certificate is verified against
+ * the stack's CA (never `-k`), the password goes to curl in a config file (not on a command line), every
+ * request carries `kbn-xsrf`, and any unexpected answer stops it with the response printed.
+ */
+export function kibanaProvisioningScript(plan: readonly KibanaRequest[]): string {
+    const e = KIBANA_SETUP_ENV;
+    const steps = plan.map((r) => {
+        const [kind, payload] = "file" in r.body ? ["file", r.body.file] : ["json", JSON.stringify(r.body.json)];
+        return ["step", sh(r.description), r.method, sh(r.path), kind, sh(payload), sh(r.okStatus.join(" ")), sh(r.responseMustContain ?? "")].join(" ");
+    });
+    return `#!/bin/bash
+# Generated by elk-stack: imports Kibana's saved objects (data views, dashboard, saved search). Idempotent: fixed
+# ids and overwrite=true, so every run leaves the same objects. The password comes from the environment only.
+set -euo pipefail
+
+: "\${${e.kibanaUrl}:?${e.kibanaUrl} must be set}"
+: "\${${e.ca}:?${e.ca} must be set}"
+: "\${${e.elasticPassword}:?${e.elasticPassword} must be set}"
+attempts="\${${e.attempts}:-60}"
+interval="\${${e.interval}:-5}"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+umask 077
+
+# A curl config string: backslash and double quote escaped.
+pw=\${${e.elasticPassword}//\\\\/\\\\\\\\}
+pw=\${pw//\\"/\\\\\\"}
+printf 'user = "elastic:%s"\\n' "$pw" > "$work/auth"
+unset pw
+
+kbn() { # kbn METHOD PATH KIND PAYLOAD -> HTTP status (000 without a response); body in $work/response
+  local args=(--silent --show-error --max-time 120 --cacert "\${${e.ca}}" --config "$work/auth"
+    --header 'kbn-xsrf: elk-stack' --request "$1" --output "$work/response" --write-out '%{http_code}')
+  case "$3" in
+    file) args+=(--form "file=@$4") ;;
+    json) printf '%s' "$4" > "$work/body"; args+=(--header 'Content-Type: application/json' --data-binary "@$work/body") ;;
+  esac
+  rm -f "$work/response"
+  local code
+  code=$(curl "\${args[@]}" "\${${e.kibanaUrl}}$2") || true
+  echo "\${code:-000}"
+}
+
+# Healthy means the status API answers 200 with overall level "available" (503 while it waits for Elasticsearch).
+for ((i = 1; ; i++)); do
+  code=$(kbn GET /api/status none '')
+  if [ "$code" = 200 ] && grep -q '"level":"available"' "$work/response"; then break; fi
+  if [ "$code" = 401 ]; then echo "elk-kibana-setup: Kibana refused the elastic password (HTTP 401)" >&2; exit 1; fi
+  if [ "$i" -ge "$attempts" ]; then
+    echo "elk-kibana-setup: Kibana at \${${e.kibanaUrl}} not available after $attempts attempts (last HTTP $code)" >&2
+    exit 1
+  fi
+  echo "elk-kibana-setup: waiting for Kibana (HTTP $code), attempt $i of $attempts"
+  sleep "$interval"
+done
+
+step() { # step DESCRIPTION METHOD PATH KIND PAYLOAD OK_CODES MUST_CONTAIN
+  local code
+  code=$(kbn "$2" "$3" "$4" "$5")
+  for ok in $6; do
+    if [ "$code" = "$ok" ] && { [ -z "$7" ] || grep -qF -- "$7" "$work/response"; }; then
+      echo "elk-kibana-setup: ok ($code): $1"
+      return 0
+    fi
+  done
+  echo "elk-kibana-setup: FAILED ($code): $1: $2 $3" >&2
+  if [ -s "$work/response" ]; then cat "$work/response" >&2; echo >&2; fi
+  exit 1
+}
+
+${steps.join("\n")}
+echo "elk-kibana-setup: done"
+`;
+}
+
+/** Input of {@link kibanaProvisioningSpec}. */
+export interface KibanaProvisioningInput {
+    /** Instance name of the step (container or Job name). */
+    readonly name: string;
+    /** Elastic release: the step runs in the Elasticsearch image, which has bash and curl. */
+    readonly version: string;
+    /** Kibana's URL inside the stack; its host must be a name in Kibana's certificate. */
+    readonly kibanaUrl: string;
+    readonly caCertPem: pulumi.Input<string>;
+    /** Password of `elastic` (secret): the import needs a user that may write every saved-object type. */
+    readonly elasticPassword: pulumi.Input<string>;
+    readonly environment: string;
+    readonly sources: StackObjectsInput["sources"];
+    readonly objectsDir?: string;
+}
+
+/**
+ * The provisioning step as a job, to run after Kibana is healthy. It uses the Elasticsearch image, as the
+ * bootstrap does, because that image is already on the host and is known to have bash and curl. The NDJSON
+ * is a file of the job, so a change to the objects or the sources changes the job and it runs again.
+ */
+export function kibanaProvisioningSpec(input: KibanaProvisioningInput): JobSpec {
+    const objects = stackSavedObjects({ environment: input.environment, sources: input.sources, dir: input.objectsDir });
+    const e = KIBANA_SETUP_ENV;
+    return {
+        kind: "job",
+        name: input.name,
+        description: "import of Kibana data views and dashboards",
+        role: "kibana-setup",
+        image: `docker.elastic.co/elasticsearch/elasticsearch:${input.version}`,
+        entrypoint: ["/bin/bash", `${KIBANA_SETUP_DIR}/provision.sh`],
+        env: { [e.kibanaUrl]: input.kibanaUrl, [e.ca]: `${KIBANA_SETUP_DIR}/ca.crt` },
+        secretEnv: { [e.elasticPassword]: { description: "password of the elastic superuser", value: input.elasticPassword } },
+        files: [
+            publicFile(`${KIBANA_SETUP_DIR}/provision.sh`, kibanaProvisioningScript(kibanaProvisioningPlan()), "0755"),
+            publicFile(KIBANA_OBJECTS_FILE, toNdjson(objects)),
+            publicFile(`${KIBANA_SETUP_DIR}/ca.crt`, input.caCertPem),
+        ],
+        runAs: ES_RUN_AS,
+        privileged: false,
+        timeoutSeconds: 600,
+        memoryMb: 128,
+    };
+}
+
+/** Arguments of {@link KibanaSetup}. */
+export interface KibanaSetupArgs extends KibanaProvisioningInput {
+    platform: Platform;
+    /** Kibana must be up first. */
+    kibanaReady: pulumi.Resource;
+}
+
+/**
+ * Imports the stack's data views and dashboard into Kibana once it is healthy: a one-shot container on Docker,
+ * a Job on Kubernetes. Every import overwrites by fixed id, so it runs again safely on any `pulumi up`.
+ */
+export class KibanaSetup extends pulumi.ComponentResource {
+    /** The finished step. */
+    readonly step: PlacedJob;
+
+    constructor(name: string, args: KibanaSetupArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("elk:index:KibanaSetup", name, {}, opts);
+        const { platform, kibanaReady, ...input } = args;
+        this.step = platform.runJob(kibanaProvisioningSpec(input), { parent: this, dependsOn: [kibanaReady] });
+        this.registerOutputs({});
+    }
+}
