@@ -1,0 +1,516 @@
+/**
+ * The elk-stack policies as pure functions: each takes one resource as a policy sees it (type, name, inputs) and
+ * returns its violations as messages. `pack.ts` wraps them for `@pulumi/policy`; the tests call them directly on
+ * what the program registers under the mock runtime.
+ *
+ * Two things differ between those callers, and every check handles both:
+ *  - Unknown values. During `pulumi preview` an input computed from another resource's output (a certificate, an
+ *    image id) is not known yet; the adapter turns each into {@link UNKNOWN}. A check never reports a value it
+ *    cannot see: `pulumi up` runs the policies again with every input resolved, before the resource is created.
+ *  - Secret marks. The mock runtime records secrets still wrapped in Pulumi's secret envelope, so a check can tell
+ *    a secret from plain text. Under `pulumi preview --policy-pack`, Pulumi hands policies every input decrypted and
+ *    unmarked (pulumi/pulumi-policy#241: a policy cannot ask whether a value is secret), so the checks that need the
+ *    mark (a Docker container's password environment, a private key upload) only run where it is available
+ *    ({@link PolicyResource.secretsMarked}); everything else is decided from the value itself.
+ */
+import YAML from "yaml";
+
+/** Stands for an input whose value is unknown during a preview. */
+export const UNKNOWN: unique symbol = Symbol("elk-stack.policy.unknown");
+
+/** One resource, as the policies read it. */
+export interface PolicyResource {
+    /** Pulumi type token, e.g. `docker:index/container:Container`. */
+    readonly type: string;
+    /** Pulumi resource name. */
+    readonly name: string;
+    /** Inputs; values unknown during a preview are {@link UNKNOWN}; secrets may be wrapped (see `secretsMarked`). */
+    readonly props: Readonly<Record<string, unknown>>;
+    /** True when secret values are still wrapped in Pulumi's secret envelope, so plain text can be told apart. */
+    readonly secretsMarked: boolean;
+}
+
+/** One policy: a name for reports, what it enforces, and the check. */
+export interface ElkPolicy {
+    readonly name: string;
+    readonly description: string;
+    /** What to do about a violation. */
+    readonly remediation: string;
+    /** The violations of `resource`, one message each; empty when it complies. */
+    check(resource: PolicyResource): string[];
+}
+
+// Pulumi's wire format for a secret value: {[SECRET_SIG_KEY]: SECRET_SIG, value}. Defined here rather than imported
+// from @pulumi/pulumi/runtime so this module stays free of the SDK runtime (it is loaded beside the mock runtime).
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+type Obj = Readonly<Record<string, unknown>>;
+
+/** True when `v` is a value wrapped in Pulumi's secret envelope. */
+export function isSecretEnvelope(v: unknown): v is { readonly value: unknown } {
+    return typeof v === "object" && v !== null && (v as Obj)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+// How an unknown value travels in Pulumi's wire format (the engine's and the mock runtime's inputs during a preview).
+const UNKNOWN_WIRE_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The value inside any secret envelopes around `v`; {@link UNKNOWN} for a value unknown during a preview. */
+function reveal(v: unknown): unknown {
+    if (isSecretEnvelope(v)) return reveal(v.value);
+    return v === UNKNOWN_WIRE_VALUE ? UNKNOWN : v;
+}
+
+function asObj(v: unknown): Obj | undefined {
+    const x = reveal(v);
+    return typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Obj) : undefined;
+}
+
+function asList(v: unknown): readonly unknown[] {
+    const x = reveal(v);
+    return Array.isArray(x) ? x : [];
+}
+
+function asString(v: unknown): string | undefined {
+    const x = reveal(v);
+    return typeof x === "string" ? x : undefined;
+}
+
+/** `obj.a.b.c` through secret envelopes; undefined where a step is missing or unknown. */
+function at(v: unknown, ...keys: string[]): unknown {
+    let cur: unknown = v;
+    for (const k of keys) {
+        const o = asObj(cur);
+        if (!o) return undefined;
+        cur = o[k];
+    }
+    return reveal(cur);
+}
+
+const isKnown = (v: unknown): boolean => reveal(v) !== UNKNOWN;
+const show = (v: unknown): string => (v === undefined ? "unset" : JSON.stringify(v));
+const basename = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
+
+/** Type token of a Docker container. */
+export const DOCKER_CONTAINER = "docker:index/container:Container";
+/** Type token of a pulled Docker image. */
+export const DOCKER_IMAGE = "docker:index/remoteImage:RemoteImage";
+/** Type token of a Kubernetes ConfigMap. */
+export const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+
+/** Kubernetes kinds that carry a pod template, and where it is. */
+const POD_SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
+    Pod: ["spec"],
+    Deployment: ["spec", "template", "spec"],
+    StatefulSet: ["spec", "template", "spec"],
+    DaemonSet: ["spec", "template", "spec"],
+    ReplicaSet: ["spec", "template", "spec"],
+    ReplicationController: ["spec", "template", "spec"],
+    Job: ["spec", "template", "spec"],
+    CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
+};
+
+/** A container of a Kubernetes pod template, with where it is. */
+interface PodContainer {
+    readonly name: string;
+    readonly init: boolean;
+    readonly spec: Obj;
+}
+
+function kubernetesKind(type: string): string | undefined {
+    const m = /^kubernetes:[^:]+:([A-Za-z]+)$/.exec(type);
+    return m ? m[1] : undefined;
+}
+
+/** Every container and init container of the pod template `r` carries; none for other resources. */
+function podContainers(r: PolicyResource): PodContainer[] {
+    const kind = kubernetesKind(r.type);
+    const path = kind && Object.hasOwn(POD_SPEC_PATH, kind) ? POD_SPEC_PATH[kind] : undefined;
+    if (!path) return [];
+    const pod = at(r.props, ...path);
+    const list = (key: string, init: boolean): PodContainer[] =>
+        asList(at(pod, key)).flatMap((c) => {
+            const spec = asObj(c);
+            return spec ? [{ name: asString(spec.name) ?? "?", init, spec }] : [];
+        });
+    return [...list("initContainers", true), ...list("containers", false)];
+}
+
+/** A text file a resource puts into a container: a Docker upload or a ConfigMap entry. */
+interface ConfigFile {
+    /** Path (Docker) or ConfigMap key. */
+    readonly name: string;
+    readonly content: string;
+    /** Whether the content was wrapped as a secret (only meaningful when secrets are marked). */
+    readonly secret: boolean;
+}
+
+/** The known text files of a Docker container's uploads or a ConfigMap's data. */
+function configFiles(r: PolicyResource): ConfigFile[] {
+    if (r.type === DOCKER_CONTAINER) {
+        const wholeSecret = isSecretEnvelope(r.props.uploads);
+        return asList(r.props.uploads).flatMap((u) => {
+            const name = asString(at(u, "file"));
+            const raw = asObj(u)?.content;
+            const b64 = asString(at(u, "contentBase64"));
+            const content = asString(raw) ?? (b64 !== undefined ? Buffer.from(b64, "base64").toString("utf8") : undefined);
+            if (name === undefined || content === undefined) return [];
+            return [{ name, content, secret: wholeSecret || isSecretEnvelope(u) || isSecretEnvelope(raw) }];
+        });
+    }
+    if (r.type === CONFIG_MAP) {
+        const data = asObj(r.props.data) ?? {};
+        return Object.entries(data).flatMap(([name, v]) => {
+            const content = asString(v);
+            return content === undefined ? [] : [{ name, content, secret: false }];
+        });
+    }
+    return [];
+}
+
+/** A setting of an Elastic YAML file, written flat (`a.b.c: x`) or nested (`a: {b: {c: x}}`), as Elastic accepts both. */
+export function yamlSetting(doc: unknown, key: string): unknown {
+    const parts = key.split(".");
+    const find = (node: unknown, rest: string[]): unknown => {
+        if (typeof node !== "object" || node === null || Array.isArray(node)) return undefined;
+        const o = node as Obj;
+        for (let i = rest.length; i >= 1; i--) {
+            const head = rest.slice(0, i).join(".");
+            if (!Object.hasOwn(o, head)) continue;
+            const found = i === rest.length ? o[head] : find(o[head], rest.slice(i));
+            if (found !== undefined) return found;
+        }
+        return undefined;
+    };
+    return find(doc, parts);
+}
+
+/** Every leaf of a YAML document as a flat dotted key, for secret-looking setting names. */
+function flatSettings(node: unknown, prefix = ""): [string, unknown][] {
+    if (typeof node !== "object" || node === null || Array.isArray(node)) return prefix ? [[prefix, node]] : [];
+    return Object.entries(node as Obj).flatMap(([k, v]) => flatSettings(v, prefix ? `${prefix}.${k}` : k));
+}
+
+function parseYaml(file: ConfigFile): { doc?: unknown; error?: string } {
+    try {
+        return { doc: YAML.parse(file.content) as unknown };
+    } catch (e) {
+        return { error: `${file.name} is not valid YAML (${(e as Error).message.split("\n")[0]})` };
+    }
+}
+
+const isTrue = (v: unknown): boolean => v === true || v === "true";
+
+// ---------------------------------------------------------------------------------------------------------------
+// TLS on every hop
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Text that turns certificate verification off, in any config file, script, command or health check. */
+const INSECURE_PATTERNS: readonly { readonly pattern: RegExp; readonly what: string }[] = [
+    { pattern: /\b(verification_mode|verificationMode)["']?\s*[:=]\s*["']?none\b/i, what: "verification mode none" },
+    { pattern: /\bssl_verification_mode\s*=>\s*["']?none\b/i, what: 'Logstash ssl_verification_mode => "none"' },
+    { pattern: /\bssl_certificate_verification\s*=>\s*["']?false\b/i, what: "Logstash ssl_certificate_verification => false" },
+    { pattern: /\bcurl\b[^\n;|&]*\s(--insecure|-[A-Za-z]*k[A-Za-z]*)(?=\s|$|["'])/, what: "curl -k/--insecure" },
+    { pattern: /\bwget\b[^\n;|&]*\s--no-check-certificate\b/, what: "wget --no-check-certificate" },
+];
+
+function insecureText(where: string, text: string): string[] {
+    return INSECURE_PATTERNS.filter((p) => p.pattern.test(text)).map((p) => `${where} disables certificate verification (${p.what})`);
+}
+
+/** Environment variables that switch verification off for every client in the process. */
+function insecureEnv(container: string, name: string, value: string): string[] {
+    if (name === "NODE_TLS_REJECT_UNAUTHORIZED" && value.trim() === "0") {
+        return [`${container}: env NODE_TLS_REJECT_UNAUTHORIZED=0 disables certificate verification`];
+    }
+    if (/VERIFICATION_?MODE$/i.test(name) && value.trim().toLowerCase() === "none") {
+        return [`${container}: env ${name}=none disables certificate verification`];
+    }
+    return [];
+}
+
+function elasticsearchYmlProblems(file: ConfigFile, doc: unknown): string[] {
+    const out: string[] = [];
+    if (yamlSetting(doc, "xpack.security.enabled") === false || yamlSetting(doc, "xpack.security.enabled") === "false") {
+        out.push(`${file.name}: xpack.security.enabled is false: security (and with it TLS) must stay on`);
+    }
+    for (const layer of ["http", "transport"] as const) {
+        const key = `xpack.security.${layer}.ssl.enabled`;
+        const v = yamlSetting(doc, key);
+        if (!isTrue(v)) out.push(`${file.name}: ${key} must be true (TLS on the ${layer} layer), found ${show(v)}`);
+    }
+    return out;
+}
+
+function kibanaYmlProblems(file: ConfigFile, doc: unknown): string[] {
+    const out: string[] = [];
+    const serverSsl = yamlSetting(doc, "server.ssl.enabled");
+    if (!isTrue(serverSsl)) out.push(`${file.name}: server.ssl.enabled must be true (Kibana serves HTTPS), found ${show(serverSsl)}`);
+    const mode = yamlSetting(doc, "elasticsearch.ssl.verificationMode");
+    if (mode !== "full") out.push(`${file.name}: elasticsearch.ssl.verificationMode must be full, found ${show(mode)}`);
+    const hosts = yamlSetting(doc, "elasticsearch.hosts");
+    for (const h of Array.isArray(hosts) ? hosts : typeof hosts === "string" ? [hosts] : []) {
+        if (typeof h === "string" && !h.startsWith("https://")) out.push(`${file.name}: elasticsearch.hosts entry ${h} is not https://`);
+    }
+    return out;
+}
+
+/** Docker `envs` as name/value pairs (`NAME=value` strings), with whether each was wrapped as a secret. */
+function dockerEnv(r: PolicyResource): { name: string; value: string; secret: boolean }[] {
+    const wholeSecret = isSecretEnvelope(r.props.envs);
+    return asList(r.props.envs).flatMap((e) => {
+        const s = asString(e);
+        if (s === undefined) return [];
+        const eq = s.indexOf("=");
+        return [{ name: eq < 0 ? s : s.slice(0, eq), value: eq < 0 ? "" : s.slice(eq + 1), secret: wholeSecret || isSecretEnvelope(e) }];
+    });
+}
+
+/** Command lines a resource runs: Docker entrypoint, command and health check; Kubernetes command, args and probes. */
+function commandLines(r: PolicyResource): { where: string; text: string }[] {
+    const strings = (v: unknown): string[] => asList(v).flatMap((x) => (asString(x) !== undefined ? [asString(x) as string] : []));
+    if (r.type === DOCKER_CONTAINER) {
+        return [
+            { where: `${r.name} entrypoint`, text: [...strings(r.props.entrypoints), ...strings(r.props.command)].join(" ") },
+            { where: `${r.name} health check`, text: strings(at(r.props, "healthcheck", "tests")).join(" ") },
+        ];
+    }
+    return podContainers(r).flatMap((c) => [
+        { where: `${r.name} container ${c.name} command`, text: [...strings(c.spec.command), ...strings(c.spec.args)].join(" ") },
+        ...["startupProbe", "readinessProbe", "livenessProbe"].map((probe) => ({
+            where: `${r.name} container ${c.name} ${probe}`,
+            text: strings(at(c.spec, probe, "exec", "command")).join(" "),
+        })),
+    ]);
+}
+
+/** Name/value pairs of a Kubernetes container's env, with how each is set. */
+function podEnv(c: PodContainer): { name: string; value?: string; valueFrom?: Obj }[] {
+    return asList(c.spec.env).flatMap((e) => {
+        const o = asObj(e);
+        const name = asString(o?.name);
+        return o && name ? [{ name, value: asString(o.value), valueFrom: asObj(o.valueFrom) }] : [];
+    });
+}
+
+/** TLS on every hop: Elasticsearch HTTP and transport, Kibana's server and its client, and no client skipping verification. */
+export function tlsProblems(r: PolicyResource): string[] {
+    const out: string[] = [];
+    for (const file of configFiles(r)) {
+        const name = basename(file.name);
+        if (name === "elasticsearch.yml" || name === "kibana.yml") {
+            const { doc, error } = parseYaml(file);
+            if (error) out.push(error);
+            else out.push(...(name === "elasticsearch.yml" ? elasticsearchYmlProblems(file, doc) : kibanaYmlProblems(file, doc)));
+        }
+        out.push(...insecureText(file.name, file.content));
+    }
+    for (const { where, text } of commandLines(r)) out.push(...insecureText(where, text));
+    if (r.type === DOCKER_CONTAINER) for (const e of dockerEnv(r)) out.push(...insecureEnv(r.name, e.name, e.value));
+    for (const c of podContainers(r)) for (const e of podEnv(c)) if (e.value !== undefined) out.push(...insecureEnv(c.name, e.name, e.value));
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pinned images
+// ---------------------------------------------------------------------------------------------------------------
+
+const DIGEST = /@sha256:[0-9a-f]{64}$/;
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
+/** An exact release: at least major.minor, optionally with a suffix (9.4.1, 1.37.0, 16.4-alpine, v2.1.0). */
+const VERSION_TAG = /^v?\d+\.\d+(\.\d+)*([-+_.][0-9A-Za-z][0-9A-Za-z._-]*)?$/;
+
+/** Why `ref` is not pinned, or undefined when it names an exact version or a digest. */
+export function imagePinProblem(ref: string): string | undefined {
+    if (DIGEST.test(ref)) return undefined;
+    const slash = ref.lastIndexOf("/");
+    const colon = ref.lastIndexOf(":");
+    const tag = colon > slash ? ref.slice(colon + 1) : undefined;
+    if (tag === undefined) return "it has no tag, so it pulls whatever latest is at the time";
+    if (tag === "latest") return "the latest tag moves with every release";
+    if (!VERSION_TAG.test(tag)) return `tag ${tag} is not an exact version`;
+    return undefined;
+}
+
+/** Images pinned to an exact version tag or a digest, on Docker and in every Kubernetes pod template. */
+export function imageProblems(r: PolicyResource): string[] {
+    const check = (where: string, v: unknown, imageIdAllowed: boolean): string[] => {
+        const ref = asString(v);
+        if (ref === undefined || (imageIdAllowed && IMAGE_ID.test(ref))) return [];
+        const problem = imagePinProblem(ref);
+        return problem ? [`image ${ref} (${where}) is not pinned: ${problem}`] : [];
+    };
+    if (r.type === DOCKER_IMAGE) return check(r.name, r.props.name, false);
+    // A container's image is normally the id of a RemoteImage (checked above), which is as pinned as it gets.
+    if (r.type === DOCKER_CONTAINER) return check(r.name, r.props.image, true);
+    return podContainers(r).flatMap((c) => check(`${r.name} ${c.init ? "init container" : "container"} ${c.name}`, c.spec.image, false));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Privileged: only the sysctl step
+// ---------------------------------------------------------------------------------------------------------------
+
+/** True when `argv` only sets vm.max_map_count: the one thing the stack needs a privileged container for. */
+export function isSysctlStep(argv: readonly string[]): boolean {
+    return argv.length === 3 && basename(argv[0]) === "sysctl" && argv[1] === "-w" && /^vm\.max_map_count=\d+$/.test(argv[2]);
+}
+
+const SYSCTL_ONLY = "only a step that runs nothing but 'sysctl -w vm.max_map_count=<n>' may be";
+
+/** No privileged container but the step that sets vm.max_map_count (a one-shot container, or an init container). */
+export function privilegeProblems(r: PolicyResource): string[] {
+    const argv = (...lists: unknown[]): string[] => lists.flatMap((l) => asList(l).map((x) => String(reveal(x))));
+    if (r.type === DOCKER_CONTAINER) {
+        const privileged = reveal(r.props.privileged);
+        if (privileged !== true) return [];
+        const oneShot = reveal(r.props.mustRun) === false || reveal(r.props.attach) === true;
+        if (oneShot && isSysctlStep(argv(r.props.entrypoints, r.props.command))) return [];
+        return [`container ${r.name} is privileged: ${SYSCTL_ONLY}`];
+    }
+    return podContainers(r).flatMap((c) => {
+        if (at(c.spec, "securityContext", "privileged") !== true) return [];
+        if (c.init && isSysctlStep(argv(c.spec.command, c.spec.args))) return [];
+        return [`${r.name} ${c.init ? "init container" : "container"} ${c.name} is privileged: ${SYSCTL_ONLY} (as an init container)`];
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Memory limits on Docker's long-running containers; memory and CPU limits on every Kubernetes container. */
+export function limitProblems(r: PolicyResource): string[] {
+    if (r.type === DOCKER_CONTAINER) {
+        // One-shot steps (attached, not required to keep running) end on their own; services must be bounded.
+        const oneShot = reveal(r.props.mustRun) === false || reveal(r.props.attach) === true;
+        const memory = reveal(r.props.memory);
+        if (oneShot || !isKnown(memory)) return [];
+        return typeof memory === "number" && memory > 0 ? [] : [`container ${r.name} has no memory limit (memory, MiB)`];
+    }
+    return podContainers(r).flatMap((c) =>
+        (["memory", "cpu"] as const).flatMap((res) => {
+            const v = at(c.spec, "resources", "limits", res);
+            if (!isKnown(v)) return [];
+            const set = (typeof v === "string" && v.trim() !== "") || (typeof v === "number" && v > 0);
+            return set ? [] : [`${r.name} ${c.init ? "init container" : "container"} ${c.name} has no ${res} limit (resources.limits.${res})`];
+        }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// No plain-text secrets
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Environment variable names that hold secrets. */
+export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIAL)|(^|_)(API_?)?KEY(_|$)/i;
+/** An absolute file path: a secret-looking variable holding one (ELK_TLS_KEY) points at a mounted file, not a secret. */
+const FILE_PATH = /^\/[^\s]*$/;
+/** ConfigMap keys that name secret material: key stores and key files, or secret-looking names. */
+const SECRET_FILE_NAME = /(\.key|\.p12|\.pfx|\.jks|\.keystore)$|password|passwd|passphrase|secret|token|credential|api[-_]?key/i;
+/** Elastic settings whose value is a secret (checked on the last segment of the setting name). */
+const SECRET_SETTING = /(password|passphrase|secret|token|api_?key|encryption_?key)$/i;
+/** An Elastic/Logstash reference to an environment variable or keystore entry: `${NAME}`. */
+const REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_.]*\}$/;
+const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
+const LOGSTASH_SECRET_OPTION = /\b([a-z_]*(?:password|passphrase|api_key|token|secret))\s*=>\s*(?:"([^"]*)"|'([^']*)')/gi;
+
+/** Secret settings written as literal values in an Elastic YAML file or a Logstash pipeline. */
+function literalSecrets(file: ConfigFile): string[] {
+    const literal = (setting: string) => `${file.name}: ${setting} is a literal value: reference an environment variable (\${NAME}) filled from a secret`;
+    if (/\.ya?ml$/.test(file.name)) {
+        const { doc } = parseYaml(file);
+        return flatSettings(doc).flatMap(([key, v]) =>
+            SECRET_SETTING.test(key.slice(key.lastIndexOf(".") + 1)) && typeof v === "string" && v !== "" && !REFERENCE.test(v) ? [literal(key)] : [],
+        );
+    }
+    if (file.name.endsWith(".conf")) {
+        return [...file.content.matchAll(LOGSTASH_SECRET_OPTION)].flatMap((m) => {
+            const value = m[2] ?? m[3] ?? "";
+            return value !== "" && !REFERENCE.test(value) ? [literal(m[1])] : [];
+        });
+    }
+    return [];
+}
+
+/**
+ * No secret in plain text: Kubernetes ConfigMaps hold no private key and no secret-looking entry, config files
+ * reference secrets rather than contain them, Kubernetes containers read secret-looking variables from Secrets,
+ * and (where secret marks are visible) Docker secret environment and key uploads are Pulumi secrets.
+ */
+export function secretProblems(r: PolicyResource): string[] {
+    const out: string[] = [];
+    if (r.type === CONFIG_MAP) {
+        const decode = (v: unknown) => {
+            const b64 = asString(v);
+            return b64 === undefined ? undefined : Buffer.from(b64, "base64").toString("latin1");
+        };
+        const entries: [string, string | undefined][] = [
+            ...Object.entries(asObj(r.props.data) ?? {}).map(([k, v]): [string, string | undefined] => [k, asString(v)]),
+            ...Object.entries(asObj(r.props.binaryData) ?? {}).map(([k, v]): [string, string | undefined] => [k, decode(v)]),
+        ];
+        for (const [key, text] of entries) {
+            if (text !== undefined && PRIVATE_KEY.test(text)) out.push(`ConfigMap ${r.name} key ${key} holds a private key: keys belong in a Secret`);
+            else if (SECRET_FILE_NAME.test(key)) out.push(`ConfigMap ${r.name} key ${key} looks like a secret: put it in a Secret`);
+        }
+    }
+    for (const file of configFiles(r)) {
+        out.push(...literalSecrets(file));
+        if (r.secretsMarked && r.type === DOCKER_CONTAINER && PRIVATE_KEY.test(file.content) && !file.secret) {
+            out.push(`container ${r.name} uploads a private key to ${file.name} that is not a Pulumi secret`);
+        }
+    }
+    for (const c of podContainers(r)) {
+        for (const e of podEnv(c)) {
+            if (!SECRET_ENV_NAME.test(e.name)) continue;
+            if (e.value !== undefined && e.value !== "" && !FILE_PATH.test(e.value)) out.push(`${r.name} container ${c.name}: env ${e.name} is set in plain text: use valueFrom.secretKeyRef`);
+            else if (e.valueFrom && !e.valueFrom.secretKeyRef) out.push(`${r.name} container ${c.name}: env ${e.name} is not read from a Secret: use valueFrom.secretKeyRef`);
+        }
+    }
+    if (r.type === DOCKER_CONTAINER && r.secretsMarked) {
+        for (const e of dockerEnv(r)) {
+            if (SECRET_ENV_NAME.test(e.name) && !e.secret && !FILE_PATH.test(e.value)) out.push(`container ${r.name}: env ${e.name} is not a Pulumi secret: wrap its value in pulumi.secret`);
+        }
+    }
+    return out;
+}
+
+/** Every policy of the pack, in report order. */
+export const ELK_POLICIES: readonly ElkPolicy[] = [
+    {
+        name: "elk-tls-everywhere",
+        description:
+            "Elasticsearch serves HTTPS and TLS transport, Kibana serves HTTPS and verifies Elasticsearch fully, and no client, script or health check turns certificate verification off.",
+        remediation: "Keep the generated elasticsearch.yml and kibana.yml settings; verify against the stack CA (--cacert, ssl_certificate_authorities) instead of skipping verification.",
+        check: tlsProblems,
+    },
+    {
+        name: "elk-pinned-images",
+        description: "Every image is pinned to an exact version tag or a digest: never latest, never untagged.",
+        remediation: "Use an exact release (docker.elastic.co/elasticsearch/elasticsearch:9.4.1) or a digest (image@sha256:...).",
+        check: imageProblems,
+    },
+    {
+        name: "elk-privileged-only-sysctl",
+        description: "No container is privileged except the step that only runs 'sysctl -w vm.max_map_count=<n>' (a one-shot container on Docker, an init container on Kubernetes).",
+        remediation: "Drop privileged; if the hosts already have vm.max_map_count set, set elk-stack:setMaxMapCount to false.",
+        check: privilegeProblems,
+    },
+    {
+        name: "elk-resource-limits",
+        description: "Long-running Docker containers have a memory limit; every Kubernetes container and init container has memory and CPU limits.",
+        remediation: "Set memory on Docker containers; set resources.limits.memory and resources.limits.cpu on Kubernetes containers.",
+        check: limitProblems,
+    },
+    {
+        name: "elk-no-plaintext-secrets",
+        description:
+            "No private key or secret-looking entry in a ConfigMap, no literal password in a config file, Kubernetes secret variables come from Secrets, and Docker secret variables and key uploads are Pulumi secrets (checked where secret marks are visible; see the README).",
+        remediation: "Put keys and passwords in a Kubernetes Secret or a Pulumi secret, and reference them from config files as ${NAME}.",
+        check: secretProblems,
+    },
+];
+
+/** Every violation of `r`, with the policy that found it. */
+export function violations(r: PolicyResource): { policy: string; message: string }[] {
+    return ELK_POLICIES.flatMap((p) => p.check(r).map((message) => ({ policy: p.name, message })));
+}

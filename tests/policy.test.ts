@@ -1,0 +1,302 @@
+/**
+ * The policy pack (policy/) against what the program registers under the mock runtime, for the dev (Docker) and
+ * prod (Kubernetes) stacks: everything passes, and copies with one thing broken are rejected with a message that
+ * says what. Each resource goes three ways: the pure checks with secret marks visible, the pack's
+ * `validateResource` functions with arguments built as @pulumi/policy builds them, and the real pack process
+ * over gRPC, as `pulumi preview --policy-pack policy` runs it.
+ */
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { policies } from "../policy/pack";
+import { ELK_POLICIES, type PolicyResource, UNKNOWN, imagePinProblem, isSysctlStep, violations, yamlSetting } from "../policy/policies";
+import { validateWithPack } from "./support/policyArgs";
+import { type RunningPolicyPack, startPolicyPack } from "./support/policyServer";
+import { type ProgramRun, type RecordedResource, isSecretValue, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
+
+type Obj = Record<string, unknown>;
+
+/** The resource with the mock runtime's secret marks, as the pure checks can read it. */
+const marked = (r: RecordedResource): PolicyResource => ({ type: r.type, name: r.name, props: r.inputs, secretsMarked: true });
+/** Violations found by the pure checks, as `policy: message`. */
+const pure = (r: RecordedResource): string[] => violations(marked(r)).map((v) => `${v.policy}: ${v.message}`);
+
+/** The value inside a secret envelope (the same object: mutations show through), or the value itself. */
+function inner(v: unknown): unknown {
+    return isSecretValue(v) ? inner(v.value) : v;
+}
+const obj = (v: unknown): Obj => inner(v) as Obj;
+const list = (v: unknown): Obj[] => inner(v) as Obj[];
+
+function find(run: ProgramRun, type: string, nameSuffix: string): RecordedResource {
+    const found = run.resources.filter((r) => r.type === type && r.name.endsWith(nameSuffix));
+    if (found.length !== 1) throw new Error(`expected one ${type} *${nameSuffix}, got ${found.map((r) => r.name).join(", ")}`);
+    return found[0];
+}
+
+/** A deep copy of `r` to break; secret envelopes are kept. */
+function copyOf(r: RecordedResource, edit: (inputs: Obj) => void): RecordedResource {
+    const inputs = structuredClone(r.inputs);
+    edit(inputs);
+    return { ...r, inputs };
+}
+
+/** The content of the Docker upload whose path ends in `suffix`, replaced by `fn(content)`. */
+function editUpload(inputs: Obj, suffix: string, fn: (content: string) => string): void {
+    const upload = list(inputs.uploads).find((u) => String(u.file).endsWith(suffix));
+    if (!upload) throw new Error(`no upload *${suffix}`);
+    upload.content = fn(String(inner(upload.content)));
+}
+
+/** The pod spec of a workload's template. */
+const podSpec = (inputs: Obj): Obj => obj(obj(obj(inputs.spec).template).spec);
+
+const CONTAINER = "docker:index/container:Container";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
+const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+
+describe("policy helpers", () => {
+    test("an image is pinned by an exact version tag or a digest, never by latest, no tag or a floating tag", () => {
+        expect(imagePinProblem("docker.elastic.co/elasticsearch/elasticsearch:9.4.1")).toBeUndefined();
+        expect(imagePinProblem("busybox:1.37.0")).toBeUndefined();
+        expect(imagePinProblem("registry.local:5000/team/app:v2.1.0-rc.1")).toBeUndefined();
+        expect(imagePinProblem(`busybox@sha256:${"a".repeat(64)}`)).toBeUndefined();
+        expect(imagePinProblem("busybox")).toBe("it has no tag, so it pulls whatever latest is at the time");
+        expect(imagePinProblem("registry.local:5000/team/app")).toBe("it has no tag, so it pulls whatever latest is at the time");
+        expect(imagePinProblem("kibana:latest")).toBe("the latest tag moves with every release");
+        expect(imagePinProblem("kibana:9")).toBe("tag 9 is not an exact version");
+        expect(imagePinProblem("kibana:stable")).toBe("tag stable is not an exact version");
+    });
+
+    test("only a bare sysctl of vm.max_map_count counts as the sysctl step", () => {
+        expect(isSysctlStep(["sysctl", "-w", "vm.max_map_count=262144"])).toBe(true);
+        expect(isSysctlStep(["/sbin/sysctl", "-w", "vm.max_map_count=1"])).toBe(true);
+        expect(isSysctlStep(["sysctl", "-w", "kernel.core_pattern=|/tmp/x"])).toBe(false);
+        expect(isSysctlStep(["sh", "-c", "sysctl -w vm.max_map_count=262144"])).toBe(false);
+        expect(isSysctlStep(["sysctl", "-w", "vm.max_map_count=262144", "net.ipv4.ip_forward=1"])).toBe(false);
+    });
+
+    test("Elastic settings are found written flat or nested", () => {
+        expect(yamlSetting({ "xpack.security.http.ssl.enabled": true }, "xpack.security.http.ssl.enabled")).toBe(true);
+        expect(yamlSetting({ xpack: { security: { http: { ssl: { enabled: false } } } } }, "xpack.security.http.ssl.enabled")).toBe(false);
+        expect(yamlSetting({ "xpack.security": { "http.ssl.enabled": "true" } }, "xpack.security.http.ssl.enabled")).toBe("true");
+        expect(yamlSetting({ xpack: {} }, "xpack.security.http.ssl.enabled")).toBeUndefined();
+    });
+
+    test("the pack registers every policy, all mandatory", () => {
+        expect(policies.map((p) => [p.name, p.enforcementLevel])).toEqual(ELK_POLICIES.map((p) => [p.name, "mandatory"]));
+        expect(policies.map((p) => p.name)).toEqual(["elk-tls-everywhere", "elk-pinned-images", "elk-privileged-only-sysctl", "elk-resource-limits", "elk-no-plaintext-secrets"]);
+    });
+});
+
+describe("the policy pack on the program", () => {
+    let dev: ProgramRun;
+    let prod: ProgramRun;
+    let pack: RunningPolicyPack;
+
+    beforeAll(async () => {
+        // The pack starts (ts-node compiles it) while the program runs; the mock runtime runs one program at a time.
+        const started = startPolicyPack();
+        dev = await runProgram(stackFileConfig("dev"));
+        prod = await runProgram(stackFileConfig("prod"), { stack: "prod" });
+        pack = await started;
+    }, 240_000);
+    afterAll(() => pack?.close());
+
+    /** Violations of `r` from the pure checks, the in-process pack and the pack process; the last two must agree. */
+    async function allWays(r: RecordedResource): Promise<{ pure: string[]; pack: string[] }> {
+        const inProcess = await validateWithPack(r);
+        const overGrpc = (await pack.analyze(r)).map((d) => {
+            // Every violation is mandatory: it fails the preview.
+            expect(d.enforcementLevel).toBe(1);
+            return `${d.policy}: ${d.message}`;
+        });
+        expect(overGrpc.sort()).toEqual([...inProcess].sort());
+        return { pure: pure(r), pack: inProcess };
+    }
+
+    test.each(["dev", "prod"])("every resource of the %s stack passes every policy", async (stack) => {
+        const run = stack === "dev" ? dev : prod;
+        expect(run.resources.length).toBeGreaterThan(20);
+        const found: string[] = [];
+        for (const r of run.resources) {
+            const v = await allWays(r);
+            found.push(...v.pure, ...v.pack);
+        }
+        expect(found).toEqual([]);
+    });
+
+    test("the checks see what they check: the program's files, images and containers are there", () => {
+        const es = find(dev, CONTAINER, "-es01");
+        expect(list(es.inputs.uploads).some((u) => String(u.file).endsWith("/elasticsearch.yml"))).toBe(true);
+        const esConfig = find(prod, CONFIG_MAP, "-es01-files");
+        expect(Object.keys(obj(esConfig.inputs.data))).toContain("elasticsearch.yml");
+        // The Logstash pipelines are checked too: they are there, and their Elasticsearch output verifies.
+        const pipelines = Object.entries(obj(find(prod, CONFIG_MAP, "-logstash-files").inputs.data)).filter(([k]) => k.endsWith(".conf"));
+        expect(pipelines.length).toBeGreaterThan(0);
+        expect(pipelines.some(([, text]) => /ssl_verification_mode\s*=>\s*"full"/.test(String(text)))).toBe(true);
+        const init = list(podSpec(find(prod, STATEFUL_SET, "-es01-statefulset").inputs).initContainers);
+        expect(init.map((c) => [c.name, obj(c.securityContext).privileged])).toEqual([["sysctl", true]]);
+    });
+
+    test("an image on latest, or with no tag, is rejected", async () => {
+        const image = copyOf(find(dev, IMAGE, "-image-kibana-9.4.1"), (i) => (i.name = "docker.elastic.co/kibana/kibana:latest"));
+        const expected = "elk-pinned-images: image docker.elastic.co/kibana/kibana:latest (elk-dev-image-kibana-9.4.1) is not pinned: the latest tag moves with every release";
+        expect(await allWays(image)).toEqual({ pure: [expected], pack: [expected] });
+
+        const container = copyOf(find(dev, CONTAINER, "-sysctl"), (i) => (i.image = "busybox"));
+        expect((await allWays(container)).pack).toEqual(["elk-pinned-images: image busybox (elk-dev-sysctl) is not pinned: it has no tag, so it pulls whatever latest is at the time"]);
+
+        const kibana = copyOf(find(prod, DEPLOYMENT, "-kibana-deployment"), (i) => (list(podSpec(i).containers)[0].image = "docker.elastic.co/kibana/kibana:latest"));
+        expect((await allWays(kibana)).pack).toEqual([
+            "elk-pinned-images: image docker.elastic.co/kibana/kibana:latest (elk-prod-kibana-deployment container kibana) is not pinned: the latest tag moves with every release",
+        ]);
+    });
+
+    test("a privileged Kibana is rejected, on Docker and on Kubernetes, and so is a sysctl step that does more", async () => {
+        const docker = copyOf(find(dev, CONTAINER, "-kibana"), (i) => (i.privileged = true));
+        const dockerMessage = "elk-privileged-only-sysctl: container elk-dev-kibana is privileged: only a step that runs nothing but 'sysctl -w vm.max_map_count=<n>' may be";
+        expect(await allWays(docker)).toEqual({ pure: [dockerMessage], pack: [dockerMessage] });
+
+        const k8s = copyOf(find(prod, DEPLOYMENT, "-kibana-deployment"), (i) => (obj(list(podSpec(i).containers)[0].securityContext).privileged = true));
+        expect((await allWays(k8s)).pack).toEqual([
+            "elk-privileged-only-sysctl: elk-prod-kibana-deployment container kibana is privileged: only a step that runs nothing but 'sysctl -w vm.max_map_count=<n>' may be (as an init container)",
+        ]);
+
+        const sneaky = copyOf(find(prod, STATEFUL_SET, "-es01-statefulset"), (i) => {
+            list(podSpec(i).initContainers)[0].command = ["sh", "-c", "sysctl -w vm.max_map_count=262144 && sleep infinity"];
+        });
+        expect((await allWays(sneaky)).pack).toEqual([
+            "elk-privileged-only-sysctl: elk-prod-es01-statefulset init container sysctl is privileged: only a step that runs nothing but 'sysctl -w vm.max_map_count=<n>' may be (as an init container)",
+        ]);
+    });
+
+    test("a missing memory limit is rejected; on Kubernetes a missing CPU limit too", async () => {
+        const docker = copyOf(find(dev, CONTAINER, "-es01"), (i) => delete i.memory);
+        const dockerMessage = "elk-resource-limits: container elk-dev-es01 has no memory limit (memory, MiB)";
+        expect(await allWays(docker)).toEqual({ pure: [dockerMessage], pack: [dockerMessage] });
+
+        const k8s = copyOf(find(prod, STATEFUL_SET, "-es01-statefulset"), (i) => {
+            const limits = obj(obj(list(podSpec(i).containers)[0].resources).limits);
+            delete limits.memory;
+            delete limits.cpu;
+        });
+        expect((await allWays(k8s)).pack).toEqual([
+            "elk-resource-limits: elk-prod-es01-statefulset container elasticsearch has no memory limit (resources.limits.memory)",
+            "elk-resource-limits: elk-prod-es01-statefulset container elasticsearch has no cpu limit (resources.limits.cpu)",
+        ]);
+    });
+
+    test("TLS turned off in elasticsearch.yml is rejected, in a Docker upload and in a ConfigMap", async () => {
+        const docker = copyOf(find(dev, CONTAINER, "-es01"), (i) =>
+            editUpload(i, "/elasticsearch.yml", (c) => c.replace("xpack.security.http.ssl.enabled: true", "xpack.security.http.ssl.enabled: false")),
+        );
+        const dockerMessage =
+            "elk-tls-everywhere: /usr/share/elasticsearch/config/elasticsearch.yml: xpack.security.http.ssl.enabled must be true (TLS on the http layer), found false";
+        expect(await allWays(docker)).toEqual({ pure: [dockerMessage], pack: [dockerMessage] });
+
+        const k8s = copyOf(find(prod, CONFIG_MAP, "-es01-files"), (i) => {
+            const data = obj(i.data);
+            data["elasticsearch.yml"] = String(data["elasticsearch.yml"]).replace("xpack.security.transport.ssl.enabled: true", "xpack.security:\n  transport.ssl.enabled: false");
+        });
+        expect((await allWays(k8s)).pack).toEqual([
+            "elk-tls-everywhere: elasticsearch.yml: xpack.security.transport.ssl.enabled must be true (TLS on the transport layer), found false",
+        ]);
+    });
+
+    test("clients that skip verification are rejected: Kibana, a Logstash pipeline, a health check", async () => {
+        const kibana = copyOf(find(prod, CONFIG_MAP, "-kibana-files"), (i) => {
+            const data = obj(i.data);
+            data["kibana.yml"] = String(data["kibana.yml"]).replace("elasticsearch.ssl.verificationMode: full", "elasticsearch.ssl.verificationMode: none");
+        });
+        expect((await allWays(kibana)).pack).toEqual([
+            'elk-tls-everywhere: kibana.yml: elasticsearch.ssl.verificationMode must be full, found "none"',
+            "elk-tls-everywhere: kibana.yml disables certificate verification (verification mode none)",
+        ]);
+
+        const pipeline = 'output { elasticsearch { hosts => ["${ELK_ES_URL}"] ssl_enabled => true ssl_verification_mode => "none" } }\n';
+        const logstash = copyOf(find(dev, CONTAINER, "-logstash"), (i) =>
+            list(i.uploads).push({ file: "/usr/share/logstash/pipeline/out.conf", content: pipeline, permissions: "0644" }),
+        );
+        expect((await allWays(logstash)).pack).toEqual([
+            'elk-tls-everywhere: /usr/share/logstash/pipeline/out.conf disables certificate verification (Logstash ssl_verification_mode => "none")',
+        ]);
+
+        const probe = copyOf(find(dev, CONTAINER, "-kibana"), (i) => {
+            const tests = obj(i.healthcheck).tests as string[];
+            tests[1] = tests[1].replace(/--cacert \S+/, "-sk");
+        });
+        expect((await allWays(probe)).pack).toEqual(["elk-tls-everywhere: elk-dev-kibana health check disables certificate verification (curl -k/--insecure)"]);
+    });
+
+    test("a private key or a secret-looking entry in a ConfigMap is rejected", async () => {
+        const key = dev.generatedSecrets.find((s) => s.includes("PRIVATE KEY")) as string;
+        const cm = copyOf(find(prod, CONFIG_MAP, "-es01-files"), (i) => {
+            obj(i.data)["tls.pem"] = key;
+            obj(i.data)["elastic-password"] = "s3cret-s3cret-s3cret";
+        });
+        const expected = [
+            "elk-no-plaintext-secrets: ConfigMap elk-prod-es01-files key tls.pem holds a private key: keys belong in a Secret",
+            "elk-no-plaintext-secrets: ConfigMap elk-prod-es01-files key elastic-password looks like a secret: put it in a Secret",
+        ];
+        expect(await allWays(cm)).toEqual({ pure: expected, pack: expected });
+    });
+
+    test("a literal password in a config file is rejected; a ${VARIABLE} reference is what passes", async () => {
+        const cm = copyOf(find(prod, CONFIG_MAP, "-kibana-files"), (i) => {
+            const data = obj(i.data);
+            expect(String(data["kibana.yml"])).toContain("elasticsearch.password: ${ELK_KIBANA_SYSTEM_PASSWORD}");
+            data["kibana.yml"] = String(data["kibana.yml"]).replace("${ELK_KIBANA_SYSTEM_PASSWORD}", "hunter2hunter2hunter2");
+        });
+        expect((await allWays(cm)).pack).toEqual([
+            "elk-no-plaintext-secrets: kibana.yml: elasticsearch.password is a literal value: reference an environment variable (${NAME}) filled from a secret",
+        ]);
+    });
+
+    test("a plain password variable is rejected: on Kubernetes by every path, on Docker only where secret marks are visible", async () => {
+        const k8s = copyOf(find(prod, STATEFUL_SET, "-es01-statefulset"), (i) => {
+            const env = list(list(podSpec(i).containers)[0].env);
+            const password = env.find((e) => e.name === "ELASTIC_PASSWORD") as Obj;
+            delete password.valueFrom;
+            password.value = "changeme-changeme";
+        });
+        const k8sMessage = "elk-no-plaintext-secrets: elk-prod-es01-statefulset container elasticsearch: env ELASTIC_PASSWORD is set in plain text: use valueFrom.secretKeyRef";
+        expect(await allWays(k8s)).toEqual({ pure: [k8sMessage], pack: [k8sMessage] });
+
+        // The program marks the whole env list secret; here the list goes out in plain text.
+        const original = find(dev, CONTAINER, "-kibana");
+        expect(isSecretValue(original.inputs.envs)).toBe(true);
+        const docker = copyOf(original, (i) => (i.envs = unwrapSecrets(i.envs)));
+        const { pure: found, pack: underPolicyEngine } = await allWays(docker);
+        expect(found).toEqual(
+            ["ELK_KIBANA_SYSTEM_PASSWORD", "ELK_KIBANA_SECURITY_KEY", "ELK_KIBANA_SAVED_OBJECTS_KEY", "ELK_KIBANA_REPORTING_KEY"].map(
+                (name) => `elk-no-plaintext-secrets: container elk-dev-kibana: env ${name} is not a Pulumi secret: wrap its value in pulumi.secret`,
+            ),
+        );
+        // The documented limit: @pulumi/policy hands policies secrets unmarked, so the pack cannot tell these apart.
+        expect(underPolicyEngine).toEqual([]);
+
+        const keyUpload = copyOf(find(dev, CONTAINER, "-es01"), (i) => (i.uploads = unwrapSecrets(i.uploads)));
+        expect(pure(keyUpload)).toEqual([
+            "elk-no-plaintext-secrets: container elk-dev-es01 uploads a private key to /usr/share/elasticsearch/config/certs/es01.key that is not a Pulumi secret",
+        ]);
+    });
+
+    test("values unknown during a preview are skipped, not reported, and the known ones are still checked", async () => {
+        const cm = copyOf(find(prod, CONFIG_MAP, "-es01-files"), (i) => {
+            const data = obj(i.data);
+            data["ca.crt"] = unknownValue;
+            data["elasticsearch.yml"] = String(data["elasticsearch.yml"]).replace("xpack.security.http.ssl.enabled: true", "xpack.security.http.ssl.enabled: false");
+        });
+        expect((await allWays(cm)).pack).toEqual([
+            "elk-tls-everywhere: elasticsearch.yml: xpack.security.http.ssl.enabled must be true (TLS on the http layer), found false",
+        ]);
+        const container = copyOf(find(dev, CONTAINER, "-es01"), (i) => {
+            i.image = unknownValue;
+            i.memory = unknownValue;
+        });
+        expect(await allWays(container)).toEqual({ pure: [], pack: [] });
+        // The pure checks treat the adapter's marker the same way.
+        expect(violations({ type: CONTAINER, name: "x", props: { image: UNKNOWN, memory: UNKNOWN, privileged: UNKNOWN }, secretsMarked: false })).toEqual([]);
+    });
+});
