@@ -62,6 +62,10 @@ export const CONFIG_SCHEMA = {
         default: DEFAULT_LOG_SOURCES,
         description: "Services that send logs: 'kind:name' or 'kind:name:port' (kinds nginx, django). nginx shares UDP 5140; each django source gets its own TCP+TLS port from 5141.",
     },
+    logstashPublicHost: {
+        type: "string",
+        description: "Host name or IP address at which applications outside the stack reach Logstash (a load balancer, a node, a DNS name); put in Logstash's certificate and in the wiring.",
+    },
     logRetentionDays: { type: "integer", default: 7, description: "Days log data streams keep their data before the lifecycle policy deletes it." },
     bindAddress: {
         type: "string",
@@ -226,6 +230,8 @@ export interface StackConfig {
     readonly logSources: readonly LogSource[];
     /** Days log data is kept. */
     readonly logRetentionDays: number;
+    /** Where applications outside the stack reach Logstash, when not at the platform's own address. */
+    readonly logstashPublicHost?: string;
     /** Password keys that the stack config sets (others are generated). */
     readonly passwordsSet: readonly PasswordKey[];
 }
@@ -240,6 +246,11 @@ export interface ConfigSource {
     readonly project: string;
     readonly stack: string;
     readonly get: RawConfigLookup;
+}
+
+/** True for an IPv4 or IPv6 address. */
+export function isIp(s: string): boolean {
+    return /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) || (s.includes(":") && /^[0-9a-fA-F:.]+$/.test(s));
 }
 
 const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
@@ -383,6 +394,10 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     }
 
     const optional = (key: ConfigKey): string | undefined => raw(key);
+    const logstashPublicHost = optional("logstashPublicHost");
+    if (logstashPublicHost !== undefined && !isIp(logstashPublicHost) && !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(logstashPublicHost)) {
+        fail("logstashPublicHost", `'${logstashPublicHost}' is neither a DNS name nor an IP address`, "set the name or address applications dial, e.g. logs.example.com");
+    }
     const serviceType = (key: "kibanaServiceType" | "logstashServiceType"): ServiceType => {
         const v = str(key);
         if (v !== "ClusterIP" && v !== "NodePort" && v !== "LoadBalancer") {
@@ -498,6 +513,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         certRenewBeforeDays,
         logSources,
         logRetentionDays: int("logRetentionDays", 1, 3650),
+        logstashPublicHost,
         passwordsSet,
     };
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Bootstrap } from "./bootstrap";
 import { CertificateAuthority, InstanceCertificate, certificateNames } from "./certificates";
-import type { StackConfig } from "./config";
+import { type StackConfig, isIp } from "./config";
 import { ES_HTTP_PORT, Elasticsearch } from "./elasticsearch";
 import { KernelSettings } from "./kernel";
 import { indexingRequests } from "./indexing";
@@ -111,12 +111,15 @@ export class ElkStack extends pulumi.ComponentResource {
         const extraIps = s.bindAddress === "127.0.0.1" ? [] : [s.bindAddress];
         const replicas: Record<string, number> = { [s.names.elasticsearch]: s.elasticsearch.replicas, [s.names.logstash]: s.logstash.replicas };
         const certificates: Record<string, InstanceCertificate> = {};
+        // Applications outside the stack may reach Logstash under a name of their own; its certificate must carry it.
+        const publicLogstash = s.logstashPublicHost;
+        const publicNames = (instance: string, ip: boolean) => (instance === s.names.logstash && publicLogstash && isIp(publicLogstash) === ip ? [publicLogstash] : []);
         for (const instance of [s.names.elasticsearch, s.names.kibana, s.names.logstash, ...s.names.extra]) {
             const sans = certificateNames({
                 instance,
-                extraDnsNames: platform.extraDnsNames(instance, replicas[instance] ?? 1),
+                extraDnsNames: [...platform.extraDnsNames(instance, replicas[instance] ?? 1), ...publicNames(instance, false)],
                 publishedOnHost: platform.publishesOnHost,
-                extraIpAddresses: extraIps,
+                extraIpAddresses: [...extraIps, ...publicNames(instance, true)],
             });
             certificates[instance] = new InstanceCertificate(
                 `${name}-${instance}-cert`,
@@ -254,7 +257,12 @@ export class ElkStack extends pulumi.ComponentResource {
         this.kibanaUrl = pulumi.output(kibanaUrl);
         this.caCertPem = this.ca.certPem;
         this.elasticPassword = passwords.elastic;
-        const endpointOf = (p: PortSpec) => platform.endpoint(s.names.logstash, p);
+        const endpointOf = (p: PortSpec) => {
+            const at = platform.endpoint(s.names.logstash, p);
+            if (!publicLogstash) return at;
+            const host = publicLogstash.includes(":") ? `[${publicLogstash}]` : publicLogstash;
+            return `${host}:${at.slice(at.lastIndexOf(":") + 1)}`;
+        };
         const nginxPort = logstashPorts.find((p) => p.containerPort === NGINX_SYSLOG_PORT && p.protocol === "udp");
         const nginxSyslog = endpointOf(nginxPort ?? { name: "nginx-syslog", containerPort: NGINX_SYSLOG_PORT, protocol: "udp", hostPort: s.ports.nginxSyslog });
         const django: Record<string, string> = {};
@@ -263,7 +271,7 @@ export class ElkStack extends pulumi.ComponentResource {
         }
         this.logstashEndpoints = pulumi.output({ nginxSyslog, django });
         // Applications dial the host of these endpoints, and the Django handler checks it against Logstash's certificate.
-        const endpointHost = nginxSyslog.slice(0, nginxSyslog.lastIndexOf(":"));
+        const endpointHost = publicLogstash ?? nginxSyslog.slice(0, nginxSyslog.lastIndexOf(":"));
         // nginx resolves "localhost" once and may pick ::1, where a port published on 127.0.0.1 is not listening.
         const logstashHost = endpointHost === "localhost" ? "127.0.0.1" : endpointHost;
         this.wiring = pulumi.output(Object.fromEntries(wiringFiles(s.logSources, logstashHost).map((f) => [f.fileName, f.content])));

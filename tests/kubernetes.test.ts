@@ -390,6 +390,20 @@ describe("Kubernetes options", () => {
         expect(asList(affinity.preferredDuringSchedulingIgnoredDuringExecution)[0]).toMatchObject({ weight: 100 });
     });
 
+    test("apps outside the cluster: logstashPublicHost is in Logstash's certificate, the endpoints and the wiring", async () => {
+        const run = await runProgram({ ...base, logstashServiceType: "LoadBalancer", logstashPublicHost: "logs.example.com" }, { stack: "opt" });
+        const csr = ofType(run, "tls:index/certRequest:CertRequest").find((r) => r.name.includes("-logstash-"));
+        expect(unwrapSecrets(csr?.inputs.dnsNames)).toEqual(expect.arrayContaining(["logs.example.com", "logstash.elk.svc"]));
+        const logstash = only(run, "kubernetes:apps/v1:StatefulSet", "-logstash-statefulset");
+        const cert = new crypto.X509Certificate(mountedFile(run, logstash, "/usr/share/logstash/config/certs/logstash.crt"));
+        expect(cert.checkHost("logs.example.com")).toBe("logs.example.com");
+        expect(run.outputs.logstashEndpoints.value).toEqual({ nginxSyslog: "logs.example.com:5140", django: { app: "logs.example.com:5141" } });
+        const wiring = run.outputs.wiring.value as Record<string, string>;
+        expect(wiring["nginx.conf"]).toContain("syslog:server=logs.example.com:5140,");
+        expect(wiring["django_logging.py"]).toContain("logs.example.com");
+        expect(asObj(manifestOf(only(run, "kubernetes:core/v1:Service", "-logstash-service")).spec).type).toBe("LoadBalancer");
+    });
+
     test("setMaxMapCount=false: no init container, no privileged pod, and the namespace enforces the restricted profile", async () => {
         const run = await runProgram({ ...base, setMaxMapCount: "false" }, { stack: "opt" });
         for (const { pod } of podTemplates(run)) {
@@ -404,6 +418,7 @@ describe("Kubernetes options", () => {
         [{ kibanaServiceType: "Ingress" }, /kibanaServiceType'.*Fix: set ClusterIP, NodePort or LoadBalancer/],
         [{ kubernetesNamespace: "Elk_Prod" }, /kubernetesNamespace'.*Fix:/],
         [{ antiAffinity: "maybe" }, /antiAffinity'.*Fix: set hard or soft/],
+        [{ logstashPublicHost: "logs example" }, /logstashPublicHost'.*neither a DNS name nor an IP address/],
         [{ elasticsearchCpuMillis: "3000", elasticsearchCpuLimitMillis: "2000" }, /elasticsearchCpuLimitMillis'.*Fix: raise/],
     ])("bad config %j fails with the key and the fix", async (bad, message) => {
         await expect(runProgram({ ...base, ...bad }, { stack: "opt" })).rejects.toThrow(message);
