@@ -9,7 +9,7 @@ import { indexingRequests } from "./indexing";
 import { KIBANA_PORT, Kibana } from "./kibana";
 import { KibanaSetup } from "./kibanaObjects";
 import { Logstash } from "./logstash";
-import { NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
+import { type LogSource, NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
 import { wiringFiles } from "./wiring";
 import type { Platform, PortSpec } from "./spec";
 import { platformFor } from "./targets";
@@ -274,7 +274,12 @@ export class ElkStack extends pulumi.ComponentResource {
         const endpointHost = publicLogstash ?? nginxSyslog.slice(0, nginxSyslog.lastIndexOf(":"));
         // nginx resolves "localhost" once and may pick ::1, where a port published on 127.0.0.1 is not listening.
         const logstashHost = endpointHost === "localhost" ? "127.0.0.1" : endpointHost;
-        this.wiring = pulumi.output(Object.fromEntries(wiringFiles(s.logSources, logstashHost).map((f) => [f.fileName, f.content])));
+        // The port each source dials is the one its endpoint names (Docker may publish nginx's under another number).
+        const portOf = (source: LogSource) => {
+            const endpoint = source.kind === "nginx" ? nginxSyslog : django[source.name];
+            return Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
+        };
+        this.wiring = pulumi.output(Object.fromEntries(wiringFiles(s.logSources, logstashHost, undefined, portOf).map((f) => [f.fileName, f.content])));
         this.registerOutputs({
             elasticsearchUrl: this.elasticsearchUrl,
             kibanaUrl: this.kibanaUrl,

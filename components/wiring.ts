@@ -118,17 +118,23 @@ export function djangoLoggingModule(opts: DjangoLoggingOptions): string {
 /**
  * Every wiring file for the configured sources, reaching Logstash at `logstashHost`. One source of a kind gets
  * the plain name (`nginx.conf`, `django_logging.py`); with several, each is suffixed with its source name
- * (`nginx-<name>.conf`, `django_logging_<name>.py` with '-' as '_', a valid module name).
+ * (`nginx-<name>.conf`, `django_logging_<name>.py` with '-' as '_', a valid module name). `portOf` gives the port
+ * applications dial for a source when it is not Logstash's own (a port published under another number).
  */
-export function wiringFiles(sources: readonly LogSource[], logstashHost: string, caPath: string = DEFAULT_APP_CA_PATH): { fileName: string; content: string }[] {
+export function wiringFiles(
+    sources: readonly LogSource[],
+    logstashHost: string,
+    caPath: string = DEFAULT_APP_CA_PATH,
+    portOf: (source: LogSource) => number = (source) => source.port,
+): { fileName: string; content: string }[] {
     const count = (kind: LogSource["kind"]) => sources.filter((s) => s.kind === kind).length;
     return sources.map((s) => {
         if (s.kind === "nginx") {
-            return { fileName: count("nginx") === 1 ? "nginx.conf" : `nginx-${s.name}.conf`, content: nginxWiring({ host: logstashHost, port: s.port }, s) };
+            return { fileName: count("nginx") === 1 ? "nginx.conf" : `nginx-${s.name}.conf`, content: nginxWiring({ host: logstashHost, port: portOf(s) }, s) };
         }
         return {
             fileName: count("django") === 1 ? "django_logging.py" : `django_logging_${s.name.replace(/-/g, "_")}.py`,
-            content: djangoLoggingModule({ host: logstashHost, port: s.port, serviceName: s.name, caPath }),
+            content: djangoLoggingModule({ host: logstashHost, port: portOf(s), serviceName: s.name, caPath }),
         };
     });
 }

@@ -303,6 +303,10 @@ describe.each(CASES)("Kubernetes target, $title", (c) => {
         const es = only(run, "kubernetes:apps/v1:StatefulSet", "-es01-statefulset");
         const job = only(run, "kubernetes:batch/v1:Job", "-bootstrap-job");
         expect(transitiveDependencies(run, job).has(es.urn)).toBe(true);
+        // Services come after their pods are ready (the provider waits for endpoints); the Job dials the Service.
+        const esService = only(run, "kubernetes:core/v1:Service", "-es01-service");
+        expect(transitiveDependencies(run, esService).has(es.urn)).toBe(true);
+        expect(transitiveDependencies(run, job).has(esService.urn)).toBe(true);
         for (const dependant of [only(run, "kubernetes:apps/v1:Deployment", "-kibana-deployment"), only(run, "kubernetes:apps/v1:StatefulSet", "-logstash-statefulset")]) {
             expect(transitiveDependencies(run, dependant).has(job.urn)).toBe(true);
         }

@@ -347,6 +347,18 @@ describe("stack options", () => {
         expect(names.sort()).toEqual(["apm", "es01", "kibana", "logstash"]);
     });
 
+    test("nginx's port published under another number: endpoints and the nginx wiring name the published one", async () => {
+        const run = await runProgram({ nginxSyslogPort: "1514", logSources: '["nginx:web", "django:shop", "django:billing:5150"]' });
+        const logstash = ofType(run, CONTAINER).find((c) => c.name.endsWith("-logstash")) as RecordedResource;
+        const published = (logstash.inputs.ports as { internal: number; external: number; protocol: string }[]).map((p) => `${p.external}->${p.internal}/${p.protocol}`);
+        expect(published.sort()).toEqual(["1514->5140/udp", "5141->5141/tcp", "5150->5150/tcp"]);
+        expect(run.outputs.logstashEndpoints.value).toEqual({ nginxSyslog: "localhost:1514", django: { shop: "localhost:5141", billing: "localhost:5150" } });
+        const wiring = run.outputs.wiring.value as Record<string, string>;
+        expect(wiring["nginx.conf"]).toContain("syslog:server=127.0.0.1:1514,tag=nginx_access");
+        expect(wiring["nginx.conf"]).toContain("syslog:server=127.0.0.1:1514,tag=nginx_error");
+        expect(wiring["django_logging_billing.py"]).toMatch(/5150/);
+    });
+
     test("Elastic 8.x keeps working: images follow the version", async () => {
         const run = await runProgram({ elasticVersion: "8.19.3" });
         const images = ofType(run, "docker:index/remoteImage:RemoteImage").map((r) => String(r.inputs.name));

@@ -117,8 +117,6 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             storageClass: this.args.storageClass,
         };
         const serviceType = this.args.serviceTypes?.[spec.name] ?? "ClusterIP";
-        const service = new k8s.core.v1.Service(`${this.args.stackName}-${spec.name}-service`, m.clientService(this.placement, spec, serviceType), this.opts(opts.parent));
-        resources.push(service);
         let workload: pulumi.CustomResource;
         if (m.needsStatefulSet(spec)) {
             const headless = new k8s.core.v1.Service(`${this.args.stackName}-${spec.name}-headless`, m.headlessService(this.placement, spec), this.opts(opts.parent));
@@ -129,11 +127,16 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             workload = new k8s.apps.v1.Deployment(`${this.args.stackName}-${spec.name}-deployment`, m.deployment(input), this.opts(opts.parent, this.dependencies(opts)));
             resources.push(workload);
         }
+        // The client Service after its pods are ready: the provider waits for a Service to have endpoints, which a
+        // Service created long before its pods (behind Elasticsearch and the bootstrap) would not get in time.
+        const service = new k8s.core.v1.Service(`${this.args.stackName}-${spec.name}-service`, m.clientService(this.placement, spec, serviceType), this.opts(opts.parent, [workload]));
+        resources.push(service);
         for (const ing of this.args.ingresses ?? []) {
             if (ing.service !== spec.name) continue;
             resources.push(new k8s.networking.v1.Ingress(`${this.args.stackName}-${spec.name}-ingress`, m.ingress(this.placement, spec, ing), this.opts(opts.parent, [service])));
         }
-        return { ready: workload, resources };
+        // Dependants dial the Service's name: ready means the pods are ready and the Service routes to them.
+        return { ready: service, resources };
     }
 
     runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
