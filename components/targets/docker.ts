@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
+import { afterSteps } from "./ordering";
 
 /** Arguments of {@link DockerPlatform}. */
 export interface DockerPlatformArgs {
@@ -141,15 +142,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return { done: container, succeeded };
     }
 
-    /**
-     * Order after `dependsOn` and after every step in `after`; a step's `succeeded` Output is awaited too, so a
-     * failed step fails the dependant's registration instead of starting it against a half-set-up cluster.
-     */
+    /** After `dependsOn`, the steps in `after`, and the host steps, which on Docker are one-shot containers. */
     private dependencies(opts: PlacementOptions): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
-        const after = [...(opts.after ?? []), ...(opts.hostSteps ?? []).flatMap((h) => (h.job ? [h.job] : []))];
-        return pulumi.output(opts.dependsOn ?? []).apply((deps) =>
-            pulumi.all(after.map((j) => j.succeeded)).apply(() => [...deps, ...after.map((j) => j.done)]),
-        );
+        return afterSteps(opts.dependsOn, [...(opts.after ?? []), ...(opts.hostSteps ?? []).flatMap((h) => (h.job ? [h.job] : []))]);
     }
 
     private image(ref: string): docker.RemoteImage {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServiceType } from "../config";
 import type { ContainerSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 import * as m from "./kubernetesManifests";
+import { afterSteps } from "./ordering";
 
 /** An Ingress for one service. */
 export interface KubernetesIngress {
@@ -178,12 +179,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return { refs: { configMapName, secretName }, resources };
     }
 
-    /** Order after `dependsOn`, after the steps in `after` (which the provider has waited on) and after `extra`. */
+    /** After `dependsOn`, the steps in `after` (Jobs the provider has waited on) and `extra`. */
     private dependencies(opts: PlacementOptions, extra: pulumi.Resource[] = []): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
-        const after = opts.after ?? [];
-        return pulumi
-            .output(opts.dependsOn ?? [])
-            .apply((deps) => pulumi.all(after.map((j) => j.succeeded)).apply(() => [...deps, ...after.map((j) => j.done), ...extra]));
+        return afterSteps(opts.dependsOn, opts.after ?? [], extra);
     }
 
     /** Options of every object: this platform's provider, and created after the namespace. */
