@@ -128,7 +128,8 @@ export function bodyTemplate(body: BodyValue): string {
     return JSON.stringify(walk(body)).replace(/"(@@[A-Z_]+@@)"/g, "$1");
 }
 
-function shellQuote(s: string): string {
+/** Quotes a string for bash as one word, whatever it holds. */
+export function shellQuote(s: string): string {
     return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
