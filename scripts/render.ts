@@ -12,6 +12,7 @@ import { type ConfigKey, ConfigError, type StackConfig, parseStackConfig } from 
 import { ElkStack } from "../components/elkStack";
 import type { HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../components/spec";
 import { platformFor } from "../components/targets";
+import { unwrapSecrets } from "./secretEnvelope";
 
 const PROJECT = "elk-stack";
 /** What a secret config value becomes: long enough to pass validation, impossible to mistake for a password. */
@@ -82,18 +83,6 @@ interface Manifest {
     readonly body: Record<string, unknown>;
 }
 
-/** The serialized form of a Pulumi secret in mock inputs. */
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-
-function unwrapSecrets(v: unknown): unknown {
-    if (Array.isArray(v)) return v.map(unwrapSecrets);
-    if (typeof v === "object" && v !== null) {
-        const o = v as Record<string, unknown>;
-        if (SECRET_SIG_KEY in o) return unwrapSecrets(o.value);
-        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
-    }
-    return v;
-}
 
 /** A manifest fit to show: every value of a Secret becomes a placeholder. */
 function reviewable(body: Record<string, unknown>): Record<string, unknown> {

@@ -8,11 +8,10 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
+import { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
 import { realTlsState } from "./realTls";
 
-/** The marker Pulumi puts on a serialized secret value. */
-export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
 
 /** One resource the program registered. */
 export interface RecordedResource {
@@ -48,19 +47,6 @@ export interface RunOptions {
     readonly preview?: boolean;
     /** Config keys (without project prefix) set as secrets. */
     readonly secretKeys?: readonly string[];
-}
-
-/** True when `v` is a serialized secret. */
-export function isSecretValue(v: unknown): v is { value: unknown } {
-    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
-}
-
-/** Removes secret wrappers, recursively. */
-export function unwrapSecrets(v: unknown): unknown {
-    if (isSecretValue(v)) return unwrapSecrets(v.value);
-    if (Array.isArray(v)) return v.map(unwrapSecrets);
-    if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
-    return v;
 }
 
 function mockPassword(name: string, length: number): string {
