@@ -11,7 +11,7 @@ import { KibanaSetup } from "./kibanaObjects";
 import { Logstash } from "./logstash";
 import { type LogSource, NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
 import { wiringFiles } from "./wiring";
-import type { Platform, PortSpec } from "./spec";
+import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "./spec";
 import { platformFor } from "./targets";
 
 /** The user Logstash writes with. */
@@ -182,7 +182,7 @@ export class ElkStack extends pulumi.ComponentResource {
         );
 
         const published = (instance: string, portName: string, containerPort: number, protocol: "tcp" | "udp", hostPort: number): string =>
-            platform.endpoint(instance, { name: portName, containerPort, protocol, hostPort });
+            formatEndpoint(platform.endpoint(instance, { name: portName, containerPort, protocol, hostPort }));
         const kibanaUrl = s.kubernetes.kibanaIngress
             ? `https://${s.kubernetes.kibanaIngress.host}`
             : `https://${published(s.names.kibana, "https", KIBANA_PORT, "tcp", s.ports.kibana)}`;
@@ -257,28 +257,28 @@ export class ElkStack extends pulumi.ComponentResource {
         this.kibanaUrl = pulumi.output(kibanaUrl);
         this.caCertPem = this.ca.certPem;
         this.elasticPassword = passwords.elastic;
-        const endpointOf = (p: PortSpec) => {
+        // Where applications dial a Logstash listener: the platform's address, or logstashPublicHost on the same port.
+        const dialled = (p: PortSpec): Endpoint => {
             const at = platform.endpoint(s.names.logstash, p);
-            if (!publicLogstash) return at;
-            const host = publicLogstash.includes(":") ? `[${publicLogstash}]` : publicLogstash;
-            return `${host}:${at.slice(at.lastIndexOf(":") + 1)}`;
+            return publicLogstash ? { host: publicLogstash, port: at.port } : at;
         };
         const nginxPort = logstashPorts.find((p) => p.containerPort === NGINX_SYSLOG_PORT && p.protocol === "udp");
-        const nginxSyslog = endpointOf(nginxPort ?? { name: "nginx-syslog", containerPort: NGINX_SYSLOG_PORT, protocol: "udp", hostPort: s.ports.nginxSyslog });
-        const django: Record<string, string> = {};
+        const nginxSyslog = dialled(nginxPort ?? { name: "nginx-syslog", containerPort: NGINX_SYSLOG_PORT, protocol: "udp", hostPort: s.ports.nginxSyslog });
+        const django = new Map<string, Endpoint>();
         for (const source of s.logSources.filter((x) => x.kind === "django")) {
-            django[source.name] = endpointOf(logstashPorts.find((p) => p.containerPort === source.port) ?? { name: source.name, containerPort: source.port, protocol: "tcp", hostPort: source.port });
+            const listener = logstashPorts.find((p) => p.containerPort === source.port && p.protocol === source.protocol);
+            if (!listener) throw new Error(`no Logstash listener for log source ${source.name} (${source.protocol} ${source.port})`);
+            django.set(source.name, dialled(listener));
         }
-        this.logstashEndpoints = pulumi.output({ nginxSyslog, django });
+        this.logstashEndpoints = pulumi.output({
+            nginxSyslog: formatEndpoint(nginxSyslog),
+            django: Object.fromEntries([...django].map(([source, e]) => [source, formatEndpoint(e)])),
+        });
         // Applications dial the host of these endpoints, and the Django handler checks it against Logstash's certificate.
-        const endpointHost = publicLogstash ?? nginxSyslog.slice(0, nginxSyslog.lastIndexOf(":"));
         // nginx resolves "localhost" once and may pick ::1, where a port published on 127.0.0.1 is not listening.
-        const logstashHost = endpointHost === "localhost" ? "127.0.0.1" : endpointHost;
-        // The port each source dials is the one its endpoint names (Docker may publish nginx's under another number).
-        const portOf = (source: LogSource) => {
-            const endpoint = source.kind === "nginx" ? nginxSyslog : django[source.name];
-            return Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
-        };
+        const logstashHost = nginxSyslog.host === "localhost" ? "127.0.0.1" : nginxSyslog.host;
+        // The port each source dials is its endpoint's (Docker may publish nginx's under another number).
+        const portOf = (source: LogSource) => (source.kind === "nginx" ? nginxSyslog : (django.get(source.name) as Endpoint)).port;
         this.wiring = pulumi.output(Object.fromEntries(wiringFiles(s.logSources, logstashHost, undefined, portOf).map((f) => [f.fileName, f.content])));
         this.registerOutputs({
             elasticsearchUrl: this.elasticsearchUrl,

@@ -165,12 +165,23 @@ export interface Platform {
     discoveryHost(instance: string): string;
     /** Prepares the hosts a service runs on; pass the result in {@link PlacementOptions.hostSteps}. */
     hostStep(spec: JobSpec, opts: PlacementOptions): HostStep;
-    /** Address (`host:port`) at which people and tools outside the stack reach `port` of `instance`. */
-    endpoint(instance: string, port: PortSpec): string;
+    /** Where people and tools outside the stack reach `port` of `instance`. */
+    endpoint(instance: string, port: PortSpec): Endpoint;
     /** Runs a long-running service, healthy before dependants start. */
     runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService;
     /** Runs a step to completion before dependants start. */
     runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob;
+}
+
+/** A host and port to dial. */
+export interface Endpoint {
+    readonly host: string;
+    readonly port: number;
+}
+
+/** `host:port`, with an IPv6 address in brackets. */
+export function formatEndpoint(e: Endpoint): string {
+    return `${e.host.includes(":") ? `[${e.host}]` : e.host}:${e.port}`;
 }
 
 /** Builds a plain `FileSpec` for non-secret content. */

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContainerSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
+import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 import { afterSteps } from "./ordering";
 
 /** Arguments of {@link DockerPlatform}. */
@@ -70,10 +70,10 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return instance;
     }
 
-    endpoint(instance: string, port: PortSpec): string {
+    endpoint(instance: string, port: PortSpec): Endpoint {
         const host = this.bindAddress === "0.0.0.0" || this.bindAddress === "127.0.0.1" ? "localhost" : this.bindAddress;
         if (port.hostPort === undefined) throw new Error(`port ${port.name} of ${instance} is not published on the host`);
-        return `${host}:${port.hostPort}`;
+        return { host, port: port.hostPort };
     }
 
     /** The host is this one Docker engine: the step runs once, before the service. */

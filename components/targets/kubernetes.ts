@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceType } from "../config";
-import type { ContainerSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
+import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 import * as m from "./kubernetesManifests";
 import { afterSteps } from "./ordering";
 
@@ -98,8 +98,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return `${m.headlessName(instance)}.${this.args.namespace}.svc`;
     }
 
-    endpoint(instance: string, port: PortSpec): string {
-        return `${this.internalHost(instance)}:${port.containerPort}`;
+    endpoint(instance: string, port: PortSpec): Endpoint {
+        return { host: this.internalHost(instance), port: port.containerPort };
     }
 
     /** A pod may land on any node, so the step runs as an init container of every pod of the service. */
