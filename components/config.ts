@@ -375,17 +375,9 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         ports.set(p, key);
     }
 
-    const rawSources = raw("logSources");
-    let sourceList: unknown = DEFAULT_LOG_SOURCES;
-    if (rawSources !== undefined) {
-        try {
-            sourceList = JSON.parse(rawSources);
-        } catch {
-            fail("logSources", `'${rawSources}' is not a JSON list`, `set a list, e.g. 'pulumi config set --path logSources[0] nginx:web'`);
-        }
-    }
-    const logSources = parseLogSources(sourceList, source.project);
-    if (str("target") === "docker") {
+    // parseLogSources reads the CLI's JSON text itself and applies the default when the key is unset.
+    const logSources = parseLogSources(raw("logSources"), source.project);
+    if (target === "docker") {
         // Docker publishes each Django port on the host under the same number.
         for (const s of logSources.filter((x) => x.kind === "django")) {
             const other = ports.get(s.port);

@@ -84,7 +84,7 @@ describe("parseStackConfig", () => {
         ["renewal window longer than validity", { certValidityDays: "30", certRenewBeforeDays: "30" }, "certRenewBeforeDays", /renew some days before/],
         ["bad bind address", { bindAddress: "localhost" }, "bindAddress", /not an IP address/],
         ["bad environment", { environment: "my-env" }, "environment", /no '-'/],
-        ["log sources not JSON", { logSources: "nginx:web" }, "logSources", /not a JSON list/],
+        ["log sources not JSON", { logSources: "nginx:web" }, "logSources", /not a JSON array/],
         ["Django port taken by Kibana on Docker", { logSources: '["django:shop:5601"]' }, "logSources", /already taken by elk-stack:kibanaPort/],
         ["retention of zero days", { logRetentionDays: "0" }, "logRetentionDays", /out of range/],
         ["two Elasticsearch nodes", { target: "kubernetes", elasticsearchNodeCount: "2" }, "elasticsearchNodeCount", /use 1, or 3 and more/],
