@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ES_RUN_AS } from "./elasticsearch";
-import { type JobSpec, type PlacedJob, type Platform, publicFile } from "./spec";
+import { type FileSpec, type JobSpec, type PlacedJob, type Platform, publicFile } from "./spec";
 
 /** Where the bootstrap's files go inside its container. */
 export const BOOTSTRAP_DIR = "/opt/elk-bootstrap";
@@ -226,6 +226,48 @@ echo "elk-bootstrap: done"
 `;
 }
 
+/** Inputs of {@link curlScriptJob}. */
+export interface CurlScriptJobInput {
+    readonly name: string;
+    readonly description: string;
+    readonly role: JobSpec["role"];
+    /** Elastic release of the image the script runs in. */
+    readonly version: string;
+    /** Folder of the step's files inside its container. */
+    readonly dir: string;
+    readonly scriptName: string;
+    readonly script: string;
+    readonly caCertPem: pulumi.Input<string>;
+    /** Environment variable that receives the path of the CA file. */
+    readonly caEnv: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly secretEnv: JobSpec["secretEnv"];
+    /** More files beside the script, in `dir`. */
+    readonly files?: readonly FileSpec[];
+}
+
+/**
+ * A step that runs a generated bash + curl script in the Elasticsearch image (it has both, and is already on the
+ * host) as the image's user, with the stack's CA beside it. The bootstrap and the Kibana set-up are such steps.
+ */
+export function curlScriptJob(input: CurlScriptJobInput): JobSpec {
+    return {
+        kind: "job",
+        name: input.name,
+        description: input.description,
+        role: input.role,
+        image: `docker.elastic.co/elasticsearch/elasticsearch:${input.version}`,
+        entrypoint: ["/bin/bash", `${input.dir}/${input.scriptName}`],
+        env: { ...input.env, [input.caEnv]: `${input.dir}/ca.crt` },
+        secretEnv: input.secretEnv,
+        files: [publicFile(`${input.dir}/${input.scriptName}`, input.script, "0755"), ...(input.files ?? []), publicFile(`${input.dir}/ca.crt`, input.caCertPem)],
+        runAs: ES_RUN_AS,
+        privileged: false,
+        timeoutSeconds: 600,
+        memoryMb: 128,
+    };
+}
+
 /** Arguments of {@link Bootstrap}. */
 export interface BootstrapArgs {
     platform: Platform;
@@ -264,25 +306,23 @@ export class Bootstrap extends pulumi.ComponentResource {
             ...bootstrapPlan({ logstashUser: args.logstashUser, logstashRole: args.logstashRole, logstashIndexPatterns: args.logstashIndexPatterns }),
             ...(args.extraRequests ?? []),
         ];
-        const spec: JobSpec = {
-            kind: "job",
+        const spec = curlScriptJob({
             name: args.name,
             description: "bootstrap of users, roles, lifecycle policy and index templates",
             role: "bootstrap",
-            image: `docker.elastic.co/elasticsearch/elasticsearch:${args.version}`,
-            entrypoint: ["/bin/bash", `${BOOTSTRAP_DIR}/bootstrap.sh`],
-            env: { [BOOTSTRAP_ENV.esUrl]: args.elasticsearchUrl, [BOOTSTRAP_ENV.ca]: `${BOOTSTRAP_DIR}/ca.crt` },
+            version: args.version,
+            dir: BOOTSTRAP_DIR,
+            scriptName: "bootstrap.sh",
+            script: bootstrapScript(this.plan),
+            caCertPem: args.caCertPem,
+            caEnv: BOOTSTRAP_ENV.ca,
+            env: { [BOOTSTRAP_ENV.esUrl]: args.elasticsearchUrl },
             secretEnv: {
                 [BOOTSTRAP_ENV.elasticPassword]: { description: "password of the elastic superuser", value: args.elasticPassword },
                 [BOOTSTRAP_ENV.kibanaSystemPassword]: { description: "password to set for kibana_system", value: args.kibanaSystemPassword },
                 [BOOTSTRAP_ENV.logstashWriterPassword]: { description: `password to set for ${args.logstashUser}`, value: args.logstashWriterPassword },
             },
-            files: [publicFile(`${BOOTSTRAP_DIR}/bootstrap.sh`, bootstrapScript(this.plan), "0755"), publicFile(`${BOOTSTRAP_DIR}/ca.crt`, args.caCertPem)],
-            runAs: ES_RUN_AS,
-            privileged: false,
-            timeoutSeconds: 600,
-            memoryMb: 128,
-        };
+        });
         this.step = args.platform.runJob(spec, { parent: this, dependsOn: [args.elasticsearchReady] });
         this.registerOutputs({});
     }

@@ -11,8 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { shellQuote } from "./bootstrap";
-import { ES_RUN_AS } from "./elasticsearch";
+import { curlScriptJob, shellQuote } from "./bootstrap";
 import type { LogSource } from "./sources";
 import { type JobSpec, type PlacedJob, type Platform, publicFile } from "./spec";
 
@@ -322,25 +321,20 @@ export interface KibanaProvisioningInput {
 export function kibanaProvisioningSpec(input: KibanaProvisioningInput): JobSpec {
     const objects = stackSavedObjects({ environment: input.environment, sources: input.sources, dir: input.objectsDir });
     const e = KIBANA_SETUP_ENV;
-    return {
-        kind: "job",
+    return curlScriptJob({
         name: input.name,
         description: "import of Kibana data views and dashboards",
         role: "kibana-setup",
-        image: `docker.elastic.co/elasticsearch/elasticsearch:${input.version}`,
-        entrypoint: ["/bin/bash", `${KIBANA_SETUP_DIR}/provision.sh`],
-        env: { [e.kibanaUrl]: input.kibanaUrl, [e.ca]: `${KIBANA_SETUP_DIR}/ca.crt` },
+        version: input.version,
+        dir: KIBANA_SETUP_DIR,
+        scriptName: "provision.sh",
+        script: kibanaProvisioningScript(kibanaProvisioningPlan()),
+        caCertPem: input.caCertPem,
+        caEnv: e.ca,
+        env: { [e.kibanaUrl]: input.kibanaUrl },
         secretEnv: { [e.elasticPassword]: { description: "password of the elastic superuser", value: input.elasticPassword } },
-        files: [
-            publicFile(`${KIBANA_SETUP_DIR}/provision.sh`, kibanaProvisioningScript(kibanaProvisioningPlan()), "0755"),
-            publicFile(KIBANA_OBJECTS_FILE, toNdjson(objects)),
-            publicFile(`${KIBANA_SETUP_DIR}/ca.crt`, input.caCertPem),
-        ],
-        runAs: ES_RUN_AS,
-        privileged: false,
-        timeoutSeconds: 600,
-        memoryMb: 128,
-    };
+        files: [publicFile(KIBANA_OBJECTS_FILE, toNdjson(objects))],
+    });
 }
 
 /** Arguments of {@link KibanaSetup}. */
