@@ -73,21 +73,25 @@ describeLive(`real Django (${django ?? "missing"}) with the generated LOGGING`, 
                 const [sd, ...more] = parsed.structuredData ?? [];
                 expect(more).toEqual([]);
                 expect(sd.line).toMatch(/^\d+$/);
-                expect({ ...sd, line: "n" }).toEqual({ $id: "elk@32473", level: record.level, logger: record.logger, file: "emit.py", line: "n", function: "<module>", thread: "MainThread" });
+                expect(sd.id).toMatch(/^[0-9a-f]{32}$/);
+                expect({ ...sd, line: "n", id: "x" }).toEqual({ $id: "elk@32473", id: "x", level: record.level, logger: record.logger, file: "emit.py", line: "n", function: "<module>", thread: "MainThread" });
             }
-            // MSG: UTF-8 with the BOM RFC 5424 asks for, line breaks escaped.
+            // MSG: UTF-8 with the BOM RFC 5424 asks for, line breaks escaped, then the end mark.
             expect(line).toContain(` \uFEFF${escaped(record.message)}`);
+            expect(line.endsWith("#004")).toBe(true);
             if (record.exception !== undefined) expect(parsed.message).toContain(`${escaped(record.message)}#012Traceback (most recent call last):#012`);
             // Where it misreads escaped SD it leaves the SD in the message; the MSG still ends it.
-            else if (/["\\\]]/.test(record.logger)) expect(parsed.message.endsWith(`\uFEFF${escaped(record.message)}`)).toBe(true);
-            else expect(parsed.message).toBe(escaped(record.message));
+            else if (/["\\\]]/.test(record.logger)) expect(parsed.message.endsWith(`\uFEFF${escaped(record.message)}#004`)).toBe(true);
+            else expect(parsed.message).toBe(`${escaped(record.message)}#004`);
         });
     });
 
     test("the Django pipeline parses every record: level, logger, message, traceback, service name", async () => {
         const pipeline = await loadPipeline(sources, "django");
         const processed = processArrivals(pipeline, [{ protocol: "tcp", port: source.port, data: capture.stream, peer: capture.peer }]);
-        expectDjangoEvents(processed, { capturedWith: django ?? "", capturedAt, hostname: os.hostname(), serviceName: source.name, records: DJANGO_RECORDS }, source);
+        expectDjangoEvents(processed, { capturedWith: django ?? "", capturedAt, hostname: os.hostname(), serviceName: source.name, records: DJANGO_RECORDS, withIds: true }, source);
+        // Every record has its own id.
+        expect(new Set(processed.map((p) => p.event.get("[event][id]"))).size).toBe(DJANGO_RECORDS.length);
     });
 
     test("refuses a Logstash certificate from another CA: nothing is sent, the app carries on", async () => {

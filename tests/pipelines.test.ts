@@ -15,7 +15,7 @@ import {
     readNginxCorpus,
 } from "./support/corpora";
 import { Grok, loadOniguruma, readPatternFiles } from "./support/grok";
-import { type LsPlugin, Pipeline, parseConfig, pluginsOf } from "./support/logstash";
+import { LsEvent, type LsPlugin, Pipeline, parseConfig, pluginsOf } from "./support/logstash";
 
 const nginxCorpus = readNginxCorpus();
 const djangoCorpus = readDjangoCorpus();
@@ -58,7 +58,7 @@ describe("nginx pipeline", () => {
         expect(p.event.tags).toEqual(expect.arrayContaining(["_elk_parse_failure", "_nginx_access_failure"]));
         expect(p.event.get("message")).toBe(garbage);
         expect(p.event.get("[event][original]")).toBe(garbage);
-        expect(p.deliveries).toEqual([{ outputId: "to_elasticsearch", dataStream: `logs-${PARSE_FAILURE_DATASET}-test` }]);
+        expect(p.deliveries).toEqual([{ outputId: "to_elasticsearch", dataStream: `logs-${PARSE_FAILURE_DATASET}-test`, action: "create" }]);
 
         const noHeader = "just some text";
         const [q] = processArrivals(pipeline, [{ protocol: "udp", port: 5140, data: Buffer.from(noHeader), peer: "10.0.0.9" }]);
@@ -120,7 +120,7 @@ describe("django pipeline", () => {
         expect(p.event.tags).toEqual(expect.arrayContaining(["_elk_parse_failure", "_django_rfc5424_failure"]));
         expect(p.event.get("message")).toBe(garbage);
         expect(p.event.get("[service][name]")).toBe(sources[1].name);
-        expect(p.deliveries).toEqual([{ outputId: "to_elasticsearch", dataStream: "logs-elk.parse_failure-test" }]);
+        expect(p.deliveries).toEqual([{ outputId: "to_elasticsearch", dataStream: "logs-elk.parse_failure-test", action: "create" }]);
     });
 
     test("keeps other RFC 5424 structured data whole", async () => {
@@ -145,22 +145,33 @@ describe("pipeline files", () => {
         await expect(Pipeline.load(files, "nginx/*.conf", partial)).rejects.toThrow(/ELK_ENVIRONMENT is not set/);
     });
 
-    test("write to Elasticsearch over verified TLS, into logs-*-<environment> only", async () => {
+    test("write to Elasticsearch over verified TLS, into logs-*-<environment> only, with op_type create", async () => {
         for (const def of pipelines) {
             const pipeline = await Pipeline.load(files, def.pathConfig, TEST_ENV);
             const outputs = pluginsOf(pipeline.config.output);
-            expect(outputs.map((o) => o.name)).toEqual(["elasticsearch"]);
-            const settings = Object.fromEntries(outputs[0].settings);
-            expect(settings).toMatchObject({
-                hosts: ["https://es01:9200"],
-                user: "logstash_writer",
-                ssl_enabled: "true",
-                ssl_certificate_authorities: [TEST_ENV.ELK_CA],
-                ssl_verification_mode: "full",
-                data_stream: "true",
-                data_stream_type: "logs",
-                data_stream_namespace: "test",
-            });
+            expect(outputs.map((o) => o.name)).toEqual(["elasticsearch", "elasticsearch"]);
+            for (const output of outputs) {
+                const settings = Object.fromEntries(output.settings);
+                expect(settings).toMatchObject({
+                    hosts: ["https://es01:9200"],
+                    user: "logstash_writer",
+                    ssl_enabled: "true",
+                    ssl_certificate_authorities: [TEST_ENV.ELK_CA],
+                    ssl_verification_mode: "full",
+                    data_stream: "false",
+                    manage_template: "false",
+                    ilm_enabled: "false",
+                    index: "%{[@metadata][elk][index]}",
+                    action: "create",
+                });
+            }
+            // Only the output for events with an id of their sender's sets it.
+            expect(outputs.map((o) => Object.fromEntries(o.settings).document_id)).toEqual(["%{[@metadata][elk][id]}", undefined]);
+            // The index is always logs-<dataset>-<environment>: the namespace comes from the environment, not the event.
+            const event = new LsEvent({ message: "x", data_stream: { namespace: "prod" } });
+            event.set("[@metadata][elk][dataset]", "django.app");
+            pipeline.filter(event);
+            expect(pipeline.route(event).map((d) => d.dataStream)).toEqual(["logs-elk.parse_failure-test"]);
         }
     });
 

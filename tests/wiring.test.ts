@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseLogSources } from "../components/sources";
-import { DEFAULT_APP_CA_PATH, djangoLoggingModule, nginxWiring, wiringFiles } from "../components/wiring";
+import { djangoLoggingModule, nginxWiring, wiringFiles } from "../components/wiring";
 import { loadPipeline, processArrivals } from "./support/corpora";
 
 /** Any Python 3 will do here: the module uses the standard library only. */
@@ -63,14 +63,30 @@ describe("wiringFiles", () => {
         ]);
     });
 
-    test("renders each Django module with its own port and service name", () => {
-        const files = wiringFiles(parseLogSources(["django:shop", "django:billing:5150"]), "logstash.internal");
-        expect(files[0].content).toContain('LOGSTASH_PORT = int(os.environ.get("ELK_LOGSTASH_PORT", "5141"))');
-        expect(files[1].content).toContain('LOGSTASH_PORT = int(os.environ.get("ELK_LOGSTASH_PORT", "5150"))');
-        expect(files[1].content).toContain('SERVICE_NAME = os.environ.get("ELK_SERVICE_NAME", "billing")');
-        expect(files[1].content).toContain('LOGSTASH_HOST = os.environ.get("ELK_LOGSTASH_HOST", "logstash.internal")');
-        expect(files[1].content).toContain(`CA_FILE = os.environ.get("ELK_LOGSTASH_CA", "${DEFAULT_APP_CA_PATH}")`);
-        expect(files[0].content).not.toMatch(/__[A-Z_]+__/);
+    testPython("renders each Django module with its own port, service name, host and CA", () => {
+        const files = wiringFiles(parseLogSources(["django:shop", "django:billing:5150"]), 'logstash.internal', '/etc/ca "quoted" \\ path.crt');
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-wiring-"));
+        try {
+            const seen = files.map((f) => {
+                fs.writeFileSync(path.join(dir, f.fileName), f.content);
+                const module = f.fileName.replace(/\.py$/, "");
+                return JSON.parse(
+                    execFileSync(python as string, ["-c", `import json, ${module} as m\nprint(json.dumps([m.LOGSTASH_HOST, m.LOGSTASH_PORT, m.CA_FILE, m.SERVICE_NAME]))`], {
+                        cwd: dir,
+                        env: { PATH: process.env.PATH ?? "", PYTHONPATH: dir },
+                        encoding: "utf8",
+                        timeout: 20_000,
+                    }),
+                ) as unknown;
+            });
+            expect(files.map((f) => f.fileName)).toEqual(["django_logging_shop.py", "django_logging_billing.py"]);
+            expect(seen).toEqual([
+                ["logstash.internal", 5141, '/etc/ca "quoted" \\ path.crt', "shop"],
+                ["logstash.internal", 5150, '/etc/ca "quoted" \\ path.crt', "billing"],
+            ]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
@@ -118,7 +134,7 @@ describe("django_logging.py", () => {
     });
 
     testPython("escapes messages so that the Django pipeline restores them exactly", async () => {
-        const messages = ["#012 literal", "##012", "#0123 and #12 and #", "a\nb\n\nc\n", "\n", "tab\there", "crlf\r\nnext", 'quote " bracket ] backslash \\', "€ ünïcode 🎉 #035"];
+        const messages = ["", "#004", "ends with #00", "#012 literal", "##012", "#0123 and #12 and #", "a\nb\n\nc\n", "\n", "tab\there", "crlf\r\nnext", 'quote " bracket ] backslash \\', "€ ünïcode 🎉 #035"];
         const lines = runPython(
             "import json, logging, os, django_logging as m\n" +
                 "h = m.LogstashHandler(app_name='shop')\n" +

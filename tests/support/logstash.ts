@@ -362,7 +362,12 @@ export interface Arrival {
 /** Where the elasticsearch output would write an event. */
 export interface Delivery {
     readonly outputId: string;
+    /** The data stream (the index the output names). */
     readonly dataStream: string;
+    /** The bulk action: always create for a data stream. */
+    readonly action: string;
+    /** The document id the output sets, when it sets one (otherwise Elasticsearch makes one up). */
+    readonly documentId?: string;
 }
 
 const PIPELINE_ROOT = "/usr/share/logstash/pipeline";
@@ -747,24 +752,55 @@ export class Pipeline {
         return out;
     }
 
+    /**
+     * logstash-output-elasticsearch's choice of index, action and id, with the checks it makes at register time
+     * (lib/logstash/outputs/elasticsearch/data_stream_support.rb): `data_stream => true` refuses `index`,
+     * `document_id` and any action but create; `data_stream => false` refuses the `data_stream_*` settings.
+     * Data streams take only op_type create (Elasticsearch refuses `index` there), and an unresolved `%{...}`
+     * in the index or id would write somewhere unintended: both throw here.
+     */
     private elasticsearch(plugin: LsPlugin, event: LsEvent): Delivery {
         const s = settingsOf(plugin, [
             "hosts", "user", "password", "ssl_enabled", "ssl_certificate_authorities", "ssl_verification_mode",
             "data_stream", "data_stream_type", "data_stream_dataset", "data_stream_namespace",
+            "manage_template", "ilm_enabled", "index", "action", "document_id", "silence_errors_in_log",
         ]);
-        if (asString(s.get("data_stream"), "data_stream") !== "true") throw new Error("only data_stream => true is emulated");
-        const defaults = {
-            type: asString(s.get("data_stream_type") ?? "logs", "data_stream_type"),
-            dataset: asString(s.get("data_stream_dataset") ?? "generic", "data_stream_dataset"),
-            namespace: asString(s.get("data_stream_namespace") ?? "default", "data_stream_namespace"),
+        const outputId = asString(s.get("id") ?? "elasticsearch", "id");
+        const mode = asString(s.get("data_stream") ?? "auto", "data_stream");
+        if (mode === "true") {
+            for (const key of ["index", "document_id", "ilm_enabled"]) if (s.has(key)) throw new Error(`Invalid data stream configuration: ["${key}"]`);
+            if (s.has("action") && asString(s.get("action"), "action") !== "create") throw new Error('Invalid data stream configuration: ["action"]');
+            const defaults = {
+                type: asString(s.get("data_stream_type") ?? "logs", "data_stream_type"),
+                dataset: asString(s.get("data_stream_dataset") ?? "generic", "data_stream_dataset"),
+                namespace: asString(s.get("data_stream_namespace") ?? "default", "data_stream_namespace"),
+            };
+            for (const [k, v] of Object.entries(defaults)) if (INVALID_IDENTIFIER.test(v)) throw new Error(`data_stream_${k} '${v}' is invalid`);
+            // data_stream_auto_routing (default on): the event's data_stream.* fields win over the settings.
+            const pick = (k: "type" | "dataset" | "namespace") => {
+                const v = event.get(["data_stream", k]);
+                return typeof v === "string" ? v : defaults[k];
+            };
+            return { outputId, dataStream: `${pick("type")}-${pick("dataset")}-${pick("namespace")}`, action: "create" };
+        }
+        if (mode !== "false") throw new Error("set data_stream explicitly: 'auto' depends on the Logstash version");
+        const dsSettings = plugin.settings.map(([k]) => k).filter((k) => k.startsWith("data_stream_"));
+        if (dsSettings.length > 0) throw new Error(`Ambiguous configuration; data stream settings must not be present when data streams are disabled: ${dsSettings.join(", ")}`);
+        // Left on, the output would install its own template and an ILM alias, which the writer role may not do.
+        if (asString(s.get("manage_template") ?? "true", "manage_template") !== "false") throw new Error("manage_template must be false: the bootstrap owns the templates");
+        if (asString(s.get("ilm_enabled") ?? "auto", "ilm_enabled") !== "false") throw new Error("ilm_enabled must be false: the bootstrap owns the lifecycle");
+        const resolved = (key: string): string | undefined => {
+            if (!s.has(key)) return undefined;
+            const v = event.sprintf(asString(s.get(key), key));
+            if (v.includes("%{")) throw new Error(`${outputId}: ${key} '${v}' has an unresolved reference`);
+            return v;
         };
-        for (const [k, v] of Object.entries(defaults)) if (INVALID_IDENTIFIER.test(v)) throw new Error(`data_stream_${k} '${v}' is invalid`);
-        // data_stream_auto_routing (default on): the event's data_stream.* fields win over the settings.
-        const pick = (k: "type" | "dataset" | "namespace") => {
-            const v = event.get(["data_stream", k]);
-            return typeof v === "string" ? v : defaults[k];
-        };
-        return { outputId: asString(s.get("id") ?? "elasticsearch", "id"), dataStream: `${pick("type")}-${pick("dataset")}-${pick("namespace")}` };
+        const index = resolved("index");
+        if (index === undefined) throw new Error(`${outputId}: set index`);
+        const action = resolved("action") ?? "index";
+        if (/^(logs|metrics|traces|synthetics)-[^-]+-[^-]+$/.test(index) && action !== "create") throw new Error(`${outputId}: a data stream takes only op_type create, not ${action}`);
+        const documentId = resolved("document_id");
+        return documentId === undefined ? { outputId, dataStream: index, action } : { outputId, dataStream: index, action, documentId };
     }
 }
 
