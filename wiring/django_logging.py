@@ -421,8 +421,11 @@ class LogstashHandler(logging.Handler):
                         if self._failing is not None:
                             self._report("delivering to %s:%d again (%d records dropped meanwhile)"
                                          % (self.host, self.port, self._dropped_since_report))
-                            self._failing = None
-                            self._dropped_since_report = 0
+                        elif self._dropped_since_report:
+                            self._report("delivering to %s:%d (%d records dropped: more than %d waited)"
+                                         % (self.host, self.port, self._dropped_since_report, self.queue_size))
+                        self._failing = None
+                        self._dropped_since_report = 0
                     backoff = 0.5
                 else:
                     failure = "Logstash did not confirm %d records within %gs" % (len(inflight), limit)
