@@ -175,7 +175,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 // Only this environment's log data streams: logs-<dataset>-<environment>.
                 logstashIndexPatterns: [`logs-*-${s.environment}`],
                 // Templates and the lifecycle policy exist before Logstash, which waits for this step, writes a line.
-                extraRequests: indexingRequests({ environment: s.environment, retentionDays: s.logRetentionDays, sources: s.logSources }),
+                extraRequests: indexingRequests({ environment: s.environment, retentionDays: s.logRetentionDays, sources: s.logSources, nodeCount: s.elasticsearch.replicas }),
                 elasticsearchReady: this.elasticsearch.ready,
             },
             child,

@@ -39,7 +39,7 @@ export const MAX_RETENTION_DAYS = 3650;
 
 /** An Elasticsearch field mapping as we use them (no nested properties: those are built from dotted names). */
 export interface FieldMapping {
-    readonly type: "keyword" | "match_only_text" | "long" | "float" | "ip" | "date" | "constant_keyword";
+    readonly type: "keyword" | "match_only_text" | "long" | "float" | "ip" | "date" | "constant_keyword" | "flattened";
     readonly ignore_above?: number;
     readonly index?: boolean;
     readonly doc_values?: boolean;
@@ -70,6 +70,8 @@ const COMMON_FIELDS: FieldMap = {
     message: { type: "match_only_text" },
     // The whole line as received: kept for reprocessing, never searched or aggregated (ECS does the same).
     "event.original": { type: "keyword", index: false, doc_values: false },
+    // The sender's id (Django) and the document id Logstash writes with: a copy sent again is refused by it.
+    "event.id": keyword,
     "event.dataset": keyword,
     "event.module": keyword,
     "event.kind": keyword,
@@ -132,12 +134,22 @@ const DJANGO_FIELDS: FieldMap = {
     "log.syslog.version": keyword,
     "log.syslog.procid": keyword,
     "log.syslog.msgid": keyword,
-    "log.syslog.structured_data.raw": keyword,
+    // Other senders' structured data, kept whole under .raw; ECS maps *structured_data as flattened.
+    "log.syslog.structured_data": { type: "flattened" },
+    // Records the app's handler had to drop before this one (queue full): the loss panel sums it.
+    "elk.dropped": long,
     "log.logger": keyword,
     "log.origin.file.name": keyword,
     "log.origin.file.line": long,
     "log.origin.function": keyword,
     "process.thread.name": keyword,
+};
+
+/** Fields of events the dead_letter pipeline writes again after Elasticsearch refused them. */
+const DEAD_LETTER_FIELDS: FieldMap = {
+    "error.message": { type: "match_only_text" },
+    "error.type": keyword,
+    "elk.dead_letter.dataset": keyword,
 };
 
 /** Which field sets a mapping component holds: one per source kind, and the union for parse failures. */
@@ -150,7 +162,7 @@ export type MappingSet = LogSourceKind | "parse_failure";
 export const FIELD_MAPPINGS: Readonly<Record<MappingSet, FieldMap>> = {
     nginx: { ...COMMON_FIELDS, ...NGINX_FIELDS },
     django: { ...COMMON_FIELDS, ...DJANGO_FIELDS },
-    parse_failure: { ...COMMON_FIELDS, ...NGINX_FIELDS, ...DJANGO_FIELDS },
+    parse_failure: { ...COMMON_FIELDS, ...NGINX_FIELDS, ...DJANGO_FIELDS, ...DEAD_LETTER_FIELDS },
 };
 
 /** Input of {@link indexingRequests}; `sources` is structurally a subset of {@link LogSource}. */
@@ -160,6 +172,8 @@ export interface IndexingInput {
     /** Days a backing index is kept after it rolled over. */
     readonly retentionDays: number;
     readonly sources: readonly Pick<LogSource, "name" | "kind" | "dataset">[];
+    /** Elasticsearch nodes: decides how many replicas a backing index asks for. */
+    readonly nodeCount: number;
 }
 
 /** One data stream the stack writes, and the field set its template maps. */
@@ -170,6 +184,16 @@ export interface DataStreamTemplate {
     /** The data stream (the template's only index pattern). */
     readonly dataStream: string;
     readonly mappings: MappingSet;
+}
+
+/**
+ * Replica settings that fit the cluster: one node can never place a replica, so a fixed replica keeps every
+ * backing index (and the cluster) yellow; `auto_expand_replicas: 0-1` asks for one only where a second node is
+ * there to hold it. Several nodes get one replica, fixed.
+ */
+export function replicaSettings(nodeCount: number): { [key: string]: BodyValue } {
+    if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error(`node count must be a positive whole number, got ${nodeCount}`);
+    return nodeCount === 1 ? { "index.auto_expand_replicas": "0-1" } : { "index.number_of_replicas": 1 };
 }
 
 /** Name of the ILM policy of an environment. */
@@ -284,7 +308,7 @@ export function indexingRequests(input: IndexingInput): BootstrapRequest[] {
             description: `create or update component template ${settingsComponentName(input.environment)}`,
             method: "PUT",
             path: `/_component_template/${encodeURIComponent(settingsComponentName(input.environment))}`,
-            body: { template: { settings: { "index.lifecycle.name": policy } }, _meta: { managed_by: "elk-stack" } },
+            body: { template: { settings: { "index.lifecycle.name": policy, ...replicaSettings(input.nodeCount) } }, _meta: { managed_by: "elk-stack" } },
             okStatus: [200],
         },
         ...sets.map(

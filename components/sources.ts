@@ -72,11 +72,18 @@ export interface PipelineFileOut {
 
 /** A pipelines.yml entry. */
 export interface PipelineDef {
-    /** Pipeline id: the source kind. */
+    /** Pipeline id: the source kind, or {@link DEAD_LETTER_PIPELINE}. */
     readonly id: string;
     /** Glob relative to the pipeline directory; Logstash concatenates the files in lexical order. */
     readonly pathConfig: string;
+    /** Whether events Elasticsearch refuses go to this pipeline's dead letter queue (not for the one reading them). */
+    readonly deadLetterQueue: boolean;
 }
+
+/** The pipeline that writes the other pipelines' dead letters to the parse-failure stream. */
+export const DEAD_LETTER_PIPELINE = "dead_letter";
+/** Where Logstash keeps dead letter queues: `path.data`/dead_letter_queue, one folder per pipeline id. */
+export const DEAD_LETTER_QUEUE_PATH = "/usr/share/logstash/data/dead_letter_queue";
 
 const CONFIG_KEY = "logSources";
 const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -253,6 +260,9 @@ export function pipelineInput(kind: LogSourceKind, sources: readonly LogSource[]
     ssl_key => "\${ELK_TLS_KEY}"
     # Apps prove nothing with a client certificate: they verify Logstash; the port names the service.
     ssl_client_authentication => "none"
+    # On by default, it looks up a name for every connection that nothing here uses (logstash-input-tcp
+    # lib/logstash/inputs/tcp/decoder_impl.rb, extract_host_name): the sender's address is kept as host.ip.
+    dns_reverse_lookup_enabled => false
     codec => line { charset => "UTF-8" }
     add_field => { "[@metadata][elk][source]" => ${lsString(s.name)} }
   }`,
@@ -314,25 +324,52 @@ function readDir(dir: string, filter: (name: string) => boolean): { name: string
  */
 export function logstashPipelines(sources: readonly LogSource[], pipelinesDir: string = DEFAULT_PIPELINES_DIR): { pipelines: PipelineDef[]; files: PipelineFileOut[] } {
     const kinds = LOG_SOURCE_KINDS.filter((k) => sources.some((s) => s.kind === k));
-    const pipelines: PipelineDef[] = kinds.map((kind) => ({ id: kind, pathConfig: `${kind}/*.conf` }));
+    if (kinds.length === 0) return { pipelines: [], files: [] };
+    const pipelines: PipelineDef[] = [
+        ...kinds.map((kind) => ({ id: kind, pathConfig: `${kind}/*.conf`, deadLetterQueue: true })),
+        { id: DEAD_LETTER_PIPELINE, pathConfig: `${DEAD_LETTER_PIPELINE}/*.conf`, deadLetterQueue: false },
+    ];
     const shared = readDir(path.join(pipelinesDir, SHARED_DIR), (n) => n.endsWith(".conf"));
     const files: PipelineFileOut[] = [];
-    for (const kind of kinds) {
-        const generated = [
-            { name: INPUT_FILE, content: pipelineInput(kind, sources) },
-            { name: SOURCES_FILE, content: pipelineSources(kind, sources) },
-        ];
-        const own = readDir(path.join(pipelinesDir, kind), (n) => n.endsWith(".conf"));
-        if (own.length === 0) throw new Error(`no pipeline files for ${kind} in ${path.join(pipelinesDir, kind)}`);
+    const sets: { id: string; generated: { name: string; content: string }[] }[] = [
+        ...kinds.map((kind) => ({
+            id: kind,
+            generated: [
+                { name: INPUT_FILE, content: pipelineInput(kind, sources) },
+                { name: SOURCES_FILE, content: pipelineSources(kind, sources) },
+            ],
+        })),
+        { id: DEAD_LETTER_PIPELINE, generated: [{ name: INPUT_FILE, content: deadLetterInput(kinds) }] },
+    ];
+    for (const { id, generated } of sets) {
+        const own = readDir(path.join(pipelinesDir, id), (n) => n.endsWith(".conf"));
+        if (own.length === 0) throw new Error(`no pipeline files for ${id} in ${path.join(pipelinesDir, id)}`);
         const all = [...generated, ...own, ...shared];
         const names = all.map((f) => f.name);
         const clash = names.find((n, i) => names.indexOf(n) !== i);
-        if (clash !== undefined) throw new Error(`pipeline file ${kind}/${clash} is both generated and static, or in both ${kind}/ and ${SHARED_DIR}/`);
-        files.push(...all.sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => ({ path: `${kind}/${f.name}`, content: f.content })));
+        if (clash !== undefined) throw new Error(`pipeline file ${id}/${clash} is both generated and static, or in both ${id}/ and ${SHARED_DIR}/`);
+        files.push(...all.sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => ({ path: `${id}/${f.name}`, content: f.content })));
     }
-    if (kinds.length > 0) {
-        const patterns = readDir(path.join(pipelinesDir, PATTERNS_DIR), (n) => !n.startsWith("."));
-        files.push(...patterns.map((f) => ({ path: `${PATTERNS_DIR}/${f.name}`, content: f.content })));
-    }
+    const patterns = readDir(path.join(pipelinesDir, PATTERNS_DIR), (n) => !n.startsWith("."));
+    files.push(...patterns.map((f) => ({ path: `${PATTERNS_DIR}/${f.name}`, content: f.content })));
     return { pipelines, files };
+}
+
+/**
+ * The input of the dead letter pipeline: one reader per source pipeline's queue. Offsets are committed and
+ * consumed segments removed, so a restart does not write a dead letter twice and the queue does not grow
+ * without end. A queue folder that does not exist yet (its pipeline has not started) makes the reader retry
+ * rather than fail (logstash-input-dead_letter_queue, DeadLetterQueueInputPlugin.java, lazyInitQueueReader).
+ */
+export function deadLetterInput(kinds: readonly LogSourceKind[]): string {
+    const inputs = kinds.map(
+        (kind) => `  dead_letter_queue {
+    id => ${lsString(`dead_letters_of_${kind}`)}
+    path => ${lsString(DEAD_LETTER_QUEUE_PATH)}
+    pipeline_id => ${lsString(kind)}
+    commit_offsets => true
+    clean_consumed => true
+  }`,
+    );
+    return `${HEADER(`the dead letter queues of the ${kinds.join(" and ")} pipelines`)}input {\n${inputs.join("\n")}\n}\n`;
 }

@@ -21,7 +21,7 @@ import { type FakeElasticsearch, type RecordedRequest, makeTestPki, startFakeEla
 import { runScript } from "./support/runScript";
 
 const SOURCES = parseLogSources(["nginx:web", "django:app", "django:billing-api"]);
-const DEV: IndexingInput = { environment: "dev", retentionDays: 7, sources: SOURCES };
+const DEV: IndexingInput = { environment: "dev", retentionDays: 7, sources: SOURCES, nodeCount: 1 };
 
 describe("lifecycle policy", () => {
     it("rolls over in the hot phase and deletes after the retention", () => {
@@ -63,7 +63,8 @@ describe("indexing requests", () => {
 
     it("puts the retention in the policy and the policy in the settings component", () => {
         expect(requests[0].body).toEqual(lifecyclePolicy(7));
-        expect(requests[1].body).toEqual({ template: { settings: { "index.lifecycle.name": "elk-logs-dev" } }, _meta: { managed_by: "elk-stack" } });
+        // One node: a replica asked for could never be placed and would keep the cluster yellow.
+        expect(requests[1].body).toEqual({ template: { settings: { "index.lifecycle.name": "elk-logs-dev", "index.auto_expand_replicas": "0-1" } }, _meta: { managed_by: "elk-stack" } });
     });
 
     it("maps the pipelines' fields with their ECS types, nested by dotted name", () => {
@@ -90,7 +91,9 @@ describe("indexing requests", () => {
         const django = requests[3].body as { template: { mappings: { properties: Record<string, unknown> } } };
         expect(django.template.mappings.properties).toMatchObject({ log: { properties: { origin: { properties: { file: { properties: { line: { type: "long" } } } } } } } });
         expect(django.template.mappings.properties).not.toHaveProperty("url");
-        expect(Object.keys(FIELD_MAPPINGS.parse_failure).sort()).toEqual([...new Set([...Object.keys(FIELD_MAPPINGS.nginx), ...Object.keys(FIELD_MAPPINGS.django)])].sort());
+        // Parse failures: every field a line can keep half-way, plus the reason of a dead letter.
+        const deadLetter = ["elk.dead_letter.dataset", "error.message", "error.type"];
+        expect(Object.keys(FIELD_MAPPINGS.parse_failure).sort()).toEqual([...new Set([...Object.keys(FIELD_MAPPINGS.nginx), ...Object.keys(FIELD_MAPPINGS.django), ...deadLetter])].sort());
     });
 
     it("composes each index template of the built-ins, ours and the optional @custom, above the built-in logs template", () => {
@@ -123,9 +126,9 @@ describe("indexing requests", () => {
     });
 
     it("follows config: retention and environment change the policy and the patterns, nothing else", () => {
-        const prod = indexingRequests({ environment: "prod", retentionDays: 30, sources: SOURCES });
+        const prod = indexingRequests({ environment: "prod", retentionDays: 30, sources: SOURCES, nodeCount: 3 });
         expect(prod[0]).toMatchObject({ path: "/_ilm/policy/elk-logs-prod", body: { policy: { phases: { delete: { min_age: "30d" } } } } });
-        expect(prod[1].body).toMatchObject({ template: { settings: { "index.lifecycle.name": "elk-logs-prod" } } });
+        expect(prod[1].body).toEqual({ template: { settings: { "index.lifecycle.name": "elk-logs-prod", "index.number_of_replicas": 1 } }, _meta: { managed_by: "elk-stack" } });
         expect(prod[5].body).toMatchObject({ index_patterns: ["logs-nginx.web-prod"] });
         expect(prod.slice(2, 5)).toEqual(requests.slice(2, 5));
     });

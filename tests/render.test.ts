@@ -29,7 +29,11 @@ describe("render --stack dev", () => {
             expect(read(`logstash/pipeline/${kind}/00-input.conf`)).toMatch(/^input \{/m);
         }
         const pipelines = YAML.parse(read("logstash/config/pipelines.yml")) as Record<string, string>[];
-        expect(pipelines.map((p) => p["path.config"]).sort()).toEqual(["/usr/share/logstash/pipeline/django/*.conf", "/usr/share/logstash/pipeline/nginx/*.conf"]);
+        expect(pipelines.map((p) => p["path.config"]).sort()).toEqual([
+            "/usr/share/logstash/pipeline/dead_letter/*.conf",
+            "/usr/share/logstash/pipeline/django/*.conf",
+            "/usr/share/logstash/pipeline/nginx/*.conf",
+        ]);
         // The wiring app teams include, with this stack's Logstash address.
         expect(read("wiring/nginx.conf")).toContain("error_log syslog:server=127.0.0.1:5140,tag=nginx_error,severity=notice;");
         expect(read("wiring/django_logging.py")).toContain("LOGGING");

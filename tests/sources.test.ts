@@ -81,10 +81,14 @@ describe("logstashListeners", () => {
 describe("logstashPipelines", () => {
     test("one pipeline per configured kind, globbing its own directory", () => {
         expect(logstashPipelines(parseLogSources(["nginx:web", "django:shop"])).pipelines).toEqual([
-            { id: "nginx", pathConfig: "nginx/*.conf" },
-            { id: "django", pathConfig: "django/*.conf" },
+            { id: "nginx", pathConfig: "nginx/*.conf", deadLetterQueue: true },
+            { id: "django", pathConfig: "django/*.conf", deadLetterQueue: true },
+            { id: "dead_letter", pathConfig: "dead_letter/*.conf", deadLetterQueue: false },
         ]);
-        expect(logstashPipelines(parseLogSources(["django:shop"])).pipelines).toEqual([{ id: "django", pathConfig: "django/*.conf" }]);
+        expect(logstashPipelines(parseLogSources(["django:shop"])).pipelines).toEqual([
+            { id: "django", pathConfig: "django/*.conf", deadLetterQueue: true },
+            { id: "dead_letter", pathConfig: "dead_letter/*.conf", deadLetterQueue: false },
+        ]);
     });
 
     test("ships the generated input and source map, the kind's parse file, the shared route and the patterns", () => {
@@ -94,6 +98,9 @@ describe("logstashPipelines", () => {
             "django/10-parse.conf",
             "django/50-sources.conf",
             "django/90-route.conf",
+            "dead_letter/00-input.conf",
+            "dead_letter/10-parse.conf",
+            "dead_letter/90-route.conf",
             ...fs.readdirSync(path.join(DEFAULT_PIPELINES_DIR, "patterns")).sort().map((p) => `patterns/${p}`),
         ]);
         const route = fs.readFileSync(path.join(DEFAULT_PIPELINES_DIR, "shared", "90-route.conf"), "utf8");

@@ -23,7 +23,7 @@ const PASSWORD = "Verify-Pw-9xQ2mL4k";
 /** The state the bootstrap leaves: every policy and template of indexingRequests. */
 function installedState(): FakeEsState {
     const state: FakeEsState = { policies: new Map(), componentTemplates: new Set(), indexTemplates: new Set(), documents: [], healthStatus: "green" };
-    for (const r of indexingRequests({ environment: ENVIRONMENT, retentionDays: 7, sources: SOURCES })) {
+    for (const r of indexingRequests({ environment: ENVIRONMENT, retentionDays: 7, sources: SOURCES, nodeCount: 1 })) {
         const [, kind, name] = r.path.split("/");
         const decoded = decodeURIComponent(name);
         if (kind === "_ilm") state.policies.set(decodeURIComponent(r.path.split("/")[3]), (r.body as { policy: unknown }).policy);

@@ -513,7 +513,7 @@ export class Pipeline {
         const s =
             input.name === "udp"
                 ? settingsOf(input, ["port", "codec", "source_ip_fieldname", "host"])
-                : settingsOf(input, ["port", "codec", "host", "ssl_enabled", "ssl_certificate", "ssl_key", "ssl_client_authentication", "ssl_certificate_authorities"]);
+                : settingsOf(input, ["port", "codec", "host", "ssl_enabled", "ssl_certificate", "ssl_key", "ssl_client_authentication", "ssl_certificate_authorities", "dns_reverse_lookup_enabled"]);
         const codec = s.get("codec");
         if (!codec || typeof codec !== "object" || Array.isArray(codec) || codec.kind !== "plugin") throw new Error(`${input.name} input: set the codec explicitly`);
         const codecSettings = settingsOf(codec, ["charset"]);
@@ -540,6 +540,29 @@ export class Pipeline {
             this.decorate(event, input);
             return event;
         });
+    }
+
+    /**
+     * What the dead_letter_queue input emits for an event another pipeline's elasticsearch output wrote to its
+     * queue: the event with its @metadata, plus the entry's plugin and reason under
+     * [@metadata][dead_letter_queue] (logstash-input-dead_letter_queue lib/logstash/inputs/dead_letter_queue.rb).
+     */
+    receiveDeadLetter(entry: { event: LsEvent; pipelineId: string; pluginId: string; reason: string; queuePath: string }): LsEvent {
+        const inputs = pluginsOf(this.config.input).filter((p) => p.name === "dead_letter_queue" && p.settings.some(([k, v]) => k === "pipeline_id" && v === entry.pipelineId));
+        if (inputs.length !== 1) throw new Error(`no single dead_letter_queue input for pipeline ${entry.pipelineId}`);
+        const [input] = inputs;
+        const s = settingsOf(input, ["path", "pipeline_id", "commit_offsets", "clean_consumed"]);
+        if (asString(s.get("path"), "path") !== entry.queuePath) throw new Error(`dead_letter_queue input reads ${asString(s.get("path"), "path")}, the queue is in ${entry.queuePath}`);
+        if (asString(s.get("clean_consumed") ?? "false", "clean_consumed") === "true" && asString(s.get("commit_offsets") ?? "true", "commit_offsets") !== "true") {
+            throw new Error("enabling clean_consumed requires commit_offsets to also be enabled");
+        }
+        const event = new LsEvent(JSON.parse(JSON.stringify(entry.event.data)) as EventObject);
+        event.set("[@metadata][dead_letter_queue][plugin_type]", "elasticsearch");
+        event.set("[@metadata][dead_letter_queue][plugin_id]", entry.pluginId);
+        event.set("[@metadata][dead_letter_queue][reason]", entry.reason);
+        event.set("[@metadata][dead_letter_queue][entry_time]", new Date().toISOString());
+        this.decorate(event, input);
+        return event;
     }
 
     /** Common options applied when a plugin succeeds (and by inputs): add_field, remove_field, add_tag, remove_tag. */
@@ -585,6 +608,8 @@ export class Pipeline {
                 return this.date(plugin, event);
             case "syslog_pri":
                 return this.syslogPri(plugin, event);
+            case "prune":
+                return this.prune(plugin, event);
             case "useragent":
                 settingsOf(plugin, ["source", "target"]);
                 this.notEmulated.add("useragent");
@@ -622,6 +647,17 @@ export class Pipeline {
         if (overwrite.has(field) || existing === undefined) event.set(field, value);
         else if (Array.isArray(existing)) event.set(field, [...existing, value]);
         else if (typeof existing === "string") event.set(field, [existing, value]);
+    }
+
+    /** logstash-filter-prune with whitelist_names: top-level fields (never @metadata) whose name matches none go. */
+    private prune(plugin: LsPlugin, event: LsEvent): void {
+        const s = settingsOf(plugin, ["whitelist_names"]);
+        const keep = asList(s.get("whitelist_names"), "whitelist_names").map((re) => new RubyRegex(re));
+        for (const name of Object.keys(event.data)) {
+            if (name === "@metadata") continue;
+            if (!keep.some((re) => re.exec(name) !== undefined)) delete event.data[name];
+        }
+        this.decorate(event, plugin);
     }
 
     private mutate(plugin: LsPlugin, event: LsEvent): void {
