@@ -50,6 +50,7 @@ function kqlFields(query: string): string[] {
 
 interface LensColumn {
     sourceField?: string;
+    operationType?: string;
     filter?: { query: string };
     params?: { formula?: string; filters?: { input: { query: string } }[] };
 }
@@ -150,6 +151,7 @@ describe("saved objects in kibana/", () => {
             ["Top paths", "lens", "lnsDatatable"],
             ["Slowest and most failing upstreams", "lens", "lnsDatatable"],
             ["Error records per Django service", "lens", "lnsXY"],
+            ["Records dropped by the app, per Django service", "lens", "lnsXY"],
             ["Live logs", "search", "search"],
         ]);
         expect(dashboard.attributes).toMatchObject({ timeRestore: true, timeFrom: "now-15m", refreshInterval: { pause: false, value: 10000 } });
@@ -162,6 +164,14 @@ describe("saved objects in kibana/", () => {
             expect(shown.length).toBeGreaterThan(0);
             for (const s of shown) expect(layer.columns).toHaveProperty([s.replace(/.*"([^"]+)"\]?$/, "$1")]);
         }
+    });
+
+    it("show the app's dropped records as a sum of elk.dropped, a number the Django template maps as long", () => {
+        const loss = panels.find((p) => p.panelIndex === "django-dropped");
+        const lens = loss?.embeddableConfig.attributes as LensAttributes;
+        const [layer] = Object.values(lens.state.datasourceStates.formBased.layers);
+        expect(Object.values(layer.columns).find((c) => c.operationType === "sum")).toMatchObject({ sourceField: "elk.dropped" });
+        expect(fieldsOf(lens.references[0].id)["elk.dropped"]).toEqual({ type: "long" });
     });
 
     it("use only fields the index templates map (or that logs@mappings maps)", () => {
