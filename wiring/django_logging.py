@@ -311,7 +311,9 @@ class LogstashHandler(logging.Handler):
                 conn.unwrap()  # sends close_notify; the second half would wait for the peer's, which we do below
             except (ssl.SSLWantReadError, ssl.SSLWantWriteError, ssl.SSLError, OSError):
                 pass
-            # Half-close: Logstash (netty) closes a connection whose input ended, after decoding what came first.
+            # Half-close: Logstash's tcp input (netty without ALLOW_HALF_CLOSURE, logstash-input-tcp
+            # src/main/java/org/logstash/tcp/InputLoop.java) closes a connection whose input ended, after it
+            # decoded and queued what came first (lib/logstash/inputs/tcp.rb, decode_buffer).
             socket.socket.shutdown(conn, socket.SHUT_WR)
             while True:
                 left = deadline - time.monotonic()
