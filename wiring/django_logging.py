@@ -186,6 +186,10 @@ class LogstashHandler(logging.Handler):
         self._inflight = []
         self._thread = None
         self._closing = False
+        self._closed = False
+        # True while the thread waits for records: only then does emit need to wake it. During a backoff a
+        # wake-up per record would only cost the app (the GIL) and change nothing.
+        self._idle = False
         self._failing = None
         # Counters, for the app and for tests: records dropped, records confirmed, connection attempts.
         self.dropped = 0
@@ -232,7 +236,8 @@ class LogstashHandler(logging.Handler):
             if self._thread is None:
                 self._thread = threading.Thread(target=self._deliver, name="elk-logstash", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif self._idle:
+                self._cond.notify()
 
     def _trim(self):
         """Keeps at most queue_size records waiting; counts what goes. Call with the lock held."""
@@ -374,13 +379,17 @@ class LogstashHandler(logging.Handler):
                         if self._queue:
                             action = "send"
                             break
+                        self._idle = True
                         self._cond.wait(due - now)
+                        self._idle = False
                         continue
                     if not self._queue:
                         if self._closing:
                             action = "stop"
                             break
+                        self._idle = True
                         self._cond.wait()
+                        self._idle = False
                         continue
                     if conn is not None:
                         action = "send"
@@ -458,6 +467,9 @@ class LogstashHandler(logging.Handler):
     def close(self):
         """Delivers and confirms what is queued (for up to close_timeout seconds), then reports what is left."""
         with self._cond:
+            if self._closed:
+                return  # logging.shutdown closes every handler again at exit
+            self._closed = True
             self._closing = True
             self._cond.notify()
             thread = self._thread

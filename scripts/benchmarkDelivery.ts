@@ -1,0 +1,140 @@
+/**
+ * Benchmark of the Django delivery path (printed figures, not a test): the generated handler's cost per logging
+ * call, with Logstash up and with it down, next to the standard library's SysLogHandler in the same Python
+ * process; and sustained records per second over TLS on loopback, counted when every record has been confirmed
+ * by the listener. Needs /usr/bin/python3 (Django is not needed: the handler is standard library only).
+ *
+ *     npm run benchmark            (runs this after the program benchmark)
+ *     npx ts-node --transpile-only scripts/benchmarkDelivery.ts [--calls N] [--records N]
+ */
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tls from "tls";
+import { djangoLoggingModule } from "../components/wiring";
+
+const PYTHON = "/usr/bin/python3";
+
+function arg(name: string, fallback: number): number {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** A throw-away CA and a certificate for localhost, made with the openssl CLI. */
+function makePki(dir: string): { caPath: string; key: string; cert: string } {
+    const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore", timeout: 30_000 });
+    run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"]);
+    run(["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=bench CA", "-days", "1", "-out", "ca.crt", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
+    run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "server.key"]);
+    run(["req", "-new", "-key", "server.key", "-subj", "/CN=localhost", "-out", "server.csr"]);
+    fs.writeFileSync(path.join(dir, "server.ext"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n");
+    run(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "server.ext", "-out", "server.crt"]);
+    return { caPath: path.join(dir, "ca.crt"), key: fs.readFileSync(path.join(dir, "server.key"), "utf8"), cert: fs.readFileSync(path.join(dir, "server.crt"), "utf8") };
+}
+
+const BENCH = String.raw`import json, logging, logging.handlers, os, socket, sys, time
+import django_logging as m
+
+calls, records, up_port, down_port = (int(x) for x in sys.argv[1:5])
+fmt = logging.Formatter("%(message)s")
+
+def per_call(handler, n):
+    log = logging.getLogger("bench.%d" % id(handler))
+    log.propagate = False
+    log.handlers = [handler]
+    log.setLevel(logging.INFO)
+    samples = []
+    for i in range(n):
+        t = time.perf_counter_ns()
+        log.info("GET /checkout/ 200 user=%d took %d ms", i, i % 97)
+        samples.append(time.perf_counter_ns() - t)
+    samples.sort()
+    return {"p50_us": samples[len(samples) // 2] / 1000, "p99_us": samples[int(len(samples) * 0.99)] / 1000}
+
+def handler(port, **kw):
+    h = m.LogstashHandler(host="localhost", port=port, **kw)
+    h.setFormatter(fmt)
+    return h
+
+out = {}
+up = handler(up_port)
+out["elk_up"] = per_call(up, calls)
+up.close()
+down = handler(down_port, close_timeout=0.5)
+out["elk_down"] = per_call(down, calls)
+down.close()
+# The standard library's syslog handler: UDP to the same closed port (it does not wait for anyone either).
+std = logging.handlers.SysLogHandler(address=("127.0.0.1", down_port))
+std.setFormatter(fmt)
+out["stdlib_syslog_udp"] = per_call(std, calls)
+std.close()
+
+# Sustained: log as fast as possible, then wait until the listener confirmed every record.
+h = handler(up_port, queue_size=records + 1)
+log = logging.getLogger("bench.sustained")
+log.propagate = False
+log.handlers = [h]
+log.setLevel(logging.INFO)
+t0 = time.perf_counter()
+for i in range(records):
+    log.info("GET /checkout/ 200 user=%d took %d ms", i, i % 97)
+logged = time.perf_counter() - t0
+deadline = time.monotonic() + 120
+while h.confirmed < records and time.monotonic() < deadline:
+    time.sleep(0.01)
+elapsed = time.perf_counter() - t0
+out["sustained"] = {"records": records, "confirmed": h.confirmed, "dropped": h.dropped, "seconds": elapsed, "logging_seconds": logged}
+h.close()
+print(json.dumps(out))
+`;
+
+async function main(): Promise<void> {
+    if (!fs.existsSync(PYTHON)) throw new Error(`${PYTHON} is needed`);
+    const calls = arg("calls", 20_000);
+    const records = arg("records", 100_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-bench-delivery-"));
+    let received = 0;
+    let lines = 0;
+    const pki = makePki(dir);
+    const server = tls.createServer({ key: pki.key, cert: pki.cert }, (socket) => {
+        socket.on("data", (b: Buffer) => {
+            received += b.length;
+            for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) lines++;
+        });
+        socket.on("end", () => socket.end());
+        socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const upPort = (server.address() as { port: number }).port;
+    const closed = tls.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const downPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    try {
+        fs.writeFileSync(path.join(dir, "django_logging.py"), djangoLoggingModule({ host: "localhost", port: upPort, serviceName: "bench", caPath: pki.caPath }));
+        fs.writeFileSync(path.join(dir, "bench.py"), BENCH);
+        const stdout = await new Promise<string>((resolve, reject) => {
+            const child = spawn(PYTHON, ["bench.py", String(calls), String(records), String(upPort), String(downPort)], { cwd: dir, env: { PATH: process.env.PATH ?? "", PYTHONPATH: dir }, stdio: ["ignore", "pipe", "inherit"] });
+            let out = "";
+            child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+            child.once("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`bench.py exited with ${code}`))));
+        });
+        const r = JSON.parse(stdout) as Record<string, { p50_us?: number; p99_us?: number; records?: number; confirmed?: number; dropped?: number; seconds?: number; logging_seconds?: number }>;
+        const cost = (k: string) => `${(r[k].p50_us ?? 0).toFixed(1)} / ${(r[k].p99_us ?? 0).toFixed(1)}`;
+        console.log(`Django handler, cost per logging call (p50 / p99 µs, ${calls} calls, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? "?"}):`);
+        console.log(`  LogstashHandler, Logstash up      ${cost("elk_up")}`);
+        console.log(`  LogstashHandler, Logstash down    ${cost("elk_down")}`);
+        console.log(`  stdlib SysLogHandler (UDP)        ${cost("stdlib_syslog_udp")}`);
+        const s = r.sustained;
+        console.log(`Sustained over TLS on loopback: ${s.confirmed}/${s.records} records confirmed in ${(s.seconds ?? 0).toFixed(2)} s = ${Math.round((s.confirmed ?? 0) / (s.seconds ?? 1))} records/s (logging calls took ${(s.logging_seconds ?? 0).toFixed(2)} s, ${s.dropped} dropped); the listener read ${lines} lines, ${(received / 1e6).toFixed(1)} MB`);
+    } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+});
