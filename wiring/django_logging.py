@@ -26,7 +26,6 @@ raises in the app.
 import collections
 import datetime
 import errno
-import fcntl
 import logging
 import os
 import random
@@ -35,9 +34,14 @@ import select
 import socket
 import ssl
 import sys
-import termios
 import threading
 import time
+
+try:  # Unix: how many written bytes the peer has not acknowledged yet (see _unacked_bytes)
+    import fcntl
+    import termios
+except ImportError:  # Windows: confirmation then rests on the clean close alone
+    fcntl = termios = None
 
 # elk-stack writes the stack's values into the next line when it renders this file (components/wiring.ts).
 RENDERED = {"host": "localhost", "port": 5141, "ca_file": "/etc/elk-stack/ca.crt", "service": "app"}  # elk-stack:rendered
@@ -124,6 +128,8 @@ class _Record(object):
 
 def _unacked_bytes(sock):
     """Bytes written but not yet acknowledged by the peer's TCP stack (Linux TIOCOUTQ); 0 where unknown."""
+    if fcntl is None or not hasattr(termios, "TIOCOUTQ"):
+        return 0
     try:
         buf = bytearray(4)
         fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, buf)
