@@ -39,6 +39,15 @@ describe("wiring/django_logging.py", () => {
         expect(out).toBe("");
     });
 
+    testTools("parses with the Python 3.8 grammar the README promises", () => {
+        const out = execFileSync(python as string, ["-c", "import ast, sys\nast.parse(open(sys.argv[1], encoding='utf-8').read(), feature_version=(3, 8))\nprint('ok')", "as_kept.py"], {
+            cwd: dir,
+            encoding: "utf8",
+            timeout: 20_000,
+        });
+        expect(out.trim()).toBe("ok");
+    });
+
     testTools("renders the values exactly, whatever characters they hold", () => {
         const out = execFileSync(python as string, ["-c", "import json, as_rendered as m\nprint(json.dumps(m.RENDERED))"], {
             cwd: dir,

@@ -30,7 +30,7 @@ import logging
 import os
 import random
 import re
-import select
+import selectors
 import socket
 import ssl
 import sys
@@ -120,6 +120,9 @@ class _Record(object):
         self.tail = tail
         self.dropped = 0
 
+    def size(self):
+        return len(self.head) + len(self.tail)
+
     def wire(self):
         if self.dropped:
             return b"%s dropped=\"%d\"%s" % (self.head, self.dropped, self.tail)
@@ -155,16 +158,23 @@ class LogstashHandler(logging.Handler):
       `send_timeout`, a middlebox dropping the connection) are sent again on the next connection, with the
       same ids: Elasticsearch keeps one copy. Reconnects back off exponentially (0.5 s doubling to
       `max_backoff`, each wait drawn between half and all of it), however fast the app logs.
-    - At most `queue_size` records wait for a connection; past that the oldest go. Every record lost that
-      way is counted: on stderr, in `dropped`, and as `dropped="N"` on the next record delivered.
-    - At exit (`logging.shutdown`), the thread has `close_timeout` seconds to deliver and confirm what is
-      left; whatever it could not is counted on stderr. If Logstash was already unreachable, one more
-      attempt is made at once rather than waiting out the backoff.
+    - At most `queue_size` records and `queue_bytes` bytes wait for a connection; past that the oldest go.
+      Every record lost that way is counted: on stderr, in `dropped`, and as `dropped="N"` on the next record
+      delivered. So is a record logged after the handler was closed.
+    - At exit (`logging.shutdown`, and for a process started by multiprocessing also when it ends), the thread
+      has `close_timeout` seconds to deliver and confirm what is left; whatever it could not is counted on
+      stderr. If Logstash was already unreachable, one more attempt is made at once rather than waiting out
+      the backoff. A process that ends with os._exit() without either loses its queue uncounted.
+    - The confirmation is end to end only on a direct TCP path to Logstash (a container network, a Kubernetes
+      Service). A TCP proxy in between (Docker's userland proxy behind a port published on the host,
+      `kubectl port-forward`, a sidecar) acknowledges and closes on Logstash's behalf: if Logstash is killed,
+      what it had not read since the last confirmation is lost without a count.
     """
 
     def __init__(self, host=None, port=None, ca_file=None, app_name=None, level=logging.NOTSET,
                  queue_size=10000, connect_timeout=5.0, send_timeout=30.0, close_timeout=5.0,
-                 idle_confirm=2.0, confirm_interval=5.0, confirm_bytes=4 << 20, max_backoff=30.0):
+                 idle_confirm=2.0, confirm_interval=5.0, confirm_bytes=4 << 20, max_backoff=30.0,
+                 queue_bytes=64 << 20):
         logging.Handler.__init__(self, level)
         self.host = host or LOGSTASH_HOST
         self.port = int(port or LOGSTASH_PORT)
@@ -172,6 +182,7 @@ class LogstashHandler(logging.Handler):
         self.app_name = _name_field(app_name or SERVICE_NAME, 48)
         self.hostname = _header_field(socket.gethostname(), 255)
         self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
         self.connect_timeout = connect_timeout
         self.send_timeout = send_timeout
         self.close_timeout = close_timeout
@@ -181,14 +192,36 @@ class LogstashHandler(logging.Handler):
         self.max_backoff = max_backoff
         self._context = None
         self._context_key = None
+        self._conn = None
+        self._outbox = []
         self._reset()
         if hasattr(os, "register_at_fork"):
-            # A forked worker (gunicorn --preload) gets no copy of the thread: start afresh in the child.
-            os.register_at_fork(after_in_child=self._reset)
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self):
+        """A forked worker (gunicorn --preload, multiprocessing) gets no copy of the thread: start afresh."""
+        inherited, self._conn = self._conn, None
+        if inherited is not None:
+            try:
+                # The parent's connection: this process's copy of the descriptor only, no TLS, no reset.
+                os.close(inherited.detach())
+            except (OSError, ValueError):
+                pass
+        self._outbox = []
+        self._reset()
+        # A process multiprocessing starts clears its finalizers after the fork, then runs its after-fork
+        # callbacks: register there the close that ending such a process (os._exit, no atexit) would skip.
+        mp_util = sys.modules.get("multiprocessing.util")
+        if mp_util is not None:
+            mp_util.register_after_fork(self, LogstashHandler._finalize_in_child)
+
+    def _finalize_in_child(self):
+        sys.modules["multiprocessing.util"].Finalize(self, self.close, exitpriority=10)
 
     def _reset(self):
         self._cond = threading.Condition(threading.Lock())
         self._queue = collections.deque()
+        self._queued_bytes = 0
         self._inflight = []
         self._thread = None
         self._closing = False
@@ -203,6 +236,7 @@ class LogstashHandler(logging.Handler):
         self.attempts = 0
         self._unreported = 0
         self._dropped_since_report = 0
+        self._start_failed = False
 
     # --- formatting (the app's thread) -------------------------------------------------------------------
 
@@ -237,33 +271,63 @@ class LogstashHandler(logging.Handler):
             self.handleError(record)
             return
         with self._cond:
-            self._queue.append(item)
-            self._trim()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._deliver, name="elk-logstash", daemon=True)
-                self._thread.start()
-            elif self._idle:
-                self._cond.notify()
+            if self._closed:
+                # Nobody will send it: count it like any other record that could not be kept.
+                self.dropped += 1
+                self._unreported += 1
+                if self.dropped == 1 or self._dropped_since_report == 0:
+                    self._report("a record was logged after the handler was closed: dropped (%d in all)" % self.dropped)
+                self._dropped_since_report += 1
+            else:
+                self._queue.append(item)
+                self._queued_bytes += item.size()
+                self._trim()
+                if self._thread is None:
+                    self._start_thread()
+                elif self._idle:
+                    self._cond.notify()
+        self._flush_reports()
+
+    def _start_thread(self):
+        """Starts the sending thread; where that is refused (Python 3.12+ at exit, a pids limit) the record stays
+        queued, the failure is reported once, and the next record tries again. Call with the lock held."""
+        thread = threading.Thread(target=self._deliver, name="elk-logstash", daemon=True)
+        try:
+            thread.start()
+        except Exception as error:
+            if not self._start_failed:
+                self._report("cannot start the thread that sends logs to %s:%d (%s); records wait in the queue"
+                             % (self.host, self.port, error))
+            self._start_failed = True
+            return
+        self._thread = thread
 
     def _trim(self):
-        """Keeps at most queue_size records waiting; counts what goes. Call with the lock held."""
-        while len(self._queue) > self.queue_size:
+        """Keeps at most queue_size records and queue_bytes bytes waiting; counts what goes. Call with the lock
+        held."""
+        while self._queue and (len(self._queue) > self.queue_size or self._queued_bytes > self.queue_bytes):
             lost = self._queue.popleft()
+            self._queued_bytes -= lost.size()
             # A count riding on a dropped record rides on the next one instead.
             self._unreported += 1 + lost.dropped
             self.dropped += 1
             self._dropped_since_report += 1
             if self._dropped_since_report == 1:
-                self._report("%d records wait for %s:%d: dropping the oldest from now on (each one counted)"
-                             % (self.queue_size, self.host, self.port))
+                self._report("more than %d records or %d bytes wait for %s:%d: dropping the oldest from now on"
+                             " (each one counted)" % (self.queue_size, self.queue_bytes, self.host, self.port))
 
     # --- the sending thread ------------------------------------------------------------------------------
 
     def _report(self, text):
-        try:
-            sys.stderr.write("elk-stack logging: %s\n" % text)
-        except Exception:
-            pass
+        # Written later by _flush_reports, outside the lock: a slow or redirected stderr must not hold up logging.
+        self._outbox.append("elk-stack logging: %s\n" % text)
+
+    def _flush_reports(self):
+        while self._outbox:
+            try:
+                sys.stderr.write(self._outbox.pop(0))
+            except Exception:
+                pass
 
     def _ssl_context(self):
         """The TLS context trusting only the stack's CA, loaded again only when the CA file changes."""
@@ -297,25 +361,31 @@ class LogstashHandler(logging.Handler):
         conn.settimeout(self.send_timeout)
         return conn
 
+    @staticmethod
+    def _readable(conn, timeout):
+        """Whether the socket has something to read (or its end) within timeout; any descriptor number works,
+        unlike select.select, which refuses descriptors from 1024 up."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(conn, selectors.EVENT_READ)
+            return bool(selector.select(timeout))
+
     def _peer_closed(self, conn):
         """True when Logstash has closed the connection (restart, idle timeout of a middlebox): writing to it
         would hand the kernel bytes that nobody reads."""
+        if not self._readable(conn, 0):
+            return False
+        conn.setblocking(False)
         try:
-            readable, _, _ = select.select([conn], [], [], 0)
-            if not readable:
-                return False
-            conn.setblocking(False)
-            try:
-                return conn.recv(4096) == b""
-            finally:
-                conn.settimeout(self.send_timeout)
+            return conn.recv(4096) == b""
         except (ssl.SSLWantReadError, BlockingIOError):
             return False  # a TLS 1.3 session ticket, not data
-        except (OSError, ValueError):
+        except OSError:
             return True
+        finally:
+            conn.settimeout(self.send_timeout)
 
     def _confirm(self, conn, deadline):
-        """Ends the connection cleanly and reports whether Logstash read everything written on it."""
+        """Ends the connection cleanly; None when Logstash read everything written on it, else why not."""
         try:
             conn.setblocking(False)
             try:
@@ -328,20 +398,20 @@ class LogstashHandler(logging.Handler):
             socket.socket.shutdown(conn, socket.SHUT_WR)
             while True:
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                readable, _, _ = select.select([conn], [], [], left)
-                if not readable:
-                    return False
+                if left <= 0 or not self._readable(conn, left):
+                    return "Logstash did not end the connection within the send timeout"
                 try:
                     if socket.socket.recv(conn, 65536) == b"":
                         break
                 except BlockingIOError:
                     continue
             # A clean end: every byte acknowledged and no reset (a reset means bytes arrived after Logstash closed).
-            return _unacked_bytes(conn) == 0 and conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
-        except (OSError, ValueError):
-            return False
+            if _unacked_bytes(conn) != 0:
+                return "Logstash closed before acknowledging everything"
+            error = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            return os.strerror(error) if error else None
+        except OSError as error:
+            return str(error) or error.__class__.__name__
         finally:
             self._close(conn)
 
@@ -360,6 +430,7 @@ class LogstashHandler(logging.Handler):
     def _fail(self, error, records):
         """Puts the records of a failed connection back in front of the queue. Call with the lock held."""
         self._queue.extendleft(reversed(records))
+        self._queued_bytes += sum(record.size() for record in records)
         self._trim()
         if self._failing is None:
             self._report("cannot deliver logs to %s:%d (%s); will retry, keeping up to %d records"
@@ -412,7 +483,8 @@ class LogstashHandler(logging.Handler):
                     while self._queue and size < 256 * 1024:
                         item = self._queue.popleft()
                         inflight.append(item)
-                        size += len(item.head) + len(item.tail)
+                        size += item.size()
+                    self._queued_bytes -= size
                     if self._unreported:
                         inflight[first].dropped += self._unreported
                         self._unreported = 0
@@ -422,15 +494,15 @@ class LogstashHandler(logging.Handler):
             failure = None
             if action == "connect":
                 try:
-                    conn = self._connect()
+                    conn = self._conn = self._connect()
                     opened = idle_since = time.monotonic()
                 except Exception as error:
                     failure = error
             elif action == "confirm":
                 limit = self.close_timeout if self._closing else self.send_timeout
-                ok = self._confirm(conn, time.monotonic() + limit)
-                conn = None
-                if ok:
+                reason = self._confirm(conn, time.monotonic() + limit)
+                conn = self._conn = None
+                if reason is None:
                     with self._cond:
                         self.confirmed += len(inflight)
                         del inflight[:]
@@ -445,7 +517,7 @@ class LogstashHandler(logging.Handler):
                         self._dropped_since_report = 0
                     backoff = 0.5
                 else:
-                    failure = "Logstash did not confirm %d records within %gs" % (len(inflight), limit)
+                    failure = "%d records not confirmed: %s" % (len(inflight), reason)
             else:
                 try:
                     if first == 0 and self._peer_closed(conn):
@@ -456,7 +528,7 @@ class LogstashHandler(logging.Handler):
                     idle_since = time.monotonic()
                 except Exception as error:
                     self._close(conn)
-                    conn = None
+                    conn = self._conn = None
                     failure = error
             if failure is not None:
                 with self._cond:
@@ -465,10 +537,13 @@ class LogstashHandler(logging.Handler):
                     inflight_bytes = 0
                     if self._closing:
                         break
+                self._flush_reports()
                 next_attempt = time.monotonic() + backoff * random.uniform(0.5, 1.0)
                 backoff = min(backoff * 2, self.max_backoff)
         if conn is not None:
             self._close(conn)
+            self._conn = None
+        self._flush_reports()
 
     def close(self):
         """Delivers and confirms what is queued (for up to close_timeout seconds), then reports what is left."""
@@ -481,12 +556,13 @@ class LogstashHandler(logging.Handler):
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(self.close_timeout)
-            with self._cond:
-                left = len(self._queue) + len(self._inflight)
-                if left:
-                    self._report("%d records not delivered to %s:%d at exit (%s); %d dropped before"
-                                 % (left, self.host, self.port,
-                                    self._failing or "not confirmed within %gs" % self.close_timeout, self.dropped))
+        with self._cond:
+            left = len(self._queue) + len(self._inflight)
+            if left:
+                self._report("%d records not delivered to %s:%d at exit (%s); %d dropped before"
+                             % (left, self.host, self.port,
+                                self._failing or "not confirmed within %gs" % self.close_timeout, self.dropped))
+        self._flush_reports()
         logging.Handler.close(self)
 
 

@@ -84,10 +84,11 @@ export async function startFaultyLogstash(opts: { key: string; cert: string; sta
         socket.on("close", () => live.delete(c));
         if (stalled) socket.pause();
         if (opts.closeAfterMs !== undefined) {
+            // A full close, as Logstash's netty or a middlebox's timeout does: bytes that arrive later are refused.
             setTimeout(() => {
                 if (live.has(c)) {
                     flush(c, true);
-                    socket.end();
+                    socket.destroy();
                 }
             }, opts.closeAfterMs).unref();
         }
