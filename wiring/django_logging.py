@@ -167,8 +167,9 @@ class LogstashHandler(logging.Handler):
       the backoff. A process that ends with os._exit() without either loses its queue uncounted.
     - The confirmation is end to end only on a direct TCP path to Logstash (a container network, a Kubernetes
       Service). A TCP proxy in between (Docker's userland proxy behind a port published on the host,
-      `kubectl port-forward`, a sidecar) acknowledges and closes on Logstash's behalf: if Logstash is killed,
-      what it had not read since the last confirmation is lost without a count.
+      `kubectl port-forward`, a sidecar) acknowledges and closes on Logstash's behalf: if Logstash stops
+      (killed, or restarted while records are on their way), what it had not read since the last
+      confirmation can be lost without a count.
     """
 
     def __init__(self, host=None, port=None, ca_file=None, app_name=None, level=logging.NOTSET,
