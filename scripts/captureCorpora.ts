@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     const nginx = findNginx();
     if (!nginx) throw new Error("nginx is not installed (apt-get install nginx)");
     const capturedAt = new Date().toISOString();
-    const run = await runNginxScenario(nginx, nginxSource, { ipv6: await ipv6LoopbackAvailable() });
+    const run = await runNginxScenario(nginx, [nginxSource], { ipv6: await ipv6LoopbackAvailable() });
     if (run.configTest.status !== 0) throw new Error(`nginx -t failed:\n${run.configTest.output}`);
     const nginxCorpus: NginxCorpus = {
         capturedWith: run.version,

@@ -31,7 +31,8 @@ describe("render --stack dev", () => {
         const pipelines = YAML.parse(read("logstash/config/pipelines.yml")) as Record<string, string>[];
         expect(pipelines.map((p) => p["path.config"]).sort()).toEqual(["/usr/share/logstash/pipeline/django/*.conf", "/usr/share/logstash/pipeline/nginx/*.conf"]);
         // The wiring app teams include, with this stack's Logstash address.
-        expect(read("wiring/nginx.conf")).toContain("error_log syslog:server=127.0.0.1:5140,tag=nginx_error,severity=notice;");
+        expect(read("wiring/nginx-log-formats.conf")).toContain("log_format elk_web escape=default");
+        expect(read("wiring/nginx-web.conf")).toMatch(/^error_log syslog:server=127\.0\.0\.1:5140,tag=nginx_error_[0-9a-f]{16} warn;$/m);
         expect(read("wiring/django_logging.py")).toContain("LOGGING");
     });
 

@@ -51,6 +51,8 @@ export interface NginxCorpus {
     readonly hostname: string;
     /** The nginx source name the snippet was generated for. */
     readonly sourceName: string;
+    /** The syslog tag of its error lines; absent in corpora captured with 0.4.0's snippet, which used `nginx_error`. */
+    readonly errorTag?: string;
     readonly requests: readonly NginxRequest[];
     readonly datagrams: readonly StoredBytes[];
 }
@@ -89,10 +91,9 @@ export async function loadPipeline(sources: readonly LogSource[], kind: LogSourc
 
 /** Feeds arrivals through input, filters and output. */
 export function processArrivals(pipeline: Pipeline, arrivals: readonly { protocol: "udp" | "tcp"; port: number; data: Buffer; peer: string }[]): Processed[] {
-    return arrivals.flatMap((a) => pipeline.receive(a)).map((event) => {
-        pipeline.filter(event);
-        return { event, deliveries: pipeline.route(event) };
-    });
+    const events = arrivals.flatMap((a) => pipeline.receive(a));
+    pipeline.filterBatch(events);
+    return events.map((event) => ({ event, deliveries: pipeline.route(event) }));
 }
 
 const withinMs = (iso: string | undefined, reference: string, ms: number) => iso !== undefined && Math.abs(Date.parse(iso) - Date.parse(reference)) <= ms;
@@ -178,7 +179,7 @@ export function expectNginxEvents(processed: readonly Processed[], corpus: Omit<
             ip: e.get("[source][ip]"),
             server: e.get("[nginx][error][server_name]"),
             appname: e.get("[log][syslog][appname]"),
-        }).toEqual({ level: "error", severity: 3, method: "GET", path: req.target.split("?")[0], ip: "127.0.0.1", server: "localhost", appname: "nginx_error" });
+        }).toEqual({ level: "error", severity: 3, method: "GET", path: req.target.split("?")[0], ip: "127.0.0.1", server: "localhost", appname: corpus.errorTag ?? "nginx_error" });
         expect(e.get("[process][pid]")).toEqual(expect.any(Number));
         expect(e.get("[process][pid]")).toBe(e.get("[process][thread][id]"));
         expect(e.str("[url][domain]")).toMatch(/^127\.0\.0\.1:\d+$/);
