@@ -3,7 +3,8 @@
  * pipeline files that receive them. Pure: no Pulumi, only `fs` to read the static pipeline files.
  *
  * A source is configured as a string `"kind:name"` or `"kind:name:port"` in the stack key `logSources`, so a team
- * adds a service with `pulumi config set --path 'logSources[2]' django:billing` and no code change.
+ * adds a service with `pulumi config set --path 'logSources[2]' django:billing` and no code change; or as an object
+ * `{"kind": "nginx", "name": "web", "errorLevel": "info"}` when it needs a setting the string cannot carry.
  *
  * Ports: every nginx source shares UDP {@link NGINX_SYSLOG_PORT} (nginx can only send plain UDP syslog, and its
  * access lines name their source, see `wiring.ts`). Each Django source gets a TCP port of its own, from
@@ -132,11 +133,11 @@ export function parseLogSources(raw: unknown, project = "elk-stack"): LogSource[
         try {
             value = JSON.parse(text) as unknown;
         } catch {
-            fail(`'${text}' is not a JSON array`, `set a JSON array of "kind:name" strings, e.g. ${EXAMPLE}`);
+            fail(`'${text}' is not a JSON array`, `set a JSON array of "kind:name" strings or objects, e.g. ${EXAMPLE}`);
         }
     }
     if (!Array.isArray(value) || value.length === 0) {
-        return fail("must be a non-empty list of sources", `set a JSON array of "kind:name" strings, e.g. ${EXAMPLE}`);
+        return fail("must be a non-empty list of sources", `set a JSON array of "kind:name" strings or objects, e.g. ${EXAMPLE}`);
     }
 
     interface Entry {
@@ -325,7 +326,7 @@ export function pipelineInput(kind: LogSourceKind, sources: readonly LogSource[]
 
 /**
  * The source map of a kind's pipeline: `[@metadata][elk][source]` (set by the input for Django, parsed from the
- * access line for nginx) becomes `service.name` and the dataset. A name that is not configured is routed to the
+ * access line or mapped from the error line's tag for nginx) becomes `service.name` and the dataset. A name that is not configured is routed to the
  * parse-failure stream, tagged `_elk_unknown_source`, so a stale snippet is visible instead of silently mixed in.
  */
 export function pipelineSources(kind: LogSourceKind, sources: readonly LogSource[]): string {
