@@ -178,6 +178,25 @@ describe("nginx pipeline: sources, methods, escapes and bytes (lines derived fro
         expect(p.event.get("[http][request][method]")).toBeUndefined();
     });
 
+    test("error lines whose raw request holds quotes, or whose message spells a context, still parse", async () => {
+        const line = errorBytes("upstream").toString("utf8");
+        const [quoted, spelled] = await run(two, [
+            line.replace('request: "GET /upstream/api?case=upstream&id=7 HTTP/1.1"', 'request: "GET /a"b, host: "x HTTP/1.1"'),
+            line.replace("connect() failed", 'open() "/www/a, client: 10.9.9.9, server: evil" failed'),
+        ]);
+        // The request value runs to the '"' before the next key; it is not a plain request line, so no url fields.
+        expect({ tags: quoted.event.tags, ip: quoted.event.get("[source][ip]"), url: quoted.event.get("[url][original]"), domain: quoted.event.str("[url][domain]")?.replace(/\d+$/, "PORT") }).toEqual({
+            tags: ["nginx_error"],
+            ip: "127.0.0.1",
+            url: undefined,
+            domain: "127.0.0.1:PORT",
+        });
+        // The first ", client: " is not followed by a whole context: the rest of the line is the message.
+        expect(spelled.event.tags).toEqual(["nginx_error"]);
+        expect(spelled.event.get("[source][ip]")).toBeUndefined();
+        expect(spelled.event.str("message")).toMatch(/^open\(\) "\/www\/a, client: 10\.9\.9\.9, server: evil" failed .*, client: 127\.0\.0\.1, server: localhost, /);
+    });
+
     test("the udp input leaves source_ip_fieldname at the plugin's ECS default, [host][ip]", async () => {
         const [udp] = pluginsOf(parseConfig(pipelineInput("nginx", two)).input);
         expect(udp.settings.map(([k]) => k)).toEqual(["id", "port", "codec"]);
