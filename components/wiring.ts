@@ -3,7 +3,7 @@
  * one file of log formats and one file per source, for Django a Python logging module per source. Pure: text in,
  * text out.
  *
- * The two sides are tested together: the snippet and the module run in real nginx and Django, their bytes are
+ * The two sides are tested together: the nginx files and the module run in real nginx and Django, their bytes are
  * captured and fed to the grok patterns of `pipelines/` (see tests/nginx.live.test.ts, tests/django.live.test.ts).
  */
 import { DEFAULT_NGINX_ERROR_LEVEL, type LogSource, nginxErrorTag } from "./sources";

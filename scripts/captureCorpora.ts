@@ -1,5 +1,5 @@
 /**
- * Refreshes the corpora in tests/fixtures/corpora from real programs: nginx (with the generated snippet) and
+ * Refreshes the corpora in tests/fixtures/corpora from real programs: nginx (with the generated wiring files) and
  * Django under /usr/bin/python3 (with the generated logging module). The pipeline tests read these files, so
  * they run where nginx or Django are missing; the live tests capture afresh on every run.
  *
