@@ -24,8 +24,15 @@ export function findRuby(): string {
     throw new Error("the Logstash stand-in needs Ruby to run ruby filters and charset conversion of bytes that are not UTF-8: apt-get install ruby");
 }
 
+/** Runs a Ruby script on `input`; its stderr (the filter's log lines) is kept out of the test output unless Ruby fails. */
 function ruby(script: string, input: Buffer): Buffer {
-    return execFileSync(findRuby(), ["-E", "UTF-8:UTF-8", "-e", script], { input, timeout: 30_000, maxBuffer: 256 * 1024 * 1024, env: { PATH: process.env.PATH ?? "", LANG: "C.UTF-8" } });
+    return execFileSync(findRuby(), ["-E", "UTF-8:UTF-8", "-e", script], {
+        input,
+        stdio: ["pipe", "pipe", "pipe"],
+        timeout: 30_000,
+        maxBuffer: 256 * 1024 * 1024,
+        env: { PATH: process.env.PATH ?? "", LANG: "C.UTF-8" },
+    });
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
