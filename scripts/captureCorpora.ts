@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as os from "os";
-import { parseLogSources } from "../components/sources";
+import { nginxErrorTag, parseLogSources } from "../components/sources";
 import { DJANGO_FIXTURE, type DjangoCorpus, FIXTURE_DIR, NGINX_FIXTURE, type NginxCorpus, storeBytes } from "../tests/support/corpora";
 import { DJANGO_RECORDS, captureDjango, systemDjangoVersion } from "../tests/support/djangoScenario";
 import { findNginx, runNginxScenario } from "../tests/support/nginxScenario";
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
         capturedAt,
         hostname: os.hostname(),
         sourceName: nginxSource.name,
+        errorTag: nginxErrorTag(nginxSource),
         requests: run.requests,
         datagrams: run.datagrams.map((d) => storeBytes(d.data, d.peer)),
     };

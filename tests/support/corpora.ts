@@ -67,6 +67,8 @@ export interface DjangoCorpus {
     readonly stream: StoredBytes;
 }
 
+/** The stored nginx corpus. The copy in the repository was captured with 0.4.0's snippet (tag `nginx_error`), which
+ * the pipeline still reads; `scripts/captureCorpora.ts` captures with the current files and records their tag. */
 export function readNginxCorpus(): NginxCorpus {
     return JSON.parse(fs.readFileSync(NGINX_FIXTURE, "utf8")) as NginxCorpus;
 }
