@@ -53,7 +53,8 @@ export const NGINX_ERROR_LEVELS = ["emerg", "alert", "crit", "error", "warn", "n
 export type NginxErrorLevel = (typeof NGINX_ERROR_LEVELS)[number];
 /**
  * Default `error_log` level of an nginx source: `warn` also sends what nginx's own default (`error`) hides, such as
- * "upstream server temporarily disabled", limit_req rejections and request bodies buffered to disk.
+ * "upstream server temporarily disabled" (src/http/ngx_http_upstream_round_robin.c), requests limit_req delays
+ * (src/http/modules/ngx_http_limit_req_module.c) and request bodies buffered to disk (ngx_http_request_body.c).
  */
 export const DEFAULT_NGINX_ERROR_LEVEL: NginxErrorLevel = "warn";
 
