@@ -18,8 +18,9 @@ export const caCertificate = stack.caCertPem;
 /** Where applications send logs. */
 export const logstashEndpoints = stack.logstashEndpoints;
 /**
- * The nginx snippet and Django logging module for each log source, file name -> content
- * (`pulumi stack output wiring --json | jq -r '."nginx.conf"'`; `npm run render` writes them to DIR/wiring/).
+ * The nginx log formats, the nginx file of each nginx source and the Django logging module of each Django source,
+ * file name -> content (`pulumi stack output wiring --json | jq -r '."nginx-web.conf"'`; `npm run render` writes
+ * them to DIR/wiring/).
  */
 export const wiring = stack.wiring;
 /** Data stream namespace of this stack's events, the log sources and their retention (read by `npm run verify`). */

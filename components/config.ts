@@ -25,6 +25,11 @@ export interface ConfigKeySchema {
     readonly default?: string | number | boolean | readonly string[];
     /** True for passwords: they are read as Pulumi secrets and never printed. */
     readonly secret?: boolean;
+    /**
+     * Why `Pulumi.yaml` leaves the key out, when the CLI's types cannot describe its values; the program applies
+     * the default and checks the value itself.
+     */
+    readonly undeclared?: string;
 }
 
 /** Default Elastic release: the current 9.x line. 8.17+ keeps working (see {@link MIN_SUPPORTED_8X}). */
@@ -60,7 +65,12 @@ export const CONFIG_SCHEMA = {
     logSources: {
         type: "array",
         default: DEFAULT_LOG_SOURCES,
-        description: "Services that send logs: 'kind:name' or 'kind:name:port' (kinds nginx, django). nginx shares UDP 5140; each django source gets its own TCP+TLS port from 5141.",
+        description:
+            "Services that send logs: 'kind:name' or 'kind:name:port' (kinds nginx, django), or objects {kind, name, port, errorLevel} (errorLevel: an nginx source's error_log level, default warn). nginx shares UDP 5140; each django source gets its own TCP+TLS port from 5141.",
+        // The CLI checks a declared array item by item against one item type, and the project schema offers only
+        // string, integer, boolean and array (sdk/go/common/workspace/project.json and ValidateConfigValue in
+        // project.go, github.com/pulumi/pulumi): a list of strings and objects cannot be declared.
+        undeclared: "its entries are strings or objects, and a declared array has one item type, which cannot be an object",
     },
     logstashPublicHost: {
         type: "string",

@@ -3,7 +3,8 @@
  * pipeline files that receive them. Pure: no Pulumi, only `fs` to read the static pipeline files.
  *
  * A source is configured as a string `"kind:name"` or `"kind:name:port"` in the stack key `logSources`, so a team
- * adds a service with `pulumi config set --path 'logSources[2]' django:billing` and no code change.
+ * adds a service with `pulumi config set --path 'logSources[2]' django:billing` and no code change; or as an object
+ * `{"kind": "nginx", "name": "web", "errorLevel": "info"}` when it needs a setting the string cannot carry.
  *
  * Ports: every nginx source shares UDP {@link NGINX_SYSLOG_PORT} (nginx can only send plain UDP syslog, and its
  * access lines name their source, see `wiring.ts`). Each Django source gets a TCP port of its own, from
@@ -11,6 +12,7 @@
  * Logstash (the pipeline stamps `service.name` by port), so one service cannot write as another by
  * misconfiguring its app name, and a service can be moved or firewalled on its own.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "./configError";
@@ -41,6 +43,21 @@ export const PARSE_FAILURE_DATASET = "elk.parse_failure";
 /** Sources used when the stack sets no `logSources`: one nginx and one Django service. */
 export const DEFAULT_LOG_SOURCES: readonly string[] = ["nginx:web", "django:app"];
 
+/**
+ * nginx's error log levels, most severe first (`err_levels` in nginx's src/core/ngx_log.c). The level argument of
+ * `error_log` is the least severe level written; each line's syslog severity is its own level minus one
+ * (`ngx_syslog_writer` in src/core/ngx_syslog.c sets `peer->severity = level - 1`, overriding any `severity=`).
+ */
+export const NGINX_ERROR_LEVELS = ["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"] as const;
+/** One of {@link NGINX_ERROR_LEVELS}. */
+export type NginxErrorLevel = (typeof NGINX_ERROR_LEVELS)[number];
+/**
+ * Default `error_log` level of an nginx source: `warn` also sends what nginx's own default (`error`) hides, such as
+ * "upstream server temporarily disabled" (src/http/ngx_http_upstream_round_robin.c), requests limit_req delays
+ * (src/http/modules/ngx_http_limit_req_module.c) and request bodies buffered to disk (ngx_http_request_body.c).
+ */
+export const DEFAULT_NGINX_ERROR_LEVEL: NginxErrorLevel = "warn";
+
 /** One configured log source. */
 export interface LogSource {
     /** DNS label, unique across sources; becomes `service.name`. */
@@ -53,6 +70,18 @@ export interface LogSource {
     readonly dataset: string;
     /** The data stream events land in, with `${ELK_ENVIRONMENT}` left for Logstash to fill in. */
     readonly dataStream: string;
+    /** nginx sources: the least severe error log level sent (default {@link DEFAULT_NGINX_ERROR_LEVEL}). */
+    readonly errorLevel?: NginxErrorLevel;
+}
+
+/**
+ * The syslog tag of an nginx source's error lines: `nginx_error_` and 16 hex digits of the SHA-256 of its name.
+ * nginx allows a tag of at most 32 characters of [A-Za-z0-9_] (`ngx_syslog_parse_args` in src/core/ngx_syslog.c),
+ * while a source name may have 48 characters and '-': a hash always fits, and the generated source map
+ * (50-sources.conf) maps it back to the name. 0.4.0's snippets used the plain tag `nginx_error` for every source.
+ */
+export function nginxErrorTag(source: Pick<LogSource, "name">): string {
+    return `nginx_error_${crypto.createHash("sha256").update(source.name).digest("hex").slice(0, 16)}`;
 }
 
 /** A port Logstash listens on, for container and Service definitions. */
@@ -90,6 +119,8 @@ const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 /** Kubernetes port names (IANA service names): 1-15 of [a-z0-9-], a letter somewhere, no edge or double '-'. */
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$/;
 const EXAMPLE = `'pulumi config set --path elk-stack:logSources '["nginx:web","django:shop","django:billing:5150"]'`;
+const OBJECT_EXAMPLE = `{"kind":"nginx","name":"web","errorLevel":"info"}`;
+const OBJECT_KEYS = ["kind", "name", "port", "errorLevel"];
 
 /** The dataset a source's events go to. */
 export function datasetFor(kind: LogSourceKind, name: string): string {
@@ -110,53 +141,81 @@ export function parseLogSources(raw: unknown, project = "elk-stack"): LogSource[
         try {
             value = JSON.parse(text) as unknown;
         } catch {
-            fail(`'${text}' is not a JSON array`, `set a JSON array of "kind:name" strings, e.g. ${EXAMPLE}`);
+            fail(`'${text}' is not a JSON array`, `set a JSON array of "kind:name" strings or objects, e.g. ${EXAMPLE}`);
         }
     }
     if (!Array.isArray(value) || value.length === 0) {
-        return fail("must be a non-empty list of sources", `set a JSON array of "kind:name" strings, e.g. ${EXAMPLE}`);
+        return fail("must be a non-empty list of sources", `set a JSON array of "kind:name" strings or objects, e.g. ${EXAMPLE}`);
     }
 
     interface Entry {
         readonly name: string;
         readonly kind: LogSourceKind;
         readonly port?: number;
+        readonly errorLevel?: NginxErrorLevel;
     }
     const entries: Entry[] = value.map((item: unknown, i: number): Entry => {
         const where = `entry ${i + 1}`;
-        if (typeof item !== "string") {
-            return fail(`${where} is ${JSON.stringify(item)}, not a string`, `write each source as "kind:name" or "kind:name:port"`);
+        let kind: string;
+        let name: string;
+        let portText: string | undefined;
+        let errorLevel: unknown;
+        let shown: string;
+        if (typeof item === "string") {
+            const parts = item.split(":");
+            if (parts.length < 2 || parts.length > 3) {
+                return fail(`${where} '${item}' is not "kind:name" or "kind:name:port"`, `write it like "django:shop" or "django:shop:5150"`);
+            }
+            [kind, name, portText] = parts;
+            shown = item;
+        } else if (typeof item === "object" && item !== null && !Array.isArray(item)) {
+            const o = item as Record<string, unknown>;
+            shown = JSON.stringify(item);
+            const unknown = Object.keys(o).find((k) => !OBJECT_KEYS.includes(k));
+            if (unknown !== undefined) return fail(`${where} ${shown} has unknown key '${unknown}'`, `use only ${OBJECT_KEYS.join(", ")}, e.g. ${OBJECT_EXAMPLE}`);
+            if (typeof o.kind !== "string" || typeof o.name !== "string") {
+                return fail(`${where} ${shown} needs string values for 'kind' and 'name'`, `write it like ${OBJECT_EXAMPLE}`);
+            }
+            if (o.port !== undefined && typeof o.port !== "number" && typeof o.port !== "string") {
+                return fail(`${where} ${shown} has port ${JSON.stringify(o.port)}`, "give the port as a number from 1024 to 65535");
+            }
+            ({ kind, name, errorLevel } = o as { kind: string; name: string; errorLevel?: unknown });
+            portText = o.port === undefined ? undefined : String(o.port);
+        } else {
+            return fail(`${where} is ${JSON.stringify(item)}, neither a string nor an object`, `write each source as "kind:name", "kind:name:port" or an object like ${OBJECT_EXAMPLE}`);
         }
-        const parts = item.split(":");
-        if (parts.length < 2 || parts.length > 3) {
-            return fail(`${where} '${item}' is not "kind:name" or "kind:name:port"`, `write it like "django:shop" or "django:shop:5150"`);
-        }
-        const [kind, name, portText] = parts;
         if (!(LOG_SOURCE_KINDS as readonly string[]).includes(kind)) {
-            return fail(`${where} '${item}' has unknown kind '${kind}'`, `use one of ${LOG_SOURCE_KINDS.join(", ")}`);
+            return fail(`${where} '${shown}' has unknown kind '${kind}'`, `use one of ${LOG_SOURCE_KINDS.join(", ")}`);
         }
         if (!NAME.test(name) || name.length > MAX_SOURCE_NAME_LENGTH) {
             return fail(
-                `${where} '${item}' has name '${name}', which is not a DNS label of at most ${MAX_SOURCE_NAME_LENGTH} characters`,
+                `${where} '${shown}' has name '${name}', which is not a DNS label of at most ${MAX_SOURCE_NAME_LENGTH} characters`,
                 "use lowercase letters, digits and '-', starting with a letter, e.g. 'shop' or 'billing-api'",
             );
         }
-        if (portText === undefined) return { name, kind: kind as LogSourceKind };
+        if (errorLevel !== undefined && kind !== "nginx") {
+            return fail(`${where} '${shown}' sets errorLevel on a ${kind} source`, "drop errorLevel: it is the level of nginx's error_log and applies to nginx sources only");
+        }
+        if (errorLevel !== undefined && !(NGINX_ERROR_LEVELS as readonly unknown[]).includes(errorLevel)) {
+            return fail(`${where} '${shown}' has errorLevel ${JSON.stringify(errorLevel)}`, `use one of nginx's levels ${NGINX_ERROR_LEVELS.join(", ")} (default ${DEFAULT_NGINX_ERROR_LEVEL})`);
+        }
+        const level = kind === "nginx" ? ((errorLevel as NginxErrorLevel | undefined) ?? DEFAULT_NGINX_ERROR_LEVEL) : undefined;
+        if (portText === undefined) return { name, kind: kind as LogSourceKind, errorLevel: level };
         const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
         if (!Number.isInteger(port) || port < 1024 || port > 65535) {
-            return fail(`${where} '${item}' has port '${portText}', not a number from 1024 to 65535`, "choose an unprivileged port from 1024 to 65535");
+            return fail(`${where} '${shown}' has port '${portText}', not a number from 1024 to 65535`, "choose an unprivileged port from 1024 to 65535");
         }
         if (kind === "nginx" && port !== NGINX_SYSLOG_PORT) {
             return fail(
-                `${where} '${item}' gives nginx port ${port}, but every nginx source shares UDP ${NGINX_SYSLOG_PORT}`,
+                `${where} '${shown}' gives nginx port ${port}, but every nginx source shares UDP ${NGINX_SYSLOG_PORT}`,
                 `drop the port ("nginx:${name}"); nginx sources are told apart by the source name in their access lines`,
             );
         }
         const reserved = RESERVED_PORTS.get(port);
         if (kind === "django" && reserved !== undefined) {
-            return fail(`${where} '${item}' takes port ${port}, which is ${reserved}`, `choose another port, or leave it out to get the next free one from ${DJANGO_FIRST_PORT}`);
+            return fail(`${where} '${shown}' takes port ${port}, which is ${reserved}`, `choose another port, or leave it out to get the next free one from ${DJANGO_FIRST_PORT}`);
         }
-        return { name, kind: kind as LogSourceKind, port };
+        return { name, kind: kind as LogSourceKind, port, errorLevel: level };
     });
 
     const seenNames = new Map<string, number>();
@@ -192,6 +251,7 @@ export function parseLogSources(raw: unknown, project = "elk-stack"): LogSource[
             protocol: e.kind === "nginx" ? "udp" : "tcp",
             dataset,
             dataStream: `logs-${dataset}-\${ELK_ENVIRONMENT}`,
+            ...(e.errorLevel !== undefined ? { errorLevel: e.errorLevel } : {}),
         };
     });
 }
@@ -241,11 +301,16 @@ export function pipelineInput(kind: LogSourceKind, sources: readonly LogSource[]
     if (kind === "nginx") {
         return `${HEADER(`the UDP listener shared by nginx sources ${own.map((s) => s.name).join(", ")}`)}input {
   # nginx speaks only plain UDP syslog (RFC 3164); one datagram is one line, hence the plain codec.
+  # nginx writes a request line raw into its error lines, so a datagram may hold bytes that are not UTF-8. With
+  # charset "UTF-8" Logstash would escape the whole line (logstash-core/lib/logstash/util/charset.rb: invalid
+  # UTF-8 becomes data.inspect[1..-2], every '"' a '\\"'). ISO-8859-1 maps each byte to one character, losslessly;
+  # nginx/10-parse.conf turns those characters back into bytes and decodes them as UTF-8.
+  # The sender's address goes to [host][ip], the input's ECS default (lib/logstash/inputs/udp.rb in
+  # logstash-input-udp); setting source_ip_fieldname would only make it warn at every start.
   udp {
     id => "nginx_syslog_udp"
     port => ${NGINX_SYSLOG_PORT}
-    codec => plain { charset => "UTF-8" }
-    source_ip_fieldname => "[host][ip]"
+    codec => plain { charset => "ISO-8859-1" }
   }
 }
 `;
@@ -272,15 +337,32 @@ export function pipelineInput(kind: LogSourceKind, sources: readonly LogSource[]
 
 /**
  * The source map of a kind's pipeline: `[@metadata][elk][source]` (set by the input for Django, parsed from the
- * access line for nginx) becomes `service.name` and the dataset. A name that is not configured is routed to the
+ * access line or mapped from the error line's tag for nginx) becomes `service.name` and the dataset. A name that is not configured is routed to the
  * parse-failure stream, tagged `_elk_unknown_source`, so a stale snippet is visible instead of silently mixed in.
  */
 export function pipelineSources(kind: LogSourceKind, sources: readonly LogSource[]): string {
     const own = sources.filter((s) => s.kind === kind);
     const lines: string[] = [HEADER(`which ${kind} source each event belongs to`).trimEnd(), "filter {"];
+    if (kind === "nginx") {
+        // Each source's error_log has its own tag (wiring.ts); 10-parse.conf puts its hash in [@metadata][elk][error_tag].
+        lines.push("  # Error lines name their source by the hash in their syslog tag (nginx_error_<hash>, see nginxErrorTag).");
+        own.forEach((s, i) => {
+            const tag = nginxErrorTag(s).slice("nginx_error_".length);
+            lines.push(
+                `  ${i === 0 ? "if" : "} else if"} [@metadata][elk][error_tag] == ${lsString(tag)} {`,
+                `    mutate { id => ${lsString(`nginx_error_tag_${s.name.replace(/-/g, "_")}`)} replace => { "[@metadata][elk][source]" => ${lsString(s.name)} } }`,
+            );
+        });
+        lines.push(
+            "  } else if [@metadata][elk][error_tag] {",
+            "    # A tag no configured source has (a removed source's snippet): the tag stands in for the name, which is unknown.",
+            `    mutate { id => "nginx_error_tag__unknown" replace => { "[@metadata][elk][source]" => "%{[log][syslog][appname]}" } }`,
+            "  }",
+        );
+    }
     if (kind === "nginx" && own.length === 1) {
         lines.push(
-            "  # nginx error lines cannot carry a source name; with one nginx source they are its own.",
+            "  # 0.4.0's snippets tag every error line nginx_error, without a source; with one nginx source they are its own.",
             "  if ![@metadata][elk][source] {",
             `    mutate { id => "nginx_default_source" replace => { "[@metadata][elk][source]" => ${lsString(own[0].name)} } }`,
             "  }",
@@ -299,7 +381,8 @@ export function pipelineSources(kind: LogSourceKind, sources: readonly LogSource
     if (kind === "nginx") {
         lines.push(
             "  } else {",
-            "    # Several nginx sources: error lines go to the kind's shared stream, told apart by host.hostname.",
+            "    # Several nginx sources and an error line tagged nginx_error (0.4.0's snippets): it cannot name its source,",
+            "    # so it goes to the kind's shared stream, where host.hostname tells machines apart.",
             `    mutate { id => "nginx_shared_stream" replace => { "[@metadata][elk][dataset]" => "nginx" } }`,
         );
     }

@@ -6,10 +6,12 @@
  * Each run is a fresh child process (no warm caches shared between runs); the child reports the evaluation time
  * (from setting the mocks to the last resource registered), its peak resident memory and the resources it
  * registered. The parent prints the median and spread over the runs. Figures, not assertions: CI does not run it.
+ * Then the nginx grok cost per line (scripts/grokBenchmark.ts); `--grok-only` runs just that.
  */
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { parseArgs } from "util";
+import { grokBenchmark } from "./grokBenchmark";
 
 /** Stack config of each scenario, keys without the project prefix, as the CLI would pass them. */
 export const SCENARIOS: Record<string, { stack: string; config: Record<string, string> }> = {
@@ -88,7 +90,22 @@ function median(xs: number[]): number {
 }
 
 function main(): void {
-    const { values } = parseArgs({ options: { runs: { type: "string", default: "7" }, child: { type: "string" }, scenario: { type: "string", multiple: true } } });
+    const { values } = parseArgs({ options: { runs: { type: "string", default: "7" }, child: { type: "string" }, scenario: { type: "string", multiple: true }, "grok-only": { type: "boolean" } } });
+    // The nginx pipeline's grok cost per line (scripts/grokBenchmark.ts); a line over budget fails the run.
+    const grok = () =>
+        grokBenchmark().then(
+            (over) => {
+                if (over.length > 0) process.exitCode = 1;
+            },
+            (e: unknown) => {
+                console.error(e);
+                process.exitCode = 1;
+            },
+        );
+    if (values["grok-only"]) {
+        void grok();
+        return;
+    }
     if (values.child) {
         child(values.child).catch((e: unknown) => {
             console.error(e);
@@ -117,6 +134,7 @@ function main(): void {
         const count = `${results[0].resources} (${results[0].customResources})`;
         console.log(`${scenario.padEnd(9)} ${count.padEnd(19)} ${fmt((r) => r.loadMs)}${fmt((r) => r.evaluationMs)}${fmt((r) => r.peakRssMb)}`);
     }
+    void grok();
 }
 
 main();

@@ -1,5 +1,5 @@
 /**
- * Refreshes the corpora in tests/fixtures/corpora from real programs: nginx (with the generated snippet) and
+ * Refreshes the corpora in tests/fixtures/corpora from real programs: nginx (with the generated wiring files) and
  * Django under /usr/bin/python3 (with the generated logging module). The pipeline tests read these files, so
  * they run where nginx or Django are missing; the live tests capture afresh on every run.
  *
@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as os from "os";
-import { parseLogSources } from "../components/sources";
+import { nginxErrorTag, parseLogSources } from "../components/sources";
 import { DJANGO_FIXTURE, type DjangoCorpus, FIXTURE_DIR, NGINX_FIXTURE, type NginxCorpus, storeBytes } from "../tests/support/corpora";
 import { DJANGO_RECORDS, captureDjango, systemDjangoVersion } from "../tests/support/djangoScenario";
 import { findNginx, runNginxScenario } from "../tests/support/nginxScenario";
@@ -20,13 +20,14 @@ async function main(): Promise<void> {
     const nginx = findNginx();
     if (!nginx) throw new Error("nginx is not installed (apt-get install nginx)");
     const capturedAt = new Date().toISOString();
-    const run = await runNginxScenario(nginx, nginxSource, { ipv6: await ipv6LoopbackAvailable() });
+    const run = await runNginxScenario(nginx, [nginxSource], { ipv6: await ipv6LoopbackAvailable() });
     if (run.configTest.status !== 0) throw new Error(`nginx -t failed:\n${run.configTest.output}`);
     const nginxCorpus: NginxCorpus = {
         capturedWith: run.version,
         capturedAt,
         hostname: os.hostname(),
         sourceName: nginxSource.name,
+        errorTag: nginxErrorTag(nginxSource),
         requests: run.requests,
         datagrams: run.datagrams.map((d) => storeBytes(d.data, d.peer)),
     };

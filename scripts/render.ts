@@ -207,7 +207,8 @@ export async function renderStack(settings: StackConfig): Promise<Map<string, st
             files.set(`${spec.role}/${rel[i]}`, content);
         }
     }
-    // What app teams add to their nginx and Django configuration, with this stack's Logstash address.
+    // What app teams add to their nginx and Django configuration, with this stack's Logstash address: the stack's
+    // `wiring` output as it is (nginx-log-formats.conf, nginx-<source>.conf per nginx source, the Django modules).
     for (const [name, content] of Object.entries(wiring)) files.set(`wiring/${name}`, content);
     if (manifests.length > 0) {
         const docs: string[] = [];

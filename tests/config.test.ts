@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { CONFIG_SCHEMA, ConfigError, DEFAULT_ELASTIC_VERSION, type ConfigKey, parseStackConfig } from "../components/config";
+import { CONFIG_SCHEMA, ConfigError, DEFAULT_ELASTIC_VERSION, type ConfigKey, type ConfigKeySchema, parseStackConfig } from "../components/config";
 import { projectConfigBlock, projectFile } from "../scripts/projectFile";
 
 const parse = (values: Partial<Record<ConfigKey, string>>, stack = "dev") =>
@@ -20,7 +20,8 @@ describe("Pulumi.yaml", () => {
         expect(doc.name).toBe("elk-stack");
         expect(doc.main).toBe("index.ts");
         expect(doc.runtime.name).toBe("nodejs");
-        expect(Object.keys(doc.config).sort()).toEqual(Object.keys(CONFIG_SCHEMA).sort());
+        const declared = (Object.entries(CONFIG_SCHEMA) as [string, ConfigKeySchema][]).filter(([, schema]) => schema.undeclared === undefined).map(([k]) => k);
+        expect(Object.keys(doc.config).sort()).toEqual(declared.sort());
         expect(doc.config).toEqual(projectConfigBlock());
         // The CLI would apply these defaults; the mock runtime applies none. Both must land on the same settings.
         const withCliDefaults: Partial<Record<ConfigKey, string>> = {};
@@ -36,6 +37,20 @@ describe("Pulumi.yaml", () => {
             expect(doc.config[k]).toMatchObject({ secret: true });
             expect(doc.config[k].default).toBeUndefined();
         }
+    });
+});
+
+describe("Pulumi.yaml and logSources", () => {
+    test("leaves logSources undeclared, saying why, since the CLI could not type a list of strings and objects", () => {
+        const file = fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8");
+        const doc = YAML.parse(file) as { config: Record<string, unknown> };
+        expect(doc.config.logSources).toBeUndefined();
+        expect(file).toMatch(/^#\s+logSources: Services that send logs: .*\n#\s+Default \["nginx:web","django:app"\]\. Not declared: its entries are strings or objects/m);
+        // Unset, the program applies the same default; set with objects, it reads them from the CLI's JSON text.
+        expect(parse({}).logSources.map((s) => s.name)).toEqual(["web", "app"]);
+        const objects = parse({ logSources: JSON.stringify([{ kind: "nginx", name: "web", errorLevel: "info" }, "django:app"]) }).logSources;
+        expect(objects.map((s) => [s.name, s.errorLevel])).toEqual([["web", "info"], ["app", undefined]]);
+        expect(() => parse({ logSources: JSON.stringify([{ kind: "nginx", name: "web", errorLevel: "loud" }]) })).toThrow(/'elk-stack:logSources'.*errorLevel "loud".*Fix: use one of nginx's levels/);
     });
 });
 

@@ -403,7 +403,7 @@ describe("Kubernetes options", () => {
         expect(cert.checkHost("logs.example.com")).toBe("logs.example.com");
         expect(run.outputs.logstashEndpoints.value).toEqual({ nginxSyslog: "logs.example.com:5140", django: { app: "logs.example.com:5141" } });
         const wiring = run.outputs.wiring.value as Record<string, string>;
-        expect(wiring["nginx.conf"]).toContain("syslog:server=logs.example.com:5140,");
+        expect(wiring["nginx-web.conf"]).toContain("syslog:server=logs.example.com:5140,");
         expect(wiring["django_logging.py"]).toContain("logs.example.com");
         expect(asObj(manifestOf(only(run, "kubernetes:core/v1:Service", "-logstash-service")).spec).type).toBe("LoadBalancer");
     });

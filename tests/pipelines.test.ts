@@ -3,7 +3,7 @@
  * tests/fixtures/corpora), through the exact files `logstashPipelines` hands to Logstash: generated inputs and
  * source maps, static parse and route files, grok patterns read from pipelines/patterns and run on Oniguruma.
  */
-import { parseLogSources, logstashPipelines, PARSE_FAILURE_DATASET } from "../components/sources";
+import { nginxErrorTag, parseLogSources, logstashPipelines, pipelineInput, PARSE_FAILURE_DATASET } from "../components/sources";
 import {
     TEST_ENV,
     expectDjangoEvents,
@@ -16,6 +16,7 @@ import {
 } from "./support/corpora";
 import { Grok, loadOniguruma, readPatternFiles } from "./support/grok";
 import { LsEvent, type LsPlugin, Pipeline, parseConfig, pluginsOf } from "./support/logstash";
+import { charsetConvert } from "./support/ruby";
 
 const nginxCorpus = readNginxCorpus();
 const djangoCorpus = readDjangoCorpus();
@@ -86,6 +87,121 @@ describe("nginx pipeline", () => {
         expect(streams("nginx_error")).toEqual(["logs-nginx-test"]);
         expect(processed.filter((p) => p.event.tags.includes("nginx_access")).every((p) => p.event.get("[service][name]") === "api-gw")).toBe(true);
         expect(processed.some((p) => p.event.tags.includes("_elk_parse_failure"))).toBe(false);
+    });
+});
+
+describe("nginx pipeline: sources, methods, escapes and bytes (lines derived from the captured corpus)", () => {
+    const two = parseLogSources([`nginx:${nginxCorpus.sourceName}`, "nginx:api-gw", "django:shop"]);
+    const [web, gw] = two;
+    const texts = nginxCorpus.datagrams.map((d) => loadBytes(d));
+    const accessLine = (id: string) => texts.map((b) => b.toString("utf8")).find((t) => t.includes(" nginx_access: ") && t.includes(`case=${id}`)) as string;
+    const errorBytes = (id: string) => texts.find((b) => b.includes(" nginx_error: ") && b.includes(`case=${id}`)) as Buffer;
+    const run = async (sources: typeof two, lines: (string | Buffer)[]) =>
+        processArrivals(await loadPipeline(sources, "nginx"), lines.map((l) => ({ protocol: "udp" as const, port: 5140, data: Buffer.isBuffer(l) ? l : Buffer.from(l, "utf8"), peer: "127.0.0.1" })));
+
+    test("error lines tagged with a source's own tag go to that source's stream; an unknown tag to the parse-failure stream", async () => {
+        const line = errorBytes("upstream").toString("utf8");
+        const [own, other, stale] = await run(two, [
+            line.replace(" nginx_error: ", ` ${nginxErrorTag(web)}: `),
+            line.replace(" nginx_error: ", ` ${nginxErrorTag(gw)}: `),
+            line.replace(" nginx_error: ", ` ${nginxErrorTag({ name: "removed-site" })}: `),
+        ]);
+        expect([own, other].map((p) => [p.event.get("[service][name]"), p.deliveries[0].dataStream])).toEqual([
+            [web.name, `logs-${web.dataset}-test`],
+            ["api-gw", "logs-nginx.api_gw-test"],
+        ]);
+        expect(other.event.tags).toEqual(["nginx_error"]);
+        expect(other.event.get("[log][syslog][appname]")).toBe(nginxErrorTag(gw));
+        expect(stale.event.tags).toEqual(expect.arrayContaining(["nginx_error", "_elk_unknown_source"]));
+        expect(stale.deliveries[0].dataStream).toBe("logs-elk.parse_failure-test");
+        // With a single source the unknown tag is not taken for that source either.
+        const [single] = await run([web], [line.replace(" nginx_error: ", ` ${nginxErrorTag({ name: "removed-site" })}: `)]);
+        expect(single.event.tags).toContain("_elk_unknown_source");
+    });
+
+    test("a tag that only starts like a source's error tag is not an error line", async () => {
+        const line = errorBytes("upstream").toString("utf8").replace(" nginx_error: ", ` ${nginxErrorTag(web)}0: `);
+        const [p] = await run(two, [line]);
+        expect(p.event.tags).toEqual(expect.arrayContaining(["_elk_parse_failure", "_nginx_unknown_tag"]));
+        expect(p.event.get("[@metadata][elk][error_tag]")).toBeUndefined();
+    });
+
+    test("methods with a hyphen parse in access and error lines", async () => {
+        const [access, error] = await run(two, [
+            accessLine("ok").replace('"GET"', '"VERSION-CONTROL"'),
+            errorBytes("upstream").toString("utf8").replace('request: "GET ', 'request: "M-SEARCH '),
+        ]);
+        expect(access.event.get("[http][request][method]")).toBe("VERSION-CONTROL");
+        expect(error.event.get("[http][request][method]")).toBe("M-SEARCH");
+        expect([...access.event.tags, ...error.event.tags]).not.toContain("_elk_parse_failure");
+    });
+
+    test("\\x22 and \\x5C are restored in url.original, url.path, url.query and url.domain; \\x5Cx22 stays literal", async () => {
+        const line = accessLine("ok")
+            .replace('"/ok?case=ok"', '"/a\\x22b\\x5Cc?case=ok&q=\\x22x\\x22&lit=\\x5Cx22"')
+            .replace('"127.0.0.1" "http"', '"quo\\x22te\\x5Chost" "http"');
+        const [p] = await run(two, [line]);
+        expect({
+            original: p.event.get("[url][original]"),
+            path: p.event.get("[url][path]"),
+            query: p.event.get("[url][query]"),
+            domain: p.event.get("[url][domain]"),
+        }).toEqual({ original: '/a"b\\c?case=ok&q="x"&lit=\\x22', path: '/a"b\\c', query: 'case=ok&q="x"&lit=\\x22', domain: 'quo"te\\host' });
+    });
+
+    test("an error line holding bytes that are not UTF-8 keeps its client, request and host", async () => {
+        const good = errorBytes("missing");
+        const bad = Buffer.from(good.toString("latin1").replace(/caf\xc3\xa9/g, "caf\xff"), "latin1");
+        expect(bad.includes(Buffer.from([0xff]))).toBe(true);
+        const [p, q] = await run(two, [bad, good]);
+        expect({
+            tags: p.event.tags,
+            ip: p.event.get("[source][ip]"),
+            method: p.event.get("[http][request][method]"),
+            domain: p.event.str("[url][domain]")?.replace(/\d+$/, "PORT"),
+            original: p.event.str("[event][original]")?.includes('missing/caf\ufffd.html" failed'),
+        }).toEqual({ tags: ["nginx_error"], ip: "127.0.0.1", method: "GET", domain: "127.0.0.1:PORT", original: true });
+        expect(p.event.str("message")).toMatch(/^open\(\) ".*\/missing\/caf\ufffd\.html" failed \(2: No such file or directory\)$/);
+        // Valid UTF-8 passes through the same conversion intact.
+        expect(q.event.str("message")).toContain('/missing/café.html" failed');
+    });
+
+    test("with 0.4.0's input (charset UTF-8) Logstash would escape that line and lose client, request and host", async () => {
+        const { files } = logstashPipelines(two);
+        const utf8 = files.map((f) => (f.path === "nginx/00-input.conf" ? { ...f, content: f.content.replace('charset => "ISO-8859-1"', 'charset => "UTF-8"') } : f));
+        expect(utf8.find((f) => f.path === "nginx/00-input.conf")?.content).toContain('charset => "UTF-8"');
+        const pipeline = await Pipeline.load(utf8, "nginx/*.conf", TEST_ENV);
+        const bad = Buffer.from(errorBytes("missing").toString("latin1").replace(/caf\xc3\xa9/g, "caf\xff"), "latin1");
+        const [p] = processArrivals(pipeline, [{ protocol: "udp", port: 5140, data: bad, peer: "127.0.0.1" }]);
+        expect(p.event.str("[event][original]")).toContain('open() \\"');
+        expect(p.event.get("[source][ip]")).toBeUndefined();
+        expect(p.event.get("[http][request][method]")).toBeUndefined();
+    });
+
+    test("error lines whose raw request holds quotes, or whose message spells a context, still parse", async () => {
+        const line = errorBytes("upstream").toString("utf8");
+        const [quoted, spelled] = await run(two, [
+            line.replace('request: "GET /upstream/api?case=upstream&id=7 HTTP/1.1"', 'request: "GET /a"b, host: "x HTTP/1.1"'),
+            line.replace("connect() failed", 'open() "/www/a, client: 10.9.9.9, server: evil" failed'),
+        ]);
+        // The request value runs to the '"' before the next key; it is not a plain request line, so no url fields.
+        expect({ tags: quoted.event.tags, ip: quoted.event.get("[source][ip]"), url: quoted.event.get("[url][original]"), domain: quoted.event.str("[url][domain]")?.replace(/\d+$/, "PORT") }).toEqual({
+            tags: ["nginx_error"],
+            ip: "127.0.0.1",
+            url: undefined,
+            domain: "127.0.0.1:PORT",
+        });
+        // The first ", client: " is not followed by a whole context: the rest of the line is the message.
+        expect(spelled.event.tags).toEqual(["nginx_error"]);
+        expect(spelled.event.get("[source][ip]")).toBeUndefined();
+        expect(spelled.event.str("message")).toMatch(/^open\(\) "\/www\/a, client: 10\.9\.9\.9, server: evil" failed .*, client: 127\.0\.0\.1, server: localhost, /);
+    });
+
+    test("the udp input leaves source_ip_fieldname at the plugin's ECS default, [host][ip]", async () => {
+        const [udp] = pluginsOf(parseConfig(pipelineInput("nginx", two)).input);
+        expect(udp.settings.map(([k]) => k)).toEqual(["id", "port", "codec"]);
+        const [p] = await run(two, [accessLine("ok")]);
+        expect(p.event.get("[host][ip]")).toBe("127.0.0.1");
     });
 });
 
@@ -215,6 +331,34 @@ describe("test harness (grok and config reading as Logstash does them)", () => {
         ]);
         expect(new Grok("^%{NUM}$", patterns).match("7")).toEqual([]);
         expect(new Grok("^%{NUM}$", patterns).match("x")).toBeUndefined();
+    });
+
+    test("codecs convert bytes as LogStash::Util::Charset does: invalid UTF-8 becomes Ruby's inspect, ISO-8859-1 a character per byte", () => {
+        const bytes = Buffer.from([0x61, 0x22, 0x5c, 0xff, 0x09, 0xc3, 0xa9, 0x23, 0x7b]);
+        expect(charsetConvert(bytes, "UTF-8")).toBe('a\\"\\\\\\xFF\\té\\#{');
+        expect(charsetConvert(Buffer.from("a\"é", "utf8"), "UTF-8")).toBe('a"é');
+        expect(charsetConvert(bytes, "ISO-8859-1")).toBe('a"\\\xff\tÃ©#{');
+        expect(() => charsetConvert(bytes, "UTF-16")).toThrow(/not emulated/);
+    });
+
+    test("ruby filters run in real Ruby, once per batch; an exception tags the event; =~ conditions match as Logstash's do", async () => {
+        const text = [
+            "filter {",
+            '  if [n] =~ /^[0-9]+$/ {',
+            "    ruby { id => r code => 'return if event.get(\"n\") == \"0\"; event.set(\"[a][b]\", event.get(\"n\").to_i * 2); raise \"boom\" if event.get(\"n\") == \"3\"' add_tag => [ok] }",
+            "  }",
+            '  if [n] !~ /^[0-9]+$/ { mutate { id => m add_tag => [notnum] } }',
+            "}",
+        ].join("\n");
+        const pipeline = await Pipeline.load([{ path: "x/a.conf", content: text }], "x/*.conf", {});
+        const events = ["0", "2", "3", "x"].map((n) => new LsEvent({ n }));
+        pipeline.filterBatch(events);
+        expect(events.map((e) => [e.get("[a][b]"), e.tags])).toEqual([
+            [undefined, ["ok"]],
+            [4, ["ok"]],
+            [6, ["_rubyexception"]],
+            [undefined, ["notnum"]],
+        ]);
     });
 
     test("config strings keep backslashes as written, and a backslash before the quote does not end them", () => {

@@ -313,8 +313,9 @@ describe("the dev stack on Docker", () => {
         expect(run.outputs.caCertificate.secret).toBe(false);
         expect(run.outputs.logstashEndpoints.value).toEqual({ nginxSyslog: "localhost:5140", django: { app: "localhost:5141" } });
         const wiring = run.outputs.wiring.value as Record<string, string>;
-        expect(Object.keys(wiring).sort()).toEqual(["django_logging.py", "nginx.conf"]);
-        expect(wiring["nginx.conf"]).toContain("access_log syslog:server=127.0.0.1:5140,tag=nginx_access,severity=info elk_web;");
+        expect(Object.keys(wiring).sort()).toEqual(["django_logging.py", "nginx-log-formats.conf", "nginx-web.conf"]);
+        expect(wiring["nginx-log-formats.conf"]).toContain("log_format elk_web escape=default");
+        expect(wiring["nginx-web.conf"]).toContain("access_log syslog:server=127.0.0.1:5140,tag=nginx_access,severity=info elk_web;");
         expect(wiring["django_logging.py"]).toContain("5141");
         expect(run.outputs.elasticUser.value).toBe("elastic");
         expect(String(run.outputs.quickstart.value)).toContain("curl --cacert elk-ca.crt");
@@ -355,8 +356,8 @@ describe("stack options", () => {
         expect(published.sort()).toEqual(["1514->5140/udp", "5141->5141/tcp", "5150->5150/tcp"]);
         expect(run.outputs.logstashEndpoints.value).toEqual({ nginxSyslog: "localhost:1514", django: { shop: "localhost:5141", billing: "localhost:5150" } });
         const wiring = run.outputs.wiring.value as Record<string, string>;
-        expect(wiring["nginx.conf"]).toContain("syslog:server=127.0.0.1:1514,tag=nginx_access");
-        expect(wiring["nginx.conf"]).toContain("syslog:server=127.0.0.1:1514,tag=nginx_error");
+        expect(wiring["nginx-web.conf"]).toContain("syslog:server=127.0.0.1:1514,tag=nginx_access");
+        expect(wiring["nginx-web.conf"]).toContain("syslog:server=127.0.0.1:1514,tag=nginx_error_");
         expect(wiring["django_logging_billing.py"]).toMatch(/5150/);
     });
 

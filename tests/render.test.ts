@@ -35,7 +35,8 @@ describe("render --stack dev", () => {
             "/usr/share/logstash/pipeline/nginx/*.conf",
         ]);
         // The wiring app teams include, with this stack's Logstash address.
-        expect(read("wiring/nginx.conf")).toContain("error_log syslog:server=127.0.0.1:5140,tag=nginx_error,severity=notice;");
+        expect(read("wiring/nginx-log-formats.conf")).toContain("log_format elk_web escape=default");
+        expect(read("wiring/nginx-web.conf")).toMatch(/^error_log syslog:server=127\.0\.0\.1:5140,tag=nginx_error_[0-9a-f]{16} warn;$/m);
         expect(read("wiring/django_logging.py")).toContain("LOGGING");
     });
 

@@ -35,6 +35,14 @@ describe("parseLogSources", () => {
         ]);
     });
 
+    test("takes an entry as an object too, with an nginx source's error level (default warn)", () => {
+        const sources = parseLogSources(["nginx:web", { kind: "nginx", name: "api", errorLevel: "info" }, { kind: "django", name: "shop", port: 5150 }, { kind: "django", name: "crm" }]);
+        expect(summary(sources)).toEqual(["nginx:web:5140/udp:nginx.web", "nginx:api:5140/udp:nginx.api", "django:shop:5150/tcp:django.shop", "django:crm:5141/tcp:django.crm"]);
+        expect(sources.map((s) => s.errorLevel)).toEqual(["warn", "info", undefined, undefined]);
+        // The CLI hands the list over as JSON text.
+        expect(parseLogSources(JSON.stringify([{ kind: "nginx", name: "api", errorLevel: "crit" }]))[0].errorLevel).toBe("crit");
+    });
+
     test("never hands out a port that a later entry names explicitly", () => {
         expect(parseLogSources(["django:a", "django:b:5141", "django:c"]).map((s) => s.port)).toEqual([5142, 5141, 5143]);
     });
@@ -43,7 +51,7 @@ describe("parseLogSources", () => {
         [[], /must be a non-empty list/],
         ["not json", /'not json' is not a JSON array/],
         [{ nginx: "web" }, /must be a non-empty list/],
-        [[5], /entry 1 is 5, not a string/],
+        [[5], /entry 1 is 5, neither a string nor an object/],
         [["nginx"], /'nginx' is not "kind:name"/],
         [["django:a:1:2"], /is not "kind:name"/],
         [["apache:web"], /unknown kind 'apache'.*Fix: use one of nginx, django/],
@@ -58,6 +66,14 @@ describe("parseLogSources", () => {
         [["django:a:9600"], /port 9600, which is Logstash's monitoring API/],
         [["nginx:web", "django:web"], /entries 1 and 2 are both named 'web'/],
         [["django:a:5150", "nginx:web", "django:b:5150"], /entries 1 and 3 both take port 5150/],
+        [[{ kind: "nginx", name: "web", errorLevel: "warning" }], /errorLevel "warning".*Fix: use one of nginx's levels emerg, alert, crit, error, warn, notice, info, debug/],
+        [[{ kind: "nginx", name: "web", level: "info" }], /unknown key 'level'.*Fix: use only kind, name, port, errorLevel/],
+        [[{ kind: "django", name: "shop", errorLevel: "info" }], /sets errorLevel on a django source.*Fix: drop errorLevel/],
+        [[{ kind: "nginx" }], /needs string values for 'kind' and 'name'/],
+        [[{ kind: "nginx", name: "Web" }], /name 'Web', which is not a DNS label/],
+        [[{ kind: "django", name: "shop", port: true }], /has port true/],
+        [[{ kind: "django", name: "shop", port: 80 }], /port '80', not a number from 1024 to 65535/],
+        [[["nginx", "web"]], /entry 1 is \["nginx","web"\], neither a string nor an object/],
     ])("rejects %j naming the key and the fix", (value, problem) => {
         const attempt = () => parseLogSources(value);
         expect(attempt).toThrow(ConfigError);

@@ -3,11 +3,12 @@
  * run in Python and its output fed through the Django pipeline, so sender and parser are checked together.
  */
 import { execFileSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseLogSources } from "../components/sources";
-import { djangoLoggingModule, nginxWiring, wiringFiles } from "../components/wiring";
+import { nginxErrorTag, parseLogSources } from "../components/sources";
+import { NGINX_FORMATS_FILE, djangoLoggingModule, nginxLogFormats, nginxSourceLogs, wiringFiles } from "../components/wiring";
 import { loadPipeline, processArrivals } from "./support/corpora";
 
 /** Any Python 3 will do here: the module uses the standard library only. */
@@ -26,41 +27,63 @@ const python = findPython();
 if (!python) console.warn("SKIPPED Python parts of tests/wiring.test.ts: no python3 found.");
 const testPython = python ? test : test.skip;
 
-describe("nginxWiring", () => {
-    const [web, shop] = parseLogSources(["nginx:web", "django:shop"]);
+describe("nginx wiring", () => {
+    const [web, shop, api] = parseLogSources(["nginx:web", "django:shop", { kind: "nginx", name: "api-gw", errorLevel: "info" }]);
 
-    test("sends access lines in the source's own format and error lines, tagged as the pipeline expects", () => {
-        const snippet = nginxWiring({ host: "logstash.example", port: 5140 }, web);
-        expect(snippet).toContain("log_format elk_web escape=default\n    'web $msec $remote_addr ");
-        expect(snippet).toContain("access_log syslog:server=logstash.example:5140,tag=nginx_access,severity=info elk_web;\n");
-        expect(snippet).toContain("error_log syslog:server=logstash.example:5140,tag=nginx_error,severity=notice;\n");
-        // Only directives valid in the http block, and comments.
-        const directives = snippet.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#") && !l.startsWith("    '"));
-        expect(directives.map((l) => l.split(" ")[0])).toEqual(["log_format", "access_log", "error_log"]);
+    test("one file of log formats for the http block, with every source's format and nothing else", () => {
+        const formats = nginxLogFormats([web, api]);
+        expect(formats).toContain("log_format elk_web escape=default\n    'web $msec $remote_addr ");
+        expect(formats).toContain("log_format elk_api_gw escape=default\n    'api-gw $msec $remote_addr ");
+        const directives = formats.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#") && !l.startsWith("    '"));
+        expect(directives.map((l) => l.split(" ")[0])).toEqual(["log_format", "log_format"]);
+    });
+
+    test("a file per source: access log in its format, error log with its own tag and level (warn unless configured)", () => {
+        const file = nginxSourceLogs({ host: "logstash.example", port: 5140 }, web);
+        const directives = file.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+        expect(directives).toEqual([
+            "access_log syslog:server=logstash.example:5140,tag=nginx_access,severity=info elk_web;",
+            `error_log syslog:server=logstash.example:5140,tag=${nginxErrorTag(web)} warn;`,
+        ]);
+        // nginx ignores severity= on error_log: the level argument is what filters (src/core/ngx_syslog.c).
+        expect(file).not.toMatch(/error_log .*severity=/);
+        expect(nginxSourceLogs({ host: "logstash.example", port: 5140 }, api)).toContain(`tag=${nginxErrorTag(api)} info;\n`);
+    });
+
+    test("error tags fit nginx's limit (32 characters of [A-Za-z0-9_]) and tell sources apart", () => {
+        const names = ["web", "api-gw", "api-g", `a${"-b".repeat(23)}c`, "x".repeat(48)];
+        const tags = names.map((name) => nginxErrorTag({ name }));
+        for (const tag of tags) expect(tag).toMatch(/^nginx_error_[0-9a-f]{16}$/);
+        expect(tags.every((t) => t.length <= 32)).toBe(true);
+        expect(new Set(tags).size).toBe(new Set(names).size);
+        // Stable: the generated source map and snippets already handed out must keep agreeing.
+        expect(nginxErrorTag({ name: "web" })).toBe(`nginx_error_${createHash("sha256").update("web").digest("hex").slice(0, 16)}`);
     });
 
     test("brackets an IPv6 Logstash address and names formats per source", () => {
         const [admin] = parseLogSources(["nginx:admin-site"]);
-        const snippet = nginxWiring({ host: "fd00::5", port: 5140 }, admin);
-        expect(snippet).toContain("syslog:server=[fd00::5]:5140,");
-        expect(snippet).toContain("log_format elk_admin_site ");
-        expect(snippet).toContain("'admin-site $msec ");
+        expect(nginxSourceLogs({ host: "fd00::5", port: 5140 }, admin)).toContain("syslog:server=[fd00::5]:5140,");
+        expect(nginxLogFormats([admin])).toContain("log_format elk_admin_site ");
+        expect(nginxLogFormats([admin])).toContain("'admin-site $msec ");
     });
 
     test("refuses a Django source", () => {
-        expect(() => nginxWiring({ host: "h", port: 5140 }, shop)).toThrow(/shop is django, not nginx/);
+        expect(() => nginxSourceLogs({ host: "h", port: 5140 }, shop)).toThrow(/shop is django, not nginx/);
+        expect(() => nginxLogFormats([web, shop])).toThrow(/shop is django, not nginx/);
     });
 });
 
 describe("wiringFiles", () => {
-    test("plain names for one source of a kind, suffixed names for several", () => {
-        expect(wiringFiles(parseLogSources(["nginx:web", "django:shop"]), "logstash").map((f) => f.fileName)).toEqual(["nginx.conf", "django_logging.py"]);
+    test("nginx: the formats file once and a file per source; Django: plain name for one source, suffixed for several", () => {
+        expect(wiringFiles(parseLogSources(["nginx:web", "django:shop"]), "logstash").map((f) => f.fileName)).toEqual([NGINX_FORMATS_FILE, "nginx-web.conf", "django_logging.py"]);
         expect(wiringFiles(parseLogSources(["nginx:web", "nginx:api", "django:shop", "django:billing-api"]), "logstash").map((f) => f.fileName)).toEqual([
+            "nginx-log-formats.conf",
             "nginx-web.conf",
             "nginx-api.conf",
             "django_logging_shop.py",
             "django_logging_billing_api.py",
         ]);
+        expect(wiringFiles(parseLogSources(["django:shop"]), "logstash").map((f) => f.fileName)).toEqual(["django_logging.py"]);
     });
 
     testPython("renders each Django module with its own port, service name, host and CA", () => {

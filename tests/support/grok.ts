@@ -31,12 +31,18 @@ export function loadOniguruma(): Promise<void> {
 const RUBY_MULTILINE = 4 as onig.FindOption;
 const RUBY_SYNTAX = 10 as onig.Syntax;
 
-/** A compiled regular expression with Ruby semantics. Call {@link loadOniguruma} first. */
+/**
+ * A compiled regular expression with Ruby semantics. Call {@link loadOniguruma} first. Grok and gsub compile with
+ * Regexp::MULTILINE (the default here); a conditional's `=~ /.../` without options.
+ */
 export class RubyRegex {
     private readonly scanner: onig.OnigScanner;
 
-    constructor(readonly source: string) {
-        this.scanner = new onig.OnigScanner([source], { syntax: RUBY_SYNTAX, options: [RUBY_MULTILINE] });
+    constructor(
+        readonly source: string,
+        opts: { multiline?: boolean } = {},
+    ) {
+        this.scanner = new onig.OnigScanner([source], { syntax: RUBY_SYNTAX, options: opts.multiline === false ? [] : [RUBY_MULTILINE] });
     }
 
     /** The first match at or after `from`: offsets (UTF-16) of the whole match and of each group; undefined when none. */

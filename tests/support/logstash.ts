@@ -5,11 +5,15 @@
  * `%{[field]}` references, the elasticsearch output's data stream naming). Grok and gsub run on Oniguruma with
  * Ruby syntax (see grok.ts), like Logstash's JRuby.
  *
+ * Codecs convert bytes to text as Logstash's `LogStash::Util::Charset` does, and `ruby` filters run their code in
+ * real Ruby (see ruby.ts), so the tests see what Logstash would make of bytes that are not UTF-8.
+ *
  * Anything outside that subset (another plugin, another option, a Joda format it does not know) throws instead
  * of being skipped, so a pipeline change the tests cannot follow fails loudly. `useragent` is the one plugin
  * accepted but not run: its output comes from a user-agent database, not from our files; it is recorded.
  */
 import { Grok, type GrokValue, RubyRegex, loadOniguruma, readPatternFiles } from "./grok";
+import { charsetConvert, runRubyFilter } from "./ruby";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Config syntax
@@ -42,6 +46,7 @@ type Cond =
     | { op: "not"; e: Cond }
     | { op: "cmp"; cmp: "==" | "!=" | "<" | ">" | "<=" | ">="; l: Rvalue; r: Rvalue }
     | { op: "in" | "not in"; l: Rvalue; r: Rvalue }
+    | { op: "=~" | "!~"; l: Rvalue; regex: string }
     | { op: "truthy"; v: Rvalue };
 
 /** Parses a Logstash config (several files concatenated). Strings keep their text as written (no `config.support_escapes`). */
@@ -226,7 +231,12 @@ class ConfigParser {
                 return { op: "cmp", cmp, l, r: this.rvalue() };
             }
         }
-        if (this.peek("=~") || this.peek("!~")) this.fail("regex conditions are not supported by this test harness");
+        for (const op of ["=~", "!~"] as const) {
+            if (this.peek(op)) {
+                this.eat(op);
+                return { op, l, regex: this.regexLiteral() };
+            }
+        }
         if (this.peekWord("in")) {
             this.word();
             return { op: "in", l, r: this.rvalue() };
@@ -238,6 +248,18 @@ class ConfigParser {
             return { op: "not in", l, r: this.rvalue() };
         }
         return { op: "truthy", v: l };
+    }
+
+    /** `/.../` as Logstash's grammar reads it (logstash-core/lib/logstash/compiler/lscl.rb): `\/` does not end it; the text between the slashes is the pattern. */
+    private regexLiteral(): string {
+        this.skip();
+        if (this.text[this.pos] !== "/") this.fail("expected a /regex/ (a string on the right of =~ is not emulated)");
+        let i = this.pos + 1;
+        while (i < this.text.length && this.text[i] !== "/") i += this.text[i] === "\\" && this.text[i + 1] === "/" ? 2 : 1;
+        if (i >= this.text.length) this.fail("unterminated regex");
+        const pattern = this.text.slice(this.pos + 1, i);
+        this.pos = i + 1;
+        return pattern;
     }
 
     private rvalue(): Rvalue {
@@ -517,15 +539,21 @@ export class Pipeline {
         const codec = s.get("codec");
         if (!codec || typeof codec !== "object" || Array.isArray(codec) || codec.kind !== "plugin") throw new Error(`${input.name} input: set the codec explicitly`);
         const codecSettings = settingsOf(codec, ["charset"]);
-        if (asString(codecSettings.get("charset") ?? "UTF-8", "charset") !== "UTF-8") throw new Error("only UTF-8 is emulated");
-        const text = arrival.data.toString("utf8");
+        const charset = asString(codecSettings.get("charset") ?? "UTF-8", "charset");
         let messages: string[];
         if (codec.name === "plain") {
-            messages = [text];
+            messages = [charsetConvert(arrival.data, charset)];
         } else if (codec.name === "line") {
-            // The line codec splits on "\n"; what follows the last one is flushed when the connection closes.
-            messages = text.split("\n");
-            if (messages[messages.length - 1] === "") messages.pop();
+            // The line codec splits the bytes on "\n" and converts each line on its own; what follows the last
+            // "\n" is flushed when the connection closes.
+            const lines: Buffer[] = [];
+            let start = 0;
+            for (let i = arrival.data.indexOf(10); i >= 0; i = arrival.data.indexOf(10, start)) {
+                lines.push(arrival.data.subarray(start, i));
+                start = i + 1;
+            }
+            if (start < arrival.data.length) lines.push(arrival.data.subarray(start));
+            messages = lines.map((line) => charsetConvert(line, charset));
         } else {
             throw new Error(`codec ${codec.name} is not emulated`);
         }
@@ -533,7 +561,10 @@ export class Pipeline {
             // ECS mode: plain and line codecs keep the raw text in event.original.
             const event = new LsEvent({ "@timestamp": new Date().toISOString(), message, event: { original: message } });
             if (input.name === "udp") {
-                event.set(asString(s.get("source_ip_fieldname") ?? "[host][ip]", "source_ip_fieldname"), arrival.peer);
+                // logstash-input-udp (lib/logstash/inputs/udp.rb): in ECS mode the sender's address goes to
+                // [host][ip] unless source_ip_fieldname names another field, and never over a value already there.
+                const field = asString(s.get("source_ip_fieldname") ?? "[host][ip]", "source_ip_fieldname");
+                if (event.get(field) === undefined) event.set(field, arrival.peer);
             } else {
                 event.set("[@metadata][input][tcp][source][ip]", arrival.peer);
             }
@@ -583,19 +614,51 @@ export class Pipeline {
 
     /** Runs the filter section on an event (in place) and returns it. */
     filter(event: LsEvent): LsEvent {
-        this.run(this.config.filter, event);
+        this.filterBatch([event]);
         return event;
     }
 
-    private run(statements: readonly LsStatement[], event: LsEvent): void {
+    /**
+     * Runs the filter section on a batch of events (in place), as a Logstash worker does: each filter sees the
+     * part of the batch its conditionals let through. A `ruby` filter runs once per batch, in one Ruby process.
+     */
+    filterBatch(events: readonly LsEvent[]): void {
+        this.run(this.config.filter, events);
+    }
+
+    private run(statements: readonly LsStatement[], events: readonly LsEvent[]): void {
         for (const statement of statements) {
+            if (events.length === 0) return;
             if (statement.kind === "if") {
-                const branch = statement.branches.find((b) => b.cond === undefined || this.test(b.cond, event));
-                if (branch) this.run(branch.body, event);
+                let rest = events;
+                for (const branch of statement.branches) {
+                    const cond = branch.cond;
+                    const taken = cond === undefined ? rest : rest.filter((e) => this.test(cond, e));
+                    rest = rest.filter((e) => !taken.includes(e));
+                    this.run(branch.body, taken);
+                }
+            } else if (statement.name === "ruby") {
+                this.ruby(statement, events);
             } else {
-                this.apply(statement, event);
+                for (const event of events) this.apply(statement, event);
             }
         }
+    }
+
+    /** logstash-filter-ruby (lib/logstash/filters/ruby.rb): `code` runs per event; on success the common options apply, on an exception the event is tagged. */
+    private ruby(plugin: LsPlugin, events: readonly LsEvent[]): void {
+        const s = settingsOf(plugin, ["code", "tag_on_exception"]);
+        const results = runRubyFilter(
+            asString(s.get("code"), "code"),
+            events.map((e) => e.data),
+            asString(s.get("tag_on_exception") ?? "_rubyexception", "tag_on_exception"),
+        );
+        events.forEach((event, i) => {
+            const { data, ok } = results[i];
+            for (const key of Object.keys(event.data)) delete event.data[key];
+            Object.assign(event.data, data);
+            if (ok) this.decorate(event, plugin);
+        });
     }
 
     private apply(plugin: LsPlugin, event: LsEvent): void {
@@ -750,6 +813,13 @@ export class Pipeline {
                 const hay = this.rvalue(cond.r, event);
                 const found = Array.isArray(hay) ? hay.some((h) => JSON.stringify(h) === JSON.stringify(needle)) : typeof hay === "string" && typeof needle === "string" && hay.includes(needle);
                 return cond.op === "in" ? found : !found;
+            }
+            case "=~":
+            case "!~": {
+                // logstash-core's EventCondition.java: a Ruby regexp without options, matched only against a string.
+                const v = this.rvalue(cond.l, event);
+                const matched = typeof v === "string" && new RubyRegex(cond.regex, { multiline: false }).exec(v) !== undefined;
+                return cond.op === "=~" ? matched : !matched;
             }
             case "cmp": {
                 const l = this.rvalue(cond.l, event);
