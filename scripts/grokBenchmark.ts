@@ -59,7 +59,7 @@ function pathologicalLines(access: string, error: string, source: LogSource): Li
     ];
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
     return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
