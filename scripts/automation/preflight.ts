@@ -16,11 +16,16 @@ export interface RunResult {
 /** Runs a command with a time limit; tests hand in one with a different PATH. */
 export type CommandRunner = (command: string, args: readonly string[], timeoutMs: number) => RunResult;
 
-/** Runs `command` from PATH, bounded in time, capturing its output. */
-export const runCommand: CommandRunner = (command, args, timeoutMs) => {
-    const r = spawnSync(command, [...args], { encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"] });
-    return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", error: r.error };
-};
+/** A runner whose commands see `env` (PATH decides which binaries exist), bounded in time, capturing output. */
+export function commandRunner(env: NodeJS.ProcessEnv = process.env): CommandRunner {
+    return (command, args, timeoutMs) => {
+        const r = spawnSync(command, [...args], { encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"], env });
+        return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", error: r.error };
+    };
+}
+
+/** Runs commands from this process's PATH. */
+export const runCommand: CommandRunner = commandRunner();
 
 const DOCKER_INSTALL = "install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop (https://docs.docker.com/desktop/)";
 
