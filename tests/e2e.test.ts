@@ -205,6 +205,7 @@ function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: Fo
         startLoad: (_a, run, rate) => {
             calls.push(`startLoad ${run} ${rate}/s`);
             const load: RunningLoad = {
+                emitted: () => emitted,
                 stop: () => {
                     calls.push(`stopLoad${++loadStops > 1 ? " again" : ""}`);
                     return Promise.resolve({ emitted, notes: ["app: handler dropped 0"] });
@@ -212,8 +213,8 @@ function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: Fo
             };
             return Promise.resolve(load);
         },
-        startCollector: (_a, run) => {
-            calls.push(`startCollector ${run}`);
+        startCollector: (_a, run, pending) => {
+            calls.push(`startCollector ${run} (${pending().length} emitted so far)`);
             const c: Collector = {
                 finish: (e, timeoutMs) => {
                     calls.push(`finish ${e.length} events within ${timeoutMs} ms`);
@@ -261,7 +262,7 @@ describe("the sequence of Automation API calls", () => {
             "up e2e-0123456789",
             "connect https://localhost:9200",
             "verify",
-            "startCollector e2e0123456789",
+            "startCollector e2e0123456789 (0 emitted so far)",
             "startLoad e2e0123456789 200/s",
             "sleep 30000",
             "setAllConfig e2e-0123456789 elk-stack:clusterName=elk-e2e,elk-stack:elasticsearchHeapMb=576,elk-stack:logstashHeapMb=576,elk-stack:target=docker",

@@ -19,6 +19,8 @@ import { type E2eReport, type PhaseTiming, breaches, exitCodeOf } from "./report
 
 /** A running load: stopping it returns every event it emitted, and what the generators noted. */
 export interface RunningLoad {
+    /** The events emitted so far (the collector searches for them while the load runs). */
+    emitted(): readonly EmittedEvent[];
     stop(): Promise<{ readonly emitted: readonly EmittedEvent[]; readonly notes: readonly string[] }>;
 }
 
@@ -45,7 +47,8 @@ export interface E2eDeps<A> {
     /** The sources the load drives. */
     sources(access: A): readonly LoadSource[];
     startLoad(access: A, run: string, ratePerSource: number): Promise<RunningLoad>;
-    startCollector(access: A, run: string): Promise<Collector>;
+    /** Starts searching for the run's ids; `emitted` tells it, at any time, which events to look for. */
+    startCollector(access: A, run: string, emitted: () => readonly EmittedEvent[]): Promise<Collector>;
     /** Resolves when Elasticsearch and Logstash answer again after the change; throws when they do not in time. */
     waitHealthy(access: A): Promise<void>;
     sleep(ms: number): Promise<void>;
@@ -111,7 +114,7 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
         });
         sources = deps.sources(reached);
         await phase("load", async () => {
-            collector = await deps.startCollector(reached, r.run);
+            collector = await deps.startCollector(reached, r.run, () => load?.emitted() ?? []);
             load = await deps.startLoad(reached, r.run, r.ratePerSource);
             await deps.sleep(r.loadBeforeSeconds * 1000);
         });

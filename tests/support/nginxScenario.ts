@@ -126,7 +126,7 @@ function request(req: NginxRequest, port: number, timeoutMs: number): Promise<nu
     });
 }
 
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export function waitForPort(port: number, timeoutMs: number): Promise<void> {
     const started = Date.now();
     return new Promise<void>((resolve, reject) => {
         const attempt = () => {
@@ -145,7 +145,7 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
     });
 }
 
-function stop(child: ChildProcess, timeoutMs: number): Promise<void> {
+export function stop(child: ChildProcess, timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
