@@ -13,7 +13,8 @@ import { nginxWiring } from "../components/wiring";
 import { type EmittedEvent, djangoMessage, eventPath, parseEventId } from "../scripts/e2e/accounting";
 import { e2eNginxConf, startDjangoLoad, startHttpLoad } from "../scripts/e2e/load";
 import { makeTestPki } from "./support/djangoScenario";
-import { findNginx, stop, waitForPort } from "./support/nginxScenario";
+import { waitForTcp } from "../scripts/e2e/targets";
+import { findNginx, stop } from "./support/nginxScenario";
 import { closedPort, startTlsCapture, startUdpCapture, waitFor } from "./support/syslogCapture";
 
 const RUN = "e2eabcdef0123";
@@ -105,7 +106,7 @@ describe("the HTTP load generator", () => {
         let child: ChildProcess | undefined;
         try {
             child = spawn(nginx as string, args, { stdio: "ignore" });
-            await waitForPort(port, 10_000);
+            await waitForTcp(port, 10_000, "nginx");
             const load = startHttpLoad({ baseUrl: `http://127.0.0.1:${port}`, run: RUN, source: "web", ratePerSecond: 200 });
             await sleep(1000);
             const { emitted, notes } = await load.stop();

@@ -328,3 +328,28 @@ describe("npm run down", () => {
         expect(await runDown(noDocker.deps)).toBe(EXIT.prerequisite);
     });
 });
+
+describe("the commands themselves", () => {
+    const tsNode = require.resolve("ts-node/dist/bin.js");
+    /** Runs a script as `npm run` would, with PATH holding only `dir`: no docker, no pulumi, no kubectl. */
+    const command = (dir: string, ...args: string[]) =>
+        spawnSync(process.execPath, [tsNode, "--transpile-only", ...args], { cwd: path.join(__dirname, ".."), encoding: "utf8", timeout: 60_000, env: { ...process.env, PATH: dir } });
+
+    test("npm run up without Docker: the message and exit 3, and no local backend appears", () => {
+        const before = fs.existsSync(path.join(__dirname, "..", ".pulumi-local"));
+        const r = command(scratch, "scripts/up.ts", "up");
+        expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({
+            status: EXIT.prerequisite,
+            stdout: "up: Docker is not installed: there is no 'docker' command on PATH. Fix: install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop (https://docs.docker.com/desktop/), start it, and run this again.",
+        });
+        expect(fs.existsSync(path.join(__dirname, "..", ".pulumi-local"))).toBe(before);
+    });
+
+    test("npm run e2e: bad flags exit 2 naming the flag; without Docker exit 3", () => {
+        const usage = command(scratch, "scripts/e2e.ts", "--target", "vm");
+        expect({ status: usage.status, stderr: usage.stderr.trim() }).toEqual({ status: EXIT.usage, stderr: "e2e: --target must be docker or kubernetes, got 'vm'" });
+        const docker = command(scratch, "scripts/e2e.ts", "--target", "docker");
+        expect(docker.status).toBe(EXIT.prerequisite);
+        expect(docker.stderr.trim()).toMatch(/^e2e: Docker is not installed: there is no 'docker' command on PATH\./);
+    });
+});

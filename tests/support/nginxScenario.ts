@@ -126,7 +126,7 @@ function request(req: NginxRequest, port: number, timeoutMs: number): Promise<nu
     });
 }
 
-export function waitForPort(port: number, timeoutMs: number): Promise<void> {
+function waitForPort(port: number, timeoutMs: number): Promise<void> {
     const started = Date.now();
     return new Promise<void>((resolve, reject) => {
         const attempt = () => {
