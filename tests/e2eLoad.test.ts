@@ -13,7 +13,7 @@ import { nginxWiring } from "../components/wiring";
 import { type EmittedEvent, djangoMessage, eventPath, parseEventId } from "../scripts/e2e/accounting";
 import { e2eNginxConf, startDjangoLoad, startHttpLoad } from "../scripts/e2e/load";
 import { makeTestPki } from "./support/djangoScenario";
-import { waitForTcp } from "../scripts/e2e/targets";
+import { waitForHttp } from "../scripts/e2e/targets";
 import { findNginx, stop } from "./support/nginxScenario";
 import { closedPort, startTlsCapture, startUdpCapture, waitFor } from "./support/syslogCapture";
 
@@ -106,7 +106,7 @@ describe("the HTTP load generator", () => {
         let child: ChildProcess | undefined;
         try {
             child = spawn(nginx as string, args, { stdio: "ignore" });
-            await waitForTcp(port, 10_000, "nginx");
+            await waitForHttp(`http://127.0.0.1:${port}`, 10_000, "nginx");
             const load = startHttpLoad({ baseUrl: `http://127.0.0.1:${port}`, run: RUN, source: "web", ratePerSecond: 200 });
             await sleep(1000);
             const { emitted, notes } = await load.stop();
@@ -122,6 +122,11 @@ describe("the HTTP load generator", () => {
             if (child) await stop(child, 5000);
             await udp.close();
         }
+    });
+
+    test("waiting for nginx gives up at its deadline, naming what did not answer", async () => {
+        const port = await closedPort();
+        await expect(waitForHttp(`http://127.0.0.1:${port}`, 500, "nginx container x")).rejects.toThrow(`nginx container x did not answer HTTP at http://127.0.0.1:${port} within 1 s`);
     });
 
     test("a request nginx never answered is not counted as sent, and the note says how many", async () => {

@@ -11,6 +11,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import * as tls from "tls";
@@ -71,6 +72,28 @@ export function waitForTcp(port: number, timeoutMs: number, what: string): Promi
             s.once("error", () => {
                 s.destroy();
                 if (Date.now() > deadline) reject(new Error(`${what} did not accept connections on 127.0.0.1:${port} within ${Math.round(timeoutMs / 1000)} s`));
+                else setTimeout(attempt, 250);
+            });
+        };
+        attempt();
+    });
+}
+
+/**
+ * Resolves once `baseUrl` answers an HTTP request (any status). A published Docker port accepts TCP connections
+ * before the container listens (Docker's proxy), so only an HTTP answer says nginx is up.
+ */
+export function waitForHttp(baseUrl: string, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve, reject) => {
+        const attempt = () => {
+            const req = http.get(`${baseUrl}/`, { timeout: 2000 }, (res) => {
+                res.resume();
+                resolve();
+            });
+            req.on("timeout", () => req.destroy(new Error("timed out")));
+            req.on("error", () => {
+                if (Date.now() > deadline) reject(new Error(`${what} did not answer HTTP at ${baseUrl} within ${Math.round(timeoutMs / 1000)} s`));
                 else setTimeout(attempt, 250);
             });
         };
@@ -140,22 +163,27 @@ export async function connectDocker(outputs: OutputMap, settings: StackConfig, r
         nginx: [],
     };
     const nginx: { source: LogSource; baseUrl: string }[] = [];
-    for (const source of settings.logSources.filter((s) => s.kind === "nginx")) {
-        const name = `elk-e2e-nginx-${source.name}-${run}`;
-        const dir = nginxSnippetFile(workDir, source, settings.names.logstash);
-        const port = await freePort();
-        // create + cp + start instead of a bind mount: works with a remote DOCKER_HOST too.
-        runChecked("docker", ["create", "--name", name, "--network", `${settings.clusterName}-net`, "-p", `127.0.0.1:${port}:${NGINX_LISTEN_PORT}`, E2E_NGINX_IMAGE]);
-        closers.push(() => Promise.resolve(void spawnSync("docker", ["rm", "-f", name], { stdio: "ignore", timeout: 60_000 })));
-        runChecked("docker", ["cp", path.join(dir, "nginx.conf"), `${name}:/etc/nginx/nginx.conf`]);
-        runChecked("docker", ["cp", path.join(dir, `elk-${source.name}.conf`), `${name}:/etc/nginx/elk-${source.name}.conf`]);
-        runChecked("docker", ["start", name]);
-        await waitForTcp(port, 60_000, `nginx container ${name}`);
-        nginx.push({ source, baseUrl: `http://127.0.0.1:${port}` });
+    try {
+        for (const source of settings.logSources.filter((s) => s.kind === "nginx")) {
+            const name = `elk-e2e-nginx-${source.name}-${run}`;
+            const dir = nginxSnippetFile(workDir, source, settings.names.logstash);
+            const port = await freePort();
+            // create + cp + start instead of a bind mount: works with a remote DOCKER_HOST too.
+            runChecked("docker", ["create", "--name", name, "--network", `${settings.clusterName}-net`, "-p", `127.0.0.1:${port}:${NGINX_LISTEN_PORT}`, E2E_NGINX_IMAGE]);
+            closers.push(() => Promise.resolve(void spawnSync("docker", ["rm", "-f", name], { stdio: "ignore", timeout: 60_000 })));
+            runChecked("docker", ["cp", path.join(dir, "nginx.conf"), `${name}:/etc/nginx/nginx.conf`]);
+            runChecked("docker", ["cp", path.join(dir, `elk-${source.name}.conf`), `${name}:/etc/nginx/elk-${source.name}.conf`]);
+            runChecked("docker", ["start", name]);
+            await waitForHttp(`http://127.0.0.1:${port}`, 60_000, `nginx container ${name}`);
+            nginx.push({ source, baseUrl: `http://127.0.0.1:${port}` });
+        }
+    } catch (err) {
+        // A container left on the stack's network would keep the destroy from removing the network.
+        await closeAccess(access);
+        throw err;
     }
     return { ...access, nginx };
 }
-
 
 /** Kubernetes: port-forwards for Elasticsearch, the Django ports and an nginx pod in the stack's namespace. */
 export async function connectKubernetes(outputs: OutputMap, settings: StackConfig, run: string, workDir: string, log: (line: string) => void): Promise<StackAccess> {
@@ -217,7 +245,7 @@ export async function connectKubernetes(outputs: OutputMap, settings: StackConfi
             runChecked("kubectl", ["-n", ns, "wait", "--for=condition=Ready", `pod/${name}`, "--timeout=180s"], undefined, 200_000);
             const local = await freePort();
             closers.push(supervisedPortForward(ns, `pod/${name}`, local, NGINX_LISTEN_PORT, log));
-            await waitForTcp(local, 60_000, `the port-forward to pod ${name}`);
+            await waitForHttp(`http://127.0.0.1:${local}`, 60_000, `the port-forward to pod ${name}`);
             nginx.push({ source, baseUrl: `http://127.0.0.1:${local}` });
         }
         return {
