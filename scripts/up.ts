@@ -147,7 +147,10 @@ export function realDeps(projectRoot: string): UpDeps {
         resolvePulumi: () => resolvePulumi(PulumiCommand, backend, log),
         openWorkspace: (pulumi) => {
             // An inherited PULUMI_CONFIG_PASSPHRASE would win over the passphrase file (see automation/local.ts).
-            for (const name of env.unset) delete process.env[name];
+            for (const name of env.unset) {
+                if (process.env[name] !== undefined) log(`up: ignoring ${name} from your environment: this stack's passphrase is ${backend.passphraseFile}`);
+                delete process.env[name];
+            }
             return localStackWorkspace(projectRoot, pulumi.command, env.set);
         },
         readStackFile: (stack) => {
