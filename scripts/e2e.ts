@@ -15,19 +15,12 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PulumiCommand } from "@pulumi/pulumi/automation";
-import { parseStackConfig } from "../components/config";
-import { elasticsearchClient, verify } from "../components/verify";
 import { EXIT, PrerequisiteError, backendIn, cliEnvironment, ensureBackend, localBackend, resolvePulumi, shellExports } from "./automation/local";
 import { checkDocker, checkKubernetes, checkPython } from "./automation/preflight";
-import { localStackWorkspace } from "./automation/stack";
-import { E2E_DEFAULTS, UsageError, e2eStackConfigs, e2eStackName, parseE2eArgs } from "./e2e/args";
-import { collectorNotes, startCollector } from "./e2e/collector";
-import { combineLoads, startDjangoLoad, startHttpLoad } from "./e2e/load";
-import { type E2eDeps, runE2e } from "./e2e/orchestrate";
-import { formatReport } from "./e2e/report";
-import { type StackAccess, closeAccess, connectDocker, connectKubernetes, waitHealthy } from "./e2e/targets";
-import { readStackFile } from "./render";
+import { E2E_DEFAULTS, type E2eOptions, UsageError, e2eStackConfigs, e2eStackName, parseE2eArgs } from "./e2e/args";
+import type { CollectorStats } from "./e2e/collector";
+import type { E2eDeps } from "./e2e/orchestrate";
+import type { StackAccess } from "./e2e/targets";
 
 const ROOT = path.resolve(__dirname, "..");
 /** Longest wait for the stack to answer again after the change. */
@@ -35,7 +28,7 @@ const HEALTHY_TIMEOUT_MS = 600_000;
 
 async function main(argv: readonly string[]): Promise<number> {
     const log = (line: string) => console.log(line);
-    let options;
+    let options: E2eOptions;
     try {
         options = parseE2eArgs(argv);
     } catch (err) {
@@ -43,19 +36,8 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(`e2e: ${err.message}`);
         return EXIT.usage;
     }
-    const run = `e2e${crypto.randomBytes(5).toString("hex")}`;
-    const stack = e2eStackName(run);
-    let config;
-    try {
-        config = e2eStackConfigs(readStackFile(ROOT, "dev"), options, run);
-    } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        console.error(`e2e: ${err.message}`);
-        return EXIT.usage;
-    }
-    const settings = parseStackConfig({ project: "elk-stack", stack, get: (k) => config.before[k] });
 
-    // Before anything is created: the engine or cluster, and python3 for the Django stand-in.
+    // Before anything is loaded or created: the engine or cluster, and python3 for the Django stand-in.
     try {
         if (options.target === "docker") log(`e2e: Docker engine ${checkDocker()}`);
         else log(`e2e: kubectl context ${checkKubernetes()}`);
@@ -65,6 +47,30 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(`e2e: ${err.message}`);
         return err.exitCode;
     }
+
+    // The program's modules (the SDK, the components) load only now: the checks above answer at once.
+    const { PulumiCommand } = await import("@pulumi/pulumi/automation");
+    const { parseStackConfig } = await import("../components/config");
+    const { elasticsearchClient, verify } = await import("../components/verify");
+    const { localStackWorkspace } = await import("./automation/stack");
+    const { collectorNotes, startCollector } = await import("./e2e/collector");
+    const { combineLoads, startDjangoLoad, startHttpLoad } = await import("./e2e/load");
+    const { runE2e } = await import("./e2e/orchestrate");
+    const { formatReport } = await import("./e2e/report");
+    const { closeAccess, connectDocker, connectKubernetes, waitHealthy } = await import("./e2e/targets");
+    const { readStackFile } = await import("./render");
+
+    const run = `e2e${crypto.randomBytes(5).toString("hex")}`;
+    const stack = e2eStackName(run);
+    let config: ReturnType<typeof e2eStackConfigs>;
+    try {
+        config = e2eStackConfigs(readStackFile(ROOT, "dev"), options, run);
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        console.error(`e2e: ${err.message}`);
+        return EXIT.usage;
+    }
+    const settings = parseStackConfig({ project: "elk-stack", stack, get: (k) => config.before[k] });
 
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `elk-${stack}-`));
     const backend = backendIn(path.join(scratch, "backend"));
@@ -82,7 +88,7 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const name of env.unset) delete process.env[name];
     const workspace = await localStackWorkspace(ROOT, pulumi.command, env.set);
     const destroyHint = `${shellExports(backend, pulumi.binDir).join("; ")}; pulumi destroy --stack ${stack} --remove --yes`;
-    let collectorStats: ReturnType<typeof startCollector>["stats"] | undefined;
+    let collectorStats: CollectorStats | undefined;
 
     const deps: E2eDeps<StackAccess> = {
         workspace,
