@@ -55,7 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const { localStackWorkspace } = await import("./automation/stack");
     const { collectorNotes, startCollector } = await import("./e2e/collector");
     const { combineLoads, startDjangoLoad, startHttpLoad } = await import("./e2e/load");
-    const { runE2e } = await import("./e2e/orchestrate");
+    const { abortableSleep, runE2e } = await import("./e2e/orchestrate");
     const { formatReport } = await import("./e2e/report");
     const { closeAccess, connectDocker, connectKubernetes, waitHealthy } = await import("./e2e/targets");
     const { readStackFile } = await import("./render");
@@ -90,8 +90,18 @@ async function main(argv: readonly string[]): Promise<number> {
     const destroyHint = `${shellExports(backend, pulumi.binDir).join("; ")}; pulumi destroy --stack ${stack} --remove --yes`;
     let collectorStats: CollectorStats | undefined;
 
+    // Ctrl-C stops the load and destroys the stack; a second one leaves everything as it is.
+    const interrupt = new AbortController();
+    let interrupts = 0;
+    process.on("SIGINT", () => {
+        if (++interrupts > 1) process.exit(130);
+        log(`e2e: interrupted: stopping the load and destroying the stack (Ctrl-C again to leave it as it is: ${destroyHint})`);
+        interrupt.abort();
+    });
+
     const deps: E2eDeps<StackAccess> = {
         workspace,
+        signal: interrupt.signal,
         connect: (outputs) => {
             const workDir = path.join(scratch, "work");
             fs.mkdirSync(workDir, { recursive: true });
@@ -123,7 +133,7 @@ async function main(argv: readonly string[]): Promise<number> {
             });
         },
         waitHealthy: (access) => waitHealthy(access, HEALTHY_TIMEOUT_MS, (l) => log(`e2e: ${l}`)),
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        sleep: (ms) => abortableSleep(ms, interrupt.signal),
         now: () => Date.now(),
         progress: (text) => process.stdout.write(text),
         log,

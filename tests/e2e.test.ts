@@ -6,7 +6,7 @@
 import { EXIT, PrerequisiteError } from "../scripts/automation/local";
 import { type EmittedEvent, type FoundDoc, account, djangoMessage, eventPath, isRunId, parseEventId } from "../scripts/e2e/accounting";
 import { DEFAULT_CHANGE, E2E_DEFAULTS, type RawConfig, UsageError, e2eStackConfigs, e2eStackName, parseE2eArgs, parseThreshold, toConfigMap } from "../scripts/e2e/args";
-import { type Collector, type E2eDeps, type E2eRun, type RunningLoad, runE2e } from "../scripts/e2e/orchestrate";
+import { type Collector, type E2eDeps, type E2eRun, type RunningLoad, StackFailure, abortableSleep, runE2e } from "../scripts/e2e/orchestrate";
 import { breaches, exitCodeOf, formatReport } from "../scripts/e2e/report";
 import { readStackFile } from "../scripts/render";
 import * as path from "path";
@@ -177,11 +177,13 @@ describe("the run's stack config", () => {
 });
 
 /** A world of doubles: every step records itself into `calls`. */
-function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: FoundDoc[]; healthy?: boolean; connectError?: Error } = {}) {
+function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: FoundDoc[]; healthy?: boolean; connectError?: Error; interruptAtSleep?: boolean } = {}) {
     const calls: string[] = [];
     const progress: string[] = [];
+    const upSignals: (AbortSignal | undefined)[] = [];
+    const interrupt = new AbortController();
     let clock = 0;
-    const workspace = recordingWorkspace({ calls, fail: opts.fail, outputs: { elasticsearchUrl: { value: "https://localhost:9200", secret: false } }, progressText: "Updating (e2e):\n" });
+    const workspace = recordingWorkspace({ calls, upSignals, fail: opts.fail, outputs: { elasticsearchUrl: { value: "https://localhost:9200", secret: false } }, progressText: "Updating (e2e):\n" });
     const emitted: EmittedEvent[] = [
         { source: "web", seq: 0, emittedAt: 0 },
         { source: "app", seq: 0, emittedAt: 0 },
@@ -189,6 +191,7 @@ function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: Fo
     let loadStops = 0;
     const deps: E2eDeps<{ url: string }> = {
         workspace,
+        signal: interrupt.signal,
         connect: (outputs) => {
             calls.push(`connect ${String(outputs.elasticsearchUrl?.value)}`);
             return opts.connectError ? Promise.reject(opts.connectError) : Promise.resolve({ url: String(outputs.elasticsearchUrl?.value) });
@@ -233,14 +236,16 @@ function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: Fo
         },
         sleep: (ms) => {
             calls.push(`sleep ${ms}`);
+            // Ctrl-C while the load runs: the real sleep is abortableSleep, which rejects at once.
+            if (opts.interruptAtSleep) interrupt.abort();
             clock += ms;
-            return Promise.resolve();
+            return abortableSleep(0, interrupt.signal);
         },
         now: () => clock,
         progress: (t) => progress.push(t),
         log: () => undefined,
     };
-    return { calls, progress, deps, workspace };
+    return { calls, progress, deps, workspace, upSignals, interrupt };
 }
 
 const DEV: RawConfig = { target: "docker", clusterName: "elk-e2e", elasticsearchHeapMb: "512", logstashHeapMb: "512" };
@@ -251,6 +256,23 @@ const RUN_OPTIONS: E2eRun = {
     config: { before: DEV, after: { ...DEV, ...DEFAULT_CHANGE } },
     destroyHint: "PULUMI_BACKEND_URL=file:///tmp/x pulumi destroy --stack e2e-0123456789 --remove",
 };
+
+describe("abortableSleep", () => {
+    test("waits, or ends at once with 'interrupted' when aborted before or during the wait", async () => {
+        const started = Date.now();
+        await abortableSleep(50);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+        const aborted = new AbortController();
+        aborted.abort();
+        await expect(abortableSleep(10_000, aborted.signal)).rejects.toThrow(new StackFailure("interrupted"));
+        const later = new AbortController();
+        const waiting = abortableSleep(10_000, later.signal);
+        setTimeout(() => later.abort(), 20);
+        const t0 = Date.now();
+        await expect(waiting).rejects.toThrow("interrupted");
+        expect(Date.now() - t0).toBeLessThan(2000);
+    });
+});
 
 describe("the sequence of Automation API calls", () => {
     test("up, verify, load, change under load, drain, destroy and remove: in that order, each once", async () => {
@@ -376,6 +398,14 @@ describe("the sequence of Automation API calls", () => {
         expect(report.cleanupOk).toBe(false);
         expect(report.exitCode).toBe(EXIT.stack);
         expect(report.cleanup).toBe(`FAILED to destroy stack e2e-0123456789 (destroy failed: container in use); resources may be left: ${RUN_OPTIONS.destroyHint}`);
+    });
+
+    test("Ctrl-C under load: the load stops, nothing more is started, the stack is destroyed; ups were abortable", async () => {
+        const { calls, deps, upSignals, interrupt } = world({ interruptAtSleep: true });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls.slice(calls.indexOf("sleep 30000"))).toEqual(["sleep 30000", "stopLoad", "closeCollector", "disconnect", "destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(report).toMatchObject({ error: "interrupted", exitCode: EXIT.stack, cleanup: "destroyed and removed stack e2e-0123456789" });
+        expect(upSignals).toEqual([interrupt.signal]);
     });
 
     test("lost Django events break the contract: exit 1, the stack still destroyed", async () => {

@@ -38,6 +38,11 @@ export interface Collector {
 /** Everything the run does to the world; `A` is how this machine reaches the stack (URLs, port-forwards). */
 export interface E2eDeps<A> {
     readonly workspace: StackWorkspace;
+    /**
+     * Aborted when the user interrupts the run (Ctrl-C): a running `up` is cancelled (the Automation API sends the
+     * CLI SIGINT), a wait ends, and the run goes on to destroy the stack.
+     */
+    readonly signal?: AbortSignal;
     /** Opens the way to the running stack from its outputs (on Kubernetes: port-forwards). */
     connect(outputs: OutputMap): Promise<A>;
     /** Closes what connect opened. */
@@ -67,14 +72,31 @@ export interface E2eRun extends E2eOptions {
     readonly destroyHint: string;
 }
 
-/** A failure that stops the run: the stack did not come up, verify, change or drain. */
+/** A failure that stops the run: the stack did not come up, verify, change or drain, or the user interrupted it. */
 export class StackFailure extends Error {}
+
+/** Waits `ms`, or rejects with {@link StackFailure} as soon as `signal` is aborted. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(new StackFailure("interrupted"));
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(new StackFailure("interrupted"));
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+        }, ms);
+        signal?.addEventListener("abort", onAbort, { once: true });
+    });
+}
 
 /** Runs the six steps; never throws, returns the report (with its exit status). */
 export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport> {
     const startedAt = new Date(deps.now()).toISOString();
     const phases: PhaseTiming[] = [];
     const phase = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+        if (deps.signal?.aborted && name !== "destroy") throw new StackFailure(`interrupted before ${name}`);
         const t0 = deps.now();
         deps.log(`e2e: ${name} ...`);
         try {
@@ -104,7 +126,7 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
         const outputs = await phase("up", async () => {
             stack = await deps.workspace.createOrSelectStack(r.stack);
             await stack.setAllConfig(toConfigMap(r.config.before));
-            return (await stack.up({ onOutput })).outputs;
+            return (await stack.up({ onOutput, signal: deps.signal })).outputs;
         });
         access = await deps.connect(outputs);
         const reached = access;
@@ -121,7 +143,7 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
         await phase("change", async () => {
             const s = stack as StackHandle;
             await s.setAllConfig(toConfigMap(r.config.after));
-            await s.up({ onOutput });
+            await s.up({ onOutput, signal: deps.signal });
             await deps.waitHealthy(reached);
             await deps.sleep(r.loadAfterSeconds * 1000);
         });

@@ -19,6 +19,8 @@ export interface DoubleOptions {
     readonly existing?: readonly string[];
     /** Text each `up` and `destroy` writes to onOutput, as the CLI's progress would. */
     readonly progressText?: string;
+    /** Receives the abort signal each `up` was given (undefined when none). */
+    readonly upSignals?: (AbortSignal | undefined)[];
 }
 
 function summary(kind: UpdateKind, result: UpdateSummary["result"]): UpdateSummary {
@@ -52,6 +54,7 @@ class RecordingStack implements StackHandle {
     up(opts?: UpOptions): Promise<UpResult> {
         this.ups++;
         this.o.calls.push(`up ${this.name}`);
+        this.o.upSignals?.push(opts?.signal);
         if (this.o.progressText !== undefined) opts?.onOutput?.(this.o.progressText);
         if (this.failing("up") || (this.ups === 2 && this.failing("up#2"))) return Promise.reject(new Error(`up #${this.ups} failed: error: Docker container es01 unhealthy`));
         return Promise.resolve({ stdout: "", stderr: "", outputs: this.o.outputs ?? {}, summary: summary("update", "succeeded") });
