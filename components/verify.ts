@@ -324,15 +324,9 @@ function timing(pending: Map<string, Pending>, firstSend: number): VerifyTiming 
     return { medianMs: quantile(latencies, 0.5), p95Ms: quantile(latencies, 0.95), eventsPerSecond: span > 0 ? (seen.length * 1000) / span : seen.length };
 }
 
-/** Runs every check; never throws for a stack problem, only reports it. */
-export async function verify(o: VerifyOptions): Promise<VerifyReport> {
-    const total = o.sources.length * o.countPerSource;
-    if (o.sources.length === 0) return { ok: false, problems: ["no log sources to test: configure logSources or pass --sources"], sent: 0, found: 0 };
-    if (!Number.isInteger(o.countPerSource) || o.countPerSource < 1 || total > MAX_TOTAL_EVENTS) {
-        return { ok: false, problems: [`--count must be a whole number from 1 to ${Math.floor(MAX_TOTAL_EVENTS / o.sources.length)} for ${o.sources.length} sources`], sent: 0, found: 0 };
-    }
-    const requestTimeout = o.requestTimeoutMs ?? 10_000;
-    const client = new Client({
+/** A client of the stack's Elasticsearch that trusts only the stack's CA and never retries on its own. */
+export function elasticsearchClient(o: Pick<VerifyOptions, "esUrl" | "user" | "password" | "ca">, requestTimeout: number): Client {
+    return new Client({
         node: o.esUrl,
         auth: { username: o.user, password: o.password },
         tls: { ca: o.ca, rejectUnauthorized: true },
@@ -345,6 +339,17 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
             "content-type": "application/vnd.elasticsearch+json; compatible-with=8",
         },
     });
+}
+
+/** Runs every check; never throws for a stack problem, only reports it. */
+export async function verify(o: VerifyOptions): Promise<VerifyReport> {
+    const total = o.sources.length * o.countPerSource;
+    if (o.sources.length === 0) return { ok: false, problems: ["no log sources to test: configure logSources or pass --sources"], sent: 0, found: 0 };
+    if (!Number.isInteger(o.countPerSource) || o.countPerSource < 1 || total > MAX_TOTAL_EVENTS) {
+        return { ok: false, problems: [`--count must be a whole number from 1 to ${Math.floor(MAX_TOTAL_EVENTS / o.sources.length)} for ${o.sources.length} sources`], sent: 0, found: 0 };
+    }
+    const requestTimeout = o.requestTimeoutMs ?? 10_000;
+    const client = elasticsearchClient(o, requestTimeout);
     try {
         let clusterStatus: string;
         try {

@@ -7,6 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import { PULUMI_CLI_VERSION } from "../scripts/automation/local";
 
 const ROOT = path.join(__dirname, "..");
 const DIR = path.join(ROOT, ".github", "workflows");
@@ -20,6 +21,7 @@ interface Step {
     readonly env?: Readonly<Record<string, string>>;
 }
 interface Job {
+    readonly if?: string;
     readonly "runs-on"?: string;
     readonly "timeout-minutes"?: number;
     readonly needs?: string | string[];
@@ -62,8 +64,8 @@ function pulumiSteps(w: Workflow): { job: string; step: Step; stack: string; com
         });
 }
 
-test("the workflows are ci, preview and deploy", () => {
-    expect(FILES).toEqual(expect.arrayContaining(["ci.yml", "preview.yml", "deploy.yml"]));
+test("the workflows are ci, preview, deploy and e2e", () => {
+    expect(FILES).toEqual(expect.arrayContaining(["ci.yml", "preview.yml", "deploy.yml", "e2e.yml"]));
 });
 
 describe.each(FILES)("%s", (file) => {
@@ -194,6 +196,66 @@ describe("deploy.yml", () => {
         expect(readers("KUBECONFIG_PROD")).toEqual(["prod"]);
         expect(readers("KUBECONFIG_STAGING")).toEqual(["staging"]);
         expect(environmentOf(w.jobs.staging)).toBe("staging");
+    });
+});
+
+describe("e2e.yml", () => {
+    const w = workflow("e2e.yml");
+    const jobSteps = (job: string) => w.jobs[job].steps ?? [];
+    const indexOf = (job: string, match: (s: Step) => boolean) => jobSteps(job).findIndex(match);
+
+    test("runs nightly, by hand, and on pull requests only when they carry the e2e label", () => {
+        expect(Object.keys(w.on).sort()).toEqual(["pull_request", "schedule", "workflow_dispatch"]);
+        const cron = (w.on.schedule as { cron: string }[])[0].cron;
+        // Once a day: minute and hour fixed, every day of every month.
+        expect(cron).toMatch(/^\d{1,2} \d{1,2} \* \* \*$/);
+        expect((w.on.pull_request as { types: string[] }).types).toContain("labeled");
+        for (const job of Object.values(w.jobs)) {
+            expect(job.if).toBe("github.event_name != 'pull_request' || contains(github.event.pull_request.labels.*.name, 'e2e')");
+        }
+    });
+
+    test("a Docker job and a kind job, each time-boxed on a GitHub-hosted runner, running npm run e2e for its target", () => {
+        expect(Object.keys(w.jobs).sort()).toEqual(["docker", "kubernetes"]);
+        for (const [name, job] of Object.entries(w.jobs)) {
+            expect(job["runs-on"]).toBe("ubuntu-latest");
+            expect(job["timeout-minutes"]).toBeLessThanOrEqual(60);
+            const runs = jobSteps(name).flatMap((s) => (s.run ? [s.run] : []));
+            expect(runs).toEqual(["npm ci --no-audit --no-fund", `npm run e2e -- --target ${name} --report e2e-report-${name}.json`]);
+        }
+        // The kind cluster exists before the run that uses it, and only in the Kubernetes job.
+        const kind = indexOf("kubernetes", (s) => s.uses?.startsWith("helm/kind-action@") ?? false);
+        expect(kind).toBeGreaterThan(-1);
+        expect(kind).toBeLessThan(indexOf("kubernetes", (s) => s.run?.startsWith("npm run e2e") ?? false));
+        expect(indexOf("docker", (s) => s.uses?.startsWith("helm/kind-action@") ?? false)).toBe(-1);
+    });
+
+    test("installs exactly the Pulumi CLI version the scripts pin, and only installs it", () => {
+        for (const job of Object.keys(w.jobs)) {
+            const i = indexOf(job, (s) => s.uses?.startsWith("pulumi/actions@") ?? false);
+            const step = jobSteps(job)[i];
+            expect(step.with).toEqual({ "pulumi-version": PULUMI_CLI_VERSION });
+            expect(i).toBeLessThan(indexOf(job, (s) => s.run?.startsWith("npm run e2e") ?? false));
+        }
+    });
+
+    test("uploads the JSON report the run wrote, also when the run failed", () => {
+        for (const job of Object.keys(w.jobs)) {
+            const upload = jobSteps(job).find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+            expect(upload?.if).toBe("always()");
+            const report = /--report (\S+)/.exec(jobSteps(job).find((s) => s.run?.startsWith("npm run e2e"))?.run ?? "")?.[1];
+            expect(upload?.with).toMatchObject({ path: report, name: `e2e-report-${job}` });
+        }
+    });
+
+    test("pins every action by commit, keeps the token out of the checkout, and needs no secret", () => {
+        for (const { step } of steps(w)) if (step.uses) expect(step.uses).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+        for (const job of Object.keys(w.jobs)) {
+            const checkout = jobSteps(job).find((s) => s.uses?.startsWith("actions/checkout@"));
+            expect(checkout?.with?.["persist-credentials"]).toBe(false);
+        }
+        expect(fs.readFileSync(path.join(DIR, "e2e.yml"), "utf8")).not.toMatch(/secrets\./);
+        expect(w.permissions).toEqual({ contents: "read" });
     });
 });
 

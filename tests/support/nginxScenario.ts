@@ -194,7 +194,7 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
     });
 }
 
-function stop(child: ChildProcess, timeoutMs: number): Promise<void> {
+export function stop(child: ChildProcess, timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);

@@ -1,0 +1,162 @@
+/**
+ * `npm run e2e -- --target docker|kubernetes [--rate N] [--change key=value ...] [--keep]
+ *   [--nginx-loss-threshold X] [--report FILE] [--load-before S] [--load-after S] [--drain-timeout S]`
+ *
+ * Brings up a fresh stack from the dev config through Pulumi's Automation API (state in a temporary local
+ * backend, a generated passphrase, no account), verifies it, puts it under load, applies a change that restarts
+ * Elasticsearch and Logstash while the load runs, then counts per source what was sent, indexed, lost and
+ * duplicated and how long events took to become searchable, and destroys the stack (unless --keep).
+ * The sequence is scripts/e2e/orchestrate.ts; this file connects it to the real world.
+ *
+ * Exit status: 0 every contract held; 1 a contract was broken; 2 bad flags; 3 Docker, kubectl or python3
+ * missing; 4 no Pulumi CLI; 5 the stack could not be brought up, verified, changed or destroyed.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EXIT, PrerequisiteError, backendIn, cliEnvironment, ensureBackend, localBackend, resolvePulumi, shellExports } from "./automation/local";
+import { checkDocker, checkKubernetes, checkPython } from "./automation/preflight";
+import { E2E_DEFAULTS, type E2eOptions, UsageError, e2eStackConfigs, e2eStackName, parseE2eArgs } from "./e2e/args";
+import type { CollectorStats } from "./e2e/collector";
+import type { E2eDeps } from "./e2e/orchestrate";
+import type { StackAccess } from "./e2e/targets";
+
+const ROOT = path.resolve(__dirname, "..");
+/** Longest wait for the stack to answer again after the change. */
+const HEALTHY_TIMEOUT_MS = 600_000;
+
+async function main(argv: readonly string[]): Promise<number> {
+    const log = (line: string) => console.log(line);
+    let options: E2eOptions;
+    try {
+        options = parseE2eArgs(argv);
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        console.error(`e2e: ${err.message}`);
+        return EXIT.usage;
+    }
+
+    // Before anything is loaded or created: the engine or cluster, and python3 for the Django stand-in.
+    try {
+        if (options.target === "docker") log(`e2e: Docker engine ${checkDocker()}`);
+        else log(`e2e: kubectl context ${checkKubernetes()}`);
+        log(`e2e: python3 ${checkPython()}`);
+    } catch (err) {
+        if (!(err instanceof PrerequisiteError)) throw err;
+        console.error(`e2e: ${err.message}`);
+        return err.exitCode;
+    }
+
+    // The program's modules (the SDK, the components) load only now: the checks above answer at once.
+    const { PulumiCommand } = await import("@pulumi/pulumi/automation");
+    const { parseStackConfig } = await import("../components/config");
+    const { elasticsearchClient, verify } = await import("../components/verify");
+    const { localStackWorkspace } = await import("./automation/stack");
+    const { collectorNotes, startCollector } = await import("./e2e/collector");
+    const { combineLoads, startDjangoLoad, startHttpLoad } = await import("./e2e/load");
+    const { abortableSleep, runE2e } = await import("./e2e/orchestrate");
+    const { formatReport } = await import("./e2e/report");
+    const { closeAccess, connectDocker, connectKubernetes, waitHealthy } = await import("./e2e/targets");
+    const { readStackFile } = await import("./render");
+
+    const run = `e2e${crypto.randomBytes(5).toString("hex")}`;
+    const stack = e2eStackName(run);
+    let config: ReturnType<typeof e2eStackConfigs>;
+    try {
+        config = e2eStackConfigs(readStackFile(ROOT, "dev"), options, run);
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        console.error(`e2e: ${err.message}`);
+        return EXIT.usage;
+    }
+    const settings = parseStackConfig({ project: "elk-stack", stack, get: (k) => config.before[k] });
+
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `elk-${stack}-`));
+    const backend = backendIn(path.join(scratch, "backend"));
+    ensureBackend(backend);
+    let pulumi;
+    try {
+        // The CLI is cached in the project (.pulumi-local/cli) so repeated runs do not download it again.
+        pulumi = await resolvePulumi(PulumiCommand, localBackend(ROOT), log);
+    } catch (err) {
+        if (!(err instanceof PrerequisiteError)) throw err;
+        console.error(`e2e: ${err.message}`);
+        return err.exitCode;
+    }
+    const env = cliEnvironment(backend);
+    for (const name of env.unset) delete process.env[name];
+    const workspace = await localStackWorkspace(ROOT, pulumi.command, env.set);
+    const destroyHint = `${shellExports(backend, pulumi.binDir).join("; ")}; pulumi destroy --stack ${stack} --remove --yes`;
+    let collectorStats: CollectorStats | undefined;
+
+    // Ctrl-C stops the load and destroys the stack; a second one leaves everything as it is.
+    const interrupt = new AbortController();
+    let interrupts = 0;
+    process.on("SIGINT", () => {
+        if (++interrupts > 1) process.exit(130);
+        log(`e2e: interrupted: stopping the load and destroying the stack (Ctrl-C again to leave it as it is: ${destroyHint})`);
+        interrupt.abort();
+    });
+
+    const deps: E2eDeps<StackAccess> = {
+        workspace,
+        signal: interrupt.signal,
+        connect: (outputs) => {
+            const workDir = path.join(scratch, "work");
+            fs.mkdirSync(workDir, { recursive: true });
+            return options.target === "docker" ? connectDocker(outputs, settings, run, workDir) : connectKubernetes(outputs, settings, run, workDir, log);
+        },
+        disconnect: (access) => closeAccess(access),
+        verify: async (access) => {
+            const report = await verify({ ...access.verifyOptions, countPerSource: 20, timeoutMs: 120_000, log: (l) => log(`e2e: verify: ${l}`) });
+            return report.problems;
+        },
+        sources: (access) => access.sources,
+        startLoad: (access, runId, rate) =>
+            Promise.resolve(
+                combineLoads([
+                    ...access.nginx.map((n) => startHttpLoad({ baseUrl: n.baseUrl, run: runId, source: n.source.name, ratePerSecond: rate })),
+                    ...access.django.map((d) => startDjangoLoad({ target: d, run: runId, ratePerSecond: rate, workDir: path.join(access.workDir, `django-${d.source.name}`) })),
+                ]),
+            ),
+        startCollector: (access, runId, emitted) => {
+            const client = elasticsearchClient(access.verifyOptions, 30_000);
+            const c = startCollector({ client, index: `logs-*-${access.verifyOptions.environment}`, run: runId, emitted, log: (l) => log(`e2e: ${l}`) });
+            collectorStats = c.stats;
+            return Promise.resolve({
+                finish: (e, timeoutMs) => c.finish(e, timeoutMs),
+                close: async () => {
+                    await c.close();
+                    await client.close();
+                },
+            });
+        },
+        waitHealthy: (access) => waitHealthy(access, HEALTHY_TIMEOUT_MS, (l) => log(`e2e: ${l}`)),
+        sleep: (ms) => abortableSleep(ms, interrupt.signal),
+        now: () => Date.now(),
+        progress: (text) => process.stdout.write(text),
+        log,
+    };
+
+    log(`e2e: run ${run}: stack ${stack} on ${options.target}, backend ${backend.backendUrl}`);
+    const report = await runE2e({ ...options, run, stack, config, destroyHint }, deps);
+    const withNotes = { ...report, notes: [...report.notes, ...(collectorStats ? collectorNotes(collectorStats) : [])] };
+    const reportFile = path.resolve(options.reportFile || E2E_DEFAULTS.reportFile);
+    fs.writeFileSync(reportFile, `${JSON.stringify(withNotes, null, 2)}\n`);
+    for (const line of formatReport(withNotes)) (withNotes.ok ? console.log : console.error)(line);
+    log(`e2e: report written to ${reportFile}`);
+    if (report.cleanup.startsWith("destroyed") || report.cleanup.startsWith("nothing to destroy")) fs.rmSync(scratch, { recursive: true, force: true });
+    else log(`e2e: the run's backend (state and passphrase) stays in ${scratch}`);
+    return report.exitCode;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (err: unknown) => {
+            console.error(`e2e: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+            process.exit(EXIT.stack);
+        },
+    );
+}

@@ -1,0 +1,157 @@
+/**
+ * `npm run e2e` flags, and the config of the stack the run brings up: the dev stack's config with its own
+ * cluster name (and, on Kubernetes, a namespace of its own), plus the change applied under load. Pure.
+ */
+import { parseArgs } from "util";
+import { CONFIG_SCHEMA, type ConfigKey, ConfigError, PASSWORD_KEYS, type Target, parseStackConfig } from "../../components/config";
+
+/** A usage error: exit status 2. */
+export class UsageError extends Error {}
+
+/** What a run does. */
+export interface E2eOptions {
+    readonly target: Target;
+    /** Events per second per source. */
+    readonly ratePerSource: number;
+    /** Config changes applied while the load runs, key → value (keys without the project prefix). */
+    readonly change: Readonly<Record<string, string>>;
+    /** Leave the stack running at the end instead of destroying and removing it. */
+    readonly keep: boolean;
+    /** Largest share of nginx events that may be lost, 0..1. */
+    readonly nginxLossThreshold: number;
+    readonly reportFile: string;
+    /** Seconds of load before the change, and after the stack is healthy again. */
+    readonly loadBeforeSeconds: number;
+    readonly loadAfterSeconds: number;
+    /** Longest wait for the last events to become searchable after the load stops, seconds. */
+    readonly drainTimeoutSeconds: number;
+}
+
+/** Defaults, in one place (the README's table repeats them). */
+export const E2E_DEFAULTS = {
+    ratePerSource: 200,
+    nginxLossThreshold: 0.25,
+    reportFile: "e2e-report.json",
+    loadBeforeSeconds: 30,
+    loadAfterSeconds: 30,
+    drainTimeoutSeconds: 120,
+} as const;
+
+/**
+ * The change when none is given: more heap for Elasticsearch and Logstash, which recreates both containers
+ * (pods) and stays within 75% of the dev stack's memory limits (1536 and 1024 MiB).
+ */
+export const DEFAULT_CHANGE: Readonly<Record<string, string>> = { elasticsearchHeapMb: "576", logstashHeapMb: "576" };
+
+/** Keys a change may not touch: where the stack runs and what it is called, and secrets (never on a command line). */
+const FIXED_KEYS: readonly string[] = ["target", "clusterName", "kubernetesNamespace", "environment", ...PASSWORD_KEYS];
+
+function wholeNumber(text: string, flag: string, min: number, max: number): number {
+    const n = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got '${text}'`);
+    return n;
+}
+
+/** A loss threshold: a fraction (0.05) or a percentage (5%). */
+export function parseThreshold(text: string): number {
+    const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim());
+    const value = m ? Number(m[1]) / (m[2] === "%" ? 100 : 1) : NaN;
+    if (!Number.isFinite(value) || value < 0 || value > 1) throw new UsageError(`--nginx-loss-threshold must be a fraction from 0 to 1 (0.05) or a percentage (5%), got '${text}'`);
+    return value;
+}
+
+/** Parses the flags; throws {@link UsageError} naming the flag and what it accepts. */
+export function parseE2eArgs(argv: readonly string[]): E2eOptions {
+    let values: ReturnType<typeof parse>["values"];
+    try {
+        values = parse(argv).values;
+    } catch (err) {
+        throw new UsageError((err as Error).message);
+    }
+    const target = values.target;
+    if (target !== "docker" && target !== "kubernetes") throw new UsageError(`--target must be docker or kubernetes, got ${target === undefined ? "nothing" : `'${target}'`}`);
+    const change: Record<string, string> = {};
+    for (const c of values.change ?? []) {
+        const eq = c.indexOf("=");
+        if (eq <= 0) throw new UsageError(`--change takes key=value (e.g. --change elasticsearchHeapMb=640), got '${c}'`);
+        const k = c.slice(0, eq).replace(/^elk-stack:/, "");
+        if (!(k in CONFIG_SCHEMA)) throw new UsageError(`--change ${k}: no such config key (see components/config.ts)`);
+        if (FIXED_KEYS.includes(k)) throw new UsageError(`--change ${k}: the e2e run sets this key itself and a change may not touch it`);
+        change[k] = c.slice(eq + 1);
+    }
+    return {
+        target,
+        ratePerSource: values.rate !== undefined ? wholeNumber(values.rate, "rate", 1, 5000) : E2E_DEFAULTS.ratePerSource,
+        change: Object.keys(change).length > 0 ? change : DEFAULT_CHANGE,
+        keep: values.keep ?? false,
+        nginxLossThreshold: values["nginx-loss-threshold"] !== undefined ? parseThreshold(values["nginx-loss-threshold"]) : E2E_DEFAULTS.nginxLossThreshold,
+        reportFile: values.report ?? E2E_DEFAULTS.reportFile,
+        loadBeforeSeconds: values["load-before"] !== undefined ? wholeNumber(values["load-before"], "load-before", 0, 3600) : E2E_DEFAULTS.loadBeforeSeconds,
+        loadAfterSeconds: values["load-after"] !== undefined ? wholeNumber(values["load-after"], "load-after", 0, 3600) : E2E_DEFAULTS.loadAfterSeconds,
+        drainTimeoutSeconds: values["drain-timeout"] !== undefined ? wholeNumber(values["drain-timeout"], "drain-timeout", 1, 3600) : E2E_DEFAULTS.drainTimeoutSeconds,
+    };
+}
+
+function parse(argv: readonly string[]) {
+    return parseArgs({
+        args: [...argv],
+        strict: true,
+        allowPositionals: false,
+        options: {
+            target: { type: "string" },
+            rate: { type: "string" },
+            change: { type: "string", multiple: true },
+            keep: { type: "boolean" },
+            "nginx-loss-threshold": { type: "string" },
+            report: { type: "string" },
+            "load-before": { type: "string" },
+            "load-after": { type: "string" },
+            "drain-timeout": { type: "string" },
+        },
+    });
+}
+
+/** The project's config keys as a stack file holds them: key → string. */
+export type RawConfig = Partial<Record<ConfigKey, string>>;
+
+/** Name of the run's stack. */
+export function e2eStackName(run: string): string {
+    return `e2e-${run.replace(/^e2e/, "")}`;
+}
+
+/**
+ * The config of the run's stack before and after the change, each checked by the same parser `pulumi up` runs,
+ * so a change the program would refuse fails here, before anything is created. Throws {@link UsageError}.
+ */
+export function e2eStackConfigs(base: RawConfig, options: Pick<E2eOptions, "target" | "change">, run: string): { before: RawConfig; after: RawConfig } {
+    const stack = e2eStackName(run);
+    const before: RawConfig = {
+        ...base,
+        target: options.target,
+        clusterName: "elk-e2e",
+        ...(options.target === "kubernetes" ? { kubernetesNamespace: stack } : {}),
+    };
+    const after: RawConfig = { ...before, ...(options.change as RawConfig) };
+    for (const [when, config] of [["before the change", before], ["after the change", after]] as const) {
+        try {
+            parseStackConfig({ project: "elk-stack", stack, get: (k) => config[k] });
+        } catch (err) {
+            if (err instanceof ConfigError) throw new UsageError(`the e2e stack's config ${when} is invalid: ${err.message}`);
+            throw err;
+        }
+    }
+    const unchanged = Object.entries(options.change).filter(([k, v]) => before[k as ConfigKey] === v);
+    if (unchanged.length === Object.keys(options.change).length) {
+        throw new UsageError(`--change ${unchanged.map(([k, v]) => `${k}=${v}`).join(" ")} changes nothing: the stack already has ${unchanged.length === 1 ? "that value" : "those values"}`);
+    }
+    return { before, after };
+}
+
+/** A raw config as the Automation API's ConfigMap, in the project's namespace, nothing secret. */
+export function toConfigMap(config: RawConfig, project = "elk-stack"): Record<string, { value: string; secret: boolean }> {
+    return Object.fromEntries(
+        Object.entries(config)
+            .filter((e): e is [string, string] => e[1] !== undefined)
+            .map(([k, v]) => [`${project}:${k}`, { value: v, secret: false }]),
+    );
+}

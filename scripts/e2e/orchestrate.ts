@@ -1,0 +1,218 @@
+/**
+ * The e2e run as a sequence over injected parts, so `npm test` can check the sequence with doubles:
+ *
+ *   1. up a fresh stack from the dev config (Automation API), timing each phase;
+ *   2. verify it (the `npm run verify` checks);
+ *   3. start the load (nginx and a Django stand-in, every event carrying its id) and the collector that
+ *      searches Elasticsearch for the ids;
+ *   4. while the load runs, apply the change (a second `up` with the changed config) and wait until the stack
+ *      is healthy again;
+ *   5. stop the load, let the pipeline drain, count per source;
+ *   6. destroy and remove the stack, also when an earlier step failed, unless `keep`.
+ */
+import type { OutputMap } from "@pulumi/pulumi/automation";
+import { EXIT, PrerequisiteError } from "../automation/local";
+import type { StackHandle, StackWorkspace } from "../automation/stack";
+import { type EmittedEvent, type FoundDoc, type LoadSource, account } from "./accounting";
+import { type E2eOptions, type RawConfig, toConfigMap } from "./args";
+import { type E2eReport, type PhaseTiming, breaches, exitCodeOf } from "./report";
+
+/** A running load: stopping it returns every event it emitted, and what the generators noted. */
+export interface RunningLoad {
+    /** The events emitted so far (the collector searches for them while the load runs). */
+    emitted(): readonly EmittedEvent[];
+    stop(): Promise<{ readonly emitted: readonly EmittedEvent[]; readonly notes: readonly string[] }>;
+}
+
+/** Searches Elasticsearch for the run's ids while the load runs. */
+export interface Collector {
+    /**
+     * Waits until every emitted event was found or `timeoutMs` passed, then returns one entry per document
+     * found (duplicates included), with when each id was first found.
+     */
+    finish(emitted: readonly EmittedEvent[], timeoutMs: number): Promise<readonly FoundDoc[]>;
+    /** Stops polling; safe to call more than once. */
+    close(): Promise<void>;
+}
+
+/** Everything the run does to the world; `A` is how this machine reaches the stack (URLs, port-forwards). */
+export interface E2eDeps<A> {
+    readonly workspace: StackWorkspace;
+    /**
+     * Aborted when the user interrupts the run (Ctrl-C): a running `up` is cancelled (the Automation API sends the
+     * CLI SIGINT), a wait ends, and the run goes on to destroy the stack.
+     */
+    readonly signal?: AbortSignal;
+    /** Opens the way to the running stack from its outputs (on Kubernetes: port-forwards). */
+    connect(outputs: OutputMap): Promise<A>;
+    /** Closes what connect opened. */
+    disconnect(access: A): Promise<void>;
+    /** The `npm run verify` checks; returns the problems found. */
+    verify(access: A): Promise<readonly string[]>;
+    /** The sources the load drives. */
+    sources(access: A): readonly LoadSource[];
+    startLoad(access: A, run: string, ratePerSource: number): Promise<RunningLoad>;
+    /** Starts searching for the run's ids; `emitted` tells it, at any time, which events to look for. */
+    startCollector(access: A, run: string, emitted: () => readonly EmittedEvent[]): Promise<Collector>;
+    /** Resolves when Elasticsearch and Logstash answer again after the change; throws when they do not in time. */
+    waitHealthy(access: A): Promise<void>;
+    sleep(ms: number): Promise<void>;
+    now(): number;
+    /** Pulumi's progress output, passed through. */
+    progress(text: string): void;
+    log(line: string): void;
+}
+
+/** What the run is. */
+export interface E2eRun extends E2eOptions {
+    readonly run: string;
+    readonly stack: string;
+    readonly config: { readonly before: RawConfig; readonly after: RawConfig };
+    /** The commands that destroy the stack by hand (printed when it is kept or its destroy failed). */
+    readonly destroyHint: string;
+}
+
+/** A failure that stops the run: the stack did not come up, verify, change or drain, or the user interrupted it. */
+export class StackFailure extends Error {}
+
+/** Waits `ms`, or rejects with {@link StackFailure} as soon as `signal` is aborted. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(new StackFailure("interrupted"));
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(new StackFailure("interrupted"));
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+        }, ms);
+        signal?.addEventListener("abort", onAbort, { once: true });
+    });
+}
+
+/** Runs the six steps; never throws, returns the report (with its exit status). */
+export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport> {
+    const startedAt = new Date(deps.now()).toISOString();
+    const phases: PhaseTiming[] = [];
+    const phase = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+        if (deps.signal?.aborted && name !== "destroy") throw new StackFailure(`interrupted before ${name}`);
+        const t0 = deps.now();
+        deps.log(`e2e: ${name} ...`);
+        try {
+            const result = await body();
+            phases.push({ phase: name, ms: deps.now() - t0, ok: true });
+            deps.log(`e2e: ${name} done in ${((deps.now() - t0) / 1000).toFixed(1)} s`);
+            return result;
+        } catch (err) {
+            phases.push({ phase: name, ms: deps.now() - t0, ok: false });
+            deps.log(`e2e: ${name} failed after ${((deps.now() - t0) / 1000).toFixed(1)} s`);
+            throw err;
+        }
+    };
+    const onOutput = (text: string) => deps.progress(text);
+
+    let stack: StackHandle | undefined;
+    let access: A | undefined;
+    let load: RunningLoad | undefined;
+    let collector: Collector | undefined;
+    let error: string | undefined;
+    let errorCode: number = EXIT.stack;
+    let sources: readonly LoadSource[] = [];
+    let accounts: E2eReport["sources"] = [];
+    let notes: readonly string[] = [];
+
+    try {
+        const outputs = await phase("up", async () => {
+            stack = await deps.workspace.createOrSelectStack(r.stack);
+            await stack.setAllConfig(toConfigMap(r.config.before));
+            return (await stack.up({ onOutput, signal: deps.signal })).outputs;
+        });
+        access = await deps.connect(outputs);
+        const reached = access;
+        await phase("verify", async () => {
+            const problems = await deps.verify(reached);
+            if (problems.length > 0) throw new StackFailure(`verify found ${problems.length} problem(s): ${problems.join(" | ")}`);
+        });
+        sources = deps.sources(reached);
+        await phase("load", async () => {
+            collector = await deps.startCollector(reached, r.run, () => load?.emitted() ?? []);
+            load = await deps.startLoad(reached, r.run, r.ratePerSource);
+            await deps.sleep(r.loadBeforeSeconds * 1000);
+        });
+        await phase("change", async () => {
+            const s = stack as StackHandle;
+            await s.setAllConfig(toConfigMap(r.config.after));
+            await s.up({ onOutput, signal: deps.signal });
+            await deps.waitHealthy(reached);
+            await deps.sleep(r.loadAfterSeconds * 1000);
+        });
+        await phase("drain", async () => {
+            const running = load as RunningLoad;
+            load = undefined;
+            const stopped = await running.stop();
+            notes = stopped.notes;
+            const found = await (collector as Collector).finish(stopped.emitted, r.drainTimeoutSeconds * 1000);
+            accounts = account(sources, stopped.emitted, found);
+        });
+    } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+        if (err instanceof PrerequisiteError) errorCode = err.exitCode;
+    } finally {
+        const quietly = async (what: string, body: () => Promise<unknown>) => {
+            try {
+                await body();
+            } catch (err) {
+                deps.log(`e2e: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+            }
+        };
+        const running = load;
+        if (running !== undefined) await quietly("stopping the load", () => running.stop());
+        const c = collector;
+        if (c !== undefined) await quietly("stopping the collector", () => c.close());
+        const a = access;
+        if (a !== undefined) await quietly("closing the connections", () => deps.disconnect(a));
+    }
+
+    let cleanup: string;
+    let cleanupOk = true;
+    const opened = stack;
+    if (r.keep) {
+        cleanup = opened !== undefined ? `kept: stack ${r.stack} is still running (--keep); remove it with: ${r.destroyHint}` : "nothing to keep: the stack was never created";
+    } else if (opened === undefined) {
+        cleanup = "nothing to destroy: the stack was never created";
+    } else {
+        try {
+            await phase("destroy", async () => {
+                await opened.destroy({ onOutput });
+                await deps.workspace.removeStack(r.stack);
+            });
+            cleanup = `destroyed and removed stack ${r.stack}`;
+        } catch (err) {
+            cleanupOk = false;
+            cleanup = `FAILED to destroy stack ${r.stack} (${err instanceof Error ? err.message : String(err)}); resources may be left: ${r.destroyHint}`;
+        }
+    }
+    const broken = error === undefined ? breaches(accounts, { nginxLossThreshold: r.nginxLossThreshold }) : [];
+    const partial = { error, breaches: broken, cleanupOk };
+    const exitCode = exitCodeOf(partial, errorCode);
+    return {
+        run: r.run,
+        target: r.target,
+        stack: r.stack,
+        startedAt,
+        finishedAt: new Date(deps.now()).toISOString(),
+        ratePerSource: r.ratePerSource,
+        change: r.change,
+        contract: { nginxLossThreshold: r.nginxLossThreshold },
+        phases,
+        sources: accounts,
+        breaches: broken,
+        notes,
+        ...(error !== undefined ? { error } : {}),
+        cleanup,
+        cleanupOk,
+        ok: exitCode === EXIT.ok,
+        exitCode,
+    };
+}

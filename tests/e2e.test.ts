@@ -1,0 +1,418 @@
+/**
+ * The offline parts of `npm run e2e`: the accounting of ids, duplicates and latencies, the contracts, the report
+ * and its exit status, the flags and the stack config they produce, and the sequence of Automation API calls
+ * against a recording double, on success and on every kind of failure.
+ */
+import { EXIT, PrerequisiteError } from "../scripts/automation/local";
+import { type EmittedEvent, type FoundDoc, account, djangoMessage, eventPath, isRunId, parseEventId } from "../scripts/e2e/accounting";
+import { DEFAULT_CHANGE, E2E_DEFAULTS, type RawConfig, UsageError, e2eStackConfigs, e2eStackName, parseE2eArgs, parseThreshold, toConfigMap } from "../scripts/e2e/args";
+import { type Collector, type E2eDeps, type E2eRun, type RunningLoad, StackFailure, abortableSleep, runE2e } from "../scripts/e2e/orchestrate";
+import { breaches, exitCodeOf, formatReport } from "../scripts/e2e/report";
+import { readStackFile } from "../scripts/render";
+import * as path from "path";
+import { type FailingOp, recordingWorkspace } from "./support/automationDouble";
+
+const RUN = "e2e0123456789";
+const SOURCES = [
+    { name: "web", kind: "nginx" as const },
+    { name: "app", kind: "django" as const },
+];
+
+describe("event ids", () => {
+    test("nginx URIs and Django messages carry the same parseable id; other runs' ids are ignored", () => {
+        expect(isRunId(RUN)).toBe(true);
+        expect(isRunId("e2e0123")).toBe(false);
+        expect(parseEventId(RUN, `GET ${eventPath(RUN, "web", 41)} HTTP/1.1`)).toEqual({ source: "web", seq: 41 });
+        expect(parseEventId(RUN, djangoMessage(RUN, "billing-api", 7))).toEqual({ source: "billing-api", seq: 7 });
+        expect(parseEventId(RUN, djangoMessage("e2eaaaaaaaaaa", "app", 7))).toBeUndefined();
+        expect(parseEventId(RUN, "no id here")).toBeUndefined();
+    });
+});
+
+describe("accounting", () => {
+    const emitted: EmittedEvent[] = [
+        ...Array.from({ length: 10 }, (_, i) => ({ source: "web", seq: i, emittedAt: 1000 + i * 10 })),
+        ...Array.from({ length: 10 }, (_, i) => ({ source: "app", seq: i, emittedAt: 2000 + i * 10 })),
+    ];
+
+    test("counts sent, indexed, lost (with a sample), duplicates and strays per source", () => {
+        const found: FoundDoc[] = [
+            // web: 0..7 found, 8 and 9 lost; 3 stored twice; 99 never sent.
+            ...[0, 1, 2, 3, 4, 5, 6, 7].map((seq) => ({ source: "web", seq, firstSeenAt: 1000 + seq * 10 + 500 })),
+            { source: "web", seq: 3, firstSeenAt: 9999 },
+            { source: "web", seq: 99, firstSeenAt: 3000 },
+            // app: all ten, seq 5 three times.
+            ...Array.from({ length: 10 }, (_, seq) => ({ source: "app", seq, firstSeenAt: 2000 + seq * 10 + 100 * (seq + 1) })),
+            { source: "app", seq: 5 },
+            { source: "app", seq: 5 },
+        ];
+        const [web, app] = account(SOURCES, emitted, found);
+        expect(web).toMatchObject({ source: "web", kind: "nginx", sent: 10, indexed: 8, lost: 2, duplicated: 1, unexpected: 1, lostSample: [8, 9] });
+        // Every found web event took 500 ms; the duplicate's later sighting does not count.
+        expect(web.latencyMs).toEqual({ p50: 500, p95: 500, max: 500, samples: 8 });
+        expect(app).toMatchObject({ sent: 10, indexed: 10, lost: 0, duplicated: 2, unexpected: 0, lostSample: [] });
+        // Latencies 100, 200, ... 1000: nearest rank p50 = 500, p95 = 1000.
+        expect(app.latencyMs).toEqual({ p50: 500, p95: 1000, max: 1000, samples: 10 });
+    });
+
+    test("an event emitted twice under one id is sent once; nothing found means everything lost and no latency", () => {
+        const [web, app] = account(SOURCES, [...emitted, { source: "web", seq: 0, emittedAt: 5 }], []);
+        expect(web).toMatchObject({ sent: 10, indexed: 0, lost: 10, duplicated: 0 });
+        expect(web.latencyMs).toBeUndefined();
+        expect(app.lostSample).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    });
+
+    test("a source whose name prefixes another's keeps its own events", () => {
+        const sources = [
+            { name: "app", kind: "django" as const },
+            { name: "app-2", kind: "django" as const },
+        ];
+        const out = account(sources, [{ source: "app", seq: 1, emittedAt: 0 }, { source: "app-2", seq: 1, emittedAt: 0 }], [{ source: "app-2", seq: 1, firstSeenAt: 10 }]);
+        expect(out.map((a) => [a.source, a.sent, a.indexed, a.lost])).toEqual([
+            ["app", 1, 0, 1],
+            ["app-2", 1, 1, 0],
+        ]);
+    });
+});
+
+describe("contracts, report and exit status", () => {
+    const base = { latencyMs: { p50: 800, p95: 1900, max: 4000, samples: 10 }, lostSample: [] as number[], unexpected: 0 };
+    const django = { ...base, source: "app", kind: "django" as const, sent: 1000, indexed: 1000, lost: 0, duplicated: 0 };
+    const nginx = { ...base, source: "web", kind: "nginx" as const, sent: 1000, indexed: 900, lost: 100, duplicated: 0 };
+
+    test("Django breaks its contract with one loss or one duplicate; nginx only above the threshold", () => {
+        expect(breaches([django, nginx], { nginxLossThreshold: 0.1 })).toEqual([]);
+        expect(breaches([nginx], { nginxLossThreshold: 0.0999 })).toEqual(["nginx:web: 100 of 1000 events lost (10.00%), above the threshold 9.99%"]);
+        expect(breaches([{ ...django, lost: 1, indexed: 999, lostSample: [17] }], { nginxLossThreshold: 1 })).toEqual([
+            "django:app: 1 of 1000 events lost (0.10%); a Django source promises none (first lost: 17)",
+        ]);
+        expect(breaches([{ ...django, duplicated: 2 }], { nginxLossThreshold: 1 })).toEqual(["django:app: 2 duplicate documents; a Django source promises each event once"]);
+        // nginx duplicates are reported in the table but are not part of its contract.
+        expect(breaches([{ ...nginx, duplicated: 5 }], { nginxLossThreshold: 0.5 })).toEqual([]);
+        expect(breaches([{ ...nginx, sent: 0, indexed: 0, lost: 0 }], { nginxLossThreshold: 1 })).toEqual([
+            "nginx:web: no event was sent, so nothing was measured (is the load generator reaching it?)",
+        ]);
+    });
+
+    test("exit status: stack failure before broken contracts before a failed clean-up", () => {
+        expect(exitCodeOf({ breaches: [], cleanupOk: true })).toBe(EXIT.ok);
+        expect(exitCodeOf({ breaches: ["x"], cleanupOk: true })).toBe(EXIT.failed);
+        expect(exitCodeOf({ breaches: [], cleanupOk: false })).toBe(EXIT.stack);
+        expect(exitCodeOf({ error: "up failed", breaches: ["x"], cleanupOk: false })).toBe(EXIT.stack);
+        expect(exitCodeOf({ error: "no docker", breaches: [], cleanupOk: true }, EXIT.prerequisite)).toBe(EXIT.prerequisite);
+        expect(new Set(Object.values(EXIT)).size).toBe(Object.keys(EXIT).length);
+    });
+
+    test("the printed report has a row per source with its counts and latencies, and the verdict", () => {
+        const lines = formatReport({
+            run: RUN, target: "docker", stack: "e2e-0123456789", startedAt: "", finishedAt: "", ratePerSource: 200, change: DEFAULT_CHANGE,
+            contract: { nginxLossThreshold: 0.05 }, phases: [{ phase: "up", ms: 61_234, ok: true }, { phase: "change", ms: 80_000, ok: false }],
+            sources: [nginx], breaches: ["nginx:web: lost"], notes: ["django:app: handler dropped 0"], cleanup: "destroyed", cleanupOk: true, ok: false, exitCode: 1,
+        });
+        expect(lines[0]).toBe("e2e run e2e0123456789 on docker (stack e2e-0123456789), 200 events/s per source, change: elasticsearchHeapMb=576, logstashHeapMb=576");
+        expect(lines[1]).toBe("phases: up 61.2 s, change 80.0 s (failed)");
+        const row = lines.find((l) => l.startsWith("nginx:web"))?.split(/\s+/);
+        expect(row).toEqual(["nginx:web", "1000", "900", "100", "0", "0", "800", "ms", "1900", "ms", "4000", "ms"]);
+        expect(lines).toContain("BROKEN: nginx:web: lost");
+        expect(lines).toContain("note: django:app: handler dropped 0");
+        expect(lines[lines.length - 1]).toBe("e2e: FAILED (exit 1)");
+    });
+});
+
+describe("flags", () => {
+    test("defaults, and every flag read", () => {
+        expect(parseE2eArgs(["--target", "docker"])).toEqual({ target: "docker", ...E2E_DEFAULTS, change: DEFAULT_CHANGE, keep: false });
+        expect(
+            parseE2eArgs(["--target=kubernetes", "--rate", "50", "--change", "elasticVersion=9.4.0", "--change", "elk-stack:logstashHeapMb=600", "--keep", "--nginx-loss-threshold", "5%", "--report", "out.json", "--load-before", "5", "--load-after", "6", "--drain-timeout", "7"]),
+        ).toEqual({
+            target: "kubernetes", ratePerSource: 50, change: { elasticVersion: "9.4.0", logstashHeapMb: "600" }, keep: true, nginxLossThreshold: 0.05,
+            reportFile: "out.json", loadBeforeSeconds: 5, loadAfterSeconds: 6, drainTimeoutSeconds: 7,
+        });
+        expect(parseThreshold("0.125")).toBe(0.125);
+    });
+
+    test.each([
+        [[], "--target must be docker or kubernetes, got nothing"],
+        [["--target", "podman"], "--target must be docker or kubernetes, got 'podman'"],
+        [["--target", "docker", "--rate", "0"], "--rate must be a whole number from 1 to 5000, got '0'"],
+        [["--target", "docker", "--rate", "2.5"], "--rate must be a whole number from 1 to 5000, got '2.5'"],
+        [["--target", "docker", "--change", "heap"], "--change takes key=value (e.g. --change elasticsearchHeapMb=640), got 'heap'"],
+        [["--target", "docker", "--change", "heapMb=1"], "--change heapMb: no such config key (see components/config.ts)"],
+        [["--target", "docker", "--change", "elasticPassword=x"], "--change elasticPassword: the e2e run sets this key itself and a change may not touch it"],
+        [["--target", "docker", "--change", "target=kubernetes"], "--change target: the e2e run sets this key itself and a change may not touch it"],
+        [["--target", "docker", "--nginx-loss-threshold", "120%"], "--nginx-loss-threshold must be a fraction from 0 to 1 (0.05) or a percentage (5%), got '120%'"],
+    ])("%j is refused: %s", (argv, message) => {
+        expect(() => parseE2eArgs(argv)).toThrow(new UsageError(message));
+    });
+
+    test("unknown flags and positional arguments are refused as usage errors", () => {
+        expect(() => parseE2eArgs(["--target", "docker", "--fast"])).toThrow(UsageError);
+        expect(() => parseE2eArgs(["docker"])).toThrow(UsageError);
+    });
+});
+
+describe("the run's stack config", () => {
+    const dev = readStackFile(path.join(__dirname, ".."), "dev");
+
+    test("is the dev stack's config with its own cluster name, and the change on top", () => {
+        const { before, after } = e2eStackConfigs(dev, { target: "docker", change: DEFAULT_CHANGE }, RUN);
+        expect(before).toEqual({ ...dev, target: "docker", clusterName: "elk-e2e" });
+        expect(after).toEqual({ ...before, ...DEFAULT_CHANGE });
+        expect(toConfigMap(after)["elk-stack:elasticsearchHeapMb"]).toEqual({ value: "576", secret: false });
+        expect(Object.keys(toConfigMap(after)).every((k) => k.startsWith("elk-stack:"))).toBe(true);
+    });
+
+    test("on Kubernetes the stack gets a namespace of its own, named after the stack", () => {
+        const { before } = e2eStackConfigs(dev, { target: "kubernetes", change: DEFAULT_CHANGE }, RUN);
+        expect(e2eStackName(RUN)).toBe("e2e-0123456789");
+        expect(before).toMatchObject({ target: "kubernetes", kubernetesNamespace: "e2e-0123456789" });
+    });
+
+    test("a change the program would refuse fails before anything is created, naming the key", () => {
+        expect(() => e2eStackConfigs(dev, { target: "docker", change: { elasticsearchHeapMb: "1500" } }, RUN)).toThrow(/after the change is invalid: Invalid stack config 'elk-stack:elasticsearchHeapMb'/);
+        expect(() => e2eStackConfigs(dev, { target: "docker", change: { elasticVersion: "7.17.0" } }, RUN)).toThrow(UsageError);
+        const same: RawConfig = { elasticsearchHeapMb: dev.elasticsearchHeapMb ?? "512" };
+        expect(() => e2eStackConfigs(dev, { target: "docker", change: same }, RUN)).toThrow(/changes nothing/);
+    });
+});
+
+/** A world of doubles: every step records itself into `calls`. */
+function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: FoundDoc[]; healthy?: boolean; connectError?: Error; interruptAtSleep?: boolean } = {}) {
+    const calls: string[] = [];
+    const progress: string[] = [];
+    const upSignals: (AbortSignal | undefined)[] = [];
+    const interrupt = new AbortController();
+    let clock = 0;
+    const workspace = recordingWorkspace({ calls, upSignals, fail: opts.fail, outputs: { elasticsearchUrl: { value: "https://localhost:9200", secret: false } }, progressText: "Updating (e2e):\n" });
+    const emitted: EmittedEvent[] = [
+        { source: "web", seq: 0, emittedAt: 0 },
+        { source: "app", seq: 0, emittedAt: 0 },
+    ];
+    let loadStops = 0;
+    const deps: E2eDeps<{ url: string }> = {
+        workspace,
+        signal: interrupt.signal,
+        connect: (outputs) => {
+            calls.push(`connect ${String(outputs.elasticsearchUrl?.value)}`);
+            return opts.connectError ? Promise.reject(opts.connectError) : Promise.resolve({ url: String(outputs.elasticsearchUrl?.value) });
+        },
+        disconnect: () => {
+            calls.push("disconnect");
+            return Promise.resolve();
+        },
+        verify: () => {
+            calls.push("verify");
+            return Promise.resolve(opts.verifyProblems ?? []);
+        },
+        sources: () => SOURCES,
+        startLoad: (_a, run, rate) => {
+            calls.push(`startLoad ${run} ${rate}/s`);
+            const load: RunningLoad = {
+                emitted: () => emitted,
+                stop: () => {
+                    calls.push(`stopLoad${++loadStops > 1 ? " again" : ""}`);
+                    return Promise.resolve({ emitted, notes: ["app: handler dropped 0"] });
+                },
+            };
+            return Promise.resolve(load);
+        },
+        startCollector: (_a, run, pending) => {
+            calls.push(`startCollector ${run} (${pending().length} emitted so far)`);
+            const c: Collector = {
+                finish: (e, timeoutMs) => {
+                    calls.push(`finish ${e.length} events within ${timeoutMs} ms`);
+                    return Promise.resolve(opts.found ?? emitted.map((x) => ({ ...x, firstSeenAt: 1500 })));
+                },
+                close: () => {
+                    calls.push("closeCollector");
+                    return Promise.resolve();
+                },
+            };
+            return Promise.resolve(c);
+        },
+        waitHealthy: () => {
+            calls.push("waitHealthy");
+            return opts.healthy === false ? Promise.reject(new Error("Elasticsearch not green/yellow after 300 s")) : Promise.resolve();
+        },
+        sleep: (ms) => {
+            calls.push(`sleep ${ms}`);
+            // Ctrl-C while the load runs: the real sleep is abortableSleep, which rejects at once.
+            if (opts.interruptAtSleep) interrupt.abort();
+            clock += ms;
+            return abortableSleep(0, interrupt.signal);
+        },
+        now: () => clock,
+        progress: (t) => progress.push(t),
+        log: () => undefined,
+    };
+    return { calls, progress, deps, workspace, upSignals, interrupt };
+}
+
+const DEV: RawConfig = { target: "docker", clusterName: "elk-e2e", elasticsearchHeapMb: "512", logstashHeapMb: "512" };
+const RUN_OPTIONS: E2eRun = {
+    ...parseE2eArgs(["--target", "docker", "--load-before", "30", "--load-after", "20", "--drain-timeout", "90"]),
+    run: RUN,
+    stack: "e2e-0123456789",
+    config: { before: DEV, after: { ...DEV, ...DEFAULT_CHANGE } },
+    destroyHint: "PULUMI_BACKEND_URL=file:///tmp/x pulumi destroy --stack e2e-0123456789 --remove",
+};
+
+describe("abortableSleep", () => {
+    test("waits, or ends at once with 'interrupted' when aborted before or during the wait", async () => {
+        const started = Date.now();
+        await abortableSleep(50);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+        const aborted = new AbortController();
+        aborted.abort();
+        await expect(abortableSleep(10_000, aborted.signal)).rejects.toThrow(new StackFailure("interrupted"));
+        const later = new AbortController();
+        const waiting = abortableSleep(10_000, later.signal);
+        setTimeout(() => later.abort(), 20);
+        const t0 = Date.now();
+        await expect(waiting).rejects.toThrow("interrupted");
+        expect(Date.now() - t0).toBeLessThan(2000);
+    });
+});
+
+describe("the sequence of Automation API calls", () => {
+    test("up, verify, load, change under load, drain, destroy and remove: in that order, each once", async () => {
+        const { calls, progress, deps } = world();
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls).toEqual([
+            "createOrSelectStack e2e-0123456789",
+            "setAllConfig e2e-0123456789 elk-stack:clusterName=elk-e2e,elk-stack:elasticsearchHeapMb=512,elk-stack:logstashHeapMb=512,elk-stack:target=docker",
+            "up e2e-0123456789",
+            "connect https://localhost:9200",
+            "verify",
+            "startCollector e2e0123456789 (0 emitted so far)",
+            "startLoad e2e0123456789 200/s",
+            "sleep 30000",
+            "setAllConfig e2e-0123456789 elk-stack:clusterName=elk-e2e,elk-stack:elasticsearchHeapMb=576,elk-stack:logstashHeapMb=576,elk-stack:target=docker",
+            "up e2e-0123456789",
+            "waitHealthy",
+            "sleep 20000",
+            "stopLoad",
+            "finish 2 events within 90000 ms",
+            "closeCollector",
+            "disconnect",
+            "destroy e2e-0123456789",
+            "removeStack e2e-0123456789",
+        ]);
+        // Pulumi's progress of both ups and the destroy reaches the caller.
+        expect(progress).toEqual(["Updating (e2e):\n", "Updating (e2e):\n", "Updating (e2e):\n"]);
+        expect(report).toMatchObject({ ok: true, exitCode: EXIT.ok, cleanupOk: true, breaches: [], notes: ["app: handler dropped 0"], cleanup: "destroyed and removed stack e2e-0123456789" });
+        expect(report.phases.map((p) => [p.phase, p.ms, p.ok])).toEqual([
+            ["up", 0, true],
+            ["verify", 0, true],
+            ["load", 30000, true],
+            ["change", 20000, true],
+            ["drain", 0, true],
+            ["destroy", 0, true],
+        ]);
+        expect(report.sources.map((s) => [s.source, s.sent, s.indexed, s.latencyMs?.p50])).toEqual([
+            ["web", 1, 1, 1500],
+            ["app", 1, 1, 1500],
+        ]);
+    });
+
+    test("--keep leaves the stack: no destroy, no remove, and the report says how to remove it", async () => {
+        const { calls, deps } = world();
+        const report = await runE2e({ ...RUN_OPTIONS, keep: true }, deps);
+        expect(calls).not.toContain("destroy e2e-0123456789");
+        expect(calls.filter((c) => c.startsWith("removeStack"))).toEqual([]);
+        expect(calls[calls.length - 1]).toBe("disconnect");
+        expect(report.cleanup).toBe(`kept: stack e2e-0123456789 is still running (--keep); remove it with: ${RUN_OPTIONS.destroyHint}`);
+        expect(report.exitCode).toBe(EXIT.ok);
+    });
+
+    test("the first up fails: nothing is measured, and the half-made stack is still destroyed and removed", async () => {
+        const { calls, deps } = world({ fail: ["up"] });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls).toEqual([
+            "createOrSelectStack e2e-0123456789",
+            expect.stringMatching(/^setAllConfig /),
+            "up e2e-0123456789",
+            "destroy e2e-0123456789",
+            "removeStack e2e-0123456789",
+        ]);
+        expect(report).toMatchObject({ ok: false, exitCode: EXIT.stack, error: "up #1 failed: error: Docker container es01 unhealthy", sources: [], breaches: [] });
+        expect(report.phases.map((p) => [p.phase, p.ok])).toEqual([
+            ["up", false],
+            ["destroy", true],
+        ]);
+    });
+
+    test("the change fails under load: the load and collector stop, then the stack is destroyed", async () => {
+        const { calls, deps } = world({ fail: ["up#2"] });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls.slice(calls.indexOf("sleep 30000"))).toEqual([
+            "sleep 30000",
+            expect.stringMatching(/^setAllConfig .*elasticsearchHeapMb=576/),
+            "up e2e-0123456789",
+            "stopLoad",
+            "closeCollector",
+            "disconnect",
+            "destroy e2e-0123456789",
+            "removeStack e2e-0123456789",
+        ]);
+        expect(report.exitCode).toBe(EXIT.stack);
+        expect(report.error).toMatch(/^up #2 failed/);
+    });
+
+    test("verify finds problems: no load starts, and the stack is destroyed", async () => {
+        const { calls, deps } = world({ verifyProblems: ["missing index template elk-logs-nginx.web-e2e"] });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls.filter((c) => c.startsWith("startLoad"))).toEqual([]);
+        expect(calls.slice(-3)).toEqual(["disconnect", "destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(report.error).toBe("verify found 1 problem(s): missing index template elk-logs-nginx.web-e2e");
+        expect(report.exitCode).toBe(EXIT.stack);
+    });
+
+    test("the stack never gets healthy after the change: reported as a stack failure, cleaned up", async () => {
+        const { calls, deps } = world({ healthy: false });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls).toContain("stopLoad");
+        expect(calls.slice(-2)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(report.error).toBe("Elasticsearch not green/yellow after 300 s");
+    });
+
+    test("a missing prerequisite found while connecting (kubectl) keeps its own exit status", async () => {
+        const { calls, deps } = world({ connectError: new PrerequisiteError("kubectl is not installed") });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(report.exitCode).toBe(EXIT.prerequisite);
+        expect(calls.slice(-2)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+    });
+
+    test("stack creation itself fails: nothing to destroy, and it says so", async () => {
+        const { calls, deps } = world({ fail: ["createOrSelectStack"] });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls).toEqual(["createOrSelectStack e2e-0123456789"]);
+        expect(report.cleanup).toBe("nothing to destroy: the stack was never created");
+        expect(report.exitCode).toBe(EXIT.stack);
+    });
+
+    test("a failed destroy is a failure even when every contract held, and names the way out", async () => {
+        const { deps } = world({ fail: ["destroy"] });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(report.breaches).toEqual([]);
+        expect(report.cleanupOk).toBe(false);
+        expect(report.exitCode).toBe(EXIT.stack);
+        expect(report.cleanup).toBe(`FAILED to destroy stack e2e-0123456789 (destroy failed: container in use); resources may be left: ${RUN_OPTIONS.destroyHint}`);
+    });
+
+    test("Ctrl-C under load: the load stops, nothing more is started, the stack is destroyed; ups were abortable", async () => {
+        const { calls, deps, upSignals, interrupt } = world({ interruptAtSleep: true });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls.slice(calls.indexOf("sleep 30000"))).toEqual(["sleep 30000", "stopLoad", "closeCollector", "disconnect", "destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(report).toMatchObject({ error: "interrupted", exitCode: EXIT.stack, cleanup: "destroyed and removed stack e2e-0123456789" });
+        expect(upSignals).toEqual([interrupt.signal]);
+    });
+
+    test("lost Django events break the contract: exit 1, the stack still destroyed", async () => {
+        const { calls, deps } = world({ found: [{ source: "web", seq: 0, firstSeenAt: 10 }] });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(report.breaches).toEqual(["django:app: 1 of 1 events lost (100.00%); a Django source promises none (first lost: 0)"]);
+        expect(report.exitCode).toBe(EXIT.failed);
+        expect(calls.slice(-2)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+    });
+});
