@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseLogSources } from "../components/sources";
-import { nginxWiring } from "../components/wiring";
+import { nginxLogFormats, nginxSourceLogs } from "../components/wiring";
 import { type EmittedEvent, djangoMessage, eventPath, parseEventId } from "../scripts/e2e/accounting";
 import { e2eNginxConf, startDjangoLoad, startHttpLoad } from "../scripts/e2e/load";
 import { makeTestPki } from "./support/djangoScenario";
@@ -61,8 +61,8 @@ describe("the Django stand-in, with the generated logging module", () => {
             expect(emitted.map((e) => e.seq)).toEqual(emitted.map((_, i) => i));
             const lines = capture.bytes().toString("utf8").split("\n").filter(Boolean);
             expectExactlyOnce(emitted, idCounts(lines));
-            // The message is exactly the text the accounting looks for, in an RFC 5424 line of the module's.
-            expect(lines[0]).toMatch(new RegExp(`^<14>1 \\S+ \\S+ app \\d+ e2e\\.load \\[elk@32473 [^\\]]*\\] \\ufeff${djangoMessage(RUN, "app", 0).replace(/\//g, "\\/")}$`));
+            // The message is exactly the text the accounting looks for, in an RFC 5424 line of the module's (#004 ends it).
+            expect(lines[0]).toMatch(new RegExp(`^<14>1 \\S+ \\S+ app \\d+ e2e\\.load \\[elk@32473 [^\\]]*\\] \\ufeff${djangoMessage(RUN, "app", 0).replace(/\//g, "\\/")}#004$`));
             expect(notes[0]).toMatch(/^django:app: the handler reports 0 records dropped from its bounded queue; logging.shutdown took [\d.]+ s$/);
             // Emit times are this machine's clock, in order.
             const times = emitted.map((e) => e.emittedAt);
@@ -96,7 +96,7 @@ describe("the HTTP load generator", () => {
         fs.mkdirSync(prefix);
         const [web] = parseLogSources(["nginx:web"]);
         const snippetPath = path.join(prefix, "elk-web.conf");
-        fs.writeFileSync(snippetPath, nginxWiring({ host: "127.0.0.1", port: udp.port }, web));
+        fs.writeFileSync(snippetPath, `${nginxLogFormats([web])}\n${nginxSourceLogs({ host: "127.0.0.1", port: udp.port }, web)}`);
         const conf = path.join(prefix, "nginx.conf");
         // As root, nginx would hand its workers to "nobody", who cannot read the temporary prefix.
         fs.writeFileSync(conf, `daemon off;\n${e2eNginxConf({ snippetPath, listen: `127.0.0.1:${port}`, prefix, user: process.getuid?.() === 0 ? os.userInfo().username : undefined })}`);

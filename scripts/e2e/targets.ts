@@ -20,7 +20,7 @@ import type { StackConfig } from "../../components/config";
 import { ES_HTTP_PORT } from "../../components/elasticsearch";
 import { NGINX_SYSLOG_PORT, type LogSource } from "../../components/sources";
 import { type VerifyOptions, elasticsearchClient } from "../../components/verify";
-import { nginxWiring } from "../../components/wiring";
+import { nginxLogFormats, nginxSourceLogs } from "../../components/wiring";
 import { type StackOutputs, resolveOptions } from "../verify";
 import type { LoadSource } from "./accounting";
 import { type DjangoTarget, e2eNginxConf } from "./load";
@@ -138,7 +138,8 @@ export function supervisedPortForward(namespace: string, target: string, localPo
 function nginxSnippetFile(workDir: string, source: LogSource, logstashHost: string): string {
     const dir = path.join(workDir, `nginx-${source.name}`);
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `elk-${source.name}.conf`), nginxWiring({ host: logstashHost, port: NGINX_SYSLOG_PORT }, source));
+    // One source per nginx: its log format and its logs may both go in http { } (the single-source layout).
+    fs.writeFileSync(path.join(dir, `elk-${source.name}.conf`), `${nginxLogFormats([source])}\n${nginxSourceLogs({ host: logstashHost, port: NGINX_SYSLOG_PORT }, source)}`);
     fs.writeFileSync(path.join(dir, "nginx.conf"), e2eNginxConf({ snippetPath: `/etc/nginx/elk-${source.name}.conf`, listen: String(NGINX_LISTEN_PORT) }));
     return dir;
 }
