@@ -31,6 +31,8 @@ export interface ConfigKeySchema {
 export const DEFAULT_ELASTIC_VERSION = "9.4.1";
 /** Oldest 8.x release whose settings (standardised `ssl_*` plugin options, `api.http.*`) we rely on. */
 export const MIN_SUPPORTED_8X = "8.17.0";
+/** Largest Elasticsearch heap, MiB (31 GiB): above about 32 GiB the JVM cannot use compressed object pointers. */
+export const MAX_ELASTICSEARCH_HEAP_MB = 31 * 1024;
 /** Shortest password we accept for the built-in and Logstash users. */
 export const MIN_PASSWORD_LENGTH = 16;
 
@@ -115,7 +117,7 @@ export const CONFIG_SCHEMA = {
     setMaxMapCount: {
         type: "boolean",
         default: true,
-        description: "Run the privileged one-shot step that sets vm.max_map_count=262144; turn off where the host already has it.",
+        description: "Run the privileged one-shot step that raises vm.max_map_count to 262144 (never lowers it); turn off where the host already has it.",
     },
     environment: {
         type: "string",
@@ -453,8 +455,17 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         if (heapMb > memoryMb) {
             fail(heapKey, `heap ${heapMb} MiB is larger than the memory limit ${memoryMb} MiB (${fq(memKey)})`, `lower ${heapKey} to at most half of ${memKey}, or raise ${memKey}`);
         }
-        if (heapMb * 4 > memoryMb * 3) {
-            fail(heapKey, `heap ${heapMb} MiB leaves too little of the ${memoryMb} MiB limit (${fq(memKey)}) for off-heap memory`, `keep ${heapKey} at most 75% (Elastic advises 50%) of ${memKey}`);
+        if (service === "elasticsearch") {
+            // Elasticsearch adds direct memory of up to half the heap and relies on the file-system cache for the
+            // rest: Elastic's rule is a heap of at most 50% of the memory, and below the compressed-oops threshold.
+            if (heapMb * 2 > memoryMb) {
+                fail(heapKey, `heap ${heapMb} MiB is more than half of the ${memoryMb} MiB limit (${fq(memKey)}); Elasticsearch's direct memory and file cache need the other half`, `keep ${heapKey} at most 50% of ${memKey}: lower it to ${Math.floor(memoryMb / 2)} or raise ${memKey} to ${heapMb * 2}`);
+            }
+            if (heapMb > MAX_ELASTICSEARCH_HEAP_MB) {
+                fail(heapKey, `heap ${heapMb} MiB is above 31 GiB, where the JVM loses compressed object pointers`, `keep ${heapKey} at most ${MAX_ELASTICSEARCH_HEAP_MB}; for more memory, add nodes`);
+            }
+        } else if (heapMb * 4 > memoryMb * 3) {
+            fail(heapKey, `heap ${heapMb} MiB leaves too little of the ${memoryMb} MiB limit (${fq(memKey)}) for off-heap memory`, `keep ${heapKey} at most 75% of ${memKey}`);
         }
         return { heapMb, memoryMb, cpu, ...sizing[service] };
     };

@@ -10,6 +10,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { tlsHandshake } from "./support/tlsHandshake";
 import { type ProgramRun, type RecordedResource, isSecretValue, ofType, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
+import { raiseMaxMapCountCommand } from "../components/maxMapCount";
 
 const CONTAINER = "docker:index/container:Container";
 
@@ -78,7 +79,7 @@ describe("the dev stack on Docker", () => {
     test("only the sysctl step is privileged, and it only sets vm.max_map_count", () => {
         const privileged = ofType(run, CONTAINER).filter((c) => c.inputs.privileged === true);
         expect(privileged.map((c) => c.name)).toEqual(["elk-dev-sysctl"]);
-        expect(privileged[0].inputs.entrypoints).toEqual(["sysctl", "-w", "vm.max_map_count=262144"]);
+        expect(privileged[0].inputs.entrypoints).toEqual(raiseMaxMapCountCommand(262144));
         expect(privileged[0].inputs.mustRun).toBe(false);
     });
 
