@@ -119,6 +119,11 @@ export const CONFIG_SCHEMA = {
         default: true,
         description: "Run the privileged one-shot step that raises vm.max_map_count to 262144 (never lowers it); turn off where the host already has it.",
     },
+    protectData: {
+        type: "boolean",
+        default: false,
+        description: "Mark the data volumes (Docker) and the namespace (Kubernetes) protected, so that pulumi destroy and replacements refuse to touch them; set true in production. They are retained on delete either way.",
+    },
     environment: {
         type: "string",
         description: "Environment name events are stored under (data stream namespace, e.g. logs-nginx-<environment>). Defaults to the stack name.",
@@ -225,6 +230,8 @@ export interface StackConfig {
     readonly kibana: MemorySettings;
     readonly logstash: MemorySettings;
     readonly setMaxMapCount: boolean;
+    /** Data volumes (Docker) and the namespace (Kubernetes) are `protect`ed: destroy and replacement refuse. */
+    readonly protectData: boolean;
     readonly kubernetes: KubernetesSettings;
     readonly certValidityDays: number;
     readonly certRenewBeforeDays: number;
@@ -511,6 +518,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         kibana: memory("kibana"),
         logstash: memory("logstash"),
         setMaxMapCount: bool("setMaxMapCount"),
+        protectData: bool("protectData"),
         kubernetes,
         certValidityDays,
         certRenewBeforeDays,

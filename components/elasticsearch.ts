@@ -128,6 +128,9 @@ export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
         memoryMb: input.memoryMb,
         cpu: input.cpu,
         replicas: input.masterNodes.length,
+        // Closing shards and flushing translogs on a busy node takes seconds to a minute; a kill mid-write means
+        // translog replay (or worse) on the next start.
+        stopGraceSeconds: 120,
     };
 }
 

@@ -98,6 +98,11 @@ export interface ServiceSpec extends ContainerSpec {
     readonly cpu: { readonly requestMillis: number; readonly limitMillis: number };
     /** Identical instances (Elasticsearch nodes, Logstash replicas). */
     readonly replicas: number;
+    /**
+     * Seconds between the stop signal and a forced kill: long enough to shut down cleanly (Elasticsearch closing
+     * its shards, Logstash finishing its in-flight batches and checkpointing its persistent queue).
+     */
+    readonly stopGraceSeconds: number;
 }
 
 /** A step that runs to completion (the kernel setting, the bootstrap). */

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
+import type { ContainerSpec, Endpoint, HealthCheckSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec, VolumeSpec } from "../spec";
 import { afterSteps } from "./ordering";
 
 /** Arguments of {@link DockerPlatform}. */
@@ -12,6 +12,72 @@ export interface DockerPlatformArgs {
     bindAddress: string;
     /** Docker provider to use (another engine, a remote host); the default provider otherwise. */
     provider?: docker.Provider;
+    /**
+     * Stable identity of the data volumes in Pulumi (their resource names), independent of `namePrefix` and of
+     * instance names, so that renaming either never swaps a volume for an empty one. `namePrefix` when unset.
+     */
+    dataKey?: string;
+    /** Mark the data volumes `protect`ed: `pulumi destroy` and replacements refuse to proceed. */
+    protectData?: boolean;
+}
+
+/**
+ * A duration as Go's `time.Duration.String()` writes it ("10s", "1m0s", "1h0m30s"). The provider reads the
+ * health check back in this form (kreuzwerker/terraform-provider-docker, internal/provider/
+ * resource_docker_container_funcs.go, resourceDockerContainerRead), so "60s" would differ from "1m0s" on every
+ * `pulumi up`.
+ */
+export function goDuration(seconds: number): string {
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`not a whole number of seconds: ${seconds}`);
+    if (seconds === 0) return "0s";
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const sec = seconds % 60;
+    if (h > 0) return `${h}h${m}m${sec}s`;
+    if (m > 0) return `${m}m${sec}s`;
+    return `${sec}s`;
+}
+
+/** The provider's health check of a spec, in the form the provider reads back. */
+export function dockerHealthcheck(hc: HealthCheckSpec): docker.types.input.ContainerHealthcheck {
+    return {
+        tests: ["CMD-SHELL", hc.command],
+        interval: goDuration(hc.intervalSeconds),
+        timeout: goDuration(hc.timeoutSeconds),
+        retries: hc.retries,
+        startPeriod: goDuration(hc.startPeriodSeconds),
+    };
+}
+
+/**
+ * Resource name of a data volume: the stack's data key and the service's role, never the instance name or the
+ * cluster name, which are cosmetic and may be renamed.
+ */
+export function dataVolumeResourceName(dataKey: string, spec: ServiceSpec, volume: VolumeSpec): string {
+    return `${dataKey}-${spec.role}-${volume.name}`;
+}
+
+/**
+ * Options of a data volume. Data must outlive containers, stacks and typos:
+ * - `retainOnDelete`: `pulumi destroy`, a replacement or a removal from the program drops the volume from the
+ *   stack's state but leaves it, with its data, on the Docker engine;
+ * - `ignoreChanges` on `name` and `labels`: both force a new volume in the provider (ForceNew in
+ *   kreuzwerker/terraform-provider-docker internal/provider/resource_docker_volume.go), and both follow cosmetic
+ *   settings (`clusterName`, instance names). The volume keeps the Docker name it was created with; the
+ *   container mounts it by that name;
+ * - an alias to the resource name of 0.4.0 (`<prefix>-<instance>-<volume>`), so an existing stack adopts its volume
+ *   instead of creating an empty one (upgrade before renaming anything);
+ * - `protect` when asked (production).
+ * Retention and protection are for durable volumes (Elasticsearch's data, Logstash's queue) only.
+ */
+export function dataVolumeOptions(prefix: string, spec: ServiceSpec, volume: VolumeSpec, protect: boolean): pulumi.CustomResourceOptions {
+    return {
+        // Kibana's volume only holds its instance id: it goes with the stack.
+        retainOnDelete: volume.durable,
+        protect: protect && volume.durable,
+        ignoreChanges: ["name", "labels"],
+        aliases: [{ name: `${prefix}-${spec.name}-${volume.name}` }],
+    };
 }
 
 /** Label every container of the stack carries, so `docker ps --filter label=...` finds them. */
@@ -31,6 +97,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     readonly networkName: pulumi.Output<string>;
 
     private readonly prefix: string;
+    private readonly dataKey: string;
+    private readonly protectData: boolean;
     private readonly bindAddress: string;
     private readonly images = new Map<string, docker.RemoteImage>();
     private readonly resourceOpts: pulumi.CustomResourceOptions;
@@ -38,6 +106,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:docker:Platform", name, {}, opts);
         this.prefix = args.namePrefix;
+        this.dataKey = args.dataKey ?? args.namePrefix;
+        this.protectData = args.protectData ?? false;
         this.bindAddress = args.bindAddress;
         this.resourceOpts = args.provider ? { provider: args.provider } : {};
         this.network = new docker.Network(
@@ -85,10 +155,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         const volumes = spec.volumes.map(
             (v) =>
                 new docker.Volume(
-                    `${this.prefix}-${spec.name}-${v.name}`,
+                    dataVolumeResourceName(this.dataKey, spec, v),
                     { name: `${this.prefix}-${spec.name}-${v.name}`, labels: [{ label: STACK_LABEL, value: this.prefix }] },
-                    // Data must outlive the container: replacing a container never touches its volume.
-                    { parent: opts.parent, ...this.resourceOpts },
+                    { parent: opts.parent, ...dataVolumeOptions(this.prefix, spec, v, this.protectData), ...this.resourceOpts },
                 ),
         );
         const container = new docker.Container(
@@ -97,23 +166,32 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 ...this.common(spec),
                 mustRun: true,
                 restart: "unless-stopped",
+                // On replacement and destroy the provider stops the container with this timeout, and with 0 (an
+                // immediate kill) without it (upstream resourceDockerContainerDelete).
+                destroyGraceSeconds: spec.stopGraceSeconds,
+                // The container's own timeout, used by `docker stop` and when the Docker daemon shuts down.
+                stopTimeout: spec.stopGraceSeconds,
                 memory: spec.memoryMb,
-                memorySwap: spec.memoryMb,
+                // -1 (swap not limited by the container) is what Docker reports back on every host: a limit equal to
+                // `memory` reads back as -1 where the kernel has no swap accounting, a change on every `pulumi up`.
+                // Keep swap off on the host for Elasticsearch (Elastic's advice) rather than per container.
+                memorySwap: -1,
                 ports: spec.ports
                     .filter((p) => p.hostPort !== undefined)
                     .map((p) => ({ internal: p.containerPort, external: p.hostPort, protocol: p.protocol, ip: this.bindAddress })),
                 volumes: spec.volumes.map((v, i) => ({ volumeName: volumes[i].name, containerPath: v.mountPath })),
-                healthcheck: {
-                    tests: ["CMD-SHELL", spec.healthCheck.command],
-                    interval: `${spec.healthCheck.intervalSeconds}s`,
-                    timeout: `${spec.healthCheck.timeoutSeconds}s`,
-                    retries: spec.healthCheck.retries,
-                    startPeriod: `${spec.healthCheck.startPeriodSeconds}s`,
-                },
+                healthcheck: dockerHealthcheck(spec.healthCheck),
                 wait: true,
                 waitTimeout: spec.healthCheck.startPeriodSeconds + spec.healthCheck.retries * spec.healthCheck.intervalSeconds + 60,
             },
-            { parent: opts.parent, dependsOn: this.dependencies(opts), ...this.resourceOpts },
+            {
+                parent: opts.parent,
+                dependsOn: this.dependencies(opts),
+                // The provider updates a changed health check in its state only: Docker cannot change it on a
+                // container (upstream resourceDockerContainerUpdate), so a new one needs a new container.
+                replaceOnChanges: ["healthcheck"],
+                ...this.resourceOpts,
+            },
         );
         return { ready: container, resources: [...volumes, container] };
     }

@@ -22,6 +22,9 @@ export const LABELS = {
     stack: "elk-stack.dev/stack",
 } as const;
 
+/** pulumi-kubernetes annotation: replace the resource on the next update when it is not ready (Jobs only). */
+export const REPLACE_UNREADY_ANNOTATION = "pulumi.com/replaceUnready";
+
 /** Where the pieces of one spec live in the cluster. */
 export interface Placement {
     /** Namespace of every object. */
@@ -270,7 +273,7 @@ export function servicePod(input: ServicePodInput): { metadata: ObjectMeta; spec
             containers: [serviceContainer(spec, refs)],
             volumes: [...(files ? [files] : []), ...ephemeral],
             affinity: spec.replicas > 1 ? podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
-            terminationGracePeriodSeconds: 120,
+            terminationGracePeriodSeconds: spec.stopGraceSeconds,
         },
     };
 }
@@ -399,7 +402,15 @@ export function job(p: Placement, spec: JobSpec, refs: ContentRefs): { metadata:
     const files = filesVolume(spec, refs);
     return {
         // No name: Pulumi names it, so a changed step replaces the Job (a Job's pod template cannot change).
-        metadata: { namespace: p.namespace, labels: labels(p, spec) },
+        metadata: {
+            namespace: p.namespace,
+            labels: labels(p, spec),
+            // A Job that failed stays failed, and by default the provider waits for it again on every update. With
+            // this annotation the provider's Diff reads the live Job and schedules a replacement when it is not
+            // ready (pulumi-kubernetes provider/pkg/provider/provider.go, metadata.ReplaceUnready): the next
+            // `pulumi up` runs the step afresh.
+            annotations: { [REPLACE_UNREADY_ANNOTATION]: "true" },
+        },
         spec: {
             backoffLimit: 3,
             activeDeadlineSeconds: spec.timeoutSeconds,

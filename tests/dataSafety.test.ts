@@ -1,0 +1,179 @@
+/**
+ * What keeps data and the stack safe through ordinary operations, on what the real program registers under the mock
+ * runtime: data volumes and the namespace retained on delete (and protected in production) under names that survive
+ * cosmetic renames, a grace period for every long-running container, no perpetual diffs from values the Docker
+ * provider reads back differently, and Kubernetes Jobs replaced when a previous run failed.
+ */
+import { dataVolumeOptions, dataVolumeResourceName, dockerHealthcheck, goDuration } from "../components/targets/docker";
+import { elasticsearchSpec } from "../components/elasticsearch";
+import { REPLACE_UNREADY_ANNOTATION } from "../components/targets/kubernetesManifests";
+import { type ProgramRun, type RecordedResource, ofType, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
+
+const CONTAINER = "docker:index/container:Container";
+const VOLUME = "docker:index/volume:Volume";
+
+type Obj = Record<string, unknown>;
+const asObj = (v: unknown): Obj => (v ?? {}) as Obj;
+
+/** Long-running containers: the ones the provider keeps running (one-shot steps have mustRun false). */
+function services(run: ProgramRun): RecordedResource[] {
+    return ofType(run, CONTAINER).filter((c) => c.inputs.mustRun === true);
+}
+
+describe("Docker: the dev stack", () => {
+    let dev: ProgramRun;
+
+    beforeAll(async () => {
+        // One program run per stack file: each costs seconds of real key generation.
+        dev = await runProgram(stackFileConfig("dev"));
+    });
+
+    /** An Elasticsearch spec with the given instance name, as the program builds it. */
+    const esSpec = (nodeName: string) =>
+        elasticsearchSpec({
+            clusterName: "any",
+            nodeName,
+            masterNodes: [nodeName],
+            version: "9.4.1",
+            heapMb: 512,
+            memoryMb: 1536,
+            cpu: { requestMillis: 1000, limitMillis: 2000 },
+            storageGb: 30,
+            tls: { caCertPem: "", certPem: "", keyPem: "" },
+            elasticPassword: "",
+        });
+
+    test("every durable data volume is retained on delete, and protected only when protectData is set", () => {
+        const durable = ofType(dev, VOLUME).filter((v) => /-(elasticsearch|logstash)-data$/.test(v.name));
+        expect(durable.map((v) => v.name).sort()).toEqual(["dev-elasticsearch-data", "dev-logstash-data"]);
+        for (const v of durable) expect(v.options).toMatchObject({ retainOnDelete: true, protect: false });
+        // Kibana's volume holds only its instance id: it is not retained.
+        expect(ofType(dev, VOLUME).find((v) => v.name === "dev-kibana-data")?.options).toMatchObject({ retainOnDelete: false, protect: false });
+        const data = esSpec("es01").volumes[0];
+        expect(dataVolumeOptions("elk-prod", esSpec("es01"), data, true)).toMatchObject({ retainOnDelete: true, protect: true });
+        expect(dataVolumeOptions("elk-prod", esSpec("es01"), { ...data, durable: false }, true)).toMatchObject({ retainOnDelete: false, protect: false });
+    });
+
+    test("volume resource names do not follow clusterName or instance names; Docker names are created once and kept", () => {
+        // The stack's data key and the service's role: a renamed node keeps its volume.
+        const data = esSpec("es01").volumes[0];
+        expect(dataVolumeResourceName("dev", esSpec("search01"), data)).toBe(dataVolumeResourceName("dev", esSpec("es01"), data));
+        for (const v of ofType(dev, VOLUME)) {
+            expect(v.name).not.toContain("elk-dev");
+            expect(v.name).not.toContain("es01");
+        }
+        for (const v of ofType(dev, VOLUME)) {
+            // Both force a new volume in the provider, and both carry cosmetic names.
+            expect([...v.options.ignoreChanges].sort()).toEqual(["labels", "name"]);
+        }
+        // The Docker name a new stack gets is the 0.4.0 one.
+        expect(ofType(dev, VOLUME).map((v) => v.inputs.name).sort()).toEqual(["elk-dev-es01-data", "elk-dev-kibana-data", "elk-dev-logstash-data"]);
+    });
+
+    test("an existing 0.4.0 stack adopts its volumes: each has an alias to its 0.4.0 resource name", () => {
+        const aliasNames = (v: RecordedResource) => v.options.aliases.map((a) => JSON.stringify(a));
+        for (const [volume, oldName] of [
+            ["dev-elasticsearch-data", "elk-dev-es01-data"],
+            ["dev-logstash-data", "elk-dev-logstash-data"],
+            ["dev-kibana-data", "elk-dev-kibana-data"],
+        ]) {
+            const v = ofType(dev, VOLUME).find((x) => x.name === volume) as RecordedResource;
+            expect(aliasNames(v).some((a) => a.includes(`"name":"${oldName}"`))).toBe(true);
+        }
+    });
+
+    test("every long-running container has a grace period before a kill, on replacement, destroy and docker stop", () => {
+        const grace = Object.fromEntries(services(dev).map((c) => [c.name, [c.inputs.destroyGraceSeconds, c.inputs.stopTimeout]]));
+        expect(Object.keys(grace).sort()).toEqual(["elk-dev-es01", "elk-dev-kibana", "elk-dev-logstash"]);
+        expect(grace).toEqual({ "elk-dev-es01": [120, 120], "elk-dev-kibana": [30, 30], "elk-dev-logstash": [180, 180] });
+    });
+
+    test("no perpetual diff: swap reads back as set, health checks are written as the provider reads them back", () => {
+        for (const c of services(dev)) {
+            expect(c.inputs.memorySwap).toBe(-1);
+            const hc = asObj(c.inputs.healthcheck);
+            for (const key of ["interval", "timeout", "startPeriod"]) expect(String(hc[key])).toMatch(/^(\d+h)?(\d+m)?\d+s$/);
+        }
+        const kibana = asObj(services(dev).find((c) => c.name === "elk-dev-kibana")?.inputs.healthcheck);
+        // Kibana's start period is 60 s, which Docker reports as 1m0s.
+        expect(kibana.startPeriod).toBe("1m0s");
+    });
+
+    test("a changed health check replaces the container (the provider would only change its state)", () => {
+        for (const c of services(dev)) expect(c.options.replaceOnChanges).toEqual(["healthcheck"]);
+    });
+
+    test.each([
+        [0, "0s"],
+        [1, "1s"],
+        [10, "10s"],
+        [59, "59s"],
+        [60, "1m0s"],
+        [90, "1m30s"],
+        [600, "10m0s"],
+        [3600, "1h0m0s"],
+        [3661, "1h1m1s"],
+    ])("goDuration(%p) is Go's time.Duration.String(): %p", (seconds, text) => {
+        expect(goDuration(seconds)).toBe(text);
+    });
+
+    test("goDuration refuses what is not a whole number of seconds", () => {
+        expect(() => goDuration(1.5)).toThrow(/whole number/);
+        expect(() => goDuration(-1)).toThrow(/whole number/);
+        expect(dockerHealthcheck({ command: "true", aliveCommand: "true", intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 120 })).toEqual({
+            tests: ["CMD-SHELL", "true"],
+            interval: "10s",
+            timeout: "5s",
+            retries: 3,
+            startPeriod: "2m0s",
+        });
+    });
+});
+
+describe("Kubernetes: the prod and staging stacks", () => {
+    let prod: ProgramRun;
+
+    beforeAll(async () => {
+        prod = await runProgram(stackFileConfig("prod"), { stack: "prod" });
+    });
+
+    const namespaceOf = (run: ProgramRun) => {
+        const all = ofType(run, "kubernetes:core/v1:Namespace");
+        expect(all).toHaveLength(1);
+        return all[0];
+    };
+
+    test("the namespace (and so every claim in it) is retained on delete, and protected in prod", () => {
+        expect(stackFileConfig("prod").protectData).toBe("true");
+        expect(stackFileConfig("staging").protectData).toBeUndefined();
+        expect(namespaceOf(prod).options).toMatchObject({ retainOnDelete: true, protect: true });
+    });
+
+    test("every StatefulSet keeps its claims when deleted or scaled down", () => {
+        const sets = ofType(prod, "kubernetes:apps/v1:StatefulSet");
+        expect(sets.length).toBe(2);
+        for (const s of sets) {
+            const spec = asObj(asObj(unwrapSecrets(s.inputs)).spec);
+            expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
+            expect((spec.volumeClaimTemplates as unknown[]).length).toBe(1);
+        }
+    });
+
+    test("every long-running pod has a grace period long enough for its service", () => {
+        const grace: Record<string, unknown> = {};
+        for (const w of [...ofType(prod, "kubernetes:apps/v1:StatefulSet"), ...ofType(prod, "kubernetes:apps/v1:Deployment")]) {
+            const spec = asObj(asObj(unwrapSecrets(w.inputs)).spec);
+            grace[w.name] = asObj(asObj(spec.template).spec).terminationGracePeriodSeconds;
+        }
+        expect(grace).toEqual({ "elk-prod-es01-statefulset": 120, "elk-prod-logstash-statefulset": 180, "elk-prod-kibana-deployment": 30 });
+    });
+
+    test("every Job is replaced on the next update when it did not complete", () => {
+        const jobs = ofType(prod, "kubernetes:batch/v1:Job");
+        expect(jobs.map((j) => j.name).sort()).toEqual(["elk-prod-bootstrap-job", "elk-prod-kibana-setup-job"]);
+        for (const j of jobs) {
+            expect(asObj(asObj(asObj(unwrapSecrets(j.inputs)).metadata).annotations)).toEqual({ [REPLACE_UNREADY_ANNOTATION]: "true" });
+        }
+        expect(REPLACE_UNREADY_ANNOTATION).toBe("pulumi.com/replaceUnready");
+    });
+});
