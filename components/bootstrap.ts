@@ -41,7 +41,7 @@ export type BodyValue = string | number | boolean | null | SecretRef | readonly 
 export interface BootstrapRequest {
     /** What it does, printed by the script. */
     readonly description: string;
-    readonly method: "GET" | "PUT" | "POST";
+    readonly method: "GET" | "PUT" | "POST" | "DELETE";
     /** Path and query, starting with `/`. */
     readonly path: string;
     readonly body?: BodyValue;

@@ -10,6 +10,7 @@
 
 import { ConfigError } from "./configError";
 import { DEFAULT_LOG_SOURCES, type LogSource, parseLogSources } from "./sources";
+import { SNAPSHOT_SCHEDULES, type SnapshotSchedule } from "./snapshots";
 
 /** Deployment platform of a stack. */
 export type Target = "docker" | "kubernetes";
@@ -69,6 +70,17 @@ export const CONFIG_SCHEMA = {
         description: "Host name or IP address at which applications outside the stack reach Logstash (a load balancer, a node, a DNS name); put in Logstash's certificate and in the wiring.",
     },
     logRetentionDays: { type: "integer", default: 7, description: "Days log data streams keep their data before the lifecycle policy deletes it." },
+    snapshotSchedule: {
+        type: "string",
+        default: "off",
+        description: "How often the snapshot lifecycle policy snapshots the log data streams: off, hourly, daily or weekly (daily in Pulumi.prod.yaml).",
+    },
+    snapshotRetentionDays: { type: "integer", default: 30, description: "Days a scheduled snapshot is kept (the newest one is always kept)." },
+    snapshotStorageClass: {
+        type: "string",
+        description: "Storage class of the snapshot repository's shared claim (Kubernetes): it must offer ReadWriteMany (NFS, EFS, Filestore, Azure Files). No repository on Kubernetes when unset.",
+    },
+    snapshotStorageGb: { type: "integer", default: 50, description: "Size of the snapshot repository's shared claim, GiB (Kubernetes)." },
     bindAddress: {
         type: "string",
         default: "127.0.0.1",
@@ -195,6 +207,21 @@ export interface KubernetesSettings {
     readonly antiAffinity: "hard" | "soft";
 }
 
+/** The snapshot repository and lifecycle policy of a stack. */
+export interface SnapshotConfig {
+    /**
+     * Whether the stack has a snapshot repository: always on Docker (a named volume), on Kubernetes when a
+     * ReadWriteMany storage class is configured for its shared claim.
+     */
+    readonly repository: boolean;
+    readonly schedule: SnapshotSchedule;
+    readonly retentionDays: number;
+    /** Size of the shared claim, GiB (Kubernetes). */
+    readonly storageGb: number;
+    /** Storage class of the shared claim (Kubernetes). */
+    readonly storageClass?: string;
+}
+
 /** Host ports published by the stack. */
 export interface PortSettings {
     readonly elasticsearch: number;
@@ -239,6 +266,8 @@ export interface StackConfig {
     readonly logSources: readonly LogSource[];
     /** Days log data is kept. */
     readonly logRetentionDays: number;
+    /** The snapshot repository and lifecycle policy. */
+    readonly snapshots: SnapshotConfig;
     /** Where applications outside the stack reach Logstash, when not at the platform's own address. */
     readonly logstashPublicHost?: string;
     /** Password keys that the stack config sets (others are generated). */
@@ -488,6 +517,23 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         fail("environment", `'${environment}' cannot be a data stream namespace`, "use 1-64 lowercase letters, digits or '_' (no '-')");
     }
 
+    const snapshotSchedule = str("snapshotSchedule");
+    if (!(SNAPSHOT_SCHEDULES as readonly string[]).includes(snapshotSchedule)) {
+        fail("snapshotSchedule", `unknown schedule '${snapshotSchedule}'`, `set one of ${SNAPSHOT_SCHEDULES.join(", ")}`);
+    }
+    const snapshotStorageClass = optional("snapshotStorageClass");
+    const snapshotRepository = target === "docker" || snapshotStorageClass !== undefined;
+    if (snapshotSchedule !== "off" && !snapshotRepository) {
+        fail("snapshotSchedule", `a ${snapshotSchedule} schedule needs a snapshot repository, and on Kubernetes that needs ${fq("snapshotStorageClass")}`, "set snapshotStorageClass to a storage class that offers ReadWriteMany, or set snapshotSchedule to off");
+    }
+    const snapshots: SnapshotConfig = {
+        repository: snapshotRepository,
+        schedule: snapshotSchedule as SnapshotSchedule,
+        retentionDays: int("snapshotRetentionDays", 1, 3650),
+        storageGb: int("snapshotStorageGb", 1, 65536),
+        storageClass: snapshotStorageClass,
+    };
+
     const passwordsSet: PasswordKey[] = [];
     for (const key of PASSWORD_KEYS) {
         const v = raw(key);
@@ -524,6 +570,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         certRenewBeforeDays,
         logSources,
         logRetentionDays: int("logRetentionDays", 1, 3650),
+        snapshots,
         logstashPublicHost,
         passwordsSet,
     };

@@ -36,6 +36,11 @@ export interface VolumeSpec {
     readonly durable: boolean;
     /** Size of a durable volume, GiB (Kubernetes). */
     readonly sizeGb: number;
+    /**
+     * One volume for every instance of the service rather than one each (a snapshot repository must be the same
+     * file system on every node): on Kubernetes a ReadWriteMany claim, with its own storage class.
+     */
+    readonly shared?: { readonly storageClass?: string };
 }
 
 /** A health check run inside the container (`sh -c`), used for Docker health and Kubernetes probes. */

@@ -4,6 +4,7 @@
  * cosmetic renames, a grace period for every long-running container, no perpetual diffs from values the Docker
  * provider reads back differently, and Kubernetes Jobs replaced when a previous run failed.
  */
+import { execFileSync } from "child_process";
 import { dataVolumeOptions, dataVolumeResourceName, dockerHealthcheck, goDuration } from "../components/targets/docker";
 import { elasticsearchSpec } from "../components/elasticsearch";
 import { REPLACE_UNREADY_ANNOTATION } from "../components/targets/kubernetesManifests";
@@ -46,6 +47,7 @@ describe("Docker: the dev stack", () => {
     test("every durable data volume is retained on delete, and protected only when protectData is set", () => {
         const durable = ofType(dev, VOLUME).filter((v) => /-(elasticsearch|logstash)-data$/.test(v.name));
         expect(durable.map((v) => v.name).sort()).toEqual(["dev-elasticsearch-data", "dev-logstash-data"]);
+        expect(ofType(dev, VOLUME).find((v) => v.name === "dev-elasticsearch-snapshots")?.options).toMatchObject({ retainOnDelete: true });
         for (const v of durable) expect(v.options).toMatchObject({ retainOnDelete: true, protect: false });
         // Kibana's volume holds only its instance id: it is not retained.
         expect(ofType(dev, VOLUME).find((v) => v.name === "dev-kibana-data")?.options).toMatchObject({ retainOnDelete: false, protect: false });
@@ -67,7 +69,7 @@ describe("Docker: the dev stack", () => {
             expect([...v.options.ignoreChanges].sort()).toEqual(["labels", "name"]);
         }
         // The Docker name a new stack gets is the 0.4.0 one.
-        expect(ofType(dev, VOLUME).map((v) => v.inputs.name).sort()).toEqual(["elk-dev-es01-data", "elk-dev-kibana-data", "elk-dev-logstash-data"]);
+        expect(ofType(dev, VOLUME).map((v) => v.inputs.name).sort()).toEqual(["elk-dev-es01-data", "elk-dev-es01-snapshots", "elk-dev-kibana-data", "elk-dev-logstash-data"]);
     });
 
     test("an existing 0.4.0 stack adopts its volumes: each has an alias to its 0.4.0 resource name", () => {
@@ -101,6 +103,24 @@ describe("Docker: the dev stack", () => {
 
     test("a changed health check replaces the container (the provider would only change its state)", () => {
         for (const c of services(dev)) expect(c.options.replaceOnChanges).toEqual(["healthcheck"]);
+    });
+
+    test("the certificates output is the earliest notAfter of the CA and every instance certificate, as openssl reads them", () => {
+        const out = dev.outputs.certificates;
+        expect(out.secret).toBe(false);
+        const value = out.value as { earliestExpiry: string; renewBeforeDays: number };
+        expect(value.renewBeforeDays).toBe(30);
+        const pems = [...ofType(dev, "tls:index/selfSignedCert:SelfSignedCert"), ...ofType(dev, "tls:index/locallySignedCert:LocallySignedCert")].map((r) => String(r.state.certPem));
+        expect(pems).toHaveLength(4);
+        const ends = pems.map((pem) => {
+            const text = execFileSync("openssl", ["x509", "-noout", "-enddate"], { input: pem, encoding: "utf8" });
+            return Date.parse(text.replace(/^notAfter=/, "").trim());
+        });
+        expect(Date.parse(value.earliestExpiry)).toBe(Math.min(...ends));
+        // Instance certificates: 365 days by default, the CA ten times that.
+        const days = (Date.parse(value.earliestExpiry) - Date.now()) / 86_400_000;
+        expect(days).toBeGreaterThan(364);
+        expect(days).toBeLessThanOrEqual(365);
     });
 
     test.each([

@@ -296,9 +296,13 @@ describe("the dev stack on Docker", () => {
 
     test("named volumes keep data apart from containers", () => {
         const volumes = ofType(run, "docker:index/volume:Volume").map((v) => String(v.inputs.name)).sort();
-        expect(volumes).toEqual(["elk-dev-es01-data", "elk-dev-kibana-data", "elk-dev-logstash-data"]);
+        expect(volumes).toEqual(["elk-dev-es01-data", "elk-dev-es01-snapshots", "elk-dev-kibana-data", "elk-dev-logstash-data"]);
         const es = container(run, "es01");
-        expect(es.inputs.volumes).toEqual([{ volumeName: "elk-dev-es01-data", containerPath: "/usr/share/elasticsearch/data" }]);
+        expect(es.inputs.volumes).toEqual([
+            { volumeName: "elk-dev-es01-data", containerPath: "/usr/share/elasticsearch/data" },
+            // The snapshot repository, on a volume of its own: snapshots survive the loss of the data volume.
+            { volumeName: "elk-dev-es01-snapshots", containerPath: "/usr/share/elasticsearch/snapshots" },
+        ]);
     });
 
     test("ports are published on 127.0.0.1 only", () => {

@@ -118,7 +118,19 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService {
         const { refs, resources } = this.contents(spec, opts);
+        const sharedClaims: Record<string, pulumi.Output<string>> = {};
+        for (const v of spec.volumes.filter((x) => x.shared)) {
+            const claim = new k8s.core.v1.PersistentVolumeClaim(`${this.args.stackName}-${spec.name}-${v.name}-claim`, m.sharedClaim(this.placement, spec, v), {
+                ...this.opts(opts.parent),
+                // Snapshots are the copy of last resort: the claim outlives destroy and replacements, like the namespace.
+                retainOnDelete: true,
+                protect: this.args.protectData ?? false,
+            });
+            sharedClaims[v.name] = claim.metadata.name;
+            resources.push(claim);
+        }
         const input: m.WorkloadInput = {
+            sharedClaims,
             placement: this.placement,
             spec,
             refs,
