@@ -5,7 +5,12 @@
  * provider reads back differently, and Kubernetes Jobs replaced when a previous run failed.
  */
 import { execFileSync } from "child_process";
-import { dataVolumeOptions, dataVolumeResourceName, dockerHealthcheck, goDuration } from "../components/targets/docker";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { STEP_DONE_FILE, dataVolumeOptions, dataVolumeResourceName, dockerHealthcheck, goDuration, succeededGateCommand } from "../components/targets/docker";
+import { raiseMaxMapCountCommand } from "../components/maxMapCount";
+import { runScript } from "./support/runScript";
 import { elasticsearchSpec } from "../components/elasticsearch";
 import { REPLACE_UNREADY_ANNOTATION } from "../components/targets/kubernetesManifests";
 import { type ProgramRun, type RecordedResource, ofType, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
@@ -121,6 +126,45 @@ describe("Docker: the dev stack", () => {
         const days = (Date.parse(value.earliestExpiry) - Date.now()) / 86_400_000;
         expect(days).toBeGreaterThan(364);
         expect(days).toBeLessThanOrEqual(365);
+    });
+
+    test("a failed one-shot step is not recorded as created: bootstrap and Kibana set-up must turn healthy, which only success does", () => {
+        const steps = ofType(dev, CONTAINER).filter((c) => c.inputs.mustRun === false);
+        expect(steps.map((c) => c.name).sort()).toEqual(["elk-dev-bootstrap", "elk-dev-kibana-setup", "elk-dev-sysctl"]);
+        for (const c of steps.filter((x) => x.name !== "elk-dev-sysctl")) {
+            expect(c.inputs).toMatchObject({ attach: true, logs: true, wait: true, waitTimeout: 660, restart: "no" });
+            expect(c.inputs.healthcheck).toEqual({ tests: ["CMD-SHELL", `test -f ${STEP_DONE_FILE}`], interval: "1s", timeout: "5s", retries: 3, startPeriod: "0s" });
+            const argv = c.inputs.entrypoints as string[];
+            expect(argv.slice(0, 4)).toEqual(succeededGateCommand([]));
+            expect(argv[4]).toBe("/bin/bash");
+            const env = unwrapSecrets(c.inputs.envs) as string[];
+            expect(env).toEqual(expect.arrayContaining([`ELK_STEP_DONE_FILE=${STEP_DONE_FILE}`, "ELK_STEP_LINGER_SECONDS=10"]));
+        }
+        // The privileged step keeps exactly the command the policy pack allows.
+        const sysctl = steps.find((x) => x.name === "elk-dev-sysctl");
+        expect(sysctl?.inputs.entrypoints).toEqual(raiseMaxMapCountCommand(262144));
+        expect(sysctl?.inputs.wait).toBeUndefined();
+    });
+
+    test("the gate's real command: success writes the done file and exits 0; failure exits with the step's status and writes nothing", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-gate-"));
+        try {
+            const [shell, flag, script, name] = succeededGateCommand([]);
+            expect([shell, flag, name]).toEqual(["/bin/sh", "-c", "elk-step"]);
+            const file = path.join(dir, "gate.sh");
+            fs.writeFileSync(file, `set -- ${["sh", "-c", "echo step output; exit $STEP_CODE"].map((a) => `'${a}'`).join(" ")}
+${script}
+`);
+            const env = (code: number) => ({ ELK_STEP_DONE_FILE: path.join(dir, `done-${code}`), ELK_STEP_LINGER_SECONDS: "0", STEP_CODE: String(code) });
+            const ok = await runScript(file, env(0), 10_000);
+            expect(ok).toMatchObject({ code: 0, stdout: "step output\n" });
+            expect(fs.existsSync(path.join(dir, "done-0"))).toBe(true);
+            const failed = await runScript(file, env(3), 10_000);
+            expect(failed).toMatchObject({ code: 3, stdout: "step output\n" });
+            expect(fs.existsSync(path.join(dir, "done-3"))).toBe(false);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     test.each([

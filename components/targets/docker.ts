@@ -80,6 +80,41 @@ export function dataVolumeOptions(prefix: string, spec: ServiceSpec, volume: Vol
     };
 }
 
+/** File a one-shot step writes when it succeeded; its health check looks for it. */
+export const STEP_DONE_FILE = "/tmp/elk-step-done";
+/** Seconds a succeeded step stays up, so that the provider sees it healthy before it exits. */
+export const STEP_LINGER_SECONDS = 10;
+
+/**
+ * Runs `argv`; when it succeeds, writes the done file and stays up a little (so the health check sees it); when it
+ * fails, exits at once with its status, without the file.
+ */
+export function succeededGateCommand(argv: readonly string[]): string[] {
+    return ["/bin/sh", "-c", '"$@" && touch "$ELK_STEP_DONE_FILE" && sleep "$ELK_STEP_LINGER_SECONDS"', "elk-step", ...argv];
+}
+
+/**
+ * What keeps a failed one-shot step from being recorded as created. With `attach` alone the provider records any
+ * run, failed or not, with its exit code (kreuzwerker/terraform-provider-docker, internal/provider/
+ * resource_docker_container_funcs.go: resourceDockerContainerCreate never looks at the exit code), and every later
+ * `pulumi up` would fail again on the old run. So the step must also become healthy (`wait`), which only a
+ * succeeded step does: a failed one makes the provider's create fail once the wait times out, after the step's own
+ * deadline. The bridge then records the container as failed to initialise
+ * (pulumi-terraform-bridge pkg/tfbridge/provider.go, initializationError), and the next `pulumi up` replaces it:
+ * the step runs again. A succeeded step still ends with exit code 0 and its log captured by `attach`.
+ */
+export function succeededGate(spec: JobSpec, envs: docker.ContainerArgs["envs"]): Pick<docker.ContainerArgs, "entrypoints" | "envs" | "healthcheck" | "wait" | "waitTimeout"> {
+    if (spec.entrypoint === undefined) throw new Error(`${spec.name}: a gated step needs an entrypoint`);
+    const gateEnv = [`ELK_STEP_DONE_FILE=${STEP_DONE_FILE}`, `ELK_STEP_LINGER_SECONDS=${STEP_LINGER_SECONDS}`];
+    return {
+        entrypoints: succeededGateCommand(spec.entrypoint),
+        envs: pulumi.output(envs ?? []).apply((e) => [...(e ?? []), ...gateEnv]),
+        healthcheck: { tests: ["CMD-SHELL", `test -f ${STEP_DONE_FILE}`], interval: goDuration(1), timeout: goDuration(5), retries: 3, startPeriod: goDuration(0) },
+        wait: true,
+        waitTimeout: spec.timeoutSeconds + 60,
+    };
+}
+
 /** Label every container of the stack carries, so `docker ps --filter label=...` finds them. */
 export const STACK_LABEL = "dev.elk-stack.stack";
 
@@ -197,10 +232,14 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     }
 
     runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
+        const common = this.common(spec);
+        // The privileged kernel step keeps its bare command (the policy pack accepts exactly that); it rarely fails.
+        const gated = !spec.privileged && spec.entrypoint !== undefined;
         const container = new docker.Container(
             `${this.prefix}-${spec.name}`,
             {
-                ...this.common(spec),
+                ...common,
+                ...(gated ? succeededGate(spec, common.envs) : {}),
                 // Run once, wait for the end, keep the exited container so its logs can be read.
                 attach: true,
                 mustRun: false,
