@@ -69,9 +69,9 @@ export interface StackOutputs {
     readonly logSources?: readonly (string | LogSource)[];
     /** `nginxSyslog: "host:port"`, and per Django source `django: { <name>: "host:port" }`. */
     readonly logstashEndpoints?: { readonly nginxSyslog?: string; readonly django?: Readonly<Record<string, string>> };
-    /** The snapshot repository and policy (absent in stacks made before 0.5.0). */
+    /** The snapshot repository and policy (absent in stacks deployed before it existed). */
     readonly snapshots?: SnapshotInfo;
-    /** The earliest certificate expiry and the renewal window (absent in stacks made before 0.5.0). */
+    /** The earliest certificate expiry and the renewal window (absent in stacks deployed before it existed). */
     readonly certificates?: { readonly earliestExpiry?: string; readonly renewBeforeDays: number };
 }
 
