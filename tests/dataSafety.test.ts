@@ -128,10 +128,19 @@ describe("Docker: the dev stack", () => {
         expect(days).toBeLessThanOrEqual(365);
     });
 
+    test("the snapshot volume (no such directory in the image, so root's) is handed to Elasticsearch's user before it starts", () => {
+        const owner = ofType(dev, CONTAINER).find((c) => c.name === "elk-dev-es01-snapshots-owner") as RecordedResource;
+        expect(owner.inputs).toMatchObject({ user: "0:0", privileged: false, networkMode: "none", attach: true, mustRun: false, restart: "no" });
+        expect(owner.inputs.entrypoints).toEqual(["sh", "-c", "chown 1000:0 /volume && chmod 0770 /volume"]);
+        expect(owner.inputs.volumes).toEqual([{ volumeName: "elk-dev-es01-snapshots", containerPath: "/volume" }]);
+        const es = ofType(dev, CONTAINER).find((c) => c.name === "elk-dev-es01") as RecordedResource;
+        expect(es.dependencies).toContain(owner.urn);
+    });
+
     test("a failed one-shot step is not recorded as created: bootstrap and Kibana set-up must turn healthy, which only success does", () => {
         const steps = ofType(dev, CONTAINER).filter((c) => c.inputs.mustRun === false);
-        expect(steps.map((c) => c.name).sort()).toEqual(["elk-dev-bootstrap", "elk-dev-kibana-setup", "elk-dev-sysctl"]);
-        for (const c of steps.filter((x) => x.name !== "elk-dev-sysctl")) {
+        expect(steps.map((c) => c.name).sort()).toEqual(["elk-dev-bootstrap", "elk-dev-es01-snapshots-owner", "elk-dev-kibana-setup", "elk-dev-sysctl"]);
+        for (const c of steps.filter((x) => x.name === "elk-dev-bootstrap" || x.name === "elk-dev-kibana-setup")) {
             expect(c.inputs).toMatchObject({ attach: true, logs: true, wait: true, waitTimeout: 660, restart: "no" });
             expect(c.inputs.healthcheck).toEqual({ tests: ["CMD-SHELL", `test -f ${STEP_DONE_FILE}`], interval: "1s", timeout: "5s", retries: 3, startPeriod: "0s" });
             const argv = c.inputs.entrypoints as string[];

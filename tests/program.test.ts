@@ -49,11 +49,11 @@ describe("the dev stack on Docker", () => {
         ca = String(run.outputs.caCertificate.value);
     });
 
-    test("registers the CA, three instance certificates and the six containers", () => {
+    test("registers the CA, three instance certificates and the seven containers", () => {
         expect(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")).toHaveLength(1);
         expect(ofType(run, "tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(3);
         expect(ofType(run, CONTAINER).map((c) => c.name).sort()).toEqual(
-            ["elk-dev-bootstrap", "elk-dev-es01", "elk-dev-kibana", "elk-dev-kibana-setup", "elk-dev-logstash", "elk-dev-sysctl"].sort(),
+            ["elk-dev-bootstrap", "elk-dev-es01", "elk-dev-es01-snapshots-owner", "elk-dev-kibana", "elk-dev-kibana-setup", "elk-dev-logstash", "elk-dev-sysctl"].sort(),
         );
         expect(ofType(run, "docker:index/network:Network")).toHaveLength(1);
         for (const type of ["elk:index:ElkStack", "elk:index:Elasticsearch", "elk:index:Kibana", "elk:index:Logstash", "elk:index:Bootstrap", "elk:index:KernelSettings", "elk:index:CertificateAuthority"]) {

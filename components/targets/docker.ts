@@ -80,6 +80,14 @@ export function dataVolumeOptions(prefix: string, spec: ServiceSpec, volume: Vol
     };
 }
 
+/** Small pinned image with chown, for handing a new volume to a service's user. */
+export const VOLUME_OWNER_IMAGE = "busybox:1.37.0";
+
+/** Makes `path` the service user's and writable by its group (the Elastic images run as 1000:0). */
+export function volumeOwnerCommand(runAs: { readonly uid: number; readonly gid: number }, path: string): string[] {
+    return ["sh", "-c", `chown ${runAs.uid}:${runAs.gid} ${path} && chmod 0770 ${path}`];
+}
+
 /** File a one-shot step writes when it succeeded; its health check looks for it. */
 export const STEP_DONE_FILE = "/tmp/elk-step-done";
 /** Seconds a succeeded step stays up, so that the provider sees it healthy before it exits. */
@@ -195,6 +203,41 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                     { parent: opts.parent, ...dataVolumeOptions(this.prefix, spec, v, this.protectData), ...this.resourceOpts },
                 ),
         );
+        // A new named volume takes the owner of its mount point in the image, and root's when the image has no such
+        // directory (the snapshot repository's): hand it to the service's user before the service starts.
+        const owners = spec.volumes.flatMap((v, i) => {
+            if (!v.shared) return [];
+            const owner = new docker.Container(
+                `${this.prefix}-${spec.name}-${v.name}-owner`,
+                {
+                    name: `${this.prefix}-${spec.name}-${v.name}-owner`,
+                    image: this.image(VOLUME_OWNER_IMAGE).imageId,
+                    entrypoints: volumeOwnerCommand(spec.runAs, "/volume"),
+                    // Root without privileges: chown needs the owner's rights on the directory, nothing more.
+                    user: "0:0",
+                    privileged: false,
+                    volumes: [{ volumeName: volumes[i].name, containerPath: "/volume" }],
+                    networkMode: "none",
+                    labels: [
+                        { label: STACK_LABEL, value: this.prefix },
+                        { label: "dev.elk-stack.role", value: `${spec.role}-volume-owner` },
+                    ],
+                    attach: true,
+                    mustRun: false,
+                    logs: true,
+                    restart: "no",
+                    memory: 16,
+                },
+                { parent: opts.parent, ...this.resourceOpts },
+            );
+            const succeeded = owner.exitCode.apply((code) => {
+                if (code !== undefined && code !== null && code !== 0) {
+                    throw new pulumi.RunError(`handing volume ${this.prefix}-${spec.name}-${v.name} (or the name it was created with) to uid ${spec.runAs.uid} (container ${this.prefix}-${spec.name}-${v.name}-owner) exited with code ${code}`);
+                }
+                return true;
+            });
+            return [{ done: owner, succeeded }];
+        });
         const container = new docker.Container(
             `${this.prefix}-${spec.name}`,
             {
@@ -221,14 +264,14 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             },
             {
                 parent: opts.parent,
-                dependsOn: this.dependencies(opts),
+                dependsOn: afterSteps(this.dependencies(opts), owners),
                 // The provider updates a changed health check in its state only: Docker cannot change it on a
                 // container (upstream resourceDockerContainerUpdate), so a new one needs a new container.
                 replaceOnChanges: ["healthcheck"],
                 ...this.resourceOpts,
             },
         );
-        return { ready: container, resources: [...volumes, container] };
+        return { ready: container, resources: [...volumes, ...owners.map((o) => o.done), container] };
     }
 
     runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
