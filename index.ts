@@ -27,6 +27,10 @@ export const wiring = stack.wiring;
 export const environment = settings.environment;
 export const logSources = settings.logSources;
 export const logRetentionDays = settings.logRetentionDays;
+/** The snapshot repository and lifecycle policy (read by `npm run verify`, `snapshot` and `restore`). */
+export const snapshots = stack.snapshots;
+/** The earliest certificate expiry and the renewal window (read by `npm run verify`; the renew workflow renews). */
+export const certificates = stack.certificateExpiry;
 /** The superuser and its password (secret: `pulumi stack output elasticPassword --show-secrets`). */
 export const elasticUser = "elastic";
 export const elasticPassword = stack.elasticPassword;

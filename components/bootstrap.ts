@@ -14,7 +14,17 @@ export const BOOTSTRAP_ENV = {
     logstashWriterPassword: "ELK_LOGSTASH_PASSWORD",
     attempts: "ELK_WAIT_ATTEMPTS",
     interval: "ELK_WAIT_INTERVAL_SECONDS",
+    deadline: "ELK_DEADLINE_SECONDS",
 } as const;
+
+/** Upper bound of a {@link curlScriptJob} step, seconds. */
+export const STEP_TIMEOUT_SECONDS = 600;
+
+/**
+ * Seconds the bootstrap may spend retrying before it gives up on its own, inside the step's limit: it then fails
+ * with its own message rather than being killed.
+ */
+export const BOOTSTRAP_DEADLINE_SECONDS = STEP_TIMEOUT_SECONDS - 60;
 
 /** Name of an environment variable holding a secret that a request body needs. */
 export type SecretEnvName = (typeof BOOTSTRAP_ENV)["kibanaSystemPassword" | "logstashWriterPassword"];
@@ -31,12 +41,14 @@ export type BodyValue = string | number | boolean | null | SecretRef | readonly 
 export interface BootstrapRequest {
     /** What it does, printed by the script. */
     readonly description: string;
-    readonly method: "GET" | "PUT" | "POST";
+    readonly method: "GET" | "PUT" | "POST" | "DELETE";
     /** Path and query, starting with `/`. */
     readonly path: string;
     readonly body?: BodyValue;
     /** HTTP status codes that mean success. Every request is an upsert, so a second run gets the same codes. */
     readonly okStatus: readonly number[];
+    /** HTTP status codes that mean "not yet": the request is sent again until the script's deadline. */
+    readonly retryStatus?: readonly number[];
 }
 
 /** Inputs of {@link bootstrapPlan}. */
@@ -77,6 +89,8 @@ export function bootstrapPlan(input: BootstrapPlanInput): BootstrapRequest[] {
             method: "GET",
             path: "/_cluster/health?wait_for_status=yellow&timeout=60s",
             okStatus: [200],
+            // 408: still not yellow when the 60 s wait ran out; 503: no master elected yet. Both happen on a slow start.
+            retryStatus: [408, 503],
         },
         {
             description: "set the password of the built-in kibana_system user",
@@ -148,6 +162,7 @@ export function bootstrapScript(plan: readonly BootstrapRequest[]): string {
             shellQuote(r.path),
             shellQuote(r.body === undefined ? "" : bodyTemplate(r.body)),
             shellQuote(r.okStatus.join(" ")),
+            shellQuote((r.retryStatus ?? []).join(" ")),
         ].join(" "),
     );
     return `#!/bin/bash
@@ -163,6 +178,8 @@ shopt -u patsub_replacement 2>/dev/null || true
 ${secretNames.map((n) => `: "\${${n}:?${n} must be set}"`).join("\n")}
 attempts="\${${e.attempts}:-60}"
 interval="\${${e.interval}:-5}"
+# Seconds since the start (bash's SECONDS) after which a "not yet" answer is a failure.
+deadline="\${${e.deadline}:-${BOOTSTRAP_DEADLINE_SECONDS}}"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -206,14 +223,25 @@ for ((i = 1; ; i++)); do
   sleep "$interval"
 done
 
-run_step() { # run_step DESCRIPTION METHOD PATH BODY OK_CODES
+run_step() { # run_step DESCRIPTION METHOD PATH BODY OK_CODES RETRY_CODES
   local body=$4
 ${secretNames.map((n) => `  body=\${body//${secretPlaceholder(n)}/"$(quote "\${${n}}")"}`).join("\n")}
   printf '%s' "$body" > "$work/body"
-  local code
-  code=$(es "$2" "$3" "$work/body")
-  for ok in $5; do
-    if [ "$code" = "$ok" ]; then echo "elk-bootstrap: ok ($code): $1"; return 0; fi
+  local code again
+  while :; do
+    code=$(es "$2" "$3" "$work/body")
+    for ok in $5; do
+      if [ "$code" = "$ok" ]; then echo "elk-bootstrap: ok ($code): $1"; return 0; fi
+    done
+    again=no
+    for r in $6; do if [ "$code" = "$r" ]; then again=yes; fi; done
+    if [ "$again" = no ]; then break; fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "elk-bootstrap: still HTTP $code after $SECONDS s, past the deadline of $deadline s" >&2
+      break
+    fi
+    echo "elk-bootstrap: not yet (HTTP $code): $1; again in $interval s"
+    sleep "$interval"
   done
   echo "elk-bootstrap: FAILED ($code): $1: $2 $3" >&2
   # Only this step's response: a dropped connection leaves none.
@@ -263,7 +291,7 @@ export function curlScriptJob(input: CurlScriptJobInput): JobSpec {
         files: [publicFile(`${input.dir}/${input.scriptName}`, input.script, "0755"), ...(input.files ?? []), publicFile(`${input.dir}/ca.crt`, input.caCertPem)],
         runAs: ES_RUN_AS,
         privileged: false,
-        timeoutSeconds: 600,
+        timeoutSeconds: STEP_TIMEOUT_SECONDS,
         memoryMb: 128,
     };
 }
@@ -316,7 +344,7 @@ export class Bootstrap extends pulumi.ComponentResource {
             script: bootstrapScript(this.plan),
             caCertPem: args.caCertPem,
             caEnv: BOOTSTRAP_ENV.ca,
-            env: { [BOOTSTRAP_ENV.esUrl]: args.elasticsearchUrl },
+            env: { [BOOTSTRAP_ENV.esUrl]: args.elasticsearchUrl, [BOOTSTRAP_ENV.deadline]: String(BOOTSTRAP_DEADLINE_SECONDS) },
             secretEnv: {
                 [BOOTSTRAP_ENV.elasticPassword]: { description: "password of the elastic superuser", value: args.elasticPassword },
                 [BOOTSTRAP_ENV.kibanaSystemPassword]: { description: "password to set for kibana_system", value: args.kibanaSystemPassword },

@@ -10,6 +10,7 @@
 
 import { ConfigError } from "./configError";
 import { DEFAULT_LOG_SOURCES, type LogSource, parseLogSources } from "./sources";
+import { SNAPSHOT_SCHEDULES, type SnapshotSchedule } from "./snapshots";
 
 /** Deployment platform of a stack. */
 export type Target = "docker" | "kubernetes";
@@ -36,6 +37,8 @@ export interface ConfigKeySchema {
 export const DEFAULT_ELASTIC_VERSION = "9.4.1";
 /** Oldest 8.x release whose settings (standardised `ssl_*` plugin options, `api.http.*`) we rely on. */
 export const MIN_SUPPORTED_8X = "8.17.0";
+/** Largest Elasticsearch heap, MiB (31 GiB): above about 32 GiB the JVM cannot use compressed object pointers. */
+export const MAX_ELASTICSEARCH_HEAP_MB = 31 * 1024;
 /** Shortest password we accept for the built-in and Logstash users. */
 export const MIN_PASSWORD_LENGTH = 16;
 
@@ -77,6 +80,17 @@ export const CONFIG_SCHEMA = {
         description: "Host name or IP address at which applications outside the stack reach Logstash (a load balancer, a node, a DNS name); put in Logstash's certificate and in the wiring.",
     },
     logRetentionDays: { type: "integer", default: 7, description: "Days log data streams keep their data before the lifecycle policy deletes it." },
+    snapshotSchedule: {
+        type: "string",
+        default: "off",
+        description: "How often the snapshot lifecycle policy snapshots the log data streams: off, hourly, daily or weekly (daily in Pulumi.prod.yaml).",
+    },
+    snapshotRetentionDays: { type: "integer", default: 30, description: "Days a scheduled snapshot is kept (the newest one is always kept)." },
+    snapshotStorageClass: {
+        type: "string",
+        description: "Storage class of the snapshot repository's shared claim (Kubernetes): it must offer ReadWriteMany (NFS, EFS, Filestore, Azure Files). No repository on Kubernetes when unset.",
+    },
+    snapshotStorageGb: { type: "integer", default: 50, description: "Size of the snapshot repository's shared claim, GiB (Kubernetes)." },
     bindAddress: {
         type: "string",
         default: "127.0.0.1",
@@ -125,7 +139,12 @@ export const CONFIG_SCHEMA = {
     setMaxMapCount: {
         type: "boolean",
         default: true,
-        description: "Run the privileged one-shot step that sets vm.max_map_count=262144; turn off where the host already has it.",
+        description: "Run the privileged one-shot step that raises vm.max_map_count to 262144 (never lowers it); turn off where the host already has it.",
+    },
+    protectData: {
+        type: "boolean",
+        default: false,
+        description: "Mark the data volumes (Docker) and the namespace (Kubernetes) protected, so that pulumi destroy and replacements refuse to touch them; set true in production. They are retained on delete either way.",
     },
     environment: {
         type: "string",
@@ -198,6 +217,21 @@ export interface KubernetesSettings {
     readonly antiAffinity: "hard" | "soft";
 }
 
+/** The snapshot repository and lifecycle policy of a stack. */
+export interface SnapshotConfig {
+    /**
+     * Whether the stack has a snapshot repository: always on Docker (a named volume), on Kubernetes when a
+     * ReadWriteMany storage class is configured for its shared claim.
+     */
+    readonly repository: boolean;
+    readonly schedule: SnapshotSchedule;
+    readonly retentionDays: number;
+    /** Size of the shared claim, GiB (Kubernetes). */
+    readonly storageGb: number;
+    /** Storage class of the shared claim (Kubernetes). */
+    readonly storageClass?: string;
+}
+
 /** Host ports published by the stack. */
 export interface PortSettings {
     readonly elasticsearch: number;
@@ -233,6 +267,8 @@ export interface StackConfig {
     readonly kibana: MemorySettings;
     readonly logstash: MemorySettings;
     readonly setMaxMapCount: boolean;
+    /** Data volumes (Docker) and the namespace (Kubernetes) are `protect`ed: destroy and replacement refuse. */
+    readonly protectData: boolean;
     readonly kubernetes: KubernetesSettings;
     readonly certValidityDays: number;
     readonly certRenewBeforeDays: number;
@@ -240,6 +276,8 @@ export interface StackConfig {
     readonly logSources: readonly LogSource[];
     /** Days log data is kept. */
     readonly logRetentionDays: number;
+    /** The snapshot repository and lifecycle policy. */
+    readonly snapshots: SnapshotConfig;
     /** Where applications outside the stack reach Logstash, when not at the platform's own address. */
     readonly logstashPublicHost?: string;
     /** Password keys that the stack config sets (others are generated). */
@@ -463,8 +501,17 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         if (heapMb > memoryMb) {
             fail(heapKey, `heap ${heapMb} MiB is larger than the memory limit ${memoryMb} MiB (${fq(memKey)})`, `lower ${heapKey} to at most half of ${memKey}, or raise ${memKey}`);
         }
-        if (heapMb * 4 > memoryMb * 3) {
-            fail(heapKey, `heap ${heapMb} MiB leaves too little of the ${memoryMb} MiB limit (${fq(memKey)}) for off-heap memory`, `keep ${heapKey} at most 75% (Elastic advises 50%) of ${memKey}`);
+        if (service === "elasticsearch") {
+            // Elasticsearch adds direct memory of up to half the heap and relies on the file-system cache for the
+            // rest: Elastic's rule is a heap of at most 50% of the memory, and below the compressed-oops threshold.
+            if (heapMb * 2 > memoryMb) {
+                fail(heapKey, `heap ${heapMb} MiB is more than half of the ${memoryMb} MiB limit (${fq(memKey)}); Elasticsearch's direct memory and file cache need the other half`, `keep ${heapKey} at most 50% of ${memKey}: lower it to ${Math.floor(memoryMb / 2)} or raise ${memKey} to ${heapMb * 2}`);
+            }
+            if (heapMb > MAX_ELASTICSEARCH_HEAP_MB) {
+                fail(heapKey, `heap ${heapMb} MiB is above 31 GiB, where the JVM loses compressed object pointers`, `keep ${heapKey} at most ${MAX_ELASTICSEARCH_HEAP_MB}; for more memory, add nodes`);
+            }
+        } else if (heapMb * 4 > memoryMb * 3) {
+            fail(heapKey, `heap ${heapMb} MiB leaves too little of the ${memoryMb} MiB limit (${fq(memKey)}) for off-heap memory`, `keep ${heapKey} at most 75% of ${memKey}`);
         }
         return { heapMb, memoryMb, cpu, ...sizing[service] };
     };
@@ -479,6 +526,23 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     if (!/^[a-z0-9_]{1,64}$/.test(environment)) {
         fail("environment", `'${environment}' cannot be a data stream namespace`, "use 1-64 lowercase letters, digits or '_' (no '-')");
     }
+
+    const snapshotSchedule = str("snapshotSchedule");
+    if (!(SNAPSHOT_SCHEDULES as readonly string[]).includes(snapshotSchedule)) {
+        fail("snapshotSchedule", `unknown schedule '${snapshotSchedule}'`, `set one of ${SNAPSHOT_SCHEDULES.join(", ")}`);
+    }
+    const snapshotStorageClass = optional("snapshotStorageClass");
+    const snapshotRepository = target === "docker" || snapshotStorageClass !== undefined;
+    if (snapshotSchedule !== "off" && !snapshotRepository) {
+        fail("snapshotSchedule", `a ${snapshotSchedule} schedule needs a snapshot repository, and on Kubernetes that needs ${fq("snapshotStorageClass")}`, "set snapshotStorageClass to a storage class that offers ReadWriteMany, or set snapshotSchedule to off");
+    }
+    const snapshots: SnapshotConfig = {
+        repository: snapshotRepository,
+        schedule: snapshotSchedule as SnapshotSchedule,
+        retentionDays: int("snapshotRetentionDays", 1, 3650),
+        storageGb: int("snapshotStorageGb", 1, 65536),
+        storageClass: snapshotStorageClass,
+    };
 
     const passwordsSet: PasswordKey[] = [];
     for (const key of PASSWORD_KEYS) {
@@ -510,11 +574,13 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         kibana: memory("kibana"),
         logstash: memory("logstash"),
         setMaxMapCount: bool("setMaxMapCount"),
+        protectData: bool("protectData"),
         kubernetes,
         certValidityDays,
         certRenewBeforeDays,
         logSources,
         logRetentionDays: int("logRetentionDays", 1, 3650),
+        snapshots,
         logstashPublicHost,
         passwordsSet,
     };

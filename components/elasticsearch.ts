@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
 import type { CpuSettings } from "./config";
+import { SNAPSHOT_PATH } from "./snapshots";
 import { type HealthCheckSpec, type HostStep, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
 
 /** Where the Elasticsearch image keeps its configuration. */
@@ -29,6 +30,8 @@ export interface ElasticsearchYmlInput {
     readonly masterNodes: readonly string[];
     /** Transport addresses of the peers (multi-node only). */
     readonly seedHosts?: readonly string[];
+    /** Whether the nodes mount the snapshot repository's file system (and list it in `path.repo`). */
+    readonly snapshotRepository?: boolean;
 }
 
 /** The settings elasticsearch.yml gets, as a flat map of Elastic's dotted setting names. */
@@ -67,6 +70,8 @@ export function elasticsearchSettings(input: ElasticsearchYmlInput): Record<stri
         "xpack.security.transport.ssl.verification_mode": single ? "full" : "certificate",
         "xpack.security.transport.ssl.client_authentication": "required",
         "xpack.license.self_generated.type": "basic",
+        // A file-system repository may only be registered at a path listed here.
+        ...(input.snapshotRepository ? { "path.repo": [SNAPSHOT_PATH] } : {}),
         "ingest.geoip.downloader.enabled": false,
     };
 }
@@ -99,6 +104,8 @@ export interface ElasticsearchSpecInput extends ElasticsearchYmlInput, ServiceSi
     readonly elasticPassword: pulumi.Input<string>;
     /** Data volume of each node, GiB (Kubernetes). */
     readonly storageGb: number;
+    /** The snapshot repository's shared volume, when the stack has one. */
+    readonly snapshotVolume?: { readonly sizeGb: number; readonly storageClass?: string };
 }
 
 /** The container of one Elasticsearch node. Pure. */
@@ -123,11 +130,19 @@ export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
             { name: "https", containerPort: ES_HTTP_PORT, protocol: "tcp", hostPort: input.hostPort },
             { name: "transport", containerPort: ES_TRANSPORT_PORT, protocol: "tcp" },
         ],
-        volumes: [{ name: "data", mountPath: "/usr/share/elasticsearch/data", durable: true, sizeGb: input.storageGb }],
+        volumes: [
+            { name: "data", mountPath: "/usr/share/elasticsearch/data", durable: true, sizeGb: input.storageGb },
+            ...(input.snapshotVolume
+                ? [{ name: "snapshots", mountPath: SNAPSHOT_PATH, durable: true, sizeGb: input.snapshotVolume.sizeGb, shared: { storageClass: input.snapshotVolume.storageClass } }]
+                : []),
+        ],
         healthCheck: elasticsearchHealthCheck(`${ES_CERT_DIR}/ca.crt`),
         memoryMb: input.memoryMb,
         cpu: input.cpu,
         replicas: input.masterNodes.length,
+        // Closing shards and flushing translogs on a busy node takes seconds to a minute; a kill mid-write means
+        // translog replay (or worse) on the next start.
+        stopGraceSeconds: 120,
     };
 }
 
@@ -156,6 +171,8 @@ export interface ElasticsearchArgs {
     elasticPassword: pulumi.Input<string>;
     /** The kernel step, when the host needs it: Elasticsearch starts only after it succeeded. */
     kernelStep?: HostStep;
+    /** Mount a shared volume for the snapshot repository and allow it in `path.repo`. */
+    snapshotVolume?: { sizeGb: number; storageClass?: string };
 }
 
 /** Elasticsearch, one node or a cluster, with TLS on HTTP and transport and security on. */
@@ -190,6 +207,8 @@ export class Elasticsearch extends pulumi.ComponentResource {
             hostPort: args.hostPort,
             tls: { caCertPem: args.certificate.caCertPem, certPem: args.certificate.certPem, keyPem: args.certificate.privateKeyPem },
             elasticPassword: args.elasticPassword,
+            snapshotRepository: args.snapshotVolume !== undefined,
+            snapshotVolume: args.snapshotVolume,
         });
         const placed = args.platform.runService(spec, { parent: this, hostSteps: args.kernelStep ? [args.kernelStep] : [] });
         this.ready = placed.ready;

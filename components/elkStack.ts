@@ -11,6 +11,8 @@ import { KibanaSetup } from "./kibanaObjects";
 import { Logstash } from "./logstash";
 import { type LogSource, NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
 import { wiringFiles } from "./wiring";
+import { earliestExpiry } from "./renewal";
+import { SNAPSHOT_REPOSITORY, scheduleIntervalHours, snapshotPolicyName, snapshotRequests } from "./snapshots";
 import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "./spec";
 import { platformFor } from "./targets";
 
@@ -38,6 +40,18 @@ export interface ElkStackArgs {
     platform?: Platform;
 }
 
+/** The snapshot repository and policy of a stack, for `verify`, `snapshot` and `restore`. */
+export interface SnapshotInfo {
+    /** Repository name; undefined when the stack has none. */
+    readonly repository?: string;
+    /** Lifecycle policy name; undefined when the schedule is off. */
+    readonly policy?: string;
+    readonly schedule: string;
+    /** Hours between scheduled snapshots; undefined when off. */
+    readonly intervalHours?: number;
+    readonly retentionDays: number;
+}
+
 /** How to reach Logstash from the applications that send it logs. */
 export interface LogstashEndpoints {
     /** Where nginx sends syslog: `host:port` over UDP. */
@@ -63,6 +77,13 @@ export class ElkStack extends pulumi.ComponentResource {
     readonly logstashEndpoints: pulumi.Output<LogstashEndpoints>;
     /** The nginx and Django configuration for each log source, file name -> content (see components/wiring.ts). */
     readonly wiring: pulumi.Output<Record<string, string>>;
+    /** The snapshot repository and lifecycle policy. */
+    readonly snapshots: pulumi.Output<SnapshotInfo>;
+    /**
+     * When the first of the stack's certificates (the CA's or an instance's) expires, and how many days before
+     * expiry a `pulumi up` renews them.
+     */
+    readonly certificateExpiry: pulumi.Output<{ earliestExpiry?: string; renewBeforeDays: number }>;
     /** The parts, for consumers that want to wire more onto them. */
     readonly ca: CertificateAuthority;
     readonly certificates: Readonly<Record<string, InstanceCertificate>>;
@@ -154,6 +175,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 certificate: certificates[s.names.elasticsearch],
                 elasticPassword: passwords.elastic,
                 kernelStep: this.kernel?.step,
+                snapshotVolume: s.snapshots.repository ? { sizeGb: s.snapshots.storageGb, storageClass: s.snapshots.storageClass } : undefined,
             },
             child,
         );
@@ -175,7 +197,10 @@ export class ElkStack extends pulumi.ComponentResource {
                 // Only this environment's log data streams: logs-<dataset>-<environment>.
                 logstashIndexPatterns: [`logs-*-${s.environment}`],
                 // Templates and the lifecycle policy exist before Logstash, which waits for this step, writes a line.
-                extraRequests: indexingRequests({ environment: s.environment, retentionDays: s.logRetentionDays, sources: s.logSources, nodeCount: s.elasticsearch.replicas }),
+                extraRequests: [
+                    ...indexingRequests({ environment: s.environment, retentionDays: s.logRetentionDays, sources: s.logSources, nodeCount: s.elasticsearch.replicas }),
+                    ...(s.snapshots.repository ? snapshotRequests({ environment: s.environment, schedule: s.snapshots.schedule, retentionDays: s.snapshots.retentionDays }) : []),
+                ],
                 elasticsearchReady: this.elasticsearch.ready,
             },
             child,
@@ -280,7 +305,20 @@ export class ElkStack extends pulumi.ComponentResource {
         // The port each source dials is its endpoint's (Docker may publish nginx's under another number).
         const portOf = (source: LogSource) => (source.kind === "nginx" ? nginxSyslog : (django.get(source.name) as Endpoint)).port;
         this.wiring = pulumi.output(Object.fromEntries(wiringFiles(s.logSources, logstashHost, undefined, portOf).map((f) => [f.fileName, f.content])));
+        this.snapshots = pulumi.output({
+            repository: s.snapshots.repository ? SNAPSHOT_REPOSITORY : undefined,
+            policy: s.snapshots.repository && s.snapshots.schedule !== "off" ? snapshotPolicyName(s.environment) : undefined,
+            schedule: s.snapshots.schedule,
+            intervalHours: scheduleIntervalHours(s.snapshots.schedule),
+            retentionDays: s.snapshots.retentionDays,
+        });
+        // Read from the certificates themselves, so the CA (whose component exposes no end time) counts too.
+        this.certificateExpiry = pulumi
+            .all([this.ca.certPem, ...Object.values(certificates).map((c) => c.certPem)])
+            .apply((pems) => ({ earliestExpiry: earliestExpiry(pems), renewBeforeDays: s.certRenewBeforeDays }));
         this.registerOutputs({
+            certificateExpiry: this.certificateExpiry,
+            snapshots: this.snapshots,
             elasticsearchUrl: this.elasticsearchUrl,
             kibanaUrl: this.kibanaUrl,
             caCertPem: this.caCertPem,

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { raiseMaxMapCountCommand } from "./maxMapCount";
 import type { HostStep, JobSpec, Platform } from "./spec";
 
 /** The setting Elasticsearch needs for its memory-mapped index files. */
@@ -8,16 +9,17 @@ export const SYSCTL_IMAGE = "busybox:1.37.0";
 
 /**
  * The one privileged step of the stack: raise `vm.max_map_count` on the host kernel (on Docker Desktop, the
- * VM's kernel) before Elasticsearch starts. Pure.
+ * VM's kernel) to at least {@link MAX_MAP_COUNT} before Elasticsearch starts, leaving a higher value alone. Pure.
  */
 export function maxMapCountSpec(name: string): JobSpec {
     return {
         kind: "job",
         name,
-        description: `kernel setting vm.max_map_count=${MAX_MAP_COUNT}`,
+        description: `kernel setting vm.max_map_count >= ${MAX_MAP_COUNT}`,
         role: "kernel",
         image: SYSCTL_IMAGE,
-        entrypoint: ["sysctl", "-w", `vm.max_map_count=${MAX_MAP_COUNT}`],
+        // Raises the setting when it is lower and never lowers it.
+        entrypoint: raiseMaxMapCountCommand(MAX_MAP_COUNT),
         env: {},
         secretEnv: {},
         files: [],

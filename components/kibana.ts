@@ -117,6 +117,8 @@ export function kibanaSpec(input: KibanaSpecInput): ServiceSpec {
         memoryMb: input.memoryMb,
         cpu: input.cpu,
         replicas: 1,
+        // Kibana keeps no state of its own: enough to finish requests in flight.
+        stopGraceSeconds: 30,
     };
 }
 

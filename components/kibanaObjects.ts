@@ -265,16 +265,30 @@ kbn() { # kbn METHOD PATH KIND PAYLOAD -> HTTP status (000 without a response); 
   echo "\${code:-000}"
 }
 
-# Healthy means the status API answers 200 with overall level "available" (503 while it waits for Elasticsearch).
+# The overall level of the status API's answer (status.overall.level): core services and plugins have levels of
+# their own, and one of them being "available" says nothing about Kibana as a whole. No jq in the image: bash
+# regexes take the "overall" object, drop the objects nested in it (meta), then read its own "level".
+overall_level() {
+  local json overall re_overall='"overall":[{](([^{}]|[{][^{}]*[}])*)[}]' re_nested='[{][^{}]*[}]' re_level='"level":"([a-z_]+)"'
+  json=$(tr -d '\n' < "$work/response" 2>/dev/null) || return 0
+  [[ $json =~ $re_overall ]] || return 0
+  overall=\${BASH_REMATCH[1]}
+  while [[ $overall =~ $re_nested ]]; do overall=\${overall/"\${BASH_REMATCH[0]}"/}; done
+  if [[ $overall =~ $re_level ]]; then echo "\${BASH_REMATCH[1]}"; fi
+}
+
+# Healthy means the status API answers 200 with overall level "available": 503 while it waits for Elasticsearch,
+# 200 with "degraded" while a service is still starting.
 for ((i = 1; ; i++)); do
   code=$(kbn GET /api/status none '')
-  if [ "$code" = 200 ] && grep -q '"level":"available"' "$work/response"; then break; fi
+  level=$(overall_level)
+  if [ "$code" = 200 ] && [ "$level" = available ]; then break; fi
   if [ "$code" = 401 ]; then echo "elk-kibana-setup: Kibana refused the elastic password (HTTP 401)" >&2; exit 1; fi
   if [ "$i" -ge "$attempts" ]; then
     echo "elk-kibana-setup: Kibana at \${${e.kibanaUrl}} not available after $attempts attempts (last HTTP $code)" >&2
     exit 1
   fi
-  echo "elk-kibana-setup: waiting for Kibana (HTTP $code), attempt $i of $attempts"
+  echo "elk-kibana-setup: waiting for Kibana (HTTP $code, overall level \${level:-unknown}), attempt $i of $attempts"
   sleep "$interval"
 done
 

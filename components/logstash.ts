@@ -144,6 +144,10 @@ export function logstashSpec(input: LogstashSpecInput): ServiceSpec {
         memoryMb: input.memoryMb,
         cpu: input.cpu,
         replicas: input.replicas,
+        // Logstash stops its inputs, lets the workers finish their batches and writes the persistent queue's
+        // checkpoint; events still queued stay on the volume for the next start. Longer than Elasticsearch's, as an
+        // output may be retrying against it.
+        stopGraceSeconds: 180,
     };
 }
 

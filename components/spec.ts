@@ -36,6 +36,11 @@ export interface VolumeSpec {
     readonly durable: boolean;
     /** Size of a durable volume, GiB (Kubernetes). */
     readonly sizeGb: number;
+    /**
+     * One volume for every instance of the service rather than one each (a snapshot repository must be the same
+     * file system on every node): on Kubernetes a ReadWriteMany claim, with its own storage class.
+     */
+    readonly shared?: { readonly storageClass?: string };
 }
 
 /** A health check run inside the container (`sh -c`), used for Docker health and Kubernetes probes. */
@@ -98,6 +103,11 @@ export interface ServiceSpec extends ContainerSpec {
     readonly cpu: { readonly requestMillis: number; readonly limitMillis: number };
     /** Identical instances (Elasticsearch nodes, Logstash replicas). */
     readonly replicas: number;
+    /**
+     * Seconds between the stop signal and a forced kill: long enough to shut down cleanly (Elasticsearch closing
+     * its shards, Logstash finishing its in-flight batches and checkpointing its persistent queue).
+     */
+    readonly stopGraceSeconds: number;
 }
 
 /** A step that runs to completion (the kernel setting, the bootstrap). */

@@ -7,7 +7,9 @@
  *
  * No Pulumi here: scripts/verify.ts reads the stack outputs and flags and calls {@link verify}.
  */
-import { Client, errors } from "@elastic/elasticsearch";
+import { type Client, errors } from "@elastic/elasticsearch";
+import { elasticsearchClient } from "./esClient";
+import { lastSuccessfulSnapshot } from "./snapshotOps";
 import * as crypto from "crypto";
 import * as dgram from "dgram";
 import * as net from "net";
@@ -46,6 +48,12 @@ export interface VerifyOptions {
     readonly requestTimeoutMs?: number;
     /** Progress lines; silent by default. */
     readonly log?: (line: string) => void;
+    /** The snapshot repository and the hours between scheduled snapshots (undefined: no schedule, report only). */
+    readonly snapshots?: { readonly repository: string; readonly intervalHours?: number };
+    /** The stack's earliest certificate expiry and its renewal window (stack output `certificates`). */
+    readonly certificates?: { readonly earliestExpiry: string; readonly renewBeforeDays: number };
+    /** The time to judge ages against (tests), ms since the epoch; now by default. */
+    readonly now?: number;
 }
 
 /** Searchable latency and throughput of the batch. */
@@ -67,6 +75,10 @@ export interface VerifyReport {
     readonly sent: number;
     readonly found: number;
     readonly timing?: VerifyTiming;
+    /** The newest successful snapshot, when the stack has a repository and one exists. */
+    readonly lastSnapshot?: { readonly name: string; readonly ageHours: number };
+    /** Days until the earliest certificate expires, when known. */
+    readonly certificateDaysLeft?: number;
 }
 
 /** Largest batch: one search returns at most 10 000 hits by default (index.max_result_window). */
@@ -324,21 +336,43 @@ function timing(pending: Map<string, Pending>, firstSend: number): VerifyTiming 
     return { medianMs: quantile(latencies, 0.5), p95Ms: quantile(latencies, 0.95), eventsPerSecond: span > 0 ? (seen.length * 1000) / span : seen.length };
 }
 
-/** A client of the stack's Elasticsearch that trusts only the stack's CA and never retries on its own. */
-export function elasticsearchClient(o: Pick<VerifyOptions, "esUrl" | "user" | "password" | "ca">, requestTimeout: number): Client {
-    return new Client({
-        node: o.esUrl,
-        auth: { username: o.user, password: o.password },
-        tls: { ca: o.ca, rejectUnauthorized: true },
-        requestTimeout,
-        maxRetries: 0,
-        // The 9.x client asks for the 9.x REST API, which an 8.x cluster refuses. Every supported cluster speaks
-        // version 8 (9.x through REST API compatibility); both headers must name the same version.
-        headers: {
-            accept: "application/vnd.elasticsearch+json; compatible-with=8",
-            "content-type": "application/vnd.elasticsearch+json; compatible-with=8",
-        },
-    });
+/**
+ * The newest successful snapshot: reported, and a problem when the schedule says there should be a younger one
+ * (older than twice the interval: one missed run is tolerated, two are not).
+ */
+async function checkSnapshots(client: Client, o: VerifyOptions): Promise<{ problems: string[]; last?: { name: string; ageHours: number } }> {
+    if (o.snapshots === undefined) return { problems: [] };
+    const { repository, intervalHours } = o.snapshots;
+    let last;
+    try {
+        last = await lastSuccessfulSnapshot(client, repository, o.now ?? Date.now());
+    } catch (err) {
+        if (isNotFound(err)) return { problems: [`snapshot repository ${repository} is missing. Run pulumi up: the bootstrap registers it.`] };
+        throw err;
+    }
+    if (last === undefined) {
+        o.log?.(`snapshots: none successful in ${repository}`);
+        return { problems: intervalHours === undefined ? [] : [`no successful snapshot in repository ${repository}, though the schedule takes one every ${intervalHours} h. Look at GET _slm/policy and GET _slm/stats, or take one: npm run snapshot.`] };
+    }
+    o.log?.(`last successful snapshot: ${last.name}, ${last.ageHours.toFixed(1)} h old`);
+    if (intervalHours !== undefined && last.ageHours > 2 * intervalHours) {
+        return { problems: [`the last successful snapshot (${last.name}) is ${last.ageHours.toFixed(1)} h old, more than twice the schedule's ${intervalHours} h: scheduled snapshots are failing (GET _slm/policy shows last_failure).`], last };
+    }
+    return { problems: [], last };
+}
+
+/** Days until the earliest certificate expires; a problem when it has expired or should have been renewed by now. */
+export function certificateProblems(certificates: VerifyOptions["certificates"], now: number): { problems: string[]; daysLeft?: number } {
+    if (certificates === undefined) return { problems: [] };
+    const expiry = Date.parse(certificates.earliestExpiry);
+    if (Number.isNaN(expiry)) return { problems: [`the stack output certificates.earliestExpiry ('${certificates.earliestExpiry}') is not a date`] };
+    const daysLeft = (expiry - now) / 86_400_000;
+    if (daysLeft <= 0) return { problems: [`a certificate of the stack expired on ${certificates.earliestExpiry}: run pulumi up to issue new ones.`], daysLeft };
+    // The weekly renewal workflow runs pulumi up inside the window; a week into it, it should have happened.
+    if (daysLeft < certificates.renewBeforeDays - 7) {
+        return { problems: [`the earliest certificate expires on ${certificates.earliestExpiry} (${daysLeft.toFixed(1)} days), inside the ${certificates.renewBeforeDays}-day renewal window for over a week: is the renew workflow running? Run pulumi up.`], daysLeft };
+    }
+    return { problems: [], daysLeft };
 }
 
 /** Runs every check; never throws for a stack problem, only reports it. */
@@ -349,7 +383,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
         return { ok: false, problems: [`--count must be a whole number from 1 to ${Math.floor(MAX_TOTAL_EVENTS / o.sources.length)} for ${o.sources.length} sources`], sent: 0, found: 0 };
     }
     const requestTimeout = o.requestTimeoutMs ?? 10_000;
-    const client = elasticsearchClient(o, requestTimeout);
+    const client = elasticsearchClient({ esUrl: o.esUrl, ca: o.ca, user: o.user, password: o.password, requestTimeoutMs: requestTimeout });
     try {
         let clusterStatus: string;
         try {
@@ -371,6 +405,17 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
         // Without templates the lines would create unmanaged streams with guessed mappings: stop here.
         if (problems.length > 0) return { ok: false, problems, clusterStatus, sent: 0, found: 0 };
         o.log?.("index templates, component templates and lifecycle policy: present");
+        let lastSnapshot: { name: string; ageHours: number } | undefined;
+        try {
+            const snapshots = await checkSnapshots(client, o);
+            problems.push(...snapshots.problems);
+            lastSnapshot = snapshots.last;
+        } catch (err) {
+            problems.push(elasticsearchProblem(err, o));
+        }
+        const certificates = certificateProblems(o.certificates, o.now ?? Date.now());
+        problems.push(...certificates.problems);
+        const extra = { lastSnapshot, certificateDaysLeft: certificates.daysLeft };
 
         const marker = `elkverify${crypto.randomBytes(6).toString("hex")}`;
         const pending = new Map<string, Pending>();
@@ -386,7 +431,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
         }
         problems.push(...eventProblems(o, pending));
         const found = [...pending.values()].filter((p) => p.seenAt !== undefined).length;
-        return { ok: problems.length === 0, problems, clusterStatus, marker, sent: pending.size, found, timing: timing(pending, firstSend) };
+        return { ok: problems.length === 0, problems, clusterStatus, marker, sent: pending.size, found, timing: timing(pending, firstSend), ...extra };
     } finally {
         await client.close();
     }
@@ -397,6 +442,8 @@ export function formatReport(report: VerifyReport): string[] {
     const lines: string[] = [];
     if (report.clusterStatus !== undefined) lines.push(`cluster health: ${report.clusterStatus}`);
     if (report.marker !== undefined) lines.push(`events: ${report.found} of ${report.sent} searchable (marker ${report.marker})`);
+    if (report.lastSnapshot !== undefined) lines.push(`last successful snapshot: ${report.lastSnapshot.name}, ${report.lastSnapshot.ageHours.toFixed(1)} h old`);
+    if (report.certificateDaysLeft !== undefined) lines.push(`earliest certificate expiry: in ${report.certificateDaysLeft.toFixed(1)} days`);
     if (report.timing) {
         const t = report.timing;
         lines.push(`latency to searchable: median ${t.medianMs} ms, p95 ${t.p95Ms} ms`, `throughput: ${t.eventsPerSecond.toFixed(1)} events/s`);

@@ -14,6 +14,7 @@
  *    ({@link PolicyResource.secretsMarked}); everything else is decided from the value itself.
  */
 import YAML from "yaml";
+import { raisedMaxMapCount } from "../components/maxMapCount";
 
 /** Stands for an input whose value is unknown during a preview. */
 export const UNKNOWN: unique symbol = Symbol("elk-stack.policy.unknown");
@@ -352,6 +353,8 @@ export function imageProblems(r: PolicyResource): string[] {
 
 /** True when `argv` only sets vm.max_map_count: the one thing the stack needs a privileged container for. */
 export function isSysctlStep(argv: readonly string[]): boolean {
+    // The stack's own raise-only script, byte for byte (components/maxMapCount.ts), or a bare sysctl.
+    if (raisedMaxMapCount(argv) !== undefined) return true;
     return argv.length === 3 && basename(argv[0]) === "sysctl" && argv[1] === "-w" && /^vm\.max_map_count=\d+$/.test(argv[2]);
 }
 

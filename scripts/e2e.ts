@@ -51,7 +51,8 @@ async function main(argv: readonly string[]): Promise<number> {
     // The program's modules (the SDK, the components) load only now: the checks above answer at once.
     const { PulumiCommand } = await import("@pulumi/pulumi/automation");
     const { parseStackConfig } = await import("../components/config");
-    const { elasticsearchClient, verify } = await import("../components/verify");
+    const { verify } = await import("../components/verify");
+    const { elasticsearchClient } = await import("../components/esClient");
     const { localStackWorkspace } = await import("./automation/stack");
     const { collectorNotes, startCollector } = await import("./e2e/collector");
     const { combineLoads, startDjangoLoad, startHttpLoad } = await import("./e2e/load");
@@ -121,7 +122,7 @@ async function main(argv: readonly string[]): Promise<number> {
                 ]),
             ),
         startCollector: (access, runId, emitted) => {
-            const client = elasticsearchClient(access.verifyOptions, 30_000);
+            const client = elasticsearchClient({ ...access.verifyOptions, requestTimeoutMs: 30_000 });
             const c = startCollector({ client, index: `logs-*-${access.verifyOptions.environment}`, run: runId, emitted, log: (l) => log(`e2e: ${l}`) });
             collectorStats = c.stats;
             return Promise.resolve({

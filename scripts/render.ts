@@ -170,7 +170,9 @@ function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<st
         } else {
             d.replicas = spec.replicas;
             d.ports = spec.ports.map((p) => `${p.containerPort}/${p.protocol} (Service ${spec.name}.${settings.kubernetes.namespace}.svc)`);
-            d.volumes = spec.volumes.map((v) => (v.durable ? `claim of ${v.sizeGb} GiB per pod -> ${v.mountPath}` : `emptyDir -> ${v.mountPath}`));
+            d.volumes = spec.volumes.map((v) =>
+                v.shared ? `one ReadWriteMany claim of ${v.sizeGb} GiB shared by every pod -> ${v.mountPath}` : v.durable ? `claim of ${v.sizeGb} GiB per pod -> ${v.mountPath}` : `emptyDir -> ${v.mountPath}`,
+            );
             d.cpuMillis = { request: spec.cpu.requestMillis, limit: spec.cpu.limitMillis };
         }
         d.memoryLimitMb = spec.memoryMb;

@@ -20,6 +20,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { type LogSource, NGINX_SYSLOG_PORT, datasetFor, parseLogSources } from "../components/sources";
+import type { SnapshotInfo } from "../components/elkStack";
 import { type VerifyOptions, type VerifySource, formatReport, verify } from "../components/verify";
 
 /** A usage or configuration error: exit status 2. */
@@ -32,15 +33,23 @@ const KNOWN_FLAGS = new Set([
     "stack", "es-url", "ca", "user", "password", "environment", "sources", "logstash-host", "nginx-port", "django-port", "retention-days", "count", "timeout",
 ]);
 
-/** Parses `--name value` and `--name=value` pairs. */
-export function parseFlags(argv: readonly string[]): Flags {
+/**
+ * Parses `--name value` and `--name=value` pairs of the `known` flags; a flag in `switches` takes no value and
+ * records "true".
+ */
+export function parseFlags(argv: readonly string[], known: ReadonlySet<string> = KNOWN_FLAGS, switches: ReadonlySet<string> = new Set()): Flags {
     const flags = new Map<string, string[]>();
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (!arg.startsWith("--")) throw new UsageError(`unexpected argument '${arg}'`);
         const eq = arg.indexOf("=");
         const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-        if (!KNOWN_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
+        if (!known.has(name) && !switches.has(name)) throw new UsageError(`unknown flag --${name}`);
+        if (switches.has(name)) {
+            if (eq > 0) throw new UsageError(`--${name} takes no value`);
+            flags.set(name, ["true"]);
+            continue;
+        }
         const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
         if (value === undefined) throw new UsageError(`--${name} needs a value`);
         flags.set(name, [...(flags.get(name) ?? []), value]);
@@ -60,14 +69,20 @@ export interface StackOutputs {
     readonly logSources?: readonly (string | LogSource)[];
     /** `nginxSyslog: "host:port"`, and per Django source `django: { <name>: "host:port" }`. */
     readonly logstashEndpoints?: { readonly nginxSyslog?: string; readonly django?: Readonly<Record<string, string>> };
+    /** The snapshot repository and policy (absent in stacks deployed before it existed). */
+    readonly snapshots?: SnapshotInfo;
+    /** The earliest certificate expiry and the renewal window (absent in stacks deployed before it existed). */
+    readonly certificates?: { readonly earliestExpiry?: string; readonly renewBeforeDays: number };
 }
 
-function last(flags: Flags, name: string): string | undefined {
+/** The last value given for a flag. */
+export function last(flags: Flags, name: string): string | undefined {
     const values = flags.get(name);
     return values?.[values.length - 1];
 }
 
-function integer(text: string, what: string, min: number, max: number): number {
+/** A whole number from min to max, or a {@link UsageError} naming `what`. */
+export function integer(text: string, what: string, min: number, max: number): number {
     const n = /^\d+$/.test(text) ? Number(text) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${what} must be a whole number from ${min} to ${max}, got '${text}'`);
     return n;
@@ -94,16 +109,24 @@ function sourcesFrom(flags: Flags, outputs: StackOutputs): Pick<LogSource, "name
     }
 }
 
+/** A value a command cannot do without: from a flag or an output, or a {@link UsageError} naming both. */
+export type Required = (flag: string, output: string, value: string | undefined) => string;
+
 /**
- * Verify's options from flags, the environment (ELASTIC_PASSWORD) and stack outputs. The outputs are read
- * only when the flags leave a required value open, so verify runs without Pulumi when given everything.
- * Throws {@link UsageError} naming the missing value and the flag that provides it.
+ * What every command that talks to the stack needs: the outputs (read only when the `sufficient` flags and a
+ * password leave something open), the CA (from --ca or the outputs) and a way to demand values.
  */
-export function resolveOptions(flags: Flags, readOutputs: () => StackOutputs, env: NodeJS.ProcessEnv, readFile: (p: string) => string = (p) => fs.readFileSync(p, "utf8")): VerifyOptions {
+export function commonInputs(
+    flags: Flags,
+    sufficient: readonly string[],
+    readOutputs: () => StackOutputs,
+    env: NodeJS.ProcessEnv,
+    readFile: (p: string) => string,
+): { outputs: StackOutputs; required: Required; ca: string; caFile: string | undefined; envPassword: string | undefined } {
     const envPassword = env.ELASTIC_PASSWORD || undefined;
-    const complete = ["es-url", "ca", "environment", "logstash-host"].every((f) => flags.has(f)) && (flags.has("password") || envPassword !== undefined);
+    const complete = sufficient.every((f) => flags.has(f)) && (flags.has("password") || envPassword !== undefined);
     const outputs: StackOutputs = complete ? {} : readOutputs();
-    const required = (flag: string, output: keyof StackOutputs, value: string | undefined): string => {
+    const required: Required = (flag, output, value) => {
         if (value === undefined || value === "") throw new UsageError(`no ${flag.replace("-", " ")}: pass --${flag} or deploy a stack with output '${output}'`);
         return value;
     };
@@ -115,6 +138,16 @@ export function resolveOptions(flags: Flags, readOutputs: () => StackOutputs, en
         if (err instanceof UsageError) throw err;
         throw new UsageError(`cannot read --ca ${caFile}: ${(err as Error).message}`);
     }
+    return { outputs, required, ca, caFile, envPassword };
+}
+
+/**
+ * Verify's options from flags, the environment (ELASTIC_PASSWORD) and stack outputs. The outputs are read
+ * only when the flags leave a required value open, so verify runs without Pulumi when given everything.
+ * Throws {@link UsageError} naming the missing value and the flag that provides it.
+ */
+export function resolveOptions(flags: Flags, readOutputs: () => StackOutputs, env: NodeJS.ProcessEnv, readFile: (p: string) => string = (p) => fs.readFileSync(p, "utf8")): VerifyOptions {
+    const { outputs, required, ca, caFile, envPassword } = commonInputs(flags, ["es-url", "ca", "environment", "logstash-host"], readOutputs, env, readFile);
     const retention = last(flags, "retention-days");
     const endpoints = outputs.logstashEndpoints;
     const nginxOut = endpoints?.nginxSyslog !== undefined ? splitHostPort(endpoints.nginxSyslog) : undefined;
@@ -151,6 +184,9 @@ export function resolveOptions(flags: Flags, readOutputs: () => StackOutputs, en
         sources: verifySources,
         countPerSource: integer(last(flags, "count") ?? "20", "--count", 1, 10_000),
         timeoutMs: integer(last(flags, "timeout") ?? "60", "--timeout", 1, 3600) * 1000,
+        // Stacks older than these outputs are checked without them.
+        snapshots: outputs.snapshots?.repository !== undefined ? { repository: outputs.snapshots.repository, intervalHours: outputs.snapshots.intervalHours } : undefined,
+        certificates: outputs.certificates?.earliestExpiry !== undefined ? { earliestExpiry: outputs.certificates.earliestExpiry, renewBeforeDays: outputs.certificates.renewBeforeDays } : undefined,
     };
 }
 

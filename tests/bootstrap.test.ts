@@ -229,6 +229,52 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
         });
     });
 
+    describe("slow start: the health request answers 408 or 503 for a while", () => {
+        const healthPath = PLAN[0].path;
+        const notYet = (status: number) => ({ status, body: status === 408 ? { cluster_name: "elk-test", status: "red", timed_out: true } : { error: { type: "master_not_discovered_exception", reason: null }, status: 503 } });
+
+        test("the plan retries exactly 408 and 503 on the health request, and nothing else", () => {
+            expect(PLAN[0].retryStatus).toEqual([408, 503]);
+            expect(PLAN.slice(1).every((r) => r.retryStatus === undefined)).toBe(true);
+        });
+
+        test("408, then 503, then 200: the script waits, then runs the whole plan once", async () => {
+            let health = 0;
+            const es = await startFake({ override: (r) => (r.path === healthPath && ++health <= 2 ? notYet(health === 1 ? 408 : 503) : undefined) });
+            const result = await run(env(es.url, PLAIN, { [BOOTSTRAP_ENV.interval]: "0" }));
+            expect(result.code).toBe(0);
+            expect(result.stderr).toBe("");
+            expect(result.stdout).toContain(`elk-bootstrap: not yet (HTTP 408): ${PLAN[0].description}; again in 0 s\n`);
+            expect(result.stdout).toContain(`elk-bootstrap: not yet (HTTP 503): ${PLAN[0].description}; again in 0 s\n`);
+            const expected = expectedRequests(PLAIN);
+            expect(received(es.requests)).toEqual([expected[0], expected[1], expected[1], ...expected.slice(1)]);
+            expect(es.requests.map((r) => r.status)).toEqual([200, 408, 503, ...PLAN.map(() => 200)]);
+            expect(result.stdout.trimEnd().split("\n").filter((l) => !l.includes("not yet"))).toEqual(okLines());
+        });
+
+        test("still 503 at the deadline: fails with the last answer, naming the deadline, and sends nothing more", async () => {
+            const es = await startFake({ override: (r) => (r.path === healthPath ? notYet(503) : undefined) });
+            const result = await run(env(es.url, PLAIN, { [BOOTSTRAP_ENV.interval]: "1", [BOOTSTRAP_ENV.deadline]: "2" }));
+            expect(result.timedOut).toBe(false);
+            expect(result.code).toBe(1);
+            expect(result.stderr).toMatch(/elk-bootstrap: still HTTP 503 after \d+ s, past the deadline of 2 s\n/);
+            expect(result.stderr).toContain(`elk-bootstrap: FAILED (503): ${PLAN[0].description}: GET ${healthPath}\n`);
+            const paths = es.requests.map((r) => r.path);
+            expect(paths.filter((p) => p !== "/" && p !== healthPath)).toEqual([]);
+            expect(paths.filter((p) => p === healthPath).length).toBeGreaterThanOrEqual(2);
+            // Bounded by the deadline, not by the attempts of the first wait.
+            expect(result.elapsedMs).toBeLessThan(10_000);
+        });
+
+        test("a 500 on the health request is not retried: one request, then a failure", async () => {
+            const es = await startFake({ override: (r) => (r.path === healthPath ? { status: 500, body: { error: "boom", status: 500 } } : undefined) });
+            const result = await run(env(es.url, PLAIN, { [BOOTSTRAP_ENV.interval]: "0" }));
+            expect(result.code).toBe(1);
+            expect(es.requests.filter((r) => r.path === healthPath)).toHaveLength(1);
+            expect(result.stdout).not.toContain("not yet");
+        });
+    });
+
     describe("passwords with special characters", () => {
         test("the test passwords really contain the awkward characters", () => {
             for (const secret of [SPECIAL.elastic, SPECIAL.kibanaSystem, SPECIAL.logstash]) {

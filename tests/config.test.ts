@@ -86,6 +86,9 @@ describe("parseStackConfig", () => {
         ["version too new", { elasticVersion: "10.0.0" }, "elasticVersion", /use a 9\.x release/],
         ["heap larger than memory", { logstashHeapMb: "2048", logstashMemoryMb: "1024" }, "logstashHeapMb", /larger than the memory limit/],
         ["heap leaves no off-heap room", { kibanaHeapMb: "1000", kibanaMemoryMb: "1024" }, "kibanaHeapMb", /at most 75%/],
+        ["Elasticsearch heap above half the memory", { elasticsearchHeapMb: "1025", elasticsearchMemoryMb: "2048" }, "elasticsearchHeapMb", /at most 50% of elasticsearchMemoryMb: lower it to 1024 or raise elasticsearchMemoryMb to 2050/],
+        ["Elasticsearch heap at 75%, which other services may have", { elasticsearchHeapMb: "1536", elasticsearchMemoryMb: "2048" }, "elasticsearchHeapMb", /more than half of the 2048 MiB limit/],
+        ["Elasticsearch heap above 31 GiB", { elasticsearchHeapMb: "32768", elasticsearchMemoryMb: "131072" }, "elasticsearchHeapMb", /compressed object pointers.*at most 31744/],
         ["port taken twice", { nginxSyslogPort: "5601" }, "nginxSyslogPort", /already taken by elk-stack:kibanaPort/],
         ["port out of range", { kibanaPort: "70000" }, "kibanaPort", /from 1 to 65535/],
         ["malformed instance name", { kibanaName: "Kibana!" }, "kibanaName", /DNS label/],
@@ -106,6 +109,13 @@ describe("parseStackConfig", () => {
         ["a cluster on Docker", { elasticsearchNodeCount: "3" }, "elasticsearchNodeCount", /need target kubernetes/],
         ["an Ingress on Docker", { kibanaIngressHost: "kibana.example.com" }, "kibanaIngressHost", /needs target kubernetes/],
     ];
+    test("Elasticsearch heap: exactly half the memory and exactly 31 GiB are accepted", () => {
+        expect(parse({ elasticsearchHeapMb: "1024", elasticsearchMemoryMb: "2048" }).elasticsearch.heapMb).toBe(1024);
+        expect(parse({ elasticsearchHeapMb: "31744", elasticsearchMemoryMb: "65536" }).elasticsearch.heapMb).toBe(31744);
+        // Kibana and Logstash keep the 75% rule: they have no file cache to leave room for.
+        expect(parse({ logstashHeapMb: "768", logstashMemoryMb: "1024" }).logstash.heapMb).toBe(768);
+    });
+
     test.each(bad)("%s: names the key and the fix", (_name, values, key, fix) => {
         let err: unknown;
         try {

@@ -211,8 +211,8 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
         if (dir !== "") fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    async function fake(unavailableFor = 0): Promise<FakeKibana> {
-        const k = await startFakeKibana({ cert: pki.serverCert, key: pki.serverKey, elasticPassword: PASSWORD, unavailableFor });
+    async function fake(unavailableFor = 0, degradedFor = 0): Promise<FakeKibana> {
+        const k = await startFakeKibana({ cert: pki.serverCert, key: pki.serverKey, elasticPassword: PASSWORD, unavailableFor, degradedFor });
         servers.push(k);
         return k;
     }
@@ -230,7 +230,7 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
         const kibana = await fake(1);
         const first = await runScript(scriptFile, env(kibana.url));
         expect(first).toMatchObject({ code: 0, stderr: "", timedOut: false });
-        expect(first.stdout).toContain("waiting for Kibana (HTTP 503)");
+        expect(first.stdout).toContain("waiting for Kibana (HTTP 503, overall level unavailable)");
         expect(kibana.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
             "GET /api/status 503",
             "GET /api/status 200",
@@ -253,6 +253,33 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
         expect(kibana.requests.slice(4).map((r) => r.status)).toEqual([200, 200, 200]);
         for (const text of [first.stdout, second.stdout, fs.readFileSync(scriptFile, "utf8")]) expect(text).not.toContain(PASSWORD);
     }, 60_000);
+
+    it("waits while the overall level is degraded, although core services and plugins (and overall's meta) say available", async () => {
+        const kibana = await fake(1, 2);
+        const result = await runScript(scriptFile, env(kibana.url, { [KIBANA_SETUP_ENV.attempts]: "5", [KIBANA_SETUP_ENV.interval]: "0" }));
+        expect(result).toMatchObject({ code: 0, stderr: "", timedOut: false });
+        expect(result.stdout).toContain("waiting for Kibana (HTTP 503, overall level unavailable), attempt 1 of 5");
+        expect(result.stdout).toContain("waiting for Kibana (HTTP 200, overall level degraded), attempt 2 of 5");
+        expect(result.stdout).toContain("waiting for Kibana (HTTP 200, overall level degraded), attempt 3 of 5");
+        // Nothing is imported until the fourth status answer, the first with overall "available".
+        expect(kibana.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+            "GET /api/status 503",
+            "GET /api/status 200",
+            "GET /api/status 200",
+            "GET /api/status 200",
+            "POST /api/saved_objects/_import?overwrite=true 200",
+            "POST /api/data_views/default 200",
+        ]);
+    }, 30_000);
+
+    it("gives up when Kibana stays degraded, without importing anything", async () => {
+        const kibana = await fake(0, 100);
+        const result = await runScript(scriptFile, env(kibana.url, { [KIBANA_SETUP_ENV.interval]: "0" }));
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain("not available after 3 attempts (last HTTP 200)");
+        expect(kibana.requests.every((r) => r.path === "/api/status")).toBe(true);
+        expect(kibana.objects.size).toBe(0);
+    }, 30_000);
 
     it("fails, printing Kibana's answer, when an import reports object errors with HTTP 200", async () => {
         const kibana = await fake();

@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import YAML from "yaml";
 import { tlsHandshake } from "./support/tlsHandshake";
 import { type ProgramRun, type RecordedResource, ofType, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
+import { raiseMaxMapCountCommand } from "../components/maxMapCount";
 
 /** A kubernetes-models class: validates a manifest against the OpenAPI schema of its kind, throwing on error. */
 type ModelClass = new (data: object) => { validate(): void };
@@ -174,7 +175,7 @@ describe.each(CASES)("Kubernetes target, $title", (c) => {
                     const sc = asObj(container.securityContext);
                     if (sc.privileged === true) {
                         privileged.push(`${owner.name}/${kind}/${String(container.name)}`);
-                        expect(container.command).toEqual(["sysctl", "-w", "vm.max_map_count=262144"]);
+                        expect(container.command).toEqual(raiseMaxMapCountCommand(262144));
                     } else {
                         expect(sc).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true });
                     }

@@ -10,6 +10,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { tlsHandshake } from "./support/tlsHandshake";
 import { type ProgramRun, type RecordedResource, isSecretValue, ofType, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
+import { raiseMaxMapCountCommand } from "../components/maxMapCount";
 
 const CONTAINER = "docker:index/container:Container";
 
@@ -48,11 +49,11 @@ describe("the dev stack on Docker", () => {
         ca = String(run.outputs.caCertificate.value);
     });
 
-    test("registers the CA, three instance certificates and the six containers", () => {
+    test("registers the CA, three instance certificates and the seven containers", () => {
         expect(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")).toHaveLength(1);
         expect(ofType(run, "tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(3);
         expect(ofType(run, CONTAINER).map((c) => c.name).sort()).toEqual(
-            ["elk-dev-bootstrap", "elk-dev-es01", "elk-dev-kibana", "elk-dev-kibana-setup", "elk-dev-logstash", "elk-dev-sysctl"].sort(),
+            ["elk-dev-bootstrap", "elk-dev-es01", "elk-dev-es01-snapshots-owner", "elk-dev-kibana", "elk-dev-kibana-setup", "elk-dev-logstash", "elk-dev-sysctl"].sort(),
         );
         expect(ofType(run, "docker:index/network:Network")).toHaveLength(1);
         for (const type of ["elk:index:ElkStack", "elk:index:Elasticsearch", "elk:index:Kibana", "elk:index:Logstash", "elk:index:Bootstrap", "elk:index:KernelSettings", "elk:index:CertificateAuthority"]) {
@@ -78,7 +79,7 @@ describe("the dev stack on Docker", () => {
     test("only the sysctl step is privileged, and it only sets vm.max_map_count", () => {
         const privileged = ofType(run, CONTAINER).filter((c) => c.inputs.privileged === true);
         expect(privileged.map((c) => c.name)).toEqual(["elk-dev-sysctl"]);
-        expect(privileged[0].inputs.entrypoints).toEqual(["sysctl", "-w", "vm.max_map_count=262144"]);
+        expect(privileged[0].inputs.entrypoints).toEqual(raiseMaxMapCountCommand(262144));
         expect(privileged[0].inputs.mustRun).toBe(false);
     });
 
@@ -296,9 +297,13 @@ describe("the dev stack on Docker", () => {
 
     test("named volumes keep data apart from containers", () => {
         const volumes = ofType(run, "docker:index/volume:Volume").map((v) => String(v.inputs.name)).sort();
-        expect(volumes).toEqual(["elk-dev-es01-data", "elk-dev-kibana-data", "elk-dev-logstash-data"]);
+        expect(volumes).toEqual(["elk-dev-es01-data", "elk-dev-es01-snapshots", "elk-dev-kibana-data", "elk-dev-logstash-data"]);
         const es = container(run, "es01");
-        expect(es.inputs.volumes).toEqual([{ volumeName: "elk-dev-es01-data", containerPath: "/usr/share/elasticsearch/data" }]);
+        expect(es.inputs.volumes).toEqual([
+            { volumeName: "elk-dev-es01-data", containerPath: "/usr/share/elasticsearch/data" },
+            // The snapshot repository, on a volume of its own: snapshots survive the loss of the data volume.
+            { volumeName: "elk-dev-es01-snapshots", containerPath: "/usr/share/elasticsearch/snapshots" },
+        ]);
     });
 
     test("ports are published on 127.0.0.1 only", () => {

@@ -57,7 +57,7 @@ describe("render --stack dev", () => {
         expect(Object.keys(es.env as object)).toEqual(["ES_JAVA_OPTS", "ELASTIC_PASSWORD"]);
         expect((es.env as Record<string, string>).ELASTIC_PASSWORD).toMatch(/^<secret: /);
         expect((es.healthCheck as Record<string, string>).command).toContain("--cacert");
-        expect(es.volumes).toEqual(["elk-dev-es01-data -> /usr/share/elasticsearch/data"]);
+        expect(es.volumes).toEqual(["elk-dev-es01-data -> /usr/share/elasticsearch/data", "elk-dev-es01-snapshots -> /usr/share/elasticsearch/snapshots"]);
         for (const c of containers.filter((x) => x.runs === undefined)) expect(c.healthCheck).toBeDefined();
     });
 
@@ -125,6 +125,6 @@ describe("render --stack prod (Kubernetes)", () => {
         const es = YAML.parse(read("elasticsearch/elasticsearch.yml")) as Record<string, unknown>;
         expect(es["cluster.initial_master_nodes"]).toEqual(["es01-0", "es01-1", "es01-2"]);
         const containers = YAML.parse(read("containers.yaml")) as Record<string, unknown>[];
-        expect(containers.find((c) => c.name === "es01")).toMatchObject({ replicas: 3, volumes: ["claim of 200 GiB per pod -> /usr/share/elasticsearch/data"] });
+        expect(containers.find((c) => c.name === "es01")).toMatchObject({ replicas: 3, volumes: ["claim of 200 GiB per pod -> /usr/share/elasticsearch/data", "one ReadWriteMany claim of 500 GiB shared by every pod -> /usr/share/elasticsearch/snapshots"] });
     });
 });

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { dataStreamTemplates, indexingRequests, lifecyclePolicy, lifecyclePolicyName } from "../components/indexing";
 import { type LogSource, parseLogSources } from "../components/sources";
-import { type VerifyOptions, djangoTestLine, formatReport, nginxTestLine, quantile, verify } from "../components/verify";
+import { type VerifyOptions, certificateProblems, djangoTestLine, formatReport, nginxTestLine, quantile, verify } from "../components/verify";
 import { UsageError, parseFlags, resolveOptions, splitHostPort } from "../scripts/verify";
 import { type TestPki, makeTestPki } from "./support/fakeElasticsearch";
 import { type FakeEsState, type FakeLogstash, type FakeVerifyEs, startFakeLogstash, startFakeVerifyEs } from "./support/fakeStack";
@@ -142,6 +142,42 @@ describe("verify against a fake stack on 127.0.0.1", () => {
         expect(formatReport(report).pop()).toBe("verify: FAILED (3 problems)");
     }, 30_000);
 
+    it("reports the last successful snapshot's age, ignoring newer failed ones; OK within twice the schedule", async () => {
+        const now = Date.parse("2026-11-30T06:00:00Z");
+        const state = installedState();
+        const hour = 3_600_000;
+        state.snapshots = [
+            { name: "elk-dev-2026.11.29-ok", state: "SUCCESS", startMillis: now - 30 * hour, endMillis: now - 29.5 * hour },
+            { name: "elk-dev-2026.11.30-failed", state: "FAILED", startMillis: now - 5 * hour, endMillis: now - 4.9 * hour },
+        ];
+        const { es, options } = await stack({ state });
+        const report = await verify({ ...options, snapshots: { repository: "elk-snapshots", intervalHours: 24 }, now });
+        expect(report.problems).toEqual([]);
+        expect(report.lastSnapshot).toEqual({ name: "elk-dev-2026.11.29-ok", ageHours: 29.5 });
+        expect(es.requests).toContain("GET /_snapshot/elk-snapshots/_all");
+        expect(formatReport(report)).toContain("last successful snapshot: elk-dev-2026.11.29-ok, 29.5 h old");
+    }, 30_000);
+
+    it("fails when the last successful snapshot is older than twice the schedule, or there is none, or no repository", async () => {
+        const now = Date.parse("2026-11-30T06:00:00Z");
+        const state = installedState();
+        state.snapshots = [{ name: "elk-dev-old", state: "SUCCESS", startMillis: now - 49 * 3_600_000, endMillis: now - 48.5 * 3_600_000 }];
+        const { options } = await stack({ state });
+        const old = await verify({ ...options, countPerSource: 1, snapshots: { repository: "elk-snapshots", intervalHours: 24 }, now });
+        expect(old.ok).toBe(false);
+        expect(old.problems).toEqual(["the last successful snapshot (elk-dev-old) is 48.5 h old, more than twice the schedule's 24 h: scheduled snapshots are failing (GET _slm/policy shows last_failure)."]);
+
+        state.snapshots = [];
+        const none = await verify({ ...options, countPerSource: 1, snapshots: { repository: "elk-snapshots", intervalHours: 24 }, now });
+        expect(none.problems).toEqual([expect.stringMatching(/^no successful snapshot in repository elk-snapshots, though the schedule takes one every 24 h/)]);
+        // Without a schedule, no snapshot is no problem.
+        expect((await verify({ ...options, countPerSource: 1, snapshots: { repository: "elk-snapshots" }, now })).problems).toEqual([]);
+
+        state.snapshots = undefined;
+        const missing = await verify({ ...options, countPerSource: 1, snapshots: { repository: "elk-snapshots", intervalHours: 24 }, now });
+        expect(missing.problems).toEqual(["snapshot repository elk-snapshots is missing. Run pulumi up: the bootstrap registers it."]);
+    }, 60_000);
+
     it("reports a retention that differs from config", async () => {
         const state = installedState();
         state.policies.set("elk-logs-dev", (lifecyclePolicy(30) as { policy: unknown }).policy);
@@ -202,6 +238,19 @@ describe("verify's test lines", () => {
     });
 });
 
+describe("certificate expiry", () => {
+    const now = Date.parse("2026-11-30T00:00:00Z");
+    it("reports the days left, and fails when expired or a week into the renewal window without a renewal", () => {
+        expect(certificateProblems({ earliestExpiry: "2027-06-01T00:00:00Z", renewBeforeDays: 30 }, now)).toEqual({ problems: [], daysLeft: 183 });
+        expect(certificateProblems({ earliestExpiry: "2026-12-25T00:00:00Z", renewBeforeDays: 30 }, now)).toEqual({ problems: [], daysLeft: 25 });
+        const late = certificateProblems({ earliestExpiry: "2026-12-20T00:00:00Z", renewBeforeDays: 30 }, now);
+        expect(late.problems).toEqual([expect.stringMatching(/expires on 2026-12-20T00:00:00Z \(20\.0 days\), inside the 30-day renewal window for over a week: is the renew workflow running\?/)]);
+        expect(certificateProblems({ earliestExpiry: "2026-11-29T00:00:00Z", renewBeforeDays: 30 }, now).problems).toEqual(["a certificate of the stack expired on 2026-11-29T00:00:00Z: run pulumi up to issue new ones."]);
+        expect(certificateProblems({ earliestExpiry: "soon", renewBeforeDays: 30 }, now).problems[0]).toMatch(/is not a date/);
+        expect(certificateProblems(undefined, now)).toEqual({ problems: [] });
+    });
+});
+
 describe("verify CLI options", () => {
     const outputs = {
         elasticsearchUrl: "https://localhost:9200",
@@ -218,6 +267,12 @@ describe("verify CLI options", () => {
         const o = resolveOptions(parseFlags([]), () => outputs, {});
         expect(o).toMatchObject({ esUrl: "https://localhost:9200", ca: "CA-FROM-OUTPUTS", caSource: "stack output caCertificate", password: "pw-from-outputs", environment: "dev", retentionDays: 7, countPerSource: 20, timeoutMs: 60_000 });
         expect(o.sources.map((s) => `${s.kind}:${s.name}@${s.host}:${s.port}`)).toEqual(["nginx:web@localhost:5140", "django:app@localhost:5141", "django:billing-api@localhost:5142"]);
+    });
+
+    it("takes the snapshot schedule and the certificate expiry from the outputs, and skips both for older stacks", () => {
+        const withNew = { ...outputs, snapshots: { repository: "elk-snapshots", policy: "elk-snapshots-dev", schedule: "daily", intervalHours: 24, retentionDays: 30 }, certificates: { earliestExpiry: "2027-01-01T00:00:00.000Z", renewBeforeDays: 30 } };
+        expect(resolveOptions(parseFlags([]), () => withNew, {})).toMatchObject({ snapshots: { repository: "elk-snapshots", intervalHours: 24 }, certificates: withNew.certificates });
+        expect(resolveOptions(parseFlags([]), () => outputs, {})).toMatchObject({ snapshots: undefined, certificates: undefined });
     });
 
     it("lets flags and ELASTIC_PASSWORD override outputs", () => {

@@ -30,6 +30,9 @@ interface Job {
     readonly concurrency?: { readonly group: string; readonly "cancel-in-progress"?: boolean } | string;
     readonly strategy?: { readonly matrix?: { readonly include?: readonly Record<string, string>[]; readonly stack?: readonly string[] } };
     readonly steps?: readonly Step[];
+    /** A reusable workflow this job calls (it then has no runner or steps of its own). */
+    readonly uses?: string;
+    readonly secrets?: string | Readonly<Record<string, string>>;
 }
 interface Workflow {
     readonly name?: string;
@@ -75,6 +78,13 @@ describe.each(FILES)("%s", (file) => {
         expect(typeof w.name).toBe("string");
         expect(Object.keys(w.on).length).toBeGreaterThan(0);
         for (const [name, job] of Object.entries(w.jobs)) {
+            // A job that calls a reusable workflow may not name a runner or a time limit: the called jobs do.
+            if (job.uses !== undefined) {
+                expect(job.uses).toMatch(/^\.\/\.github\/workflows\/[\w-]+\.yml$/);
+                expect({ name, runsOn: job["runs-on"], steps: job.steps }).toEqual({ name, runsOn: undefined, steps: undefined });
+                expect(fs.existsSync(path.join(ROOT, job.uses))).toBe(true);
+                continue;
+            }
             expect({ name, runsOn: typeof job["runs-on"], timeout: typeof job["timeout-minutes"] }).toEqual({ name, runsOn: "string", timeout: "number" });
             for (const need of needsOf(job)) expect(Object.keys(w.jobs)).toContain(need);
         }
@@ -86,14 +96,17 @@ describe.each(FILES)("%s", (file) => {
             if (job.permissions === undefined) continue;
             expect(typeof job.permissions).toBe("object");
             const writes = Object.entries(job.permissions as Record<string, string>).filter(([, level]) => level !== "read" && level !== "none");
-            // The only write any job needs: the preview comment on the pull request.
-            expect({ name, writes }).toEqual({ name, writes: name === "preview" ? [["pull-requests", "write"]] : [] });
+            // The only writes any job needs: the preview comment on the pull request, and the renewal's failure issue.
+            const allowed = file === "preview.yml" && name === "preview" ? [["pull-requests", "write"]] : file === "renew.yml" && name === "report" ? [["issues", "write"]] : [];
+            expect({ name, writes }).toEqual({ name, writes: allowed });
         }
     });
 
     test("pins every action to a release (a major version tag or a commit), never a branch", () => {
         const uses = steps(w).flatMap(({ step }) => (step.uses ? [step.uses] : []));
-        expect(uses.length).toBeGreaterThan(0);
+        // Local reusable workflows (checked above) are part of this commit and need no pin.
+        const localCalls = Object.values(w.jobs).filter((j) => j.uses !== undefined).length;
+        expect(uses.length + localCalls).toBeGreaterThan(0);
         for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
     });
 
@@ -153,8 +166,8 @@ describe("deploy.yml", () => {
     const w = workflow("deploy.yml");
     const ups = pulumiSteps(w);
 
-    test("runs on pushes to main only", () => {
-        expect(w.on).toEqual({ push: { branches: ["main"] } });
+    test("runs on pushes to main, and when renew.yml calls it", () => {
+        expect(w.on).toEqual({ push: { branches: ["main"] }, workflow_call: null });
     });
 
     test("brings every stack up, with the policy pack, once each", () => {
@@ -256,6 +269,40 @@ describe("e2e.yml", () => {
         }
         expect(fs.readFileSync(path.join(DIR, "e2e.yml"), "utf8")).not.toMatch(/secrets\./);
         expect(w.permissions).toEqual({ contents: "read" });
+    });
+});
+
+describe("renew.yml", () => {
+    const w = workflow("renew.yml");
+
+    test("runs weekly (and by hand): exactly one schedule, on one day of the week", () => {
+        expect(Object.keys(w.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+        const schedule = w.on.schedule as { cron: string }[];
+        expect(schedule).toHaveLength(1);
+        const [minute, hour, dayOfMonth, month, dayOfWeek] = schedule[0].cron.split(" ");
+        expect([dayOfMonth, month]).toEqual(["*", "*"]);
+        expect(dayOfWeek).toMatch(/^[0-6]$/);
+        expect(Number(minute)).toBeLessThan(60);
+        expect(Number(hour)).toBeLessThan(24);
+    });
+
+    test("runs the deploy workflow itself (checks, every stack in order, prod behind its reviewers) with the secrets", () => {
+        expect(w.jobs.deploy).toEqual({ uses: "./.github/workflows/deploy.yml", secrets: "inherit" });
+        expect(Object.keys(workflow("deploy.yml").on)).toContain("workflow_call");
+        // Four weekly runs fall inside the default 30-day renewal window.
+        expect(Math.floor(30 / 7)).toBeGreaterThanOrEqual(4);
+    });
+
+    test("opens an issue when the run fails, with only the right to write issues, and the token through env", () => {
+        const report = w.jobs.report;
+        expect(needsOf(report)).toEqual(["deploy"]);
+        expect(report.if).toBe("failure()");
+        expect(report.permissions).toEqual({ contents: "read", issues: "write" });
+        const [step, ...more] = report.steps ?? [];
+        expect(more).toEqual([]);
+        expect(step.run).toMatch(/^gh issue create /);
+        expect(step.env).toMatchObject({ GH_TOKEN: "${{ github.token }}", GH_REPO: "${{ github.repository }}" });
+        expect(step.run).not.toMatch(/\$\{\{/);
     });
 });
 

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
+import type { ContainerSpec, Endpoint, HealthCheckSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec, VolumeSpec } from "../spec";
 import { afterSteps } from "./ordering";
 
 /** Arguments of {@link DockerPlatform}. */
@@ -12,6 +12,115 @@ export interface DockerPlatformArgs {
     bindAddress: string;
     /** Docker provider to use (another engine, a remote host); the default provider otherwise. */
     provider?: docker.Provider;
+    /**
+     * Stable identity of the data volumes in Pulumi (their resource names), independent of `namePrefix` and of
+     * instance names, so that renaming either never swaps a volume for an empty one. `namePrefix` when unset.
+     */
+    dataKey?: string;
+    /** Mark the data volumes `protect`ed: `pulumi destroy` and replacements refuse to proceed. */
+    protectData?: boolean;
+}
+
+/**
+ * A duration as Go's `time.Duration.String()` writes it ("10s", "1m0s", "1h0m30s"). The provider reads the
+ * health check back in this form (kreuzwerker/terraform-provider-docker, internal/provider/
+ * resource_docker_container_funcs.go, resourceDockerContainerRead), so "60s" would differ from "1m0s" on every
+ * `pulumi up`.
+ */
+export function goDuration(seconds: number): string {
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`not a whole number of seconds: ${seconds}`);
+    if (seconds === 0) return "0s";
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const sec = seconds % 60;
+    if (h > 0) return `${h}h${m}m${sec}s`;
+    if (m > 0) return `${m}m${sec}s`;
+    return `${sec}s`;
+}
+
+/** The provider's health check of a spec, in the form the provider reads back. */
+export function dockerHealthcheck(hc: HealthCheckSpec): docker.types.input.ContainerHealthcheck {
+    return {
+        tests: ["CMD-SHELL", hc.command],
+        interval: goDuration(hc.intervalSeconds),
+        timeout: goDuration(hc.timeoutSeconds),
+        retries: hc.retries,
+        startPeriod: goDuration(hc.startPeriodSeconds),
+    };
+}
+
+/**
+ * Resource name of a data volume: the stack's data key and the service's role, never the instance name or the
+ * cluster name, which are cosmetic and may be renamed.
+ */
+export function dataVolumeResourceName(dataKey: string, spec: ServiceSpec, volume: VolumeSpec): string {
+    return `${dataKey}-${spec.role}-${volume.name}`;
+}
+
+/**
+ * Options of a data volume. Data must outlive containers, stacks and typos:
+ * - `retainOnDelete`: `pulumi destroy`, a replacement or a removal from the program drops the volume from the
+ *   stack's state but leaves it, with its data, on the Docker engine;
+ * - `ignoreChanges` on `name` and `labels`: both force a new volume in the provider (ForceNew in
+ *   kreuzwerker/terraform-provider-docker internal/provider/resource_docker_volume.go), and both follow cosmetic
+ *   settings (`clusterName`, instance names). The volume keeps the Docker name it was created with; the
+ *   container mounts it by that name;
+ * - an alias to the resource name of 0.4.0 (`<prefix>-<instance>-<volume>`), so an existing stack adopts its volume
+ *   instead of creating an empty one (upgrade before renaming anything);
+ * - `protect` when asked (production).
+ * Retention and protection are for durable volumes (Elasticsearch's data, Logstash's queue) only.
+ */
+export function dataVolumeOptions(prefix: string, spec: ServiceSpec, volume: VolumeSpec, protect: boolean): pulumi.CustomResourceOptions {
+    return {
+        // Kibana's volume only holds its instance id: it goes with the stack.
+        retainOnDelete: volume.durable,
+        protect: protect && volume.durable,
+        ignoreChanges: ["name", "labels"],
+        aliases: [{ name: `${prefix}-${spec.name}-${volume.name}` }],
+    };
+}
+
+/** Small pinned image with chown, for handing a new volume to a service's user. */
+export const VOLUME_OWNER_IMAGE = "busybox:1.37.0";
+
+/** Makes `path` the service user's and writable by its group (the Elastic images run as 1000:0). */
+export function volumeOwnerCommand(runAs: { readonly uid: number; readonly gid: number }, path: string): string[] {
+    return ["sh", "-c", `chown ${runAs.uid}:${runAs.gid} ${path} && chmod 0770 ${path}`];
+}
+
+/** File a one-shot step writes when it succeeded; its health check looks for it. */
+export const STEP_DONE_FILE = "/tmp/elk-step-done";
+/** Seconds a succeeded step stays up, so that the provider sees it healthy before it exits. */
+export const STEP_LINGER_SECONDS = 10;
+
+/**
+ * Runs `argv`; when it succeeds, writes the done file and stays up a little (so the health check sees it); when it
+ * fails, exits at once with its status, without the file.
+ */
+export function succeededGateCommand(argv: readonly string[]): string[] {
+    return ["/bin/sh", "-c", '"$@" && touch "$ELK_STEP_DONE_FILE" && sleep "$ELK_STEP_LINGER_SECONDS"', "elk-step", ...argv];
+}
+
+/**
+ * What keeps a failed one-shot step from being recorded as created. With `attach` alone the provider records any
+ * run, failed or not, with its exit code (kreuzwerker/terraform-provider-docker, internal/provider/
+ * resource_docker_container_funcs.go: resourceDockerContainerCreate never looks at the exit code), and every later
+ * `pulumi up` would fail again on the old run. So the step must also become healthy (`wait`), which only a
+ * succeeded step does: a failed one makes the provider's create fail once the wait times out, after the step's own
+ * deadline. The bridge then records the container as failed to initialise
+ * (pulumi-terraform-bridge pkg/tfbridge/provider.go, initializationError), and the next `pulumi up` replaces it:
+ * the step runs again. A succeeded step still ends with exit code 0 and its log captured by `attach`.
+ */
+export function succeededGate(spec: JobSpec, envs: docker.ContainerArgs["envs"]): Pick<docker.ContainerArgs, "entrypoints" | "envs" | "healthcheck" | "wait" | "waitTimeout"> {
+    if (spec.entrypoint === undefined) throw new Error(`${spec.name}: a gated step needs an entrypoint`);
+    const gateEnv = [`ELK_STEP_DONE_FILE=${STEP_DONE_FILE}`, `ELK_STEP_LINGER_SECONDS=${STEP_LINGER_SECONDS}`];
+    return {
+        entrypoints: succeededGateCommand(spec.entrypoint),
+        envs: pulumi.output(envs ?? []).apply((e) => [...(e ?? []), ...gateEnv]),
+        healthcheck: { tests: ["CMD-SHELL", `test -f ${STEP_DONE_FILE}`], interval: goDuration(1), timeout: goDuration(5), retries: 3, startPeriod: goDuration(0) },
+        wait: true,
+        waitTimeout: spec.timeoutSeconds + 60,
+    };
 }
 
 /** Label every container of the stack carries, so `docker ps --filter label=...` finds them. */
@@ -31,6 +140,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     readonly networkName: pulumi.Output<string>;
 
     private readonly prefix: string;
+    private readonly dataKey: string;
+    private readonly protectData: boolean;
     private readonly bindAddress: string;
     private readonly images = new Map<string, docker.RemoteImage>();
     private readonly resourceOpts: pulumi.CustomResourceOptions;
@@ -38,6 +149,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:docker:Platform", name, {}, opts);
         this.prefix = args.namePrefix;
+        this.dataKey = args.dataKey ?? args.namePrefix;
+        this.protectData = args.protectData ?? false;
         this.bindAddress = args.bindAddress;
         this.resourceOpts = args.provider ? { provider: args.provider } : {};
         this.network = new docker.Network(
@@ -85,44 +198,91 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         const volumes = spec.volumes.map(
             (v) =>
                 new docker.Volume(
-                    `${this.prefix}-${spec.name}-${v.name}`,
+                    dataVolumeResourceName(this.dataKey, spec, v),
                     { name: `${this.prefix}-${spec.name}-${v.name}`, labels: [{ label: STACK_LABEL, value: this.prefix }] },
-                    // Data must outlive the container: replacing a container never touches its volume.
-                    { parent: opts.parent, ...this.resourceOpts },
+                    { parent: opts.parent, ...dataVolumeOptions(this.prefix, spec, v, this.protectData), ...this.resourceOpts },
                 ),
         );
+        // A new named volume takes the owner of its mount point in the image, and root's when the image has no such
+        // directory (the snapshot repository's): hand it to the service's user before the service starts.
+        const owners = spec.volumes.flatMap((v, i) => {
+            if (!v.shared) return [];
+            const owner = new docker.Container(
+                `${this.prefix}-${spec.name}-${v.name}-owner`,
+                {
+                    name: `${this.prefix}-${spec.name}-${v.name}-owner`,
+                    image: this.image(VOLUME_OWNER_IMAGE).imageId,
+                    entrypoints: volumeOwnerCommand(spec.runAs, "/volume"),
+                    // Root without privileges: chown needs the owner's rights on the directory, nothing more.
+                    user: "0:0",
+                    privileged: false,
+                    volumes: [{ volumeName: volumes[i].name, containerPath: "/volume" }],
+                    networkMode: "none",
+                    labels: [
+                        { label: STACK_LABEL, value: this.prefix },
+                        { label: "dev.elk-stack.role", value: `${spec.role}-volume-owner` },
+                    ],
+                    attach: true,
+                    mustRun: false,
+                    logs: true,
+                    restart: "no",
+                    memory: 16,
+                },
+                { parent: opts.parent, ...this.resourceOpts },
+            );
+            const succeeded = owner.exitCode.apply((code) => {
+                if (code !== undefined && code !== null && code !== 0) {
+                    throw new pulumi.RunError(`handing volume ${this.prefix}-${spec.name}-${v.name} (or the name it was created with) to uid ${spec.runAs.uid} (container ${this.prefix}-${spec.name}-${v.name}-owner) exited with code ${code}`);
+                }
+                return true;
+            });
+            return [{ done: owner, succeeded }];
+        });
         const container = new docker.Container(
             `${this.prefix}-${spec.name}`,
             {
                 ...this.common(spec),
                 mustRun: true,
                 restart: "unless-stopped",
+                // On replacement and destroy the provider stops the container with this timeout, and with 0 (an
+                // immediate kill) without it (upstream resourceDockerContainerDelete).
+                destroyGraceSeconds: spec.stopGraceSeconds,
+                // The container's own timeout, used by `docker stop` and when the Docker daemon shuts down.
+                stopTimeout: spec.stopGraceSeconds,
                 memory: spec.memoryMb,
-                memorySwap: spec.memoryMb,
+                // -1 (swap not limited by the container) is what Docker reports back on every host: a limit equal to
+                // `memory` reads back as -1 where the kernel has no swap accounting, a change on every `pulumi up`.
+                // Keep swap off on the host for Elasticsearch (Elastic's advice) rather than per container.
+                memorySwap: -1,
                 ports: spec.ports
                     .filter((p) => p.hostPort !== undefined)
                     .map((p) => ({ internal: p.containerPort, external: p.hostPort, protocol: p.protocol, ip: this.bindAddress })),
                 volumes: spec.volumes.map((v, i) => ({ volumeName: volumes[i].name, containerPath: v.mountPath })),
-                healthcheck: {
-                    tests: ["CMD-SHELL", spec.healthCheck.command],
-                    interval: `${spec.healthCheck.intervalSeconds}s`,
-                    timeout: `${spec.healthCheck.timeoutSeconds}s`,
-                    retries: spec.healthCheck.retries,
-                    startPeriod: `${spec.healthCheck.startPeriodSeconds}s`,
-                },
+                healthcheck: dockerHealthcheck(spec.healthCheck),
                 wait: true,
                 waitTimeout: spec.healthCheck.startPeriodSeconds + spec.healthCheck.retries * spec.healthCheck.intervalSeconds + 60,
             },
-            { parent: opts.parent, dependsOn: this.dependencies(opts), ...this.resourceOpts },
+            {
+                parent: opts.parent,
+                dependsOn: afterSteps(this.dependencies(opts), owners),
+                // The provider updates a changed health check in its state only: Docker cannot change it on a
+                // container (upstream resourceDockerContainerUpdate), so a new one needs a new container.
+                replaceOnChanges: ["healthcheck"],
+                ...this.resourceOpts,
+            },
         );
-        return { ready: container, resources: [...volumes, container] };
+        return { ready: container, resources: [...volumes, ...owners.map((o) => o.done), container] };
     }
 
     runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
+        const common = this.common(spec);
+        // The privileged kernel step keeps its bare command (the policy pack accepts exactly that); it rarely fails.
+        const gated = !spec.privileged && spec.entrypoint !== undefined;
         const container = new docker.Container(
             `${this.prefix}-${spec.name}`,
             {
-                ...this.common(spec),
+                ...common,
+                ...(gated ? succeededGate(spec, common.envs) : {}),
                 // Run once, wait for the end, keep the exited container so its logs can be read.
                 attach: true,
                 mustRun: false,

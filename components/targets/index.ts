@@ -11,7 +11,12 @@ export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress
 export function platformFor(name: string, settings: StackConfig, opts?: pulumi.ComponentResourceOptions): Platform {
     switch (settings.target) {
         case "docker":
-            return new DockerPlatform(`${name}-docker`, { namePrefix: settings.clusterName, bindAddress: settings.bindAddress }, opts);
+            return new DockerPlatform(
+                `${name}-docker`,
+                // Data volumes are keyed by the Pulumi stack, which a rename of the cluster or an instance leaves alone.
+                { namePrefix: settings.clusterName, bindAddress: settings.bindAddress, dataKey: settings.stack, protectData: settings.protectData },
+                opts,
+            );
         case "kubernetes": {
             const k = settings.kubernetes;
             return new KubernetesPlatform(
@@ -27,6 +32,7 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                     ingresses: k.kibanaIngress ? [{ service: settings.names.kibana, host: k.kibanaIngress.host, className: k.kibanaIngress.className, portName: "https" }] : [],
                     antiAffinity: k.antiAffinity,
                     privilegedHostSteps: settings.setMaxMapCount,
+                    protectData: settings.protectData,
                 },
                 opts,
             );

@@ -39,6 +39,8 @@ export interface KubernetesPlatformArgs {
     antiAffinity?: m.AntiAffinity;
     /** Whether a privileged host step will run (decides the namespace's Pod Security level). */
     privilegedHostSteps: boolean;
+    /** Mark the namespace `protect`ed: `pulumi destroy` and replacements refuse to proceed. */
+    protectData?: boolean;
 }
 
 /**
@@ -77,7 +79,14 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 },
                 { parent: this },
             );
-        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(this.placement, args.privilegedHostSteps), { parent: this, provider: this.provider });
+        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(this.placement, args.privilegedHostSteps), {
+            parent: this,
+            provider: this.provider,
+            // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention policy says. So
+            // `pulumi destroy`, a namespace rename or dropping the stack leave it (and the data) in the cluster.
+            retainOnDelete: true,
+            protect: args.protectData ?? false,
+        });
         this.registerOutputs({ namespace: args.namespace });
     }
 
@@ -109,7 +118,19 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService {
         const { refs, resources } = this.contents(spec, opts);
+        const sharedClaims: Record<string, pulumi.Output<string>> = {};
+        for (const v of spec.volumes.filter((x) => x.shared)) {
+            const claim = new k8s.core.v1.PersistentVolumeClaim(`${this.args.stackName}-${spec.name}-${v.name}-claim`, m.sharedClaim(this.placement, spec, v), {
+                ...this.opts(opts.parent),
+                // Snapshots are the copy of last resort: the claim outlives destroy and replacements, like the namespace.
+                retainOnDelete: true,
+                protect: this.args.protectData ?? false,
+            });
+            sharedClaims[v.name] = claim.metadata.name;
+            resources.push(claim);
+        }
         const input: m.WorkloadInput = {
+            sharedClaims,
             placement: this.placement,
             spec,
             refs,

@@ -6,7 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { ServiceType } from "../config";
-import type { ContainerSpec, FileSpec, HealthCheckSpec, JobSpec, ServiceSpec } from "../spec";
+import type { ContainerSpec, FileSpec, HealthCheckSpec, JobSpec, ServiceSpec, VolumeSpec } from "../spec";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -21,6 +21,9 @@ export const LABELS = {
     component: "app.kubernetes.io/component",
     stack: "elk-stack.dev/stack",
 } as const;
+
+/** pulumi-kubernetes annotation: replace the resource on the next update when it is not ready (Jobs only). */
+export const REPLACE_UNREADY_ANNOTATION = "pulumi.com/replaceUnready";
 
 /** Where the pieces of one spec live in the cluster. */
 export interface Placement {
@@ -252,6 +255,8 @@ export interface ServicePodInput {
     /** Steps that prepare the node first (the kernel step). */
     readonly initSteps: readonly JobSpec[];
     readonly antiAffinity: AntiAffinity;
+    /** Claim name of each shared volume (see {@link sharedClaim}). */
+    readonly sharedClaims?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /** The pod template of a long-running service. */
@@ -259,6 +264,11 @@ export function servicePod(input: ServicePodInput): { metadata: ObjectMeta; spec
     const { spec, refs, placement } = input;
     const files = filesVolume(spec, refs);
     const ephemeral = spec.volumes.filter((v) => !v.durable).map((v) => ({ name: v.name, emptyDir: {} }));
+    const shared = spec.volumes.filter((v) => v.shared).map((v) => {
+        const claimName = input.sharedClaims?.[v.name];
+        if (claimName === undefined) throw new Error(`${spec.name}: shared volume ${v.name} has no claim`);
+        return { name: v.name, persistentVolumeClaim: { claimName } };
+    });
     return {
         metadata: { labels: labels(placement, spec) },
         spec: {
@@ -268,9 +278,9 @@ export function servicePod(input: ServicePodInput): { metadata: ObjectMeta; spec
             enableServiceLinks: false,
             initContainers: input.initSteps.length > 0 ? input.initSteps.map((s) => stepContainer(s, {})) : undefined,
             containers: [serviceContainer(spec, refs)],
-            volumes: [...(files ? [files] : []), ...ephemeral],
+            volumes: [...(files ? [files] : []), ...ephemeral, ...shared],
             affinity: spec.replicas > 1 ? podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
-            terminationGracePeriodSeconds: 120,
+            terminationGracePeriodSeconds: spec.stopGraceSeconds,
         },
     };
 }
@@ -300,7 +310,7 @@ export function statefulSet(input: WorkloadInput): { metadata: ObjectMeta; spec:
             selector: { matchLabels: selector(placement, spec) },
             template: servicePod(input),
             volumeClaimTemplates: spec.volumes
-                .filter((v) => v.durable)
+                .filter((v) => v.durable && !v.shared)
                 .map((v) => ({
                     metadata: { name: v.name, labels: selector(placement, spec) },
                     spec: {
@@ -311,6 +321,25 @@ export function statefulSet(input: WorkloadInput): { metadata: ObjectMeta; spec:
                 })),
             // Claims stay when the StatefulSet is deleted or scaled down: data is never removed by accident.
             persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+        },
+    };
+}
+
+/** Name of the claim of a shared volume: one for every pod of the service. */
+export function sharedClaimName(spec: ServiceSpec, volume: VolumeSpec): string {
+    return `${spec.name}-${volume.name}`;
+}
+
+/** The one ReadWriteMany claim every pod of a service mounts for a shared volume (the snapshot repository). */
+export function sharedClaim(p: Placement, spec: ServiceSpec, volume: VolumeSpec): { metadata: ObjectMeta; spec: k8s.types.input.core.v1.PersistentVolumeClaimSpec } {
+    if (!volume.shared) throw new Error(`${spec.name}: volume ${volume.name} is not shared`);
+    return {
+        metadata: { name: sharedClaimName(spec, volume), namespace: p.namespace, labels: labels(p, spec) },
+        spec: {
+            // Every node writes its shards of a snapshot to the same file system.
+            accessModes: ["ReadWriteMany"],
+            storageClassName: volume.shared.storageClass,
+            resources: { requests: { storage: `${volume.sizeGb}Gi` } },
         },
     };
 }
@@ -399,7 +428,15 @@ export function job(p: Placement, spec: JobSpec, refs: ContentRefs): { metadata:
     const files = filesVolume(spec, refs);
     return {
         // No name: Pulumi names it, so a changed step replaces the Job (a Job's pod template cannot change).
-        metadata: { namespace: p.namespace, labels: labels(p, spec) },
+        metadata: {
+            namespace: p.namespace,
+            labels: labels(p, spec),
+            // A Job that failed stays failed, and by default the provider waits for it again on every update. With
+            // this annotation the provider's Diff reads the live Job and schedules a replacement when it is not
+            // ready (pulumi-kubernetes provider/pkg/provider/provider.go, metadata.ReplaceUnready): the next
+            // `pulumi up` runs the step afresh.
+            annotations: { [REPLACE_UNREADY_ANNOTATION]: "true" },
+        },
         spec: {
             backoffLimit: 3,
             activeDeadlineSeconds: spec.timeoutSeconds,

@@ -19,7 +19,8 @@ import type { OutputMap } from "@pulumi/pulumi/automation";
 import type { StackConfig } from "../../components/config";
 import { ES_HTTP_PORT } from "../../components/elasticsearch";
 import { NGINX_SYSLOG_PORT, type LogSource } from "../../components/sources";
-import { type VerifyOptions, elasticsearchClient } from "../../components/verify";
+import { elasticsearchClient } from "../../components/esClient";
+import type { VerifyOptions } from "../../components/verify";
 import { nginxLogFormats, nginxSourceLogs } from "../../components/wiring";
 import { type StackOutputs, resolveOptions } from "../verify";
 import type { LoadSource } from "./accounting";
@@ -293,7 +294,7 @@ function tlsReady(host: string, port: number, ca: string): Promise<boolean> {
  */
 export async function waitHealthy(access: StackAccess, timeoutMs: number, log: (line: string) => void): Promise<void> {
     const o = access.verifyOptions;
-    const client = elasticsearchClient(o, 10_000);
+    const client = elasticsearchClient({ ...o, requestTimeoutMs: 10_000 });
     const deadline = Date.now() + timeoutMs;
     let waiting = "";
     try {

@@ -34,6 +34,29 @@ export interface FakeKibanaOptions {
     readonly elasticPassword: string;
     /** How many status requests answer 503 before Kibana is "available". */
     readonly unavailableFor?: number;
+    /**
+     * How many status requests, after those, answer 200 with overall level "degraded" while core services and
+     * plugins report "available" (as Kibana does while one service, e.g. Elasticsearch, is still degraded).
+     */
+    readonly degradedFor?: number;
+}
+
+/** A /api/status body in Kibana's 8.x/9.x format: overall, core services and plugins each with a level. */
+export function kibanaStatusBody(overall: "available" | "degraded" | "unavailable"): unknown {
+    const available = { level: "available", summary: "All services and plugins are available" };
+    const degraded = { level: "degraded", summary: "Waiting for Elasticsearch", meta: { warningNodes: [], incompatibleNodes: [] } };
+    return {
+        name: "kibana",
+        uuid: "5b2de169-2785-441b-ae8c-186a1936b17d",
+        version: { number: "9.0.0", build_hash: "0", build_number: 1, build_snapshot: false, build_flavor: "traditional", build_date: "2025-04-08T00:00:00.000Z" },
+        status: {
+            // Key order as a client cannot rely on it: summary and meta before the level.
+            overall: overall === "available" ? available : { summary: `1 service is ${overall}: elasticsearch`, meta: { affectedServices: ["elasticsearch"], level: "available" }, level: overall },
+            core: { elasticsearch: overall === "available" ? available : degraded, savedObjects: available },
+            plugins: { alerting: available, dataViews: { level: "available", summary: "All dependencies are available", meta: { level: "available" } } },
+        },
+        metrics: { last_updated: "2025-04-08T00:00:00.000Z", collection_interval_in_millis: 5000 },
+    };
 }
 
 /** A running fake. */
@@ -110,8 +133,9 @@ export async function startFakeKibana(options: FakeKibanaOptions): Promise<FakeK
         const route = `${record.method} ${url.pathname}`;
         if (route === "GET /api/status") {
             statusCalls++;
-            const available = statusCalls > (options.unavailableFor ?? 0);
-            return { status: available ? 200 : 503, body: { name: "kibana", status: { overall: { level: available ? "available" : "unavailable", summary: "" } } } };
+            const unavailable = statusCalls <= (options.unavailableFor ?? 0);
+            const degraded = !unavailable && statusCalls <= (options.unavailableFor ?? 0) + (options.degradedFor ?? 0);
+            return { status: unavailable ? 503 : 200, body: kibanaStatusBody(unavailable ? "unavailable" : degraded ? "degraded" : "available") };
         }
         if (route === "POST /api/saved_objects/_import") return importObjects(record, url);
         if (route === "POST /api/data_views/default") {

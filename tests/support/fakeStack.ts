@@ -30,6 +30,8 @@ export interface FakeEsState {
     readonly indexTemplates: Set<string>;
     readonly documents: FakeDocument[];
     healthStatus: "green" | "yellow" | "red";
+    /** Snapshots in the repository `elk-snapshots`; no repository when undefined. */
+    snapshots?: { readonly name: string; readonly state: "SUCCESS" | "FAILED" | "PARTIAL"; readonly startMillis: number; readonly endMillis: number }[];
 }
 
 /** A running fake Elasticsearch for verify. */
@@ -78,6 +80,13 @@ export async function startFakeVerifyEs(options: { cert: string; key: string; pa
         if (m) {
             if (!state.componentTemplates.has(m[1])) return notFound("resource_not_found_exception", `component template matching [${m[1]}] not found`);
             return { status: 200, body: { component_templates: [{ name: m[1], component_template: { template: {} } }] } };
+        }
+        m = /^\/_snapshot\/([^/]+)\/_all$/.exec(p);
+        if (m && method === "GET") {
+            if (state.snapshots === undefined || m[1] !== "elk-snapshots") return notFound("repository_missing_exception", `[${m[1]}] missing`);
+            const all = [...state.snapshots].sort((a, b) => b.startMillis - a.startMillis);
+            const snapshots = all.map((x) => ({ snapshot: x.name, uuid: x.name, state: x.state, data_streams: [], indices: [], start_time_in_millis: x.startMillis, end_time_in_millis: x.endMillis }));
+            return { status: 200, body: { snapshots, total: snapshots.length, remaining: 0 } };
         }
         m = /^\/_index_template\/([^/]+)$/.exec(p);
         if (m) {

@@ -25,7 +25,22 @@ export interface RecordedResource {
     readonly inputs: Record<string, unknown>;
     /** State the mock returned (outputs). */
     readonly state: Record<string, unknown>;
+    /** Resource options as sent to the engine. */
+    readonly options: RecordedOptions;
 }
+
+/** The resource options the engine acts on, read off the registration request. */
+export interface RecordedOptions {
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    readonly ignoreChanges: readonly string[];
+    readonly replaceOnChanges: readonly string[];
+    readonly deleteBeforeReplace: boolean;
+    /** Aliases as the engine receives them (`{ spec: { name, type, ... } }` or a URN). */
+    readonly aliases: readonly unknown[];
+}
+
+const NO_OPTIONS: RecordedOptions = { protect: false, retainOnDelete: false, ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, aliases: [] };
 
 /** A resolved stack output. */
 export interface ResolvedOutput {
@@ -59,6 +74,12 @@ type RegisterRequest = {
     getName(): string;
     getParent(): string;
     getDependenciesList(): string[];
+    getProtect(): boolean;
+    getRetainondelete(): boolean;
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getAliasesList(): { toObject(): unknown }[];
 };
 
 /**
@@ -69,7 +90,7 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
     const stack = options.stack ?? "dev";
     const resources: RecordedResource[] = [];
     const generatedSecrets: string[] = [];
-    const deps = new Map<string, { urn: string; parent: string; dependencies: string[] }>();
+    const deps = new Map<string, { urn: string; parent: string; dependencies: string[]; options: RecordedOptions }>();
     let outputs: Record<string, ResolvedOutput> = {};
 
     await jest.isolateModulesAsync(async () => {
@@ -99,8 +120,8 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                         const suffix = crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 8);
                         state = { ...inputs, metadata: { ...metadata, name: metadata.name ?? `${args.name}-${suffix}` } };
                     }
-                    const d = deps.get(`${args.type}::${args.name}`) ?? { urn: "", parent: "", dependencies: [] };
-                    resources.push({ type: args.type, name: args.name, urn: d.urn, parent: d.parent, dependencies: d.dependencies, inputs, state });
+                    const d = deps.get(`${args.type}::${args.name}`) ?? { urn: "", parent: "", dependencies: [], options: NO_OPTIONS };
+                    resources.push({ type: args.type, name: args.name, urn: d.urn, parent: d.parent, dependencies: d.dependencies, inputs, state, options: d.options });
                     return { id: `${args.name}-id`, state };
                 },
                 call: (args) => args.inputs as Record<string, unknown>,
@@ -120,6 +141,14 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                 urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
                 parent: req.getParent(),
                 dependencies: req.getDependenciesList(),
+                options: {
+                    protect: req.getProtect(),
+                    retainOnDelete: req.getRetainondelete(),
+                    ignoreChanges: req.getIgnorechangesList(),
+                    replaceOnChanges: req.getReplaceonchangesList(),
+                    deleteBeforeReplace: req.getDeletebeforereplace(),
+                    aliases: req.getAliasesList().map((a) => a.toObject()),
+                },
             });
             original(req, cb);
         };
