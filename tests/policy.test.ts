@@ -277,9 +277,11 @@ describe("the policy pack on the program", () => {
         expect(underPolicyEngine).toEqual([]);
 
         const keyUpload = copyOf(find(dev, CONTAINER, "-es01"), (i) => (i.uploads = unwrapSecrets(i.uploads)));
-        expect(pure(keyUpload)).toEqual([
-            "elk-no-plaintext-secrets: container elk-dev-es01 uploads a private key to /usr/share/elasticsearch/config/certs/es01.key that is not a Pulumi secret",
-        ]);
+        expect(pure(keyUpload)).toEqual(
+            ["es01.key", "transport.key"].map(
+                (key) => `elk-no-plaintext-secrets: container elk-dev-es01 uploads a private key to /usr/share/elasticsearch/config/certs/${key} that is not a Pulumi secret`,
+            ),
+        );
     });
 
     test("values unknown during a preview are skipped, not reported, and the known ones are still checked", async () => {

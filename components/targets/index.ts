@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { Platform } from "../spec";
+import { stackIngressRules } from "../traffic";
 import { DockerPlatform } from "./docker";
 import { KubernetesPlatform } from "./kubernetes";
 
@@ -27,6 +28,7 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                     ingresses: k.kibanaIngress ? [{ service: settings.names.kibana, host: k.kibanaIngress.host, className: k.kibanaIngress.className, portName: "https" }] : [],
                     antiAffinity: k.antiAffinity,
                     privilegedHostSteps: settings.setMaxMapCount,
+                    ingressRules: stackIngressRules(settings),
                 },
                 opts,
             );

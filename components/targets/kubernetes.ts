@@ -4,6 +4,7 @@ import type { ServiceType } from "../config";
 import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 import * as m from "./kubernetesManifests";
 import { afterSteps } from "./ordering";
+import type { IngressRule } from "../traffic";
 
 /** An Ingress for one service. */
 export interface KubernetesIngress {
@@ -39,6 +40,12 @@ export interface KubernetesPlatformArgs {
     antiAffinity?: m.AntiAffinity;
     /** Whether a privileged host step will run (decides the namespace's Pod Security level). */
     privilegedHostSteps: boolean;
+    /**
+     * Connections the stack's pods accept (see `stackIngressRules`). When given, every pod of the stack refuses all
+     * other ingress (a NetworkPolicy selecting them all with no rule), and each instance gets a NetworkPolicy that
+     * admits exactly these. The cluster's network plugin must enforce NetworkPolicies for them to have any effect.
+     */
+    ingressRules?: readonly IngressRule[];
 }
 
 /**
@@ -78,6 +85,14 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 { parent: this },
             );
         this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(this.placement, args.privilegedHostSteps), { parent: this, provider: this.provider });
+        if (args.ingressRules) {
+            // Before any pod: a pod never runs without its policy.
+            const inNamespace = { parent: this, provider: this.provider, dependsOn: [this.namespace] };
+            new k8s.networking.v1.NetworkPolicy(`${args.stackName}-deny-ingress`, m.denyIngressPolicy(this.placement), inNamespace);
+            for (const policy of m.ingressPolicies(this.placement, args.ingressRules)) {
+                new k8s.networking.v1.NetworkPolicy(`${args.stackName}-${policy.instance}-ingress`, policy.manifest, inNamespace);
+            }
+        }
         this.registerOutputs({ namespace: args.namespace });
     }
 
