@@ -573,9 +573,13 @@ export function privilegeProblems(r: PolicyResource): string[] {
         const out = dockerPrivilegeRoutes(r).map((why) => `container ${r.name} ${why}`);
         if (reveal(r.props.privileged) === true) {
             const oneShot = reveal(r.props.mustRun) === false || reveal(r.props.attach) === true;
-            // The container's image is the id of a RemoteImage, which names no repository: the pinned image is
-            // checked on the RemoteImage (elk-pinned-images), not here (see the README's limits).
             if (!(oneShot && isSysctlStep(argv(r.props.entrypoints, r.props.command)))) out.push(`container ${r.name} is privileged: ${SYSCTL_ONLY}`);
+            // The program gives the container a RemoteImage's id, which names no repository and is let through (see
+            // the README's limits); an image given by name must be the stack's sysctl image.
+            const image = asString(r.props.image);
+            if (image !== undefined && !IMAGE_ID.test(image) && !isSysctlImage(image)) {
+                out.push(`container ${r.name} is privileged with image ${show(image)}: the sysctl step must run the stack's ${SYSCTL_IMAGE}`);
+            }
         }
         return out;
     }

@@ -422,6 +422,15 @@ describe("the policy pack on the program", () => {
             i.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }];
             i.devices = [{ hostPath: "/dev/mem" }];
         });
+        // The sysctl step from an image named other than the stack's, and as the program makes it (an image id): control.
+        const sysctl = find(dev, CONTAINER, "-sysctl");
+        const otherImage = copyOf(sysctl, (i) => (i.image = "alpine:3.20.3"));
+        expect((await allWays(otherImage)).pack).toEqual([
+            'elk-privileged-only-sysctl: container elk-dev-sysctl is privileged with image "alpine:3.20.3": the sysctl step must run the stack\'s busybox:1.37.0',
+        ]);
+        expect(await allWays(copyOf(sysctl, (i) => (i.image = "busybox:1.37.0")))).toEqual({ pure: [], pack: [] });
+        expect(await allWays(sysctl)).toEqual({ pure: [], pack: [] });
+
         const expected = [
             "container elk-dev-kibana adds capabilities SYS_PTRACE",
             "container elk-dev-kibana shares the host's namespace (networkMode: host)",
