@@ -213,7 +213,11 @@ describe("the policy pack on the program", () => {
         expect(await allWays(image)).toEqual({ pure: [expected], pack: [expected] });
 
         const container = copyOf(find(dev, CONTAINER, "-sysctl"), (i) => (i.image = "busybox"));
-        expect((await allWays(container)).pack).toEqual(["elk-pinned-images: image busybox (elk-dev-sysctl) is not pinned: it has no tag, so it pulls whatever latest is at the time"]);
+        expect((await allWays(container)).pack).toEqual([
+            "elk-pinned-images: image busybox (elk-dev-sysctl) is not pinned: it has no tag, so it pulls whatever latest is at the time",
+            // The privileged step, given an image by name, must also name the stack's sysctl image.
+            'elk-privileged-only-sysctl: container elk-dev-sysctl is privileged with image "busybox": the sysctl step must run the stack\'s busybox:1.37.0',
+        ]);
 
         const kibana = copyOf(find(prod, DEPLOYMENT, "-kibana-deployment"), (i) => (list(podSpec(i).containers)[0].image = "docker.elastic.co/kibana/kibana:latest"));
         expect((await allWays(kibana)).pack).toEqual([
