@@ -16,8 +16,12 @@ export interface CertificateNamesInput {
     readonly instance: string;
     /** Further DNS names clients use (Kubernetes service and pod names, a public host name). */
     readonly extraDnsNames?: readonly string[];
-    /** Whether clients on the host reach the instance through published ports (Docker): adds localhost and loopback IPs. */
-    readonly publishedOnHost: boolean;
+    /**
+     * Whether a client dials the instance as `localhost`: a health check or probe inside its own container, a port
+     * published on the Docker host, a `kubectl port-forward`. Adds the name `localhost` only: no client of the stack
+     * dials 127.0.0.1 or ::1 over TLS, so no certificate names them.
+     */
+    readonly loopback: boolean;
     /** Extra IP addresses clients connect to (a specific host bind address). */
     readonly extraIpAddresses?: readonly string[];
 }
@@ -27,22 +31,30 @@ export interface CertificateNamesInput {
  * Pure, so that tests and the `render` command see exactly what the program requests.
  */
 export function certificateNames(input: CertificateNamesInput): CertificateNames {
-    const dns = [input.instance, ...(input.extraDnsNames ?? [])];
-    const ips = [...(input.extraIpAddresses ?? [])];
-    if (input.publishedOnHost) {
-        dns.push("localhost");
-        ips.push("127.0.0.1", "::1");
-    }
+    const dns = [input.instance, ...(input.extraDnsNames ?? []), ...(input.loopback ? ["localhost"] : [])];
     const unspecified = new Set(["0.0.0.0", "::"]);
     return {
         dnsNames: [...new Set(dns)],
-        ipAddresses: [...new Set(ips)].filter((ip) => !unspecified.has(ip)),
+        ipAddresses: [...new Set(input.extraIpAddresses ?? [])].filter((ip) => !unspecified.has(ip)),
     };
 }
 
-/** Uses of an instance certificate: it serves TLS and authenticates as a client (ES transport, Logstash). */
-export const INSTANCE_CERT_USES = ["digital_signature", "key_encipherment", "server_auth", "client_auth"];
-/** Uses of the CA certificate. */
+/**
+ * What an instance certificate is for. `server`: it serves TLS (Elasticsearch HTTP, Kibana, Logstash's inputs);
+ * no client of the stack authenticates with a certificate on those connections. `peer`: it also authenticates as a
+ * TLS client, which only Elasticsearch nodes do, to each other on the transport port.
+ */
+export type CertificatePurpose = "server" | "peer";
+
+/**
+ * Key usages of an instance certificate. `key_encipherment` only for RSA (the RSA key exchange of TLS 1.2 and
+ * earlier): an end-entity EC certificate may assert only digitalSignature, nonRepudiation and keyAgreement
+ * (RFC 5480 section 3).
+ */
+export function instanceCertUses(algorithm: KeyAlgorithm, purpose: CertificatePurpose): string[] {
+    return ["digital_signature", ...(algorithm === "RSA" ? ["key_encipherment"] : []), "server_auth", ...(purpose === "peer" ? ["client_auth"] : [])];
+}
+/** Uses of a CA certificate. */
 export const CA_CERT_USES = ["cert_signing", "crl_signing", "digital_signature"];
 
 function newKey(name: string, algorithm: KeyAlgorithm, rsaBits: number, opts: pulumi.CustomResourceOptions): tls.PrivateKey {
@@ -88,6 +100,10 @@ export class CertificateAuthority extends pulumi.ComponentResource {
             {
                 privateKeyPem: key.privateKeyPem,
                 isCaCertificate: true,
+                // The CA signs leaf certificates only. Requested for intent; hashicorp/terraform-provider-tls
+                // (internal/provider/common_cert.go) copies 0 into Go's x509 MaxPathLen without MaxPathLenZero, which Go
+                // reads as "no limit", so the issued certificate carries no pathLenConstraint (see the README).
+                maxPathLength: 0,
                 subject: { commonName: args.commonName, organization: args.organization },
                 validityPeriodHours: args.validityHours,
                 earlyRenewalHours: args.earlyRenewalHours,
@@ -118,11 +134,13 @@ export interface InstanceCertificateArgs {
     earlyRenewalHours: pulumi.Input<number>;
     /** Key algorithm; RSA by default. */
     keyAlgorithm?: KeyAlgorithm;
+    /** `server` (the default) or `peer`, which may also authenticate as a TLS client (see {@link CertificatePurpose}). */
+    purpose?: CertificatePurpose;
 }
 
 /**
- * A key and a certificate for one instance (es01, kibana, logstash, ...), signed by the stack's CA, good for
- * TLS server and client authentication. Keys are secrets; the PKCS#8 form is there for Logstash's TLS inputs,
+ * A key and a certificate for one instance (es01, kibana, logstash, ...), signed by a CA of the stack, for a TLS
+ * server, and also a TLS client when its purpose is `peer`. Keys are secrets; the PKCS#8 form is there for Logstash's TLS inputs,
  * which only read PKCS#8.
  */
 export class InstanceCertificate extends pulumi.ComponentResource {
@@ -139,7 +157,8 @@ export class InstanceCertificate extends pulumi.ComponentResource {
 
     constructor(name: string, args: InstanceCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:index:InstanceCertificate", name, {}, opts);
-        const key = newKey(`${name}-key`, args.keyAlgorithm ?? "RSA", 2048, { parent: this });
+        const algorithm = args.keyAlgorithm ?? "RSA";
+        const key = newKey(`${name}-key`, algorithm, 2048, { parent: this });
         const csr = new tls.CertRequest(
             `${name}-csr`,
             {
@@ -158,7 +177,7 @@ export class InstanceCertificate extends pulumi.ComponentResource {
                 caCertPem: args.ca.certPem,
                 validityPeriodHours: args.validityHours,
                 earlyRenewalHours: args.earlyRenewalHours,
-                allowedUses: INSTANCE_CERT_USES,
+                allowedUses: instanceCertUses(algorithm, args.purpose ?? "server"),
                 setSubjectKeyId: true,
             },
             { parent: this },

@@ -3,7 +3,7 @@ import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
 import type { CpuSettings } from "./config";
 import { SNAPSHOT_PATH } from "./snapshots";
-import { type HealthCheckSpec, type HostStep, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
+import { type HealthCheckSpec, type HostStep, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, secretFile, tlsFiles } from "./spec";
 
 /** Where the Elasticsearch image keeps its configuration. */
 export const ES_CONFIG_DIR = "/usr/share/elasticsearch/config";
@@ -15,6 +15,8 @@ export const ES_HTTP_PORT = 9200;
 export const ES_TRANSPORT_PORT = 9300;
 /** User id and group of the official Elasticsearch image. */
 export const ES_RUN_AS = { uid: 1000, gid: 0 };
+/** Files of the transport layer in {@link ES_CERT_DIR}: its own CA, apart from the HTTP layer's `ca.crt`. */
+export const ES_TRANSPORT_FILES = { ca: "transport-ca.crt", certificate: "transport.crt", key: "transport.key" } as const;
 /** Environment variable holding the node's own name where several nodes share one spec (Kubernetes pods). */
 export const ES_NODE_NAME_ENV = "ELK_NODE_NAME";
 
@@ -39,11 +41,11 @@ export function elasticsearchSettings(input: ElasticsearchYmlInput): Record<stri
     const single = input.masterNodes.length === 1;
     // Several nodes share one spec: each reads its own name (the pod name) from the environment.
     const ownName = single ? input.nodeName : `\${${ES_NODE_NAME_ENV}}`;
-    const tls = (prefix: string) => ({
+    const tls = (prefix: string, files: { ca: string; certificate: string; key: string }) => ({
         [`${prefix}.enabled`]: true,
-        [`${prefix}.key`]: `certs/${input.nodeName}.key`,
-        [`${prefix}.certificate`]: `certs/${input.nodeName}.crt`,
-        [`${prefix}.certificate_authorities`]: ["certs/ca.crt"],
+        [`${prefix}.key`]: `certs/${files.key}`,
+        [`${prefix}.certificate`]: `certs/${files.certificate}`,
+        [`${prefix}.certificate_authorities`]: [`certs/${files.ca}`],
     });
     return {
         "cluster.name": input.clusterName,
@@ -61,12 +63,15 @@ export function elasticsearchSettings(input: ElasticsearchYmlInput): Record<stri
         "xpack.security.enabled": true,
         // Enrollment tokens are for clusters that generate their own certificates; ours come from the stack's CA.
         "xpack.security.enrollment.enabled": false,
-        ...tls("xpack.security.http.ssl"),
-        ...tls("xpack.security.transport.ssl"),
-        // Nodes must prove who they are to each other with a certificate from the stack's CA. A single node checks
+        ...tls("xpack.security.http.ssl", { ca: "ca.crt", certificate: `${input.nodeName}.crt`, key: `${input.nodeName}.key` }),
+        // Transport trusts its own CA only, which signs nothing but Elasticsearch's transport certificates: a Kibana,
+        // Logstash or HTTP certificate of the stack is refused as a peer (settings as documented in elastic/elasticsearch
+        // docs/reference/elasticsearch/configuration-reference/security-settings.md, "Transport TLS/SSL settings").
+        ...tls("xpack.security.transport.ssl", ES_TRANSPORT_FILES),
+        // Nodes must prove who they are to each other with a certificate from the transport CA. A single node checks
         // names too. Cluster nodes dial each other by pod IP, which no certificate issued before the pod exists can
-        // name, so hostname checks would refuse every peer (elastic/elasticsearch#32729); the CA and mutual TLS
-        // below are what keeps strangers out.
+        // name, so hostname checks would refuse every peer (elastic/elasticsearch#32729); the transport CA and mutual
+        // TLS below are what keeps strangers out.
         "xpack.security.transport.ssl.verification_mode": single ? "full" : "certificate",
         "xpack.security.transport.ssl.client_authentication": "required",
         "xpack.license.self_generated.type": "basic",
@@ -100,7 +105,10 @@ export function elasticsearchHealthCheck(caPath: string): HealthCheckSpec {
 
 /** Inputs of {@link elasticsearchSpec}. */
 export interface ElasticsearchSpecInput extends ElasticsearchYmlInput, ServiceSizing {
+    /** HTTP layer: the stack CA, and the certificate clients verify. */
     readonly tls: TlsMaterial;
+    /** Transport layer: the transport CA, and the node's peer certificate from it. */
+    readonly transportTls: TlsMaterial;
     readonly elasticPassword: pulumi.Input<string>;
     /** Data volume of each node, GiB (Kubernetes). */
     readonly storageGb: number;
@@ -123,6 +131,9 @@ export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
         files: [
             publicFile(`${ES_CONFIG_DIR}/elasticsearch.yml`, elasticsearchYml(input)),
             ...tlsFiles(ES_CERT_DIR, input.nodeName, input.tls),
+            publicFile(`${ES_CERT_DIR}/${ES_TRANSPORT_FILES.ca}`, input.transportTls.caCertPem),
+            publicFile(`${ES_CERT_DIR}/${ES_TRANSPORT_FILES.certificate}`, input.transportTls.certPem),
+            secretFile(`${ES_CERT_DIR}/${ES_TRANSPORT_FILES.key}`, input.transportTls.keyPem),
         ],
         runAs: ES_RUN_AS,
         privileged: false,
@@ -165,8 +176,10 @@ export interface ElasticsearchArgs {
     storageGb?: number;
     /** Publish HTTPS on this host port (Docker). */
     hostPort?: number;
-    /** The node's certificate, from the stack's CA. */
+    /** The node's HTTP certificate, from the stack's CA. */
     certificate: InstanceCertificate;
+    /** The node's transport certificate (purpose `peer`), from a CA that signs nothing else. */
+    transportCertificate: InstanceCertificate;
     /** Password of the elastic superuser (secret). */
     elasticPassword: pulumi.Input<string>;
     /** The kernel step, when the host needs it: Elasticsearch starts only after it succeeded. */
@@ -206,6 +219,11 @@ export class Elasticsearch extends pulumi.ComponentResource {
             storageGb: args.storageGb ?? 30,
             hostPort: args.hostPort,
             tls: { caCertPem: args.certificate.caCertPem, certPem: args.certificate.certPem, keyPem: args.certificate.privateKeyPem },
+            transportTls: {
+                caCertPem: args.transportCertificate.caCertPem,
+                certPem: args.transportCertificate.certPem,
+                keyPem: args.transportCertificate.privateKeyPem,
+            },
             elasticPassword: args.elasticPassword,
             snapshotRepository: args.snapshotVolume !== undefined,
             snapshotVolume: args.snapshotVolume,

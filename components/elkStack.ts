@@ -15,6 +15,7 @@ import { earliestExpiry } from "./renewal";
 import { SNAPSHOT_REPOSITORY, scheduleIntervalHours, snapshotPolicyName, snapshotRequests } from "./snapshots";
 import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "./spec";
 import { platformFor } from "./targets";
+import { BOOTSTRAP_STEP, KIBANA_SETUP_STEP } from "./traffic";
 
 /** The user Logstash writes with. */
 export const LOGSTASH_WRITER_USER = "logstash_writer";
@@ -86,7 +87,12 @@ export class ElkStack extends pulumi.ComponentResource {
     readonly certificateExpiry: pulumi.Output<{ earliestExpiry?: string; renewBeforeDays: number }>;
     /** The parts, for consumers that want to wire more onto them. */
     readonly ca: CertificateAuthority;
+    /** The CA of Elasticsearch's transport layer only; no client of the stack trusts it. */
+    readonly transportCa: CertificateAuthority;
+    /** HTTP (server) certificates from {@link ca}, by instance name. */
     readonly certificates: Readonly<Record<string, InstanceCertificate>>;
+    /** Elasticsearch's transport certificate (purpose `peer`), from {@link transportCa}. */
+    readonly transportCertificate: InstanceCertificate;
     readonly elasticsearch: Elasticsearch;
     readonly kibana: Kibana;
     readonly logstash: Logstash;
@@ -119,42 +125,51 @@ export class ElkStack extends pulumi.ComponentResource {
         };
 
         const hours = (days: number) => days * 24;
-        this.ca = new CertificateAuthority(
-            `${name}-ca`,
-            {
-                commonName: `${s.clusterName} stack CA (${s.stack})`,
-                organization: "elk-stack",
-                validityHours: hours(s.certValidityDays * 10),
-                earlyRenewalHours: hours(s.certRenewBeforeDays),
-            },
-            child,
-        );
+        const caArgs = (commonName: string) => ({
+            commonName,
+            organization: "elk-stack",
+            validityHours: hours(s.certValidityDays * 10),
+            earlyRenewalHours: hours(s.certRenewBeforeDays),
+        });
+        // The HTTP CA: every client of the stack trusts it (the caCertificate output).
+        this.ca = new CertificateAuthority(`${name}-ca`, caArgs(`${s.clusterName} stack CA (${s.stack})`), child);
+        // The transport CA signs Elasticsearch's transport certificates and nothing else, and transport trusts only it.
+        this.transportCa = new CertificateAuthority(`${name}-transport-ca`, caArgs(`${s.clusterName} transport CA (${s.stack})`), child);
         const extraIps = s.bindAddress === "127.0.0.1" ? [] : [s.bindAddress];
         const replicas: Record<string, number> = { [s.names.elasticsearch]: s.elasticsearch.replicas, [s.names.logstash]: s.logstash.replicas };
+        const validity = { validityHours: hours(s.certValidityDays), earlyRenewalHours: hours(s.certRenewBeforeDays) };
         const certificates: Record<string, InstanceCertificate> = {};
         // Applications outside the stack may reach Logstash under a name of their own; its certificate must carry it.
         const publicLogstash = s.logstashPublicHost;
         const publicNames = (instance: string, ip: boolean) => (instance === s.names.logstash && publicLogstash && isIp(publicLogstash) === ip ? [publicLogstash] : []);
+        // Who dials `localhost`: Elasticsearch's and Kibana's health checks and probes, inside their own containers;
+        // people and `verify` through ports published on the Docker host or port-forwards, for all three services.
+        // The extra names are for services the stack does not run, which it cannot know to be dialled that way.
+        const services = new Set([s.names.elasticsearch, s.names.kibana, s.names.logstash]);
         for (const instance of [s.names.elasticsearch, s.names.kibana, s.names.logstash, ...s.names.extra]) {
             const sans = certificateNames({
                 instance,
                 extraDnsNames: [...platform.extraDnsNames(instance, replicas[instance] ?? 1), ...publicNames(instance, false)],
-                publishedOnHost: platform.publishesOnHost,
+                loopback: services.has(instance) && platform.publishesOnHost,
                 extraIpAddresses: [...extraIps, ...publicNames(instance, true)],
             });
             certificates[instance] = new InstanceCertificate(
                 `${name}-${instance}-cert`,
-                {
-                    ca: this.ca,
-                    commonName: instance,
-                    dnsNames: sans.dnsNames,
-                    ipAddresses: sans.ipAddresses,
-                    validityHours: hours(s.certValidityDays),
-                    earlyRenewalHours: hours(s.certRenewBeforeDays),
-                },
+                { ca: this.ca, commonName: instance, dnsNames: sans.dnsNames, ipAddresses: sans.ipAddresses, ...validity },
                 child,
             );
         }
+        // Peers dial each other by discovery names or pod IPs, never through a host port or localhost.
+        const transportNames = certificateNames({
+            instance: s.names.elasticsearch,
+            extraDnsNames: platform.extraDnsNames(s.names.elasticsearch, s.elasticsearch.replicas),
+            loopback: false,
+        });
+        this.transportCertificate = new InstanceCertificate(
+            `${name}-${s.names.elasticsearch}-transport-cert`,
+            { ca: this.transportCa, commonName: s.names.elasticsearch, dnsNames: transportNames.dnsNames, ipAddresses: [], purpose: "peer", ...validity },
+            child,
+        );
         this.certificates = certificates;
 
         this.kernel = s.setMaxMapCount ? new KernelSettings(`${name}-kernel`, { platform, name: "sysctl" }, child) : undefined;
@@ -173,6 +188,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 storageGb: s.elasticsearch.storageGb,
                 hostPort: s.ports.elasticsearch,
                 certificate: certificates[s.names.elasticsearch],
+                transportCertificate: this.transportCertificate,
                 elasticPassword: passwords.elastic,
                 kernelStep: this.kernel?.step,
                 snapshotVolume: s.snapshots.repository ? { sizeGb: s.snapshots.storageGb, storageClass: s.snapshots.storageClass } : undefined,
@@ -186,7 +202,7 @@ export class ElkStack extends pulumi.ComponentResource {
             {
                 platform,
                 version: s.elasticVersion,
-                name: "bootstrap",
+                name: BOOTSTRAP_STEP,
                 elasticsearchUrl: esInternalUrl,
                 caCertPem: this.ca.certPem,
                 elasticPassword: passwords.elastic,
@@ -235,7 +251,7 @@ export class ElkStack extends pulumi.ComponentResource {
             `${name}-kibana-setup`,
             {
                 platform,
-                name: "kibana-setup",
+                name: KIBANA_SETUP_STEP,
                 version: s.elasticVersion,
                 kibanaUrl: `https://${platform.internalHost(s.names.kibana)}:${KIBANA_PORT}`,
                 caCertPem: this.ca.certPem,

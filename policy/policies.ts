@@ -15,6 +15,7 @@
  */
 import YAML from "yaml";
 import { raisedMaxMapCount } from "../components/maxMapCount";
+import { type LsPlugin, LsParseError, looksLikePipeline, parsePipeline, scalar, scalars, settingValues } from "./logstashConfig";
 
 /** Stands for an input whose value is unknown during a preview. */
 export const UNKNOWN: unique symbol = Symbol("elk-stack.policy.unknown");
@@ -98,6 +99,8 @@ export const DOCKER_CONTAINER = "docker:index/container:Container";
 export const DOCKER_IMAGE = "docker:index/remoteImage:RemoteImage";
 /** Type token of a Kubernetes ConfigMap. */
 export const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+/** Type token of a Kubernetes Secret. */
+export const SECRET = "kubernetes:core/v1:Secret";
 
 /** Kubernetes kinds that carry a pod template, and where it is. */
 const POD_SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
@@ -160,13 +163,29 @@ function configFiles(r: PolicyResource): ConfigFile[] {
         });
     }
     if (r.type === CONFIG_MAP) {
-        const data = asObj(r.props.data) ?? {};
-        return Object.entries(data).flatMap(([name, v]) => {
-            const content = asString(v);
-            return content === undefined ? [] : [{ name, content, secret: false }];
-        });
+        return [...keyedTexts(r.props.data, false), ...keyedTexts(r.props.binaryData, true)].map(([name, content]) => ({ name, content, secret: false }));
     }
     return [];
+}
+
+/** Entries of a Kubernetes `data`/`stringData`/`binaryData` map as text (base64 decoded when `base64`). */
+function keyedTexts(map: unknown, base64: boolean): [string, string][] {
+    return Object.entries(asObj(map) ?? {}).flatMap(([name, v]): [string, string][] => {
+        const text = asString(v);
+        if (text === undefined) return [];
+        return [[name, base64 ? Buffer.from(text, "base64").toString("utf8") : text]];
+    });
+}
+
+/**
+ * Every text file a resource puts into a container, for the checks that look for verification turned off:
+ * {@link configFiles}, and the entries of a Kubernetes Secret (a curl config with credentials belongs there).
+ */
+function textFiles(r: PolicyResource): ConfigFile[] {
+    if (r.type === SECRET) {
+        return [...keyedTexts(r.props.stringData, false), ...keyedTexts(r.props.data, true)].map(([name, content]) => ({ name: `Secret ${r.name} key ${name}`, content, secret: true }));
+    }
+    return configFiles(r);
 }
 
 /** A setting of an Elastic YAML file, written flat (`a.b.c: x`) or nested (`a: {b: {c: x}}`), as Elastic accepts both. */
@@ -213,10 +232,37 @@ const INSECURE_PATTERNS: readonly { readonly pattern: RegExp; readonly what: str
     { pattern: /\bssl_certificate_verification\s*=>\s*["']?false\b/i, what: "Logstash ssl_certificate_verification => false" },
     { pattern: /\bcurl\b[^\n;|&]*\s(--insecure|-[A-Za-z]*k[A-Za-z]*)(?=\s|$|["'])/, what: "curl -k/--insecure" },
     { pattern: /\bwget\b[^\n;|&]*\s--no-check-certificate\b/, what: "wget --no-check-certificate" },
+    { pattern: /\binsecure-skip-tls-verify["']?\s*[:=]\s*["']?true\b|--insecure-skip-tls-verify(?![=\w-])|--insecure-skip-tls-verify=true\b/i, what: "insecure-skip-tls-verify" },
 ];
 
+/**
+ * The `insecure` option however it is written: `--insecure` in a command or an argument array (`args+=(--insecure)`),
+ * or `insecure` alone on a line of a curl config file (`-K file`, `--config file`), also where a script writes that
+ * line with printf or echo (`printf 'insecure\n'`). curl's config syntax takes an option's long name with or without
+ * its dashes (curl's docs, "-K, --config"), hence both forms. Shell and config comment lines are not read.
+ */
+const INSECURE_OPTION = /(^|\\n|[\s'"([,=])(--)?(proxy-|doh-)?insecure(?=$|\\n|[\s'"),\];])/;
+/** `-k` alone on a line of a curl config file, or written as one by a script. */
+const K_LINE = /(^|\\n)\s*-k\s*(?=$|\\n|['"])/;
+/** A short-option cluster that holds `k` (`-k`, `-sk`, `-kfsSL`): curl's --insecure, in a text that runs curl. */
+const K_CLUSTER = /^-[A-Za-z]*k[A-Za-z]*$/;
+
+/** Lines a shell or curl reads: continuations joined (`\` + newline, so `-k` on the next line is still seen), comments dropped. */
+function liveLines(text: string): string[] {
+    return text
+        .replace(/\\\r?\n/g, " ")
+        .split(/\r?\n/)
+        .filter((line) => !/^\s*#/.test(line));
+}
+
 function insecureText(where: string, text: string): string[] {
-    return INSECURE_PATTERNS.filter((p) => p.pattern.test(text)).map((p) => `${where} disables certificate verification (${p.what})`);
+    const lines = liveLines(text);
+    const joined = lines.join("\n");
+    const found = INSECURE_PATTERNS.filter((p) => p.pattern.test(joined)).map((p) => p.what);
+    if (lines.some((line) => INSECURE_OPTION.test(line) || K_LINE.test(line))) found.push("the insecure option of curl");
+    // A `-k` built into an argument array is not next to `curl`: any such token in a text that runs curl counts.
+    if (/\bcurl\b/.test(joined) && lines.some((line) => line.split(/[\s'"()[\],=]+/).some((token) => K_CLUSTER.test(token)))) found.push("curl -k/--insecure");
+    return found.length > 0 ? [`${where} disables certificate verification (${[...new Set(found)].join(", ")})`] : [];
 }
 
 /** Environment variables that switch verification off for every client in the process. */
@@ -254,6 +300,68 @@ function kibanaYmlProblems(file: ConfigFile, doc: unknown): string[] {
         if (typeof h === "string" && !h.startsWith("https://")) out.push(`${file.name}: elasticsearch.hosts entry ${h} is not https://`);
     }
     return out;
+}
+
+/** `true` written as a bareword or a string, as Logstash's boolean settings accept. */
+const lsTrue = (text: string | undefined): boolean => text === "true";
+
+/** How a plugin is named in messages: its `id` when it has one. */
+function pluginLabel(plugin: LsPlugin, index: number): string {
+    const id = scalar(settingValues(plugin, "id")[0]);
+    return `${plugin.name} ${plugin.section} ${id !== undefined ? JSON.stringify(id) : `#${index + 1}`}`;
+}
+
+/**
+ * TLS on every Elasticsearch output, TCP input and output and HTTP output of a pipeline. Option names are those of
+ * the current plugins (Logstash reference, "Elasticsearch output plugin", "Tcp input plugin", "Tcp output plugin",
+ * "Http output plugin": `ssl_enabled`, `ssl_verification_mode`); the removed `ssl`/`ssl_enable` do not count as on.
+ */
+export function pipelineProblems(name: string, text: string): string[] {
+    let plugins: LsPlugin[];
+    try {
+        plugins = parsePipeline(text);
+    } catch (e) {
+        if (!(e instanceof LsParseError)) throw e;
+        return [`${name} looks like a Logstash pipeline but cannot be read, so its TLS settings cannot be checked: ${e.message}`];
+    }
+    const out: string[] = [];
+    plugins.forEach((plugin, i) => {
+        const where = `${name}: ${pluginLabel(plugin, i)}`;
+        const enabled = settingValues(plugin, "ssl_enabled").map(scalar);
+        const sslOn = enabled.length > 0 && enabled.every(lsTrue);
+        const sslOff = enabled.some((v) => !lsTrue(v));
+        const modes = settingValues(plugin, "ssl_verification_mode").map(scalar);
+        const verifyOff = modes.some((m) => m !== "full");
+        if (plugin.section === "output" && plugin.name === "elasticsearch") {
+            const hosts = settingValues(plugin, "hosts").flatMap(scalars);
+            const plain = hosts.filter((h) => /^http:\/\//i.test(h));
+            // Without ssl_enabled the plugin takes TLS from the scheme, which a ${VARIABLE} host does not show.
+            const allHttps = hosts.length > 0 && hosts.every((h) => /^https:\/\//i.test(h));
+            if (sslOff || (!sslOn && !allHttps)) out.push(`${where} must have ssl_enabled => true (or only https:// hosts): TLS to Elasticsearch`);
+            for (const h of plain) out.push(`${where} sends to ${h} over plain http`);
+            if (verifyOff) out.push(`${where} must verify Elasticsearch's certificate: ssl_verification_mode => "full", found ${modes.map((m) => JSON.stringify(m)).join(", ")}`);
+        } else if (plugin.name === "tcp" && (plugin.section === "input" || plugin.section === "output")) {
+            if (!sslOn) out.push(`${where} must have ssl_enabled => true: TLS on every TCP ${plugin.section}`);
+            if (verifyOff) out.push(`${where} must not turn certificate verification off: ssl_verification_mode ${modes.map((m) => JSON.stringify(m)).join(", ")}`);
+        } else if (plugin.section === "output" && plugin.name === "http") {
+            for (const u of settingValues(plugin, "url").flatMap(scalars)) if (!/^https:\/\//i.test(u) && !/^\$\{/.test(u)) out.push(`${where} sends to ${u}, not https://`);
+            if (sslOff) out.push(`${where} has ssl_enabled => false`);
+            if (verifyOff) out.push(`${where} must verify the server's certificate: ssl_verification_mode ${modes.map((m) => JSON.stringify(m)).join(", ")}`);
+        }
+    });
+    return out;
+}
+
+/** Pipelines written inline in pipelines.yml (`config.string`) are pipelines too. */
+function inlinePipelineProblems(file: ConfigFile, doc: unknown): string[] {
+    if (!Array.isArray(doc)) return [];
+    return doc.flatMap((entry, i) => {
+        const inline = yamlSetting(entry, "config.string");
+        if (typeof inline !== "string") return [];
+        const id = yamlSetting(entry, "pipeline.id");
+        const where = `${file.name} pipeline ${typeof id === "string" ? id : `#${i + 1}`} config.string`;
+        return [...(looksLikePipeline(inline) ? pipelineProblems(where, inline) : [`${where} is not a pipeline the policy can read`]), ...insecureText(where, inline)];
+    });
 }
 
 /** Docker `envs` as name/value pairs (`NAME=value` strings), with whether each was wrapped as a secret. */
@@ -297,13 +405,15 @@ function podEnv(c: PodContainer): { name: string; value?: string; valueFrom?: Ob
 /** TLS on every hop: Elasticsearch HTTP and transport, Kibana's server and its client, and no client skipping verification. */
 export function tlsProblems(r: PolicyResource): string[] {
     const out: string[] = [];
-    for (const file of configFiles(r)) {
+    for (const file of textFiles(r)) {
         const name = basename(file.name);
-        if (name === "elasticsearch.yml" || name === "kibana.yml") {
+        if (name === "elasticsearch.yml" || name === "kibana.yml" || name === "pipelines.yml") {
             const { doc, error } = parseYaml(file);
             if (error) out.push(error);
+            else if (name === "pipelines.yml") out.push(...inlinePipelineProblems(file, doc));
             else out.push(...(name === "elasticsearch.yml" ? elasticsearchYmlProblems(file, doc) : kibanaYmlProblems(file, doc)));
         }
+        if (looksLikePipeline(file.content)) out.push(...pipelineProblems(file.name, file.content));
         out.push(...insecureText(file.name, file.content));
     }
     for (const { where, text } of commandLines(r)) out.push(...insecureText(where, text));
@@ -318,8 +428,10 @@ export function tlsProblems(r: PolicyResource): string[] {
 
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
 const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
-/** An exact release: at least major.minor, optionally with a suffix (9.4.1, 1.37.0, 16.4-alpine, v2.1.0). */
-const VERSION_TAG = /^v?\d+\.\d+(\.\d+)*([-+_.][0-9A-Za-z][0-9A-Za-z._-]*)?$/;
+/** An exact release: major.minor.patch, optionally with a suffix (9.4.1, 1.37.0, 16.4.2-alpine, v2.1.0-rc.1). */
+const VERSION_TAG = /^v?\d+\.\d+\.\d+(\.\d+)*([-+_.][0-9A-Za-z][0-9A-Za-z._-]*)?$/;
+/** Words that make a tag move: `1.2.3-latest` is whatever was pushed last under that name. */
+const FLOATING_WORD = /^(latest|stable|edge|nightly|snapshot|dev|develop|main|master|current|rolling|head|canary|next|lts)$/i;
 
 /** Why `ref` is not pinned, or undefined when it names an exact version or a digest. */
 export function imagePinProblem(ref: string): string | undefined {
@@ -329,7 +441,9 @@ export function imagePinProblem(ref: string): string | undefined {
     const tag = colon > slash ? ref.slice(colon + 1) : undefined;
     if (tag === undefined) return "it has no tag, so it pulls whatever latest is at the time";
     if (tag === "latest") return "the latest tag moves with every release";
-    if (!VERSION_TAG.test(tag)) return `tag ${tag} is not an exact version`;
+    if (!VERSION_TAG.test(tag)) return `tag ${tag} is not an exact version (major.minor.patch)`;
+    const floating = tag.split(/[-+_.]/).find((part) => FLOATING_WORD.test(part));
+    if (floating) return `tag ${tag} says ${floating}, which moves with every push`;
     return undefined;
 }
 
@@ -358,23 +472,132 @@ export function isSysctlStep(argv: readonly string[]): boolean {
     return argv.length === 3 && basename(argv[0]) === "sysctl" && argv[1] === "-w" && /^vm\.max_map_count=\d+$/.test(argv[2]);
 }
 
+/**
+ * The image the stack's sysctl step runs (components/kernel.ts SYSCTL_IMAGE; a test keeps the two equal). A
+ * privileged container runs whatever `sysctl` its image ships, so the image is part of what is allowed.
+ */
+export const SYSCTL_IMAGE = "busybox:1.37.0";
+
+/** The sysctl image by its tag, or by that tag and a digest. */
+function isSysctlImage(ref: string | undefined): boolean {
+    return ref === SYSCTL_IMAGE || (ref !== undefined && ref.startsWith(`${SYSCTL_IMAGE}@sha256:`) && DIGEST.test(ref));
+}
+
 const SYSCTL_ONLY = "only a step that runs nothing but 'sysctl -w vm.max_map_count=<n>' may be";
 
-/** No privileged container but the step that sets vm.max_map_count (a one-shot container, or an init container). */
+/**
+ * Capabilities a container may add: NET_BIND_SERVICE only, as the Kubernetes "restricted" Pod Security Standard
+ * allows (binding a port below 1024 gives no power over the host or other containers).
+ */
+const ADDABLE_CAPABILITIES = new Set(["NET_BIND_SERVICE"]);
+
+/**
+ * Host paths that hand a container the host: the root, system and runtime directories and anything under them, and
+ * any container runtime socket (docker.sock, containerd.sock, crio.sock, ...).
+ */
+export function hostPathProblem(path: string): string | undefined {
+    const normalized = `/${path.split("/").filter((part) => part !== "" && part !== ".").join("/")}`;
+    if (path.split("/").includes("..")) return `${path} climbs out with ..`;
+    if (normalized === "/") return "it is the host's root";
+    if (/\.sock$/.test(normalized) || /\/(docker|containerd|crio|podman)(\.sock)?$/.test(normalized)) return "it is a container runtime socket";
+    const system = ["/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet", "/usr", "/bin", "/sbin", "/lib", "/home"];
+    const under = system.find((dir) => normalized === dir || normalized.startsWith(`${dir}/`));
+    return under ? `it is ${under === normalized ? "" : "under "}the host's ${under}` : undefined;
+}
+
+/** Added capabilities beyond {@link ADDABLE_CAPABILITIES}, named as Docker and Kubernetes both accept them. */
+function addedCapabilities(list: unknown): string[] {
+    return asList(list)
+        .map((c) => asString(c))
+        .filter((c): c is string => c !== undefined && !ADDABLE_CAPABILITIES.has(c.toUpperCase().replace(/^CAP_/, "")));
+}
+
+/** Every way a Docker container gets privilege over the host, but `privileged` itself. */
+function dockerPrivilegeRoutes(r: PolicyResource): string[] {
+    const out: string[] = [];
+    const caps = addedCapabilities(at(r.props, "capabilities", "adds"));
+    if (caps.length > 0) out.push(`adds capabilities ${caps.join(", ")}`);
+    for (const key of ["networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode", "utsMode"] as const) {
+        if (asString(r.props[key])?.toLowerCase() === "host") out.push(`shares the host's namespace (${key}: host)`);
+    }
+    for (const v of asList(r.props.volumes)) {
+        const host = asString(at(v, "hostPath"));
+        const problem = host !== undefined ? hostPathProblem(host) : undefined;
+        if (problem) out.push(`mounts the host path ${host} (${problem})`);
+    }
+    for (const m of asList(r.props.mounts)) {
+        const source = asString(at(m, "source"));
+        const problem = asString(at(m, "type")) === "bind" && source !== undefined ? hostPathProblem(source) : undefined;
+        if (problem) out.push(`bind-mounts the host path ${source} (${problem})`);
+    }
+    if (asList(r.props.devices).length > 0) out.push("gets host devices (devices)");
+    for (const opt of asList(r.props.securityOpts).map((o) => asString(o) ?? "")) {
+        if (/unconfined|label[=:]disable/i.test(opt)) out.push(`turns confinement off (security_opt ${opt})`);
+    }
+    return out;
+}
+
+/** Every way a Kubernetes container of a pod gets privilege, but `privileged` itself. */
+function containerPrivilegeRoutes(spec: Obj, sysctlStep: boolean): string[] {
+    const out: string[] = [];
+    const sc = at(spec, "securityContext");
+    const caps = addedCapabilities(at(sc, "capabilities", "add"));
+    if (caps.length > 0) out.push(`adds capabilities ${caps.join(", ")}`);
+    if (!sysctlStep && at(sc, "allowPrivilegeEscalation") === true) out.push("allows privilege escalation");
+    if (asString(at(sc, "procMount"))?.toLowerCase() === "unmasked") out.push("mounts /proc unmasked");
+    if (at(sc, "windowsOptions", "hostProcess") === true) out.push("runs as a Windows host process");
+    return out;
+}
+
+/** Every way a Kubernetes pod template gets privilege over its node: host namespaces and host paths. */
+function podPrivilegeRoutes(r: PolicyResource): string[] {
+    const kind = kubernetesKind(r.type);
+    const path = kind && Object.hasOwn(POD_SPEC_PATH, kind) ? POD_SPEC_PATH[kind] : undefined;
+    if (!path) return [];
+    const pod = at(r.props, ...path);
+    const out: string[] = [];
+    for (const key of ["hostPID", "hostNetwork", "hostIPC"] as const) if (at(pod, key) === true) out.push(`${r.name} shares the node's namespace (${key}: true)`);
+    for (const v of asList(at(pod, "volumes"))) {
+        const host = asString(at(v, "hostPath", "path"));
+        const problem = host !== undefined ? hostPathProblem(host) : undefined;
+        if (problem) out.push(`${r.name} mounts the node's path ${host} (${problem})`);
+    }
+    return out;
+}
+
+/**
+ * No privilege by any route: no privileged container but the step that sets vm.max_map_count (a one-shot container
+ * on Docker; on Kubernetes an init container of the stack's pinned sysctl image), no added capabilities, no host
+ * namespaces, no host root, system directory or runtime socket mounted, no host devices, no confinement turned off.
+ */
 export function privilegeProblems(r: PolicyResource): string[] {
     const argv = (...lists: unknown[]): string[] => lists.flatMap((l) => asList(l).map((x) => String(reveal(x))));
     if (r.type === DOCKER_CONTAINER) {
-        const privileged = reveal(r.props.privileged);
-        if (privileged !== true) return [];
-        const oneShot = reveal(r.props.mustRun) === false || reveal(r.props.attach) === true;
-        if (oneShot && isSysctlStep(argv(r.props.entrypoints, r.props.command))) return [];
-        return [`container ${r.name} is privileged: ${SYSCTL_ONLY}`];
+        const out = dockerPrivilegeRoutes(r).map((why) => `container ${r.name} ${why}`);
+        if (reveal(r.props.privileged) === true) {
+            const oneShot = reveal(r.props.mustRun) === false || reveal(r.props.attach) === true;
+            if (!(oneShot && isSysctlStep(argv(r.props.entrypoints, r.props.command)))) out.push(`container ${r.name} is privileged: ${SYSCTL_ONLY}`);
+            // The program gives the container a RemoteImage's id, which names no repository and is let through (see
+            // the README's limits); an image given by name must be the stack's sysctl image.
+            const image = asString(r.props.image);
+            if (image !== undefined && !IMAGE_ID.test(image) && !isSysctlImage(image)) {
+                out.push(`container ${r.name} is privileged with image ${show(image)}: the sysctl step must run the stack's ${SYSCTL_IMAGE}`);
+            }
+        }
+        return out;
     }
-    return podContainers(r).flatMap((c) => {
-        if (at(c.spec, "securityContext", "privileged") !== true) return [];
-        if (c.init && isSysctlStep(argv(c.spec.command, c.spec.args))) return [];
-        return [`${r.name} ${c.init ? "init container" : "container"} ${c.name} is privileged: ${SYSCTL_ONLY} (as an init container)`];
-    });
+    const out = podPrivilegeRoutes(r);
+    for (const c of podContainers(r)) {
+        const what = `${r.name} ${c.init ? "init container" : "container"} ${c.name}`;
+        const privileged = at(c.spec, "securityContext", "privileged") === true;
+        const sysctlStep = c.init && isSysctlStep(argv(c.spec.command, c.spec.args));
+        if (privileged && !sysctlStep) out.push(`${what} is privileged: ${SYSCTL_ONLY} (as an init container)`);
+        if (privileged && sysctlStep && !isSysctlImage(asString(c.spec.image))) {
+            out.push(`${what} is privileged with image ${show(asString(c.spec.image))}: the sysctl step must run the stack's ${SYSCTL_IMAGE}`);
+        }
+        out.push(...containerPrivilegeRoutes(c.spec, privileged && sysctlStep).map((why) => `${what} ${why}`));
+    }
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -494,8 +717,10 @@ export const ELK_POLICIES: readonly ElkPolicy[] = [
     },
     {
         name: "elk-privileged-only-sysctl",
-        description: "No container is privileged except the step that only runs 'sysctl -w vm.max_map_count=<n>' (a one-shot container on Docker, an init container on Kubernetes).",
-        remediation: "Drop privileged; if the hosts already have vm.max_map_count set, set elk-stack:setMaxMapCount to false.",
+        description:
+            "No privilege by any route: no privileged container except the step that only runs 'sysctl -w vm.max_map_count=<n>' (a one-shot container on Docker, an init container of the pinned sysctl image on Kubernetes); no added capabilities but NET_BIND_SERVICE; no host PID, network, IPC or other namespaces; no host root, system directory or runtime socket mounted; no host devices; no confinement turned off.",
+        remediation:
+            "Drop privileged, capabilities.add, host namespaces and host mounts; if the hosts already have vm.max_map_count set, set elk-stack:setMaxMapCount to false.",
         check: privilegeProblems,
     },
     {

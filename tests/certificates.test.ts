@@ -22,9 +22,9 @@ const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
 
 /** The SANs each instance certificate is requested with. */
 const INSTANCES: Record<string, CertificateNames> = {
-    es01: certificateNames({ instance: "es01", publishedOnHost: true }),
-    kibana: certificateNames({ instance: "kibana", extraDnsNames: ["kibana.elk.test"], publishedOnHost: true }),
-    logstash: certificateNames({ instance: "logstash", publishedOnHost: false }),
+    es01: certificateNames({ instance: "es01", loopback: true }),
+    kibana: certificateNames({ instance: "kibana", extraDnsNames: ["kibana.elk.test"], loopback: true }),
+    logstash: certificateNames({ instance: "logstash", loopback: false }),
 };
 const INSTANCE_NAMES = Object.keys(INSTANCES);
 
@@ -48,8 +48,12 @@ let caFile: string;
 let caCert: crypto.X509Certificate;
 let otherCaPem: string;
 let otherCaFile: string;
+let transportCaPem: string;
+let transportCaFile: string;
 const components: Record<string, InstanceCertificate> = {};
 const issued: Record<string, IssuedCertificate> = {};
+/** Inputs of every @pulumi/tls resource registered, by type token. */
+const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
 
 function openssl(args: string[]): { status: number | null; output: string } {
     const result = spawnSync("openssl", args, { encoding: "utf8", timeout: 30_000 });
@@ -99,6 +103,7 @@ beforeAll(async () => {
         {
             newResource: (args: pulumi.runtime.MockResourceArgs) => {
                 const inputs = args.inputs as Record<string, unknown>;
+                registered.push({ type: args.type, name: args.name, inputs });
                 const state = realTlsState(args.type, inputs);
                 return { id: typeof state?.id === "string" ? state.id : `${args.name}-id`, state: state ?? inputs };
             },
@@ -127,6 +132,30 @@ beforeAll(async () => {
             earlyRenewalHours: 7 * 24,
         });
     }
+    // The transport CA and an Elasticsearch transport certificate from it, as ElkStack makes them (names without loopback).
+    const transportCa = new CertificateAuthority("transport-ca", {
+        commonName: "elk-stack test transport CA",
+        organization: "elk-stack",
+        validityHours: CA_HOURS,
+        earlyRenewalHours: 30 * 24,
+    });
+    components.transport = new InstanceCertificate("transport", {
+        ca: transportCa,
+        commonName: "es01",
+        dnsNames: certificateNames({ instance: "es01", loopback: false }).dnsNames,
+        validityHours: CERT_HOURS,
+        earlyRenewalHours: 7 * 24,
+        purpose: "peer",
+    });
+    // An ECDSA server certificate of the HTTP CA: its key usages must fit the algorithm.
+    components.ecdsa = new InstanceCertificate("ecdsa", {
+        ca,
+        commonName: "kibana",
+        dnsNames: ["kibana"],
+        validityHours: CERT_HOURS,
+        earlyRenewalHours: 0,
+        keyAlgorithm: "ECDSA",
+    });
     // A second, unrelated CA (ECDSA, so quick to generate) and a certificate it issues with es01's very names.
     const otherCa = new CertificateAuthority("other-ca", {
         commonName: "elk-stack test CA",
@@ -151,6 +180,9 @@ beforeAll(async () => {
     caFile = path.join(dir, "ca.pem");
     fs.writeFileSync(caFile, caPem);
     otherCaPem = (await resolveOutputs({ certPem: otherCa.certPem })).certPem;
+    transportCaPem = (await resolveOutputs({ certPem: transportCa.certPem })).certPem;
+    transportCaFile = path.join(dir, "transport-ca.pem");
+    fs.writeFileSync(transportCaFile, transportCaPem);
     otherCaFile = path.join(dir, "other-ca.pem");
     fs.writeFileSync(otherCaFile, otherCaPem);
 
@@ -198,6 +230,14 @@ describe("CertificateAuthority", () => {
         expect(caCert.checkPrivateKey(key)).toBe(true);
     });
 
+    test("asks for a path length of 0; the provider writes none (Go reads MaxPathLen 0 without MaxPathLenZero as no limit)", () => {
+        const cas = registered.filter((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert");
+        expect(cas.map((r) => r.name).sort()).toEqual(["ca-cert", "other-ca-cert", "transport-ca-cert"]);
+        for (const r of cas) expect(r.inputs).toMatchObject({ isCaCertificate: true, maxPathLength: 0 });
+        // What the issued certificate then says: CA:TRUE without pathlen (tests/support/realTls.ts follows the provider).
+        expect(extension(extensions(caFile), "X509v3 Basic Constraints")?.value).toBe("CA:TRUE");
+    });
+
     test("is valid from now for validityHours", () => {
         expect(Math.abs(Date.parse(caCert.validFrom) - issuedAt)).toBeLessThan(ONE_MINUTE_MS);
         expect(Math.abs(Date.parse(caCert.validTo) - (issuedAt + CA_HOURS * 3_600_000))).toBeLessThan(ONE_MINUTE_MS);
@@ -234,16 +274,25 @@ describe.each(INSTANCE_NAMES)("InstanceCertificate %s", (name) => {
         expect(cert.checkIP("10.11.12.13")).toBeUndefined();
     });
 
-    test("is a leaf for TLS servers and clients: CA:FALSE, digitalSignature + keyEncipherment, serverAuth + clientAuth", () => {
+    test("is a leaf for TLS servers only: CA:FALSE, digitalSignature + keyEncipherment (RSA), serverAuth and no clientAuth", () => {
         const cert = issued[name].cert;
         expect(cert.ca).toBe(false);
-        expect(cert.keyUsage?.slice().sort()).toEqual([SERVER_AUTH, CLIENT_AUTH].sort());
+        expect(cert.keyUsage).toEqual([SERVER_AUTH]);
         const text = extensions(issued[name].file);
         expect(extension(text, "X509v3 Basic Constraints")).toEqual({ critical: true, value: "CA:FALSE" });
         expect(extension(text, "X509v3 Key Usage")).toEqual({ critical: true, value: "Digital Signature, Key Encipherment" });
-        expect(extension(text, "X509v3 Extended Key Usage")?.value).toBe(
-            "TLS Web Server Authentication, TLS Web Client Authentication",
-        );
+        expect(extension(text, "X509v3 Extended Key Usage")?.value).toBe("TLS Web Server Authentication");
+        // So it cannot authenticate as a TLS client, even to a server that trusts its CA.
+        const asClient = openssl(["verify", "-CAfile", caFile, "-purpose", "sslclient", issued[name].file]);
+        expect(asClient.status).not.toBe(0);
+        expect(asClient.output).toContain("unsuitable certificate purpose");
+        expect(openssl(["verify", "-CAfile", caFile, "-purpose", "sslserver", issued[name].file]).status).toBe(0);
+    });
+
+    test("names localhost only when asked to, and no loopback IP ever", () => {
+        expect(issued[name].cert.checkHost("localhost")).toBe(name === "logstash" ? undefined : "localhost");
+        expect(issued[name].cert.checkIP("127.0.0.1")).toBeUndefined();
+        expect(issued[name].cert.checkIP("::1")).toBeUndefined();
     });
 
     test("is signed by the CA and names it as authority key identifier", () => {
@@ -291,6 +340,83 @@ test("the CA key is secret, the CA certificate public", async () => {
     expect(await pulumi.isSecret(ca.certPem)).toBe(false);
 });
 
+test("an ECDSA certificate has key usages that fit its key: digitalSignature, no keyEncipherment", () => {
+    const { privateKeyPem, file, cert } = issued.ecdsa;
+    expect(privateKeyPem.startsWith("-----BEGIN EC PRIVATE KEY-----\n")).toBe(true);
+    expect(extension(extensions(file), "X509v3 Key Usage")).toEqual({ critical: true, value: "Digital Signature" });
+    expect(cert.keyUsage).toEqual([SERVER_AUTH]);
+    expect(openssl(["verify", "-CAfile", caFile, "-purpose", "sslserver", file]).status).toBe(0);
+});
+
+describe("Elasticsearch transport: its own CA, the only certificate with client authentication", () => {
+    test("the transport certificate is a peer: serverAuth + clientAuth, from the transport CA, without loopback names", () => {
+        const { file, cert } = issued.transport;
+        expect(cert.keyUsage?.slice().sort()).toEqual([SERVER_AUTH, CLIENT_AUTH].sort());
+        expect(extension(extensions(file), "X509v3 Extended Key Usage")?.value).toBe("TLS Web Server Authentication, TLS Web Client Authentication");
+        expect(sans(cert)).toEqual({ dns: ["es01"], ips: [] });
+        for (const purpose of ["sslclient", "sslserver"]) {
+            const result = openssl(["verify", "-CAfile", transportCaFile, "-purpose", purpose, file]);
+            expect(result.output).toContain(`${file}: OK`);
+        }
+        expect(issued.transport.caCertPem).toBe(transportCaPem);
+    });
+
+    test("the two CAs vouch for nothing of each other's: an HTTP-CA or Kibana certificate fails to verify as a transport peer", () => {
+        for (const name of [...INSTANCE_NAMES, "ecdsa"]) {
+            for (const purpose of ["sslclient", "sslserver"]) {
+                const result = openssl(["verify", "-CAfile", transportCaFile, "-purpose", purpose, issued[name].file]);
+                expect({ name, purpose, status: result.status === 0 }).toEqual({ name, purpose, status: false });
+                expect(result.output).toContain("unable to get local issuer certificate");
+            }
+        }
+        const other = openssl(["verify", "-CAfile", caFile, issued.transport.file]);
+        expect(other.status).not.toBe(0);
+        expect(other.output).toContain("unable to get local issuer certificate");
+    });
+
+    describe("mutual TLS on 127.0.0.1 as the transport layer runs it (transport certificate, client certificate required from the transport CA)", () => {
+        let server: TlsEchoServer;
+
+        beforeAll(async () => {
+            server = await startTlsEchoServer({ key: issued.transport.privateKeyPem, cert: issued.transport.certPem, clientCa: transportCaPem });
+        });
+
+        afterAll(async () => {
+            await server?.close();
+        });
+
+        const client = (name?: string) =>
+            connectTlsClient({
+                port: server.port,
+                ca: transportCaPem,
+                servername: "es01",
+                clientCert: name ? { key: issued[name].privateKeyPem, cert: issued[name].certPem } : undefined,
+            });
+
+        test("another node with a transport certificate is admitted", async () => {
+            expect(await client("transport")).toEqual({ authorized: true, echoed: "ping" });
+        });
+
+        test.each(["kibana", "es01", "logstash"])("the %s certificate of the HTTP CA is refused as a peer", async (name) => {
+            const before = server.refusals.length;
+            const result = await client(name);
+            expect(result.authorized).toBe(false);
+            expect(result.echoed).toBeUndefined();
+            // The server refused the client's certificate: its chain does not lead to the transport CA.
+            expect(server.refusals.slice(before)).toEqual(["UNABLE_TO_VERIFY_LEAF_SIGNATURE"]);
+        });
+
+        test("a client without a certificate is refused", async () => {
+            const before = server.refusals.length;
+            const result = await client();
+            expect(result.authorized).toBe(false);
+            expect(result.echoed).toBeUndefined();
+            // Node's code for "no client certificate at all".
+            expect(server.refusals.slice(before)).toEqual(["UNABLE_TO_GET_ISSUER_CERT"]);
+        });
+    });
+});
+
 test("an unrelated CA's certificate, even with the same names, does not verify against the stack CA", () => {
     const impostor = issued.impostor;
     expect(impostor.privateKeyPem.startsWith("-----BEGIN EC PRIVATE KEY-----\n")).toBe(true);
@@ -329,9 +455,9 @@ describe("TLS on 127.0.0.1 with es01's key and certificate", () => {
         expect(result.authorized).toBe(true);
     });
 
-    test("a client connecting to the IP 127.0.0.1 without a name accepts the certificate (IP SAN)", async () => {
+    test("a client dialling the IP 127.0.0.1 refuses the certificate: no certificate names a loopback IP", async () => {
         const result = await connectTlsClient({ port: server.port, host: "127.0.0.1", ca: caPem });
-        expect(result.authorized).toBe(true);
+        expect(result).toEqual({ authorized: false, error: "ERR_TLS_CERT_ALTNAME_INVALID" });
     });
 
     test("a client trusting only another CA refuses the certificate", async () => {

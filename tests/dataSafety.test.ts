@@ -46,6 +46,7 @@ describe("Docker: the dev stack", () => {
             cpu: { requestMillis: 1000, limitMillis: 2000 },
             storageGb: 30,
             tls: { caCertPem: "", certPem: "", keyPem: "" },
+            transportTls: { caCertPem: "", certPem: "", keyPem: "" },
             elasticPassword: "",
         });
 

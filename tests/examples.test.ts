@@ -82,7 +82,8 @@ async function runExample(loadLibrary: () => Promise<unknown>): Promise<ExampleR
 function expectTheStack(r: ExampleRun): void {
     const names = (type: string) => r.resources.filter((x) => x.type === type).map((x) => x.name);
     expect(names("elk:index:ElkStack")).toEqual(["logs"]);
-    expect(names("elk:index:CertificateAuthority").sort()).toEqual(["app-ca", "logs-ca"]);
+    // The app's own CA, and the logging stack's two: HTTP and Elasticsearch transport.
+    expect(names("elk:index:CertificateAuthority").sort()).toEqual(["app-ca", "logs-ca", "logs-transport-ca"]);
     expect(names("docker:index/container:Container").length).toBeGreaterThanOrEqual(4);
     expect(r.outputs.kibanaUrl).toEqual({ value: "https://localhost:5601", secret: false });
     expect(String(r.outputs.appCaCertificate.value)).toContain("BEGIN CERTIFICATE");

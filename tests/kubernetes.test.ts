@@ -83,6 +83,35 @@ function envOf(workload: RecordedResource): Obj[] {
     return asList(asList(pod.containers)[0].env);
 }
 
+type Labels = Readonly<Record<string, string>>;
+/** A connection source: a pod of the namespace by its labels, or a client outside the namespace. */
+type Source = Labels | "outside";
+
+const matches = (selector: unknown, labels: Labels): boolean =>
+    Object.entries(asObj(asObj(selector).matchLabels)).every(([k, v]) => labels[k] === v) && asObj(selector).matchExpressions === undefined;
+
+/**
+ * Whether `policies` (NetworkPolicies of one namespace) let `source` open a connection to `port`/`protocol` of a pod
+ * labelled `target`, as Kubernetes defines ingress isolation: a pod no Ingress policy selects accepts everything;
+ * a selected pod accepts what any selecting policy's rules allow. Only the policy features the stack uses are
+ * modelled; anything else fails the test rather than be guessed.
+ */
+function admits(policies: readonly Obj[], source: Source, target: Labels, port: number, protocol: "TCP" | "UDP"): boolean {
+    const selecting = policies.filter((np) => matches(asObj(np.spec).podSelector, target) && (asObj(np.spec).policyTypes as string[]).includes("Ingress"));
+    if (selecting.length === 0) return true;
+    return selecting.some((np) =>
+        asList(asObj(np.spec).ingress).some((rule) => {
+            const portOk = rule.ports === undefined || asList(rule.ports).some((p) => p.port === port && (p.protocol ?? "TCP") === protocol);
+            if (!portOk) return false;
+            if (rule.from === undefined) return true;
+            return asList(rule.from).some((peer) => {
+                for (const key of Object.keys(peer)) if (key !== "podSelector") throw new Error(`peer ${key} is not modelled`);
+                return source !== "outside" && matches(peer.podSelector, source);
+            });
+        }),
+    );
+}
+
 interface Case {
     readonly title: string;
     readonly stack: string;
@@ -119,6 +148,43 @@ describe.each(CASES)("Kubernetes target, $title", (c) => {
         const broken = JSON.parse(JSON.stringify(es)) as Obj;
         asList(asObj(asObj(asObj(broken.spec).template).spec).containers)[0].resources = { limits: { memory: "lots" } };
         expect(() => new (modelFor("kubernetes:apps/v1:StatefulSet"))(broken).validate()).toThrow(/memory/);
+    });
+
+    test("NetworkPolicies: only Elasticsearch pods reach 9300; 9200 and 5601 only from the clients that need them; Logstash's listeners from anywhere", () => {
+        const policies = ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(manifestOf);
+        expect(policies.map((p) => asObj(p.metadata).name).sort()).toEqual([`${c.config.clusterName}-deny-ingress`, "es01-ingress", "kibana-ingress", "logstash-ingress"]);
+        const stackLabel = "elk-stack.dev/stack";
+        const pods = new Map<string, Labels>();
+        for (const { owner } of podTemplates(run)) {
+            const labels = asObj(asObj(asObj(asObj(manifestOf(owner).spec).template).metadata).labels) as Labels;
+            pods.set(labels["app.kubernetes.io/instance"], labels);
+        }
+        expect([...pods.keys()].sort()).toEqual(["bootstrap", "es01", "kibana", "kibana-setup", "logstash"]);
+        const sources: Record<string, Source> = {
+            ...Object.fromEntries(pods),
+            // An application pod of the same namespace, the same Elasticsearch of another stack, and a client outside.
+            stranger: { "app.kubernetes.io/name": "shop" },
+            "other-stack-es01": { ...(pods.get("es01") as Labels), [stackLabel]: "someone-else" },
+            outside: "outside",
+        };
+        const allowed = (target: string, port: number, protocol: "TCP" | "UDP" = "TCP") =>
+            Object.entries(sources)
+                .filter(([, source]) => admits(policies, source, pods.get(target) as Labels, port, protocol))
+                .map(([name]) => name)
+                .sort();
+        const everyone = Object.keys(sources).sort();
+        expect(allowed("es01", 9300)).toEqual(["es01"]);
+        expect(allowed("es01", 9200)).toEqual(["bootstrap", "kibana", "logstash"]);
+        expect(allowed("kibana", 5601)).toEqual(["kibana-setup"]);
+        expect(allowed("logstash", 5140, "UDP")).toEqual(everyone);
+        expect(allowed("logstash", 5141)).toEqual(everyone);
+        // Nothing else is open: Logstash's API port, the wrong protocol, the steps' pods.
+        expect(allowed("logstash", 9600)).toEqual([]);
+        expect(allowed("logstash", 5140, "TCP")).toEqual([]);
+        expect(allowed("es01", 9200, "UDP")).toEqual([]);
+        for (const step of ["bootstrap", "kibana-setup"]) expect(allowed(step, 9200)).toEqual([]);
+        // The evaluator is not vacuous: without the policies, everyone reaches everything.
+        expect(Object.keys(sources).filter((name) => admits([], sources[name], pods.get("es01") as Labels, 9300, "TCP")).sort()).toEqual(everyone);
     });
 
     test("a namespace, an Elasticsearch StatefulSet with its headless Service, Kibana and Logstash with Services, a bootstrap Job", () => {
@@ -389,6 +455,11 @@ describe("Kubernetes options", () => {
         const kibana = only(run, "kubernetes:apps/v1:Deployment", "-kibana-deployment");
         expect((YAML.parse(mountedFile(run, kibana, "/usr/share/kibana/config/kibana.yml")) as Obj)["server.publicBaseUrl"]).toBe("https://kibana.example.com");
         expect(asObj(manifestOf(only(run, "kubernetes:core/v1:Service", "-logstash-service")).spec).type).toBe("NodePort");
+        // Behind an Ingress, Kibana's port is open to the controller's pods, wherever they run; 9300 stays Elasticsearch's.
+        const policies = ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(manifestOf);
+        const kibanaPod = { "app.kubernetes.io/instance": "kibana", "elk-stack.dev/stack": String(base.clusterName) };
+        expect(admits(policies, "outside", kibanaPod, 5601, "TCP")).toBe(true);
+        expect(admits(policies, "outside", { ...kibanaPod, "app.kubernetes.io/instance": "es01" }, 9300, "TCP")).toBe(false);
         const es = manifestOf(only(run, "kubernetes:apps/v1:StatefulSet", "-es01-statefulset"));
         expect(asObj(asList(asObj(es.spec).volumeClaimTemplates)[0].spec).storageClassName).toBe("fast-ssd");
         const affinity = asObj(asObj(asObj(asObj(asObj(es.spec).template).spec).affinity).podAntiAffinity);

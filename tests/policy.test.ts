@@ -7,7 +7,11 @@
  */
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { policies } from "../policy/pack";
-import { ELK_POLICIES, type PolicyResource, UNKNOWN, imagePinProblem, isSysctlStep, violations, yamlSetting } from "../policy/policies";
+import * as fs from "fs";
+import * as path from "path";
+import { SYSCTL_IMAGE as KERNEL_SYSCTL_IMAGE } from "../components/kernel";
+import { LsParseError, looksLikePipeline, parsePipeline, settingValues } from "../policy/logstashConfig";
+import { ELK_POLICIES, type PolicyResource, SYSCTL_IMAGE, UNKNOWN, hostPathProblem, imagePinProblem, isSysctlStep, pipelineProblems, violations, yamlSetting } from "../policy/policies";
 import { validateWithPack } from "./support/policyArgs";
 import { type RunningPolicyPack, startPolicyPack } from "./support/policyServer";
 import { type ProgramRun, type RecordedResource, isSecretValue, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
@@ -64,8 +68,28 @@ describe("policy helpers", () => {
         expect(imagePinProblem("busybox")).toBe("it has no tag, so it pulls whatever latest is at the time");
         expect(imagePinProblem("registry.local:5000/team/app")).toBe("it has no tag, so it pulls whatever latest is at the time");
         expect(imagePinProblem("kibana:latest")).toBe("the latest tag moves with every release");
-        expect(imagePinProblem("kibana:9")).toBe("tag 9 is not an exact version");
-        expect(imagePinProblem("kibana:stable")).toBe("tag stable is not an exact version");
+        expect(imagePinProblem("kibana:9")).toBe("tag 9 is not an exact version (major.minor.patch)");
+        expect(imagePinProblem("kibana:9.4")).toBe("tag 9.4 is not an exact version (major.minor.patch)");
+        expect(imagePinProblem("kibana:stable")).toBe("tag stable is not an exact version (major.minor.patch)");
+        expect(imagePinProblem("team/app:1.2.3-latest")).toBe("tag 1.2.3-latest says latest, which moves with every push");
+        expect(imagePinProblem("team/app:1.2.3-nightly.4")).toBe("tag 1.2.3-nightly.4 says nightly, which moves with every push");
+        expect(imagePinProblem("postgres:16.4.2-alpine")).toBeUndefined();
+        expect(imagePinProblem(`busybox:1.37.0@sha256:${"b".repeat(64)}`)).toBeUndefined();
+    });
+
+    test("host paths that hand a container the host: root, system and runtime directories, runtime sockets", () => {
+        expect(hostPathProblem("/")).toBe("it is the host's root");
+        expect(hostPathProblem("//.")).toBe("it is the host's root");
+        expect(hostPathProblem("/var/run/docker.sock")).toBe("it is a container runtime socket");
+        expect(hostPathProblem("/run/containerd/containerd.sock")).toBe("it is a container runtime socket");
+        expect(hostPathProblem("/etc")).toBe("it is the host's /etc");
+        expect(hostPathProblem("/var/lib/kubelet/pods")).toBe("it is under the host's /var/lib/kubelet");
+        expect(hostPathProblem("/data/../etc")).toBe("/data/../etc climbs out with ..");
+        expect(hostPathProblem("/srv/elk-snapshots")).toBeUndefined();
+    });
+
+    test("the sysctl image the policy allows is the one the kernel step runs", () => {
+        expect(SYSCTL_IMAGE).toBe(KERNEL_SYSCTL_IMAGE);
     });
 
     test("only a bare sysctl of vm.max_map_count counts as the sysctl step", () => {
@@ -86,6 +110,50 @@ describe("policy helpers", () => {
     test("the pack registers every policy, all mandatory", () => {
         expect(policies.map((p) => [p.name, p.enforcementLevel])).toEqual(ELK_POLICIES.map((p) => [p.name, "mandatory"]));
         expect(policies.map((p) => p.name)).toEqual(["elk-tls-everywhere", "elk-pinned-images", "elk-privileged-only-sysctl", "elk-resource-limits", "elk-no-plaintext-secrets"]);
+    });
+});
+
+describe("the Logstash pipeline reader", () => {
+    const files = (dir: string): string[] =>
+        fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(path.join(dir, d.name)) : d.name.endsWith(".conf") ? [path.join(dir, d.name)] : []));
+
+    test("reads every pipeline file of the repository, conditionals and all, and finds its plugins", () => {
+        const all = files(path.join(__dirname, "..", "pipelines"));
+        expect(all.length).toBeGreaterThanOrEqual(3);
+        for (const file of all) {
+            const text = fs.readFileSync(file, "utf8");
+            expect({ file, looks: looksLikePipeline(text) }).toEqual({ file, looks: true });
+            expect(parsePipeline(text).length).toBeGreaterThan(0);
+        }
+        const route = parsePipeline(fs.readFileSync(path.join(__dirname, "..", "pipelines", "shared", "90-route.conf"), "utf8"));
+        const output = route.filter((p) => p.section === "output");
+        expect(output.map((p) => p.name)).toEqual(["elasticsearch"]);
+        expect(settingValues(output[0], "ssl_enabled")).toEqual([{ kind: "bareword", text: "true" }]);
+    });
+
+    test("reads past regular expressions, escaped quotes, nested branches and codecs, and sees the plugins inside them", () => {
+        const text = [
+            "# a comment with output { and a quote \"",
+            'input { tcp { port => 5141 codec => line { charset => "UTF-8" } ssl_enabled => false } }',
+            'filter { if [message] =~ /a{2}\\/}"/ { mutate { add_field => { "x" => "say \\"hi\\" }" } } } else if "t" in [tags] { drop {} } else { if [a] { mutate { id => \'in\' } } } }',
+            'output { if [b] == "c" { elasticsearch { hosts => ["http://es:9200", "https://es2:9200"] } } }',
+        ].join("\n");
+        const plugins = parsePipeline(text);
+        expect(plugins.map((p) => `${p.section}/${p.name}`)).toEqual(["input/tcp", "filter/mutate", "filter/drop", "filter/mutate", "output/elasticsearch"]);
+        expect(settingValues(plugins[0], "codec")[0]).toMatchObject({ kind: "plugin", plugin: { name: "line" } });
+        expect(pipelineProblems("t.conf", text)).toEqual([
+            't.conf: tcp input #1 must have ssl_enabled => true: TLS on every TCP input',
+            't.conf: elasticsearch output #5 must have ssl_enabled => true (or only https:// hosts): TLS to Elasticsearch',
+            't.conf: elasticsearch output #5 sends to http://es:9200 over plain http',
+        ]);
+    });
+
+    test("a text it cannot read is an error, and the policy reports it rather than skip it", () => {
+        expect(() => parsePipeline('output { elasticsearch { hosts => "https://x }')).toThrow(LsParseError);
+        expect(() => parsePipeline("output { elasticsearch { hosts => } }")).toThrow(/expected a value/);
+        expect(pipelineProblems("p.conf", 'output { elasticsearch { ssl_enabled => false hosts => "http://x" }')[0]).toMatch(
+            /^p\.conf looks like a Logstash pipeline but cannot be read, so its TLS settings cannot be checked: expected "}" at the end of the text$/,
+        );
     });
 });
 
@@ -145,7 +213,11 @@ describe("the policy pack on the program", () => {
         expect(await allWays(image)).toEqual({ pure: [expected], pack: [expected] });
 
         const container = copyOf(find(dev, CONTAINER, "-sysctl"), (i) => (i.image = "busybox"));
-        expect((await allWays(container)).pack).toEqual(["elk-pinned-images: image busybox (elk-dev-sysctl) is not pinned: it has no tag, so it pulls whatever latest is at the time"]);
+        expect((await allWays(container)).pack).toEqual([
+            "elk-pinned-images: image busybox (elk-dev-sysctl) is not pinned: it has no tag, so it pulls whatever latest is at the time",
+            // The privileged step, given an image by name, must also name the stack's sysctl image.
+            'elk-privileged-only-sysctl: container elk-dev-sysctl is privileged with image "busybox": the sysctl step must run the stack\'s busybox:1.37.0',
+        ]);
 
         const kibana = copyOf(find(prod, DEPLOYMENT, "-kibana-deployment"), (i) => (list(podSpec(i).containers)[0].image = "docker.elastic.co/kibana/kibana:latest"));
         expect((await allWays(kibana)).pack).toEqual([
@@ -168,6 +240,7 @@ describe("the policy pack on the program", () => {
         });
         expect((await allWays(sneaky)).pack).toEqual([
             "elk-privileged-only-sysctl: elk-prod-es01-statefulset init container sysctl is privileged: only a step that runs nothing but 'sysctl -w vm.max_map_count=<n>' may be (as an init container)",
+            "elk-privileged-only-sysctl: elk-prod-es01-statefulset init container sysctl allows privilege escalation",
         ]);
     });
 
@@ -219,6 +292,7 @@ describe("the policy pack on the program", () => {
             list(i.uploads).push({ file: "/usr/share/logstash/pipeline/out.conf", content: pipeline, permissions: "0644" }),
         );
         expect((await allWays(logstash)).pack).toEqual([
+            'elk-tls-everywhere: /usr/share/logstash/pipeline/out.conf: elasticsearch output #1 must verify Elasticsearch\'s certificate: ssl_verification_mode => "full", found "none"',
             'elk-tls-everywhere: /usr/share/logstash/pipeline/out.conf disables certificate verification (Logstash ssl_verification_mode => "none")',
         ]);
 
@@ -227,6 +301,160 @@ describe("the policy pack on the program", () => {
             tests[1] = tests[1].replace(/--cacert \S+/, "-sk");
         });
         expect((await allWays(probe)).pack).toEqual(["elk-tls-everywhere: elk-dev-kibana health check disables certificate verification (curl -k/--insecure)"]);
+    });
+
+    test("Logstash without TLS is rejected: a plain Elasticsearch output in a Docker upload, a TCP input without TLS in a ConfigMap, a pipeline inline in pipelines.yml", async () => {
+        const plain = 'output {\n  elasticsearch {\n    id => "plain"\n    hosts => ["http://es01:9200"]\n    ssl_enabled => false\n  }\n}\n';
+        const docker = copyOf(find(dev, CONTAINER, "-logstash"), (i) =>
+            list(i.uploads).push({ file: "/usr/share/logstash/pipeline/django/95-copy.conf", content: plain, permissions: "0644" }),
+        );
+        const dockerMessages = [
+            'elk-tls-everywhere: /usr/share/logstash/pipeline/django/95-copy.conf: elasticsearch output "plain" must have ssl_enabled => true (or only https:// hosts): TLS to Elasticsearch',
+            'elk-tls-everywhere: /usr/share/logstash/pipeline/django/95-copy.conf: elasticsearch output "plain" sends to http://es01:9200 over plain http',
+        ];
+        expect(await allWays(docker)).toEqual({ pure: dockerMessages, pack: dockerMessages });
+
+        // The generated Django input, with TLS switched off: found by its content, whatever its key.
+        const k8s = copyOf(find(prod, CONFIG_MAP, "-logstash-files"), (i) => {
+            const data = obj(i.data);
+            const key = Object.keys(data).find((k) => /\btcp\s*\{/.test(String(data[k]))) as string;
+            expect(String(data[key])).toContain("ssl_enabled => true");
+            data[key] = String(data[key]).replace("ssl_enabled => true", "ssl_enabled => false");
+        });
+        expect((await allWays(k8s)).pack).toEqual([
+            expect.stringMatching(/^elk-tls-everywhere: \S+\.conf: tcp input "django_app_tcp" must have ssl_enabled => true: TLS on every TCP input$/),
+        ]);
+
+        const inline = copyOf(find(prod, CONFIG_MAP, "-logstash-files"), (i) => {
+            const data = obj(i.data);
+            data["pipelines.yml"] = `${String(data["pipelines.yml"])}- pipeline.id: sneaky\n  config.string: 'input { tcp { port => 7000 } } output { elasticsearch { hosts => ["\${ELK_ES_URL}"] } }'\n`;
+        });
+        expect((await allWays(inline)).pack).toEqual([
+            "elk-tls-everywhere: pipelines.yml pipeline sneaky config.string: tcp input #1 must have ssl_enabled => true: TLS on every TCP input",
+            "elk-tls-everywhere: pipelines.yml pipeline sneaky config.string: elasticsearch output #2 must have ssl_enabled => true (or only https:// hosts): TLS to Elasticsearch",
+        ]);
+
+        // A pipeline the reader cannot read fails closed.
+        const broken = copyOf(find(dev, CONTAINER, "-logstash"), (i) =>
+            list(i.uploads).push({ file: "/usr/share/logstash/pipeline/nginx/99-x.conf", content: 'output { elasticsearch { hosts => "http://es01:9200 } }', permissions: "0644" }),
+        );
+        expect((await allWays(broken)).pack).toEqual([
+            expect.stringMatching(/^elk-tls-everywhere: \/usr\/share\/logstash\/pipeline\/nginx\/99-x\.conf looks like a Logstash pipeline but cannot be read/),
+        ]);
+    });
+
+    test("curl's insecure option is caught however it is built: an argument array, -k after a line continuation, a curl config file", async () => {
+        const script = (body: string) => `#!/usr/bin/env bash\n# Never turn verification off; the word insecure in a comment is fine.\nset -euo pipefail\n${body}\n`;
+        const cases: [string, string][] = [
+            ["array.sh", script('args=(-s --cacert ca.crt)\nargs+=(--insecure)\ncurl "${args[@]}" https://es01:9200/')],
+            ["array-k.sh", script('opts=("-s" "-k")\ncurl "${opts[@]}" https://es01:9200/')],
+            ["continued.sh", script("curl -s --cacert ca.crt \\\n  -k https://es01:9200/")],
+            ["config.sh", script('cfg=$(mktemp)\nprintf \'%s\\n\' "user = \\"elastic:$ELASTIC_PASSWORD\\"" > "$cfg"\nprintf \'insecure\\n\' >> "$cfg"\ncurl -K "$cfg" https://es01:9200/')],
+            ["heredoc.sh", script('curl --config - https://es01:9200/ <<EOF\nsilent\ninsecure\nEOF')],
+        ];
+        for (const [name, content] of cases) {
+            const r = copyOf(find(dev, CONTAINER, "-bootstrap"), (i) => list(i.uploads).push({ file: `/opt/elk-bootstrap/${name}`, content, permissions: "0755" }));
+            const found = await allWays(r);
+            expect({ name, found: found.pack }).toEqual({
+                name,
+                found: [`elk-tls-everywhere: /opt/elk-bootstrap/${name} disables certificate verification (${name === "config.sh" || name === "heredoc.sh" ? "the insecure option of curl" : name === "array.sh" ? "the insecure option of curl" : "curl -k/--insecure"})`],
+            });
+            expect(found.pure).toEqual(found.pack);
+        }
+
+        // A curl config kept in a Kubernetes Secret, and -k in a Kubernetes command array.
+        const secret = copyOf(find(prod, "kubernetes:core/v1:Secret", "-bootstrap-secrets"), (i) => {
+            const data = obj(i.stringData);
+            data["curl.cfg"] = 'user = "elastic:x"\n-k\n';
+        });
+        expect((await allWays(secret)).pack).toEqual([
+            "elk-tls-everywhere: Secret elk-prod-bootstrap-secrets key curl.cfg disables certificate verification (the insecure option of curl)",
+        ]);
+        const probe = copyOf(find(prod, DEPLOYMENT, "-kibana-deployment"), (i) => {
+            const c = list(podSpec(i).containers)[0];
+            obj(c.livenessProbe).exec = { command: ["curl", "-s", "-k", "https://localhost:5601/api/status"] };
+        });
+        expect((await allWays(probe)).pack).toEqual(["elk-tls-everywhere: elk-prod-kibana-deployment container kibana livenessProbe disables certificate verification (curl -k/--insecure)"]);
+    });
+
+    test("an image on a floating tag is rejected: 9.4, 1.2.3-latest", async () => {
+        const image = copyOf(find(dev, IMAGE, "-image-kibana-9.4.1"), (i) => (i.name = "docker.elastic.co/kibana/kibana:9.4"));
+        expect((await allWays(image)).pack).toEqual([
+            "elk-pinned-images: image docker.elastic.co/kibana/kibana:9.4 (elk-dev-image-kibana-9.4.1) is not pinned: tag 9.4 is not an exact version (major.minor.patch)",
+        ]);
+        const job = copyOf(find(prod, "kubernetes:batch/v1:Job", "-bootstrap-job"), (i) => (list(podSpec(i).containers)[0].image = "curlimages/curl:8.11.1-latest"));
+        expect((await allWays(job)).pack).toEqual([
+            expect.stringMatching(/^elk-pinned-images: image curlimages\/curl:8\.11\.1-latest \(elk-prod-bootstrap-job-?\S* container \S+\) is not pinned: tag 8\.11\.1-latest says latest, which moves with every push$/),
+        ]);
+    });
+
+    test("privilege by any route is rejected on Kubernetes: capabilities, host namespaces, host mounts, a sysctl step from another image", async () => {
+        const sts = find(prod, STATEFUL_SET, "-es01-statefulset");
+        const caps = copyOf(sts, (i) => (obj(list(podSpec(i).containers)[0].securityContext).capabilities = { drop: ["ALL"], add: ["SYS_ADMIN", "NET_BIND_SERVICE"] }));
+        const capsMessage = "elk-privileged-only-sysctl: elk-prod-es01-statefulset container elasticsearch adds capabilities SYS_ADMIN";
+        expect(await allWays(caps)).toEqual({ pure: [capsMessage], pack: [capsMessage] });
+
+        const host = copyOf(find(prod, DEPLOYMENT, "-kibana-deployment"), (i) => {
+            const pod = podSpec(i);
+            pod.hostPID = true;
+            pod.hostNetwork = true;
+            pod.hostIPC = true;
+            list(pod.volumes).push({ name: "root", hostPath: { path: "/" } }, { name: "docker", hostPath: { path: "/var/run/docker.sock", type: "Socket" } });
+        });
+        expect((await allWays(host)).pack).toEqual([
+            "elk-privileged-only-sysctl: elk-prod-kibana-deployment shares the node's namespace (hostPID: true)",
+            "elk-privileged-only-sysctl: elk-prod-kibana-deployment shares the node's namespace (hostNetwork: true)",
+            "elk-privileged-only-sysctl: elk-prod-kibana-deployment shares the node's namespace (hostIPC: true)",
+            "elk-privileged-only-sysctl: elk-prod-kibana-deployment mounts the node's path / (it is the host's root)",
+            "elk-privileged-only-sysctl: elk-prod-kibana-deployment mounts the node's path /var/run/docker.sock (it is a container runtime socket)",
+        ]);
+
+        const otherImage = copyOf(sts, (i) => (list(podSpec(i).initContainers)[0].image = "alpine:3.20.3"));
+        expect((await allWays(otherImage)).pack).toEqual([
+            'elk-privileged-only-sysctl: elk-prod-es01-statefulset init container sysctl is privileged with image "alpine:3.20.3": the sysctl step must run the stack\'s busybox:1.37.0',
+        ]);
+        // Control: the program's own sysctl init container, as it is, passes.
+        expect((await allWays(sts)).pack).toEqual([]);
+    });
+
+    test("privilege by any route is rejected on Docker: capabilities, host network and pid, bind mounts of / and docker.sock, devices", async () => {
+        const kibana = copyOf(find(dev, CONTAINER, "-kibana"), (i) => {
+            i.capabilities = { adds: ["SYS_PTRACE"], drops: ["ALL"] };
+            i.networkMode = "host";
+            i.pidMode = "host";
+            i.volumes = [{ hostPath: "/", containerPath: "/host" }];
+            i.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }];
+            i.devices = [{ hostPath: "/dev/mem" }];
+        });
+        // The sysctl step from an image named other than the stack's, and as the program makes it (an image id): control.
+        const sysctl = find(dev, CONTAINER, "-sysctl");
+        const otherImage = copyOf(sysctl, (i) => (i.image = "alpine:3.20.3"));
+        expect((await allWays(otherImage)).pack).toEqual([
+            'elk-privileged-only-sysctl: container elk-dev-sysctl is privileged with image "alpine:3.20.3": the sysctl step must run the stack\'s busybox:1.37.0',
+        ]);
+        expect(await allWays(copyOf(sysctl, (i) => (i.image = "busybox:1.37.0")))).toEqual({ pure: [], pack: [] });
+        expect(await allWays(sysctl)).toEqual({ pure: [], pack: [] });
+
+        const expected = [
+            "container elk-dev-kibana adds capabilities SYS_PTRACE",
+            "container elk-dev-kibana shares the host's namespace (networkMode: host)",
+            "container elk-dev-kibana shares the host's namespace (pidMode: host)",
+            "container elk-dev-kibana mounts the host path / (it is the host's root)",
+            "container elk-dev-kibana bind-mounts the host path /var/run/docker.sock (it is a container runtime socket)",
+            "container elk-dev-kibana gets host devices (devices)",
+        ].map((m) => `elk-privileged-only-sysctl: ${m}`);
+        expect(await allWays(kibana)).toEqual({ pure: expected, pack: expected });
+    });
+
+    test("ConfigMap contents are scanned whatever their key: a pipeline in data, a script in binaryData", async () => {
+        const cm = copyOf(find(prod, CONFIG_MAP, "-kibana-setup-files"), (i) => {
+            obj(i.data)["extra"] = 'output { tcp { host => "collector" port => 9000 } }\n';
+            i.binaryData = { "fetch.bin": Buffer.from("#!/bin/sh\ncurl --insecure https://kibana:5601/\n").toString("base64") };
+        });
+        expect((await allWays(cm)).pack).toEqual([
+            "elk-tls-everywhere: extra: tcp output #1 must have ssl_enabled => true: TLS on every TCP output",
+            "elk-tls-everywhere: fetch.bin disables certificate verification (curl -k/--insecure, the insecure option of curl)",
+        ]);
     });
 
     test("a private key or a secret-looking entry in a ConfigMap is rejected", async () => {
@@ -277,9 +505,11 @@ describe("the policy pack on the program", () => {
         expect(underPolicyEngine).toEqual([]);
 
         const keyUpload = copyOf(find(dev, CONTAINER, "-es01"), (i) => (i.uploads = unwrapSecrets(i.uploads)));
-        expect(pure(keyUpload)).toEqual([
-            "elk-no-plaintext-secrets: container elk-dev-es01 uploads a private key to /usr/share/elasticsearch/config/certs/es01.key that is not a Pulumi secret",
-        ]);
+        expect(pure(keyUpload)).toEqual(
+            ["es01.key", "transport.key"].map(
+                (key) => `elk-no-plaintext-secrets: container elk-dev-es01 uploads a private key to /usr/share/elasticsearch/config/certs/${key} that is not a Pulumi secret`,
+            ),
+        );
     });
 
     test("values unknown during a preview are skipped, not reported, and the known ones are still checked", async () => {

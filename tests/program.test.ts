@@ -2,7 +2,7 @@
  * The real program (index.ts) under the mock runtime, with the dev stack's config: what it registers and
  * the invariants that make the stack secure and start in the right order.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -50,8 +50,9 @@ describe("the dev stack on Docker", () => {
     });
 
     test("registers the CA, three instance certificates and the seven containers", () => {
-        expect(ofType(run, "tls:index/selfSignedCert:SelfSignedCert")).toHaveLength(1);
-        expect(ofType(run, "tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(3);
+        // The HTTP CA and the transport CA; es01, kibana and logstash from the first, es01's transport certificate from the second.
+        expect(ofType(run, "tls:index/selfSignedCert:SelfSignedCert").map((r) => r.name).sort()).toEqual(["elk-dev-ca-cert", "elk-dev-transport-ca-cert"]);
+        expect(ofType(run, "tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(4);
         expect(ofType(run, CONTAINER).map((c) => c.name).sort()).toEqual(
             ["elk-dev-bootstrap", "elk-dev-es01", "elk-dev-es01-snapshots-owner", "elk-dev-kibana", "elk-dev-kibana-setup", "elk-dev-logstash", "elk-dev-sysctl"].sort(),
         );
@@ -231,7 +232,8 @@ describe("the dev stack on Docker", () => {
                 expect(verify.trim()).toBe(`${path.join(dir, `${instance}.pem`)}: OK`);
                 const x509 = new crypto.X509Certificate(cert);
                 expect(x509.checkPrivateKey(crypto.createPrivateKey(key))).toBe(true);
-                expect(x509.keyUsage).toEqual(expect.arrayContaining(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]));
+                // Servers only: none of them may authenticate as a TLS client (Elasticsearch's transport peer).
+                expect(x509.keyUsage).toEqual(["1.3.6.1.5.5.7.3.1"]);
                 expect(await tlsHandshake({ key, cert, ca, servername: instance })).toMatchObject({ authorized: true });
                 expect(await tlsHandshake({ key, cert, ca, servername: "localhost" })).toMatchObject({ authorized: true });
                 const wrong = await tlsHandshake({ key, cert, ca, servername: "not-" + instance });
@@ -240,6 +242,40 @@ describe("the dev stack on Docker", () => {
             }
             // Logstash's TLS inputs read only PKCS#8.
             expect(uploadText(container(run, "logstash"), "logstash.pkcs8.key")).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test("transport has a CA of its own: elasticsearch.yml trusts only it, and no HTTP certificate of the stack verifies against it", () => {
+        const es = container(run, "es01");
+        const yml = YAML.parse(uploadText(es, "elasticsearch.yml")) as Record<string, unknown>;
+        expect(yml).toMatchObject({
+            "xpack.security.transport.ssl.certificate_authorities": ["certs/transport-ca.crt"],
+            "xpack.security.transport.ssl.certificate": "certs/transport.crt",
+            "xpack.security.transport.ssl.key": "certs/transport.key",
+            "xpack.security.transport.ssl.client_authentication": "required",
+            "xpack.security.http.ssl.certificate": "certs/es01.crt",
+        });
+        const transportCa = uploadText(es, "certs/transport-ca.crt");
+        expect(transportCa).not.toBe(ca);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-program-transport-"));
+        try {
+            const file = (name: string, text: string) => {
+                fs.writeFileSync(path.join(dir, name), text);
+                return path.join(dir, name);
+            };
+            const caFile = file("transport-ca.pem", transportCa);
+            const verify = (cert: string) => spawnSync("openssl", ["verify", "-CAfile", caFile, "-purpose", "sslclient", cert], { encoding: "utf8" });
+            const peer = new crypto.X509Certificate(uploadText(es, "certs/transport.crt"));
+            expect(peer.keyUsage?.slice().sort()).toEqual(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]);
+            expect(peer.subjectAltName).toBe("DNS:es01");
+            expect(verify(file("transport.pem", uploadText(es, "certs/transport.crt"))).status).toBe(0);
+            for (const [instance, certFile] of [["es01", "certs/es01.crt"], ["kibana", "certs/kibana.crt"], ["logstash", "certs/logstash.crt"]]) {
+                const refused = verify(file(`${instance}.pem`, uploadText(container(run, instance), certFile)));
+                expect({ instance, status: refused.status }).not.toEqual({ instance, status: 0 });
+                expect(refused.stdout + refused.stderr).toContain("unable to get local issuer certificate");
+            }
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -351,7 +387,8 @@ describe("stack options", () => {
     test("an extra instance name gets its own certificate from the same CA", async () => {
         const run = await runProgram({ extraCertificateNames: '["apm"]' });
         const names = ofType(run, "tls:index/certRequest:CertRequest").map((r) => (unwrapSecrets(r.inputs.subject) as { commonName: string }).commonName);
-        expect(names.sort()).toEqual(["apm", "es01", "kibana", "logstash"]);
+        // es01 twice: its HTTP certificate and its transport certificate.
+        expect(names.sort()).toEqual(["apm", "es01", "es01", "kibana", "logstash"]);
     });
 
     test("nginx's port published under another number: endpoints and the nginx wiring name the published one", async () => {

@@ -63,7 +63,8 @@ describe("render --stack dev", () => {
 
     test("no key or password is written: placeholders stand in for them", () => {
         expect(read("elasticsearch/certs/es01.key")).toMatch(/^<secret: es01.key is generated at deploy time/);
-        expect(read("elasticsearch/certs/es01.crt")).toContain("DNS:es01, DNS:localhost, IP:127.0.0.1");
+        expect(read("elasticsearch/certs/es01.crt")).toContain("SAN DNS:es01, DNS:localhost; uses digital_signature, key_encipherment, server_auth;");
+        expect(read("elasticsearch/certs/transport.crt")).toContain("SAN DNS:es01; uses digital_signature, key_encipherment, server_auth, client_auth;");
         const all = fs.readdirSync(out, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
         for (const d of all) {
             const text = fs.readFileSync(path.join(d.parentPath, d.name), "utf8");

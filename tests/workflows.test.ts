@@ -71,8 +71,82 @@ test("the workflows are ci, preview, deploy and e2e", () => {
     expect(FILES).toEqual(expect.arrayContaining(["ci.yml", "preview.yml", "deploy.yml", "e2e.yml"]));
 });
 
+/** Secrets the pull request previews may read: preview credentials of dev and staging, never a deploy or prod secret. */
+const PREVIEW_SECRETS = ["PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE_DEV", "PULUMI_CONFIG_PASSPHRASE_STAGING", "KUBECONFIG_PREVIEW_STAGING"];
+/** Stacks whose previews run on pull requests: every stack but prod, whose credentials would let branch code read it. */
+const PREVIEWED = STACKS.filter((s) => s !== "prod");
+
+/** Every secret a text names, as `secrets.NAME` or through a matrix entry (`secrets[matrix.x]`, resolved from the matrix). */
+function secretsNamed(w: Workflow, text: string): string[] {
+    const direct = [...text.matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]);
+    const viaMatrix = [...text.matchAll(/secrets\[matrix\.([\w-]+)\]/g)].flatMap((m) =>
+        Object.values(w.jobs).flatMap((j) => (j.strategy?.matrix?.include ?? []).map((row) => row[m[1]]).filter((v): v is string => typeof v === "string" && v !== "")),
+    );
+    return [...new Set([...direct, ...viaMatrix])].sort();
+}
+
+/** `uses:` lines that are not pinned to a full commit SHA with the release it is in a trailing comment. */
+function unpinnedUses(text: string): string[] {
+    return text
+        .split("\n")
+        .filter((line) => /^\s*-?\s*uses:/.test(line))
+        // A reusable workflow of this repository is part of the same commit: nothing to pin.
+        .filter((line) => !/uses:\s*\.\/\.github\/workflows\/[\w.-]+\.ya?ml\s*$/.test(line))
+        .filter((line) => !/uses:\s*[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$/.test(line))
+        .map((line) => line.trim());
+}
+
+/** Checkout steps that leave the job's token in the checked-out repository's git config. */
+function persistingCheckouts(w: Workflow): string[] {
+    return steps(w)
+        .filter(({ step }) => step.uses?.startsWith("actions/checkout@") && step.with?.["persist-credentials"] !== false)
+        .map(({ job }) => job);
+}
+
+/** Jobs without their own permissions block, and write permissions other than the preview's comment and the renewal's issue. */
+function permissionProblems(w: Workflow, file = ""): string[] {
+    const allowed = (name: string, scope: string) => (file !== "renew.yml" && name === "preview" && scope === "pull-requests") || (file === "renew.yml" && name === "report" && scope === "issues");
+    return Object.entries(w.jobs).flatMap(([name, job]) => {
+        if (typeof job.permissions !== "object") return [`${name}: no permissions of its own`];
+        return Object.entries(job.permissions)
+            .filter(([scope, level]) => level !== "read" && level !== "none" && !allowed(name, scope))
+            .map(([scope, level]) => `${name}: ${scope}: ${level}`);
+    });
+}
+
+/** The Pulumi CLI version of the @pulumi/pulumi SDK the lock file installs: CLI and Node SDK share release numbers. */
+const SDK_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }).packages[
+    "node_modules/@pulumi/pulumi"
+].version;
+
+describe("the checks catch what they look for", () => {
+    test("a tag, a branch or a SHA without its release comment is unpinned", () => {
+        const text = [
+            "      - uses: actions/checkout@v4",
+            "      - uses: actions/setup-node@main",
+            "      - uses: pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d",
+            "      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1",
+        ].join("\n");
+        expect(unpinnedUses(text)).toEqual(["- uses: actions/checkout@v4", "- uses: actions/setup-node@main", "- uses: pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d"]);
+    });
+
+    test("a checkout without persist-credentials: false, a job without permissions, a write permission", () => {
+        const w = YAML.parse(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    permissions:\n      contents: write\n    steps:\n      - uses: actions/checkout@v4\n  b:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n",
+        ) as Workflow;
+        expect(persistingCheckouts(w)).toEqual(["a"]);
+        expect(permissionProblems(w)).toEqual(["a: contents: write", "b: no permissions of its own"]);
+    });
+
+    test("secrets are found by name and through the matrix", () => {
+        const w = workflow("preview.yml");
+        expect(secretsNamed(w, "${{ secrets[matrix.passphrase-secret] }} ${{ secrets.X_Y }}")).toEqual(["PULUMI_CONFIG_PASSPHRASE_DEV", "PULUMI_CONFIG_PASSPHRASE_STAGING", "X_Y"]);
+    });
+});
+
 describe.each(FILES)("%s", (file) => {
     const w = workflow(file);
+    const text = fs.readFileSync(path.join(DIR, file), "utf8");
 
     test("is well formed: a name, triggers, jobs with a runner and a time limit", () => {
         expect(typeof w.name).toBe("string");
@@ -90,30 +164,55 @@ describe.each(FILES)("%s", (file) => {
         }
     });
 
-    test("grants the token read access to contents only, unless a job says why it needs more", () => {
-        expect(w.permissions).toEqual({ contents: "read" });
-        for (const [name, job] of Object.entries(w.jobs)) {
-            if (job.permissions === undefined) continue;
-            expect(typeof job.permissions).toBe("object");
-            const writes = Object.entries(job.permissions as Record<string, string>).filter(([, level]) => level !== "read" && level !== "none");
-            // The only writes any job needs: the preview comment on the pull request, and the renewal's failure issue.
-            const allowed = file === "preview.yml" && name === "preview" ? [["pull-requests", "write"]] : file === "renew.yml" && name === "report" ? [["issues", "write"]] : [];
-            expect({ name, writes }).toEqual({ name, writes: allowed });
-        }
+    test("grants the token nothing by default; each job names its own permissions, read-only but the preview comment and the renewal's issue", () => {
+        expect(w.permissions).toEqual({});
+        expect(permissionProblems(w, file)).toEqual([]);
+        for (const job of Object.values(w.jobs)) expect((job.permissions as Record<string, string>).contents).toBe("read");
     });
 
-    test("pins every action to a release (a major version tag or a commit), never a branch", () => {
+    test("pins every action to a full commit SHA, with the release it is in a comment", () => {
         const uses = steps(w).flatMap(({ step }) => (step.uses ? [step.uses] : []));
         // Local reusable workflows (checked above) are part of this commit and need no pin.
         const localCalls = Object.values(w.jobs).filter((j) => j.uses !== undefined).length;
         expect(uses.length + localCalls).toBeGreaterThan(0);
-        for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
+        expect(unpinnedUses(text)).toEqual([]);
+        for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/);
+    });
+
+    test("checks out without leaving the token in the repository's git config", () => {
+        if (Object.values(w.jobs).every((j) => j.uses !== undefined)) return; // only calls another workflow
+        expect(steps(w).some(({ step }) => step.uses?.startsWith("actions/checkout@"))).toBe(true);
+        expect(persistingCheckouts(w)).toEqual([]);
     });
 
     test("never runs on pull_request_target, and never puts a secret into a script's text", () => {
         expect(Object.keys(w.on)).not.toContain("pull_request_target");
         // Secrets reach scripts through env, so they are never part of the command line that is logged or injected.
-        for (const { job, step } of steps(w)) expect({ job, secretInRun: /\$\{\{\s*secrets\./.test(step.run ?? "") }).toEqual({ job, secretInRun: false });
+        for (const { job, step } of steps(w)) expect({ job, secretInRun: /\$\{\{\s*secrets[.[]/.test(step.run ?? "") }).toEqual({ job, secretInRun: false });
+    });
+
+    test("installs the Pulumi CLI release of the SDK in package-lock.json, not whatever is newest", () => {
+        for (const { step } of pulumiSteps(w)) {
+            expect(step.uses).toBe("pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d");
+            expect(String(step.with?.["pulumi-version"])).toBe(SDK_VERSION);
+        }
+        expect(text.match(/pulumi\/actions@\S+ # (v\d+)/g) ?? []).toEqual((text.match(/pulumi\/actions@/g) ?? []).map(() => "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # v7"));
+    });
+});
+
+test("each action is pinned to the same commit in every workflow", () => {
+    const pins = new Map<string, Set<string>>();
+    for (const file of FILES) {
+        for (const m of fs.readFileSync(path.join(DIR, file), "utf8").matchAll(/uses:\s*([\w.-]+\/[\w.-]+)@(\S+)(?: # (\S+))?/g)) {
+            const set = pins.get(m[1]) ?? new Set<string>();
+            set.add(`${m[2]} ${m[3] ?? ""}`.trim());
+            pins.set(m[1], set);
+        }
+    }
+    expect(Object.fromEntries([...pins].map(([action, set]) => [action, [...set]]))).toEqual({
+        "actions/checkout": ["3d3c42e5aac5ba805825da76410c181273ba90b1 v7.0.1"],
+        "actions/setup-node": ["820762786026740c76f36085b0efc47a31fe5020 v7.0.0"],
+        "pulumi/actions": ["8e5e406f4007fca908480587cb9893c07090f58d v7.0.0"],
     });
 });
 
@@ -141,24 +240,47 @@ describe("preview.yml", () => {
         expect(node?.with?.["node-version"]).toBe(20);
     });
 
-    test("previews every stack that has a stack file, with the policy pack, and comments on the pull request", () => {
-        const matrix = (w.jobs.preview.strategy?.matrix?.include ?? []).map((m) => m.stack).sort();
-        expect(matrix).toEqual(STACKS);
+    test("previews every stack but prod, with the policy pack, and comments on the pull request", () => {
+        const rows = w.jobs.preview.strategy?.matrix?.include ?? [];
+        expect(rows.map((m) => m.stack).sort()).toEqual(PREVIEWED);
+        expect(PREVIEWED).not.toContain("prod");
+        expect(STACKS).toContain("prod");
         const [pulumi, ...more] = pulumiSteps(w);
         expect(more).toEqual([]);
-        expect(pulumi.step.uses).toBe("pulumi/actions@v6");
         expect(pulumi.stack).toBe("matrix");
         expect(pulumi.step.with).toMatchObject({ command: "preview", "comment-on-pr": true, policyPacks: "policy", "work-dir": "." });
-        expect(pulumi.step.env).toMatchObject({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
         expect(w.jobs.preview.permissions).toEqual({ contents: "read", "pull-requests": "write" });
         // The pack the workflow names is where the CLI looks for it.
         expect(fs.existsSync(path.join(ROOT, String(pulumi.step.with?.policyPacks), "PulumiPolicy.yaml"))).toBe(true);
+    });
+
+    test("previews get preview credentials only: a Pulumi token of their own and each stack's own passphrase", () => {
+        const [pulumi] = pulumiSteps(w);
+        expect(pulumi.step.env).toEqual({
+            PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN_PREVIEW }}",
+            PULUMI_CONFIG_PASSPHRASE: "${{ secrets[matrix.passphrase-secret] }}",
+        });
+        for (const row of w.jobs.preview.strategy?.matrix?.include ?? []) {
+            expect(row["passphrase-secret"]).toBe(`PULUMI_CONFIG_PASSPHRASE_${row.stack.toUpperCase()}`);
+        }
+        const text = fs.readFileSync(path.join(DIR, "preview.yml"), "utf8");
+        const named = secretsNamed(w, text);
+        expect(named.filter((s) => !PREVIEW_SECRETS.includes(s))).toEqual([]);
+        expect(named).toEqual(expect.arrayContaining(["PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE_DEV"]));
+    });
+
+    test("pull requests from forks skip the previews instead of failing for want of secrets", () => {
+        expect(w.jobs.preview.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+        // The checks still run on forks: they need no secret.
+        expect(w.jobs.checks.if).toBeUndefined();
     });
 
     test("previews never touch an environment or the deploy credentials", () => {
         for (const job of Object.values(w.jobs)) expect(job.environment).toBeUndefined();
         const text = fs.readFileSync(path.join(DIR, "preview.yml"), "utf8");
         expect(text).not.toMatch(/KUBECONFIG_(PROD|STAGING)\b/);
+        expect(text).not.toMatch(/_PROD\b/);
+        expect(text).not.toMatch(/secrets\.PULUMI_(ACCESS_TOKEN|CONFIG_PASSPHRASE)\b(?!_)/);
     });
 });
 
@@ -173,10 +295,7 @@ describe("deploy.yml", () => {
     test("brings every stack up, with the policy pack, once each", () => {
         expect(ups.map((u) => u.command)).toEqual(ups.map(() => "up"));
         expect(ups.map((u) => u.stack).sort()).toEqual(STACKS);
-        for (const u of ups) {
-            expect(u.step.uses).toBe("pulumi/actions@v6");
-            expect(u.step.with).toMatchObject({ policyPacks: "policy", "work-dir": "." });
-        }
+        for (const u of ups) expect(u.step.with).toMatchObject({ policyPacks: "policy", "work-dir": "." });
     });
 
     test("never runs two ups at once: one deployment at a time, never cancelled half-way", () => {
@@ -209,6 +328,26 @@ describe("deploy.yml", () => {
         expect(readers("KUBECONFIG_PROD")).toEqual(["prod"]);
         expect(readers("KUBECONFIG_STAGING")).toEqual(["staging"]);
         expect(environmentOf(w.jobs.staging)).toBe("staging");
+    });
+
+    test("each stack's Pulumi token and passphrase are its own, read by its own job only; prod's by no other workflow", () => {
+        for (const u of ups) {
+            const suffix = u.stack.toUpperCase();
+            expect(u.step.env).toEqual({
+                PULUMI_ACCESS_TOKEN: `\${{ secrets.PULUMI_ACCESS_TOKEN_${suffix} }}`,
+                PULUMI_CONFIG_PASSPHRASE: `\${{ secrets.PULUMI_CONFIG_PASSPHRASE_${suffix} }}`,
+            });
+            expect(environmentOf(w.jobs[u.job])).toBe(u.stack === "prod" ? "production" : u.stack);
+            for (const secret of [`PULUMI_ACCESS_TOKEN_${suffix}`, `PULUMI_CONFIG_PASSPHRASE_${suffix}`]) {
+                const readers = Object.keys(w.jobs).filter((job) => secretsNamed(w, JSON.stringify(w.jobs[job])).includes(secret));
+                expect({ secret, readers }).toEqual({ secret, readers: [u.job] });
+            }
+        }
+        // No shared token or passphrase is left that could open every stack.
+        const all = FILES.flatMap((f) => secretsNamed(workflow(f), fs.readFileSync(path.join(DIR, f), "utf8")));
+        expect(all).not.toContain("PULUMI_ACCESS_TOKEN");
+        expect(all).not.toContain("PULUMI_CONFIG_PASSPHRASE");
+        for (const f of FILES.filter((x) => x !== "deploy.yml")) expect(fs.readFileSync(path.join(DIR, f), "utf8")).not.toMatch(/_PROD\b/);
     });
 });
 
@@ -268,7 +407,8 @@ describe("e2e.yml", () => {
             expect(checkout?.with?.["persist-credentials"]).toBe(false);
         }
         expect(fs.readFileSync(path.join(DIR, "e2e.yml"), "utf8")).not.toMatch(/secrets\./);
-        expect(w.permissions).toEqual({ contents: "read" });
+        expect(w.permissions).toEqual({});
+        for (const job of Object.values(w.jobs)) expect(job.permissions).toEqual({ contents: "read" });
     });
 });
 

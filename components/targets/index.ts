@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { Platform } from "../spec";
+import { stackIngressRules } from "../traffic";
 import { DockerPlatform } from "./docker";
 import { KubernetesPlatform } from "./kubernetes";
 
@@ -33,6 +34,7 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                     antiAffinity: k.antiAffinity,
                     privilegedHostSteps: settings.setMaxMapCount,
                     protectData: settings.protectData,
+                    ingressRules: stackIngressRules(settings),
                 },
                 opts,
             );

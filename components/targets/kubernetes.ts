@@ -4,6 +4,7 @@ import type { ServiceType } from "../config";
 import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 import * as m from "./kubernetesManifests";
 import { afterSteps } from "./ordering";
+import type { IngressRule } from "../traffic";
 
 /** An Ingress for one service. */
 export interface KubernetesIngress {
@@ -41,6 +42,12 @@ export interface KubernetesPlatformArgs {
     privilegedHostSteps: boolean;
     /** Mark the namespace `protect`ed: `pulumi destroy` and replacements refuse to proceed. */
     protectData?: boolean;
+    /**
+     * Connections the stack's pods accept (see `stackIngressRules`). When given, every pod of the stack refuses all
+     * other ingress (a NetworkPolicy selecting them all with no rule), and each instance gets a NetworkPolicy that
+     * admits exactly these. The cluster's network plugin must enforce NetworkPolicies for them to have any effect.
+     */
+    ingressRules?: readonly IngressRule[];
 }
 
 /**
@@ -87,6 +94,14 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             retainOnDelete: true,
             protect: args.protectData ?? false,
         });
+        if (args.ingressRules) {
+            // Before any pod: a pod never runs without its policy.
+            const inNamespace = { parent: this, provider: this.provider, dependsOn: [this.namespace] };
+            new k8s.networking.v1.NetworkPolicy(`${args.stackName}-deny-ingress`, m.denyIngressPolicy(this.placement), inNamespace);
+            for (const policy of m.ingressPolicies(this.placement, args.ingressRules)) {
+                new k8s.networking.v1.NetworkPolicy(`${args.stackName}-${policy.instance}-ingress`, policy.manifest, inNamespace);
+            }
+        }
         this.registerOutputs({ namespace: args.namespace });
     }
 

@@ -7,6 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { ServiceType } from "../config";
 import type { ContainerSpec, FileSpec, HealthCheckSpec, JobSpec, ServiceSpec, VolumeSpec } from "../spec";
+import type { IngressRule } from "../traffic";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -47,7 +48,12 @@ export function labels(p: Placement, spec: ContainerSpec): Record<string, string
 
 /** Labels that select the pods of `spec` (stable across upgrades: selectors of StatefulSets are immutable). */
 export function selector(p: Placement, spec: ContainerSpec): Record<string, string> {
-    return { [LABELS.instance]: spec.name, [LABELS.stack]: p.stack };
+    return instanceSelector(p, spec.name);
+}
+
+/** Labels that select the pods of the instance (service or step) named `instance` in this stack. */
+export function instanceSelector(p: Placement, instance: string): Record<string, string> {
+    return { [LABELS.instance]: instance, [LABELS.stack]: p.stack };
 }
 
 /** Name of the headless Service that gives the pods of a StatefulSet their DNS names. */
@@ -470,4 +476,44 @@ export function namespace(p: Placement, privilegedInitContainers: boolean): { me
             },
         },
     };
+}
+
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+/**
+ * Selects every pod of the stack and admits nothing: NetworkPolicies only add what they allow, so each pod then
+ * accepts exactly what the policies of {@link ingressPolicies} admit to it. Egress is left open.
+ */
+export function denyIngressPolicy(p: Placement): { metadata: ObjectMeta; spec: NetworkPolicySpec } {
+    return {
+        metadata: { name: `${p.stack}-deny-ingress`, namespace: p.namespace, labels: { [LABELS.partOf]: "elk-stack", [LABELS.managedBy]: "pulumi", [LABELS.stack]: p.stack } },
+        spec: { podSelector: { matchLabels: { [LABELS.stack]: p.stack } }, policyTypes: ["Ingress"], ingress: [] },
+    };
+}
+
+/** One NetworkPolicy per instance that receives connections, admitting each port from exactly its clients. */
+export function ingressPolicies(p: Placement, rules: readonly IngressRule[]): { instance: string; manifest: { metadata: ObjectMeta; spec: NetworkPolicySpec } }[] {
+    const instances = [...new Set(rules.map((r) => r.instance))];
+    return instances.map((instance) => ({
+        instance,
+        manifest: {
+            metadata: {
+                name: `${instance}-ingress`,
+                namespace: p.namespace,
+                labels: { [LABELS.instance]: instance, [LABELS.partOf]: "elk-stack", [LABELS.managedBy]: "pulumi", [LABELS.stack]: p.stack },
+            },
+            spec: {
+                podSelector: { matchLabels: instanceSelector(p, instance) },
+                policyTypes: ["Ingress"],
+                ingress: rules
+                    .filter((r) => r.instance === instance)
+                    .map((r) => ({
+                        // No `from`: any source, in the cluster or outside it. A pod selector without a namespace selector
+                        // matches pods of this namespace only.
+                        ...(r.from === "anywhere" ? {} : { from: r.from.map((client) => ({ podSelector: { matchLabels: instanceSelector(p, client) } })) }),
+                        ports: [{ port: r.port, protocol: r.protocol.toUpperCase() }],
+                    })),
+            },
+        },
+    }));
 }

@@ -13,6 +13,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export interface TlsEchoServer {
     readonly host: string;
     readonly port: number;
+    /** Why the server refused clients (with `clientCa`: node's code for a missing or untrusted client certificate). */
+    readonly refusals: readonly string[];
     /** Stops listening and destroys open connections. */
     close(): Promise<void>;
 }
@@ -24,6 +26,8 @@ export interface TlsEchoServerOptions {
     cert: string;
     /** Address to listen on; 127.0.0.1 by default. The port is chosen by the system. */
     host?: string;
+    /** Require a client certificate that this CA vouches for (mutual TLS, as Elasticsearch's transport layer). */
+    clientCa?: string;
     timeoutMs?: number;
 }
 
@@ -32,8 +36,16 @@ export function startTlsEchoServer(options: TlsEchoServerOptions): Promise<TlsEc
     const host = options.host ?? "127.0.0.1";
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const connections = new Set<net.Socket>();
-    const server = tls.createServer({ key: options.key, cert: options.cert }, (socket) => {
+    const refusals: string[] = [];
+    // With a client CA, unverified clients are cut off here rather than by node (which would not say why).
+    const mutual = options.clientCa ? { ca: options.clientCa, requestCert: true, rejectUnauthorized: false } : {};
+    const server = tls.createServer({ key: options.key, cert: options.cert, ...mutual }, (socket) => {
         socket.on("error", () => undefined);
+        if (options.clientCa && !socket.authorized) {
+            refusals.push(String(socket.authorizationError));
+            socket.destroy();
+            return;
+        }
         socket.on("data", (data: Buffer) => socket.write(data));
     });
     server.on("connection", (socket: net.Socket) => {
@@ -42,7 +54,7 @@ export function startTlsEchoServer(options: TlsEchoServerOptions): Promise<TlsEc
         socket.on("close", () => connections.delete(socket));
     });
     // A client that refuses the certificate aborts the handshake: expected here, not a server failure.
-    server.on("tlsClientError", () => undefined);
+    server.on("tlsClientError", (error: NodeJS.ErrnoException) => refusals.push(error.code ?? error.message));
 
     const close = (): Promise<void> =>
         new Promise<void>((resolve) => {
@@ -67,7 +79,7 @@ export function startTlsEchoServer(options: TlsEchoServerOptions): Promise<TlsEc
         });
         server.listen(0, host, () => {
             clearTimeout(timer);
-            resolve({ host, port: (server.address() as net.AddressInfo).port, close });
+            resolve({ host, port: (server.address() as net.AddressInfo).port, refusals, close });
         });
     });
 }
@@ -90,6 +102,8 @@ export interface TlsClientOptions {
     ca: string | string[];
     /** The name the client expects (and sends as SNI); without it the client checks `host`, e.g. an IP SAN. */
     servername?: string;
+    /** PEM of a client certificate and its key, presented when the server asks for one. */
+    clientCert?: { key: string; cert: string };
     timeoutMs?: number;
 }
 
@@ -107,6 +121,7 @@ export function connectTlsClient(options: TlsClientOptions): Promise<HandshakeRe
             ca: options.ca,
             servername: options.servername,
             rejectUnauthorized: true,
+            ...(options.clientCert ?? {}),
         });
         const finish = (result: HandshakeResult): void => {
             if (!settled) {
