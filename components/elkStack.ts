@@ -328,9 +328,9 @@ export class ElkStack extends pulumi.ComponentResource {
             intervalHours: scheduleIntervalHours(s.snapshots.schedule),
             retentionDays: s.snapshots.retentionDays,
         });
-        // Read from the certificates themselves, so the CA (whose component exposes no end time) counts too.
+        // Read from the certificates themselves, so the CAs (whose components expose no end time) count too.
         this.certificateExpiry = pulumi
-            .all([this.ca.certPem, ...Object.values(certificates).map((c) => c.certPem)])
+            .all([this.ca.certPem, this.transportCa.certPem, this.transportCertificate.certPem, ...Object.values(certificates).map((c) => c.certPem)])
             .apply((pems) => ({ earliestExpiry: earliestExpiry(pems), renewBeforeDays: s.certRenewBeforeDays }));
         this.registerOutputs({
             certificateExpiry: this.certificateExpiry,

@@ -111,13 +111,14 @@ describe("Docker: the dev stack", () => {
         for (const c of services(dev)) expect(c.options.replaceOnChanges).toEqual(["healthcheck"]);
     });
 
-    test("the certificates output is the earliest notAfter of the CA and every instance certificate, as openssl reads them", () => {
+    test("the certificates output is the earliest notAfter of both CAs and every instance certificate, as openssl reads them", () => {
         const out = dev.outputs.certificates;
         expect(out.secret).toBe(false);
         const value = out.value as { earliestExpiry: string; renewBeforeDays: number };
         expect(value.renewBeforeDays).toBe(30);
         const pems = [...ofType(dev, "tls:index/selfSignedCert:SelfSignedCert"), ...ofType(dev, "tls:index/locallySignedCert:LocallySignedCert")].map((r) => String(r.state.certPem));
-        expect(pems).toHaveLength(4);
+        // The HTTP and transport CAs; es01, kibana, logstash and es01's transport certificate.
+        expect(pems).toHaveLength(6);
         const ends = pems.map((pem) => {
             const text = execFileSync("openssl", ["x509", "-noout", "-enddate"], { input: pem, encoding: "utf8" });
             return Date.parse(text.replace(/^notAfter=/, "").trim());

@@ -127,8 +127,9 @@ describe("the Logstash pipeline reader", () => {
         }
         const route = parsePipeline(fs.readFileSync(path.join(__dirname, "..", "pipelines", "shared", "90-route.conf"), "utf8"));
         const output = route.filter((p) => p.section === "output");
-        expect(output.map((p) => p.name)).toEqual(["elasticsearch"]);
-        expect(settingValues(output[0], "ssl_enabled")).toEqual([{ kind: "bareword", text: "true" }]);
+        // One output for events with their sender's id, one for the rest: both inside if/else, both over TLS.
+        expect(output.map((p) => p.name)).toEqual(["elasticsearch", "elasticsearch"]);
+        for (const o of output) expect(settingValues(o, "ssl_enabled")).toEqual([{ kind: "bareword", text: "true" }]);
     });
 
     test("reads past regular expressions, escaped quotes, nested branches and codecs, and sees the plugins inside them", () => {

@@ -164,7 +164,8 @@ class LogstashHandler(logging.Handler):
     - At exit (`logging.shutdown`, and for a process started by multiprocessing also when it ends), the thread
       has `close_timeout` seconds to deliver and confirm what is left; whatever it could not is counted on
       stderr. If Logstash was already unreachable, one more attempt is made at once rather than waiting out
-      the backoff. A process that ends with os._exit() without either loses its queue uncounted.
+      the backoff, and if that cannot connect the handler gives up at once. A process that ends with
+      os._exit() without either loses its queue uncounted.
     - The confirmation is end to end only on a direct TCP path to Logstash (a container network, a Kubernetes
       Service). A TCP proxy in between (Docker's userland proxy behind a port published on the host,
       `kubectl port-forward`, a sidecar) acknowledges and closes on Logstash's behalf: if Logstash stops
@@ -195,12 +196,28 @@ class LogstashHandler(logging.Handler):
         self._context_key = None
         self._conn = None
         self._outbox = []
+        # Held by the thread while OpenSSL builds a context, handshakes or ends a session, and taken by a fork:
+        # a child forked while OpenSSL holds one of its own locks would hang at its first TLS call.
+        self._tls_guard = threading.Lock()
+        self._guarded_fork = False
         self._reset()
         if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._after_fork)
+            os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork_in_parent,
+                                after_in_child=self._after_fork)
+
+    def _before_fork(self):
+        # Bounded: a handshake that hangs (connect_timeout) must not hold up the app's fork for long.
+        self._guarded_fork = self._tls_guard.acquire(timeout=1.0)
+
+    def _after_fork_in_parent(self):
+        if self._guarded_fork:
+            self._guarded_fork = False
+            self._tls_guard.release()
 
     def _after_fork(self):
         """A forked worker (gunicorn --preload, multiprocessing) gets no copy of the thread: start afresh."""
+        self._tls_guard = threading.Lock()
+        self._guarded_fork = False
         inherited, self._conn = self._conn, None
         if inherited is not None:
             try:
@@ -209,6 +226,8 @@ class LogstashHandler(logging.Handler):
             except (OSError, ValueError):
                 pass
         self._outbox = []
+        # A fresh TLS context: the parent's may have been in use by its sending thread at the moment of the fork.
+        self._context = self._context_key = None
         self._reset()
         # A process multiprocessing starts clears its finalizers after the fork, then runs its after-fork
         # callbacks: register there the close that ending such a process (os._exit, no atexit) would skip.
@@ -351,11 +370,13 @@ class LogstashHandler(logging.Handler):
         return self._context
 
     def _connect(self):
-        context = self._ssl_context()
+        with self._tls_guard:
+            context = self._ssl_context()
         self.attempts += 1
         raw = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         try:
-            conn = context.wrap_socket(raw, server_hostname=self.host)
+            with self._tls_guard:
+                conn = context.wrap_socket(raw, server_hostname=self.host)
         except BaseException:
             raw.close()
             raise
@@ -390,7 +411,8 @@ class LogstashHandler(logging.Handler):
         try:
             conn.setblocking(False)
             try:
-                conn.unwrap()  # sends close_notify; the second half would wait for the peer's, which we do below
+                with self._tls_guard:
+                    conn.unwrap()  # sends close_notify; the second half would wait for the peer's, done below
             except (ssl.SSLWantReadError, ssl.SSLWantWriteError, ssl.SSLError, OSError):
                 pass
             # Half-close: Logstash's tcp input (netty without ALLOW_HALF_CLOSURE, logstash-input-tcp
@@ -536,9 +558,14 @@ class LogstashHandler(logging.Handler):
                     self._fail(failure, inflight)
                     del inflight[:]
                     inflight_bytes = 0
-                    if self._closing:
-                        break
+                    closing = self._closing
                 self._flush_reports()
+                if closing:
+                    # At exit: Logstash unreachable, give up at once; it answered, try again while close() waits.
+                    if action == "connect":
+                        break
+                    next_attempt = 0.0
+                    continue
                 next_attempt = time.monotonic() + backoff * random.uniform(0.5, 1.0)
                 backoff = min(backoff * 2, self.max_backoff)
         if conn is not None:
