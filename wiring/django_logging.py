@@ -23,6 +23,7 @@ be dropped, the next record sent carries `dropped="N"` (N records lost before it
 Delivery (see LogstashHandler): at least once, within the bounds given there; never blocks or
 raises in the app.
 """
+import codecs
 import collections
 import datetime
 import errno
@@ -36,6 +37,11 @@ import ssl
 import sys
 import threading
 import time
+
+# socket.getaddrinfo encodes the host name with the idna codec, importing it the first time. Left to the sending
+# thread, a worker forked during that import could not import it ("unknown encoding: idna", seen in
+# tests/django.faults.test.ts). Looked up here, at import, it is cached before any thread or fork.
+codecs.lookup("idna")
 
 try:  # Unix: how many written bytes the peer has not acknowledged yet (see _unacked_bytes)
     import fcntl
