@@ -202,9 +202,10 @@ class LogstashHandler(logging.Handler):
         self._context_key = None
         self._conn = None
         self._outbox = []
-        # Held by the thread while OpenSSL builds a context, handshakes or ends a session, and taken by a fork:
-        # a child forked while OpenSSL holds one of its own locks would hang at its first TLS call.
-        self._tls_guard = threading.Lock()
+        # Held by the thread while it resolves and connects, and while OpenSSL builds a context, handshakes or ends a
+        # session; taken by a fork. A child forked while libc's resolver or OpenSSL holds one of its own locks hangs
+        # at its first lookup or TLS call (both seen in tests/django.faults.test.ts).
+        self._fork_guard = threading.Lock()
         self._guarded_fork = False
         self._reset()
         if hasattr(os, "register_at_fork"):
@@ -213,16 +214,16 @@ class LogstashHandler(logging.Handler):
 
     def _before_fork(self):
         # Bounded: a handshake that hangs (connect_timeout) must not hold up the app's fork for long.
-        self._guarded_fork = self._tls_guard.acquire(timeout=1.0)
+        self._guarded_fork = self._fork_guard.acquire(timeout=1.0)
 
     def _after_fork_in_parent(self):
         if self._guarded_fork:
             self._guarded_fork = False
-            self._tls_guard.release()
+            self._fork_guard.release()
 
     def _after_fork(self):
         """A forked worker (gunicorn --preload, multiprocessing) gets no copy of the thread: start afresh."""
-        self._tls_guard = threading.Lock()
+        self._fork_guard = threading.Lock()
         self._guarded_fork = False
         inherited, self._conn = self._conn, None
         if inherited is not None:
@@ -376,12 +377,13 @@ class LogstashHandler(logging.Handler):
         return self._context
 
     def _connect(self):
-        with self._tls_guard:
+        with self._fork_guard:
             context = self._ssl_context()
         self.attempts += 1
-        raw = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+        with self._fork_guard:  # getaddrinfo takes libc's resolver locks
+            raw = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         try:
-            with self._tls_guard:
+            with self._fork_guard:
                 conn = context.wrap_socket(raw, server_hostname=self.host)
         except BaseException:
             raw.close()
@@ -417,7 +419,7 @@ class LogstashHandler(logging.Handler):
         try:
             conn.setblocking(False)
             try:
-                with self._tls_guard:
+                with self._fork_guard:
                     conn.unwrap()  # sends close_notify; the second half would wait for the peer's, done below
             except (ssl.SSLWantReadError, ssl.SSLWantWriteError, ssl.SSLError, OSError):
                 pass
