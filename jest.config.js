@@ -6,6 +6,9 @@ module.exports = {
     testMatch: ["**/*.test.ts"],
     // The mock runtime evaluates the whole program; real key generation and child processes need room.
     testTimeout: 120000,
+    // Two workers on the 2-core machines CI and developers use (jest's default there is one): many suites wait on
+    // real processes (Python, nginx, openssl, the pack runner), so two overlap well (270 s down to 168 s measured).
+    maxWorkers: 2,
     reporters: ["default", "<rootDir>/tests/support/summaryReporter.js"],
     // Each file is compiled on its own, without a type check: `npm run build` type-checks tests and sources
     // with tsconfig.json first (.ci/run does both), so the suite does not pay for it once per test file.
