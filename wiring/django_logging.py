@@ -105,8 +105,7 @@ def escape_message(text):
 
 
 def new_event_id():
-    """32 hex digits: milliseconds since the epoch, then 80 random bits. Time first keeps ids of one period
-    close together in Elasticsearch's terms index, which makes the duplicate check of op_type create cheap."""
+    """32 hex digits: milliseconds since the epoch, then 80 random bits, so ids sort by when they were made."""
     return "%012x%s" % (int(time.time() * 1000) & 0xFFFFFFFFFFFF, os.urandom(10).hex())
 
 
@@ -251,7 +250,6 @@ class LogstashHandler(logging.Handler):
         self._queued_bytes = 0
         self._inflight = []
         self._thread = None
-        self._closing = False
         self._closed = False
         # True while the thread waits for records: only then does emit need to wake it. During a backoff a
         # wake-up per record would only cost the app (the GIL) and change nothing.
@@ -300,11 +298,8 @@ class LogstashHandler(logging.Handler):
         with self._cond:
             if self._closed:
                 # Nobody will send it: count it like any other record that could not be kept.
-                self.dropped += 1
-                self._unreported += 1
-                if self.dropped == 1 or self._dropped_since_report == 0:
+                if self._count_dropped(item):
                     self._report("a record was logged after the handler was closed: dropped (%d in all)" % self.dropped)
-                self._dropped_since_report += 1
             else:
                 self._queue.append(item)
                 self._queued_bytes += item.size()
@@ -329,17 +324,22 @@ class LogstashHandler(logging.Handler):
             return
         self._thread = thread
 
+    def _count_dropped(self, record):
+        """Counts a record that will never be sent; True for the first since the last report. Call with the lock
+        held."""
+        # A count riding on the dropped record rides on the next one sent instead.
+        self._unreported += 1 + record.dropped
+        self.dropped += 1
+        self._dropped_since_report += 1
+        return self._dropped_since_report == 1
+
     def _trim(self):
         """Keeps at most queue_size records and queue_bytes bytes waiting; counts what goes. Call with the lock
         held."""
         while self._queue and (len(self._queue) > self.queue_size or self._queued_bytes > self.queue_bytes):
             lost = self._queue.popleft()
             self._queued_bytes -= lost.size()
-            # A count riding on a dropped record rides on the next one instead.
-            self._unreported += 1 + lost.dropped
-            self.dropped += 1
-            self._dropped_since_report += 1
-            if self._dropped_since_report == 1:
+            if self._count_dropped(lost):
                 self._report("more than %d records or %d bytes wait for %s:%d: dropping the oldest from now on"
                              " (each one counted)" % (self.queue_size, self.queue_bytes, self.host, self.port))
 
@@ -476,12 +476,13 @@ class LogstashHandler(logging.Handler):
         backoff = 0.5
         next_attempt = 0.0
         while True:
+            self._flush_reports()
             with self._cond:
                 while True:
                     now = time.monotonic()
                     if conn is not None and inflight:
                         due = min(idle_since + self.idle_confirm, opened + self.confirm_interval)
-                        if self._closing or now >= due or inflight_bytes >= self.confirm_bytes:
+                        if self._closed or now >= due or inflight_bytes >= self.confirm_bytes:
                             action = "confirm"
                             break
                         if self._queue:
@@ -492,7 +493,7 @@ class LogstashHandler(logging.Handler):
                         self._idle = False
                         continue
                     if not self._queue:
-                        if self._closing:
+                        if self._closed:
                             action = "stop"
                             break
                         self._idle = True
@@ -503,7 +504,7 @@ class LogstashHandler(logging.Handler):
                         action = "send"
                         break
                     # Wait out the backoff whatever the app logs meanwhile; at exit, try once more at once.
-                    if now < next_attempt and not self._closing:
+                    if now < next_attempt and not self._closed:
                         self._cond.wait(next_attempt - now)
                         continue
                     action = "connect"
@@ -530,7 +531,7 @@ class LogstashHandler(logging.Handler):
                 except Exception as error:
                     failure = error
             elif action == "confirm":
-                limit = self.close_timeout if self._closing else self.send_timeout
+                limit = self.close_timeout if self._closed else self.send_timeout
                 reason = self._confirm(conn, time.monotonic() + limit)
                 conn = self._conn = None
                 if reason is None:
@@ -542,8 +543,9 @@ class LogstashHandler(logging.Handler):
                             self._report("delivering to %s:%d again (%d records dropped meanwhile)"
                                          % (self.host, self.port, self._dropped_since_report))
                         elif self._dropped_since_report:
-                            self._report("delivering to %s:%d (%d records dropped: more than %d waited)"
-                                         % (self.host, self.port, self._dropped_since_report, self.queue_size))
+                            self._report("delivering to %s:%d (%d records dropped: more than %d records or %d bytes"
+                                         " waited)" % (self.host, self.port, self._dropped_since_report,
+                                                       self.queue_size, self.queue_bytes))
                         self._failing = None
                         self._dropped_since_report = 0
                     backoff = 0.5
@@ -566,8 +568,7 @@ class LogstashHandler(logging.Handler):
                     self._fail(failure, inflight)
                     del inflight[:]
                     inflight_bytes = 0
-                    closing = self._closing
-                self._flush_reports()
+                    closing = self._closed
                 if closing:
                     # At exit: Logstash unreachable, give up at once; it answered, try again while close() waits.
                     if action == "connect":
@@ -587,7 +588,6 @@ class LogstashHandler(logging.Handler):
             if self._closed:
                 return  # logging.shutdown closes every handler again at exit
             self._closed = True
-            self._closing = True
             self._cond.notify()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
