@@ -9,7 +9,7 @@
  *     npm run benchmark            (runs this after the program benchmark)
  *     npx ts-node --transpile-only scripts/benchmarkDelivery.ts [--calls N] [--records N]
  */
-import { execFileSync, spawn } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -17,6 +17,7 @@ import * as tls from "tls";
 import { djangoLoggingModule } from "../components/wiring";
 import { logstashPipelines, parseLogSources } from "../components/sources";
 import { loadBytes, readDjangoCorpus } from "../tests/support/corpora";
+import { makeTestPki } from "../tests/support/djangoScenario";
 import { Grok, loadOniguruma, readPatternFiles } from "../tests/support/grok";
 import { GROK_BUDGET_MS, percentile } from "./grokBenchmark";
 
@@ -25,18 +26,6 @@ const PYTHON = "/usr/bin/python3";
 function arg(name: string, fallback: number): number {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** A throw-away CA and a certificate for localhost, made with the openssl CLI. */
-function makePki(dir: string): { caPath: string; key: string; cert: string } {
-    const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore", timeout: 30_000 });
-    run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"]);
-    run(["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=bench CA", "-days", "1", "-out", "ca.crt", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
-    run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "server.key"]);
-    run(["req", "-new", "-key", "server.key", "-subj", "/CN=localhost", "-out", "server.csr"]);
-    fs.writeFileSync(path.join(dir, "server.ext"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n");
-    run(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "server.ext", "-out", "server.crt"]);
-    return { caPath: path.join(dir, "ca.crt"), key: fs.readFileSync(path.join(dir, "server.key"), "utf8"), cert: fs.readFileSync(path.join(dir, "server.crt"), "utf8") };
 }
 
 const BENCH = String.raw`import json, logging, logging.handlers, os, socket, sys, time
@@ -100,8 +89,8 @@ async function main(): Promise<void> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-bench-delivery-"));
     let received = 0;
     let lines = 0;
-    const pki = makePki(dir);
-    const server = tls.createServer({ key: pki.key, cert: pki.cert }, (socket) => {
+    const pki = makeTestPki(dir, ["localhost"], "bench");
+    const server = tls.createServer({ key: pki.serverKey, cert: pki.serverCert }, (socket) => {
         socket.on("data", (b: Buffer) => {
             received += b.length;
             for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) lines++;
@@ -116,7 +105,7 @@ async function main(): Promise<void> {
     const downPort = (closed.address() as { port: number }).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     try {
-        fs.writeFileSync(path.join(dir, "django_logging.py"), djangoLoggingModule({ host: "localhost", port: upPort, serviceName: "bench", caPath: pki.caPath }));
+        fs.writeFileSync(path.join(dir, "django_logging.py"), djangoLoggingModule({ host: "localhost", port: upPort, serviceName: "bench", caPath: pki.caCertPath }));
         fs.writeFileSync(path.join(dir, "bench.py"), BENCH);
         const stdout = await new Promise<string>((resolve, reject) => {
             const child = spawn(PYTHON, ["bench.py", String(calls), String(records), String(upPort), String(downPort)], { cwd: dir, env: { PATH: process.env.PATH ?? "", PYTHONPATH: dir }, stdio: ["ignore", "pipe", "inherit"] });
