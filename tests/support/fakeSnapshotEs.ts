@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import type { IncomingMessage, ServerResponse } from "http";
 import * as https from "https";
-import type { AddressInfo } from "net";
+import { serveOnLoopback } from "./loopback";
 
 /** A snapshot in the fake repository. */
 export interface FakeSnapshot {
@@ -249,17 +249,8 @@ export async function startFakeSnapshotEs(options: { cert: string; key: string; 
         });
     };
     const server = https.createServer({ cert: fs.readFileSync(options.cert), key: fs.readFileSync(options.key) }, handle);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return {
-        url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        state,
-        requests,
-        close: () =>
-            new Promise<void>((resolve) => {
-                server.closeAllConnections();
-                server.close(() => resolve());
-            }),
-    };
+    const { url, close } = await serveOnLoopback(server);
+    return { url, state, requests, close };
 }
 
 /** Adds an open data stream with one backing index of `docs` documents. */

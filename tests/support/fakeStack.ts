@@ -16,6 +16,7 @@ import * as net from "net";
 import * as tls from "tls";
 import type { LogSource } from "../../components/sources";
 import { TEST_ENV, loadPipeline, processArrivals } from "./corpora";
+import { serveOnLoopback } from "./loopback";
 
 /** A searchable document. */
 export interface FakeDocument {
@@ -124,17 +125,8 @@ export async function startFakeVerifyEs(options: { cert: string; key: string; pa
         );
     });
     server.on("tlsClientError", () => undefined);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return {
-        url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        state,
-        requests,
-        close: () =>
-            new Promise<void>((resolve) => {
-                server.closeAllConnections();
-                server.close(() => resolve());
-            }),
-    };
+    const { url, close } = await serveOnLoopback(server);
+    return { url, state, requests, close };
 }
 
 /** Options of {@link startFakeLogstash}. */
