@@ -441,8 +441,9 @@ export function logstashPipelines(sources: readonly LogSource[], pipelinesDir: s
 /**
  * The input of the dead letter pipeline: one reader per source pipeline's queue. Offsets are committed and
  * consumed segments removed, so a restart does not write a dead letter twice and the queue does not grow
- * without end. A queue folder that does not exist yet (its pipeline has not started) makes the reader retry
- * rather than fail (logstash-input-dead_letter_queue, DeadLetterQueueInputPlugin.java, lazyInitQueueReader).
+ * without end. A queue folder that does not exist yet (its pipeline has not started) fails the reader's run
+ * (logstash-input-dead_letter_queue, DeadLetterQueueInputPlugin.java, lazyInitQueueReader), and Logstash runs an
+ * input that failed again a second later (logstash-core lib/logstash/java_pipeline.rb, inputworker).
  */
 export function deadLetterInput(kinds: readonly LogSourceKind[]): string {
     const inputs = kinds.map(
