@@ -1,7 +1,10 @@
 /**
- * The elk-stack component library. Import from here to build your own stack, or one part of it:
+ * The elk-stack component library. Import from the package root to build your own stack, or one part of it:
  *
- *     import { ElkStack, CertificateAuthority, DockerPlatform } from "elk-stack/components";
+ *     import { ElkStack, CertificateAuthority, DockerPlatform } from "elk-stack";
+ *
+ * The root is the package's only entry point (package.json `exports`); a deeper path such as `elk-stack/components`
+ * fails with ERR_PACKAGE_PATH_NOT_EXPORTED.
  */
 export * from "./bootstrap";
 export * from "./certificates";

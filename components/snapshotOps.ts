@@ -3,7 +3,8 @@
  * and wait for it, or restore one, refusing to overwrite what is open unless forced, with progress lines and a
  * final count. No Pulumi here: the scripts read the stack outputs and flags and call these with a client.
  */
-import { type Client, errors } from "@elastic/elasticsearch";
+import type { Client } from "@elastic/elasticsearch";
+import { isResponseError } from "./esErrors";
 import { snapshotIndices } from "./snapshots";
 
 /** What the operations act on. */
@@ -43,12 +44,12 @@ export interface RestoreResult {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function isStatus(err: unknown, status: number): boolean {
-    return err instanceof errors.ResponseError && err.statusCode === status;
+    return isResponseError(err) && err.statusCode === status;
 }
 
 /** The reason Elasticsearch gave for a refused request, or the error's message. */
 function reasonOf(err: unknown): string {
-    if (err instanceof errors.ResponseError) {
+    if (isResponseError(err)) {
         const body = err.body as { error?: { reason?: string; type?: string } } | undefined;
         if (body?.error?.reason) return `${body.error.type ?? "error"}: ${body.error.reason} (HTTP ${err.statusCode})`;
         return `HTTP ${err.statusCode ?? "?"}`;

@@ -7,8 +7,8 @@
  *
  * No Pulumi here: scripts/verify.ts reads the stack outputs and flags and calls {@link verify}.
  */
-import { type Client, errors } from "@elastic/elasticsearch";
-import { elasticsearchClient } from "./esClient";
+import type { Client } from "@elastic/elasticsearch";
+import { isConnectionOrTimeoutError, isResponseError } from "./esErrors";
 import { lastSuccessfulSnapshot } from "./snapshotOps";
 import * as crypto from "crypto";
 import * as dgram from "dgram";
@@ -127,21 +127,21 @@ function isCertificateError(text: string): boolean {
 
 /** A clear sentence for a failed Elasticsearch call. */
 function elasticsearchProblem(err: unknown, o: VerifyOptions): string {
-    if (err instanceof errors.ResponseError && err.statusCode === 401) {
+    if (isResponseError(err) && err.statusCode === 401) {
         return `Elasticsearch at ${o.esUrl} refused user '${o.user}' (HTTP 401): wrong password? Use --password or ELASTIC_PASSWORD.`;
     }
     const text = describeError(err);
     if (isCertificateError(text)) {
         return `Elasticsearch at ${o.esUrl} presented a certificate that the CA from ${o.caSource} does not vouch for (${text}). Use the stack's CA: pulumi stack output caCertificate.`;
     }
-    if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError) {
+    if (isConnectionOrTimeoutError(err)) {
         return `cannot reach Elasticsearch at ${o.esUrl} (${text}). On Kubernetes, is the port-forward running?`;
     }
     return `Elasticsearch at ${o.esUrl} failed: ${text}`;
 }
 
 function isNotFound(err: unknown): boolean {
-    return err instanceof errors.ResponseError && err.statusCode === 404;
+    return isResponseError(err) && err.statusCode === 404;
 }
 
 /** Checks that every template and the policy exist; returns one problem per missing or wrong thing. */
@@ -383,6 +383,8 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
         return { ok: false, problems: [`--count must be a whole number from 1 to ${Math.floor(MAX_TOTAL_EVENTS / o.sources.length)} for ${o.sources.length} sources`], sent: 0, found: 0 };
     }
     const requestTimeout = o.requestTimeoutMs ?? 10_000;
+    // Loaded here, not at the top: importing the package must not load the Elasticsearch client.
+    const { elasticsearchClient } = await import("./esClient");
     const client = elasticsearchClient({ esUrl: o.esUrl, ca: o.ca, user: o.user, password: o.password, requestTimeoutMs: requestTimeout });
     try {
         let clusterStatus: string;

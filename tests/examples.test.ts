@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import ts from "typescript";
+import * as semver from "semver";
 import type * as pulumiType from "@pulumi/pulumi";
 import { unwrapSecrets } from "./support/program";
 import { realTlsState } from "./support/realTls";
@@ -18,9 +19,10 @@ const TSC = require.resolve("typescript/bin/tsc");
 
 type Obj = Record<string, unknown>;
 
-/** Runs a command; throws with its output when it fails. */
-function run(cmd: string, args: string[], cwd: string): string {
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: "false" } });
+/** Runs a command, killed after `timeoutMs`; throws with its output when it fails or times out. */
+function run(cmd: string, args: string[], cwd: string, timeoutMs = 240_000): string {
+    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, killSignal: "SIGKILL", env: { ...process.env, npm_config_update_notifier: "false" } });
+    if (r.error) throw new Error(`${cmd} ${args.join(" ")} did not finish: ${r.error.message}\n${r.stdout}\n${r.stderr}`);
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
 }
@@ -108,7 +110,20 @@ interface PackageJson {
     readonly exports?: Readonly<Record<string, unknown>>;
     readonly files?: readonly string[];
     readonly scripts?: Readonly<Record<string, string>>;
+    readonly private?: boolean;
+    readonly dependencies?: Readonly<Record<string, string>>;
+    readonly peerDependencies?: Readonly<Record<string, string>>;
+    readonly devDependencies?: Readonly<Record<string, string>>;
 }
+
+/** The Pulumi SDKs a consumer brings: one copy each, shared by its program and this package. */
+const PULUMI_SDKS = ["@pulumi/docker", "@pulumi/kubernetes", "@pulumi/pulumi", "@pulumi/random", "@pulumi/tls"];
+/**
+ * The @pulumi/pulumi release the scratch consumer pins: another release than the repository's, inside the peer range.
+ * Pulumi ships every SDK release as a new minor version (3.248.0, 3.249.0, ...; no 3.248.x patches exist), so the
+ * nearest other version is the next minor.
+ */
+const CONSUMER_PULUMI = "3.249.0";
 
 /** Folders next to components/ that a component reads at run time: `path.resolve(__dirname, "..", "<dir>")`. */
 function runtimeDataDirs(): string[] {
@@ -128,6 +143,8 @@ describe("the npm package", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
     let work: string;
     let copy: string;
+    let tarball: string | undefined;
+    let consumer: string | undefined;
 
     beforeAll(() => {
         // Pack a copy: prepack builds dist/, which must not appear in the working tree of whoever runs the tests.
@@ -139,6 +156,30 @@ describe("the npm package", () => {
     });
     afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
+    /** The tarball `npm pack` writes (prepack builds dist/ first); packed once for the tests that need it. */
+    const packed = (): string => {
+        if (tarball === undefined) {
+            const [report] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], copy)) as { filename: string }[];
+            tarball = path.join(work, report.filename);
+        }
+        return tarball;
+    };
+
+    /** A consumer project: the tarball unpacked as node_modules/elk-stack, every other dependency from this repository. */
+    const linkedConsumer = (): string => {
+        if (consumer === undefined) {
+            const dir = path.join(work, "consumer");
+            const modules = path.join(dir, "node_modules");
+            fs.mkdirSync(path.join(modules, "elk-stack"), { recursive: true });
+            run("tar", ["xzf", packed(), "-C", path.join(modules, "elk-stack"), "--strip-components=1"], work);
+            for (const entry of fs.readdirSync(path.join(ROOT, "node_modules"))) {
+                if (entry !== "elk-stack" && !entry.startsWith(".")) fs.symlinkSync(path.join(ROOT, "node_modules", entry), path.join(modules, entry), "dir");
+            }
+            consumer = dir;
+        }
+        return consumer;
+    };
+
     test("package.json declares the compiled library: main, types, exports, files and a prepack build", () => {
         expect(pkg.main).toBe("dist/index.js");
         expect(pkg.types).toBe("dist/index.d.ts");
@@ -146,6 +187,19 @@ describe("the npm package", () => {
         expect(pkg.files).toEqual(expect.arrayContaining(["dist", ...runtimeDataDirs()]));
         expect(pkg.scripts?.prepack).toBe("npm run build:lib");
         expect(pkg.scripts?.["build:lib"]).toBe("tsc -p tsconfig.build.json");
+    });
+
+    test("package.json makes an installable package: not private, the Pulumi SDKs as peers, each also a devDependency in its range", () => {
+        expect(pkg.private).toBeUndefined();
+        expect(Object.keys(pkg.peerDependencies ?? {}).sort()).toEqual(PULUMI_SDKS);
+        for (const name of PULUMI_SDKS) {
+            // A regular dependency would give a consumer on another SDK version a second copy of it.
+            expect(pkg.dependencies?.[name]).toBeUndefined();
+            const installed = (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+            // The tests run against the installed copy, so the installed copy must be one the peer range accepts.
+            expect(semver.satisfies(installed, pkg.peerDependencies?.[name] ?? "")).toBe(true);
+            expect(pkg.devDependencies?.[name]).toBeDefined();
+        }
     });
 
     test("npm pack ships compiled JavaScript, declarations and the data folders, and nothing that does not belong", () => {
@@ -170,15 +224,7 @@ describe("the npm package", () => {
     }, 180_000);
 
     test("the packed tarball type-checks the example without any mapping, and runs it", async () => {
-        const [report] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], copy)) as { filename: string }[];
-        // A consumer project: the tarball unpacked as node_modules/elk-stack, every other dependency from this repository.
-        const consumer = path.join(work, "consumer");
-        const modules = path.join(consumer, "node_modules");
-        fs.mkdirSync(path.join(modules, "elk-stack"), { recursive: true });
-        run("tar", ["xzf", path.join(work, report.filename), "-C", path.join(modules, "elk-stack"), "--strip-components=1"], work);
-        for (const entry of fs.readdirSync(path.join(ROOT, "node_modules"))) {
-            if (entry !== "elk-stack" && !entry.startsWith(".")) fs.symlinkSync(path.join(ROOT, "node_modules", entry), path.join(modules, entry), "dir");
-        }
+        const consumer = linkedConsumer();
         fs.copyFileSync(path.join(EXAMPLE, "index.ts"), path.join(consumer, "index.ts"));
         const tsconfig = JSON.parse(fs.readFileSync(path.join(EXAMPLE, "tsconfig.json"), "utf8")) as { compilerOptions: Obj };
         delete tsconfig.compilerOptions.paths;
@@ -190,5 +236,70 @@ describe("the npm package", () => {
         const entry = require.resolve("elk-stack", { paths: [consumer] });
         expect(path.relative(consumer, entry)).toBe(path.join("node_modules", "elk-stack", "dist", "index.js"));
         expectTheStack(await runExample(async () => (await import(entry)) as unknown));
+    }, 300_000);
+
+    test("importing the package root does not load the Elasticsearch client; verify loads it when it runs", () => {
+        // A fresh process: the root of the packed package, then one verify run against a closed loopback port.
+        const script = `
+            const elastic = () => Object.keys(require.cache).filter((f) => /[\\\\/]@elastic[\\\\/]/.test(f)).length;
+            const lib = require("elk-stack");
+            const atImport = elastic();
+            lib.verify({
+                esUrl: "https://127.0.0.1:1", ca: "", caSource: "test", user: "elastic", password: "x".repeat(16), environment: "dev",
+                sources: [{ name: "web", kind: "nginx", dataset: "nginx.access", host: "127.0.0.1", port: 1 }],
+                countPerSource: 1, timeoutMs: 2000, requestTimeoutMs: 2000,
+            }).then((report) => console.log(JSON.stringify({ atImport, afterVerify: elastic(), ok: report.ok, problems: report.problems })));
+        `;
+        const out = JSON.parse(run(process.execPath, ["-e", script], linkedConsumer(), 60_000)) as { atImport: number; afterVerify: number; ok: boolean; problems: string[] };
+        expect(out.atImport).toBe(0);
+        expect(out.afterVerify).toBeGreaterThan(0);
+        // The client's connection error is told apart by name (components/esErrors.ts), with the client loaded late.
+        expect(out.ok).toBe(false);
+        expect(out.problems).toEqual([expect.stringMatching(/^cannot reach Elasticsearch at https:\/\/127\.0\.0\.1:1 /)]);
+    }, 300_000);
+
+    test(`installed from the registry next to @pulumi/pulumi ${CONSUMER_PULUMI}, the consumer has one copy of each Pulumi SDK`, () => {
+        const repoPulumi = (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string }).version;
+        expect(CONSUMER_PULUMI).not.toBe(repoPulumi);
+        expect(semver.satisfies(CONSUMER_PULUMI, pkg.peerDependencies?.["@pulumi/pulumi"] ?? "")).toBe(true);
+        const dir = path.join(work, "registry-consumer");
+        fs.mkdirSync(dir);
+        fs.writeFileSync(
+            path.join(dir, "package.json"),
+            JSON.stringify({ name: "scratch-consumer", version: "0.0.0", private: true, dependencies: { "@pulumi/pulumi": CONSUMER_PULUMI, "elk-stack": `file:${packed()}` } }),
+        );
+        // A real install from the registry (peers included, as npm 7 and later install them), bounded in time; no
+        // install scripts: the Kubernetes SDK's would fetch a provider plugin, which this test does not need.
+        run("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], dir, 240_000);
+
+        // Every copy of each SDK on disk, wherever npm put it.
+        const copies = (name: string): string[] => {
+            const found: string[] = [];
+            const walk = (modules: string): void => {
+                if (!fs.existsSync(modules)) return;
+                for (const entry of fs.readdirSync(modules)) {
+                    const scoped = entry.startsWith("@") ? fs.readdirSync(path.join(modules, entry)).map((e) => `${entry}/${e}`) : [entry];
+                    for (const pkgName of scoped) {
+                        const at = path.join(modules, pkgName);
+                        if (pkgName === name) found.push(at);
+                        walk(path.join(at, "node_modules"));
+                    }
+                }
+            };
+            walk(path.join(dir, "node_modules"));
+            return found;
+        };
+        for (const name of PULUMI_SDKS) expect(copies(name)).toEqual([path.join(dir, "node_modules", name)]);
+        const version = (JSON.parse(fs.readFileSync(path.join(dir, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string }).version;
+        expect(version).toBe(CONSUMER_PULUMI);
+
+        // At run time too: the package and the program load the same @pulumi/pulumi.
+        const script = `
+            require("elk-stack");
+            require("@pulumi/pulumi");
+            const roots = new Set(Object.keys(require.cache).map((f) => f.match(/^(.*[\\\\/]node_modules[\\\\/]@pulumi[\\\\/]pulumi)[\\\\/]/)?.[1]).filter(Boolean));
+            console.log(JSON.stringify([...roots]));
+        `;
+        expect(JSON.parse(run(process.execPath, ["-e", script], dir, 60_000))).toEqual([path.join(dir, "node_modules", "@pulumi", "pulumi")]);
     }, 300_000);
 });
