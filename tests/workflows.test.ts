@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { PULUMI_CLI_VERSION } from "../scripts/automation/local";
@@ -103,9 +104,15 @@ function persistingCheckouts(w: Workflow): string[] {
         .map(({ job }) => job);
 }
 
-/** Jobs without their own permissions block, and write permissions other than the preview's comment and the renewal's issue. */
+/**
+ * Jobs without their own permissions block, and write permissions other than the preview's comment, the renewal's
+ * issue and the release's OIDC token (npm provenance).
+ */
 function permissionProblems(w: Workflow, file = ""): string[] {
-    const allowed = (name: string, scope: string) => (file !== "renew.yml" && name === "preview" && scope === "pull-requests") || (file === "renew.yml" && name === "report" && scope === "issues");
+    const allowed = (name: string, scope: string) =>
+        (file !== "renew.yml" && name === "preview" && scope === "pull-requests") ||
+        (file === "renew.yml" && name === "report" && scope === "issues") ||
+        (file === "release.yml" && name === "publish" && scope === "id-token");
     return Object.entries(w.jobs).flatMap(([name, job]) => {
         if (typeof job.permissions !== "object") return [`${name}: no permissions of its own`];
         return Object.entries(job.permissions)
@@ -164,7 +171,7 @@ describe.each(FILES)("%s", (file) => {
         }
     });
 
-    test("grants the token nothing by default; each job names its own permissions, read-only but the preview comment and the renewal's issue", () => {
+    test("grants the token nothing by default; each job names its own permissions, read-only but the preview comment, the renewal's issue and the release's OIDC token", () => {
         expect(w.permissions).toEqual({});
         expect(permissionProblems(w, file)).toEqual([]);
         for (const job of Object.values(w.jobs)) expect((job.permissions as Record<string, string>).contents).toBe("read");
@@ -448,6 +455,71 @@ describe("renew.yml", () => {
         expect(step.run).toMatch(/^gh issue create /);
         expect(step.env).toMatchObject({ GH_TOKEN: "${{ github.token }}", GH_REPO: "${{ github.repository }}" });
         expect(step.run).not.toMatch(/\$\{\{/);
+    });
+});
+
+describe("release.yml", () => {
+    const w = workflow("release.yml");
+    const publish = w.jobs.publish;
+    const named = (name: string): Step => {
+        const step = (publish.steps ?? []).find((s) => s.name === name);
+        if (!step) throw new Error(`release.yml has no step '${name}'`);
+        return step;
+    };
+    const runs = (publish.steps ?? []).map((s) => s.run ?? s.uses ?? "");
+    let dir: string;
+    beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-release-"))));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** Runs a step's script with bash in a folder holding `pkg` as package.json, with the step's env set to `env`. */
+    const runStep = (step: Step, pkg: Record<string, unknown>, env: Record<string, string>) => {
+        fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg));
+        const r = spawnSync("bash", ["-e", "-c", step.run ?? ""], { cwd: dir, encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env } });
+        return { code: r.status, out: `${r.stdout}${r.stderr}`, pkg: JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as Record<string, unknown> };
+    };
+
+    test("runs on version tags only", () => {
+        expect(w.on).toEqual({ push: { tags: ["v[0-9]+.[0-9]+.[0-9]+"] } });
+    });
+
+    test("may read the repository and sign with an OIDC token, nothing more, in the npm environment that holds the token", () => {
+        expect(publish.permissions).toEqual({ contents: "read", "id-token": "write" });
+        expect(environmentOf(publish)).toBe("npm");
+        expect(secretsNamed(w, fs.readFileSync(path.join(DIR, "release.yml"), "utf8"))).toEqual(["NPM_TOKEN"]);
+    });
+
+    test("checks the tag and the repository, runs the CI script, then publishes with provenance, with the token on that step only", () => {
+        const publishStep = named("Publish with provenance");
+        expect(runs.indexOf("bash .ci/run")).toBeGreaterThan(runs.indexOf(named("The tag names package.json's version").run ?? ""));
+        expect(runs.indexOf(publishStep.run ?? "")).toBe(runs.length - 1);
+        expect(publishStep.run).toBe("npm publish --provenance --access public");
+        expect(publishStep.env).toEqual({ NODE_AUTH_TOKEN: "${{ secrets.NPM_TOKEN }}" });
+        for (const step of publish.steps ?? []) if (step !== publishStep) expect(JSON.stringify(step)).not.toContain("secrets.");
+        const node = (publish.steps ?? []).find((s) => s.uses?.startsWith("actions/setup-node@"));
+        expect(node?.with).toMatchObject({ "node-version": 20, "registry-url": "https://registry.npmjs.org" });
+    });
+
+    test("the tag check passes v<version> and stops any other tag, naming both", () => {
+        const step = named("The tag names package.json's version");
+        expect(step.env).toEqual({ TAG: "${{ github.ref_name }}" });
+        expect(runStep(step, { version: "1.2.3" }, { TAG: "v1.2.3" }).code).toBe(0);
+        for (const tag of ["v1.2.4", "1.2.3", "v1.2.3-rc.1"]) {
+            const r = runStep(step, { version: "1.2.3" }, { TAG: tag });
+            expect(r.code).toBe(1);
+            expect(r.out).toContain(`tag ${tag} does not match package.json's version 1.2.3`);
+        }
+    });
+
+    test("the repository check fills an empty repository.url with this repository and stops on another one", () => {
+        const step = named("package.json names this repository");
+        expect(step.env).toEqual({ REPOSITORY: "${{ github.repository }}" });
+        const filled = runStep(step, { name: "x", version: "1.0.0" }, { REPOSITORY: "acme/elk-stack" });
+        expect(filled.code).toBe(0);
+        expect(filled.pkg.repository).toEqual({ type: "git", url: "git+https://github.com/acme/elk-stack.git" });
+        expect(runStep(step, filled.pkg, { REPOSITORY: "acme/elk-stack" }).code).toBe(0);
+        const other = runStep(step, filled.pkg, { REPOSITORY: "someone/fork" });
+        expect(other.code).toBe(1);
+        expect(other.out).toContain("npm would refuse the provenance");
     });
 });
 
