@@ -22,3 +22,7 @@ export * from "./stackConfig";
 export * from "./targets";
 export * from "./verify";
 export * from "./wiring";
+// Types that public signatures name (KubernetesPlatformArgs, SnapshotConfig), exported so that users can name them too.
+export type { AntiAffinity } from "./targets/kubernetesManifests";
+export type { SnapshotSchedule } from "./snapshots";
+export type { IngressRule } from "./traffic";
