@@ -1,7 +1,9 @@
 /**
  * The library as a consumer sees it. The example program (examples/consumer) type-checks and runs under the mock
  * runtime against the sources; `npm pack` ships compiled JavaScript, declarations and the data folders the
- * components read, and nothing else; and the example type-checks and runs again against the packed tarball.
+ * components read, and nothing else; the example type-checks and runs again against the packed tarball; the packed
+ * root loads no Elasticsearch client until `verify` runs; and the tarball installed from the registry into a scratch
+ * program on another @pulumi/pulumi release leaves that program one copy of each Pulumi SDK.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
