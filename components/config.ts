@@ -121,6 +121,11 @@ export const CONFIG_SCHEMA = {
     logstashStorageGb: { type: "integer", default: 5, description: "Persistent volume size of each Logstash replica (persistent queue), GiB (Kubernetes)." },
     storageClass: { type: "string", description: "Storage class of the persistent volumes (Kubernetes); the cluster default when unset." },
     kubernetesNamespace: { type: "string", default: "elk", description: "Namespace the stack is created in (Kubernetes)." },
+    createNamespace: {
+        type: "boolean",
+        default: true,
+        description: "Create (and label for Pod Security) the namespace (Kubernetes). Set false when someone else owns it: only then may it be default or kube-*.",
+    },
     kubeconfig: { type: "string", description: "Kubeconfig path or contents (Kubernetes); the ambient kubeconfig when unset." },
     kubeContext: { type: "string", description: "Kubeconfig context to use (Kubernetes); the current context when unset." },
     kubernetesRenderDir: {
@@ -205,7 +210,13 @@ export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
 
 /** Settings only the Kubernetes target reads. */
 export interface KubernetesSettings {
+    /** Namespace of every object of the stack. */
     readonly namespace: string;
+    /**
+     * False when someone else owns the namespace: the stack then creates no Namespace and labels none. Only then may
+     * it be `default` or a `kube-*` namespace. True when unset.
+     */
+    readonly createNamespace?: boolean;
     readonly kubeconfig?: string;
     readonly context?: string;
     /** When set, manifests are written here instead of applied. */
@@ -457,6 +468,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     }
     const kubernetes: KubernetesSettings = {
         namespace,
+        createNamespace: bool("createNamespace"),
         kubeconfig: optional("kubeconfig"),
         context: optional("kubeContext"),
         renderDir: optional("kubernetesRenderDir"),

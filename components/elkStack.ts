@@ -22,10 +22,16 @@ export const LOGSTASH_WRITER_USER = "logstash_writer";
 /** The role of that user. */
 export const LOGSTASH_WRITER_ROLE = "elk_logstash_writer";
 
-/** Passwords of the stack; any left out is generated and kept as a secret in the stack's state. */
+/**
+ * Passwords of the stack; any left out is generated and kept as a secret in the stack's state. Each must have at
+ * least 16 printable ASCII characters (no CR, LF or NUL: they are written into scripts and keystores) and no '@@'.
+ */
 export interface ElkStackPasswords {
+    /** Password of the `elastic` superuser. */
     elastic?: pulumi.Input<string>;
+    /** Password of the built-in `kibana_system` user Kibana connects as. */
     kibanaSystem?: pulumi.Input<string>;
+    /** Password of the least-privilege user Logstash writes as (`logstash_writer`). */
     logstashWriter?: pulumi.Input<string>;
 }
 
@@ -39,6 +45,23 @@ export interface ElkStackArgs {
     pipelinesDir?: string;
     /** Run on this platform instead of the one `settings.target` names (e.g. a Docker platform with its own provider). */
     platform?: Platform;
+    /**
+     * Prefix of the physical names, which must be unique on a Docker engine or in a Kubernetes namespace: Docker
+     * container, network and volume names (`<namePrefix>-<instance>`; `settings.clusterName` when unset, as in
+     * 0.4.0) and Kubernetes object names (`<namePrefix>-<instance>`, also the value of the stack label that selects
+     * the pods; when unset objects are named after their instances and labelled with `clusterName`, as in 0.4.0).
+     * Pulumi resource names come from the component's name instead (see components/naming.ts). Set it when two
+     * stacks share an engine or a namespace; give them different host ports (`settings.ports`, Django source ports)
+     * on Docker too. On Kubernetes, changing it on a deployed stack renames, and so replaces, every object.
+     */
+    namePrefix?: string;
+    /**
+     * Pulumi identity of the Docker data volumes (their resource names are `<dataKey>-<role>-<volume>`); the
+     * component's name when unset. Set it when the component's name follows a setting that may be renamed (this
+     * repository's index.ts names its stack after `clusterName` and keys the volumes by the Pulumi stack), so that
+     * a rename never swaps a volume for an empty one.
+     */
+    dataKey?: string;
 }
 
 /** The snapshot repository and policy of a stack, for `verify`, `snapshot` and `restore`. */
@@ -104,7 +127,7 @@ export class ElkStack extends pulumi.ComponentResource {
         super("elk:index:ElkStack", name, {}, opts);
         const s = args.settings;
         const child = { parent: this };
-        const platform = args.platform ?? platformFor(name, s, { parent: this });
+        const platform = args.platform ?? platformFor(name, s, { parent: this }, { namePrefix: args.namePrefix, dataKey: args.dataKey });
 
         const password = (key: string, given: pulumi.Input<string> | undefined, length: number): pulumi.Output<string> =>
             pulumi.secret(
