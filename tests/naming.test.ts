@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ElkStackArgs } from "../components/elkStack";
 import { childName, formerNames } from "../components/naming";
-import { type ProgramRun, type RecordedResource, aliasUrns, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
+import { type ProgramRun, type RecordedResource, aliasUrns, isSecretValue, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 
 interface UrnFixture {
     readonly stacks: Record<string, { readonly urns: readonly string[] }>;
@@ -185,5 +185,47 @@ describe("two stacks in one namespace on Kubernetes", () => {
         const esCert = run.resources.find((r) => r.type === "tls:index/certRequest:CertRequest" && r.name === "logs-b-es01-cert-csr") as RecordedResource;
         expect(asObj(esCert.inputs).dnsNames).toEqual(expect.arrayContaining(["logs-b-es01.logging.svc", "logs-b-es01-headless.logging.svc"]));
         expect(run.outputs["logs-b"].value).toBe("https://logs-b-es01.logging.svc:9200");
+    });
+});
+
+describe("explicit providers", () => {
+    /** A program with one stack that gets a provider of its target's package through `how`. */
+    const withProvider = (config: Record<string, string>, how: "provider" | "providers" | "parent") => async () => {
+        const pulumi = await import("@pulumi/pulumi");
+        const k8s = await import("@pulumi/kubernetes");
+        const docker = await import("@pulumi/docker");
+        const { parseStackConfig } = await import("../components/config");
+        const { ElkStack } = await import("../components/elkStack");
+        const settings = parseStackConfig({ project: "elk-stack", stack: "dev", get: (k) => config[k] });
+        const provider = settings.target === "kubernetes" ? new k8s.Provider("team-cluster", { kubeconfig: "~/.kube/team" }) : new docker.Provider("team-engine", { host: "ssh://docker@build-host" });
+        let opts: import("@pulumi/pulumi").ComponentResourceOptions;
+        if (how === "provider") opts = { provider };
+        else if (how === "providers") opts = { providers: [provider] };
+        else opts = { parent: new pulumi.ComponentResource("team:index:Platform", "team", {}, { providers: [provider] }) };
+        return { url: new ElkStack("logs", { settings }, opts).elasticsearchUrl };
+    };
+    const pkgOf = (r: RecordedResource) => r.type.split(":")[0];
+
+    test.each([
+        { target: "kubernetes", how: "providers" as const },
+        { target: "kubernetes", how: "provider" as const },
+        { target: "kubernetes", how: "parent" as const },
+        { target: "docker", how: "providers" as const },
+    ])("on $target, a provider from opts.$how reaches every resource of its package, and no other provider is made", async ({ target, how }) => {
+        const run = await runProgram({}, { program: withProvider({ target }, how) });
+        const pkg = target === "kubernetes" ? "kubernetes" : "docker";
+        const providers = run.resources.filter((r) => r.type === `pulumi:providers:${pkg}`);
+        expect(providers.map((p) => p.name)).toEqual([target === "kubernetes" ? "team-cluster" : "team-engine"]);
+        const theirs = run.resources.filter((r) => pkgOf(r) === pkg);
+        expect(theirs.length).toBeGreaterThan(target === "kubernetes" ? 20 : 10);
+        for (const r of theirs) expect(`${r.name}: ${r.options.provider}`).toMatch(new RegExp(`^${r.name}: ${providers[0].urn.replace(/[$]/g, "\\$")}::`));
+    });
+
+    test("the provider built from the stack's kubeconfig gets it as a secret", async () => {
+        const run = await runProgram({ target: "kubernetes", kubeconfig: "apiVersion: v1\nkind: Config\n" }, { stack: "k8s" });
+        const provider = run.resources.find((r) => r.type === "pulumi:providers:kubernetes") as RecordedResource;
+        expect(isSecretValue(provider.inputs.kubeconfig)).toBe(true);
+        expect(unwrapSecrets(provider.inputs.kubeconfig)).toBe("apiVersion: v1\nkind: Config\n");
+        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:"))) expect(r.options.provider.startsWith(provider.urn)).toBe(true);
     });
 });
