@@ -229,3 +229,13 @@ describe("explicit providers", () => {
         for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:"))) expect(r.options.provider.startsWith(provider.urn)).toBe(true);
     });
 });
+
+describe("a namespace the stack does not own", () => {
+    test("createNamespace: false creates no Namespace and labels none; every object still goes into the namespace", async () => {
+        const run = await runProgram({ target: "kubernetes", kubernetesNamespace: "default", createNamespace: "false", setMaxMapCount: "false" }, { stack: "shared" });
+        expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
+        const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+        expect(objects.length).toBeGreaterThan(15);
+        for (const o of objects) expect(`${o.name}: ${String((o.inputs.metadata as { namespace?: string }).namespace)}`).toBe(`${o.name}: default`);
+    });
+});
