@@ -187,6 +187,7 @@ export interface MemorySettings {
     readonly heapMb: number;
     /** Container memory limit, MiB. */
     readonly memoryMb: number;
+    /** CPU request and limit (Kubernetes). */
     readonly cpu: CpuSettings;
     /** Instances: Elasticsearch nodes, Logstash replicas, 1 for Kibana. */
     readonly replicas: number;
@@ -196,7 +197,9 @@ export interface MemorySettings {
 
 /** CPU of one service, millicores (Kubernetes requests and limits). */
 export interface CpuSettings {
+    /** CPU request, millicores. */
     readonly requestMillis: number;
+    /** CPU limit, millicores; at least the request. */
     readonly limitMillis: number;
 }
 
@@ -212,14 +215,21 @@ export interface KubernetesSettings {
      * it be `default` or a `kube-*` namespace. True when unset.
      */
     readonly createNamespace?: boolean;
+    /** Kubeconfig path or contents; the ambient kubeconfig when unset. Passed to the provider as a secret. */
     readonly kubeconfig?: string;
+    /** Kubeconfig context; the current one when unset. */
     readonly context?: string;
     /** When set, manifests are written here instead of applied. */
     readonly renderDir?: string;
+    /** Storage class of the persistent volumes; the cluster default when unset. */
     readonly storageClass?: string;
+    /** Service type of Kibana. */
     readonly kibanaServiceType: ServiceType;
+    /** Service type of Logstash. */
     readonly logstashServiceType: ServiceType;
+    /** An Ingress for Kibana (host name and class); none when unset. */
     readonly kibanaIngress?: { readonly host: string; readonly className?: string };
+    /** Spread Elasticsearch nodes over Kubernetes nodes: required (hard) or preferred (soft). */
     readonly antiAffinity: "hard" | "soft";
 }
 
@@ -230,7 +240,9 @@ export interface SnapshotConfig {
      * ReadWriteMany storage class is configured for its shared claim.
      */
     readonly repository: boolean;
+    /** How often the lifecycle policy snapshots the log data streams. */
     readonly schedule: SnapshotSchedule;
+    /** Days a scheduled snapshot is kept (the newest is always kept). */
     readonly retentionDays: number;
     /** Size of the shared claim, GiB (Kubernetes). */
     readonly storageGb: number;
@@ -240,8 +252,11 @@ export interface SnapshotConfig {
 
 /** Host ports published by the stack. */
 export interface PortSettings {
+    /** Host port of Elasticsearch's HTTPS API (Docker). */
     readonly elasticsearch: number;
+    /** Host port of Kibana's HTTPS (Docker). */
     readonly kibana: number;
+    /** Host port (UDP) of Logstash's nginx syslog input (Docker). */
     readonly nginxSyslog: number;
 }
 
@@ -259,24 +274,39 @@ export interface InstanceNames {
  * `pulumi.Output`s (see `index.ts`); {@link StackConfig.passwordsSet} says which ones the user supplied.
  */
 export interface StackConfig {
+    /** Pulumi project name (named in error messages). */
     readonly project: string;
+    /** Pulumi stack name; the default `environment`. */
     readonly stack: string;
     /** Data stream namespace of this stack's events. */
     readonly environment: string;
+    /** Where the stack runs: `docker` or `kubernetes`. */
     readonly target: Target;
+    /** Elastic Stack release of the Elasticsearch, Kibana and Logstash images (9.x, or 8.x from 8.17.0). */
     readonly elasticVersion: string;
+    /** Elasticsearch cluster name (a DNS label); also the default physical name prefix on Docker. */
     readonly clusterName: string;
+    /** Instance names: host and certificate names (DNS labels, not `localhost`). */
     readonly names: InstanceNames;
+    /** Host address (IPv4 or IPv6) published ports bind to (Docker). */
     readonly bindAddress: string;
+    /** Host ports (Docker); give each stack on one Docker engine its own. */
     readonly ports: PortSettings;
+    /** Size of the Elasticsearch nodes. */
     readonly elasticsearch: MemorySettings;
+    /** Size of Kibana. */
     readonly kibana: MemorySettings;
+    /** Size of the Logstash replicas. */
     readonly logstash: MemorySettings;
+    /** Run the privileged step that raises `vm.max_map_count` to 262144. */
     readonly setMaxMapCount: boolean;
     /** Data volumes (Docker) and the namespace (Kubernetes) are `protect`ed: destroy and replacement refuse. */
     readonly protectData: boolean;
+    /** Settings only the Kubernetes target reads. */
     readonly kubernetes: KubernetesSettings;
+    /** Validity of instance certificates, days (the CAs get ten times this). */
     readonly certValidityDays: number;
+    /** A `pulumi up` this many days or fewer before expiry issues new certificates; less than `certValidityDays`. */
     readonly certRenewBeforeDays: number;
     /** Services that send logs, with their ports and data streams. */
     readonly logSources: readonly LogSource[];
@@ -297,8 +327,11 @@ export type RawConfigLookup = (key: ConfigKey) => string | undefined;
 
 /** What a raw config lookup needs to know to report errors with the user's key names. */
 export interface ConfigSource {
+    /** Pulumi project name, named in error messages (`<project>:<key>`). */
     readonly project: string;
+    /** Pulumi stack name; the default `environment`. */
     readonly stack: string;
+    /** Reads one key's raw value. */
     readonly get: RawConfigLookup;
 }
 
