@@ -11,7 +11,7 @@
 import { ConfigError } from "./configError";
 import { DEFAULT_LOG_SOURCES, type LogSource, parseLogSources } from "./sources";
 import { SNAPSHOT_SCHEDULES, type SnapshotSchedule } from "./snapshots";
-import { DEFAULT_ELASTIC_VERSION, INTEGER_RANGES, type IntegerKey, MIN_SUPPORTED_8X, passwordProblem, validateSettings } from "./validation";
+import { DEFAULT_ELASTIC_VERSION, INTEGER_RANGES, type IntegerKey, MIN_PASSWORD_LENGTH, MIN_SUPPORTED_8X, passwordProblem, validateSettings } from "./validation";
 
 export { DEFAULT_ELASTIC_VERSION, MAX_ELASTICSEARCH_HEAP_MB, MIN_PASSWORD_LENGTH, MIN_SUPPORTED_8X, compareVersions, isIp, parseVersion } from "./validation";
 
@@ -449,7 +449,10 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         const v = raw(key);
         if (v === undefined) continue;
         const problem = passwordProblem(v);
-        if (problem) fail(key, problem.problem, problem.fix.replace("leave it out", `remove it ('pulumi config rm ${key}')`));
+        if (problem) {
+            const fix = problem.tooShort ? `set one of at least ${MIN_PASSWORD_LENGTH} characters with 'pulumi config set --secret ${key} ...', or remove it to have one generated` : problem.fix;
+            fail(key, problem.problem, fix);
+        }
         passwordsSet.push(key);
     }
 

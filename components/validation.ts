@@ -166,13 +166,15 @@ function canonicalIp(s: string): string | undefined {
 }
 
 /** What is wrong with a password, or undefined; the same rule for config and code. */
-export function passwordProblem(value: string): { problem: string; fix: string } | undefined {
+export function passwordProblem(value: string): { problem: string; fix: string; tooShort?: boolean } | undefined {
     if (/[^\x20-\x7e]/.test(value)) {
         const breaking = LINE_BREAKING.test(value) ? " (CR, LF or NUL: it is written into scripts and keystores)" : "";
         return { problem: `the password has control or non-ASCII characters${breaking}`, fix: "use printable ASCII characters only" };
     }
     if (value.includes("@@")) return { problem: "the password contains '@@', which the bootstrap script uses to mark placeholders", fix: "choose a password without '@@'" };
-    if (value.length < MIN_PASSWORD_LENGTH) return { problem: `the password is too short (${value.length} characters)`, fix: `use at least ${MIN_PASSWORD_LENGTH} characters, or leave it out to have one generated` };
+    if (value.length < MIN_PASSWORD_LENGTH) {
+        return { problem: `the password is too short (${value.length} characters)`, fix: `use at least ${MIN_PASSWORD_LENGTH} characters, or leave it out to have one generated`, tooShort: true };
+    }
     return undefined;
 }
 
