@@ -152,16 +152,17 @@ describe("two stacks in one program on Docker", () => {
 });
 
 describe("two stacks in one namespace on Kubernetes", () => {
-    const base = { target: "kubernetes", clusterName: "elk", kubernetesNamespace: "logging" };
+    // A namespace neither stack owns (createNamespace false), which is the only way 'default' is accepted.
+    const base = { target: "kubernetes", clusterName: "elk", kubernetesNamespace: "default", createNamespace: "false" };
+    const KUBECONFIG = "apiVersion: v1\nkind: Config\n";
     let run: ProgramRun;
     beforeAll(async () => {
         run = await runProgram(
             {},
             {
                 program: stacksProgram(base, [
-                    { name: "logs-a", args: { namePrefix: "logs-a" } },
-                    // One namespace has one owner: the second stack only puts its objects in it.
-                    { name: "logs-b", config: { createNamespace: "false" }, args: { namePrefix: "logs-b" } },
+                    { name: "logs-a", config: { kubeconfig: KUBECONFIG }, args: { namePrefix: "logs-a" } },
+                    { name: "logs-b", args: { namePrefix: "logs-b" } },
                 ]),
             },
         );
@@ -173,7 +174,6 @@ describe("two stacks in one namespace on Kubernetes", () => {
         const named = kube().filter((r) => typeof asObj(r.inputs.metadata).name === "string");
         const keys = named.map((r) => `${r.type} ${JSON.stringify(asObj(r.inputs.metadata).namespace)}/${String(asObj(r.inputs.metadata).name)}`);
         expect(new Set(keys).size).toBe(keys.length);
-        expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.name)).toEqual(["logs-a-kubernetes-namespace"]);
         const sts = run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
         expect(sts.map((r) => asObj(r.inputs.metadata).name).sort()).toEqual(["logs-a-es01", "logs-a-logstash", "logs-b-es01", "logs-b-logstash"]);
         const selectors = sts.map((r) => JSON.stringify((asObj(r.inputs.spec).selector as { matchLabels: unknown }).matchLabels));
@@ -181,61 +181,75 @@ describe("two stacks in one namespace on Kubernetes", () => {
         expect(aliasClashes(run)).toEqual({ live: [], shared: [] });
     });
 
+    test("createNamespace: false creates no Namespace and labels none; every object still goes into the namespace", () => {
+        expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
+        for (const o of kube()) expect(`${o.name}: ${String(asObj(o.inputs.metadata).namespace)}`).toBe(`${o.name}: default`);
+    });
+
     test("the certificates and the URLs name the prefixed Services", () => {
         const esCert = run.resources.find((r) => r.type === "tls:index/certRequest:CertRequest" && r.name === "logs-b-es01-cert-csr") as RecordedResource;
-        expect(asObj(esCert.inputs).dnsNames).toEqual(expect.arrayContaining(["logs-b-es01.logging.svc", "logs-b-es01-headless.logging.svc"]));
-        expect(run.outputs["logs-b"].value).toBe("https://logs-b-es01.logging.svc:9200");
+        expect(asObj(esCert.inputs).dnsNames).toEqual(expect.arrayContaining(["logs-b-es01.default.svc", "logs-b-es01-headless.default.svc"]));
+        expect(run.outputs["logs-b"].value).toBe("https://logs-b-es01.default.svc:9200");
+    });
+
+    test("each stack builds its provider from its own kubeconfig, which the provider gets as a secret", () => {
+        const providers = run.resources.filter((r) => r.type === "pulumi:providers:kubernetes");
+        expect(providers.map((p) => p.name).sort()).toEqual(["logs-a-kubernetes-provider", "logs-b-kubernetes-provider"]);
+        const a = providers.find((p) => p.name === "logs-a-kubernetes-provider") as RecordedResource;
+        expect(isSecretValue(a.inputs.kubeconfig)).toBe(true);
+        expect(unwrapSecrets(a.inputs.kubeconfig)).toBe(KUBECONFIG);
+        for (const r of kube()) expect(r.options.provider.startsWith(r.name.startsWith("logs-a-") ? a.urn : `${a.urn.replace("logs-a-", "logs-b-")}`)).toBe(true);
     });
 });
 
 describe("explicit providers", () => {
-    /** A program with one stack that gets a provider of its target's package through `how`. */
-    const withProvider = (config: Record<string, string>, how: "provider" | "providers" | "parent") => async () => {
-        const pulumi = await import("@pulumi/pulumi");
-        const k8s = await import("@pulumi/kubernetes");
-        const docker = await import("@pulumi/docker");
-        const { parseStackConfig } = await import("../components/config");
-        const { ElkStack } = await import("../components/elkStack");
-        const settings = parseStackConfig({ project: "elk-stack", stack: "dev", get: (k) => config[k] });
-        const provider = settings.target === "kubernetes" ? new k8s.Provider("team-cluster", { kubeconfig: "~/.kube/team" }) : new docker.Provider("team-engine", { host: "ssh://docker@build-host" });
-        let opts: import("@pulumi/pulumi").ComponentResourceOptions;
-        if (how === "provider") opts = { provider };
-        else if (how === "providers") opts = { providers: [provider] };
-        else opts = { parent: new pulumi.ComponentResource("team:index:Platform", "team", {}, { providers: [provider] }) };
-        return { url: new ElkStack("logs", { settings }, opts).elasticsearchUrl };
-    };
-    const pkgOf = (r: RecordedResource) => r.type.split(":")[0];
+    /**
+     * One program, one stack per way of passing a provider: each gets a provider of its target's package of its own,
+     * through `opts.provider`, `opts.providers` or a parent component's `providers`.
+     */
+    const WAYS = [
+        { stack: "k8s-provider", target: "kubernetes", how: "provider" },
+        { stack: "k8s-providers", target: "kubernetes", how: "providers" },
+        { stack: "k8s-parent", target: "kubernetes", how: "parent" },
+        { stack: "docker-providers", target: "docker", how: "providers" },
+    ] as const;
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram(
+            {},
+            {
+                program: async () => {
+                    const pulumi = await import("@pulumi/pulumi");
+                    const k8s = await import("@pulumi/kubernetes");
+                    const docker = await import("@pulumi/docker");
+                    const { parseStackConfig } = await import("../components/config");
+                    const { ElkStack } = await import("../components/elkStack");
+                    const out: Record<string, unknown> = {};
+                    for (const w of WAYS) {
+                        const settings = parseStackConfig({ project: "elk-stack", stack: "dev", get: (k) => ({ target: w.target, kubernetesNamespace: w.stack })[k as string] });
+                        const provider = w.target === "kubernetes" ? new k8s.Provider(`${w.stack}-cluster`, { kubeconfig: "~/.kube/team" }) : new docker.Provider(`${w.stack}-engine`, { host: "ssh://docker@build-host" });
+                        let opts: import("@pulumi/pulumi").ComponentResourceOptions;
+                        if (w.how === "provider") opts = { provider };
+                        else if (w.how === "providers") opts = { providers: [provider] };
+                        else opts = { parent: new pulumi.ComponentResource("team:index:Platform", `${w.stack}-team`, {}, { providers: [provider] }) };
+                        out[w.stack] = new ElkStack(w.stack, { settings }, opts).elasticsearchUrl;
+                    }
+                    return out;
+                },
+            },
+        );
+    });
 
-    test.each([
-        { target: "kubernetes", how: "providers" as const },
-        { target: "kubernetes", how: "provider" as const },
-        { target: "kubernetes", how: "parent" as const },
-        { target: "docker", how: "providers" as const },
-    ])("on $target, a provider from opts.$how reaches every resource of its package, and no other provider is made", async ({ target, how }) => {
-        const run = await runProgram({}, { program: withProvider({ target }, how) });
+    test.each(WAYS)("$stack: the provider from opts.$how reaches every resource of its package, and no other is made", ({ stack, target }) => {
         const pkg = target === "kubernetes" ? "kubernetes" : "docker";
-        const providers = run.resources.filter((r) => r.type === `pulumi:providers:${pkg}`);
-        expect(providers.map((p) => p.name)).toEqual([target === "kubernetes" ? "team-cluster" : "team-engine"]);
-        const theirs = run.resources.filter((r) => pkgOf(r) === pkg);
+        const own = run.resources.filter((r) => r.type === `pulumi:providers:${pkg}` && r.name.startsWith(`${stack}-`));
+        expect(own.map((p) => p.name)).toEqual([target === "kubernetes" ? `${stack}-cluster` : `${stack}-engine`]);
+        const theirs = run.resources.filter((r) => r.type.split(":")[0] === pkg && r.name.startsWith(`${stack}-`));
         expect(theirs.length).toBeGreaterThan(target === "kubernetes" ? 20 : 10);
-        for (const r of theirs) expect(`${r.name}: ${r.options.provider}`).toMatch(new RegExp(`^${r.name}: ${providers[0].urn.replace(/[$]/g, "\\$")}::`));
+        for (const r of theirs) expect(`${r.name}: ${r.options.provider}`).toMatch(new RegExp(`^${r.name}: ${own[0].urn.replace(/[$]/g, "\\$")}::`));
     });
 
-    test("the provider built from the stack's kubeconfig gets it as a secret", async () => {
-        const run = await runProgram({ target: "kubernetes", kubeconfig: "apiVersion: v1\nkind: Config\n" }, { stack: "k8s" });
-        const provider = run.resources.find((r) => r.type === "pulumi:providers:kubernetes") as RecordedResource;
-        expect(isSecretValue(provider.inputs.kubeconfig)).toBe(true);
-        expect(unwrapSecrets(provider.inputs.kubeconfig)).toBe("apiVersion: v1\nkind: Config\n");
-        for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:"))) expect(r.options.provider.startsWith(provider.urn)).toBe(true);
-    });
-});
-
-describe("a namespace the stack does not own", () => {
-    test("createNamespace: false creates no Namespace and labels none; every object still goes into the namespace", async () => {
-        const run = await runProgram({ target: "kubernetes", kubernetesNamespace: "default", createNamespace: "false", setMaxMapCount: "false" }, { stack: "shared" });
-        expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
-        const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
-        expect(objects.length).toBeGreaterThan(15);
-        for (const o of objects) expect(`${o.name}: ${String((o.inputs.metadata as { namespace?: string }).namespace)}`).toBe(`${o.name}: default`);
+    test("no stack built a provider of its own", () => {
+        expect(run.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => r.name).sort()).toEqual(["docker-providers-engine", "k8s-parent-cluster", "k8s-provider-cluster", "k8s-providers-cluster"]);
     });
 });
