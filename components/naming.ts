@@ -3,13 +3,14 @@
  *
  * - Pulumi resource names (the last part of a URN) come from the name of the component that owns the resources,
  *   the way pulumi-awsx and pulumi-eks do it: {@link childName}`(owner, ...parts)` is `<owner>-<part>-<part>`. An
- *   `ElkStack` named `logs` registers `logs-ca`, `logs-elasticsearch`, `logs-es01` and so on, so two stacks with
- *   different names never register the same URN, whatever their settings.
+ *   `ElkStack` named `logs` registers `logs-ca`, `logs-elasticsearch`, `logs-es01` and so on, so stacks with
+ *   different names register different URNs whatever their settings, unless one name is another's followed by '-'
+ *   (`logs` beside `logs-a`, where an instance of `logs` named `a-es01` would meet `logs-a`'s `es01`).
  * - Physical names (Docker container, network and volume names; Kubernetes object names) come from the
  *   `namePrefix` argument (see `ElkStackArgs.namePrefix`), because they must be unique on a Docker engine or in a
  *   namespace, which Pulumi does not see.
  *
- * Before 0.5.0 resource names came from `clusterName` (and data volumes from the Pulumi stack name). Where a name
+ * Up to 0.4.0 resource names came from `clusterName` (and data volumes from the Pulumi stack name). Where a name
  * changed, the resource carries an alias to its 0.4.0 name ({@link formerNames}), so an existing stack keeps its
  * resources on upgrade instead of replacing them.
  */
