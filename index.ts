@@ -7,7 +7,8 @@ import { ElkStack, LOGSTASH_WRITER_USER } from "./components/elkStack";
 import { readStackConfig } from "./components/stackConfig";
 
 const { settings, passwords } = readStackConfig();
-const stack = new ElkStack(settings.clusterName, { settings, passwords });
+// Named after the cluster, which is how 0.4.0 named it; the data volumes keep their 0.4.0 key, the Pulumi stack's name.
+const stack = new ElkStack(settings.clusterName, { settings, passwords, dataKey: settings.stack });
 
 /** Elasticsearch HTTPS endpoint. */
 export const elasticsearchUrl = stack.elasticsearchUrl;

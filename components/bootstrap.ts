@@ -298,6 +298,7 @@ export function curlScriptJob(input: CurlScriptJobInput): JobSpec {
 
 /** Arguments of {@link Bootstrap}. */
 export interface BootstrapArgs {
+    /** Where the step runs (Docker or Kubernetes). */
     platform: Platform;
     /** Elastic release; the script runs in the Elasticsearch image, which has bash and curl. */
     version: string;
@@ -305,12 +306,19 @@ export interface BootstrapArgs {
     name: string;
     /** Elasticsearch URL inside the stack. */
     elasticsearchUrl: string;
+    /** The stack CA's certificate (PEM): the step verifies Elasticsearch against it. */
     caCertPem: pulumi.Input<string>;
+    /** Password of the `elastic` superuser the step authenticates as (secret). */
     elasticPassword: pulumi.Input<string>;
+    /** Password the step sets for the built-in `kibana_system` user (secret). */
     kibanaSystemPassword: pulumi.Input<string>;
+    /** Password the step sets for Logstash's writer user (secret). */
     logstashWriterPassword: pulumi.Input<string>;
+    /** Name of the least-privilege user Logstash writes as, created by the step. */
     logstashUser: string;
+    /** Name of that user's role, created by the step. */
     logstashRole: string;
+    /** Index patterns the role may create and write (the environment's log data streams). */
     logstashIndexPatterns: string[];
     /** More requests to run after users and roles (index templates, lifecycle policies). */
     extraRequests?: readonly BootstrapRequest[];

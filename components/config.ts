@@ -11,6 +11,9 @@
 import { ConfigError } from "./configError";
 import { DEFAULT_LOG_SOURCES, type LogSource, parseLogSources } from "./sources";
 import { SNAPSHOT_SCHEDULES, type SnapshotSchedule } from "./snapshots";
+import { DEFAULT_ELASTIC_VERSION, INTEGER_RANGES, type IntegerKey, MIN_PASSWORD_LENGTH, MIN_SUPPORTED_8X, passwordProblem, validateSettings } from "./validation";
+
+export { DEFAULT_ELASTIC_VERSION, MAX_ELASTICSEARCH_HEAP_MB, MIN_PASSWORD_LENGTH, MIN_SUPPORTED_8X, compareVersions, isIp, parseVersion } from "./validation";
 
 /** Deployment platform of a stack. */
 export type Target = "docker" | "kubernetes";
@@ -33,14 +36,6 @@ export interface ConfigKeySchema {
     readonly undeclared?: string;
 }
 
-/** Default Elastic release: the current 9.x line. 8.17+ keeps working (see {@link MIN_SUPPORTED_8X}). */
-export const DEFAULT_ELASTIC_VERSION = "9.4.1";
-/** Oldest 8.x release whose settings (standardised `ssl_*` plugin options, `api.http.*`) we rely on. */
-export const MIN_SUPPORTED_8X = "8.17.0";
-/** Largest Elasticsearch heap, MiB (31 GiB): above about 32 GiB the JVM cannot use compressed object pointers. */
-export const MAX_ELASTICSEARCH_HEAP_MB = 31 * 1024;
-/** Shortest password we accept for the built-in and Logstash users. */
-export const MIN_PASSWORD_LENGTH = 16;
 
 /**
  * Every project config key. Order is the order of `Pulumi.yaml` and of the README's reference table.
@@ -121,6 +116,11 @@ export const CONFIG_SCHEMA = {
     logstashStorageGb: { type: "integer", default: 5, description: "Persistent volume size of each Logstash replica (persistent queue), GiB (Kubernetes)." },
     storageClass: { type: "string", description: "Storage class of the persistent volumes (Kubernetes); the cluster default when unset." },
     kubernetesNamespace: { type: "string", default: "elk", description: "Namespace the stack is created in (Kubernetes)." },
+    createNamespace: {
+        type: "boolean",
+        default: true,
+        description: "Create (and label for Pod Security) the namespace (Kubernetes). Set false when someone else owns it: only then may it be default or kube-*.",
+    },
     kubeconfig: { type: "string", description: "Kubeconfig path or contents (Kubernetes); the ambient kubeconfig when unset." },
     kubeContext: { type: "string", description: "Kubeconfig context to use (Kubernetes); the current context when unset." },
     kubernetesRenderDir: {
@@ -187,6 +187,7 @@ export interface MemorySettings {
     readonly heapMb: number;
     /** Container memory limit, MiB. */
     readonly memoryMb: number;
+    /** CPU request and limit (Kubernetes). */
     readonly cpu: CpuSettings;
     /** Instances: Elasticsearch nodes, Logstash replicas, 1 for Kibana. */
     readonly replicas: number;
@@ -196,7 +197,9 @@ export interface MemorySettings {
 
 /** CPU of one service, millicores (Kubernetes requests and limits). */
 export interface CpuSettings {
+    /** CPU request, millicores. */
     readonly requestMillis: number;
+    /** CPU limit, millicores; at least the request. */
     readonly limitMillis: number;
 }
 
@@ -205,15 +208,28 @@ export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
 
 /** Settings only the Kubernetes target reads. */
 export interface KubernetesSettings {
+    /** Namespace of every object of the stack. */
     readonly namespace: string;
+    /**
+     * False when someone else owns the namespace: the stack then creates no Namespace and labels none. Only then may
+     * it be `default` or a `kube-*` namespace. True when unset.
+     */
+    readonly createNamespace?: boolean;
+    /** Kubeconfig path or contents; the ambient kubeconfig when unset. Passed to the provider as a secret. */
     readonly kubeconfig?: string;
+    /** Kubeconfig context; the current one when unset. */
     readonly context?: string;
     /** When set, manifests are written here instead of applied. */
     readonly renderDir?: string;
+    /** Storage class of the persistent volumes; the cluster default when unset. */
     readonly storageClass?: string;
+    /** Service type of Kibana. */
     readonly kibanaServiceType: ServiceType;
+    /** Service type of Logstash. */
     readonly logstashServiceType: ServiceType;
+    /** An Ingress for Kibana (host name and class); none when unset. */
     readonly kibanaIngress?: { readonly host: string; readonly className?: string };
+    /** Spread Elasticsearch nodes over Kubernetes nodes: required (hard) or preferred (soft). */
     readonly antiAffinity: "hard" | "soft";
 }
 
@@ -224,7 +240,9 @@ export interface SnapshotConfig {
      * ReadWriteMany storage class is configured for its shared claim.
      */
     readonly repository: boolean;
+    /** How often the lifecycle policy snapshots the log data streams. */
     readonly schedule: SnapshotSchedule;
+    /** Days a scheduled snapshot is kept (the newest is always kept). */
     readonly retentionDays: number;
     /** Size of the shared claim, GiB (Kubernetes). */
     readonly storageGb: number;
@@ -234,8 +252,11 @@ export interface SnapshotConfig {
 
 /** Host ports published by the stack. */
 export interface PortSettings {
+    /** Host port of Elasticsearch's HTTPS API (Docker). */
     readonly elasticsearch: number;
+    /** Host port of Kibana's HTTPS (Docker). */
     readonly kibana: number;
+    /** Host port (UDP) of Logstash's nginx syslog input (Docker). */
     readonly nginxSyslog: number;
 }
 
@@ -253,24 +274,39 @@ export interface InstanceNames {
  * `pulumi.Output`s (see `index.ts`); {@link StackConfig.passwordsSet} says which ones the user supplied.
  */
 export interface StackConfig {
+    /** Pulumi project name (named in error messages). */
     readonly project: string;
+    /** Pulumi stack name; the default `environment`. */
     readonly stack: string;
     /** Data stream namespace of this stack's events. */
     readonly environment: string;
+    /** Where the stack runs: `docker` or `kubernetes`. */
     readonly target: Target;
+    /** Elastic Stack release of the Elasticsearch, Kibana and Logstash images (9.x, or 8.x from 8.17.0). */
     readonly elasticVersion: string;
+    /** Elasticsearch cluster name (a DNS label); also the default physical name prefix on Docker. */
     readonly clusterName: string;
+    /** Instance names: host and certificate names (DNS labels, not `localhost`). */
     readonly names: InstanceNames;
+    /** Host address (IPv4 or IPv6) published ports bind to (Docker). */
     readonly bindAddress: string;
+    /** Host ports (Docker); give each stack on one Docker engine its own. */
     readonly ports: PortSettings;
+    /** Size of the Elasticsearch nodes. */
     readonly elasticsearch: MemorySettings;
+    /** Size of Kibana. */
     readonly kibana: MemorySettings;
+    /** Size of the Logstash replicas. */
     readonly logstash: MemorySettings;
+    /** Run the privileged step that raises `vm.max_map_count` to 262144. */
     readonly setMaxMapCount: boolean;
     /** Data volumes (Docker) and the namespace (Kubernetes) are `protect`ed: destroy and replacement refuse. */
     readonly protectData: boolean;
+    /** Settings only the Kubernetes target reads. */
     readonly kubernetes: KubernetesSettings;
+    /** Validity of instance certificates, days (the CAs get ten times this). */
     readonly certValidityDays: number;
+    /** A `pulumi up` this many days or fewer before expiry issues new certificates; less than `certValidityDays`. */
     readonly certRenewBeforeDays: number;
     /** Services that send logs, with their ports and data streams. */
     readonly logSources: readonly LogSource[];
@@ -291,33 +327,14 @@ export type RawConfigLookup = (key: ConfigKey) => string | undefined;
 
 /** What a raw config lookup needs to know to report errors with the user's key names. */
 export interface ConfigSource {
+    /** Pulumi project name, named in error messages (`<project>:<key>`). */
     readonly project: string;
+    /** Pulumi stack name; the default `environment`. */
     readonly stack: string;
+    /** Reads one key's raw value. */
     readonly get: RawConfigLookup;
 }
 
-/** True for an IPv4 or IPv6 address. */
-export function isIp(s: string): boolean {
-    return /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) || (s.includes(":") && /^[0-9a-fA-F:.]+$/.test(s));
-}
-
-const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
-const VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
-
-/** Parses "X.Y.Z" into numbers, or undefined. */
-export function parseVersion(v: string): [number, number, number] | undefined {
-    const m = VERSION.exec(v);
-    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}
-
-/** Negative when a < b, 0 when equal, positive when a > b. */
-export function compareVersions(a: string, b: string): number {
-    const pa = parseVersion(a);
-    const pb = parseVersion(b);
-    if (!pa || !pb) throw new Error(`not a version: ${pa ? b : a}`);
-    for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i];
-    return 0;
-}
 
 function defaultOf(key: ConfigKey): string | number | boolean | readonly string[] | undefined {
     const schema: ConfigKeySchema = CONFIG_SCHEMA[key];
@@ -343,7 +360,8 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         if (typeof v !== "string") return fail(key, "has no value", `set it with 'pulumi config set ${key} <value>'`);
         return v;
     };
-    const int = (key: ConfigKey, min: number, max: number): number => {
+    const int = (key: IntegerKey): number => {
+        const [min, max] = INTEGER_RANGES[key];
         const v = raw(key);
         const n = v === undefined ? defaultOf(key) : /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
         if (typeof n !== "number" || !Number.isInteger(n)) {
@@ -377,67 +395,6 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     if (target !== "docker" && target !== "kubernetes") {
         fail("target", `unknown target '${target}'`, "set 'docker' or 'kubernetes'");
     }
-
-    const elasticVersion = str("elasticVersion");
-    const parsedVersion = parseVersion(elasticVersion);
-    if (!parsedVersion) {
-        fail("elasticVersion", `'${elasticVersion}' is not an exact release`, `pin a full version such as ${DEFAULT_ELASTIC_VERSION}`);
-    } else if (parsedVersion[0] < 8 || parsedVersion[0] > 9 || compareVersions(elasticVersion, MIN_SUPPORTED_8X) < 0) {
-        fail(
-            "elasticVersion",
-            `${elasticVersion} is not supported`,
-            `use a 9.x release (default ${DEFAULT_ELASTIC_VERSION}) or 8.x from ${MIN_SUPPORTED_8X}`,
-        );
-    }
-
-    const clusterName = str("clusterName");
-    if (!INSTANCE_NAME.test(clusterName)) {
-        fail("clusterName", `'${clusterName}' is malformed`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
-    }
-
-    const nameKeys = ["elasticsearchName", "kibanaName", "logstashName"] as const;
-    const seen = new Map<string, string>();
-    const checkName = (key: string, name: string) => {
-        if (!INSTANCE_NAME.test(name)) {
-            fail(key, `instance name '${name}' is malformed`, "use 2-63 lowercase letters, digits and '-', starting with a letter (a DNS label)");
-        }
-        const other = seen.get(name);
-        if (other) fail(key, `instance name '${name}' is already used by ${fq(other)}`, "give every instance its own name");
-        seen.set(name, key);
-    };
-    for (const key of nameKeys) checkName(key, str(key));
-    const extra = list("extraCertificateNames");
-    extra.forEach((n, i) => checkName(`extraCertificateNames[${i}]`, n));
-
-    const bindAddress = str("bindAddress");
-    if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(bindAddress) && !/^[0-9a-fA-F:]+$/.test(bindAddress)) {
-        fail("bindAddress", `'${bindAddress}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)");
-    }
-
-    const portKeys = ["elasticsearchPort", "kibanaPort", "nginxSyslogPort"] as const;
-    const ports = new Map<number, string>();
-    for (const key of portKeys) {
-        const p = int(key, 1, 65535);
-        const other = ports.get(p);
-        if (other) fail(key, `port ${p} is already taken by ${fq(other)}`, "give each published port its own number");
-        ports.set(p, key);
-    }
-
-    // parseLogSources reads the CLI's JSON text itself and applies the default when the key is unset.
-    const logSources = parseLogSources(raw("logSources"), source.project);
-    if (target === "docker") {
-        // Docker publishes each Django port on the host under the same number.
-        for (const s of logSources.filter((x) => x.kind === "django")) {
-            const other = ports.get(s.port);
-            if (other) fail("logSources", `Django source ${s.name} wants port ${s.port}, already taken by ${fq(other)}`, `give ${s.name} another port ('django:${s.name}:<port>')`);
-        }
-    }
-
-    const optional = (key: ConfigKey): string | undefined => raw(key);
-    const logstashPublicHost = optional("logstashPublicHost");
-    if (logstashPublicHost !== undefined && !isIp(logstashPublicHost) && !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(logstashPublicHost)) {
-        fail("logstashPublicHost", `'${logstashPublicHost}' is neither a DNS name nor an IP address`, "set the name or address applications dial, e.g. logs.example.com");
-    }
     const serviceType = (key: "kibanaServiceType" | "logstashServiceType"): ServiceType => {
         const v = str(key);
         if (v !== "ClusterIP" && v !== "NodePort" && v !== "LoadBalancer") {
@@ -447,16 +404,16 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     };
     const antiAffinity = str("antiAffinity");
     if (antiAffinity !== "hard" && antiAffinity !== "soft") fail("antiAffinity", `'${antiAffinity}' is neither hard nor soft`, "set hard or soft");
-    const namespace = str("kubernetesNamespace");
-    if (!INSTANCE_NAME.test(namespace)) {
-        fail("kubernetesNamespace", `'${namespace}' is not a valid namespace name`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
+    const snapshotSchedule = str("snapshotSchedule");
+    if (!(SNAPSHOT_SCHEDULES as readonly string[]).includes(snapshotSchedule)) {
+        fail("snapshotSchedule", `unknown schedule '${snapshotSchedule}'`, `set one of ${SNAPSHOT_SCHEDULES.join(", ")}`);
     }
+
+    const optional = (key: ConfigKey): string | undefined => raw(key);
     const ingressHost = optional("kibanaIngressHost");
-    if (ingressHost !== undefined && !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(ingressHost)) {
-        fail("kibanaIngressHost", `'${ingressHost}' is not a DNS name`, "set a fully qualified host name such as kibana.example.com");
-    }
     const kubernetes: KubernetesSettings = {
-        namespace,
+        namespace: str("kubernetesNamespace"),
+        createNamespace: bool("createNamespace"),
         kubeconfig: optional("kubeconfig"),
         context: optional("kubeContext"),
         renderDir: optional("kubernetesRenderDir"),
@@ -466,81 +423,24 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         kibanaIngress: ingressHost ? { host: ingressHost, className: optional("ingressClassName") } : undefined,
         antiAffinity: antiAffinity as "hard" | "soft",
     };
-
-    const nodeCount = int("elasticsearchNodeCount", 1, 99);
-    if (nodeCount === 2) {
-        fail("elasticsearchNodeCount", "2 nodes cannot elect a master when one is lost", "use 1, or 3 and more");
-    }
-    const logstashReplicas = int("logstashReplicas", 1, 99);
-    if (target === "docker" && nodeCount > 1) {
-        fail("elasticsearchNodeCount", `${nodeCount} nodes need target kubernetes`, "set 1 for Docker, or set target to kubernetes");
-    }
-    if (target === "docker" && ingressHost !== undefined) {
-        fail("kibanaIngressHost", "an Ingress needs target kubernetes", "remove the key, or set target to kubernetes");
-    }
-    if (target === "docker" && logstashReplicas > 1) {
-        fail("logstashReplicas", `${logstashReplicas} replicas need target kubernetes`, "set 1 for Docker, or set target to kubernetes");
-    }
     const sizing: Record<"elasticsearch" | "kibana" | "logstash", { replicas: number; storageGb: number }> = {
-        elasticsearch: { replicas: nodeCount, storageGb: int("elasticsearchStorageGb", 1, 65536) },
+        elasticsearch: { replicas: int("elasticsearchNodeCount"), storageGb: int("elasticsearchStorageGb") },
         kibana: { replicas: 1, storageGb: 0 },
-        logstash: { replicas: logstashReplicas, storageGb: int("logstashStorageGb", 1, 65536) },
+        logstash: { replicas: int("logstashReplicas"), storageGb: int("logstashStorageGb") },
     };
+    const memory = (service: "elasticsearch" | "kibana" | "logstash"): MemorySettings => ({
+        heapMb: int(`${service}HeapMb`),
+        memoryMb: int(`${service}MemoryMb`),
+        cpu: { requestMillis: int(`${service}CpuMillis`), limitMillis: int(`${service}CpuLimitMillis`) },
+        ...sizing[service],
+    });
 
-    const memory = (service: "elasticsearch" | "kibana" | "logstash"): MemorySettings => {
-        const heapKey = `${service}HeapMb` as const;
-        const memKey = `${service}MemoryMb` as const;
-        const cpuKey = `${service}CpuMillis` as const;
-        const cpuLimitKey = `${service}CpuLimitMillis` as const;
-        const cpu = { requestMillis: int(cpuKey, 10, 256000), limitMillis: int(cpuLimitKey, 10, 256000) };
-        if (cpu.limitMillis < cpu.requestMillis) {
-            fail(cpuLimitKey, `limit ${cpu.limitMillis}m is below the request ${cpu.requestMillis}m (${fq(cpuKey)})`, `raise ${cpuLimitKey} to at least ${cpu.requestMillis}`);
-        }
-        const heapMb = int(heapKey, 128, 65536);
-        const memoryMb = int(memKey, 256, 262144);
-        if (heapMb > memoryMb) {
-            fail(heapKey, `heap ${heapMb} MiB is larger than the memory limit ${memoryMb} MiB (${fq(memKey)})`, `lower ${heapKey} to at most half of ${memKey}, or raise ${memKey}`);
-        }
-        if (service === "elasticsearch") {
-            // Elasticsearch adds direct memory of up to half the heap and relies on the file-system cache for the
-            // rest: Elastic's rule is a heap of at most 50% of the memory, and below the compressed-oops threshold.
-            if (heapMb * 2 > memoryMb) {
-                fail(heapKey, `heap ${heapMb} MiB is more than half of the ${memoryMb} MiB limit (${fq(memKey)}); Elasticsearch's direct memory and file cache need the other half`, `keep ${heapKey} at most 50% of ${memKey}: lower it to ${Math.floor(memoryMb / 2)} or raise ${memKey} to ${heapMb * 2}`);
-            }
-            if (heapMb > MAX_ELASTICSEARCH_HEAP_MB) {
-                fail(heapKey, `heap ${heapMb} MiB is above 31 GiB, where the JVM loses compressed object pointers`, `keep ${heapKey} at most ${MAX_ELASTICSEARCH_HEAP_MB}; for more memory, add nodes`);
-            }
-        } else if (heapMb * 4 > memoryMb * 3) {
-            fail(heapKey, `heap ${heapMb} MiB leaves too little of the ${memoryMb} MiB limit (${fq(memKey)}) for off-heap memory`, `keep ${heapKey} at most 75% of ${memKey}`);
-        }
-        return { heapMb, memoryMb, cpu, ...sizing[service] };
-    };
-
-    const certValidityDays = int("certValidityDays", 2, 3650);
-    const certRenewBeforeDays = int("certRenewBeforeDays", 1, 3649);
-    if (certRenewBeforeDays >= certValidityDays) {
-        fail("certRenewBeforeDays", `${certRenewBeforeDays} days is not shorter than certValidityDays (${certValidityDays})`, "renew some days before the certificates expire, e.g. 30");
-    }
-
-    const environment = raw("environment") ?? source.stack.toLowerCase().replace(/[^a-z0-9_]/g, "_");
-    if (!/^[a-z0-9_]{1,64}$/.test(environment)) {
-        fail("environment", `'${environment}' cannot be a data stream namespace`, "use 1-64 lowercase letters, digits or '_' (no '-')");
-    }
-
-    const snapshotSchedule = str("snapshotSchedule");
-    if (!(SNAPSHOT_SCHEDULES as readonly string[]).includes(snapshotSchedule)) {
-        fail("snapshotSchedule", `unknown schedule '${snapshotSchedule}'`, `set one of ${SNAPSHOT_SCHEDULES.join(", ")}`);
-    }
     const snapshotStorageClass = optional("snapshotStorageClass");
-    const snapshotRepository = target === "docker" || snapshotStorageClass !== undefined;
-    if (snapshotSchedule !== "off" && !snapshotRepository) {
-        fail("snapshotSchedule", `a ${snapshotSchedule} schedule needs a snapshot repository, and on Kubernetes that needs ${fq("snapshotStorageClass")}`, "set snapshotStorageClass to a storage class that offers ReadWriteMany, or set snapshotSchedule to off");
-    }
     const snapshots: SnapshotConfig = {
-        repository: snapshotRepository,
+        repository: target === "docker" || snapshotStorageClass !== undefined,
         schedule: snapshotSchedule as SnapshotSchedule,
-        retentionDays: int("snapshotRetentionDays", 1, 3650),
-        storageGb: int("snapshotStorageGb", 1, 65536),
+        retentionDays: int("snapshotRetentionDays"),
+        storageGb: int("snapshotStorageGb"),
         storageClass: snapshotStorageClass,
     };
 
@@ -548,40 +448,40 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     for (const key of PASSWORD_KEYS) {
         const v = raw(key);
         if (v === undefined) continue;
-        if (/[^\x20-\x7e]/.test(v)) {
-            fail(key, "the password has control or non-ASCII characters", "use printable ASCII characters only");
-        }
-        if (v.includes("@@")) {
-            fail(key, "the password contains '@@', which the bootstrap script uses to mark placeholders", "choose a password without '@@'");
-        }
-        if (v.length < MIN_PASSWORD_LENGTH) {
-            fail(key, `the password is too short (${v.length} characters)`, `set one of at least ${MIN_PASSWORD_LENGTH} characters with 'pulumi config set --secret ${key} ...', or remove it to have one generated`);
+        const problem = passwordProblem(v);
+        if (problem) {
+            const fix = problem.tooShort ? `set one of at least ${MIN_PASSWORD_LENGTH} characters with 'pulumi config set --secret ${key} ...', or remove it to have one generated` : problem.fix;
+            fail(key, problem.problem, fix);
         }
         passwordsSet.push(key);
     }
 
-    return {
+    const settings: StackConfig = {
         project: source.project,
         stack: source.stack,
-        environment,
+        environment: raw("environment") ?? source.stack.toLowerCase().replace(/[^a-z0-9_]/g, "_"),
         target: target as Target,
-        elasticVersion,
-        clusterName,
-        names: { elasticsearch: str("elasticsearchName"), kibana: str("kibanaName"), logstash: str("logstashName"), extra },
-        bindAddress,
-        ports: { elasticsearch: int("elasticsearchPort", 1, 65535), kibana: int("kibanaPort", 1, 65535), nginxSyslog: int("nginxSyslogPort", 1, 65535) },
+        elasticVersion: str("elasticVersion"),
+        clusterName: str("clusterName"),
+        names: { elasticsearch: str("elasticsearchName"), kibana: str("kibanaName"), logstash: str("logstashName"), extra: list("extraCertificateNames") },
+        bindAddress: str("bindAddress"),
+        ports: { elasticsearch: int("elasticsearchPort"), kibana: int("kibanaPort"), nginxSyslog: int("nginxSyslogPort") },
         elasticsearch: memory("elasticsearch"),
         kibana: memory("kibana"),
         logstash: memory("logstash"),
         setMaxMapCount: bool("setMaxMapCount"),
         protectData: bool("protectData"),
         kubernetes,
-        certValidityDays,
-        certRenewBeforeDays,
-        logSources,
-        logRetentionDays: int("logRetentionDays", 1, 3650),
+        certValidityDays: int("certValidityDays"),
+        certRenewBeforeDays: int("certRenewBeforeDays"),
+        // parseLogSources reads the CLI's JSON text itself and applies the default when the key is unset.
+        logSources: parseLogSources(raw("logSources"), source.project),
+        logRetentionDays: int("logRetentionDays"),
         snapshots,
-        logstashPublicHost,
+        logstashPublicHost: optional("logstashPublicHost"),
         passwordsSet,
     };
+    // The rules every stack's settings obey, from config or from code (components/validation.ts).
+    validateSettings(settings, { name: fq, fail });
+    return settings;
 }

@@ -163,12 +163,15 @@ export interface ElasticsearchArgs {
     platform: Platform;
     /** Elastic release, e.g. "9.4.1". */
     version: string;
+    /** Elasticsearch `cluster.name`. */
     clusterName: string;
     /** Instance name; must be a DNS name in `certificate`. Cluster nodes are named after it by the platform. */
     nodeName: string;
     /** 1 for a single node; 3 or more for a cluster of master-eligible data nodes. */
     nodeCount?: number;
+    /** JVM heap, MiB (-Xms and -Xmx); at most half of `memoryMb`. */
     heapMb: number;
+    /** Memory limit of each node's container, MiB. */
     memoryMb: number;
     /** CPU request and limit per node, millicores (Kubernetes). */
     cpu?: CpuSettings;

@@ -16,16 +16,23 @@ import { SNAPSHOT_REPOSITORY, scheduleIntervalHours, snapshotPolicyName, snapsho
 import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "./spec";
 import { platformFor } from "./targets";
 import { BOOTSTRAP_STEP, KIBANA_SETUP_STEP } from "./traffic";
+import { DNS_LABEL, argumentOf, passwordProblem, validateSettings } from "./validation";
 
 /** The user Logstash writes with. */
 export const LOGSTASH_WRITER_USER = "logstash_writer";
 /** The role of that user. */
 export const LOGSTASH_WRITER_ROLE = "elk_logstash_writer";
 
-/** Passwords of the stack; any left out is generated and kept as a secret in the stack's state. */
+/**
+ * Passwords of the stack; any left out is generated and kept as a secret in the stack's state. Each must have at
+ * least 16 printable ASCII characters (no CR, LF or NUL: they are written into scripts and keystores) and no '@@'.
+ */
 export interface ElkStackPasswords {
+    /** Password of the `elastic` superuser. */
     elastic?: pulumi.Input<string>;
+    /** Password of the built-in `kibana_system` user Kibana connects as. */
     kibanaSystem?: pulumi.Input<string>;
+    /** Password of the least-privilege user Logstash writes as (`logstash_writer`). */
     logstashWriter?: pulumi.Input<string>;
 }
 
@@ -39,6 +46,36 @@ export interface ElkStackArgs {
     pipelinesDir?: string;
     /** Run on this platform instead of the one `settings.target` names (e.g. a Docker platform with its own provider). */
     platform?: Platform;
+    /**
+     * Prefix of the physical names, which must be unique on a Docker engine or in a Kubernetes namespace: Docker
+     * container, network and volume names (`<namePrefix>-<instance>`; `settings.clusterName` when unset, as in
+     * 0.4.0) and Kubernetes object names (`<namePrefix>-<instance>`, also the value of the stack label that selects
+     * the pods; when unset objects are named after their instances and labelled with `clusterName`, as in 0.4.0).
+     * Pulumi resource names come from the component's name instead (see components/naming.ts). Set it when two
+     * stacks share an engine or a namespace; give them different host ports (`settings.ports`, Django source ports)
+     * on Docker too. On Kubernetes, changing it on a deployed stack renames, and so replaces, every object.
+     */
+    namePrefix?: string;
+    /**
+     * Pulumi identity of the Docker data volumes (their resource names are `<dataKey>-<role>-<volume>`); the
+     * component's name when unset. Set it when the component's name follows a setting that may be renamed (this
+     * repository's index.ts names its stack after `clusterName` and keys the volumes by the Pulumi stack), so that
+     * a rename never swaps a volume for an empty one.
+     */
+    dataKey?: string;
+}
+
+/**
+ * `given` once the password rules hold for it (components/validation.ts `passwordProblem`): at once for a string,
+ * when its value is known for an Output. A password is written into the bootstrap script and keystores, where a CR,
+ * LF or NUL would end a line. `fail` reports the problem under the argument's name.
+ */
+export function checkedPassword(argument: string, given: pulumi.Input<string>, fail: (argument: string, problem: string, fix: string) => never): pulumi.Input<string> {
+    const check = (value: string): string => {
+        const problem = passwordProblem(value);
+        return problem ? fail(argument, problem.problem, problem.fix) : value;
+    };
+    return typeof given === "string" ? check(given) : pulumi.output(given).apply(check);
 }
 
 /** The snapshot repository and policy of a stack, for `verify`, `snapshot` and `restore`. */
@@ -103,19 +140,37 @@ export class ElkStack extends pulumi.ComponentResource {
     constructor(name: string, args: ElkStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:index:ElkStack", name, {}, opts);
         const s = args.settings;
+        // The same rules as the stack config's (components/validation.ts), naming the argument instead of the key.
+        const fail = (argument: string, problem: string, fix: string): never => {
+            throw new pulumi.ResourceError(`ElkStack '${name}': invalid argument '${argument}': ${problem}. Fix: ${fix}`, this);
+        };
+        validateSettings(s, { name: argumentOf, fail: (key, problem, fix) => fail(argumentOf(key), problem, fix) }, { namePrefix: args.namePrefix });
+        if (args.namePrefix !== undefined && !DNS_LABEL.test(args.namePrefix)) {
+            fail("namePrefix", `'${args.namePrefix}' is not a DNS label`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
+        }
+        // Plain passwords now, before any child exists; the others when their value is known.
+        for (const [field, given] of Object.entries(args.passwords ?? {})) {
+            if (typeof given === "string") void checkedPassword(`passwords.${field}`, given, fail);
+        }
+        if (s.target === "kubernetes" && args.platform === undefined) {
+            // A Job is named after its resource (the provider adds '-' and 8 characters), and its pods carry that name
+            // in the job-name label, which has at most 63 characters.
+            const longest = `${name}-${KIBANA_SETUP_STEP}-job-12345678`;
+            if (longest.length > 63) fail("name", `'${name}' makes the Kibana setup Job's name ${longest.length} characters long, longer than a label's 63`, `use a name of at most ${name.length - (longest.length - 63)} characters`);
+        }
         const child = { parent: this };
-        const platform = args.platform ?? platformFor(name, s, { parent: this });
+        const platform = args.platform ?? platformFor(name, s, { parent: this }, { namePrefix: args.namePrefix, dataKey: args.dataKey });
 
-        const password = (key: string, given: pulumi.Input<string> | undefined, length: number): pulumi.Output<string> =>
+        const password = (key: string, given: pulumi.Input<string> | undefined, length: number, argument = ""): pulumi.Output<string> =>
             pulumi.secret(
-                given ??
+                (given === undefined ? undefined : checkedPassword(argument, given, fail)) ??
                     // No special characters: these end up in YAML and shell environments of other people's tools.
                     new random.RandomPassword(`${name}-${key}`, { length, special: false, minLower: 2, minUpper: 2, minNumeric: 2 }, child).result,
             );
         const passwords = {
-            elastic: password("elastic-password", args.passwords?.elastic, 32),
-            kibanaSystem: password("kibana-system-password", args.passwords?.kibanaSystem, 32),
-            logstashWriter: password("logstash-writer-password", args.passwords?.logstashWriter, 32),
+            elastic: password("elastic-password", args.passwords?.elastic, 32, "passwords.elastic"),
+            kibanaSystem: password("kibana-system-password", args.passwords?.kibanaSystem, 32, "passwords.kibanaSystem"),
+            logstashWriter: password("logstash-writer-password", args.passwords?.logstashWriter, 32, "passwords.logstashWriter"),
         };
         // Kibana refuses encryption keys shorter than 32 characters.
         const encryptionKeys = {

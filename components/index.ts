@@ -16,6 +16,7 @@ export * from "./kernel";
 export * from "./kibana";
 export * from "./kibanaObjects";
 export * from "./logstash";
+export * from "./naming";
 export * from "./sources";
 export * from "./spec";
 export * from "./stackConfig";

@@ -33,6 +33,7 @@ export function maxMapCountSpec(name: string): JobSpec {
 
 /** Arguments of {@link KernelSettings}. */
 export interface KernelSettingsArgs {
+    /** Where the step runs: a one-shot container on Docker, an init container of each pod on Kubernetes. */
     platform: Platform;
     /** Instance name of the step. */
     name: string;

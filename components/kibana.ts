@@ -124,19 +124,25 @@ export function kibanaSpec(input: KibanaSpecInput): ServiceSpec {
 
 /** Arguments of {@link Kibana}. */
 export interface KibanaArgs {
+    /** Where Kibana runs. */
     platform: Platform;
+    /** Elastic release, e.g. "9.4.1". */
     version: string;
     /** Instance name; must be a DNS name in `certificate`. */
     name: string;
+    /** Node.js old-space limit, MiB; at most 75% of `memoryMb`. */
     heapMb: number;
+    /** Container memory limit, MiB. */
     memoryMb: number;
     /** CPU request and limit, millicores (Kubernetes). */
     cpu?: CpuSettings;
+    /** Host port Kibana's HTTPS is published on (Docker); unpublished when unset. */
     hostPort?: number;
     /** Elasticsearch URLs inside the stack. */
     elasticsearchHosts: string[];
     /** URL people open. */
     publicBaseUrl: string;
+    /** Kibana's server certificate, from the stack's CA. */
     certificate: InstanceCertificate;
     /** Password of kibana_system (secret); the bootstrap must have set it. */
     kibanaSystemPassword: pulumi.Input<string>;

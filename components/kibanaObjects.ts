@@ -319,11 +319,15 @@ export interface KibanaProvisioningInput {
     readonly version: string;
     /** Kibana's URL inside the stack; its host must be a name in Kibana's certificate. */
     readonly kibanaUrl: string;
+    /** The stack CA's certificate (PEM): the step verifies Kibana against it. */
     readonly caCertPem: pulumi.Input<string>;
     /** Password of `elastic` (secret): the import needs a user that may write every saved-object type. */
     readonly elasticPassword: pulumi.Input<string>;
+    /** Data stream namespace the stack's events are stored under (the data views and dashboards read it). */
     readonly environment: string;
+    /** The log sources the data views and dashboards are made for. */
     readonly sources: StackObjectsInput["sources"];
+    /** Folder of the saved object files; this repository's `kibana/` by default. */
     readonly objectsDir?: string;
 }
 
@@ -353,6 +357,7 @@ export function kibanaProvisioningSpec(input: KibanaProvisioningInput): JobSpec 
 
 /** Arguments of {@link KibanaSetup}. */
 export interface KibanaSetupArgs extends KibanaProvisioningInput {
+    /** Where the step runs. */
     platform: Platform;
     /** Kibana must be up first. */
     kibanaReady: pulumi.Resource;

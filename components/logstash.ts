@@ -153,11 +153,15 @@ export function logstashSpec(input: LogstashSpecInput): ServiceSpec {
 
 /** Arguments of {@link Logstash}. */
 export interface LogstashArgs {
+    /** Where Logstash runs. */
     platform: Platform;
+    /** Elastic release, e.g. "9.4.1". */
     version: string;
     /** Instance name; must be a DNS name in `certificate`. */
     name: string;
+    /** JVM heap, MiB (-Xms and -Xmx); at most 75% of `memoryMb`. */
     heapMb: number;
+    /** Container memory limit, MiB. */
     memoryMb: number;
     /** CPU request and limit per replica, millicores (Kubernetes). */
     cpu?: CpuSettings;
@@ -167,8 +171,11 @@ export interface LogstashArgs {
     storageGb?: number;
     /** Elasticsearch URL inside the stack. */
     elasticsearchUrl: string;
+    /** User Logstash writes to Elasticsearch as (the bootstrap creates it). */
     writerUser: string;
+    /** That user's password (secret). */
     writerPassword: pulumi.Input<string>;
+    /** Data stream namespace events are written under (`logs-<dataset>-<environment>`). */
     environment: string;
     /** Services that send logs: they decide the pipelines' inputs and the ports. */
     sources: readonly LogSource[];
@@ -176,6 +183,7 @@ export interface LogstashArgs {
     pipelinesDir?: string;
     /** Ports the pipelines listen on, with their host ports. */
     ports: PortSpec[];
+    /** Logstash's server certificate (the Django handler verifies it), from the stack's CA. */
     certificate: InstanceCertificate;
     /** Steps that must have succeeded first (the bootstrap that creates the writer user). */
     after: PlacedJob[];

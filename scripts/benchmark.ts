@@ -1,6 +1,8 @@
 /**
  * `npm run benchmark`: how long the program takes to evaluate and how much memory it needs, under Pulumi's mock
- * runtime, for the dev stack and for a large stack (5 Elasticsearch nodes on Kubernetes, 20 Django sources).
+ * runtime, for the dev stack, for two dev-sized stacks in one program (the way another team's program holds several
+ * `ElkStack`s, each with its own name, `namePrefix` and host ports) and for a large stack (5 Elasticsearch nodes on
+ * Kubernetes, 20 Django sources).
  * This is the cost of every `pulumi preview` before any provider is called, which grows with the stack.
  *
  * Each run is a fresh child process (no warm caches shared between runs); the child reports the evaluation time
@@ -13,9 +15,15 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { grokBenchmark } from "./grokBenchmark";
 
-/** Stack config of each scenario, keys without the project prefix, as the CLI would pass them. */
-export const SCENARIOS: Record<string, { stack: string; config: Record<string, string> }> = {
+/**
+ * Stack config of each scenario, keys without the project prefix, as the CLI would pass them. With `stacks` the
+ * child runs a program of that many `ElkStack`s from this config instead of index.ts (see {@link manyStacks}):
+ * `dev-x1` and `dev-x2` take the same path, so their difference is the cost of the second stack alone.
+ */
+export const SCENARIOS: Record<string, { stack: string; config: Record<string, string>; stacks?: number }> = {
     dev: { stack: "dev", config: { target: "docker", clusterName: "elk-dev", elasticsearchHeapMb: "512", elasticsearchMemoryMb: "1536" } },
+    "dev-x1": { stack: "dev", config: { target: "docker", clusterName: "elk-dev", elasticsearchHeapMb: "512", elasticsearchMemoryMb: "1536" }, stacks: 1 },
+    "dev-x2": { stack: "dev", config: { target: "docker", clusterName: "elk-dev", elasticsearchHeapMb: "512", elasticsearchMemoryMb: "1536" }, stacks: 2 },
     large: {
         stack: "large",
         config: {
@@ -39,6 +47,29 @@ interface RunFigures {
     readonly customResources: number;
 }
 
+/**
+ * A program of `count` stacks from one config, configured apart as README's "Several stacks in one program" says:
+ * stack i is named `<clusterName>-<i>`, has that as its `namePrefix` and host ports shifted by 10 * i.
+ */
+async function manyStacks(config: Record<string, string>, stack: string, count: number): Promise<Record<string, unknown>> {
+    const { ElkStack, parseStackConfig } = await import("../components");
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < count; i++) {
+        const shift = (port: number) => String(port + 10 * i);
+        const own: Record<string, string> = {
+            ...config,
+            elasticsearchPort: shift(9200),
+            kibanaPort: shift(5601),
+            nginxSyslogPort: shift(5140),
+            logSources: JSON.stringify(["nginx:web", `django:app:${shift(5141)}`]),
+        };
+        const settings = parseStackConfig({ project: "elk-stack", stack, get: (k) => own[k] });
+        const name = `${settings.clusterName}-${i + 1}`;
+        out[name] = new ElkStack(name, { settings, namePrefix: name }).elasticsearchUrl;
+    }
+    return out;
+}
+
 async function child(scenario: string): Promise<void> {
     const started = process.hrtime.bigint();
     const pulumi = await import("@pulumi/pulumi");
@@ -46,7 +77,7 @@ async function child(scenario: string): Promise<void> {
     // The components too: ts-node compiles them on first load, which is not the program's own cost.
     await import("../components");
     const loaded = process.hrtime.bigint();
-    const { stack, config } = SCENARIOS[scenario];
+    const { stack, config, stacks } = SCENARIOS[scenario];
     let resources = 0;
     let customResources = 0;
     await pulumi.runtime.setMocks(
@@ -68,7 +99,7 @@ async function child(scenario: string): Promise<void> {
         true,
     );
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`elk-stack:${k}`, v])), []);
-    const program = (await import("../index")) as Record<string, unknown>;
+    const program = stacks !== undefined ? await manyStacks(config, stack, stacks) : ((await import("../index")) as Record<string, unknown>);
     for (const value of Object.values(program)) {
         if (pulumi.Output.isInstance(value)) await new Promise((resolve) => value.apply(resolve));
     }

@@ -2,21 +2,39 @@ import * as crypto from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec, Endpoint, HealthCheckSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec, VolumeSpec } from "../spec";
+import { childName, formerNames } from "../naming";
 import { afterSteps } from "./ordering";
 
 /** Arguments of {@link DockerPlatform}. */
 export interface DockerPlatformArgs {
-    /** Prefix of container, network and volume names; keeps several stacks apart on one Docker engine. */
+    /**
+     * Prefix of the Docker names of containers, the network and volumes (`<namePrefix>-<instance>`,
+     * `<namePrefix>-net`): keeps several stacks apart on one Docker engine. Also the value of the stack label.
+     */
     namePrefix: string;
-    /** Host address published ports bind to. */
+    /**
+     * Prefix of the Pulumi resource names of the containers and images (see `childName` in components/naming.ts):
+     * the owning `ElkStack`'s name. `namePrefix` when unset, which is how 0.4.0 named them; when it differs, each
+     * resource carries an alias to its 0.4.0 name.
+     */
+    resourcePrefix?: string;
+    /** Host address published ports bind to (an IPv4 or IPv6 address; 127.0.0.1 keeps the stack off the LAN). */
     bindAddress: string;
-    /** Docker provider to use (another engine, a remote host); the default provider otherwise. */
+    /**
+     * Docker provider to use (another engine, a remote host). When unset, the provider of `opts.provider`,
+     * `opts.providers` or a parent, and the default provider only when there is none.
+     */
     provider?: docker.Provider;
     /**
      * Stable identity of the data volumes in Pulumi (their resource names), independent of `namePrefix` and of
-     * instance names, so that renaming either never swaps a volume for an empty one. `namePrefix` when unset.
+     * instance names, so that renaming either never swaps a volume for an empty one. `resourcePrefix` when unset.
      */
     dataKey?: string;
+    /**
+     * The data key a 0.4.0 stack used, when it differs from {@link dataKey} (an `ElkStack` then used the Pulumi
+     * stack's name): each data volume carries an alias to its 0.4.0 resource name, so an upgrade keeps it.
+     */
+    formerDataKey?: string;
     /** Mark the data volumes `protect`ed: `pulumi destroy` and replacements refuse to proceed. */
     protectData?: boolean;
 }
@@ -54,7 +72,7 @@ export function dockerHealthcheck(hc: HealthCheckSpec): docker.types.input.Conta
  * cluster name, which are cosmetic and may be renamed.
  */
 export function dataVolumeResourceName(dataKey: string, spec: ServiceSpec, volume: VolumeSpec): string {
-    return `${dataKey}-${spec.role}-${volume.name}`;
+    return childName(dataKey, spec.role, volume.name);
 }
 
 /**
@@ -65,18 +83,27 @@ export function dataVolumeResourceName(dataKey: string, spec: ServiceSpec, volum
  *   kreuzwerker/terraform-provider-docker internal/provider/resource_docker_volume.go), and both follow cosmetic
  *   settings (`clusterName`, instance names). The volume keeps the Docker name it was created with; the
  *   container mounts it by that name;
- * - an alias to the resource name of 0.4.0 (`<prefix>-<instance>-<volume>`), so an existing stack adopts its volume
+ * - aliases to the resource names of earlier releases (`<prefix>-<instance>-<volume>` before 0.4.0, and
+ *   `<formerDataKey>-<role>-<volume>` of 0.4.0 when the data key changed), so an existing stack adopts its volume
  *   instead of creating an empty one (upgrade before renaming anything);
  * - `protect` when asked (production).
  * Retention and protection are for durable volumes (Elasticsearch's data, Logstash's queue) only.
  */
-export function dataVolumeOptions(prefix: string, spec: ServiceSpec, volume: VolumeSpec, protect: boolean): pulumi.CustomResourceOptions {
+export function dataVolumeOptions(
+    prefix: string,
+    spec: ServiceSpec,
+    volume: VolumeSpec,
+    protect: boolean,
+    dataKey?: string,
+    formerDataKey?: string,
+): pulumi.CustomResourceOptions {
+    const current = dataKey === undefined ? "" : dataVolumeResourceName(dataKey, spec, volume);
     return {
         // Kibana's volume only holds its instance id: it goes with the stack.
         retainOnDelete: volume.durable,
         protect: protect && volume.durable,
         ignoreChanges: ["name", "labels"],
-        aliases: [{ name: `${prefix}-${spec.name}-${volume.name}` }],
+        aliases: formerNames(current, `${prefix}-${spec.name}-${volume.name}`, formerDataKey === undefined ? undefined : dataVolumeResourceName(formerDataKey, spec, volume)),
     };
 }
 
@@ -140,7 +167,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     readonly networkName: pulumi.Output<string>;
 
     private readonly prefix: string;
+    private readonly resourcePrefix: string;
     private readonly dataKey: string;
+    private readonly formerDataKey?: string;
     private readonly protectData: boolean;
     private readonly bindAddress: string;
     private readonly images = new Map<string, docker.RemoteImage>();
@@ -149,10 +178,15 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:docker:Platform", name, {}, opts);
         this.prefix = args.namePrefix;
-        this.dataKey = args.dataKey ?? args.namePrefix;
+        this.resourcePrefix = args.resourcePrefix ?? args.namePrefix;
+        this.dataKey = args.dataKey ?? this.resourcePrefix;
+        this.formerDataKey = args.formerDataKey;
         this.protectData = args.protectData ?? false;
         this.bindAddress = args.bindAddress;
-        this.resourceOpts = args.provider ? { provider: args.provider } : {};
+        // An explicit provider first, then one given to this component or a parent (opts.provider, opts.providers),
+        // and the default provider only when there is none.
+        const provider = args.provider ?? this.getProvider("docker::Provider");
+        this.resourceOpts = provider ? { provider } : {};
         this.network = new docker.Network(
             `${name}-network`,
             {
@@ -200,15 +234,16 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 new docker.Volume(
                     dataVolumeResourceName(this.dataKey, spec, v),
                     { name: `${this.prefix}-${spec.name}-${v.name}`, labels: [{ label: STACK_LABEL, value: this.prefix }] },
-                    { parent: opts.parent, ...dataVolumeOptions(this.prefix, spec, v, this.protectData), ...this.resourceOpts },
+                    { parent: opts.parent, ...dataVolumeOptions(this.prefix, spec, v, this.protectData, this.dataKey, this.formerDataKey), ...this.resourceOpts },
                 ),
         );
         // A new named volume takes the owner of its mount point in the image, and root's when the image has no such
         // directory (the snapshot repository's): hand it to the service's user before the service starts.
         const owners = spec.volumes.flatMap((v, i) => {
             if (!v.shared) return [];
+            const ownerName = childName(this.resourcePrefix, spec.name, v.name, "owner");
             const owner = new docker.Container(
-                `${this.prefix}-${spec.name}-${v.name}-owner`,
+                ownerName,
                 {
                     name: `${this.prefix}-${spec.name}-${v.name}-owner`,
                     image: this.image(VOLUME_OWNER_IMAGE).imageId,
@@ -228,7 +263,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                     restart: "no",
                     memory: 16,
                 },
-                { parent: opts.parent, ...this.resourceOpts },
+                { parent: opts.parent, aliases: formerNames(ownerName, `${this.prefix}-${spec.name}-${v.name}-owner`), ...this.resourceOpts },
             );
             const succeeded = owner.exitCode.apply((code) => {
                 if (code !== undefined && code !== null && code !== 0) {
@@ -239,7 +274,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             return [{ done: owner, succeeded }];
         });
         const container = new docker.Container(
-            `${this.prefix}-${spec.name}`,
+            this.resourceName(spec),
             {
                 ...this.common(spec),
                 mustRun: true,
@@ -264,6 +299,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             },
             {
                 parent: opts.parent,
+                aliases: this.formerNames(spec),
                 dependsOn: afterSteps(this.dependencies(opts), owners),
                 // The provider updates a changed health check in its state only: Docker cannot change it on a
                 // container (upstream resourceDockerContainerUpdate), so a new one needs a new container.
@@ -279,7 +315,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         // The privileged kernel step keeps its bare command (the policy pack accepts exactly that); it rarely fails.
         const gated = !spec.privileged && spec.entrypoint !== undefined;
         const container = new docker.Container(
-            `${this.prefix}-${spec.name}`,
+            this.resourceName(spec),
             {
                 ...common,
                 ...(gated ? succeededGate(spec, common.envs) : {}),
@@ -290,7 +326,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 restart: "no",
                 memory: spec.memoryMb,
             },
-            { parent: opts.parent, dependsOn: this.dependencies(opts), ...this.resourceOpts },
+            { parent: opts.parent, aliases: this.formerNames(spec), dependsOn: this.dependencies(opts), ...this.resourceOpts },
         );
         const succeeded = pulumi.all([container.exitCode, container.containerLogs]).apply(([code, logs]) => {
             // The provider records a failed step without failing; a failed step must stop the deployment.
@@ -307,11 +343,26 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return afterSteps(opts.dependsOn, [...(opts.after ?? []), ...(opts.hostSteps ?? []).flatMap((h) => (h.job ? [h.job] : []))]);
     }
 
+    /** Resource name of a spec's container. */
+    private resourceName(spec: ContainerSpec): string {
+        return childName(this.resourcePrefix, spec.name);
+    }
+
+    /** The 0.4.0 resource name of a spec's container, when it differs. */
+    private formerNames(spec: ContainerSpec): pulumi.Alias[] {
+        return formerNames(this.resourceName(spec), `${this.prefix}-${spec.name}`);
+    }
+
     private image(ref: string): docker.RemoteImage {
         let image = this.images.get(ref);
         if (!image) {
-            const resourceName = `${this.prefix}-image-${ref.replace(/^.*\//, "").replace(/[^a-zA-Z0-9.-]/g, "-")}`;
-            image = new docker.RemoteImage(resourceName, { name: ref, keepLocally: true }, { parent: this, ...this.resourceOpts });
+            const part = `image-${ref.replace(/^.*\//, "").replace(/[^a-zA-Z0-9.-]/g, "-")}`;
+            const resourceName = childName(this.resourcePrefix, part);
+            image = new docker.RemoteImage(
+                resourceName,
+                { name: ref, keepLocally: true },
+                { parent: this, aliases: formerNames(resourceName, `${this.prefix}-${part}`), ...this.resourceOpts },
+            );
             this.images.set(ref, image);
         }
         return image;

@@ -8,14 +8,36 @@ import { KubernetesPlatform } from "./kubernetes";
 export { DockerPlatform, type DockerPlatformArgs, STACK_LABEL } from "./docker";
 export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress } from "./kubernetes";
 
-/** The platform a stack's `target` names, set up from the stack's settings. */
-export function platformFor(name: string, settings: StackConfig, opts?: pulumi.ComponentResourceOptions): Platform {
+/** How a stack names what it creates (see components/naming.ts). */
+export interface PlatformNaming {
+    /**
+     * Prefix of physical names: Docker container, network and volume names (`clusterName` when unset, as in
+     * 0.4.0) and Kubernetes object names (none when unset: objects are named after their instances, as in 0.4.0).
+     */
+    readonly namePrefix?: string;
+    /** Pulumi identity of the Docker data volumes; the stack's name when unset. */
+    readonly dataKey?: string;
+}
+
+/**
+ * The platform a stack's `target` names, set up from the stack's settings. `name` is the owning stack's name: it
+ * prefixes the Pulumi names of everything the platform creates.
+ */
+export function platformFor(name: string, settings: StackConfig, opts?: pulumi.ComponentResourceOptions, naming: PlatformNaming = {}): Platform {
     switch (settings.target) {
         case "docker":
             return new DockerPlatform(
                 `${name}-docker`,
-                // Data volumes are keyed by the Pulumi stack, which a rename of the cluster or an instance leaves alone.
-                { namePrefix: settings.clusterName, bindAddress: settings.bindAddress, dataKey: settings.stack, protectData: settings.protectData },
+                {
+                    namePrefix: naming.namePrefix ?? settings.clusterName,
+                    resourcePrefix: name,
+                    bindAddress: settings.bindAddress,
+                    // Data volumes keep their Pulumi identity when the cluster or an instance is renamed. 0.4.0 keyed
+                    // them by the Pulumi stack's name, which two stacks in one program share.
+                    dataKey: naming.dataKey ?? name,
+                    formerDataKey: settings.stack,
+                    protectData: settings.protectData,
+                },
                 opts,
             );
         case "kubernetes": {
@@ -24,7 +46,11 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                 `${name}-kubernetes`,
                 {
                     namespace: k.namespace,
-                    stackName: settings.clusterName,
+                    createNamespace: k.createNamespace,
+                    // The label selecting the stack's pods: two stacks in one namespace need different ones.
+                    stackName: naming.namePrefix ?? settings.clusterName,
+                    resourcePrefix: name,
+                    objectPrefix: naming.namePrefix,
                     kubeconfig: k.kubeconfig,
                     context: k.context,
                     renderDir: k.renderDir,

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceType } from "../config";
 import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
+import { childName, formerNames } from "../naming";
 import * as m from "./kubernetesManifests";
 import { afterSteps } from "./ordering";
 import type { IngressRule } from "../traffic";
@@ -10,7 +11,9 @@ import type { IngressRule } from "../traffic";
 export interface KubernetesIngress {
     /** Instance name of the service (its Service name). */
     readonly service: string;
+    /** Host name the Ingress routes (a DNS name). */
     readonly host: string;
+    /** Ingress class; the cluster's default class when unset. */
     readonly className?: string;
     /** Service port to route to. */
     readonly portName: string;
@@ -18,18 +21,40 @@ export interface KubernetesIngress {
 
 /** Arguments of {@link KubernetesPlatform}. */
 export interface KubernetesPlatformArgs {
-    /** Namespace to create and put everything in. */
+    /** Namespace to put everything in (and to create, unless `createNamespace` is false). */
     namespace: string;
-    /** Stack name, labelled on every object. */
+    /**
+     * False when someone else owns the namespace: the platform then creates no Namespace object and labels none
+     * (its Pod Security level is the owner's business). True by default.
+     */
+    createNamespace?: boolean;
+    /**
+     * Stack name, labelled on every object (and selecting the stack's pods). 0.4.0 also named the Pulumi
+     * resources after it: resources named otherwise now carry an alias to that name.
+     */
     stackName: string;
-    /** Kubeconfig path or contents; the ambient kubeconfig when unset. */
+    /**
+     * Prefix of the Pulumi resource names of the objects (see `childName` in components/naming.ts): the owning
+     * `ElkStack`'s name. `stackName` when unset.
+     */
+    resourcePrefix?: string;
+    /**
+     * Prefix of the Kubernetes object names (`<objectPrefix>-<instance>`), so stacks with the same instance names
+     * can share a namespace. Unset: objects are named after their instances, as in 0.4.0. Changing it renames
+     * every object, which replaces them, and gives the StatefulSets new (empty) claims: set it on new stacks only.
+     */
+    objectPrefix?: string;
+    /** Kubeconfig path or contents; the ambient kubeconfig when unset. Passed to the provider as a secret. */
     kubeconfig?: string;
     /** Kubeconfig context; the current one when unset. */
     context?: string;
     /** Write manifests here instead of applying them (GitOps). */
     renderDir?: string;
-    /** Use this provider instead of building one from kubeconfig/context/renderDir. */
-    provider?: k8s.Provider;
+    /**
+     * Use this provider. When unset, the provider of `opts.provider`, `opts.providers` or a parent; only when there
+     * is none does the platform build one from `kubeconfig`, `context` and `renderDir`.
+     */
+    provider?: pulumi.ProviderResource;
     /** Storage class of persistent volumes; the cluster default when unset. */
     storageClass?: string;
     /** Service type per instance name; ClusterIP when not listed. */
@@ -61,10 +86,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     readonly kind = "kubernetes" as const;
     /** Probes run inside the pods and `kubectl port-forward` listens on localhost: certificates name localhost. */
     readonly publishesOnHost = true;
-    /** The namespace everything lives in. */
-    readonly namespace: k8s.core.v1.Namespace;
+    /** The namespace everything lives in; undefined when the stack does not own it (`createNamespace: false`). */
+    readonly namespace?: k8s.core.v1.Namespace;
     /** The provider every object is created with. */
-    readonly provider: k8s.Provider;
+    readonly provider: pulumi.ProviderResource;
 
     private readonly placement: m.Placement;
     private readonly args: KubernetesPlatformArgs;
@@ -72,13 +97,15 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     constructor(name: string, args: KubernetesPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:kubernetes:Platform", name, {}, opts);
         this.args = args;
-        this.placement = { namespace: args.namespace, stack: args.stackName };
+        this.placement = { namespace: args.namespace, stack: args.stackName, prefix: args.objectPrefix };
         this.provider =
             args.provider ??
+            this.getProvider("kubernetes::Provider") ??
             new k8s.Provider(
                 `${name}-provider`,
                 {
-                    kubeconfig: args.kubeconfig,
+                    // Contents or a path: either way it opens the cluster, so it is kept encrypted in the state.
+                    kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
                     context: args.context,
                     namespace: args.namespace,
                     renderYamlToDirectory: args.renderDir,
@@ -86,40 +113,51 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 },
                 { parent: this },
             );
-        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(this.placement, args.privilegedHostSteps), {
-            parent: this,
-            provider: this.provider,
-            // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention policy says. So
-            // `pulumi destroy`, a namespace rename or dropping the stack leave it (and the data) in the cluster.
-            retainOnDelete: true,
-            protect: args.protectData ?? false,
-        });
+        this.namespace =
+            args.createNamespace === false
+                ? undefined
+                : new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(this.placement, args.privilegedHostSteps), {
+                      parent: this,
+                      provider: this.provider,
+                      // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention policy says. So
+                      // `pulumi destroy`, a namespace rename or dropping the stack leave it (and the data) in the cluster.
+                      retainOnDelete: true,
+                      protect: args.protectData ?? false,
+                  });
         if (args.ingressRules) {
             // Before any pod: a pod never runs without its policy.
-            const inNamespace = { parent: this, provider: this.provider, dependsOn: [this.namespace] };
-            new k8s.networking.v1.NetworkPolicy(`${args.stackName}-deny-ingress`, m.denyIngressPolicy(this.placement), inNamespace);
+            const inNamespace = (resourceName: string, ...former: string[]) => ({
+                parent: this,
+                provider: this.provider,
+                dependsOn: this.namespace ? [this.namespace] : [],
+                aliases: formerNames(resourceName, ...former),
+            });
+            const denyName = this.resourceName("deny-ingress");
+            new k8s.networking.v1.NetworkPolicy(denyName, m.denyIngressPolicy(this.placement), inNamespace(denyName, `${args.stackName}-deny-ingress`));
             for (const policy of m.ingressPolicies(this.placement, args.ingressRules)) {
-                new k8s.networking.v1.NetworkPolicy(`${args.stackName}-${policy.instance}-ingress`, policy.manifest, inNamespace);
+                const policyName = this.resourceName(policy.instance, "ingress");
+                new k8s.networking.v1.NetworkPolicy(policyName, policy.manifest, inNamespace(policyName, `${args.stackName}-${policy.instance}-ingress`));
             }
         }
         this.registerOutputs({ namespace: args.namespace });
     }
 
     internalHost(instance: string): string {
-        return `${instance}.${this.args.namespace}.svc`;
+        return `${m.objectName(this.placement, instance)}.${this.args.namespace}.svc`;
     }
 
     extraDnsNames(instance: string, replicas: number): string[] {
         // Every instance may become a StatefulSet; naming the pods too costs nothing and keeps certificates stable.
-        return m.serviceDnsNames(instance, this.args.namespace, replicas, true);
+        return m.serviceDnsNames(m.objectName(this.placement, instance), this.args.namespace, replicas, true);
     }
 
     memberNames(instance: string, replicas: number): string[] {
-        return replicas === 1 ? [instance] : m.podNames(instance, replicas);
+        const name = m.objectName(this.placement, instance);
+        return replicas === 1 ? [name] : m.podNames(name, replicas);
     }
 
     discoveryHost(instance: string): string {
-        return `${m.headlessName(instance)}.${this.args.namespace}.svc`;
+        return `${m.headlessName(m.objectName(this.placement, instance))}.${this.args.namespace}.svc`;
     }
 
     endpoint(instance: string, port: PortSpec): Endpoint {
@@ -135,8 +173,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const { refs, resources } = this.contents(spec, opts);
         const sharedClaims: Record<string, pulumi.Output<string>> = {};
         for (const v of spec.volumes.filter((x) => x.shared)) {
-            const claim = new k8s.core.v1.PersistentVolumeClaim(`${this.args.stackName}-${spec.name}-${v.name}-claim`, m.sharedClaim(this.placement, spec, v), {
-                ...this.opts(opts.parent),
+            const claim = new k8s.core.v1.PersistentVolumeClaim(this.resourceName(spec.name, v.name, "claim"), m.sharedClaim(this.placement, spec, v), {
+                ...this.opts(opts.parent, [], [spec.name, v.name, "claim"]),
                 // Snapshots are the copy of last resort: the claim outlives destroy and replacements, like the namespace.
                 retainOnDelete: true,
                 protect: this.args.protectData ?? false,
@@ -156,21 +194,21 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         const serviceType = this.args.serviceTypes?.[spec.name] ?? "ClusterIP";
         let workload: pulumi.CustomResource;
         if (m.needsStatefulSet(spec)) {
-            const headless = new k8s.core.v1.Service(`${this.args.stackName}-${spec.name}-headless`, m.headlessService(this.placement, spec), this.opts(opts.parent));
-            const pdb = new k8s.policy.v1.PodDisruptionBudget(`${this.args.stackName}-${spec.name}-pdb`, m.disruptionBudget(this.placement, spec), this.opts(opts.parent));
-            workload = new k8s.apps.v1.StatefulSet(`${this.args.stackName}-${spec.name}-statefulset`, m.statefulSet(input), this.opts(opts.parent, this.dependencies(opts, [headless])));
+            const headless = new k8s.core.v1.Service(this.resourceName(spec.name, "headless"), m.headlessService(this.placement, spec), this.opts(opts.parent, [], [spec.name, "headless"]));
+            const pdb = new k8s.policy.v1.PodDisruptionBudget(this.resourceName(spec.name, "pdb"), m.disruptionBudget(this.placement, spec), this.opts(opts.parent, [], [spec.name, "pdb"]));
+            workload = new k8s.apps.v1.StatefulSet(this.resourceName(spec.name, "statefulset"), m.statefulSet(input), this.opts(opts.parent, this.dependencies(opts, [headless]), [spec.name, "statefulset"]));
             resources.push(headless, pdb, workload);
         } else {
-            workload = new k8s.apps.v1.Deployment(`${this.args.stackName}-${spec.name}-deployment`, m.deployment(input), this.opts(opts.parent, this.dependencies(opts)));
+            workload = new k8s.apps.v1.Deployment(this.resourceName(spec.name, "deployment"), m.deployment(input), this.opts(opts.parent, this.dependencies(opts), [spec.name, "deployment"]));
             resources.push(workload);
         }
         // The client Service after its pods are ready: the provider waits for a Service to have endpoints, which a
         // Service created long before its pods (behind Elasticsearch and the bootstrap) would not get in time.
-        const service = new k8s.core.v1.Service(`${this.args.stackName}-${spec.name}-service`, m.clientService(this.placement, spec, serviceType), this.opts(opts.parent, [workload]));
+        const service = new k8s.core.v1.Service(this.resourceName(spec.name, "service"), m.clientService(this.placement, spec, serviceType), this.opts(opts.parent, [workload], [spec.name, "service"]));
         resources.push(service);
         for (const ing of this.args.ingresses ?? []) {
             if (ing.service !== spec.name) continue;
-            resources.push(new k8s.networking.v1.Ingress(`${this.args.stackName}-${spec.name}-ingress`, m.ingress(this.placement, spec, ing), this.opts(opts.parent, [service])));
+            resources.push(new k8s.networking.v1.Ingress(this.resourceName(spec.name, "ingress"), m.ingress(this.placement, spec, ing), this.opts(opts.parent, [service], [spec.name, "ingress"])));
         }
         // Dependants dial the Service's name: ready means the pods are ready and the Service routes to them.
         return { ready: service, resources };
@@ -179,11 +217,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
         const { refs } = this.contents(spec, opts);
         const jobResource = new k8s.batch.v1.Job(
-            `${this.args.stackName}-${spec.name}-job`,
+            this.resourceName(spec.name, "job"),
             m.job(this.placement, spec, refs),
             // The provider waits for the Job to complete and fails the update when it fails; the deadline bounds the wait.
             {
-                ...this.opts(opts.parent, this.dependencies(opts)),
+                ...this.opts(opts.parent, this.dependencies(opts), [spec.name, "job"]),
                 customTimeouts: { create: `${spec.timeoutSeconds + 60}s`, update: `${spec.timeoutSeconds + 60}s` },
             },
         );
@@ -198,16 +236,16 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         let secretName: pulumi.Output<string> | undefined;
         const cmData = m.configMapData(spec);
         if (Object.keys(cmData).length > 0) {
-            const cm = new k8s.core.v1.ConfigMap(`${this.args.stackName}-${spec.name}-files`, { metadata: meta, data: cmData }, this.opts(opts.parent));
+            const cm = new k8s.core.v1.ConfigMap(this.resourceName(spec.name, "files"), { metadata: meta, data: cmData }, this.opts(opts.parent, [], [spec.name, "files"]));
             configMapName = cm.metadata.name;
             resources.push(cm);
         }
         const secretEntries = m.secretData(spec);
         if (Object.keys(secretEntries).length > 0) {
             const secret = new k8s.core.v1.Secret(
-                `${this.args.stackName}-${spec.name}-secrets`,
+                this.resourceName(spec.name, "secrets"),
                 { metadata: meta, type: "Opaque", stringData: pulumi.secret(pulumi.output(secretEntries)) },
-                { ...this.opts(opts.parent), additionalSecretOutputs: ["data", "stringData"] },
+                { ...this.opts(opts.parent, [], [spec.name, "secrets"]), additionalSecretOutputs: ["data", "stringData"] },
             );
             secretName = secret.metadata.name;
             resources.push(secret);
@@ -220,8 +258,22 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return afterSteps(opts.dependsOn, opts.after ?? [], extra);
     }
 
-    /** Options of every object: this platform's provider, and created after the namespace. */
-    private opts(parent: pulumi.Resource | undefined, dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = []): pulumi.CustomResourceOptions {
-        return { parent, provider: this.provider, dependsOn: pulumi.output(dependsOn).apply((d) => [...d, this.namespace]) };
+    /** Pulumi name of an object of this stack (see components/naming.ts). */
+    private resourceName(...parts: string[]): string {
+        return childName(this.args.resourcePrefix ?? this.args.stackName, ...parts);
+    }
+
+    /**
+     * Options of every object: this platform's provider, created after the namespace (when the stack owns it), and
+     * an alias to the 0.4.0 resource name (`<stackName>-<parts>`) when the name is another now.
+     */
+    private opts(parent: pulumi.Resource | undefined, dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>, parts: string[]): pulumi.CustomResourceOptions {
+        const namespace = this.namespace;
+        return {
+            parent,
+            provider: this.provider,
+            dependsOn: pulumi.output(dependsOn).apply((d) => (namespace ? [...d, namespace] : d)),
+            aliases: formerNames(this.resourceName(...parts), childName(this.args.stackName, ...parts)),
+        };
     }
 }

@@ -32,6 +32,16 @@ export interface Placement {
     readonly namespace: string;
     /** Stack name (cluster name), labelled on every object so several stacks can share a namespace. */
     readonly stack: string;
+    /**
+     * Prefix of every object name (`<prefix>-<instance>`), so several stacks with the same instance names can share
+     * a namespace. Unset: objects are named after their instances, as in 0.4.0.
+     */
+    readonly prefix?: string;
+}
+
+/** Name of the objects (workload, Services, budget, claims, policies) of `instance` in this stack. */
+export function objectName(p: Placement, instance: string): string {
+    return p.prefix ? `${p.prefix}-${instance}` : instance;
 }
 
 /** Labels of every object made for `spec`. */
@@ -306,9 +316,9 @@ export interface WorkloadInput extends ServicePodInput {
 export function statefulSet(input: WorkloadInput): { metadata: ObjectMeta; spec: k8s.types.input.apps.v1.StatefulSetSpec } {
     const { spec, placement } = input;
     return {
-        metadata: { name: spec.name, namespace: placement.namespace, labels: labels(placement, spec) },
+        metadata: { name: objectName(placement, spec.name), namespace: placement.namespace, labels: labels(placement, spec) },
         spec: {
-            serviceName: headlessName(spec.name),
+            serviceName: headlessName(objectName(placement, spec.name)),
             replicas: spec.replicas,
             // Cluster nodes start together so the first master election can see them all.
             podManagementPolicy: "Parallel",
@@ -332,15 +342,15 @@ export function statefulSet(input: WorkloadInput): { metadata: ObjectMeta; spec:
 }
 
 /** Name of the claim of a shared volume: one for every pod of the service. */
-export function sharedClaimName(spec: ServiceSpec, volume: VolumeSpec): string {
-    return `${spec.name}-${volume.name}`;
+export function sharedClaimName(p: Placement, spec: ServiceSpec, volume: VolumeSpec): string {
+    return `${objectName(p, spec.name)}-${volume.name}`;
 }
 
 /** The one ReadWriteMany claim every pod of a service mounts for a shared volume (the snapshot repository). */
 export function sharedClaim(p: Placement, spec: ServiceSpec, volume: VolumeSpec): { metadata: ObjectMeta; spec: k8s.types.input.core.v1.PersistentVolumeClaimSpec } {
     if (!volume.shared) throw new Error(`${spec.name}: volume ${volume.name} is not shared`);
     return {
-        metadata: { name: sharedClaimName(spec, volume), namespace: p.namespace, labels: labels(p, spec) },
+        metadata: { name: sharedClaimName(p, spec, volume), namespace: p.namespace, labels: labels(p, spec) },
         spec: {
             // Every node writes its shards of a snapshot to the same file system.
             accessModes: ["ReadWriteMany"],
@@ -354,7 +364,7 @@ export function sharedClaim(p: Placement, spec: ServiceSpec, volume: VolumeSpec)
 export function deployment(input: WorkloadInput): { metadata: ObjectMeta; spec: k8s.types.input.apps.v1.DeploymentSpec } {
     const { spec, placement } = input;
     return {
-        metadata: { name: spec.name, namespace: placement.namespace, labels: labels(placement, spec) },
+        metadata: { name: objectName(placement, spec.name), namespace: placement.namespace, labels: labels(placement, spec) },
         spec: {
             replicas: spec.replicas,
             selector: { matchLabels: selector(placement, spec) },
@@ -367,7 +377,7 @@ export function deployment(input: WorkloadInput): { metadata: ObjectMeta; spec: 
 /** The Service clients use: `<name>.<namespace>.svc`. */
 export function clientService(p: Placement, spec: ServiceSpec, type: ServiceType): { metadata: ObjectMeta; spec: k8s.types.input.core.v1.ServiceSpec } {
     return {
-        metadata: { name: spec.name, namespace: p.namespace, labels: labels(p, spec) },
+        metadata: { name: objectName(p, spec.name), namespace: p.namespace, labels: labels(p, spec) },
         spec: {
             type,
             selector: selector(p, spec),
@@ -379,7 +389,7 @@ export function clientService(p: Placement, spec: ServiceSpec, type: ServiceType
 /** The headless Service that names each pod of a StatefulSet and lets cluster nodes find each other. */
 export function headlessService(p: Placement, spec: ServiceSpec): { metadata: ObjectMeta; spec: k8s.types.input.core.v1.ServiceSpec } {
     return {
-        metadata: { name: headlessName(spec.name), namespace: p.namespace, labels: labels(p, spec) },
+        metadata: { name: headlessName(objectName(p, spec.name)), namespace: p.namespace, labels: labels(p, spec) },
         spec: {
             clusterIP: "None",
             // Nodes must find each other before any is ready: readiness needs a formed cluster.
@@ -393,7 +403,7 @@ export function headlessService(p: Placement, spec: ServiceSpec): { metadata: Ob
 /** At most one pod of the service down through voluntary disruptions (node drains, upgrades). */
 export function disruptionBudget(p: Placement, spec: ServiceSpec): { metadata: ObjectMeta; spec: k8s.types.input.policy.v1.PodDisruptionBudgetSpec } {
     return {
-        metadata: { name: spec.name, namespace: p.namespace, labels: labels(p, spec) },
+        metadata: { name: objectName(p, spec.name), namespace: p.namespace, labels: labels(p, spec) },
         spec: { maxUnavailable: 1, selector: { matchLabels: selector(p, spec) } },
     };
 }
@@ -410,7 +420,7 @@ export interface IngressInput {
 export function ingress(p: Placement, spec: ServiceSpec, input: IngressInput): { metadata: ObjectMeta; spec: k8s.types.input.networking.v1.IngressSpec } {
     return {
         metadata: {
-            name: spec.name,
+            name: objectName(p, spec.name),
             namespace: p.namespace,
             labels: labels(p, spec),
             // ingress-nginx and compatible controllers: the backend speaks TLS, do not downgrade the last hop.
@@ -422,7 +432,7 @@ export function ingress(p: Placement, spec: ServiceSpec, input: IngressInput): {
             rules: [
                 {
                     host: input.host,
-                    http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: spec.name, port: { name: input.portName } } } }] },
+                    http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: objectName(p, spec.name), port: { name: input.portName } } } }] },
                 },
             ],
         },
@@ -498,7 +508,7 @@ export function ingressPolicies(p: Placement, rules: readonly IngressRule[]): { 
         instance,
         manifest: {
             metadata: {
-                name: `${instance}-ingress`,
+                name: `${objectName(p, instance)}-ingress`,
                 namespace: p.namespace,
                 labels: { [LABELS.instance]: instance, [LABELS.partOf]: "elk-stack", [LABELS.managedBy]: "pulumi", [LABELS.stack]: p.stack },
             },

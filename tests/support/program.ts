@@ -38,9 +38,11 @@ export interface RecordedOptions {
     readonly deleteBeforeReplace: boolean;
     /** Aliases as the engine receives them (`{ spec: { name, type, ... } }` or a URN). */
     readonly aliases: readonly unknown[];
+    /** Provider reference (`<provider URN>::<id>`) the resource is registered with; "" for the default provider. */
+    readonly provider: string;
 }
 
-const NO_OPTIONS: RecordedOptions = { protect: false, retainOnDelete: false, ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, aliases: [] };
+const NO_OPTIONS: RecordedOptions = { protect: false, retainOnDelete: false, ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, aliases: [], provider: "" };
 
 /** A resolved stack output. */
 export interface ResolvedOutput {
@@ -62,6 +64,11 @@ export interface RunOptions {
     readonly preview?: boolean;
     /** Config keys (without project prefix) set as secrets. */
     readonly secretKeys?: readonly string[];
+    /**
+     * The program to run instead of index.ts; its module imports must happen inside it (`await import(...)`), so
+     * that they load with the run's own Pulumi SDK. Returns the stack outputs.
+     */
+    readonly program?: () => Promise<Record<string, unknown>>;
 }
 
 function mockPassword(name: string, length: number): string {
@@ -80,6 +87,7 @@ type RegisterRequest = {
     getReplaceonchangesList(): string[];
     getDeletebeforereplace(): boolean;
     getAliasesList(): { toObject(): unknown }[];
+    getProvider(): string;
 };
 
 /**
@@ -92,6 +100,9 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
     const generatedSecrets: string[] = [];
     const deps = new Map<string, { urn: string; parent: string; dependencies: string[]; options: RecordedOptions }>();
     let outputs: Record<string, ResolvedOutput> = {};
+    // The engine refuses a program that registers one URN twice; the mock monitor does not check, so this does.
+    const seenUrns = new Set<string>();
+    const duplicateUrns: string[] = [];
 
     await jest.isolateModulesAsync(async () => {
         const pulumi: typeof pulumiType = await import("@pulumi/pulumi");
@@ -137,8 +148,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         };
         const original = monitor.registerResource.bind(monitor);
         monitor.registerResource = (req, cb) => {
+            const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
+            if (seenUrns.has(urn)) duplicateUrns.push(urn);
+            seenUrns.add(urn);
             deps.set(`${req.getType()}::${req.getName()}`, {
-                urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+                urn,
                 parent: req.getParent(),
                 dependencies: req.getDependenciesList(),
                 options: {
@@ -148,6 +162,7 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                     replaceOnChanges: req.getReplaceonchangesList(),
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     aliases: req.getAliasesList().map((a) => a.toObject()),
+                    provider: req.getProvider(),
                 },
             });
             original(req, cb);
@@ -156,7 +171,7 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         for (const [k, v] of Object.entries(config)) full[`elk-stack:${k}`] = v;
         pulumi.runtime.setAllConfig(full, (options.secretKeys ?? []).map((k) => `elk-stack:${k}`));
 
-        const program = (await import("../../index")) as Record<string, unknown>;
+        const program = options.program ? await options.program() : ((await import("../../index")) as Record<string, unknown>);
         const resolved: Record<string, ResolvedOutput> = {};
         for (const [name, value] of Object.entries(program)) {
             if (pulumi.Output.isInstance(value)) {
@@ -169,7 +184,33 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         await pulumi.runtime.disconnect();
         outputs = resolved;
     });
+    if (duplicateUrns.length > 0) throw new Error(`the program registers these URNs more than once: ${[...new Set(duplicateUrns)].join(", ")}`);
     return { resources, outputs, generatedSecrets };
+}
+
+/** The type part of a URN (`parent$type` as the mock monitor writes it: the parent's own type only). */
+function urnType(urn: string): string {
+    return urn.split("::")[2];
+}
+
+/**
+ * The URNs the engine would look up for `r`'s aliases, computed the way the mock monitor computes URNs
+ * (runtime/mocks.js `newUrn` in @pulumi/pulumi: the parent's own type, then the resource's type, then the name).
+ * An alias spec leaves out what stays the same: its name, type, stack, project or parent default to the resource's.
+ */
+export function aliasUrns(r: RecordedResource): string[] {
+    const m = /^urn:pulumi:(.*?)::(.*?)::/.exec(r.urn);
+    if (!m) throw new Error(`not a URN: ${r.urn}`);
+    const [, stack, project] = m;
+    return r.options.aliases.map((a) => {
+        const alias = a as { urn?: string; spec?: { name?: string; type?: string; stack?: string; project?: string; parenturn?: string; noparent?: boolean } };
+        if (alias.urn) return alias.urn;
+        const spec = alias.spec ?? {};
+        const type = spec.type || r.type;
+        const parent = spec.noparent ? "" : spec.parenturn || r.parent;
+        const qualified = parent ? `${urnType(parent).split("$").pop()}$${type}` : type;
+        return `urn:pulumi:${spec.stack || stack}::${spec.project || project}::${qualified}::${spec.name || r.name}`;
+    });
 }
 
 /** The resources of one type. */

@@ -1,0 +1,255 @@
+/**
+ * Many stacks per program: Pulumi names from the component's name, physical names from `namePrefix`, and the
+ * URNs of stacks deployed with 0.4.0 kept (as the same URN or through an alias) so an upgrade replaces nothing.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { ElkStackArgs } from "../components/elkStack";
+import { childName, formerNames } from "../components/naming";
+import { type ProgramRun, type RecordedResource, aliasUrns, isSecretValue, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
+
+interface UrnFixture {
+    readonly stacks: Record<string, { readonly urns: readonly string[] }>;
+}
+const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "urns-0.4.0.json"), "utf8")) as UrnFixture;
+
+/** A program of two (or more) ElkStacks, each with its own name, config (over `config`) and arguments. */
+function stacksProgram(config: Record<string, string>, stacks: readonly { name: string; config?: Record<string, string>; args?: Partial<ElkStackArgs> }[]) {
+    return async () => {
+        const { parseStackConfig } = await import("../components/config");
+        const { ElkStack } = await import("../components/elkStack");
+        const out: Record<string, unknown> = {};
+        for (const s of stacks) {
+            const settings = parseStackConfig({ project: "elk-stack", stack: "dev", get: (k) => ({ ...config, ...s.config })[k] });
+            out[s.name] = new ElkStack(s.name, { settings, ...s.args }).elasticsearchUrl;
+        }
+        return out;
+    };
+}
+
+const asObj = (v: unknown) => (unwrapSecrets(v) ?? {}) as Record<string, unknown>;
+const byParentStack = (run: ProgramRun, stackName: string) => run.resources.filter((r) => r.urn.endsWith(`::${stackName}`) || r.name.startsWith(`${stackName}-`));
+
+/**
+ * Aliases that are another resource's URN (`live`), and aliases more than one resource claims (`shared`). The engine
+ * refuses a shared alias only when the stack's state holds a resource under it (step_generator.go in
+ * pulumi/pulumi, GetDuplicateResourceAliasError).
+ */
+function aliasClashes(run: ProgramRun): { live: string[]; shared: string[] } {
+    const urns = new Set(run.resources.map((r) => r.urn));
+    const claims = new Map<string, number>();
+    for (const r of run.resources) for (const a of new Set(aliasUrns(r))) claims.set(a, (claims.get(a) ?? 0) + 1);
+    return { live: [...claims.keys()].filter((a) => urns.has(a)), shared: [...claims].filter(([, n]) => n > 1).map(([a]) => a) };
+}
+
+describe("naming helpers", () => {
+    test("childName joins the owner's name and the parts; an owner is required", () => {
+        expect(childName("logs", "es01", "headless")).toBe("logs-es01-headless");
+        expect(() => childName("", "es01")).toThrow("owner");
+    });
+    test("formerNames gives one alias per earlier name that differs, none when nothing changed", () => {
+        expect(formerNames("logs-es01", "elk-es01", undefined, "elk-es01", "logs-es01")).toEqual([{ name: "elk-es01" }]);
+        expect(formerNames("elk-dev-es01", "elk-dev-es01")).toEqual([]);
+    });
+});
+
+describe.each([
+    { stack: "dev", config: () => stackFileConfig("dev") },
+    // The manifests engine: a 0.4.0 stack moving to another engine is a migration, not this upgrade.
+    { stack: "prod", config: () => ({ ...stackFileConfig("prod"), kubernetesEngine: "manifests" }) },
+])("upgrading the $stack stack from 0.4.0", ({ stack, config }) => {
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram(config(), { stack });
+    });
+
+    test("every URN of 0.4.0 is still the URN of a resource of the same type, or an alias of exactly one resource", () => {
+        const recorded = FIXTURE.stacks[stack].urns;
+        expect(recorded.length).toBeGreaterThan(40);
+        const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+        const lost: string[] = [];
+        for (const urn of recorded) {
+            const same = byUrn.get(urn);
+            const claimants = run.resources.filter((r) => aliasUrns(r).includes(urn));
+            if (same) {
+                // The type is the part after the last '$' of the URN's type chain.
+                expect(urn.split("::")[2].split("$").pop()).toBe(same.type);
+                expect(claimants).toEqual([]);
+            } else if (claimants.length !== 1) {
+                lost.push(`${urn} (claimed by ${claimants.length})`);
+            }
+        }
+        expect(lost).toEqual([]);
+    });
+
+    test("no alias is claimed twice or names a URN another resource has", () => {
+        expect(aliasClashes(run)).toEqual({ live: [], shared: [] });
+    });
+});
+
+describe("two stacks in one program on Docker", () => {
+    const base = { target: "docker", clusterName: "elk-dev" };
+
+    test("configured apart (namePrefix, ports), no physical name and no host port clashes", async () => {
+        const run = await runProgram(
+            {},
+            {
+                program: stacksProgram(base, [
+                    { name: "logs-a", args: { namePrefix: "logs-a" } },
+                    {
+                        name: "logs-b",
+                        config: { elasticsearchPort: "9201", kibanaPort: "5602", nginxSyslogPort: "5150", logSources: '["nginx:web", "django:shop:5151"]' },
+                        args: { namePrefix: "logs-b" },
+                    },
+                ]),
+            },
+        );
+        // The same clusterName for both, and yet no URN twice (runProgram would throw): names come from the component's.
+        expect(run.resources.filter((r) => r.type === "elk:index:ElkStack").map((r) => r.name)).toEqual(["logs-a", "logs-b"]);
+        expect(byParentStack(run, "logs-a").length).toBe(byParentStack(run, "logs-b").length);
+        expect(byParentStack(run, "logs-a").length).toBeGreaterThan(40);
+        const physical = (type: string) => run.resources.filter((r) => r.type === type).map((r) => String(r.inputs.name));
+        for (const type of ["docker:index/container:Container", "docker:index/volume:Volume", "docker:index/network:Network"]) {
+            const names = physical(type);
+            expect(names.length).toBeGreaterThan(0);
+            expect(new Set(names).size).toBe(names.length);
+        }
+        expect(physical("docker:index/container:Container")).toEqual(expect.arrayContaining(["logs-a-es01", "logs-b-es01"]));
+        const hostPorts = run.resources
+            .filter((r) => r.type === "docker:index/container:Container")
+            .flatMap((r) => ((unwrapSecrets(r.inputs.ports) ?? []) as { external: number; protocol: string }[]).map((p) => `${p.protocol}/${p.external}`));
+        // Elasticsearch, Kibana, nginx's UDP and the Django source's TCP port, twice.
+        expect(hostPorts.length).toBe(8);
+        expect(new Set(hostPorts).size).toBe(hostPorts.length);
+        // Both stacks claim the 0.4.0 names of the data volumes, which 0.4.0 keyed by the Pulumi stack's name alone: harmless
+        // in a new program, refused by the engine when a 0.4.0 stack is upgraded and a second one added in one update.
+        expect(aliasClashes(run).live).toEqual([]);
+        expect(aliasClashes(run).shared.sort()).toEqual([
+            "urn:pulumi:dev::elk-stack::elk:index:Elasticsearch$docker:index/volume:Volume::dev-elasticsearch-data",
+            "urn:pulumi:dev::elk-stack::elk:index:Elasticsearch$docker:index/volume:Volume::dev-elasticsearch-snapshots",
+            "urn:pulumi:dev::elk-stack::elk:index:Kibana$docker:index/volume:Volume::dev-kibana-data",
+            "urn:pulumi:dev::elk-stack::elk:index:Logstash$docker:index/volume:Volume::dev-logstash-data",
+        ]);
+        // The Docker data volumes are keyed by each stack's own name.
+        expect(run.resources.filter((r) => r.type === "docker:index/volume:Volume").map((r) => r.name).sort()).toContain("logs-b-elasticsearch-data");
+    });
+
+    test("the harness refuses a program that registers one URN twice (the mock runtime alone does not)", async () => {
+        const twice = async () => {
+            const random = await import("@pulumi/random");
+            for (let i = 0; i < 2; i++) new random.RandomPassword("same", { length: 16 });
+            return {};
+        };
+        await expect(runProgram({}, { program: twice })).rejects.toThrow("registers these URNs more than once: urn:pulumi:dev::elk-stack::random:index/randomPassword:RandomPassword::same");
+        // The same program with two names passes.
+        const apart = async () => {
+            const random = await import("@pulumi/random");
+            for (const n of ["one", "two"]) new random.RandomPassword(n, { length: 16 });
+            return {};
+        };
+        expect((await runProgram({}, { program: apart })).resources.map((r) => r.name)).toEqual(["one", "two"]);
+    });
+});
+
+describe("two stacks in one namespace on Kubernetes", () => {
+    // A namespace neither stack owns (createNamespace false), which is the only way 'default' is accepted.
+    const base = { target: "kubernetes", clusterName: "elk", kubernetesNamespace: "default", createNamespace: "false" };
+    const KUBECONFIG = "apiVersion: v1\nkind: Config\n";
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram(
+            {},
+            {
+                program: stacksProgram(base, [
+                    { name: "logs-a", config: { kubeconfig: KUBECONFIG }, args: { namePrefix: "logs-a" } },
+                    { name: "logs-b", args: { namePrefix: "logs-b" } },
+                ]),
+            },
+        );
+    });
+    const kube = () => run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+
+    test("no object name clashes within a kind, and each stack's pods are selected by its own label", () => {
+        expect(kube().length).toBeGreaterThan(40);
+        const named = kube().filter((r) => typeof asObj(r.inputs.metadata).name === "string");
+        const keys = named.map((r) => `${r.type} ${JSON.stringify(asObj(r.inputs.metadata).namespace)}/${String(asObj(r.inputs.metadata).name)}`);
+        expect(new Set(keys).size).toBe(keys.length);
+        const sts = run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
+        expect(sts.map((r) => asObj(r.inputs.metadata).name).sort()).toEqual(["logs-a-es01", "logs-a-logstash", "logs-b-es01", "logs-b-logstash"]);
+        const selectors = sts.map((r) => JSON.stringify((asObj(r.inputs.spec).selector as { matchLabels: unknown }).matchLabels));
+        expect(new Set(selectors).size).toBe(4);
+        expect(aliasClashes(run)).toEqual({ live: [], shared: [] });
+    });
+
+    test("createNamespace: false creates no Namespace and labels none; every object still goes into the namespace", () => {
+        expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")).toEqual([]);
+        for (const o of kube()) expect(`${o.name}: ${String(asObj(o.inputs.metadata).namespace)}`).toBe(`${o.name}: default`);
+    });
+
+    test("the certificates and the URLs name the prefixed Services", () => {
+        const esCert = run.resources.find((r) => r.type === "tls:index/certRequest:CertRequest" && r.name === "logs-b-es01-cert-csr") as RecordedResource;
+        expect(asObj(esCert.inputs).dnsNames).toEqual(expect.arrayContaining(["logs-b-es01.default.svc", "logs-b-es01-headless.default.svc"]));
+        expect(run.outputs["logs-b"].value).toBe("https://logs-b-es01.default.svc:9200");
+    });
+
+    test("each stack builds its provider from its own kubeconfig, which the provider gets as a secret", () => {
+        const providers = run.resources.filter((r) => r.type === "pulumi:providers:kubernetes");
+        expect(providers.map((p) => p.name).sort()).toEqual(["logs-a-kubernetes-provider", "logs-b-kubernetes-provider"]);
+        const a = providers.find((p) => p.name === "logs-a-kubernetes-provider") as RecordedResource;
+        expect(isSecretValue(a.inputs.kubeconfig)).toBe(true);
+        expect(unwrapSecrets(a.inputs.kubeconfig)).toBe(KUBECONFIG);
+        for (const r of kube()) expect(r.options.provider.startsWith(r.name.startsWith("logs-a-") ? a.urn : `${a.urn.replace("logs-a-", "logs-b-")}`)).toBe(true);
+    });
+});
+
+describe("explicit providers", () => {
+    /**
+     * One program, one stack per way of passing a provider: each gets a provider of its target's package of its own,
+     * through `opts.provider`, `opts.providers` or a parent component's `providers`.
+     */
+    const WAYS = [
+        { stack: "k8s-provider", target: "kubernetes", how: "provider" },
+        { stack: "k8s-providers", target: "kubernetes", how: "providers" },
+        { stack: "k8s-parent", target: "kubernetes", how: "parent" },
+        { stack: "docker-providers", target: "docker", how: "providers" },
+    ] as const;
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram(
+            {},
+            {
+                program: async () => {
+                    const pulumi = await import("@pulumi/pulumi");
+                    const k8s = await import("@pulumi/kubernetes");
+                    const docker = await import("@pulumi/docker");
+                    const { parseStackConfig } = await import("../components/config");
+                    const { ElkStack } = await import("../components/elkStack");
+                    const out: Record<string, unknown> = {};
+                    for (const w of WAYS) {
+                        const settings = parseStackConfig({ project: "elk-stack", stack: "dev", get: (k) => ({ target: w.target, kubernetesNamespace: w.stack })[k as string] });
+                        const provider = w.target === "kubernetes" ? new k8s.Provider(`${w.stack}-cluster`, { kubeconfig: "~/.kube/team" }) : new docker.Provider(`${w.stack}-engine`, { host: "ssh://docker@build-host" });
+                        let opts: import("@pulumi/pulumi").ComponentResourceOptions;
+                        if (w.how === "provider") opts = { provider };
+                        else if (w.how === "providers") opts = { providers: [provider] };
+                        else opts = { parent: new pulumi.ComponentResource("team:index:Platform", `${w.stack}-team`, {}, { providers: [provider] }) };
+                        out[w.stack] = new ElkStack(w.stack, { settings }, opts).elasticsearchUrl;
+                    }
+                    return out;
+                },
+            },
+        );
+    });
+
+    test.each(WAYS)("$stack: the provider from opts.$how reaches every resource of its package, and no other is made", ({ stack, target }) => {
+        const pkg = target === "kubernetes" ? "kubernetes" : "docker";
+        const own = run.resources.filter((r) => r.type === `pulumi:providers:${pkg}` && r.name.startsWith(`${stack}-`));
+        expect(own.map((p) => p.name)).toEqual([target === "kubernetes" ? `${stack}-cluster` : `${stack}-engine`]);
+        const theirs = run.resources.filter((r) => r.type.split(":")[0] === pkg && r.name.startsWith(`${stack}-`));
+        expect(theirs.length).toBeGreaterThan(target === "kubernetes" ? 20 : 10);
+        for (const r of theirs) expect(`${r.name}: ${r.options.provider}`).toMatch(new RegExp(`^${r.name}: ${own[0].urn.replace(/[$]/g, "\\$")}::`));
+    });
+
+    test("no stack built a provider of its own", () => {
+        expect(run.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => r.name).sort()).toEqual(["docker-providers-engine", "k8s-parent-cluster", "k8s-provider-cluster", "k8s-providers-cluster"]);
+    });
+});

@@ -1,0 +1,176 @@
+/**
+ * One set of rules for a stack's settings: each rule fails from the stack config (a ConfigError naming the key) and
+ * from code (a ResourceError from the ElkStack constructor naming the argument), with the same problem and fix.
+ * The constructors run under this file's own mocks; runProgram (which sets its own) is for naming.test.ts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { type StackConfig, parseStackConfig } from "../components/config";
+import { ConfigError } from "../components/configError";
+import { ElkStack, type ElkStackArgs, checkedPassword } from "../components/elkStack";
+
+void pulumi.runtime.setMocks(
+    { newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs as Record<string, unknown> }), call: (args) => args.inputs as Record<string, unknown> },
+    "elk-stack",
+    "dev",
+    true,
+);
+
+const parse = (config: Record<string, string>, stack = "dev"): StackConfig => parseStackConfig({ project: "elk-stack", stack, get: (k) => config[k] });
+const docker = parse({});
+const kube = parse({ target: "kubernetes" });
+
+/** What the constructor threw, or undefined. */
+function constructing(settings: StackConfig, more: Partial<ElkStackArgs> = {}, name = "logs"): unknown {
+    try {
+        new ElkStack(name, { settings, ...more });
+        return undefined;
+    } catch (e) {
+        return e;
+    }
+}
+
+/** A rule, broken from config (`config`) and from code (`code`, on top of the defaults of the config's target). */
+interface Rule {
+    readonly title: string;
+    readonly config: Record<string, string>;
+    readonly key: string;
+    readonly code: (base: StackConfig) => StackConfig;
+    readonly argument: string;
+    readonly message: RegExp;
+}
+
+const RULES: Rule[] = [
+    { title: "bindAddress that is not an address", config: { bindAddress: "abc" }, key: "bindAddress", code: (b) => ({ ...b, bindAddress: "abc" }), argument: "settings.bindAddress", message: /'abc' is not an IP address/ },
+    { title: "bindAddress with an octet above 255", config: { bindAddress: "999.1.1.1" }, key: "bindAddress", code: (b) => ({ ...b, bindAddress: "999.1.1.1" }), argument: "settings.bindAddress", message: /'999\.1\.1\.1' is not an IP address/ },
+    { title: "logstashPublicHost '::'", config: { logstashPublicHost: "::" }, key: "logstashPublicHost", code: (b) => ({ ...b, logstashPublicHost: "::" }), argument: "settings.logstashPublicHost", message: /unspecified address.*Fix: set the address or name applications dial/ },
+    { title: "logstashPublicHost '0.0.0.0'", config: { logstashPublicHost: "0.0.0.0" }, key: "logstashPublicHost", code: (b) => ({ ...b, logstashPublicHost: "0.0.0.0" }), argument: "settings.logstashPublicHost", message: /unspecified address/ },
+    { title: "logstashPublicHost '::1' with IPv4 ports", config: { logstashPublicHost: "::1" }, key: "logstashPublicHost", code: (b) => ({ ...b, logstashPublicHost: "0:0:0:0:0:0:0:1" }), argument: "settings.logstashPublicHost", message: /IPv6 loopback.*Fix: set 127\.0\.0\.1 \(or localhost\), or bind the ports to ::1/ },
+    { title: "'localhost' as an instance name", config: { elasticsearchName: "localhost" }, key: "elasticsearchName", code: (b) => ({ ...b, names: { ...b.names, elasticsearch: "localhost" } }), argument: "settings.names.elasticsearch", message: /'localhost' cannot name an instance/ },
+    { title: "'localhost' as an extra certificate name", config: { extraCertificateNames: '["apm","localhost"]' }, key: "extraCertificateNames[1]", code: (b) => ({ ...b, names: { ...b.names, extra: ["apm", "localhost"] } }), argument: "settings.names.extra[1]", message: /'localhost' cannot name an instance/ },
+    {
+        title: "a StatefulSet name too long for its pods' revision label",
+        config: { target: "kubernetes", elasticsearchName: `es${"x".repeat(51)}` },
+        key: "elasticsearchName",
+        code: (b) => ({ ...b, target: "kubernetes", names: { ...b.names, elasticsearch: `es${"x".repeat(51)}` } }),
+        argument: "settings.names.elasticsearch",
+        message: /53 characters: its StatefulSet's pods get the label controller-revision-hash.*at most 52/,
+    },
+    {
+        title: "a Kibana name too long for its headless Service",
+        config: { target: "kubernetes", kibanaName: `k${"x".repeat(54)}` },
+        key: "kibanaName",
+        code: (b) => ({ ...b, target: "kubernetes", names: { ...b.names, kibana: `k${"x".repeat(54)}` } }),
+        argument: "settings.names.kibana",
+        message: /headless Service name 'kx+-headless' is longer than a DNS label's 63 characters.*at most 54/,
+    },
+    {
+        title: "the default namespace",
+        config: { target: "kubernetes", kubernetesNamespace: "default" },
+        key: "kubernetesNamespace",
+        code: (b) => ({ ...b, target: "kubernetes", kubernetes: { ...b.kubernetes, namespace: "default" } }),
+        argument: "settings.kubernetes.namespace",
+        message: /'default' belongs to the cluster.*set (elk-stack:createNamespace|settings\.kubernetes\.createNamespace) to false/,
+    },
+    {
+        title: "a kube-* namespace",
+        config: { target: "kubernetes", kubernetesNamespace: "kube-system" },
+        key: "kubernetesNamespace",
+        code: (b) => ({ ...b, target: "kubernetes", kubernetes: { ...b.kubernetes, namespace: "kube-system" } }),
+        argument: "settings.kubernetes.namespace",
+        message: /'kube-system' belongs to the cluster/,
+    },
+    { title: "a storage class with a line break", config: { storageClass: "fast\nssd" }, key: "storageClass", code: (b) => ({ ...b, kubernetes: { ...b.kubernetes, storageClass: "fast\nssd" } }), argument: "settings.kubernetes.storageClass", message: /CR, LF or NUL/ },
+    { title: "a malformed cluster name", config: { clusterName: "Bad Name!" }, key: "clusterName", code: (b) => ({ ...b, clusterName: "Bad Name!" }), argument: "settings.clusterName", message: /'Bad Name!' is malformed/ },
+    { title: "a renewal window longer than the validity", config: { certValidityDays: "30", certRenewBeforeDays: "40" }, key: "certRenewBeforeDays", code: (b) => ({ ...b, certValidityDays: 30, certRenewBeforeDays: 40 }), argument: "settings.certRenewBeforeDays", message: /40 days is not shorter than .*certValidityDays.*Fix: renew some days before/ },
+    { title: "a port out of range", config: { kibanaPort: "70000" }, key: "kibanaPort", code: (b) => ({ ...b, ports: { ...b.ports, kibana: 70000 } }), argument: "settings.ports.kibana", message: /70000 is out of range.*from 1 to 65535/ },
+    { title: "a heap that is not a whole number", config: { kibanaHeapMb: "512.5" }, key: "kibanaHeapMb", code: (b) => ({ ...b, kibana: { ...b.kibana, heapMb: 512.5 } }), argument: "settings.kibana.heapMb", message: /not a whole number/ },
+    { title: "two Elasticsearch nodes", config: { target: "kubernetes", elasticsearchNodeCount: "2" }, key: "elasticsearchNodeCount", code: (b) => ({ ...b, target: "kubernetes", elasticsearch: { ...b.elasticsearch, replicas: 2 } }), argument: "settings.elasticsearch.replicas", message: /cannot elect a master/ },
+];
+
+describe.each(RULES)("$title", (rule) => {
+    test("fails from config with a ConfigError naming the key and the fix", () => {
+        let error: unknown;
+        try {
+            parse(rule.config);
+        } catch (e) {
+            error = e;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).toContain(`Invalid stack config 'elk-stack:${rule.key}': `);
+        expect((error as Error).message).toMatch(rule.message);
+        expect((error as Error).message).toContain(". Fix: ");
+    });
+
+    test("fails from code with a ResourceError naming the argument and the fix", () => {
+        const base = rule.config.target === "kubernetes" ? kube : docker;
+        const error = constructing(rule.code(base));
+        expect(pulumi.ResourceError.isInstance(error)).toBe(true);
+        expect((error as Error).message).toContain(`ElkStack 'logs': invalid argument '${rule.argument}': `);
+        expect((error as Error).message).toMatch(rule.message);
+        expect((error as Error).message).toContain(". Fix: ");
+    });
+});
+
+describe("values each rule still accepts", () => {
+    test.each<Record<string, string>>([
+        { bindAddress: "0.0.0.0" },
+        { bindAddress: "::1", logstashPublicHost: "::1" },
+        { bindAddress: "::", logstashPublicHost: "::1" },
+        { logstashPublicHost: "127.0.0.1" },
+        { logstashPublicHost: "logs.example.com" },
+        { target: "kubernetes", elasticsearchName: `es${"x".repeat(50)}`, kibanaName: `k${"x".repeat(53)}` },
+        { target: "kubernetes", kubernetesNamespace: "default", createNamespace: "false" },
+        { target: "kubernetes", kubernetesNamespace: "kube-logging", createNamespace: "false" },
+    ])("%j", (config) => {
+        expect(() => parse(config)).not.toThrow();
+    });
+
+    test("the name prefix counts towards the Kubernetes name length", () => {
+        const settings = { ...kube, names: { ...kube.names, elasticsearch: `es${"x".repeat(40)}` } };
+        expect(constructing(settings, { namePrefix: "team-logs-prod" })).toEqual(
+            expect.objectContaining({ message: expect.stringMatching(/invalid argument 'settings\.names\.elasticsearch': the Kubernetes name 'team-logs-prod-esx+' has 57 characters/) as unknown }),
+        );
+    });
+});
+
+describe("arguments only code has", () => {
+    test("a namePrefix that is not a DNS label", () => {
+        expect((constructing(docker, { namePrefix: "Team Logs" }) as Error).message).toMatch(/invalid argument 'namePrefix': 'Team Logs' is not a DNS label. Fix: use 2-63 lowercase/);
+    });
+
+    test("a component name that makes a Kubernetes Job name longer than 63", () => {
+        expect((constructing(kube, {}, "x".repeat(38)) as Error).message).toMatch(/invalid argument 'name': .* Job's name 64 characters long.*at most 37 characters/);
+        expect(constructing(kube, {}, "x".repeat(37))).toBeUndefined();
+    });
+
+    test.each([
+        ["LF", "abcdefghijklmnop\nq"],
+        ["CR", "abcdefghijklmnop\rq"],
+        ["NUL", "abcdefghijklmnop\0q"],
+    ])("a password given as a string with %s", (_what, value) => {
+        const error = constructing(docker, { passwords: { kibanaSystem: value } });
+        expect(pulumi.ResourceError.isInstance(error)).toBe(true);
+        expect((error as Error).message).toMatch(/invalid argument 'passwords\.kibanaSystem': the password has control or non-ASCII characters \(CR, LF or NUL: it is written into scripts and keystores\)\. Fix: use printable ASCII/);
+    });
+
+    test("a password given as an Output is checked when its value is known", async () => {
+        const reported = await new Promise<string>((resolve) => {
+            void checkedPassword("passwords.elastic", pulumi.secret("abcdefghijklmnop\r\nq"), (argument, problem, fix) => {
+                resolve(`${argument}: ${problem}. Fix: ${fix}`);
+                // The constructor's reporter throws a ResourceError here; this one only records what it was given.
+                return undefined as never;
+            });
+        });
+        expect(reported).toBe("passwords.elastic: the password has control or non-ASCII characters (CR, LF or NUL: it is written into scripts and keystores). Fix: use printable ASCII characters only");
+        const good = await new Promise<unknown>((resolve) => {
+            pulumi.output(checkedPassword("passwords.elastic", pulumi.output("abcdefghijklmnopq"), () => resolve("reported") as never)).apply(resolve);
+        });
+        expect(good).toBe("abcdefghijklmnopq");
+    });
+});
+
+describe("from config, CR, LF and NUL in a password", () => {
+    test.each(["\r", "\n", "\0"])("%j", (c) => {
+        expect(() => parse({ elasticPassword: `abcdefghijklmnop${c}` })).toThrow(/'elk-stack:elasticPassword': the password has control or non-ASCII characters \(CR, LF or NUL: it is written into scripts and keystores\)/);
+    });
+});
