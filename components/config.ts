@@ -101,7 +101,10 @@ export const CONFIG_SCHEMA = {
     nginxSyslogPort: { type: "integer", default: 5140, description: "Host port (UDP) where Logstash receives nginx syslog (RFC 3164)." },
     elasticsearchHeapMb: { type: "integer", default: 512, description: "Elasticsearch JVM heap in MiB (-Xms and -Xmx)." },
     elasticsearchMemoryMb: { type: "integer", default: 1536, description: "Elasticsearch container memory limit in MiB." },
-    kibanaHeapMb: { type: "integer", default: 512, description: "Kibana Node.js old-space limit in MiB." },
+    kibanaHeapMb: {
+        type: "integer",
+        description: "Kibana Node.js old-space limit in MiB. Unset: Node.js sizes the heap from kibanaMemoryMb, the container's limit.",
+    },
     kibanaMemoryMb: { type: "integer", default: 1024, description: "Kibana container memory limit in MiB." },
     logstashHeapMb: { type: "integer", default: 512, description: "Logstash JVM heap in MiB (-Xms and -Xmx)." },
     logstashMemoryMb: { type: "integer", default: 1024, description: "Logstash container memory limit in MiB." },
@@ -264,7 +267,8 @@ export interface StackConfig {
     readonly bindAddress: string;
     readonly ports: PortSettings;
     readonly elasticsearch: MemorySettings;
-    readonly kibana: MemorySettings;
+    /** Kibana's heap is optional: unset, Node.js sizes it from the container's memory limit. */
+    readonly kibana: Omit<MemorySettings, "heapMb"> & { readonly heapMb?: number };
     readonly logstash: MemorySettings;
     readonly setMaxMapCount: boolean;
     /** Data volumes (Docker) and the namespace (Kubernetes) are `protect`ed: destroy and replacement refuse. */
@@ -487,7 +491,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         logstash: { replicas: logstashReplicas, storageGb: int("logstashStorageGb", 1, 65536) },
     };
 
-    const memory = (service: "elasticsearch" | "kibana" | "logstash"): MemorySettings => {
+    const memory = (service: "elasticsearch" | "kibana" | "logstash"): Omit<MemorySettings, "heapMb"> & { readonly heapMb?: number } => {
         const heapKey = `${service}HeapMb` as const;
         const memKey = `${service}MemoryMb` as const;
         const cpuKey = `${service}CpuMillis` as const;
@@ -496,8 +500,9 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         if (cpu.limitMillis < cpu.requestMillis) {
             fail(cpuLimitKey, `limit ${cpu.limitMillis}m is below the request ${cpu.requestMillis}m (${fq(cpuKey)})`, `raise ${cpuLimitKey} to at least ${cpu.requestMillis}`);
         }
-        const heapMb = int(heapKey, 128, 65536);
         const memoryMb = int(memKey, 256, 262144);
+        if (service === "kibana" && raw(heapKey) === undefined) return { memoryMb, cpu, ...sizing[service] };
+        const heapMb = int(heapKey, 128, 65536);
         if (heapMb > memoryMb) {
             fail(heapKey, `heap ${heapMb} MiB is larger than the memory limit ${memoryMb} MiB (${fq(memKey)})`, `lower ${heapKey} to at most half of ${memKey}, or raise ${memKey}`);
         }
@@ -570,9 +575,9 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         names: { elasticsearch: str("elasticsearchName"), kibana: str("kibanaName"), logstash: str("logstashName"), extra },
         bindAddress,
         ports: { elasticsearch: int("elasticsearchPort", 1, 65535), kibana: int("kibanaPort", 1, 65535), nginxSyslog: int("nginxSyslogPort", 1, 65535) },
-        elasticsearch: memory("elasticsearch"),
+        elasticsearch: { ...memory("elasticsearch"), heapMb: int("elasticsearchHeapMb", 128, 65536) },
         kibana: memory("kibana"),
-        logstash: memory("logstash"),
+        logstash: { ...memory("logstash"), heapMb: int("logstashHeapMb", 128, 65536) },
         setMaxMapCount: bool("setMaxMapCount"),
         protectData: bool("protectData"),
         kubernetes,

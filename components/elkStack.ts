@@ -12,6 +12,7 @@ import { Logstash } from "./logstash";
 import { type LogSource, NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
 import { wiringFiles } from "./wiring";
 import { earliestExpiry } from "./renewal";
+import { type ClusterFormation, clusterIdentity } from "./clusterFormation";
 import { SNAPSHOT_REPOSITORY, scheduleIntervalHours, snapshotPolicyName, snapshotRequests } from "./snapshots";
 import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "./spec";
 import { platformFor } from "./targets";
@@ -39,6 +40,11 @@ export interface ElkStackArgs {
     pipelinesDir?: string;
     /** Run on this platform instead of the one `settings.target` names (e.g. a Docker platform with its own provider). */
     platform?: Platform;
+    /**
+     * Whether an earlier update saw this cluster formed (see `previouslyFormed` in components/clusterFormation.ts):
+     * its nodes then start without `cluster.initial_master_nodes`. Unset: they keep it.
+     */
+    clusterFormed?: pulumi.Input<boolean>;
 }
 
 /** The snapshot repository and policy of a stack, for `verify`, `snapshot` and `restore`. */
@@ -80,6 +86,8 @@ export class ElkStack extends pulumi.ComponentResource {
     readonly wiring: pulumi.Output<Record<string, string>>;
     /** The snapshot repository and lifecycle policy. */
     readonly snapshots: pulumi.Output<SnapshotInfo>;
+    /** Which cluster this is and whether it has formed (the bootstrap succeeded against it), for the next update. */
+    readonly clusterFormation: pulumi.Output<ClusterFormation>;
     /**
      * When the first of the stack's certificates (the CA's or an instance's) expires, and how many days before
      * expiry a `pulumi up` renews them.
@@ -192,6 +200,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 elasticPassword: passwords.elastic,
                 kernelStep: this.kernel?.step,
                 snapshotVolume: s.snapshots.repository ? { sizeGb: s.snapshots.storageGb, storageClass: s.snapshots.storageClass } : undefined,
+                clusterFormed: args.clusterFormed,
             },
             child,
         );
@@ -328,6 +337,10 @@ export class ElkStack extends pulumi.ComponentResource {
             intervalHours: scheduleIntervalHours(s.snapshots.schedule),
             retentionDays: s.snapshots.retentionDays,
         });
+        // Formed once the bootstrap succeeded against it; once formed, always formed (the next update reads this).
+        this.clusterFormation = pulumi
+            .all([pulumi.output(args.clusterFormed ?? false), this.bootstrap.step.succeeded])
+            .apply(([before, now]) => ({ cluster: clusterIdentity(s), formed: before || now }));
         // Read from the certificates themselves, so the CAs (whose components expose no end time) count too.
         this.certificateExpiry = pulumi
             .all([this.ca.certPem, this.transportCa.certPem, this.transportCertificate.certPem, ...Object.values(certificates).map((c) => c.certPem)])
@@ -335,6 +348,7 @@ export class ElkStack extends pulumi.ComponentResource {
         this.registerOutputs({
             certificateExpiry: this.certificateExpiry,
             snapshots: this.snapshots,
+            clusterFormation: this.clusterFormation,
             elasticsearchUrl: this.elasticsearchUrl,
             kibanaUrl: this.kibanaUrl,
             caCertPem: this.caCertPem,

@@ -50,8 +50,15 @@ export interface HealthCheckSpec {
     /**
      * Shell command that only checks the process still answers. Kubernetes restarts a container when this fails,
      * so it must not depend on other services (Kibana is unhealthy while Elasticsearch is down, yet alive).
+     * Undefined: no liveness probe at all (Elasticsearch, where a long GC pause must not get a node restarted).
      */
-    readonly aliveCommand: string;
+    readonly aliveCommand?: string;
+    /**
+     * Kubernetes readiness, where it must differ from `command` (which then only gates start-up): Elasticsearch's
+     * waits for the cluster's health once per container start, so a rolling restart moves on only after the
+     * restarted node's shards recovered.
+     */
+    readonly readinessCommand?: string;
     readonly intervalSeconds: number;
     readonly timeoutSeconds: number;
     readonly retries: number;

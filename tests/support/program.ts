@@ -38,9 +38,19 @@ export interface RecordedOptions {
     readonly deleteBeforeReplace: boolean;
     /** Aliases as the engine receives them (`{ spec: { name, type, ... } }` or a URN). */
     readonly aliases: readonly unknown[];
+    /** `customTimeouts` as sent ("" where unset). */
+    readonly customTimeouts: { readonly create: string; readonly update: string; readonly delete: string };
 }
 
-const NO_OPTIONS: RecordedOptions = { protect: false, retainOnDelete: false, ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, aliases: [] };
+const NO_OPTIONS: RecordedOptions = {
+    protect: false,
+    retainOnDelete: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    deleteBeforeReplace: false,
+    aliases: [],
+    customTimeouts: { create: "", update: "", delete: "" },
+};
 
 /** A resolved stack output. */
 export interface ResolvedOutput {
@@ -62,6 +72,17 @@ export interface RunOptions {
     readonly preview?: boolean;
     /** Config keys (without project prefix) set as secrets. */
     readonly secretKeys?: readonly string[];
+    /**
+     * The stack's outputs from its last update, as a reference to the stack itself reads them back (the engine's
+     * built-in provider answers with `{ name, outputs, secretOutputNames }`); none by default, as for a new stack.
+     */
+    readonly previousOutputs?: Record<string, unknown>;
+    /**
+     * The value each `pulumi:index:Stash` (by resource name) saved at its creation in an earlier update. The
+     * engine's built-in provider keeps that first value as `output` on every later update
+     * (pulumi/pulumi pkg/resource/deploy/builtins.go); without an entry, the stash is created now.
+     */
+    readonly stashed?: Record<string, unknown>;
 }
 
 function mockPassword(name: string, length: number): string {
@@ -80,6 +101,7 @@ type RegisterRequest = {
     getReplaceonchangesList(): string[];
     getDeletebeforereplace(): boolean;
     getAliasesList(): { toObject(): unknown }[];
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 };
 
 /**
@@ -110,6 +132,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                         const result = mockPassword(args.name, Number(unwrapSecrets(inputs.length)));
                         generatedSecrets.push(result);
                         state = { ...inputs, result };
+                    } else if (args.type === "pulumi:pulumi:StackReference") {
+                        state = { name: inputs.name, outputs: options.previousOutputs ?? {}, secretOutputNames: [] };
+                    } else if (args.type === "pulumi:index:Stash") {
+                        const earlier = options.stashed?.[args.name];
+                        state = { input: inputs.input, output: earlier === undefined ? inputs.input : earlier };
                     } else if (args.type === "docker:index/remoteImage:RemoteImage") {
                         state = { ...inputs, imageId: `sha256:${crypto.createHash("sha256").update(String(inputs.name)).digest("hex")}` };
                     } else if (args.type === "docker:index/container:Container") {
@@ -129,6 +156,8 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
             "elk-stack",
             stack,
             options.preview ?? false,
+            // What the CLI passes for a self-managed backend; a stack's reference to itself is named with it.
+            "organization",
         );
         // MockResourceArgs carries no dependencies; read them off the request before the mocks see it.
         const monitor = pulumi.runtime.getMonitor() as unknown as {
@@ -148,6 +177,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                     replaceOnChanges: req.getReplaceonchangesList(),
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     aliases: req.getAliasesList().map((a) => a.toObject()),
+                    customTimeouts: {
+                        create: req.getCustomtimeouts()?.getCreate() ?? "",
+                        update: req.getCustomtimeouts()?.getUpdate() ?? "",
+                        delete: req.getCustomtimeouts()?.getDelete() ?? "",
+                    },
                 },
             });
             original(req, cb);
