@@ -7,10 +7,10 @@ import { ElkStack, LOGSTASH_WRITER_USER } from "./components/elkStack";
 import { readStackConfig } from "./components/stackConfig";
 import { clusterIdentity, previouslyFormed } from "./components/clusterFormation";
 
-const { settings, passwords } = readStackConfig();
+const { settings, passwords, snapshotCredentials } = readStackConfig();
 // Whether this stack's last update saw the cluster formed: its nodes then drop cluster.initial_master_nodes.
 const clusterFormed = settings.elasticsearch.replicas > 1 ? previouslyFormed(clusterIdentity(settings)) : undefined;
-const stack = new ElkStack(settings.clusterName, { settings, passwords, clusterFormed });
+const stack = new ElkStack(settings.clusterName, { settings, passwords, clusterFormed, snapshotCredentials });
 
 /** Elasticsearch HTTPS endpoint. */
 export const elasticsearchUrl = stack.elasticsearchUrl;

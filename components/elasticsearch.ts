@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
 import type { CpuSettings } from "./config";
-import { SNAPSHOT_PATH } from "./snapshots";
+import { type ObjectStoreSettings, SNAPSHOT_PATH, objectStoreClientSettings, objectStoreSecureSettings } from "./snapshots";
 import { type HealthCheckSpec, type HostStep, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, secretFile, tlsFiles } from "./spec";
 
 /** Where the Elasticsearch image keeps its configuration. */
@@ -34,6 +34,8 @@ export interface ElasticsearchYmlInput {
     readonly seedHosts?: readonly string[];
     /** Whether the nodes mount the snapshot repository's file system (and list it in `path.repo`). */
     readonly snapshotRepository?: boolean;
+    /** The object store of the snapshot repository: its client's non-secret settings go into elasticsearch.yml. */
+    readonly objectStore?: ObjectStoreSettings;
     /**
      * Whether this cluster has formed before (see {@link ElasticsearchArgs.clusterFormed}): its nodes then start
      * without `cluster.initial_master_nodes`.
@@ -84,6 +86,7 @@ export function elasticsearchSettings(input: ElasticsearchYmlInput): Record<stri
         "xpack.license.self_generated.type": "basic",
         // A file-system repository may only be registered at a path listed here.
         ...(input.snapshotRepository ? { "path.repo": [SNAPSHOT_PATH] } : {}),
+        ...(input.objectStore ? objectStoreClientSettings(input.objectStore) : {}),
         "ingest.geoip.downloader.enabled": false,
     };
 }
@@ -188,6 +191,21 @@ export interface ElasticsearchSpecInput extends ElasticsearchYmlInput, ServiceSi
     readonly snapshotVolume?: { readonly sizeGb: number; readonly storageClass?: string };
     /** Known only once the program runs: whether the cluster formed before (overrides `clusterFormed`). */
     readonly formed?: pulumi.Input<boolean>;
+    /** The object store's credentials (secrets), in the order of `objectStoreSecureSettings`. */
+    readonly objectStoreCredentials?: readonly pulumi.Input<string>[];
+}
+
+/** The keystore entries of the object store's client: each credential under its secure setting. */
+export function objectStoreKeystore(store: ObjectStoreSettings, credentials: readonly pulumi.Input<string>[]): ServiceSpec["keystore"] {
+    const settings = objectStoreSecureSettings(store.type);
+    if (credentials.length !== settings.length) {
+        throw new Error(`${store.type} repository: ${settings.length} credentials needed (${settings.map((x) => x.setting).join(", ")}), ${credentials.length} given`);
+    }
+    return {
+        configDir: ES_CONFIG_DIR,
+        tool: "/usr/share/elasticsearch/bin/elasticsearch-keystore",
+        entries: settings.map((x, i) => ({ setting: x.setting, file: x.file, value: credentials[i] })),
+    };
 }
 
 /** The container of one Elasticsearch node. Pure. */
@@ -228,6 +246,7 @@ export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
         // Closing shards and flushing translogs on a busy node takes seconds to a minute; a kill mid-write means
         // translog replay (or worse) on the next start.
         stopGraceSeconds: 120,
+        keystore: input.objectStore ? objectStoreKeystore(input.objectStore, input.objectStoreCredentials ?? []) : undefined,
     };
 }
 
@@ -260,6 +279,8 @@ export interface ElasticsearchArgs {
     kernelStep?: HostStep;
     /** Mount a shared volume for the snapshot repository and allow it in `path.repo`. */
     snapshotVolume?: { sizeGb: number; storageClass?: string };
+    /** The object store of the snapshot repository, and its client's credentials (secrets) for the keystore. */
+    objectStore?: { settings: ObjectStoreSettings; credentials: pulumi.Input<string>[] };
     /**
      * Whether this cluster has formed before: true once an earlier update of the stack saw the bootstrap succeed
      * against it (see `clusterFormation` in components/elkStack.ts). Unset or false, the nodes keep
@@ -308,6 +329,8 @@ export class Elasticsearch extends pulumi.ComponentResource {
             snapshotRepository: args.snapshotVolume !== undefined,
             snapshotVolume: args.snapshotVolume,
             formed: args.clusterFormed,
+            objectStore: args.objectStore?.settings,
+            objectStoreCredentials: args.objectStore?.credentials,
         });
         const placed = args.platform.runService(spec, { parent: this, hostSteps: args.kernelStep ? [args.kernelStep] : [] });
         this.ready = placed.ready;

@@ -45,6 +45,8 @@ export interface ElkStackArgs {
      * its nodes then start without `cluster.initial_master_nodes`. Unset: they keep it.
      */
     clusterFormed?: pulumi.Input<boolean>;
+    /** Credentials of the snapshot repository's object store (secrets), in the order of its secure settings. */
+    snapshotCredentials?: pulumi.Input<string>[];
 }
 
 /** The snapshot repository and policy of a stack, for `verify`, `snapshot` and `restore`. */
@@ -199,7 +201,8 @@ export class ElkStack extends pulumi.ComponentResource {
                 transportCertificate: this.transportCertificate,
                 elasticPassword: passwords.elastic,
                 kernelStep: this.kernel?.step,
-                snapshotVolume: s.snapshots.repository ? { sizeGb: s.snapshots.storageGb, storageClass: s.snapshots.storageClass } : undefined,
+                snapshotVolume: s.snapshots.repository && !s.snapshots.objectStore ? { sizeGb: s.snapshots.storageGb, storageClass: s.snapshots.storageClass } : undefined,
+                objectStore: s.snapshots.objectStore ? { settings: s.snapshots.objectStore, credentials: (args.snapshotCredentials ?? []).map((c) => pulumi.secret(c)) } : undefined,
                 clusterFormed: args.clusterFormed,
             },
             child,
@@ -224,7 +227,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 // Templates and the lifecycle policy exist before Logstash, which waits for this step, writes a line.
                 extraRequests: [
                     ...indexingRequests({ environment: s.environment, retentionDays: s.logRetentionDays, sources: s.logSources, nodeCount: s.elasticsearch.replicas }),
-                    ...(s.snapshots.repository ? snapshotRequests({ environment: s.environment, schedule: s.snapshots.schedule, retentionDays: s.snapshots.retentionDays }) : []),
+                    ...(s.snapshots.repository ? snapshotRequests({ environment: s.environment, schedule: s.snapshots.schedule, retentionDays: s.snapshots.retentionDays, objectStore: s.snapshots.objectStore }) : []),
                 ],
                 elasticsearchReady: this.elasticsearch.ready,
             },

@@ -162,6 +162,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             resources.push(claim);
         }
         const input: m.WorkloadInput = {
+            keystoreSecretName: spec.keystore ? this.keystoreSecret(spec, opts, resources) : undefined,
             sharedClaims,
             placement: this.placement,
             spec,
@@ -241,6 +242,21 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             return manifest.spec;
         });
         return { metadata: manifest.metadata, spec: checked };
+    }
+
+    /** The Secret holding the values of a spec's keystore settings, kept apart from its files and environment. */
+    private keystoreSecret(spec: ServiceSpec, opts: PlacementOptions, resources: pulumi.CustomResource[]): pulumi.Output<string> {
+        const secret = new k8s.core.v1.Secret(
+            `${this.args.stackName}-${spec.name}-keystore`,
+            {
+                metadata: { namespace: this.args.namespace, labels: m.labels(this.placement, spec) },
+                type: "Opaque",
+                stringData: pulumi.secret(pulumi.output(m.keystoreSecretData(spec))),
+            },
+            { ...this.opts(opts.parent), additionalSecretOutputs: ["data", "stringData"] },
+        );
+        resources.push(secret);
+        return secret.metadata.name;
     }
 
     /** The ConfigMap and Secret of a spec; unnamed, so Pulumi replaces them (and rolls the pods) on any change. */

@@ -273,6 +273,73 @@ export function podAntiAffinity(p: Placement, spec: ServiceSpec, mode: AntiAffin
     };
 }
 
+/** Where the keystore step finds the secure settings' values: one file per setting, named after it. */
+export const KEYSTORE_SECRETS_DIR = "/mnt/elk-keystore-secrets";
+/** Where the keystore step builds the configuration directory the service then mounts. */
+export const KEYSTORE_CONFIG_DIR = "/mnt/elk-config";
+const KEYSTORE_SECRET_VOLUME = "keystore-secrets";
+const KEYSTORE_CONFIG_VOLUME = "config-with-keystore";
+
+/** Quotes `s` for a POSIX shell. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/**
+ * The init container that writes a service's secure settings into its keystore (see {@link ServiceSpec.keystore}).
+ *
+ * The keystore is `elasticsearch.keystore` in the configuration directory, and the image's entrypoint rewrites it
+ * at start (it adds `bootstrap.password`) by writing a new file and renaming it over the old one, which a single
+ * file mounted from elsewhere would not allow. So this step copies the image's configuration directory into an
+ * emptyDir, adds each setting there (`add --stdin` for strings, `add-file` for files, `--force` to overwrite what
+ * an earlier run of the step left), and the service mounts that emptyDir as its configuration directory; the
+ * service's own files (elasticsearch.yml, certificates) are mounted over it as before. Values are read from files
+ * of a Secret volume on standard input or by path: never in an environment variable or on a command line.
+ */
+export function keystoreInitContainer(spec: ServiceSpec): Container {
+    const keystore = spec.keystore;
+    if (!keystore) throw new Error(`${spec.name}: no keystore settings`);
+    return {
+        name: "keystore",
+        image: spec.image,
+        command: ["bash", "-c", keystoreScript(keystore, { secrets: KEYSTORE_SECRETS_DIR, config: KEYSTORE_CONFIG_DIR })],
+        volumeMounts: [
+            { name: KEYSTORE_SECRET_VOLUME, mountPath: KEYSTORE_SECRETS_DIR, readOnly: true },
+            { name: KEYSTORE_CONFIG_VOLUME, mountPath: KEYSTORE_CONFIG_DIR },
+        ],
+        // The keystore tool is a small JVM; the service's own heap settings are not in this container.
+        resources: { requests: { memory: mebibytes(256), cpu: millicores(100) }, limits: { memory: mebibytes(256), cpu: millicores(500) } },
+        securityContext: restrictedContainerSecurity(),
+    };
+}
+
+/** The keystore step's script, with the directories where it finds the values and builds the configuration. */
+export function keystoreScript(keystore: NonNullable<ServiceSpec["keystore"]>, dirs: { readonly secrets: string; readonly config: string }): string {
+    const tool = `ES_PATH_CONF=${shellQuote(dirs.config)} ${shellQuote(keystore.tool)}`;
+    const valueFile = (setting: string) => shellQuote(`${dirs.secrets}/${setting}`);
+    return [
+        "set -eu",
+        `cp -R ${shellQuote(keystore.configDir)}/. ${shellQuote(dirs.config)}/`,
+        ...keystore.entries.map((e) =>
+            e.file
+                ? `${tool} add-file --force ${shellQuote(e.setting)} ${valueFile(e.setting)}`
+                : `${tool} add --stdin --force ${shellQuote(e.setting)} < ${valueFile(e.setting)}`,
+        ),
+    ].join("\n");
+}
+
+/** The Secret volume with the keystore's values (each under its setting's name) and the emptyDir of the keystore. */
+export function keystoreVolumes(spec: ServiceSpec, secretName: pulumi.Input<string>): k8s.types.input.core.v1.Volume[] {
+    const entries = spec.keystore?.entries ?? [];
+    return [
+        { name: KEYSTORE_SECRET_VOLUME, secret: { secretName, items: entries.map((e) => ({ key: e.setting, path: e.setting, mode: 0o440 })) } },
+        { name: KEYSTORE_CONFIG_VOLUME, emptyDir: {} },
+    ];
+}
+
+/** The Secret data of the keystore's values: a key per setting. */
+export function keystoreSecretData(spec: ServiceSpec): Record<string, pulumi.Input<string>> {
+    return Object.fromEntries((spec.keystore?.entries ?? []).map((e) => [e.setting, e.value]));
+}
+
 /** Inputs of {@link servicePod}. */
 export interface ServicePodInput {
     readonly placement: Placement;
@@ -283,6 +350,8 @@ export interface ServicePodInput {
     readonly antiAffinity: AntiAffinity;
     /** Claim name of each shared volume (see {@link sharedClaim}). */
     readonly sharedClaims?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Name of the Secret with the keystore's values, when the spec has keystore settings. */
+    readonly keystoreSecretName?: pulumi.Input<string>;
 }
 
 /** The pod template of a long-running service. */
@@ -295,6 +364,10 @@ export function servicePod(input: ServicePodInput): { metadata: ObjectMeta; spec
         if (claimName === undefined) throw new Error(`${spec.name}: shared volume ${v.name} has no claim`);
         return { name: v.name, persistentVolumeClaim: { claimName } };
     });
+    if (spec.keystore && input.keystoreSecretName === undefined) throw new Error(`${spec.name}: keystore settings need their Secret`);
+    const keystore = spec.keystore && input.keystoreSecretName !== undefined ? spec.keystore : undefined;
+    const main = serviceContainer(spec, refs);
+    const inits = [...input.initSteps.map((s) => stepContainer(s, {})), ...(keystore ? [keystoreInitContainer(spec)] : [])];
     return {
         metadata: { labels: labels(placement, spec) },
         spec: {
@@ -302,9 +375,13 @@ export function servicePod(input: ServicePodInput): { metadata: ObjectMeta; spec
             // The pod needs no Kubernetes API access; no token is mounted.
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            initContainers: input.initSteps.length > 0 ? input.initSteps.map((s) => stepContainer(s, {})) : undefined,
-            containers: [serviceContainer(spec, refs)],
-            volumes: [...(files ? [files] : []), ...ephemeral, ...shared],
+            initContainers: inits.length > 0 ? inits : undefined,
+            containers: [
+                keystore
+                    ? { ...main, volumeMounts: [{ name: KEYSTORE_CONFIG_VOLUME, mountPath: keystore.configDir }, ...((main.volumeMounts as k8s.types.input.core.v1.VolumeMount[] | undefined) ?? [])] }
+                    : main,
+            ],
+            volumes: [...(files ? [files] : []), ...ephemeral, ...shared, ...(keystore ? keystoreVolumes(spec, input.keystoreSecretName as pulumi.Input<string>) : [])],
             affinity: spec.replicas > 1 ? podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
             // The pre-stop delay counts against the grace period: the process still gets all of stopGraceSeconds.
             terminationGracePeriodSeconds: spec.stopGraceSeconds + PRE_STOP_DELAY_SECONDS,
