@@ -200,7 +200,13 @@ describe("the keystore step, run with a stand-in elasticsearch-keystore", () => 
                 ],
             };
             const script = keystoreScript(keystore, { secrets, config });
-            const run = () => spawnSync("bash", ["-c", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, encoding: "utf8", timeout: 20_000 });
+            const run = () => spawnSync("bash", ["-c", script], {
+                    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+                    encoding: "utf8",
+                    timeout: 20_000,
+                    // stdin from /dev/null, as in a container: Debian's bash reads ~/.bashrc when stdin is a socket.
+                    stdio: ["ignore", "pipe", "pipe"],
+                });
             const first = run();
             expect(first.status).toBe(0);
             expect(first.stderr).toBe("");
