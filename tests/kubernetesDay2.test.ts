@@ -211,9 +211,15 @@ describe("Kubernetes day 2: the program's manifests", () => {
             ["elk-d2-es01-claims", [{ volume: "data", sizeGb: 30, storageClass: null }]],
             ["elk-d2-logstash-claims", [{ volume: "data", sizeGb: 5, storageClass: null }]],
         ]);
-        expect(asObj(asList(specOf(only(first, "kubernetes:apps/v1:StatefulSet", "-es01-statefulset")).volumeClaimTemplates)[0].spec)).toMatchObject({
+        const sts = only(first, "kubernetes:apps/v1:StatefulSet", "-es01-statefulset");
+        expect(asObj(asList(specOf(sts).volumeClaimTemplates)[0].spec)).toMatchObject({
             resources: { requests: { storage: "30Gi" } },
         });
+        // The spec passes through the check, yet the StatefulSet still depends on what its pods mount and on the record.
+        const files = ofType(first, "kubernetes:core/v1:ConfigMap").filter((r) => r.name.endsWith("-es01-files"));
+        expect(files).toHaveLength(1);
+        expect(sts.dependencies).toContain(files[0].urn);
+        expect(sts.dependencies).toContain(only(first, "pulumi:index:Stash", "-es01-claims").urn);
     });
 });
 
