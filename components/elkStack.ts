@@ -115,6 +115,10 @@ export class ElkStack extends pulumi.ComponentResource {
         const s = args.settings;
         const child = { parent: this };
         const platform = args.platform ?? platformFor(name, s, { parent: this });
+        if (s.snapshots.objectStore && platform.kind !== "kubernetes") {
+            // Only the Kubernetes target writes keystore settings (an init container); elsewhere the credentials would be dropped.
+            throw new Error(`an ${s.snapshots.objectStore.type} snapshot repository needs the kubernetes target, not ${platform.kind}`);
+        }
 
         const password = (key: string, given: pulumi.Input<string> | undefined, length: number): pulumi.Output<string> =>
             pulumi.secret(

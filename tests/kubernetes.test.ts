@@ -255,7 +255,7 @@ describe.each(CASES)("Kubernetes target, $title", (c) => {
         });
     });
 
-    test("every long-running container has start-up, readiness and liveness probes, requests and limits", () => {
+    test("every long-running container has start-up and readiness probes, liveness probes but on Elasticsearch, requests and limits", () => {
         for (const { owner, pod } of podTemplates(run)) {
             const job = owner.type === "kubernetes:batch/v1:Job";
             for (const container of [...asList(pod.containers), ...asList(pod.initContainers)]) {
