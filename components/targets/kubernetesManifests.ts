@@ -560,7 +560,7 @@ export function deployment(input: WorkloadInput): { metadata: ObjectMeta; spec: 
             replicas: spec.replicas,
             selector: { matchLabels: selector(placement, spec) },
             // Old and new Kibana versions must not run side by side while the new one migrates the saved objects
-            // (Kibana's upgrade docs require every old instance stopped first; ECK and Elastic's chart do this too).
+            // (Kibana's upgrade guide: "Kibana does not support rolling upgrades", shut down all instances first).
             strategy: { type: "Recreate" },
             template: servicePod(input),
         },
