@@ -140,7 +140,9 @@ export interface ReadinessCommandInput {
  * creates later. The password goes to curl on its standard input (a config file `-K -`), never in a command line.
  *
  * An operator can release a node that waits for a health the cluster will not reach (an index whose replicas
- * cannot be placed) with `kubectl exec POD -- touch MARKER`.
+ * cannot be placed) with `kubectl exec POD -- touch MARKER`. Elastic's Helm chart gates its readiness the same
+ * way, with a start file in /tmp (elastic/helm-charts elasticsearch/templates/statefulset.yaml), but passes the
+ * password to curl as an argument.
  */
 export function elasticsearchReadinessCommand(input: ReadinessCommandInput): string {
     const statuses = input.level === "green" ? "green" : "green|yellow";
@@ -165,7 +167,8 @@ export function elasticsearchReadinessCommand(input: ReadinessCommandInput): str
  * needs no password (which would otherwise sit in the container's config in plain text). On Kubernetes this
  * gates start-up only; readiness waits for the cluster's health (see {@link elasticsearchReadinessCommand}), and
  * there is no liveness probe: a node in a long garbage collection pause answers nothing for a while, and a
- * restart then would only add a recovery to the pause (neither ECK nor Elastic's Helm chart has one either).
+ * restart then would only add a recovery to the pause (Elastic's Helm chart has none either:
+ * elastic/helm-charts elasticsearch/templates/statefulset.yaml).
  */
 export function elasticsearchHealthCheck(caPath: string, nodeCount = 1): HealthCheckSpec {
     return {
