@@ -5,10 +5,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ElkStack, LOGSTASH_WRITER_USER } from "./components/elkStack";
 import { readStackConfig } from "./components/stackConfig";
+import { clusterIdentity, previouslyFormed } from "./components/clusterFormation";
 
-const { settings, passwords } = readStackConfig();
+const { settings, passwords, snapshotCredentials } = readStackConfig();
+// Whether this stack's last update saw the cluster formed: its nodes then drop cluster.initial_master_nodes.
+const clusterFormed = settings.elasticsearch.replicas > 1 ? previouslyFormed(clusterIdentity(settings)) : undefined;
 // Named after the cluster, which is how 0.4.0 named it; the data volumes keep their 0.4.0 key, the Pulumi stack's name.
-const stack = new ElkStack(settings.clusterName, { settings, passwords, dataKey: settings.stack });
+const stack = new ElkStack(settings.clusterName, { settings, passwords, clusterFormed, snapshotCredentials, dataKey: settings.stack });
 
 /** Elasticsearch HTTPS endpoint. */
 export const elasticsearchUrl = stack.elasticsearchUrl;
@@ -28,6 +31,8 @@ export const wiring = stack.wiring;
 export const environment = settings.environment;
 export const logSources = settings.logSources;
 export const logRetentionDays = settings.logRetentionDays;
+/** Which Elasticsearch cluster this stack runs and whether it has formed; the next update reads it back. */
+export const clusterFormation = stack.clusterFormation;
 /** The snapshot repository and lifecycle policy (read by `npm run verify`, `snapshot` and `restore`). */
 export const snapshots = stack.snapshots;
 /** The earliest certificate expiry and the renewal window (read by `npm run verify`; the renew workflow renews). */

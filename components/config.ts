@@ -10,7 +10,7 @@
 
 import { ConfigError } from "./configError";
 import { DEFAULT_LOG_SOURCES, type LogSource, parseLogSources } from "./sources";
-import { SNAPSHOT_SCHEDULES, type SnapshotSchedule } from "./snapshots";
+import { type ObjectStoreSettings, type ObjectStoreType, SNAPSHOT_REPOSITORY_TYPES, SNAPSHOT_SCHEDULES, type SnapshotRepositoryType, type SnapshotSchedule } from "./snapshots";
 import { DEFAULT_ELASTIC_VERSION, INTEGER_RANGES, type IntegerKey, MIN_PASSWORD_LENGTH, MIN_SUPPORTED_8X, passwordProblem, validateSettings } from "./validation";
 
 export { DEFAULT_ELASTIC_VERSION, MAX_ELASTICSEARCH_HEAP_MB, MIN_PASSWORD_LENGTH, MIN_SUPPORTED_8X, compareVersions, isIp, parseVersion } from "./validation";
@@ -86,6 +86,26 @@ export const CONFIG_SCHEMA = {
         description: "Storage class of the snapshot repository's shared claim (Kubernetes): it must offer ReadWriteMany (NFS, EFS, Filestore, Azure Files). No repository on Kubernetes when unset.",
     },
     snapshotStorageGb: { type: "integer", default: 50, description: "Size of the snapshot repository's shared claim, GiB (Kubernetes)." },
+    snapshotRepositoryType: {
+        type: "string",
+        default: "fs",
+        description: "Where snapshots go: fs (a Docker volume, or on Kubernetes the shared claim of snapshotStorageClass), or on Kubernetes an object store: s3, gcs or azure.",
+    },
+    snapshotBucket: { type: "string", description: "Bucket (s3, gcs) or container (azure) of an object-store snapshot repository." },
+    snapshotBasePath: { type: "string", description: "Folder inside snapshotBucket for this stack's snapshots; the bucket's root when unset." },
+    snapshotEndpoint: {
+        type: "string",
+        description: "Endpoint of the object store when not the provider's own (an S3-compatible store, an Azure or GCS emulator): the client's endpoint setting.",
+    },
+    snapshotS3AccessKey: { type: "string", secret: true, description: "Access key id of the s3 snapshot repository's client (into Elasticsearch's keystore)." },
+    snapshotS3SecretKey: { type: "string", secret: true, description: "Secret access key of the s3 snapshot repository's client (into Elasticsearch's keystore)." },
+    snapshotGcsCredentials: {
+        type: "string",
+        secret: true,
+        description: "Service account key (the JSON file's content) of the gcs snapshot repository's client (into Elasticsearch's keystore).",
+    },
+    snapshotAzureAccount: { type: "string", secret: true, description: "Storage account name of the azure snapshot repository's client (into Elasticsearch's keystore)." },
+    snapshotAzureKey: { type: "string", secret: true, description: "Storage account key of the azure snapshot repository's client (into Elasticsearch's keystore)." },
     bindAddress: {
         type: "string",
         default: "127.0.0.1",
@@ -96,7 +116,10 @@ export const CONFIG_SCHEMA = {
     nginxSyslogPort: { type: "integer", default: 5140, description: "Host port (UDP) where Logstash receives nginx syslog (RFC 3164)." },
     elasticsearchHeapMb: { type: "integer", default: 512, description: "Elasticsearch JVM heap in MiB (-Xms and -Xmx)." },
     elasticsearchMemoryMb: { type: "integer", default: 1536, description: "Elasticsearch container memory limit in MiB." },
-    kibanaHeapMb: { type: "integer", default: 512, description: "Kibana Node.js old-space limit in MiB." },
+    kibanaHeapMb: {
+        type: "integer",
+        description: "Kibana Node.js old-space limit in MiB. Unset: Node.js sizes the heap from kibanaMemoryMb, the container's limit.",
+    },
     kibanaMemoryMb: { type: "integer", default: 1024, description: "Kibana container memory limit in MiB." },
     logstashHeapMb: { type: "integer", default: 512, description: "Logstash JVM heap in MiB (-Xms and -Xmx)." },
     logstashMemoryMb: { type: "integer", default: 1024, description: "Logstash container memory limit in MiB." },
@@ -181,6 +204,18 @@ export const PASSWORD_KEYS = ["elasticPassword", "kibanaSystemPassword", "logsta
 /** Name of a password config key. */
 export type PasswordKey = (typeof PASSWORD_KEYS)[number];
 
+/**
+ * The secret config keys of each object store, in the order of its secure settings
+ * (`objectStoreSecureSettings` in components/snapshots.ts): each value goes into the keystore under that setting.
+ */
+export const OBJECT_STORE_CREDENTIAL_KEYS = {
+    s3: ["snapshotS3AccessKey", "snapshotS3SecretKey"],
+    gcs: ["snapshotGcsCredentials"],
+    azure: ["snapshotAzureAccount", "snapshotAzureKey"],
+} as const satisfies Record<ObjectStoreType, readonly ConfigKey[]>;
+/** Name of a secret config key of an object store. */
+export type ObjectStoreCredentialKey = (typeof OBJECT_STORE_CREDENTIAL_KEYS)[ObjectStoreType][number];
+
 /** Size of one long-running service. */
 export interface MemorySettings {
     /** JVM heap (Elasticsearch, Logstash) or Node.js old space (Kibana), MiB. */
@@ -248,6 +283,8 @@ export interface SnapshotConfig {
     readonly storageGb: number;
     /** Storage class of the shared claim (Kubernetes). */
     readonly storageClass?: string;
+    /** The object store of the repository (Kubernetes); the shared file system when unset. */
+    readonly objectStore?: ObjectStoreSettings;
 }
 
 /** Host ports published by the stack. */
@@ -294,8 +331,8 @@ export interface StackConfig {
     readonly ports: PortSettings;
     /** Size of the Elasticsearch nodes. */
     readonly elasticsearch: MemorySettings;
-    /** Size of Kibana. */
-    readonly kibana: MemorySettings;
+    /** Size of Kibana; its heap is optional: unset, Node.js sizes it from the container's memory limit. */
+    readonly kibana: Omit<MemorySettings, "heapMb"> & { readonly heapMb?: number };
     /** Size of the Logstash replicas. */
     readonly logstash: MemorySettings;
     /** Run the privileged step that raises `vm.max_map_count` to 262144. */
@@ -434,14 +471,26 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         cpu: { requestMillis: int(`${service}CpuMillis`), limitMillis: int(`${service}CpuLimitMillis`) },
         ...sizing[service],
     });
+    // Kibana's heap has no default: unset, Node.js sizes it from the container's memory limit.
+    const kibanaMemory = (): StackConfig["kibana"] => {
+        if (raw("kibanaHeapMb") !== undefined) return memory("kibana");
+        return { memoryMb: int("kibanaMemoryMb"), cpu: { requestMillis: int("kibanaCpuMillis"), limitMillis: int("kibanaCpuLimitMillis") }, ...sizing.kibana };
+    };
 
     const snapshotStorageClass = optional("snapshotStorageClass");
+    const repositoryType = str("snapshotRepositoryType");
+    if (!(SNAPSHOT_REPOSITORY_TYPES as readonly string[]).includes(repositoryType)) {
+        fail("snapshotRepositoryType", `unknown repository type '${repositoryType}'`, `set one of ${SNAPSHOT_REPOSITORY_TYPES.join(", ")}`);
+    }
+    const objectStore = objectStoreSettings(repositoryType as SnapshotRepositoryType, { target, snapshotStorageClass, optional, fail });
+    const snapshotRepository = target === "docker" || snapshotStorageClass !== undefined || objectStore !== undefined;
     const snapshots: SnapshotConfig = {
-        repository: target === "docker" || snapshotStorageClass !== undefined,
+        repository: snapshotRepository,
         schedule: snapshotSchedule as SnapshotSchedule,
         retentionDays: int("snapshotRetentionDays"),
         storageGb: int("snapshotStorageGb"),
         storageClass: snapshotStorageClass,
+        objectStore,
     };
 
     const passwordsSet: PasswordKey[] = [];
@@ -467,7 +516,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         bindAddress: str("bindAddress"),
         ports: { elasticsearch: int("elasticsearchPort"), kibana: int("kibanaPort"), nginxSyslog: int("nginxSyslogPort") },
         elasticsearch: memory("elasticsearch"),
-        kibana: memory("kibana"),
+        kibana: kibanaMemory(),
         logstash: memory("logstash"),
         setMaxMapCount: bool("setMaxMapCount"),
         protectData: bool("protectData"),
@@ -484,4 +533,56 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     // The rules every stack's settings obey, from config or from code (components/validation.ts).
     validateSettings(settings, { name: fq, fail });
     return settings;
+}
+
+/** What {@link objectStoreSettings} needs from the parser. */
+interface ObjectStoreCheck {
+    readonly target: string;
+    readonly snapshotStorageClass: string | undefined;
+    readonly optional: (key: ConfigKey) => string | undefined;
+    readonly fail: (key: string, problem: string, fix: string) => never;
+}
+
+/** The object store of the snapshot repository, checked; undefined for `fs`. */
+function objectStoreSettings(type: SnapshotRepositoryType, c: ObjectStoreCheck): ObjectStoreSettings | undefined {
+    if (type === "fs") {
+        for (const key of ["snapshotBucket", "snapshotBasePath", "snapshotEndpoint", ...Object.values(OBJECT_STORE_CREDENTIAL_KEYS).flat()] as const) {
+            if (c.optional(key) !== undefined) c.fail(key, "is set, but the snapshot repository is a shared file system (snapshotRepositoryType fs)", "set snapshotRepositoryType to s3, gcs or azure, or remove the key");
+        }
+        return undefined;
+    }
+    if (c.target !== "kubernetes") {
+        c.fail("snapshotRepositoryType", `an ${type} repository is set up on target kubernetes only`, "set fs (a Docker volume), or set target to kubernetes");
+    }
+    if (c.snapshotStorageClass !== undefined) {
+        c.fail("snapshotStorageClass", `is the shared claim of an fs repository, but snapshotRepositoryType is ${type}`, "remove snapshotStorageClass, or set snapshotRepositoryType to fs");
+    }
+    const bucket = c.optional("snapshotBucket");
+    if (bucket === undefined) {
+        return c.fail("snapshotBucket", `an ${type} repository needs a ${type === "azure" ? "container" : "bucket"}`, `set it with 'pulumi config set snapshotBucket <name>'`);
+    }
+    // S3, GCS and Azure names are all lowercase letters, digits, '-', '.' and '_' within these bounds.
+    if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucket)) {
+        c.fail("snapshotBucket", `'${bucket}' is not a bucket or container name`, "use lowercase letters, digits, '-', '.' and '_', starting and ending with a letter or digit");
+    }
+    const basePath = c.optional("snapshotBasePath");
+    if (basePath !== undefined && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(basePath)) {
+        c.fail("snapshotBasePath", `'${basePath}' is not a relative folder path`, "use names of letters, digits, '.', '_' and '-' separated by '/', without a leading '/'");
+    }
+    const endpoint = c.optional("snapshotEndpoint");
+    if (endpoint !== undefined && !/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?(\/\S*)?$/.test(endpoint)) {
+        c.fail("snapshotEndpoint", `'${endpoint}' is not an endpoint`, "set a host name, host:port or URL, e.g. https://minio.example.com:9000");
+    }
+    for (const [other, keys] of Object.entries(OBJECT_STORE_CREDENTIAL_KEYS)) {
+        for (const key of keys) {
+            const mine = other === type;
+            if (mine && c.optional(key) === undefined) {
+                c.fail(key, `an ${type} repository needs it, in Elasticsearch's keystore`, `set it as a secret: 'pulumi config set --secret ${key} ...'`);
+            }
+            if (!mine && c.optional(key) !== undefined) {
+                c.fail(key, `belongs to an ${other} repository, but snapshotRepositoryType is ${type}`, "remove the key");
+            }
+        }
+    }
+    return { type, bucket, basePath, endpoint };
 }

@@ -12,6 +12,7 @@ import { Logstash } from "./logstash";
 import { type LogSource, NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
 import { wiringFiles } from "./wiring";
 import { earliestExpiry } from "./renewal";
+import { type ClusterFormation, clusterIdentity } from "./clusterFormation";
 import { SNAPSHOT_REPOSITORY, scheduleIntervalHours, snapshotPolicyName, snapshotRequests } from "./snapshots";
 import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "./spec";
 import { platformFor } from "./targets";
@@ -63,6 +64,13 @@ export interface ElkStackArgs {
      * a rename never swaps a volume for an empty one.
      */
     dataKey?: string;
+    /**
+     * Whether an earlier update saw this cluster formed (see `previouslyFormed` in components/clusterFormation.ts):
+     * its nodes then start without `cluster.initial_master_nodes`. Unset: they keep it.
+     */
+    clusterFormed?: pulumi.Input<boolean>;
+    /** Credentials of the snapshot repository's object store (secrets), in the order of its secure settings. */
+    snapshotCredentials?: pulumi.Input<string>[];
 }
 
 /**
@@ -117,6 +125,8 @@ export class ElkStack extends pulumi.ComponentResource {
     readonly wiring: pulumi.Output<Record<string, string>>;
     /** The snapshot repository and lifecycle policy. */
     readonly snapshots: pulumi.Output<SnapshotInfo>;
+    /** Which cluster this is and whether it has formed (the bootstrap succeeded against it), for the next update. */
+    readonly clusterFormation: pulumi.Output<ClusterFormation>;
     /**
      * When the first of the stack's certificates (the CA's or an instance's) expires, and how many days before
      * expiry a `pulumi up` renews them.
@@ -160,6 +170,10 @@ export class ElkStack extends pulumi.ComponentResource {
         }
         const child = { parent: this };
         const platform = args.platform ?? platformFor(name, s, { parent: this }, { namePrefix: args.namePrefix, dataKey: args.dataKey });
+        if (s.snapshots.objectStore && platform.kind !== "kubernetes") {
+            // Only the Kubernetes target writes keystore settings (an init container); elsewhere the credentials would be dropped.
+            fail("settings.snapshots.objectStore", `an ${s.snapshots.objectStore.type} snapshot repository needs the kubernetes target, not ${platform.kind}`, "use the kubernetes target, or leave objectStore unset");
+        }
 
         const password = (key: string, given: pulumi.Input<string> | undefined, length: number, argument = ""): pulumi.Output<string> =>
             pulumi.secret(
@@ -246,7 +260,9 @@ export class ElkStack extends pulumi.ComponentResource {
                 transportCertificate: this.transportCertificate,
                 elasticPassword: passwords.elastic,
                 kernelStep: this.kernel?.step,
-                snapshotVolume: s.snapshots.repository ? { sizeGb: s.snapshots.storageGb, storageClass: s.snapshots.storageClass } : undefined,
+                snapshotVolume: s.snapshots.repository && !s.snapshots.objectStore ? { sizeGb: s.snapshots.storageGb, storageClass: s.snapshots.storageClass } : undefined,
+                objectStore: s.snapshots.objectStore ? { settings: s.snapshots.objectStore, credentials: (args.snapshotCredentials ?? []).map((c) => pulumi.secret(c)) } : undefined,
+                clusterFormed: args.clusterFormed,
             },
             child,
         );
@@ -270,7 +286,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 // Templates and the lifecycle policy exist before Logstash, which waits for this step, writes a line.
                 extraRequests: [
                     ...indexingRequests({ environment: s.environment, retentionDays: s.logRetentionDays, sources: s.logSources, nodeCount: s.elasticsearch.replicas }),
-                    ...(s.snapshots.repository ? snapshotRequests({ environment: s.environment, schedule: s.snapshots.schedule, retentionDays: s.snapshots.retentionDays }) : []),
+                    ...(s.snapshots.repository ? snapshotRequests({ environment: s.environment, schedule: s.snapshots.schedule, retentionDays: s.snapshots.retentionDays, objectStore: s.snapshots.objectStore }) : []),
                 ],
                 elasticsearchReady: this.elasticsearch.ready,
             },
@@ -383,6 +399,10 @@ export class ElkStack extends pulumi.ComponentResource {
             intervalHours: scheduleIntervalHours(s.snapshots.schedule),
             retentionDays: s.snapshots.retentionDays,
         });
+        // Formed once the bootstrap succeeded against it; once formed, always formed (the next update reads this).
+        this.clusterFormation = pulumi
+            .all([pulumi.output(args.clusterFormed ?? false), this.bootstrap.step.succeeded])
+            .apply(([before, now]) => ({ cluster: clusterIdentity(s), formed: before || now }));
         // Read from the certificates themselves, so the CAs (whose components expose no end time) count too.
         this.certificateExpiry = pulumi
             .all([this.ca.certPem, this.transportCa.certPem, this.transportCertificate.certPem, ...Object.values(certificates).map((c) => c.certPem)])
@@ -390,6 +410,7 @@ export class ElkStack extends pulumi.ComponentResource {
         this.registerOutputs({
             certificateExpiry: this.certificateExpiry,
             snapshots: this.snapshots,
+            clusterFormation: this.clusterFormation,
             elasticsearchUrl: this.elasticsearchUrl,
             kibanaUrl: this.kibanaUrl,
             caCertPem: this.caCertPem,

@@ -79,7 +79,9 @@ export function kibanaHealthCheck(caPath: string): HealthCheckSpec {
 }
 
 /** Inputs of {@link kibanaSpec}. */
-export interface KibanaSpecInput extends KibanaYmlInput, ServiceSizing {
+export interface KibanaSpecInput extends KibanaYmlInput, Omit<ServiceSizing, "heapMb"> {
+    /** Node.js old-space limit, MiB; unset, Node.js sizes it from the container's memory limit. */
+    readonly heapMb?: number;
     readonly tls: TlsMaterial;
     readonly kibanaSystemPassword: pulumi.Input<string>;
     readonly encryptionKeys: {
@@ -97,7 +99,10 @@ export function kibanaSpec(input: KibanaSpecInput): ServiceSpec {
         description: "Kibana",
         role: "kibana",
         image: `docker.elastic.co/kibana/kibana:${input.version}`,
-        env: { NODE_OPTIONS: `--max-old-space-size=${input.heapMb}` },
+        // No old-space limit unless one is asked for: Kibana sets none itself (its config/node.options leaves
+        // --max-old-space-size commented out), and Node.js then sizes V8's heap from the container's memory limit
+        // (nodejs/node src/api/environment.cc, SetIsolateCreateParamsForNode, which passes the cgroup limit to V8).
+        env: input.heapMb === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${input.heapMb}` },
         secretEnv: {
             [KIBANA_SECRET_ENV.esPassword]: { description: "password of kibana_system", value: input.kibanaSystemPassword },
             [KIBANA_SECRET_ENV.securityKey]: { description: "xpack.security.encryptionKey", value: input.encryptionKeys.security },
@@ -130,8 +135,8 @@ export interface KibanaArgs {
     version: string;
     /** Instance name; must be a DNS name in `certificate`. */
     name: string;
-    /** Node.js old-space limit, MiB; at most 75% of `memoryMb`. */
-    heapMb: number;
+    /** Node.js old-space limit, MiB; unset, Node.js sizes it from the container's memory limit. */
+    heapMb?: number;
     /** Container memory limit, MiB. */
     memoryMb: number;
     /** CPU request and limit, millicores (Kubernetes). */

@@ -4,7 +4,8 @@
  * creates or overwrites (or deletes what config turned off), so the bootstrap runs them on every `pulumi up`.
  *
  * The repository is a shared file system (`fs`) at {@link SNAPSHOT_PATH} in every node, listed in `path.repo`:
- * a named volume on Docker, a ReadWriteMany claim on Kubernetes.
+ * a named volume on Docker, a ReadWriteMany claim on Kubernetes; or, on Kubernetes, an object store (S3, GCS,
+ * Azure) whose credentials are in Elasticsearch's keystore.
  */
 import type { BootstrapRequest } from "./bootstrap";
 
@@ -36,6 +37,8 @@ export interface SnapshotSettings {
     readonly schedule: SnapshotSchedule;
     /** Days a snapshot of the policy is kept. */
     readonly retentionDays: number;
+    /** The object store the repository lives in; the shared file system when unset. */
+    readonly objectStore?: ObjectStoreSettings;
 }
 
 /** Name of the environment's snapshot lifecycle policy. */
@@ -53,9 +56,78 @@ export function scheduleIntervalHours(schedule: SnapshotSchedule): number | unde
     return schedule === "off" ? undefined : SCHEDULE_CRON[schedule].intervalHours;
 }
 
-/** The repository: a shared file system, compressed metadata. */
-export function snapshotRepositoryBody(): { type: "fs"; settings: { location: string; compress: boolean } } {
-    return { type: "fs", settings: { location: SNAPSHOT_PATH, compress: true } };
+/** The object stores Elasticsearch ships repository types for (modules/repository-s3, -gcs, -azure). */
+export type ObjectStoreType = "s3" | "gcs" | "azure";
+/** Every snapshot repository type the stack sets up: a shared file system, or an object store. */
+export const SNAPSHOT_REPOSITORY_TYPES = ["fs", "s3", "gcs", "azure"] as const;
+/** A snapshot repository type. */
+export type SnapshotRepositoryType = (typeof SNAPSHOT_REPOSITORY_TYPES)[number];
+
+/** Name of the client whose settings (elasticsearch.yml) and secure settings (keystore) the repository uses. */
+export const SNAPSHOT_CLIENT = "elk";
+
+/** An object-store repository: where, and how Elasticsearch's client for it reaches the store. */
+export interface ObjectStoreSettings {
+    readonly type: ObjectStoreType;
+    /** The S3 or GCS bucket, or the Azure container. */
+    readonly bucket: string;
+    /** Folder inside the bucket; the bucket's root when unset. */
+    readonly basePath?: string;
+    /** Another endpoint than the provider's (an S3-compatible store, an emulator); the client setting `endpoint`. */
+    readonly endpoint?: string;
+}
+
+/**
+ * The secure settings each object store's client needs, by setting name, and whether the keystore takes the value
+ * as a string (`elasticsearch-keystore add`) or a file (`add-file`). Names as the repository modules declare them:
+ * elastic/elasticsearch modules/repository-s3/.../S3ClientSettings.java (access_key, secret_key),
+ * modules/repository-gcs/.../GoogleCloudStorageClientSettings.java (credentials_file, a secure file),
+ * modules/repository-azure/.../AzureStorageSettings.java (account, key).
+ */
+export function objectStoreSecureSettings(type: ObjectStoreType): readonly { readonly setting: string; readonly file: boolean }[] {
+    const c = (name: string) => `${type}.client.${SNAPSHOT_CLIENT}.${name}`;
+    switch (type) {
+        case "s3":
+            return [{ setting: c("access_key"), file: false }, { setting: c("secret_key"), file: false }];
+        case "gcs":
+            return [{ setting: c("credentials_file"), file: true }];
+        case "azure":
+            return [{ setting: c("account"), file: false }, { setting: c("key"), file: false }];
+    }
+}
+
+/** The client settings of an object store that belong in elasticsearch.yml (not secret). */
+export function objectStoreClientSettings(store: ObjectStoreSettings): Record<string, string> {
+    return store.endpoint === undefined ? {} : { [`${store.type}.client.${SNAPSHOT_CLIENT}.endpoint`]: store.endpoint };
+}
+
+/** Body of the repository registration. */
+export type SnapshotRepositoryBody =
+    | { type: "fs"; settings: { location: string; compress: boolean } }
+    | { type: ObjectStoreType; settings: { client: string; compress: boolean; bucket?: string; container?: string; base_path?: string } };
+
+/**
+ * The repository: a shared file system, or an object store through the stack's client, compressed metadata.
+ * Azure names the bucket `container` (modules/repository-azure/.../AzureRepository.java); S3 and GCS `bucket`
+ * (S3Repository.java, GoogleCloudStorageRepository.java).
+ */
+export function snapshotRepositoryBody(store?: ObjectStoreSettings): SnapshotRepositoryBody {
+    if (!store) return { type: "fs", settings: { location: SNAPSHOT_PATH, compress: true } };
+    return {
+        type: store.type,
+        settings: {
+            client: SNAPSHOT_CLIENT,
+            ...(store.type === "azure" ? { container: store.bucket } : { bucket: store.bucket }),
+            ...(store.basePath === undefined ? {} : { base_path: store.basePath }),
+            compress: true,
+        },
+    };
+}
+
+/** Where the repository keeps the snapshots, for messages. */
+export function repositoryLocation(store?: ObjectStoreSettings): string {
+    if (!store) return SNAPSHOT_PATH;
+    return `${store.type} ${store.type === "azure" ? "container" : "bucket"} ${store.bucket}${store.basePath === undefined ? "" : `/${store.basePath}`}`;
 }
 
 /** The lifecycle policy of an environment whose schedule is not off. */
@@ -90,10 +162,10 @@ export function snapshotRequests(s: SnapshotSettings): BootstrapRequest[] {
     const policy = snapshotPolicyName(s.environment);
     return [
         {
-            description: `register snapshot repository ${SNAPSHOT_REPOSITORY} (${SNAPSHOT_PATH})`,
+            description: `register snapshot repository ${SNAPSHOT_REPOSITORY} (${repositoryLocation(s.objectStore)})`,
             method: "PUT",
             path: `/_snapshot/${SNAPSHOT_REPOSITORY}`,
-            body: snapshotRepositoryBody(),
+            body: snapshotRepositoryBody(s.objectStore),
             okStatus: [200],
         },
         s.schedule === "off"

@@ -50,8 +50,15 @@ export interface HealthCheckSpec {
     /**
      * Shell command that only checks the process still answers. Kubernetes restarts a container when this fails,
      * so it must not depend on other services (Kibana is unhealthy while Elasticsearch is down, yet alive).
+     * Undefined: no liveness probe at all (Elasticsearch, where a long GC pause must not get a node restarted).
      */
-    readonly aliveCommand: string;
+    readonly aliveCommand?: string;
+    /**
+     * Kubernetes readiness, where it must differ from `command` (which then only gates start-up): Elasticsearch's
+     * waits for the cluster's health once per container start, so a rolling restart moves on only after the
+     * restarted node's shards recovered.
+     */
+    readonly readinessCommand?: string;
     readonly intervalSeconds: number;
     readonly timeoutSeconds: number;
     readonly retries: number;
@@ -91,6 +98,16 @@ export interface ContainerSpec {
     readonly instanceNameEnv?: string;
 }
 
+/** A secure setting for a service's keystore (Elasticsearch's object-store credentials). */
+export interface KeystoreEntry {
+    /** Setting name, e.g. `s3.client.elk.access_key`. */
+    readonly setting: string;
+    /** The value (a Pulumi secret). */
+    readonly value: pulumi.Input<string>;
+    /** A file setting (`elasticsearch-keystore add-file`) rather than a string (`add --stdin`). */
+    readonly file: boolean;
+}
+
 /** A long-running service. */
 export interface ServiceSpec extends ContainerSpec {
     readonly kind: "service";
@@ -108,6 +125,11 @@ export interface ServiceSpec extends ContainerSpec {
      * its shards, Logstash finishing its in-flight batches and checkpointing its persistent queue).
      */
     readonly stopGraceSeconds: number;
+    /**
+     * Secure settings the service reads from its keystore (Kubernetes only): written into the keystore in
+     * `configDir` by a step before the service starts, never into its environment or config files.
+     */
+    readonly keystore?: { readonly configDir: string; readonly tool: string; readonly entries: readonly KeystoreEntry[] };
 }
 
 /** A step that runs to completion (the kernel setting, the bootstrap). */

@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, PASSWORD_KEYS, type PasswordKey, type StackConfig, parseStackConfig } from "./config";
+import { ConfigError, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS, type PasswordKey, type StackConfig, parseStackConfig } from "./config";
 import type { ElkStackPasswords } from "./elkStack";
 
 /** Stack config read from the Pulumi engine: validated settings and the passwords the stack sets. */
 export interface PulumiStackConfig {
     readonly settings: StackConfig;
     readonly passwords: ElkStackPasswords;
+    /** The object store's credentials (secrets), in the order of its secure settings; empty without one. */
+    readonly snapshotCredentials: pulumi.Output<string>[];
 }
 
 const PASSWORD_FIELD: Record<PasswordKey, keyof ElkStackPasswords> = {
@@ -32,7 +34,10 @@ export function readStackConfig(): PulumiStackConfig {
             if (value === undefined || value === "") continue;
             passwords[PASSWORD_FIELD[key]] = pulumi.secret(value);
         }
-        return { settings, passwords };
+        const store = settings.snapshots.objectStore;
+        // parseStackConfig made sure that each of the store's keys is set.
+        const snapshotCredentials = store ? OBJECT_STORE_CREDENTIAL_KEYS[store.type].map((key) => config.requireSecret(key)) : [];
+        return { settings, passwords, snapshotCredentials };
     } catch (e) {
         if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
         throw e;

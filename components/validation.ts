@@ -34,6 +34,15 @@ export const ARGUMENT_OF: Readonly<Record<ConfigKey, string>> = {
     snapshotRetentionDays: "settings.snapshots.retentionDays",
     snapshotStorageClass: "settings.snapshots.storageClass",
     snapshotStorageGb: "settings.snapshots.storageGb",
+    snapshotRepositoryType: "settings.snapshots.objectStore.type",
+    snapshotBucket: "settings.snapshots.objectStore.bucket",
+    snapshotBasePath: "settings.snapshots.objectStore.basePath",
+    snapshotEndpoint: "settings.snapshots.objectStore.endpoint",
+    snapshotS3AccessKey: "snapshotCredentials",
+    snapshotS3SecretKey: "snapshotCredentials",
+    snapshotGcsCredentials: "snapshotCredentials",
+    snapshotAzureAccount: "snapshotCredentials",
+    snapshotAzureKey: "snapshotCredentials",
     bindAddress: "settings.bindAddress",
     elasticsearchPort: "settings.ports.elasticsearch",
     kibanaPort: "settings.ports.kibana",
@@ -317,8 +326,10 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
         if (m.cpu.limitMillis < m.cpu.requestMillis) {
             fail(cpuLimitKey, `limit ${m.cpu.limitMillis}m is below the request ${m.cpu.requestMillis}m (${r.name(cpuKey)})`, `raise it to at least ${m.cpu.requestMillis}`);
         }
-        const heapMb = integer(heapKey, m.heapMb);
         const memoryMb = integer(memKey, m.memoryMb);
+        // Kibana's heap may be left unset: Node.js then sizes it from the container's memory limit.
+        if (m.heapMb === undefined) continue;
+        const heapMb = integer(heapKey, m.heapMb);
         if (heapMb > memoryMb) {
             fail(heapKey, `heap ${heapMb} MiB is larger than the memory limit ${memoryMb} MiB (${r.name(memKey)})`, `lower ${heapKey} to at most half of ${memKey}, or raise ${memKey}`);
         }
@@ -345,6 +356,6 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
     integer("snapshotRetentionDays", s.snapshots.retentionDays);
     integer("snapshotStorageGb", s.snapshots.storageGb);
     if (s.snapshots.schedule !== "off" && !s.snapshots.repository) {
-        fail("snapshotSchedule", `a ${s.snapshots.schedule} schedule needs a snapshot repository, and on Kubernetes that needs ${r.name("snapshotStorageClass")}`, "set snapshotStorageClass to a storage class that offers ReadWriteMany, or set snapshotSchedule to off");
+        fail("snapshotSchedule", `a ${s.snapshots.schedule} schedule needs a snapshot repository, and on Kubernetes that needs ${r.name("snapshotStorageClass")}`, "set snapshotStorageClass to a storage class that offers ReadWriteMany, set snapshotRepositoryType to s3, gcs or azure, or set snapshotSchedule to off");
     }
 }

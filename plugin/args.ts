@@ -7,7 +7,7 @@
  * validation are therefore those of the stack config, key for key.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_SCHEMA, ConfigError, type ConfigKey, PASSWORD_KEYS, type PasswordKey, type StackConfig, parseStackConfig } from "../components/config";
+import { CONFIG_SCHEMA, ConfigError, type ConfigKey, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS, type PasswordKey, type StackConfig, parseStackConfig } from "../components/config";
 import type { ElkStackPasswords } from "../components/elkStack";
 
 /** One service that sends logs (the object form of a `logSources` entry). */
@@ -55,6 +55,24 @@ export interface ElkStackArgs {
     snapshotStorageClass?: string;
     /** Size of the snapshot repository's claim, GiB (Kubernetes). */
     snapshotStorageGb?: number;
+    /** Where snapshots go: fs (a Docker volume or the shared claim), or on Kubernetes an object store: s3, gcs or azure. */
+    snapshotRepositoryType?: string;
+    /** Bucket (s3, gcs) or container (azure) of an object-store snapshot repository. */
+    snapshotBucket?: string;
+    /** Folder inside snapshotBucket for this stack's snapshots. */
+    snapshotBasePath?: string;
+    /** Endpoint of an S3-compatible store (s3 only). */
+    snapshotEndpoint?: string;
+    /** Access key id of the s3 repository's client (secret; into Elasticsearch's keystore). */
+    snapshotS3AccessKey?: pulumi.Input<string>;
+    /** Secret access key of the s3 repository's client (secret; into Elasticsearch's keystore). */
+    snapshotS3SecretKey?: pulumi.Input<string>;
+    /** Service account key JSON of the gcs repository's client (secret; into Elasticsearch's keystore). */
+    snapshotGcsCredentials?: pulumi.Input<string>;
+    /** Storage account name of the azure repository's client (secret; into Elasticsearch's keystore). */
+    snapshotAzureAccount?: pulumi.Input<string>;
+    /** Storage account key of the azure repository's client (secret; into Elasticsearch's keystore). */
+    snapshotAzureKey?: pulumi.Input<string>;
     /** Host address that published ports bind to (Docker). */
     bindAddress?: string;
     /** Host port of the Elasticsearch HTTPS API. */
@@ -99,6 +117,8 @@ export interface ElkStackArgs {
     storageClass?: string;
     /** Namespace the stack is created in (Kubernetes). */
     kubernetesNamespace?: string;
+    /** Whether the stack creates and owns that namespace (Kubernetes); false for a namespace someone else owns. */
+    createNamespace?: boolean;
     /** Kubeconfig path or contents (Kubernetes). Contents given here are kept in the state as this argument: prefer a path. */
     kubeconfig?: string;
     /** Kubeconfig context (Kubernetes). */
@@ -137,6 +157,8 @@ export interface ElkStackArgs {
 export interface ConvertedArgs {
     readonly settings: StackConfig;
     readonly passwords: ElkStackPasswords;
+    /** The object store's credentials (secrets), in the order of its keystore settings; empty without one. */
+    readonly snapshotCredentials: pulumi.Input<string>[];
 }
 
 /** The field of ElkStackPasswords a password key fills: the key without "Password" (elasticPassword: elastic). */
@@ -175,11 +197,17 @@ export function convertArgs(args: Readonly<Record<string, unknown>>, context: { 
     const unknown = Object.keys(args).filter((k) => !known.has(k) && args[k] !== undefined);
     if (unknown.length > 0) throw new ArgumentError(unknown[0], "is not an argument of ElkStack", `use one of ${[...known].join(", ")}`);
     const passwordKeys = new Set<string>(PASSWORD_KEYS);
+    const credentialKeys = new Set<string>(Object.values(OBJECT_STORE_CREDENTIAL_KEYS).flat());
     const text = new Map<string, string>();
     for (const [key, value] of Object.entries(args)) {
         if (value === undefined || value === null) continue;
         // A password given as a plain string is checked like the stack config's; a secret output cannot be read here.
         if (passwordKeys.has(key) && typeof value !== "string") continue;
+        // The parser only needs to know a credential is there; its value goes to the keystore, not into settings.
+        if (credentialKeys.has(key)) {
+            text.set(key, "set");
+            continue;
+        }
         text.set(key, configText(key, value));
     }
     let settings: StackConfig;
@@ -196,5 +224,7 @@ export function convertArgs(args: Readonly<Record<string, unknown>>, context: { 
         if (value === undefined || value === null) continue;
         passwords[passwordField(key)] = pulumi.secret(value as pulumi.Input<string>);
     }
-    return { settings, passwords };
+    const store = settings.snapshots.objectStore;
+    const snapshotCredentials = store ? OBJECT_STORE_CREDENTIAL_KEYS[store.type].map((key) => pulumi.secret(args[key] as pulumi.Input<string>)) : [];
+    return { settings, passwords, snapshotCredentials };
 }

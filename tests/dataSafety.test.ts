@@ -240,7 +240,8 @@ describe("Kubernetes: the prod and staging stacks", () => {
             const spec = asObj(asObj(unwrapSecrets(w.inputs)).spec);
             grace[w.name] = asObj(asObj(spec.template).spec).terminationGracePeriodSeconds;
         }
-        expect(grace).toEqual({ "elk-prod-es01-statefulset": 120, "elk-prod-logstash-statefulset": 180, "elk-prod-kibana-deployment": 30 });
+        // The service's own stop time plus the pre-stop delay, which Kubernetes counts against the grace period.
+        expect(grace).toEqual({ "elk-prod-es01-statefulset": 120 + 15, "elk-prod-logstash-statefulset": 180 + 15, "elk-prod-kibana-deployment": 30 + 15 });
     });
 
     test("every Job is replaced on the next update when it did not complete", () => {

@@ -55,6 +55,10 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                     context: k.context,
                     renderDir: k.renderDir,
                     storageClass: k.storageClass,
+                    storageKeys: {
+                        [settings.names.elasticsearch]: { size: `${settings.project}:elasticsearchStorageGb`, storageClass: `${settings.project}:storageClass` },
+                        [settings.names.logstash]: { size: `${settings.project}:logstashStorageGb`, storageClass: `${settings.project}:storageClass` },
+                    },
                     serviceTypes: { [settings.names.kibana]: k.kibanaServiceType, [settings.names.logstash]: k.logstashServiceType },
                     ingresses: k.kibanaIngress ? [{ service: settings.names.kibana, host: k.kibanaIngress.host, className: k.kibanaIngress.className, portName: "https" }] : [],
                     antiAffinity: k.antiAffinity,

@@ -19,6 +19,17 @@ export interface KubernetesIngress {
     readonly portName: string;
 }
 
+/**
+ * Fails the program (a RunError: the message alone, no stack) when `previous`, the recorded claim templates, and
+ * `current` differ (see {@link m.storageChangeRefusal}). A record of another shape cannot come from this program
+ * and is not compared.
+ */
+export function refuseStorageChange(input: Omit<m.StorageChangeInput, "previous"> & { readonly previous: unknown }): void {
+    if (!Array.isArray(input.previous)) return;
+    const refusal = m.storageChangeRefusal({ ...input, previous: input.previous as m.ClaimStorage[] });
+    if (refusal) throw new pulumi.RunError(refusal);
+}
+
 /** Arguments of {@link KubernetesPlatform}. */
 export interface KubernetesPlatformArgs {
     /** Namespace to put everything in (and to create, unless `createNamespace` is false). */
@@ -57,6 +68,11 @@ export interface KubernetesPlatformArgs {
     provider?: pulumi.ProviderResource;
     /** Storage class of persistent volumes; the cluster default when unset. */
     storageClass?: string;
+    /**
+     * Stack config keys behind each StatefulSet's storage (by instance name), named when a change is refused;
+     * generic names when an instance is not listed.
+     */
+    storageKeys?: Readonly<Record<string, m.StorageKeys>>;
     /** Service type per instance name; ClusterIP when not listed. */
     serviceTypes?: Readonly<Record<string, ServiceType>>;
     /** Ingresses to create. */
@@ -146,9 +162,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return `${m.objectName(this.placement, instance)}.${this.args.namespace}.svc`;
     }
 
-    extraDnsNames(instance: string, replicas: number): string[] {
+    extraDnsNames(instance: string, _replicas: number): string[] {
         // Every instance may become a StatefulSet; naming the pods too costs nothing and keeps certificates stable.
-        return m.serviceDnsNames(m.objectName(this.placement, instance), this.args.namespace, replicas, true);
+        // The replica count stays out of it: the pods' names are a wildcard (see serviceDnsNames).
+        return m.serviceDnsNames(m.objectName(this.placement, instance), this.args.namespace, true);
     }
 
     memberNames(instance: string, replicas: number): string[] {
@@ -183,6 +200,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             resources.push(claim);
         }
         const input: m.WorkloadInput = {
+            keystoreSecretName: spec.keystore ? this.keystoreSecret(spec, opts, resources) : undefined,
             sharedClaims,
             placement: this.placement,
             spec,
@@ -192,14 +210,25 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             storageClass: this.args.storageClass,
         };
         const serviceType = this.args.serviceTypes?.[spec.name] ?? "ClusterIP";
+        // customTimeouts, not the pulumi.com/timeoutSeconds annotation: the provider takes the resource option
+        // first and reads the annotation only when no option is set (provider/pkg/metadata/overrides.go,
+        // TimeoutDuration), and an option changes no manifest.
+        const rollout = `${m.rolloutTimeoutSeconds(spec)}s`;
+        const awaitRollout = { customTimeouts: { create: rollout, update: rollout } };
         let workload: pulumi.CustomResource;
         if (m.needsStatefulSet(spec)) {
             const headless = new k8s.core.v1.Service(this.resourceName(spec.name, "headless"), m.headlessService(this.placement, spec), this.opts(opts.parent, [], [spec.name, "headless"]));
             const pdb = new k8s.policy.v1.PodDisruptionBudget(this.resourceName(spec.name, "pdb"), m.disruptionBudget(this.placement, spec), this.opts(opts.parent, [], [spec.name, "pdb"]));
-            workload = new k8s.apps.v1.StatefulSet(this.resourceName(spec.name, "statefulset"), m.statefulSet(input), this.opts(opts.parent, this.dependencies(opts, [headless]), [spec.name, "statefulset"]));
+            workload = new k8s.apps.v1.StatefulSet(this.resourceName(spec.name, "statefulset"), this.checkedStorage(spec, m.statefulSet(input), opts.parent), {
+                ...this.opts(opts.parent, this.dependencies(opts, [headless]), [spec.name, "statefulset"]),
+                ...awaitRollout,
+            });
             resources.push(headless, pdb, workload);
         } else {
-            workload = new k8s.apps.v1.Deployment(this.resourceName(spec.name, "deployment"), m.deployment(input), this.opts(opts.parent, this.dependencies(opts), [spec.name, "deployment"]));
+            workload = new k8s.apps.v1.Deployment(this.resourceName(spec.name, "deployment"), m.deployment(input), {
+                ...this.opts(opts.parent, this.dependencies(opts), [spec.name, "deployment"]),
+                ...awaitRollout,
+            });
             resources.push(workload);
         }
         // The client Service after its pods are ready: the provider waits for a Service to have endpoints, which a
@@ -226,6 +255,46 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             },
         );
         return { done: jobResource, succeeded: jobResource.metadata.apply(() => true) };
+    }
+
+    /**
+     * The StatefulSet's manifest, held back until its claim templates are checked against those it was created
+     * with: a change fails the update before any resource is touched, with the steps to take instead
+     * (see {@link m.storageChangeRefusal}).
+     *
+     * The program cannot see earlier updates, so a `pulumi.Stash` keeps the claim templates: the engine's built-in
+     * provider stores the stash's input at creation as its `output` and keeps that value on every later update
+     * (pulumi/pulumi pkg/resource/deploy/builtins.go, Create and Update), previews included. `pulumi up --replace`
+     * on the stash records the current value, once the claims were changed by hand.
+     */
+    private checkedStorage(
+        spec: ServiceSpec,
+        manifest: ReturnType<typeof m.statefulSet>,
+        parent: pulumi.Resource | undefined,
+    ): { metadata: ReturnType<typeof m.statefulSet>["metadata"]; spec: pulumi.Output<ReturnType<typeof m.statefulSet>["spec"]> } {
+        const current = m.claimStorage(spec, this.args.storageClass);
+        const record = new pulumi.Stash(this.resourceName(spec.name, "claims"), { input: current }, { parent });
+        const keys = this.args.storageKeys?.[spec.name] ?? { size: "storage size", storageClass: "storageClass" };
+        const checked = pulumi.all([record.output, record.urn]).apply(([previous, urn]: [unknown, string]) => {
+            refuseStorageChange({ placement: this.placement, spec, previous, current, keys, recordUrn: urn });
+            return manifest.spec;
+        });
+        return { metadata: manifest.metadata, spec: checked };
+    }
+
+    /** The Secret holding the values of a spec's keystore settings, kept apart from its files and environment. */
+    private keystoreSecret(spec: ServiceSpec, opts: PlacementOptions, resources: pulumi.CustomResource[]): pulumi.Output<string> {
+        const secret = new k8s.core.v1.Secret(
+            this.resourceName(spec.name, "keystore"),
+            {
+                metadata: { namespace: this.args.namespace, labels: m.labels(this.placement, spec) },
+                type: "Opaque",
+                stringData: pulumi.secret(pulumi.output(m.keystoreSecretData(spec))),
+            },
+            { ...this.opts(opts.parent, [], [spec.name, "keystore"]), additionalSecretOutputs: ["data", "stringData"] },
+        );
+        resources.push(secret);
+        return secret.metadata.name;
     }
 
     /** The ConfigMap and Secret of a spec; unnamed, so Pulumi replaces them (and rolls the pods) on any change. */

@@ -76,16 +76,18 @@ export function podNames(instance: string, replicas: number): string[] {
     return Array.from({ length: replicas }, (_, i) => `${instance}-${i}`);
 }
 
-/** Every name a client or peer may dial to reach `instance` or one of its pods. */
-export function serviceDnsNames(instance: string, namespace: string, replicas: number, statefulSet: boolean): string[] {
+/**
+ * Every name a client or peer may dial to reach `instance` or one of its pods. The pods' own names
+ * (`<pod>.<headless>.<namespace>.svc`) are covered by a wildcard, not listed: a list would change with the
+ * replica count, so scaling would issue a new certificate and roll every pod.
+ */
+export function serviceDnsNames(instance: string, namespace: string, statefulSet: boolean): string[] {
     const forms = (host: string) => [host, `${host}.${namespace}`, `${host}.${namespace}.svc`, `${host}.${namespace}.svc.cluster.local`];
     const names = forms(instance);
     if (statefulSet) {
         const headless = headlessName(instance);
         names.push(...forms(headless));
-        for (const pod of podNames(instance, replicas)) {
-            names.push(`${pod}.${headless}.${namespace}.svc`, `${pod}.${headless}.${namespace}.svc.cluster.local`);
-        }
+        names.push(`*.${headless}.${namespace}.svc`, `*.${headless}.${namespace}.svc.cluster.local`);
     }
     return names;
 }
@@ -195,7 +197,15 @@ export function podSecurity(spec: ContainerSpec): k8s.types.input.core.v1.PodSec
 const mebibytes = (mb: number) => `${mb}Mi`;
 const millicores = (m: number) => `${m}m`;
 
-/** Probes from the spec's health check: start-up grace, readiness (traffic, dependants), liveness (restart). */
+/** Failures of the start-up probe before Kubernetes gives up on a container and restarts it. */
+export function startupFailureThreshold(hc: HealthCheckSpec): number {
+    return Math.ceil(hc.startPeriodSeconds / hc.intervalSeconds) + hc.retries;
+}
+
+/**
+ * Probes from the spec's health check: start-up grace, readiness (traffic, dependants, and the pace of a rolling
+ * update), liveness (restart) only where the spec has an alive command.
+ */
 export function probes(hc: HealthCheckSpec): Pick<Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
     const exec = (command: string) => ({ exec: { command: ["sh", "-c", command] } });
     return {
@@ -203,12 +213,20 @@ export function probes(hc: HealthCheckSpec): Pick<Container, "startupProbe" | "r
             ...exec(hc.command),
             periodSeconds: hc.intervalSeconds,
             timeoutSeconds: hc.timeoutSeconds,
-            failureThreshold: Math.ceil(hc.startPeriodSeconds / hc.intervalSeconds) + hc.retries,
+            failureThreshold: startupFailureThreshold(hc),
         },
-        readinessProbe: { ...exec(hc.command), periodSeconds: hc.intervalSeconds, timeoutSeconds: hc.timeoutSeconds, failureThreshold: 3 },
-        livenessProbe: { ...exec(hc.aliveCommand), periodSeconds: 30, timeoutSeconds: hc.timeoutSeconds, failureThreshold: 4 },
+        readinessProbe: { ...exec(hc.readinessCommand ?? hc.command), periodSeconds: hc.intervalSeconds, timeoutSeconds: hc.timeoutSeconds, failureThreshold: 3 },
+        livenessProbe: hc.aliveCommand === undefined ? undefined : { ...exec(hc.aliveCommand), periodSeconds: 30, timeoutSeconds: hc.timeoutSeconds, failureThreshold: 4 },
     };
 }
+
+/**
+ * Seconds a stopping pod keeps serving before its process gets the stop signal. Removing a terminating pod from
+ * a Service's endpoints is asynchronous (EndpointSlice controller, then kube-proxy or the ingress controller on
+ * every node), so for a few seconds clients are still sent to it; a process that stops at once answers them
+ * with refused connections. The pod's grace period is lengthened by the same time.
+ */
+export const PRE_STOP_DELAY_SECONDS = 15;
 
 /** The main container of a long-running service. */
 export function serviceContainer(spec: ServiceSpec, refs: ContentRefs): Container {
@@ -225,6 +243,8 @@ export function serviceContainer(spec: ServiceSpec, refs: ContentRefs): Containe
             limits: { memory: mebibytes(spec.memoryMb), cpu: millicores(spec.cpu.limitMillis) },
         },
         ...probes(spec.healthCheck),
+        // `sleep` is in every Elastic image; the exec form rather than the `sleep` action works on clusters before 1.30.
+        lifecycle: { preStop: { exec: { command: ["sleep", String(PRE_STOP_DELAY_SECONDS)] } } },
         securityContext: restrictedContainerSecurity(),
     };
 }
@@ -263,6 +283,73 @@ export function podAntiAffinity(p: Placement, spec: ServiceSpec, mode: AntiAffin
     };
 }
 
+/** Where the keystore step finds the secure settings' values: one file per setting, named after it. */
+export const KEYSTORE_SECRETS_DIR = "/mnt/elk-keystore-secrets";
+/** Where the keystore step builds the configuration directory the service then mounts. */
+export const KEYSTORE_CONFIG_DIR = "/mnt/elk-config";
+const KEYSTORE_SECRET_VOLUME = "keystore-secrets";
+const KEYSTORE_CONFIG_VOLUME = "config-with-keystore";
+
+/** Quotes `s` for a POSIX shell. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/**
+ * The init container that writes a service's secure settings into its keystore (see {@link ServiceSpec.keystore}).
+ *
+ * The keystore is `elasticsearch.keystore` in the configuration directory, and the image's entrypoint rewrites it
+ * at start (it adds `bootstrap.password`) by writing a new file and renaming it over the old one, which a single
+ * file mounted from elsewhere would not allow. So this step copies the image's configuration directory into an
+ * emptyDir, adds each setting there (`add --stdin` for strings, `add-file` for files, `--force` to overwrite what
+ * an earlier run of the step left), and the service mounts that emptyDir as its configuration directory; the
+ * service's own files (elasticsearch.yml, certificates) are mounted over it as before. Values are read from files
+ * of a Secret volume on standard input or by path: never in an environment variable or on a command line.
+ */
+export function keystoreInitContainer(spec: ServiceSpec): Container {
+    const keystore = spec.keystore;
+    if (!keystore) throw new Error(`${spec.name}: no keystore settings`);
+    return {
+        name: "keystore",
+        image: spec.image,
+        command: ["bash", "-c", keystoreScript(keystore, { secrets: KEYSTORE_SECRETS_DIR, config: KEYSTORE_CONFIG_DIR })],
+        volumeMounts: [
+            { name: KEYSTORE_SECRET_VOLUME, mountPath: KEYSTORE_SECRETS_DIR, readOnly: true },
+            { name: KEYSTORE_CONFIG_VOLUME, mountPath: KEYSTORE_CONFIG_DIR },
+        ],
+        // The keystore tool is a small JVM; the service's own heap settings are not in this container.
+        resources: { requests: { memory: mebibytes(256), cpu: millicores(100) }, limits: { memory: mebibytes(256), cpu: millicores(500) } },
+        securityContext: restrictedContainerSecurity(),
+    };
+}
+
+/** The keystore step's script, with the directories where it finds the values and builds the configuration. */
+export function keystoreScript(keystore: NonNullable<ServiceSpec["keystore"]>, dirs: { readonly secrets: string; readonly config: string }): string {
+    const tool = `ES_PATH_CONF=${shellQuote(dirs.config)} ${shellQuote(keystore.tool)}`;
+    const valueFile = (setting: string) => shellQuote(`${dirs.secrets}/${setting}`);
+    return [
+        "set -eu",
+        `cp -R ${shellQuote(keystore.configDir)}/. ${shellQuote(dirs.config)}/`,
+        ...keystore.entries.map((e) =>
+            e.file
+                ? `${tool} add-file --force ${shellQuote(e.setting)} ${valueFile(e.setting)}`
+                : `${tool} add --stdin --force ${shellQuote(e.setting)} < ${valueFile(e.setting)}`,
+        ),
+    ].join("\n");
+}
+
+/** The Secret volume with the keystore's values (each under its setting's name) and the emptyDir of the keystore. */
+export function keystoreVolumes(spec: ServiceSpec, secretName: pulumi.Input<string>): k8s.types.input.core.v1.Volume[] {
+    const entries = spec.keystore?.entries ?? [];
+    return [
+        { name: KEYSTORE_SECRET_VOLUME, secret: { secretName, items: entries.map((e) => ({ key: e.setting, path: e.setting, mode: 0o440 })) } },
+        { name: KEYSTORE_CONFIG_VOLUME, emptyDir: {} },
+    ];
+}
+
+/** The Secret data of the keystore's values: a key per setting. */
+export function keystoreSecretData(spec: ServiceSpec): Record<string, pulumi.Input<string>> {
+    return Object.fromEntries((spec.keystore?.entries ?? []).map((e) => [e.setting, e.value]));
+}
+
 /** Inputs of {@link servicePod}. */
 export interface ServicePodInput {
     readonly placement: Placement;
@@ -273,6 +360,8 @@ export interface ServicePodInput {
     readonly antiAffinity: AntiAffinity;
     /** Claim name of each shared volume (see {@link sharedClaim}). */
     readonly sharedClaims?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Name of the Secret with the keystore's values, when the spec has keystore settings. */
+    readonly keystoreSecretName?: pulumi.Input<string>;
 }
 
 /** The pod template of a long-running service. */
@@ -285,6 +374,10 @@ export function servicePod(input: ServicePodInput): { metadata: ObjectMeta; spec
         if (claimName === undefined) throw new Error(`${spec.name}: shared volume ${v.name} has no claim`);
         return { name: v.name, persistentVolumeClaim: { claimName } };
     });
+    if (spec.keystore && input.keystoreSecretName === undefined) throw new Error(`${spec.name}: keystore settings need their Secret`);
+    const keystore = spec.keystore && input.keystoreSecretName !== undefined ? spec.keystore : undefined;
+    const main = serviceContainer(spec, refs);
+    const inits = [...input.initSteps.map((s) => stepContainer(s, {})), ...(keystore ? [keystoreInitContainer(spec)] : [])];
     return {
         metadata: { labels: labels(placement, spec) },
         spec: {
@@ -292,11 +385,16 @@ export function servicePod(input: ServicePodInput): { metadata: ObjectMeta; spec
             // The pod needs no Kubernetes API access; no token is mounted.
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            initContainers: input.initSteps.length > 0 ? input.initSteps.map((s) => stepContainer(s, {})) : undefined,
-            containers: [serviceContainer(spec, refs)],
-            volumes: [...(files ? [files] : []), ...ephemeral, ...shared],
+            initContainers: inits.length > 0 ? inits : undefined,
+            containers: [
+                keystore
+                    ? { ...main, volumeMounts: [{ name: KEYSTORE_CONFIG_VOLUME, mountPath: keystore.configDir }, ...((main.volumeMounts as k8s.types.input.core.v1.VolumeMount[] | undefined) ?? [])] }
+                    : main,
+            ],
+            volumes: [...(files ? [files] : []), ...ephemeral, ...shared, ...(keystore ? keystoreVolumes(spec, input.keystoreSecretName as pulumi.Input<string>) : [])],
             affinity: spec.replicas > 1 ? podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
-            terminationGracePeriodSeconds: spec.stopGraceSeconds,
+            // The pre-stop delay counts against the grace period: the process still gets all of stopGraceSeconds.
+            terminationGracePeriodSeconds: spec.stopGraceSeconds + PRE_STOP_DELAY_SECONDS,
         },
     };
 }
@@ -311,6 +409,23 @@ export interface WorkloadInput extends ServicePodInput {
     /** Storage class of the claims; the cluster default when unset. */
     readonly storageClass?: string;
 }
+
+/**
+ * Seconds a rolling update of `spec`'s workload may take before the provider gives up waiting (its default is ten
+ * minutes whatever the size). Pods roll one at a time, and each may take its stop (pre-stop delay and grace
+ * period), its start (the start-up probe's whole budget) and a recovery allowance: shard recovery before an
+ * Elasticsearch node is ready again, pipelines starting for Logstash.
+ */
+export function rolloutTimeoutSeconds(spec: ServiceSpec): number {
+    const hc = spec.healthCheck;
+    const perPod = PRE_STOP_DELAY_SECONDS + spec.stopGraceSeconds + startupFailureThreshold(hc) * hc.intervalSeconds + RECOVERY_ALLOWANCE_SECONDS;
+    return Math.max(DEFAULT_AWAIT_SECONDS, spec.replicas * perPod);
+}
+
+/** The provider's own await limit (pulumi-kubernetes provider/pkg/await/await.go: ten minutes when nothing is set). */
+export const DEFAULT_AWAIT_SECONDS = 600;
+/** What one pod of a roll may spend becoming ready after its start-up probe passed. */
+export const RECOVERY_ALLOWANCE_SECONDS = 300;
 
 /** A StatefulSet: stable pod names (Elasticsearch node names) and a volume claim per pod. */
 export function statefulSet(input: WorkloadInput): { metadata: ObjectMeta; spec: k8s.types.input.apps.v1.StatefulSetSpec } {
@@ -341,6 +456,92 @@ export function statefulSet(input: WorkloadInput): { metadata: ObjectMeta; spec:
     };
 }
 
+/** What a claim template of a StatefulSet asks for: what Kubernetes never lets change on an existing StatefulSet. */
+export interface ClaimStorage {
+    /** Volume (claim template) name. */
+    readonly volume: string;
+    readonly sizeGb: number;
+    /** Storage class; null for the cluster's default. */
+    readonly storageClass: string | null;
+}
+
+/** The claim templates {@link statefulSet} writes for `spec`, as {@link ClaimStorage}. */
+export function claimStorage(spec: ServiceSpec, storageClass: string | undefined): ClaimStorage[] {
+    return spec.volumes.filter((v) => v.durable && !v.shared).map((v) => ({ volume: v.name, sizeGb: v.sizeGb, storageClass: storageClass ?? null }));
+}
+
+/** The stack config keys behind a StatefulSet's storage, for messages. */
+export interface StorageKeys {
+    /** The size key, e.g. `elk-stack:elasticsearchStorageGb`. */
+    readonly size: string;
+    /** The storage class key, e.g. `elk-stack:storageClass`. */
+    readonly storageClass: string;
+}
+
+/** Inputs of {@link storageChangeRefusal}. */
+export interface StorageChangeInput {
+    readonly placement: Placement;
+    readonly spec: ServiceSpec;
+    /** The claim templates the StatefulSet was created with (or last accepted). */
+    readonly previous: readonly ClaimStorage[];
+    readonly current: readonly ClaimStorage[];
+    readonly keys: StorageKeys;
+    /** URN of the record of {@link previous}, which `pulumi up --replace` resets to {@link current}. */
+    readonly recordUrn: string;
+}
+
+/**
+ * Why `current` cannot be applied over `previous`, with what to do instead; undefined when nothing changed.
+ *
+ * A StatefulSet's `volumeClaimTemplates` are immutable. pulumi-kubernetes lists the field as replace-on-change
+ * (provider/pkg/provider/diff.go, `statefulSet`), and a replace deletes the named StatefulSet with foreground
+ * cascade (provider/pkg/await/await.go, `Deletion`: every pod goes at once) before creating it again, while
+ * the retained claims keep their old size and class. So the change is refused before anything happens, and the
+ * message gives the steps that do what was meant: grow the claims in place (where the storage class allows
+ * expansion), remove the StatefulSet without its pods, and let the next update create it again, adopting them.
+ */
+export function storageChangeRefusal(input: StorageChangeInput): string | undefined {
+    const { spec, placement, keys } = input;
+    const ns = placement.namespace;
+    for (const now of input.current) {
+        const before = input.previous.find((p) => p.volume === now.volume);
+        if (!before || (before.sizeGb === now.sizeGb && before.storageClass === now.storageClass)) continue;
+        const claims = podNames(spec.name, spec.replicas).map((pod) => `${now.volume}-${pod}`);
+        const head = `the claims '${now.volume}' of StatefulSet ${ns}/${spec.name} were created with`;
+        const why =
+            "a StatefulSet's volumeClaimTemplates cannot change, and the Kubernetes provider would replace the StatefulSet: " +
+            "delete it with every pod at once and create it again, while the existing claims keep their size and class";
+        if (before.storageClass !== now.storageClass) {
+            const show = (c: string | null) => (c === null ? "the cluster's default class" : `class ${c}`);
+            return (
+                `Refused change of '${keys.storageClass}': ${head} ${show(before.storageClass)}, not ${show(now.storageClass)}; ${why}. ` +
+                `Fix: set '${keys.storageClass}' back${before.storageClass === null ? " (remove it)" : ` to ${before.storageClass}`}. ` +
+                `A claim never changes class; to move the data, snapshot it (npm run snapshot) and restore it into a stack whose claims have the new class.`
+            );
+        }
+        if (now.sizeGb < before.sizeGb) {
+            return (
+                `Refused change of '${keys.size}': ${head} ${before.sizeGb} GiB, not ${now.sizeGb} GiB; a claim never shrinks. ` +
+                `Fix: set '${keys.size}' back to ${before.sizeGb}.`
+            );
+        }
+        const cls = now.storageClass === null ? "" : ` ${now.storageClass}`;
+        const patch = `{"spec":{"resources":{"requests":{"storage":"${now.sizeGb}Gi"}}}}`;
+        return [
+            `Refused change of '${keys.size}': ${head} ${before.sizeGb} GiB, not ${now.sizeGb} GiB; ${why}.`,
+            `Fix: set '${keys.size}' back to ${before.sizeGb}, or grow the claims by hand, then let this update run:`,
+            `  1. kubectl get storageclass${cls}   (ALLOWVOLUMEEXPANSION must be true${now.storageClass === null ? " for the class marked (default)" : ""}; otherwise the claims cannot grow)`,
+            ...claims.map((c, i) => `  ${i === 0 ? "2." : "  "} kubectl -n ${ns} patch pvc ${c} -p '${patch}'`),
+            `     and wait until 'kubectl -n ${ns} get pvc' shows ${now.sizeGb}Gi for each`,
+            `  3. kubectl -n ${ns} delete statefulset ${spec.name} --cascade=orphan   (the pods keep running)`,
+            // The provider's delete of the replaced StatefulSet then finds nothing, which it counts as deleted
+            // (provider/pkg/await/await.go, Deletion: NotFound is success), and it creates the new one.
+            `  4. pulumi up --replace '${input.recordUrn}'   (records the new size; the StatefulSet is created again with it and adopts the running pods)`,
+        ].join("\n");
+    }
+    return undefined;
+}
+
 /** Name of the claim of a shared volume: one for every pod of the service. */
 export function sharedClaimName(p: Placement, spec: ServiceSpec, volume: VolumeSpec): string {
     return `${objectName(p, spec.name)}-${volume.name}`;
@@ -368,7 +569,9 @@ export function deployment(input: WorkloadInput): { metadata: ObjectMeta; spec: 
         spec: {
             replicas: spec.replicas,
             selector: { matchLabels: selector(placement, spec) },
-            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            // Old and new Kibana versions must not run side by side while the new one migrates the saved objects
+            // (Kibana's upgrade guide: "Kibana does not support rolling upgrades", shut down all instances first).
+            strategy: { type: "Recreate" },
             template: servicePod(input),
         },
     };

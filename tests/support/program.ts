@@ -40,9 +40,20 @@ export interface RecordedOptions {
     readonly aliases: readonly unknown[];
     /** Provider reference (`<provider URN>::<id>`) the resource is registered with; "" for the default provider. */
     readonly provider: string;
+    /** `customTimeouts` as sent ("" where unset). */
+    readonly customTimeouts: { readonly create: string; readonly update: string; readonly delete: string };
 }
 
-const NO_OPTIONS: RecordedOptions = { protect: false, retainOnDelete: false, ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, aliases: [], provider: "" };
+const NO_OPTIONS: RecordedOptions = {
+    protect: false,
+    retainOnDelete: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    deleteBeforeReplace: false,
+    aliases: [],
+    provider: "",
+    customTimeouts: { create: "", update: "", delete: "" },
+};
 
 /** A resolved stack output. */
 export interface ResolvedOutput {
@@ -69,6 +80,17 @@ export interface RunOptions {
      * that they load with the run's own Pulumi SDK. Returns the stack outputs.
      */
     readonly program?: () => Promise<Record<string, unknown>>;
+    /**
+     * The stack's outputs from its last update, as a reference to the stack itself reads them back (the engine's
+     * built-in provider answers with `{ name, outputs, secretOutputNames }`); none by default, as for a new stack.
+     */
+    readonly previousOutputs?: Record<string, unknown>;
+    /**
+     * The value each `pulumi:index:Stash` (by resource name) saved at its creation in an earlier update. The
+     * engine's built-in provider keeps that first value as `output` on every later update
+     * (pulumi/pulumi pkg/resource/deploy/builtins.go); without an entry, the stash is created now.
+     */
+    readonly stashed?: Record<string, unknown>;
 }
 
 function mockPassword(name: string, length: number): string {
@@ -88,6 +110,7 @@ type RegisterRequest = {
     getDeletebeforereplace(): boolean;
     getAliasesList(): { toObject(): unknown }[];
     getProvider(): string;
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 };
 
 /**
@@ -121,6 +144,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                         const result = mockPassword(args.name, Number(unwrapSecrets(inputs.length)));
                         generatedSecrets.push(result);
                         state = { ...inputs, result };
+                    } else if (args.type === "pulumi:pulumi:StackReference") {
+                        state = { name: inputs.name, outputs: options.previousOutputs ?? {}, secretOutputNames: [] };
+                    } else if (args.type === "pulumi:index:Stash") {
+                        const earlier = options.stashed?.[args.name];
+                        state = { input: inputs.input, output: earlier === undefined ? inputs.input : earlier };
                     } else if (args.type === "docker:index/remoteImage:RemoteImage") {
                         state = { ...inputs, imageId: `sha256:${crypto.createHash("sha256").update(String(inputs.name)).digest("hex")}` };
                     } else if (args.type === "docker:index/container:Container") {
@@ -140,6 +168,8 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
             "elk-stack",
             stack,
             options.preview ?? false,
+            // What the CLI passes for a self-managed backend; a stack's reference to itself is named with it.
+            "organization",
         );
         // MockResourceArgs carries no dependencies; read them off the request before the mocks see it.
         const monitor = pulumi.runtime.getMonitor() as unknown as {
@@ -163,6 +193,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     aliases: req.getAliasesList().map((a) => a.toObject()),
                     provider: req.getProvider(),
+                    customTimeouts: {
+                        create: req.getCustomtimeouts()?.getCreate() ?? "",
+                        update: req.getCustomtimeouts()?.getUpdate() ?? "",
+                        delete: req.getCustomtimeouts()?.getDelete() ?? "",
+                    },
                 },
             });
             original(req, cb);
@@ -199,6 +234,8 @@ function urnType(urn: string): string {
  * An alias spec leaves out what stays the same: its name, type, stack, project or parent default to the resource's.
  */
 export function aliasUrns(r: RecordedResource): string[] {
+    // A read resource (a stack reference) has no URN of its own here, and no aliases.
+    if (r.options.aliases.length === 0) return [];
     const m = /^urn:pulumi:(.*?)::(.*?)::/.exec(r.urn);
     if (!m) throw new Error(`not a URN: ${r.urn}`);
     const [, stack, project] = m;
