@@ -9,6 +9,7 @@
  */
 
 import { ConfigError } from "./configError";
+import { type NodeSetConfig, parseNodeSets, totalNodes } from "./nodeSets";
 import { DEFAULT_LOG_SOURCES, type LogSource, parseLogSources } from "./sources";
 import { SNAPSHOT_SCHEDULES, type SnapshotSchedule } from "./snapshots";
 
@@ -121,6 +122,29 @@ export const CONFIG_SCHEMA = {
     logstashStorageGb: { type: "integer", default: 5, description: "Persistent volume size of each Logstash replica (persistent queue), GiB (Kubernetes)." },
     storageClass: { type: "string", description: "Storage class of the persistent volumes (Kubernetes); the cluster default when unset." },
     kubernetesNamespace: { type: "string", default: "elk", description: "Namespace the stack is created in (Kubernetes)." },
+    kubernetesEngine: {
+        type: "string",
+        default: "eck",
+        description: "How the stack runs on Kubernetes: eck (custom resources of Elastic's operator, ECK, which rolls, scales and resizes Elasticsearch safely) or manifests (the stack's own StatefulSets, where no operator may run).",
+    },
+    eckOperator: {
+        type: "string",
+        default: "install",
+        description: "With kubernetesEngine eck: install (the stack installs the eck-operator Helm chart at its pinned version) or present (an operator someone else runs; preview fails when its CRDs are missing).",
+    },
+    eckOperatorNamespace: { type: "string", default: "elastic-system", description: "Namespace the stack installs the ECK operator into (kubernetesEngine eck, eckOperator install)." },
+    elasticsearchNodeSets: {
+        type: "array",
+        default: [],
+        description:
+            "ECK node sets: objects {name, count, roles, storageGb, heapMb, memoryMb, cpuMillis, cpuLimitMillis}; sizes default to the elasticsearch* keys, roles to all. Empty: one set 'default' of elasticsearchNodeCount nodes.",
+        undeclared: "its entries are objects, and a declared array has one item type, which cannot be an object",
+    },
+    elasticsearchZones: {
+        type: "array",
+        default: [],
+        description: "Zones (values of the nodes' topology.kubernetes.io/zone label) to spread every node set over, with shard allocation awareness (kubernetesEngine eck).",
+    },
     kubeconfig: { type: "string", description: "Kubeconfig path or contents (Kubernetes); the ambient kubeconfig when unset." },
     kubeContext: { type: "string", description: "Kubeconfig context to use (Kubernetes); the current context when unset." },
     kubernetesRenderDir: {
@@ -215,6 +239,25 @@ export interface KubernetesSettings {
     readonly logstashServiceType: ServiceType;
     readonly kibanaIngress?: { readonly host: string; readonly className?: string };
     readonly antiAffinity: "hard" | "soft";
+    /** `eck` (Elastic's operator) or `manifests` (the stack's own workloads). */
+    readonly engine: KubernetesEngine;
+    /** Settings of the `eck` engine. */
+    readonly eck: EckSettings;
+}
+
+/** How the stack runs on Kubernetes. */
+export type KubernetesEngine = "eck" | "manifests";
+
+/** Settings of the `eck` Kubernetes engine. */
+export interface EckSettings {
+    /** `install`: the stack installs the pinned operator; `present`: it expects one to run. */
+    readonly operator: "install" | "present";
+    /** Namespace the operator is installed into. */
+    readonly operatorNamespace: string;
+    /** Elasticsearch node sets; one set of every role unless configured. */
+    readonly nodeSets: readonly NodeSetConfig[];
+    /** Zones to spread nodes over; none for no zone awareness. */
+    readonly zones: readonly string[];
 }
 
 /** The snapshot repository and lifecycle policy of a stack. */
@@ -455,6 +498,26 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     if (ingressHost !== undefined && !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(ingressHost)) {
         fail("kibanaIngressHost", `'${ingressHost}' is not a DNS name`, "set a fully qualified host name such as kibana.example.com");
     }
+    const engine = str("kubernetesEngine");
+    if (engine !== "eck" && engine !== "manifests") fail("kubernetesEngine", `unknown engine '${engine}'`, "set eck or manifests");
+    const eckOperator = str("eckOperator");
+    if (eckOperator !== "install" && eckOperator !== "present") fail("eckOperator", `'${eckOperator}' is neither install nor present`, "set install or present");
+    const operatorNamespace = str("eckOperatorNamespace");
+    if (!INSTANCE_NAME.test(operatorNamespace)) {
+        fail("eckOperatorNamespace", `'${operatorNamespace}' is not a valid namespace name`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
+    }
+    const zones = list("elasticsearchZones");
+    const onEck = target === "kubernetes" && engine === "eck";
+    const rawNodeSets = raw("elasticsearchNodeSets");
+    const nodeSetsGiven = rawNodeSets !== undefined && rawNodeSets.trim() !== "[]";
+    if (nodeSetsGiven && !onEck) fail("elasticsearchNodeSets", "node sets need target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
+    if (zones.length > 0 && !onEck) fail("elasticsearchZones", "zone awareness needs target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
+    if (nodeSetsGiven && raw("elasticsearchNodeCount") !== undefined) {
+        fail("elasticsearchNodeCount", `it is set together with ${fq("elasticsearchNodeSets")}, which counts the nodes itself`, "remove elasticsearchNodeCount and give each node set its count");
+    }
+    zones.forEach((z, i) => {
+        if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(z)) fail(`elasticsearchZones[${i}]`, `'${z}' is not a label value`, "use the zone names your nodes carry in topology.kubernetes.io/zone");
+    });
     const kubernetes: KubernetesSettings = {
         namespace,
         kubeconfig: optional("kubeconfig"),
@@ -465,9 +528,12 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         logstashServiceType: serviceType("logstashServiceType"),
         kibanaIngress: ingressHost ? { host: ingressHost, className: optional("ingressClassName") } : undefined,
         antiAffinity: antiAffinity as "hard" | "soft",
+        engine: engine as KubernetesEngine,
+        // Filled in below, once the Elasticsearch sizes are known (they are the node sets' defaults).
+        eck: { operator: eckOperator as "install" | "present", operatorNamespace, nodeSets: [], zones },
     };
 
-    const nodeCount = int("elasticsearchNodeCount", 1, 99);
+    let nodeCount = int("elasticsearchNodeCount", 1, 99);
     if (nodeCount === 2) {
         fail("elasticsearchNodeCount", "2 nodes cannot elect a master when one is lost", "use 1, or 3 and more");
     }
@@ -560,6 +626,12 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         passwordsSet.push(key);
     }
 
+    const esMemory = memory("elasticsearch");
+    const nodeSets = parseNodeSets(rawNodeSets, nodeCount, { storageGb: sizing.elasticsearch.storageGb, heapMb: esMemory.heapMb, memoryMb: esMemory.memoryMb, cpu: esMemory.cpu }, fq("elasticsearchNodeSets"));
+    if (nodeSetsGiven) nodeCount = totalNodes(nodeSets);
+    if (nodeCount === 2) {
+        fail("elasticsearchNodeSets", "the node sets have 2 nodes in all, and the stack runs 1, or 3 and more", "add a node, or run a single node");
+    }
     return {
         project: source.project,
         stack: source.stack,
@@ -570,12 +642,12 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         names: { elasticsearch: str("elasticsearchName"), kibana: str("kibanaName"), logstash: str("logstashName"), extra },
         bindAddress,
         ports: { elasticsearch: int("elasticsearchPort", 1, 65535), kibana: int("kibanaPort", 1, 65535), nginxSyslog: int("nginxSyslogPort", 1, 65535) },
-        elasticsearch: memory("elasticsearch"),
+        elasticsearch: { ...esMemory, replicas: nodeCount },
         kibana: memory("kibana"),
         logstash: memory("logstash"),
         setMaxMapCount: bool("setMaxMapCount"),
         protectData: bool("protectData"),
-        kubernetes,
+        kubernetes: { ...kubernetes, eck: { ...kubernetes.eck, nodeSets } },
         certValidityDays,
         certRenewBeforeDays,
         logSources,

@@ -114,6 +114,8 @@ export interface ElasticsearchSpecInput extends ElasticsearchYmlInput, ServiceSi
     readonly storageGb: number;
     /** The snapshot repository's shared volume, when the stack has one. */
     readonly snapshotVolume?: { readonly sizeGb: number; readonly storageClass?: string };
+    /** The transport CA, for platforms that issue per-node transport certificates themselves (see ServiceSpec.issuingCa). */
+    readonly transportCa?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
 }
 
 /** The container of one Elasticsearch node. Pure. */
@@ -154,6 +156,7 @@ export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
         // Closing shards and flushing translogs on a busy node takes seconds to a minute; a kill mid-write means
         // translog replay (or worse) on the next start.
         stopGraceSeconds: 120,
+        issuingCa: input.transportCa,
     };
 }
 
@@ -186,6 +189,8 @@ export interface ElasticsearchArgs {
     kernelStep?: HostStep;
     /** Mount a shared volume for the snapshot repository and allow it in `path.repo`. */
     snapshotVolume?: { sizeGb: number; storageClass?: string };
+    /** The CA of {@link transportCertificate}, for platforms that issue per-node transport certificates from it. */
+    transportCa?: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
 }
 
 /** Elasticsearch, one node or a cluster, with TLS on HTTP and transport and security on. */
@@ -227,6 +232,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
             elasticPassword: args.elasticPassword,
             snapshotRepository: args.snapshotVolume !== undefined,
             snapshotVolume: args.snapshotVolume,
+            transportCa: args.transportCa ? { certPem: args.transportCa.certPem, keyPem: args.transportCa.privateKeyPem } : undefined,
         });
         const placed = args.platform.runService(spec, { parent: this, hostSteps: args.kernelStep ? [args.kernelStep] : [] });
         this.ready = placed.ready;

@@ -108,6 +108,11 @@ export interface ServiceSpec extends ContainerSpec {
      * its shards, Logstash finishing its in-flight batches and checkpointing its persistent queue).
      */
     readonly stopGraceSeconds: number;
+    /**
+     * A CA for platforms whose operator issues each instance's certificate itself (ECK issues every Elasticsearch
+     * pod's transport certificate from it). Never mounted into a container; other platforms ignore it.
+     */
+    readonly issuingCa?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
 }
 
 /** A step that runs to completion (the kernel setting, the bootstrap). */

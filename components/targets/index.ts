@@ -3,9 +3,11 @@ import type { StackConfig } from "../config";
 import type { Platform } from "../spec";
 import { stackIngressRules } from "../traffic";
 import { DockerPlatform } from "./docker";
+import { EckPlatform } from "./eck";
 import { KubernetesPlatform } from "./kubernetes";
 
 export { DockerPlatform, type DockerPlatformArgs, STACK_LABEL } from "./docker";
+export { EckPlatform, type EckPlatformArgs } from "./eck";
 export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress } from "./kubernetes";
 
 /** The platform a stack's `target` names, set up from the stack's settings. */
@@ -20,6 +22,28 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
             );
         case "kubernetes": {
             const k = settings.kubernetes;
+            if (k.engine === "eck") {
+                return new EckPlatform(
+                    `${name}-eck`,
+                    {
+                        namespace: k.namespace,
+                        stackName: settings.clusterName,
+                        instances: settings.names,
+                        version: settings.elasticVersion,
+                        eck: k.eck,
+                        kubeconfig: k.kubeconfig,
+                        context: k.context,
+                        renderDir: k.renderDir,
+                        storageClass: k.storageClass,
+                        kibanaServiceType: k.kibanaServiceType,
+                        logstashServiceType: k.logstashServiceType,
+                        kibanaIngress: k.kibanaIngress,
+                        privilegedHostSteps: settings.setMaxMapCount,
+                        protectData: settings.protectData,
+                    },
+                    opts,
+                );
+            }
             return new KubernetesPlatform(
                 `${name}-kubernetes`,
                 {
