@@ -34,6 +34,8 @@ export interface EckPlatformArgs {
     kibanaServiceType?: ServiceType;
     logstashServiceType?: ServiceType;
     kibanaIngress?: { host: string; className?: string };
+    /** How Elasticsearch nodes and Logstash replicas spread over Kubernetes nodes. */
+    antiAffinity?: m.AntiAffinity;
     /** Whether the privileged sysctl init container runs (decides the namespace's Pod Security level). */
     privilegedHostSteps: boolean;
     /** Mark the namespace and the snapshot claim `protect`ed. */
@@ -194,6 +196,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
                 kernelStep: (opts.hostSteps ?? []).map((h) => h.initContainer).find((x): x is JobSpec => x !== undefined),
                 refs,
                 sharedClaims,
+                antiAffinity: this.args.antiAffinity ?? "hard",
             });
         } else if (kind === "kibana") {
             deps.push(this.secret(`${stack}-${spec.name}-http-cert`, e.httpCertSecretName(this.names.kibana), e.httpCertificateData(this.tlsOf(spec)), opts, "kubernetes.io/tls"));
@@ -203,7 +206,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
         } else {
             const { refs, resources: contents } = this.contents(e.logstashMountedFiles(spec), opts);
             resources.push(...contents);
-            body = e.logstashResource({ placement: this.placement, names: this.names, version: this.args.version, spec, serviceType: this.args.logstashServiceType ?? "ClusterIP", storageClass: this.args.storageClass, refs });
+            body = e.logstashResource({ placement: this.placement, names: this.names, version: this.args.version, spec, serviceType: this.args.logstashServiceType ?? "ClusterIP", storageClass: this.args.storageClass, refs, antiAffinity: this.args.antiAffinity ?? "hard" });
         }
         resources.push(...deps);
         const resource = new k8s.apiextensions.CustomResource(

@@ -199,6 +199,8 @@ export interface ElasticsearchResourceInput {
     readonly refs: m.ContentRefs;
     /** Claim name of each shared volume (the snapshot repository). */
     readonly sharedClaims: Readonly<Record<string, pulumi.Input<string>>>;
+    /** How nodes spread over Kubernetes nodes, as on the manifests engine. */
+    readonly antiAffinity: m.AntiAffinity;
 }
 
 /** The label ECK gives a zone when `zoneAwareness` names no key (DefaultZoneAwarenessTopologyKey). */
@@ -219,6 +221,7 @@ export function elasticsearchResource(input: ElasticsearchResourceInput): { apiV
         if (claimName === undefined) throw new Error(`${spec.name}: shared volume ${v.name} has no claim`);
         return { volume: { name: v.name, persistentVolumeClaim: { claimName } }, mount: { name: v.name, mountPath: v.mountPath } };
     });
+    const totalNodes = input.nodeSets.reduce((n, s) => n + s.count, 0);
     const nodeSets = input.nodeSets.map((set) => {
         const config: Record<string, unknown> = {
             ...common,
@@ -242,6 +245,9 @@ export function elasticsearchResource(input: ElasticsearchResourceInput): { apiV
                 initContainers: input.kernelStep ? [m.stepContainer(input.kernelStep, {})] : undefined,
                 containers: [container],
                 volumes: [...(files ? [files] : []), ...shared.map((s) => s.volume)],
+                // Replaces ECK's default (preferred anti-affinity by cluster, pkg/controller/elasticsearch/nodespec
+                // DefaultAffinity): every node of the cluster, whatever its set, on its own Kubernetes node.
+                affinity: totalNodes > 1 ? m.podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
                 terminationGracePeriodSeconds: spec.stopGraceSeconds,
             },
         };
@@ -357,6 +363,7 @@ export interface LogstashResourceInput {
     readonly serviceType: ServiceType;
     readonly storageClass?: string;
     readonly refs: m.ContentRefs;
+    readonly antiAffinity: m.AntiAffinity;
 }
 
 /**
@@ -410,6 +417,7 @@ export function logstashResource(input: LogstashResourceInput): { apiVersion: st
                         },
                     ],
                     volumes: files ? [files] : [],
+                    affinity: spec.replicas > 1 ? m.podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
                     terminationGracePeriodSeconds: spec.stopGraceSeconds,
                 },
             },

@@ -38,6 +38,7 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                         kibanaServiceType: k.kibanaServiceType,
                         logstashServiceType: k.logstashServiceType,
                         kibanaIngress: k.kibanaIngress,
+                        antiAffinity: k.antiAffinity,
                         privilegedHostSteps: settings.setMaxMapCount,
                         protectData: settings.protectData,
                     },

@@ -208,6 +208,16 @@ export function stackFileConfig(stack: string): Record<string, string> {
 }
 
 
+/**
+ * A stack file's config on the `manifests` Kubernetes engine: the stack's own StatefulSets instead of ECK's custom
+ * resources, with the node sets' total as elasticsearchNodeCount (node sets and zones are eck-only).
+ */
+export function onManifestsEngine(config: Record<string, string>): Record<string, string> {
+    const { elasticsearchNodeSets, elasticsearchZones: _zones, ...rest } = config;
+    const sets = elasticsearchNodeSets ? (JSON.parse(elasticsearchNodeSets) as { count: number }[]) : [];
+    return { ...rest, kubernetesEngine: "manifests", ...(sets.length > 0 ? { elasticsearchNodeCount: String(sets.reduce((n, s) => n + s.count, 0)) } : {}) };
+}
+
 /** Every string in `v` that is not inside a secret wrapper, with its path. */
 export function plainStrings(v: unknown, at = "", out: { at: string; s: string }[] = []): { at: string; s: string }[] {
     if (isSecretValue(v)) return out;
