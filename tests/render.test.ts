@@ -111,7 +111,7 @@ describe("render --stack prod (Kubernetes)", () => {
         for (const kind of ["Namespace", "Elasticsearch", "Kibana", "Logstash", "ConfigMap", "Secret", "Job"]) expect(kinds).toContain(kind);
         expect(kinds).not.toContain("StatefulSet");
         for (const doc of docs) {
-            if (doc.kind === undefined) continue;
+            if (typeof doc.kind !== "string") continue;
             const apiVersion = String(doc.apiVersion);
             if (apiVersion.includes(".k8s.elastic.co/")) {
                 expect(eckSchemaErrors(doc)).toEqual([]);

@@ -213,8 +213,8 @@ export function stackFileConfig(stack: string): Record<string, string> {
  * resources, with the node sets' total as elasticsearchNodeCount (node sets and zones are eck-only).
  */
 export function onManifestsEngine(config: Record<string, string>): Record<string, string> {
-    const { elasticsearchNodeSets, elasticsearchZones: _zones, ...rest } = config;
-    const sets = elasticsearchNodeSets ? (JSON.parse(elasticsearchNodeSets) as { count: number }[]) : [];
+    const rest = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "elasticsearchNodeSets" && k !== "elasticsearchZones"));
+    const sets = config.elasticsearchNodeSets ? (JSON.parse(config.elasticsearchNodeSets) as { count: number }[]) : [];
     return { ...rest, kubernetesEngine: "manifests", ...(sets.length > 0 ? { elasticsearchNodeCount: String(sets.reduce((n, s) => n + s.count, 0)) } : {}) };
 }
 
