@@ -58,6 +58,11 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
     readonly operator?: k8s.helm.v3.Release;
     /** Names of the custom resources. */
     readonly names: e.EckNames;
+    /**
+     * The API version of each kind, once the operator is installed or its CRDs checked; fails with the reason when a
+     * CRD is missing or serves another version.
+     */
+    readonly operatorReady: pulumi.Output<string[]>;
 
     private readonly args: EckPlatformArgs;
     private readonly placement: m.Placement;
@@ -105,6 +110,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
         } else {
             this.operatorGates = { elasticsearch: this.requireCrd("elasticsearch"), kibana: this.requireCrd("kibana"), logstash: this.requireCrd("logstash") };
         }
+        this.operatorReady = pulumi.all([this.operatorGates.elasticsearch, this.operatorGates.kibana, this.operatorGates.logstash]);
         this.registerOutputs({ namespace: args.namespace });
     }
 

@@ -4,11 +4,21 @@ import type { Platform } from "../spec";
 import { stackIngressRules } from "../traffic";
 import { DockerPlatform } from "./docker";
 import { EckPlatform } from "./eck";
+import { LOGSTASH_LISTENER_SERVICE, esHttpService, kibanaHttpService, logstashService } from "./eckResources";
 import { KubernetesPlatform } from "./kubernetes";
 
 export { DockerPlatform, type DockerPlatformArgs, STACK_LABEL } from "./docker";
 export { EckPlatform, type EckPlatformArgs } from "./eck";
 export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress } from "./kubernetes";
+
+/** The Kubernetes Service clients dial for `instance` (a port-forward's target): the operator's on the eck engine. */
+export function kubernetesServiceName(settings: StackConfig, instance: string): string {
+    if (settings.kubernetes.engine !== "eck") return instance;
+    if (instance === settings.names.elasticsearch) return esHttpService(settings.clusterName);
+    if (instance === settings.names.kibana) return kibanaHttpService(settings.names.kibana);
+    if (instance === settings.names.logstash) return logstashService(settings.names.logstash, LOGSTASH_LISTENER_SERVICE);
+    return instance;
+}
 
 /** The platform a stack's `target` names, set up from the stack's settings. */
 export function platformFor(name: string, settings: StackConfig, opts?: pulumi.ComponentResourceOptions): Platform {

@@ -62,6 +62,11 @@ export interface RunOptions {
     readonly preview?: boolean;
     /** Config keys (without project prefix) set as secrets. */
     readonly secretKeys?: readonly string[];
+    /**
+     * Answers reads of live objects (`Resource.get`): the object's state, or a throw for one that does not exist.
+     * Without it a read returns its inputs.
+     */
+    readonly reads?: (type: string, id: string) => Record<string, unknown>;
 }
 
 function mockPassword(name: string, length: number): string {
@@ -98,6 +103,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         await pulumi.runtime.setMocks(
             {
                 newResource: (args) => {
+                    if (args.id !== undefined && args.id !== "" && options.reads) {
+                        const state = options.reads(args.type, args.id);
+                        resources.push({ type: args.type, name: args.name, urn: "", parent: "", dependencies: [], inputs: args.inputs as Record<string, unknown>, state, options: NO_OPTIONS });
+                        return { id: args.id, state };
+                    }
                     const inputs = args.inputs as Record<string, unknown>;
                     let state: Record<string, unknown> = { ...inputs };
                     const tlsState = realTlsState(args.type, unwrapSecrets(inputs) as Record<string, unknown>);
