@@ -132,7 +132,11 @@ export const CONFIG_SCHEMA = {
         default: "install",
         description: "With kubernetesEngine eck: install (the stack installs the eck-operator Helm chart at its pinned version) or present (an operator someone else runs; preview fails when its CRDs are missing).",
     },
-    eckOperatorNamespace: { type: "string", default: "elastic-system", description: "Namespace the stack installs the ECK operator into (kubernetesEngine eck, eckOperator install)." },
+    eckOperatorNamespace: {
+        type: "string",
+        default: "elastic-system",
+        description: "Namespace of the ECK operator (kubernetesEngine eck): where the stack installs it, or where it runs with eckOperator present; admitted to Elasticsearch's HTTP port.",
+    },
     elasticsearchNodeSets: {
         type: "array",
         default: [],

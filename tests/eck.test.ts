@@ -274,6 +274,28 @@ describe("eck engine, one-node dev stack", () => {
         expect(wait(ls)).toBe("jsonpath={.status.health}=green");
     });
 
+    test("NetworkPolicies as on the manifests engine, selecting the operator's pods by the stack's labels, and the operator admitted to 9200", () => {
+        const policies = ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => body(r));
+        const named = (n: string) => policies.find((p) => asObj(p.metadata).name === n) as Obj;
+        expect(asObj(named("elk-eck-deny-ingress").spec)).toEqual({ podSelector: { matchLabels: { "elk-stack.dev/stack": "elk-eck" } }, policyTypes: ["Ingress"], ingress: [] });
+        const operator = asObj(named("es01-from-eck-operator").spec);
+        expect(operator.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "elastic-system" } } }], ports: [{ port: 9200, protocol: "TCP" }] }]);
+        // Every pod template of the custom resources carries the labels the policies select on.
+        const esSelector = asObj(asObj(operator.podSelector).matchLabels);
+        for (const set of asList(specOf(one(run, ES)).nodeSets)) expect(asObj(asObj(set.podTemplate).metadata).labels).toMatchObject(esSelector);
+        const es = asObj(named("es01-ingress").spec);
+        const from = (port: number) => asList(asList(es.ingress).find((r) => asList(r.ports)[0].port === port)?.from).map((f) => asObj(asObj(f.podSelector).matchLabels)["app.kubernetes.io/instance"]);
+        expect(from(9200).sort()).toEqual(["bootstrap", "kibana", "logstash"]);
+        expect(from(9300)).toEqual(["es01"]);
+        for (const r of [one(run, KB), one(run, LS)]) expect(asObj(asObj(asObj(specOf(r).podTemplate).metadata).labels)["elk-stack.dev/stack"]).toBe("elk-eck");
+        // No pod of the stack before its policies.
+        const all = ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+        expect(all.map((r) => r.name).sort()).toEqual(["elk-eck-deny-ingress", "elk-eck-es01-from-eck-operator", "elk-eck-es01-ingress", "elk-eck-kibana-ingress", "elk-eck-logstash-ingress"]);
+        for (const owner of [...customResources(run), ...ofType(run, JOB)]) {
+            for (const np of all) expect({ owner: owner.name, np: np.name, after: transitiveDependencies(run, owner).has(np.urn) }).toEqual({ owner: owner.name, np: np.name, after: true });
+        }
+    });
+
     test("the policy pack reads the operator's pod templates: the stack passes, a privileged Kibana is refused", () => {
         const marked = (r: RecordedResource) => ({ type: r.type, name: r.name, props: r.inputs, secretsMarked: true });
         for (const r of run.resources) expect({ r: r.name, v: violations(marked(r)) }).toEqual({ r: r.name, v: [] });

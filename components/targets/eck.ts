@@ -8,6 +8,8 @@ import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedServi
 import * as e from "./eckResources";
 import * as m from "./kubernetesManifests";
 import { afterSteps } from "./ordering";
+import { ES_HTTP_PORT } from "../elasticsearch";
+import type { IngressRule } from "../traffic";
 
 /** Environment variables through which steps read the elastic user's password: on ECK, from the operator's secret. */
 const ELASTIC_PASSWORD_ENVS: readonly string[] = [BOOTSTRAP_ENV.elasticPassword, KIBANA_SETUP_ENV.elasticPassword];
@@ -40,6 +42,12 @@ export interface EckPlatformArgs {
     privilegedHostSteps: boolean;
     /** Mark the namespace and the snapshot claim `protect`ed. */
     protectData?: boolean;
+    /**
+     * Connections the stack's pods accept (see `stackIngressRules`), as on the manifests engine; the operator's
+     * namespace is admitted to Elasticsearch's HTTP port besides. Enforced only by a network plugin that enforces
+     * NetworkPolicies.
+     */
+    ingressRules?: readonly IngressRule[];
 }
 
 /**
@@ -65,6 +73,8 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
     readonly operatorReady: pulumi.Output<string[]>;
 
     private readonly args: EckPlatformArgs;
+    /** The NetworkPolicies, which every pod-making object waits for. */
+    private readonly policies: k8s.networking.v1.NetworkPolicy[] = [];
     private readonly placement: m.Placement;
     /** Per kind, resolves once the operator is there (installed, or its CRD checked); fails with the reason when not. */
     private readonly operatorGates: Record<keyof typeof e.ECK_KINDS, pulumi.Output<string>>;
@@ -88,6 +98,19 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
             retainOnDelete: true,
             protect: args.protectData ?? false,
         });
+        if (args.ingressRules) {
+            // Every custom resource and Job waits for these: no pod of the stack runs without its policy.
+            const inNamespace = { parent: this, provider: this.provider, dependsOn: [this.namespace] };
+            this.policies.push(new k8s.networking.v1.NetworkPolicy(`${args.stackName}-deny-ingress`, m.denyIngressPolicy(this.placement), inNamespace));
+            for (const policy of m.ingressPolicies(this.placement, args.ingressRules)) {
+                this.policies.push(new k8s.networking.v1.NetworkPolicy(`${args.stackName}-${policy.instance}-ingress`, policy.manifest, inNamespace));
+            }
+            this.policies.push(new k8s.networking.v1.NetworkPolicy(
+                `${args.stackName}-${args.instances.elasticsearch}-from-eck-operator`,
+                e.operatorIngressPolicy(this.placement, args.instances.elasticsearch, args.eck.operatorNamespace, ES_HTTP_PORT),
+                inNamespace,
+            ));
+        }
         const plain = (k: keyof typeof e.ECK_KINDS) => pulumi.output(e.ECK_KINDS[k].apiVersion);
         if (args.eck.operator === "install") {
             this.operator = new k8s.helm.v3.Release(
@@ -226,7 +249,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
                 spec: pulumi.all([this.operatorGates[kind], pulumi.output(body.spec)]).apply(([, s]) => s),
             },
             {
-                ...this.opts(opts.parent, afterSteps(opts.dependsOn, opts.after ?? [], [...deps, ...resources, ...(this.operator ? [this.operator] : [])])),
+                ...this.opts(opts.parent, afterSteps(opts.dependsOn, opts.after ?? [], [...deps, ...resources, ...this.policies, ...(this.operator ? [this.operator] : [])])),
                 // A rolling upgrade of a large cluster takes longer than the provider's default ten minutes.
                 customTimeouts: { create: "60m", update: "120m" },
             },
@@ -253,7 +276,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
             `${this.args.stackName}-${spec.name}-job`,
             { ...manifest, spec: { ...manifest.spec, template: { ...template, spec: { ...template.spec, containers } } } },
             {
-                ...this.opts(opts.parent, afterSteps(opts.dependsOn, opts.after ?? [], [])),
+                ...this.opts(opts.parent, afterSteps(opts.dependsOn, opts.after ?? [], this.policies)),
                 customTimeouts: { create: `${spec.timeoutSeconds + 60}s`, update: `${spec.timeoutSeconds + 60}s` },
             },
         );

@@ -448,6 +448,26 @@ export function operatorValues(stackNamespace: string): Record<string, unknown> 
     return { installCRDs: true, managedNamespaces: [stackNamespace] };
 }
 
+/**
+ * Admits the operator, from its namespace, to Elasticsearch's HTTP port: it manages the cluster through the API
+ * (voting exclusions, shard migration, health). Added to the stack's own ingress policies (kubernetesManifests.ts
+ * ingressPolicies), which admit each port from exactly the stack's clients.
+ */
+export function operatorIngressPolicy(p: m.Placement, esInstance: string, operatorNamespace: string, port: number): { metadata: ObjectMeta; spec: k8s.types.input.networking.v1.NetworkPolicySpec } {
+    return {
+        metadata: {
+            name: `${esInstance}-from-eck-operator`,
+            namespace: p.namespace,
+            labels: { [m.LABELS.instance]: esInstance, [m.LABELS.partOf]: "elk-stack", [m.LABELS.managedBy]: "pulumi", [m.LABELS.stack]: p.stack },
+        },
+        spec: {
+            podSelector: { matchLabels: m.instanceSelector(p, esInstance) },
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": operatorNamespace } } }], ports: [{ port, protocol: "TCP" }] }],
+        },
+    };
+}
+
 /** An environment variable holding the elastic user's password, read from the operator's secret. */
 export function operatorElasticPasswordEnv(envName: string, esName: string): k8s.types.input.core.v1.EnvVar {
     return { name: envName, valueFrom: { secretKeyRef: { name: elasticUserSecret(esName), key: ELASTIC_USER_KEY } } };

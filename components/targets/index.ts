@@ -51,6 +51,7 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                         antiAffinity: k.antiAffinity,
                         privilegedHostSteps: settings.setMaxMapCount,
                         protectData: settings.protectData,
+                        ingressRules: stackIngressRules(settings),
                     },
                     opts,
                 );
