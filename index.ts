@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ElkStack, LOGSTASH_WRITER_USER } from "./components/elkStack";
 import { readStackConfig } from "./components/stackConfig";
 import { clusterIdentity, previouslyFormed } from "./components/clusterFormation";
+import { kubernetesServiceName } from "./components/targets";
 
 const { settings, passwords, snapshotCredentials } = readStackConfig();
 // Whether this stack's last update saw the cluster formed: its nodes then drop cluster.initial_master_nodes.
@@ -50,7 +51,7 @@ export const quickstart =
 curl --cacert elk-ca.crt -u elastic:"$(pulumi stack output elasticPassword --show-secrets)" ${stack.elasticsearchUrl}/_cluster/health
 open ${stack.kibanaUrl} and log in as elastic`
         : pulumi.interpolate`pulumi stack output caCertificate > elk-ca.crt
-kubectl -n ${ns} port-forward svc/${settings.names.elasticsearch} 9200:9200 &
+kubectl -n ${ns} port-forward svc/${kubernetesServiceName(settings, settings.names.elasticsearch)} 9200:9200 &
 curl --cacert elk-ca.crt -u elastic:"$(pulumi stack output elasticPassword --show-secrets)" https://localhost:9200/_cluster/health
-kubectl -n ${ns} port-forward svc/${settings.names.kibana} 5601:5601 &
+kubectl -n ${ns} port-forward svc/${kubernetesServiceName(settings, settings.names.kibana)} 5601:5601 &
 open ${settings.kubernetes.kibanaIngress ? stack.kibanaUrl : "https://localhost:5601"} and log in as elastic`;

@@ -9,9 +9,10 @@
  */
 
 import { ConfigError } from "./configError";
+import { type NodeSetConfig, parseNodeSets, totalNodes } from "./nodeSets";
 import { DEFAULT_LOG_SOURCES, type LogSource, parseLogSources } from "./sources";
 import { type ObjectStoreSettings, type ObjectStoreType, SNAPSHOT_REPOSITORY_TYPES, SNAPSHOT_SCHEDULES, type SnapshotRepositoryType, type SnapshotSchedule } from "./snapshots";
-import { DEFAULT_ELASTIC_VERSION, INTEGER_RANGES, type IntegerKey, MIN_PASSWORD_LENGTH, MIN_SUPPORTED_8X, passwordProblem, validateSettings } from "./validation";
+import { DEFAULT_ELASTIC_VERSION, INTEGER_RANGES, type IntegerKey, MIN_PASSWORD_LENGTH, MIN_SUPPORTED_8X, DNS_LABEL, passwordProblem, validateSettings } from "./validation";
 
 export { DEFAULT_ELASTIC_VERSION, MAX_ELASTICSEARCH_HEAP_MB, MIN_PASSWORD_LENGTH, MIN_SUPPORTED_8X, compareVersions, isIp, parseVersion } from "./validation";
 
@@ -144,6 +145,33 @@ export const CONFIG_SCHEMA = {
         default: true,
         description: "Create (and label for Pod Security) the namespace (Kubernetes). Set false when someone else owns it: only then may it be default or kube-*.",
     },
+    kubernetesEngine: {
+        type: "string",
+        default: "eck",
+        description: "How the stack runs on Kubernetes: eck (custom resources of Elastic's operator, ECK, which rolls, scales and resizes Elasticsearch safely) or manifests (the stack's own StatefulSets, where no operator may run).",
+    },
+    eckOperator: {
+        type: "string",
+        default: "install",
+        description: "With kubernetesEngine eck: install (the stack installs the eck-operator Helm chart at its pinned version) or present (an operator someone else runs; preview fails when its CRDs are missing).",
+    },
+    eckOperatorNamespace: {
+        type: "string",
+        default: "elastic-system",
+        description: "Namespace of the ECK operator (kubernetesEngine eck): where the stack installs it, or where it runs with eckOperator present; admitted to Elasticsearch's HTTP port.",
+    },
+    elasticsearchNodeSets: {
+        type: "array",
+        default: [],
+        description:
+            "ECK node sets: objects {name, count, roles, storageGb, heapMb, memoryMb, cpuMillis, cpuLimitMillis}; sizes default to the elasticsearch* keys, roles to all. Empty: one set 'default' of elasticsearchNodeCount nodes.",
+        undeclared: "its entries are objects, and a declared array has one item type, which cannot be an object",
+    },
+    elasticsearchZones: {
+        type: "array",
+        default: [],
+        description: "Zones (values of the nodes' topology.kubernetes.io/zone label) to spread every node set over, with shard allocation awareness (kubernetesEngine eck).",
+    },
     kubeconfig: { type: "string", description: "Kubeconfig path or contents (Kubernetes); the ambient kubeconfig when unset." },
     kubeContext: { type: "string", description: "Kubeconfig context to use (Kubernetes); the current context when unset." },
     kubernetesRenderDir: {
@@ -266,6 +294,25 @@ export interface KubernetesSettings {
     readonly kibanaIngress?: { readonly host: string; readonly className?: string };
     /** Spread Elasticsearch nodes over Kubernetes nodes: required (hard) or preferred (soft). */
     readonly antiAffinity: "hard" | "soft";
+    /** `eck` (Elastic's operator) or `manifests` (the stack's own workloads). */
+    readonly engine: KubernetesEngine;
+    /** Settings of the `eck` engine. */
+    readonly eck: EckSettings;
+}
+
+/** How the stack runs on Kubernetes. */
+export type KubernetesEngine = "eck" | "manifests";
+
+/** Settings of the `eck` Kubernetes engine. */
+export interface EckSettings {
+    /** `install`: the stack installs the pinned operator; `present`: it expects one to run. */
+    readonly operator: "install" | "present";
+    /** Namespace the operator is installed into. */
+    readonly operatorNamespace: string;
+    /** Elasticsearch node sets; one set of every role unless configured. */
+    readonly nodeSets: readonly NodeSetConfig[];
+    /** Zones to spread nodes over; none for no zone awareness. */
+    readonly zones: readonly string[];
 }
 
 /** The snapshot repository and lifecycle policy of a stack. */
@@ -448,6 +495,26 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
 
     const optional = (key: ConfigKey): string | undefined => raw(key);
     const ingressHost = optional("kibanaIngressHost");
+    const engine = str("kubernetesEngine");
+    if (engine !== "eck" && engine !== "manifests") fail("kubernetesEngine", `unknown engine '${engine}'`, "set eck or manifests");
+    const eckOperator = str("eckOperator");
+    if (eckOperator !== "install" && eckOperator !== "present") fail("eckOperator", `'${eckOperator}' is neither install nor present`, "set install or present");
+    const operatorNamespace = str("eckOperatorNamespace");
+    if (!DNS_LABEL.test(operatorNamespace)) {
+        fail("eckOperatorNamespace", `'${operatorNamespace}' is not a valid namespace name`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
+    }
+    const zones = list("elasticsearchZones");
+    const onEck = target === "kubernetes" && engine === "eck";
+    const rawNodeSets = raw("elasticsearchNodeSets");
+    const nodeSetsGiven = rawNodeSets !== undefined && rawNodeSets.trim() !== "[]";
+    if (nodeSetsGiven && !onEck) fail("elasticsearchNodeSets", "node sets need target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
+    if (zones.length > 0 && !onEck) fail("elasticsearchZones", "zone awareness needs target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
+    if (nodeSetsGiven && raw("elasticsearchNodeCount") !== undefined) {
+        fail("elasticsearchNodeCount", `it is set together with ${fq("elasticsearchNodeSets")}, which counts the nodes itself`, "remove elasticsearchNodeCount and give each node set its count");
+    }
+    zones.forEach((z, i) => {
+        if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(z)) fail(`elasticsearchZones[${i}]`, `'${z}' is not a label value`, "use the zone names your nodes carry in topology.kubernetes.io/zone");
+    });
     const kubernetes: KubernetesSettings = {
         namespace: str("kubernetesNamespace"),
         createNamespace: bool("createNamespace"),
@@ -459,7 +526,12 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         logstashServiceType: serviceType("logstashServiceType"),
         kibanaIngress: ingressHost ? { host: ingressHost, className: optional("ingressClassName") } : undefined,
         antiAffinity: antiAffinity as "hard" | "soft",
+        engine: engine as KubernetesEngine,
+        // Filled in below, once the Elasticsearch sizes are known (they are the node sets' defaults).
+        eck: { operator: eckOperator as "install" | "present", operatorNamespace, nodeSets: [], zones },
     };
+    // The node sets (eck) count the nodes themselves; elasticsearchNodeCount is the single set's count otherwise.
+    let nodeCount = int("elasticsearchNodeCount");
     const sizing: Record<"elasticsearch" | "kibana" | "logstash", { replicas: number; storageGb: number }> = {
         elasticsearch: { replicas: int("elasticsearchNodeCount"), storageGb: int("elasticsearchStorageGb") },
         kibana: { replicas: 1, storageGb: 0 },
@@ -505,6 +577,12 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         passwordsSet.push(key);
     }
 
+    const esMemory = memory("elasticsearch");
+    const nodeSets = parseNodeSets(rawNodeSets, nodeCount, { storageGb: sizing.elasticsearch.storageGb, heapMb: esMemory.heapMb, memoryMb: esMemory.memoryMb, cpu: esMemory.cpu }, fq("elasticsearchNodeSets"));
+    if (nodeSetsGiven) nodeCount = totalNodes(nodeSets);
+    if (nodeSetsGiven && nodeCount === 2) {
+        fail("elasticsearchNodeSets", "the node sets have 2 nodes in all, and the stack runs 1, or 3 and more", "add a node, or run a single node");
+    }
     const settings: StackConfig = {
         project: source.project,
         stack: source.stack,
@@ -515,12 +593,12 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         names: { elasticsearch: str("elasticsearchName"), kibana: str("kibanaName"), logstash: str("logstashName"), extra: list("extraCertificateNames") },
         bindAddress: str("bindAddress"),
         ports: { elasticsearch: int("elasticsearchPort"), kibana: int("kibanaPort"), nginxSyslog: int("nginxSyslogPort") },
-        elasticsearch: memory("elasticsearch"),
+        elasticsearch: { ...esMemory, replicas: nodeCount },
         kibana: kibanaMemory(),
         logstash: memory("logstash"),
         setMaxMapCount: bool("setMaxMapCount"),
         protectData: bool("protectData"),
-        kubernetes,
+        kubernetes: { ...kubernetes, eck: { ...kubernetes.eck, nodeSets } },
         certValidityDays: int("certValidityDays"),
         certRenewBeforeDays: int("certRenewBeforeDays"),
         // parseLogSources reads the CLI's JSON text itself and applies the default when the key is unset.

@@ -196,6 +196,8 @@ export interface ElasticsearchSpecInput extends ElasticsearchYmlInput, ServiceSi
     readonly formed?: pulumi.Input<boolean>;
     /** The object store's credentials (secrets), in the order of `objectStoreSecureSettings`. */
     readonly objectStoreCredentials?: readonly pulumi.Input<string>[];
+    /** The transport CA, for platforms that issue per-node transport certificates themselves (see ServiceSpec.issuingCa). */
+    readonly transportCa?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
 }
 
 /** The keystore entries of the object store's client: each credential under its secure setting. */
@@ -250,6 +252,7 @@ export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
         // translog replay (or worse) on the next start.
         stopGraceSeconds: 120,
         keystore: input.objectStore ? objectStoreKeystore(input.objectStore, input.objectStoreCredentials ?? []) : undefined,
+        issuingCa: input.transportCa,
     };
 }
 
@@ -293,6 +296,8 @@ export interface ElasticsearchArgs {
      * `cluster.initial_master_nodes` (ignored by any node that already holds cluster state).
      */
     clusterFormed?: pulumi.Input<boolean>;
+    /** The CA of {@link transportCertificate}, for platforms that issue per-node transport certificates from it. */
+    transportCa?: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
 }
 
 /** Elasticsearch, one node or a cluster, with TLS on HTTP and transport and security on. */
@@ -337,6 +342,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
             formed: args.clusterFormed,
             objectStore: args.objectStore?.settings,
             objectStoreCredentials: args.objectStore?.credentials,
+            transportCa: args.transportCa ? { certPem: args.transportCa.certPem, keyPem: args.transportCa.privateKeyPem } : undefined,
         });
         const placed = args.platform.runService(spec, { parent: this, hostSteps: args.kernelStep ? [args.kernelStep] : [] });
         this.ready = placed.ready;

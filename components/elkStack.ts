@@ -9,6 +9,7 @@ import { indexingRequests } from "./indexing";
 import { KIBANA_PORT, Kibana } from "./kibana";
 import { KibanaSetup } from "./kibanaObjects";
 import { Logstash } from "./logstash";
+import { indexingNodeCount } from "./nodeSets";
 import { type LogSource, NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
 import { wiringFiles } from "./wiring";
 import { earliestExpiry } from "./renewal";
@@ -258,6 +259,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 hostPort: s.ports.elasticsearch,
                 certificate: certificates[s.names.elasticsearch],
                 transportCertificate: this.transportCertificate,
+                transportCa: this.transportCa,
                 elasticPassword: passwords.elastic,
                 kernelStep: this.kernel?.step,
                 snapshotVolume: s.snapshots.repository && !s.snapshots.objectStore ? { sizeGb: s.snapshots.storageGb, storageClass: s.snapshots.storageClass } : undefined,
@@ -285,7 +287,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 logstashIndexPatterns: [`logs-*-${s.environment}`],
                 // Templates and the lifecycle policy exist before Logstash, which waits for this step, writes a line.
                 extraRequests: [
-                    ...indexingRequests({ environment: s.environment, retentionDays: s.logRetentionDays, sources: s.logSources, nodeCount: s.elasticsearch.replicas }),
+                    ...indexingRequests({ environment: s.environment, retentionDays: s.logRetentionDays, sources: s.logSources, nodeCount: indexingNodeCount(s) }),
                     ...(s.snapshots.repository ? snapshotRequests({ environment: s.environment, schedule: s.snapshots.schedule, retentionDays: s.snapshots.retentionDays, objectStore: s.snapshots.objectStore }) : []),
                 ],
                 elasticsearchReady: this.elasticsearch.ready,

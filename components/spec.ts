@@ -130,6 +130,11 @@ export interface ServiceSpec extends ContainerSpec {
      * `configDir` by a step before the service starts, never into its environment or config files.
      */
     readonly keystore?: { readonly configDir: string; readonly tool: string; readonly entries: readonly KeystoreEntry[] };
+    /**
+     * A CA for platforms whose operator issues each instance's certificate itself (ECK issues every Elasticsearch
+     * pod's transport certificate from it). Never mounted into a container; other platforms ignore it.
+     */
+    readonly issuingCa?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
 }
 
 /** A step that runs to completion (the kernel setting, the bootstrap). */

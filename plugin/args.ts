@@ -22,6 +22,26 @@ export interface LogSource {
     errorLevel?: string;
 }
 
+/** One Elasticsearch node set of the eck engine (an entry of `elasticsearchNodeSets`). */
+export interface NodeSet {
+    /** Part of the StatefulSet and pod names ECK makes (`<cluster>-es-<name>-<n>`). */
+    name: string;
+    /** Nodes in the set. */
+    count: number;
+    /** `node.roles` of its nodes; every role when left out. */
+    roles?: string[];
+    /** Volume claim per node, GiB; elasticsearchStorageGb by default. */
+    storageGb?: number;
+    /** JVM heap, MiB; elasticsearchHeapMb by default. */
+    heapMb?: number;
+    /** Container memory limit, MiB; elasticsearchMemoryMb by default. */
+    memoryMb?: number;
+    /** CPU request, millicores; elasticsearchCpuMillis by default. */
+    cpuMillis?: number;
+    /** CPU limit, millicores; elasticsearchCpuLimitMillis by default. */
+    cpuLimitMillis?: number;
+}
+
 /**
  * Arguments of the ElkStack component. Every setting is optional and defaults as the stack config key of the same
  * name does (see the configuration table in the README); passwords left out are generated and kept as secrets.
@@ -119,6 +139,16 @@ export interface ElkStackArgs {
     kubernetesNamespace?: string;
     /** Whether the stack creates and owns that namespace (Kubernetes); false for a namespace someone else owns. */
     createNamespace?: boolean;
+    /** How the stack runs on Kubernetes: eck (Elastic's operator) or manifests (the stack's own StatefulSets). */
+    kubernetesEngine?: string;
+    /** With the eck engine: install (the stack installs the pinned operator) or present (someone else runs it). */
+    eckOperator?: string;
+    /** Namespace of the ECK operator. */
+    eckOperatorNamespace?: string;
+    /** ECK node sets; one set of elasticsearchNodeCount nodes of every role when left out. */
+    elasticsearchNodeSets?: NodeSet[];
+    /** Zones to spread every node set over, with shard allocation awareness (eck). */
+    elasticsearchZones?: string[];
     /** Kubeconfig path or contents (Kubernetes). Contents given here are kept in the state as this argument: prefer a path. */
     kubeconfig?: string;
     /** Kubeconfig context (Kubernetes). */

@@ -114,6 +114,24 @@ const POD_SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
     CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
 };
 
+/**
+ * Custom resources of Elastic's operator (ECK) whose pod templates become the pods: Kibana's and Logstash's at
+ * `spec.podTemplate`, Elasticsearch's one per node set at `spec.nodeSets[].podTemplate`.
+ */
+const ECK_POD_SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
+    Kibana: ["spec", "podTemplate", "spec"],
+    Logstash: ["spec", "podTemplate", "spec"],
+};
+
+/** The pod specs a Kubernetes resource carries. */
+function podSpecs(r: PolicyResource, kind: string): unknown[] {
+    if (Object.hasOwn(POD_SPEC_PATH, kind)) return [at(r.props, ...POD_SPEC_PATH[kind])];
+    if (!r.type.includes(".k8s.elastic.co/")) return [];
+    if (Object.hasOwn(ECK_POD_SPEC_PATH, kind)) return [at(r.props, ...ECK_POD_SPEC_PATH[kind])];
+    if (kind === "Elasticsearch") return asList(at(r.props, "spec", "nodeSets")).map((set) => at(set, "podTemplate", "spec"));
+    return [];
+}
+
 /** A container of a Kubernetes pod template, with where it is. */
 interface PodContainer {
     readonly name: string;
@@ -129,15 +147,15 @@ function kubernetesKind(type: string): string | undefined {
 /** Every container and init container of the pod template `r` carries; none for other resources. */
 function podContainers(r: PolicyResource): PodContainer[] {
     const kind = kubernetesKind(r.type);
-    const path = kind && Object.hasOwn(POD_SPEC_PATH, kind) ? POD_SPEC_PATH[kind] : undefined;
-    if (!path) return [];
-    const pod = at(r.props, ...path);
-    const list = (key: string, init: boolean): PodContainer[] =>
-        asList(at(pod, key)).flatMap((c) => {
-            const spec = asObj(c);
-            return spec ? [{ name: asString(spec.name) ?? "?", init, spec }] : [];
-        });
-    return [...list("initContainers", true), ...list("containers", false)];
+    if (!kind) return [];
+    return podSpecs(r, kind).flatMap((pod) => {
+        const list = (key: string, init: boolean): PodContainer[] =>
+            asList(at(pod, key)).flatMap((c) => {
+                const spec = asObj(c);
+                return spec ? [{ name: asString(spec.name) ?? "?", init, spec }] : [];
+            });
+        return [...list("initContainers", true), ...list("containers", false)];
+    });
 }
 
 /** A text file a resource puts into a container: a Docker upload or a ConfigMap entry. */

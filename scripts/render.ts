@@ -12,6 +12,7 @@ import { type ConfigKey, ConfigError, type StackConfig, parseStackConfig } from 
 import { ElkStack } from "../components/elkStack";
 import type { HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../components/spec";
 import { platformFor } from "../components/targets";
+import { ECK_KINDS } from "../components/targets/eckResources";
 import { unwrapSecrets } from "./secretEnvelope";
 
 const PROJECT = "elk-stack";
@@ -98,6 +99,11 @@ function renderMocks(manifests: Manifest[]): pulumi.runtime.Mocks {
         newResource: (args) => {
             const inputs = args.inputs as Record<string, unknown>;
             let state: Record<string, unknown> = { ...inputs };
+            if (args.id !== undefined && args.id !== "") {
+                // A read of a live object (the eck engine's CRD check with eckOperator present): render reads no
+                // cluster, and shows the resources as a cluster with the pinned operator would receive them.
+                return { id: args.id, state: servedCrd(args.id) ?? state };
+            }
             if (args.type.startsWith("kubernetes:")) {
                 // Pulumi names objects that have no name: the resource name and a suffix chosen at deploy time.
                 const body = unwrapSecrets(inputs) as Record<string, unknown>;
@@ -133,6 +139,14 @@ function renderMocks(manifests: Manifest[]): pulumi.runtime.Mocks {
         },
         call: (args) => args.inputs as Record<string, unknown>,
     };
+}
+
+/** A CRD of the pinned ECK operator, serving the API version the stack's resources use. */
+function servedCrd(name: string): Record<string, unknown> | undefined {
+    const kind = Object.values(ECK_KINDS).find((k) => k.crd === name);
+    if (!kind) return undefined;
+    const [group, version] = kind.apiVersion.split("/");
+    return { metadata: { name }, spec: { group, versions: [{ name: version, served: true, storage: true }] } };
 }
 
 function resolve<T>(value: pulumi.Input<T>): Promise<T> {
@@ -216,7 +230,8 @@ export async function renderStack(settings: StackConfig): Promise<Map<string, st
         const docs: string[] = [];
         for (const [i, m] of manifests.entries()) {
             const text = YAML.stringify(reviewable(m.body), { lineWidth: 0 });
-            files.set(`kubernetes/${String(i + 1).padStart(2, "0")}-${String(m.body.kind).toLowerCase()}-${m.resourceName}.yaml`, text);
+            // A Helm release (the ECK operator) has no kind of its own.
+            files.set(`kubernetes/${String(i + 1).padStart(2, "0")}-${(typeof m.body.kind === "string" ? m.body.kind : "helmrelease").toLowerCase()}-${m.resourceName}.yaml`, text);
             docs.push(text);
         }
         files.set("kubernetes/all.yaml", `# Every object of stack '${settings.stack}', in the order Pulumi creates them.\n${docs.join("---\n")}`);

@@ -13,7 +13,7 @@ import { raiseMaxMapCountCommand } from "../components/maxMapCount";
 import { runScript } from "./support/runScript";
 import { elasticsearchSpec } from "../components/elasticsearch";
 import { REPLACE_UNREADY_ANNOTATION } from "../components/targets/kubernetesManifests";
-import { type ProgramRun, type RecordedResource, ofType, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
+import { type ProgramRun, type RecordedResource, ofType, onManifestsEngine, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -209,7 +209,8 @@ describe("Kubernetes: the prod and staging stacks", () => {
     let prod: ProgramRun;
 
     beforeAll(async () => {
-        prod = await runProgram(stackFileConfig("prod"), { stack: "prod" });
+        // A prod stack kept on the manifests engine (tests/eck.test.ts covers the eck engine's claims).
+        prod = await runProgram({ ...onManifestsEngine(stackFileConfig("prod")), elasticsearchNodeCount: "3" }, { stack: "prod" });
     });
 
     const namespaceOf = (run: ProgramRun) => {

@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import YAML from "yaml";
 import { tlsHandshake } from "./support/tlsHandshake";
-import { type ProgramRun, type RecordedResource, ofType, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
+import { type ProgramRun, type RecordedResource, ofType, onManifestsEngine, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
 import { raiseMaxMapCountCommand } from "../components/maxMapCount";
 
 /** A kubernetes-models class: validates a manifest against the OpenAPI schema of its kind, throwing on error. */
@@ -122,8 +122,9 @@ interface Case {
 }
 
 const CASES: Case[] = [
-    { title: "single node", stack: "k8s", config: { target: "kubernetes", clusterName: "elk-k8s" }, namespace: "elk", esNodes: 1, logstashReplicas: 1 },
-    { title: "prod stack file", stack: "prod", config: stackFileConfig("prod"), namespace: "elk-prod", esNodes: 3, logstashReplicas: 2 },
+    { title: "single node", stack: "k8s", config: { target: "kubernetes", kubernetesEngine: "manifests", clusterName: "elk-k8s" }, namespace: "elk", esNodes: 1, logstashReplicas: 1 },
+    // A 0.4.0 prod stack kept on the manifests engine: three nodes of every role, as the prod file had then.
+    { title: "prod stack file", stack: "prod", config: { ...onManifestsEngine(stackFileConfig("prod")), elasticsearchNodeCount: "3" }, namespace: "elk-prod", esNodes: 3, logstashReplicas: 2 },
 ];
 
 describe.each(CASES)("Kubernetes target, $title", (c) => {
@@ -431,7 +432,7 @@ describe.each(CASES)("Kubernetes target, $title", (c) => {
 });
 
 describe("Kubernetes options", () => {
-    const base = { target: "kubernetes", clusterName: "elk-opt" };
+    const base = { target: "kubernetes", kubernetesEngine: "manifests", clusterName: "elk-opt" };
 
     test("provider from kubeconfig and context, manifests rendered to a directory, Kibana behind an Ingress, NodePort for Logstash", async () => {
         const run = await runProgram(

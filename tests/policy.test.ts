@@ -14,7 +14,7 @@ import { LsParseError, looksLikePipeline, parsePipeline, settingValues } from ".
 import { ELK_POLICIES, type PolicyResource, SYSCTL_IMAGE, UNKNOWN, hostPathProblem, imagePinProblem, isSysctlStep, pipelineProblems, violations, yamlSetting } from "../policy/policies";
 import { validateWithPack } from "./support/policyArgs";
 import { type RunningPolicyPack, startPolicyPack } from "./support/policyServer";
-import { type ProgramRun, type RecordedResource, isSecretValue, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
+import { type ProgramRun, type RecordedResource, isSecretValue, onManifestsEngine, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 
 type Obj = Record<string, unknown>;
 
@@ -167,7 +167,8 @@ describe("the policy pack on the program", () => {
         // The pack starts (ts-node compiles it) while the program runs; the mock runtime runs one program at a time.
         const started = startPolicyPack();
         dev = await runProgram(stackFileConfig("dev"));
-        prod = await runProgram(stackFileConfig("prod"), { stack: "prod" });
+        // The manifests engine: these checks read StatefulSets and ConfigMaps (tests/eck.test.ts runs the pack on eck).
+        prod = await runProgram({ ...onManifestsEngine(stackFileConfig("prod")), elasticsearchNodeCount: "3" }, { stack: "prod" });
         pack = await started;
     }, 240_000);
     afterAll(() => pack?.close());

@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
+import { ECK_OPERATOR_VERSION } from "../components/targets/eckResources";
+import { eckSchemaErrors } from "./support/eckSchema";
 
 const root = path.join(__dirname, "..");
 
@@ -105,16 +107,26 @@ describe("render --stack prod (Kubernetes)", () => {
         const docs = YAML.parseAllDocuments(read("kubernetes/all.yaml")).map((d) => d.toJS() as Record<string, unknown>);
         expect(docs).toHaveLength(files.length);
         const kinds = docs.map((d) => d.kind);
-        for (const kind of ["Namespace", "StatefulSet", "Deployment", "Service", "ConfigMap", "Secret", "PodDisruptionBudget", "Job"]) expect(kinds).toContain(kind);
+        // Prod runs on the eck engine: the operator's custom resources, no workloads of the stack's own.
+        for (const kind of ["Namespace", "Elasticsearch", "Kibana", "Logstash", "ConfigMap", "Secret", "Job"]) expect(kinds).toContain(kind);
+        expect(kinds).not.toContain("StatefulSet");
         for (const doc of docs) {
+            if (typeof doc.kind !== "string") continue;
             const apiVersion = String(doc.apiVersion);
+            if (apiVersion.includes(".k8s.elastic.co/")) {
+                expect(eckSchemaErrors(doc)).toEqual([]);
+                continue;
+            }
             const dir = apiVersion === "v1" ? "v1" : apiVersion;
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const Model = (require(`kubernetes-models/${dir}/${String(doc.kind)}`) as Record<string, new (d: object) => { validate(): void }>)[String(doc.kind)];
             expect(() => new Model(doc).validate()).not.toThrow();
         }
-        const es = docs.find((d) => d.kind === "StatefulSet" && (d.metadata as Record<string, unknown>).name === "es01") as { spec: { replicas: number } };
-        expect(es.spec.replicas).toBe(3);
+        const es = docs.find((d) => d.kind === "Elasticsearch") as { spec: { nodeSets: { name: string; count: number }[] } };
+        expect(es.spec.nodeSets.map((s) => [s.name, s.count])).toEqual([["masters", 3], ["hot", 3]]);
+        // The operator's Helm release, pinned.
+        const release = YAML.parse(read(`kubernetes/${files.find((f) => f.includes("-helmrelease-")) as string}`)) as Record<string, unknown>;
+        expect(release).toMatchObject({ chart: "eck-operator", version: ECK_OPERATOR_VERSION, repositoryOpts: { repo: "https://helm.elastic.co" } });
     });
 
     test("Secrets are placeholders; the Elasticsearch config is there for review", () => {
@@ -123,9 +135,10 @@ describe("render --stack prod (Kubernetes)", () => {
             expect(Object.keys(doc.stringData).length).toBeGreaterThan(0);
             for (const v of Object.values(doc.stringData)) expect(v).toMatch(/^<secret: .* never rendered>$/);
         }
-        const es = YAML.parse(read("elasticsearch/elasticsearch.yml")) as Record<string, unknown>;
-        expect(es["cluster.initial_master_nodes"]).toEqual(["es01-0", "es01-1", "es01-2"]);
+        const es = YAML.parse(read(`kubernetes/${fs.readdirSync(path.join(out, "kubernetes")).find((f) => f.includes("-elasticsearch-")) as string}`)) as { spec: { nodeSets: { config: Record<string, unknown> }[] } };
+        expect(es.spec.nodeSets[0].config).toMatchObject({ "node.roles": ["master"], "xpack.license.self_generated.type": "basic" });
+        expect(es.spec.nodeSets[0].config["cluster.initial_master_nodes"]).toBeUndefined();
         const containers = YAML.parse(read("containers.yaml")) as Record<string, unknown>[];
-        expect(containers.find((c) => c.name === "es01")).toMatchObject({ replicas: 3, volumes: ["claim of 200 GiB per pod -> /usr/share/elasticsearch/data", "one ReadWriteMany claim of 500 GiB shared by every pod -> /usr/share/elasticsearch/snapshots"] });
+        expect(containers.find((c) => c.name === "es01")).toMatchObject({ replicas: 6 });
     });
 });

@@ -22,16 +22,26 @@ const settingsOf = (stack: string): StackConfig =>
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj => (v ?? {}) as Obj;
 
-/** The Elasticsearch StatefulSet's replicas and main container memory limit of a Kubernetes run. */
+/**
+ * Elasticsearch's nodes, the main container memory limit of the biggest nodes and the pod anti-affinity of a
+ * Kubernetes run: from the StatefulSet (manifests engine) or the Elasticsearch custom resource (eck engine).
+ */
 function elasticsearchWorkload(run: ProgramRun): { replicas: number; memory: string; antiAffinity: string[] } {
-    const sts = run.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name.endsWith("-es01-statefulset")) as RecordedResource;
-    const spec = asObj(unwrapSecrets(sts.inputs.spec));
-    const pod = asObj(asObj(spec.template).spec);
-    const container = (pod.containers as Obj[])[0];
+    const sts = run.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name.endsWith("-es01-statefulset"));
+    const pods: { count: number; pod: Obj }[] = [];
+    if (sts) {
+        const spec = asObj(unwrapSecrets(sts.inputs.spec));
+        pods.push({ count: Number(spec.replicas), pod: asObj(asObj(spec.template).spec) });
+    } else {
+        const es = run.resources.find((r) => r.type === "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch") as RecordedResource;
+        for (const set of asObj(unwrapSecrets(es.inputs.spec)).nodeSets as Obj[]) pods.push({ count: Number(set.count), pod: asObj(asObj(set.podTemplate).spec) });
+    }
+    const memoryOf = (pod: Obj) => String(asObj(asObj((pod.containers as Obj[])[0].resources).limits).memory);
+    const biggest = [...pods].sort((a, b) => parseInt(memoryOf(b.pod)) - parseInt(memoryOf(a.pod)))[0];
     return {
-        replicas: Number(spec.replicas),
-        memory: String(asObj(asObj(container.resources).limits).memory),
-        antiAffinity: Object.keys(asObj(asObj(pod.affinity).podAntiAffinity)),
+        replicas: pods.reduce((n, p) => n + p.count, 0),
+        memory: memoryOf(biggest.pod),
+        antiAffinity: Object.keys(asObj(asObj(biggest.pod.affinity).podAntiAffinity)),
     };
 }
 

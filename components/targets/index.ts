@@ -3,10 +3,22 @@ import type { StackConfig } from "../config";
 import type { Platform } from "../spec";
 import { stackIngressRules } from "../traffic";
 import { DockerPlatform } from "./docker";
+import { EckPlatform } from "./eck";
+import { LOGSTASH_LISTENER_SERVICE, esHttpService, kibanaHttpService, logstashService } from "./eckResources";
 import { KubernetesPlatform } from "./kubernetes";
 
 export { DockerPlatform, type DockerPlatformArgs, STACK_LABEL } from "./docker";
+export { EckPlatform, type EckPlatformArgs } from "./eck";
 export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress } from "./kubernetes";
+
+/** The Kubernetes Service clients dial for `instance` (a port-forward's target): the operator's on the eck engine. */
+export function kubernetesServiceName(settings: StackConfig, instance: string): string {
+    if (settings.kubernetes.engine !== "eck") return instance;
+    if (instance === settings.names.elasticsearch) return esHttpService(settings.clusterName);
+    if (instance === settings.names.kibana) return kibanaHttpService(settings.names.kibana);
+    if (instance === settings.names.logstash) return logstashService(settings.names.logstash, LOGSTASH_LISTENER_SERVICE);
+    return instance;
+}
 
 /** How a stack names what it creates (see components/naming.ts). */
 export interface PlatformNaming {
@@ -42,6 +54,34 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
             );
         case "kubernetes": {
             const k = settings.kubernetes;
+            if (k.engine === "eck") {
+                return new EckPlatform(
+                    `${name}-eck`,
+                    {
+                        namespace: k.namespace,
+                        createNamespace: k.createNamespace,
+                        stackName: settings.clusterName,
+                        // Custom resources are named after the cluster and the instances (ECK derives every object's
+                        // name from them): two stacks on this engine in one namespace need their own names.
+                        resourcePrefix: name,
+                        instances: settings.names,
+                        version: settings.elasticVersion,
+                        eck: k.eck,
+                        kubeconfig: k.kubeconfig,
+                        context: k.context,
+                        renderDir: k.renderDir,
+                        storageClass: k.storageClass,
+                        kibanaServiceType: k.kibanaServiceType,
+                        logstashServiceType: k.logstashServiceType,
+                        kibanaIngress: k.kibanaIngress,
+                        antiAffinity: k.antiAffinity,
+                        privilegedHostSteps: settings.setMaxMapCount,
+                        protectData: settings.protectData,
+                        ingressRules: stackIngressRules(settings),
+                    },
+                    opts,
+                );
+            }
             return new KubernetesPlatform(
                 `${name}-kubernetes`,
                 {

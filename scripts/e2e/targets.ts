@@ -20,6 +20,7 @@ import type { StackConfig } from "../../components/config";
 import { ES_HTTP_PORT } from "../../components/elasticsearch";
 import { NGINX_SYSLOG_PORT, type LogSource } from "../../components/sources";
 import { elasticsearchClient } from "../../components/esClient";
+import { kubernetesServiceName } from "../../components/targets";
 import type { VerifyOptions } from "../../components/verify";
 import { nginxLogFormats, nginxSourceLogs } from "../../components/wiring";
 import { type StackOutputs, resolveOptions } from "../verify";
@@ -193,11 +194,11 @@ export async function connectKubernetes(outputs: OutputMap, settings: StackConfi
     const closers: (() => Promise<void>)[] = [];
     try {
         const esPort = await freePort();
-        closers.push(supervisedPortForward(ns, `svc/${settings.names.elasticsearch}`, esPort, ES_HTTP_PORT, log));
+        closers.push(supervisedPortForward(ns, `svc/${kubernetesServiceName(settings, settings.names.elasticsearch)}`, esPort, ES_HTTP_PORT, log));
         const djangoFlags: string[] = [];
         for (const s of settings.logSources.filter((x) => x.kind === "django")) {
             const local = await freePort();
-            closers.push(supervisedPortForward(ns, `svc/${settings.names.logstash}`, local, s.port, log));
+            closers.push(supervisedPortForward(ns, `svc/${kubernetesServiceName(settings, settings.names.logstash)}`, local, s.port, log));
             djangoFlags.push(`${s.name}=${local}`);
         }
         await waitForTcp(esPort, 60_000, "the Elasticsearch port-forward");

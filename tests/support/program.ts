@@ -91,6 +91,11 @@ export interface RunOptions {
      * (pulumi/pulumi pkg/resource/deploy/builtins.go); without an entry, the stash is created now.
      */
     readonly stashed?: Record<string, unknown>;
+    /**
+     * Answers reads of live objects (`Resource.get`): the object's state, or a throw for one that does not exist.
+     * Without it a read returns its inputs.
+     */
+    readonly reads?: (type: string, id: string) => Record<string, unknown>;
 }
 
 function mockPassword(name: string, length: number): string {
@@ -132,6 +137,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         await pulumi.runtime.setMocks(
             {
                 newResource: (args) => {
+                    if (args.id !== undefined && args.id !== "" && options.reads) {
+                        const state = options.reads(args.type, args.id);
+                        resources.push({ type: args.type, name: args.name, urn: "", parent: "", dependencies: [], inputs: args.inputs as Record<string, unknown>, state, options: NO_OPTIONS });
+                        return { id: args.id, state };
+                    }
                     const inputs = args.inputs as Record<string, unknown>;
                     let state: Record<string, unknown> = { ...inputs };
                     const tlsState = realTlsState(args.type, unwrapSecrets(inputs) as Record<string, unknown>);
@@ -285,6 +295,16 @@ export function stackFileConfig(stack: string): Record<string, string> {
     return out;
 }
 
+
+/**
+ * A stack file's config on the `manifests` Kubernetes engine: the stack's own StatefulSets instead of ECK's custom
+ * resources, with the node sets' total as elasticsearchNodeCount (node sets and zones are eck-only).
+ */
+export function onManifestsEngine(config: Record<string, string>): Record<string, string> {
+    const rest = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "elasticsearchNodeSets" && k !== "elasticsearchZones"));
+    const sets = config.elasticsearchNodeSets ? (JSON.parse(config.elasticsearchNodeSets) as { count: number }[]) : [];
+    return { ...rest, kubernetesEngine: "manifests", ...(sets.length > 0 ? { elasticsearchNodeCount: String(sets.reduce((n, s) => n + s.count, 0)) } : {}) };
+}
 
 /** Every string in `v` that is not inside a secret wrapper, with its path. */
 export function plainStrings(v: unknown, at = "", out: { at: string; s: string }[] = []): { at: string; s: string }[] {

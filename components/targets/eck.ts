@@ -1,0 +1,379 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { BOOTSTRAP_ENV } from "../bootstrap";
+import type { EckSettings, ServiceType } from "../config";
+import { KIBANA_PORT } from "../kibana";
+import { KIBANA_SETUP_ENV } from "../kibanaObjects";
+import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
+import * as e from "./eckResources";
+import * as m from "./kubernetesManifests";
+import { afterSteps } from "./ordering";
+import { ES_HTTP_PORT } from "../elasticsearch";
+import type { IngressRule } from "../traffic";
+
+/** Environment variables through which steps read the elastic user's password: on ECK, from the operator's secret. */
+const ELASTIC_PASSWORD_ENVS: readonly string[] = [BOOTSTRAP_ENV.elasticPassword, KIBANA_SETUP_ENV.elasticPassword];
+
+/** Arguments of {@link EckPlatform}. */
+export interface EckPlatformArgs {
+    /** Namespace to create and put the stack in. */
+    namespace: string;
+    /** Stack (cluster) name: the Elasticsearch resource's name, so ECK makes it `cluster.name`; labelled on every object. */
+    stackName: string;
+    /** Instance names of the services, which name the Kibana and Logstash resources. */
+    instances: { elasticsearch: string; kibana: string; logstash: string };
+    /** Elastic release of every resource. */
+    version: string;
+    /** Operator, node sets and zones. */
+    eck: EckSettings;
+    kubeconfig?: string;
+    context?: string;
+    /** Write manifests here instead of applying them (GitOps); no live cluster is read then. */
+    renderDir?: string;
+    /**
+     * Use this provider instead of building one from kubeconfig/context/renderDir. When unset, the provider of
+     * `opts.provider`, `opts.providers` or a parent, and one built from kubeconfig/context only when there is none.
+     */
+    provider?: pulumi.ProviderResource;
+    /** Create (and label) the namespace; false when someone else owns it: the stack then creates no Namespace. */
+    createNamespace?: boolean;
+    /**
+     * Prefix of the Pulumi resource names (see `childName` in components/naming.ts): the owning `ElkStack`'s name.
+     * `stackName` when unset.
+     */
+    resourcePrefix?: string;
+    storageClass?: string;
+    kibanaServiceType?: ServiceType;
+    logstashServiceType?: ServiceType;
+    kibanaIngress?: { host: string; className?: string };
+    /** How Elasticsearch nodes and Logstash replicas spread over Kubernetes nodes. */
+    antiAffinity?: m.AntiAffinity;
+    /** Whether the privileged sysctl init container runs (decides the namespace's Pod Security level). */
+    privilegedHostSteps: boolean;
+    /** Mark the namespace and the snapshot claim `protect`ed. */
+    protectData?: boolean;
+    /**
+     * Connections the stack's pods accept (see `stackIngressRules`), as on the manifests engine; the operator's
+     * namespace is admitted to Elasticsearch's HTTP port besides. Enforced only by a network plugin that enforces
+     * NetworkPolicies.
+     */
+    ingressRules?: readonly IngressRule[];
+}
+
+/**
+ * The `eck` Kubernetes engine: the stack's namespace, Elastic's operator (installed from its Helm chart at a pinned
+ * version, or expected to run), and per service a custom resource the operator turns into StatefulSets, Services,
+ * disruption budgets and certificates. Steps run as Jobs against the operator's Services. The provider waits for
+ * each resource's `status.health` (see {@link e.WAIT_FOR_ANNOTATION}), so dependants start after it is green.
+ */
+export class EckPlatform extends pulumi.ComponentResource implements Platform {
+    readonly kind = "kubernetes" as const;
+    /** Probes run inside the pods and `kubectl port-forward` listens on localhost: certificates name localhost. */
+    readonly publishesOnHost = true;
+    /** The namespace everything lives in; undefined when the stack does not own it (`createNamespace: false`). */
+    readonly namespace?: k8s.core.v1.Namespace;
+    /** The provider every object is created with. */
+    readonly provider: pulumi.ProviderResource;
+    /** The operator's Helm release, when the stack installs it. */
+    readonly operator?: k8s.helm.v3.Release;
+    /** Names of the custom resources. */
+    readonly names: e.EckNames;
+    /**
+     * The API version of each kind, once the operator is installed or its CRDs checked; fails with the reason when a
+     * CRD is missing or serves another version.
+     */
+    readonly operatorReady: pulumi.Output<string[]>;
+
+    private readonly args: EckPlatformArgs;
+    /** Prefix of every Pulumi resource name. */
+    private readonly rp: string;
+    /** The NetworkPolicies, which every pod-making object waits for. */
+    private readonly policies: k8s.networking.v1.NetworkPolicy[] = [];
+    private readonly placement: m.Placement;
+    /** Per kind, resolves once the operator is there (installed, or its CRD checked); fails with the reason when not. */
+    private readonly operatorGates: Record<keyof typeof e.ECK_KINDS, pulumi.Output<string>>;
+
+    constructor(name: string, args: EckPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("elk:kubernetes:EckPlatform", name, {}, opts);
+        this.args = args;
+        this.rp = args.resourcePrefix ?? args.stackName;
+        this.placement = { namespace: args.namespace, stack: args.stackName };
+        this.names = { elasticsearch: args.stackName, kibana: args.instances.kibana, logstash: args.instances.logstash };
+        this.provider =
+            args.provider ??
+            this.getProvider("kubernetes::Provider") ??
+            new k8s.Provider(
+                `${name}-provider`,
+                {
+                    // Contents or a path: either way it opens the cluster, so it is kept encrypted in the state.
+                    kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
+                    context: args.context,
+                    namespace: args.namespace,
+                    renderYamlToDirectory: args.renderDir,
+                    enableServerSideApply: true,
+                },
+                { parent: this },
+            );
+        this.namespace =
+            args.createNamespace === false
+                ? undefined
+                : new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(this.placement, args.privilegedHostSteps), {
+                      parent: this,
+                      provider: this.provider,
+                      // As on the manifests engine: deleting a namespace deletes every claim in it.
+                      retainOnDelete: true,
+                      protect: args.protectData ?? false,
+                  });
+        if (args.ingressRules) {
+            // Every custom resource and Job waits for these: no pod of the stack runs without its policy.
+            const inNamespace = { parent: this, provider: this.provider, dependsOn: this.namespace ? [this.namespace] : [] };
+            this.policies.push(new k8s.networking.v1.NetworkPolicy(`${this.rp}-deny-ingress`, m.denyIngressPolicy(this.placement), inNamespace));
+            for (const policy of m.ingressPolicies(this.placement, args.ingressRules)) {
+                this.policies.push(new k8s.networking.v1.NetworkPolicy(`${this.rp}-${policy.instance}-ingress`, policy.manifest, inNamespace));
+            }
+            this.policies.push(new k8s.networking.v1.NetworkPolicy(
+                `${this.rp}-${args.instances.elasticsearch}-from-eck-operator`,
+                e.operatorIngressPolicy(this.placement, args.instances.elasticsearch, args.eck.operatorNamespace, ES_HTTP_PORT),
+                inNamespace,
+            ));
+        }
+        const plain = (k: keyof typeof e.ECK_KINDS) => pulumi.output(e.ECK_KINDS[k].apiVersion);
+        if (args.eck.operator === "install") {
+            this.operator = new k8s.helm.v3.Release(
+                `${this.rp}-eck-operator`,
+                {
+                    chart: e.ECK_CHART,
+                    version: e.ECK_OPERATOR_VERSION,
+                    repositoryOpts: { repo: e.ECK_HELM_REPOSITORY },
+                    namespace: args.eck.operatorNamespace,
+                    createNamespace: true,
+                    values: e.operatorValues(args.namespace),
+                },
+                { parent: this, provider: this.provider },
+            );
+            const installed = (k: keyof typeof e.ECK_KINDS) => (this.operator as k8s.helm.v3.Release).status.apply(() => e.ECK_KINDS[k].apiVersion);
+            this.operatorGates = { elasticsearch: installed("elasticsearch"), kibana: installed("kibana"), logstash: installed("logstash") };
+        } else if (args.renderDir !== undefined) {
+            // Rendering to files reads no cluster.
+            this.operatorGates = { elasticsearch: plain("elasticsearch"), kibana: plain("kibana"), logstash: plain("logstash") };
+        } else {
+            this.operatorGates = { elasticsearch: this.requireCrd("elasticsearch"), kibana: this.requireCrd("kibana"), logstash: this.requireCrd("logstash") };
+        }
+        this.operatorReady = pulumi.all([this.operatorGates.elasticsearch, this.operatorGates.kibana, this.operatorGates.logstash]);
+        this.registerOutputs({ namespace: args.namespace });
+    }
+
+    /**
+     * Reads the kind's CRD from the live cluster (at preview too: a `get` is a read) and resolves to the API version
+     * once the CRD serves it. A missing CRD fails the read; the engine names it ("resource '<crd>' does not exist").
+     * pulumi/pulumi#3364: a failed `get` cannot be caught by the program, so this is the clearest report there is.
+     */
+    private requireCrd(kind: keyof typeof e.ECK_KINDS): pulumi.Output<string> {
+        const k = e.ECK_KINDS[kind];
+        const crd = k8s.apiextensions.v1.CustomResourceDefinition.get(`${this.rp}-eck-operator-required-${k.crd}`, k.crd, { parent: this, provider: this.provider });
+        return crd.spec.apply((spec) => {
+            const served = (spec?.versions ?? []).filter((v) => v.served).map((v) => `${spec.group}/${v.name}`);
+            return checkServedVersion(k.crd, k.apiVersion, served);
+        });
+    }
+
+    internalHost(instance: string): string {
+        return `${this.serviceOf(instance)}.${this.args.namespace}.svc`;
+    }
+
+    extraDnsNames(instance: string, _replicas: number): string[] {
+        const ns = this.args.namespace;
+        if (instance === this.args.instances.elasticsearch) {
+            // The operator dials the internal Service; clients the public one.
+            return [...e.serviceNames(e.esHttpService(this.names.elasticsearch), ns), ...e.serviceNames(`${this.names.elasticsearch}-es-internal-http`, ns)];
+        }
+        if (instance === this.args.instances.kibana || instance === this.args.instances.logstash) return e.serviceNames(this.serviceOf(instance), ns);
+        return m.serviceDnsNames(instance, ns, false);
+    }
+
+    memberNames(instance: string, replicas: number): string[] {
+        if (instance !== this.args.instances.elasticsearch) return replicas === 1 ? [instance] : m.podNames(instance, replicas);
+        return this.args.eck.nodeSets.flatMap((s) => Array.from({ length: s.count }, (_, i) => e.esPodName(this.names.elasticsearch, s.name, i)));
+    }
+
+    discoveryHost(_instance: string): string {
+        return `${this.names.elasticsearch}-es-transport.${this.args.namespace}.svc`;
+    }
+
+    endpoint(instance: string, port: PortSpec): Endpoint {
+        return { host: this.internalHost(instance), port: port.containerPort };
+    }
+
+    /** As on the manifests engine: an init container of every pod, here in the node sets' pod template. */
+    hostStep(spec: JobSpec, _opts: PlacementOptions): HostStep {
+        return { initContainer: spec };
+    }
+
+    runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService {
+        const resources: pulumi.Resource[] = [];
+        const stack = this.rp;
+        const kind = spec.role === "elasticsearch" || spec.role === "kibana" || spec.role === "logstash" ? spec.role : undefined;
+        if (!kind) throw new Error(`${spec.name}: the eck engine runs Elasticsearch, Kibana and Logstash, not ${spec.role}`);
+        const cr = e.ECK_KINDS[kind];
+        const deps: pulumi.Resource[] = [];
+        let body: { metadata: k8s.types.input.meta.v1.ObjectMeta; spec: Record<string, unknown> };
+        if (kind === "elasticsearch") {
+            const sharedClaims: Record<string, pulumi.Output<string>> = {};
+            for (const v of spec.volumes.filter((x) => x.shared)) {
+                const claim = new k8s.core.v1.PersistentVolumeClaim(`${stack}-${spec.name}-${v.name}-claim`, m.sharedClaim(this.placement, spec, v), {
+                    ...this.opts(opts.parent),
+                    retainOnDelete: true,
+                    protect: this.args.protectData ?? false,
+                });
+                sharedClaims[v.name] = claim.metadata.name;
+                resources.push(claim);
+            }
+            if (!spec.issuingCa) throw new Error(`${spec.name}: the eck engine needs the transport CA (ServiceSpec.issuingCa) to issue node certificates`);
+            const elastic = spec.secretEnv.ELASTIC_PASSWORD;
+            if (!elastic) throw new Error(`${spec.name}: no elastic password in the spec`);
+            deps.push(
+                this.secret(`${stack}-${spec.name}-http-cert`, e.httpCertSecretName(this.names.elasticsearch), e.httpCertificateData(this.tlsOf(spec)), opts, "kubernetes.io/tls"),
+                this.secret(`${stack}-${spec.name}-transport-ca`, e.transportCaSecretName(this.names.elasticsearch), e.transportCaData(spec.issuingCa), opts),
+                // ECK keeps the password it finds in this secret (reuseOrGeneratePassword in
+                // pkg/controller/elasticsearch/user/predefined.go), so the stack's elasticPassword output stays true.
+                this.secret(`${stack}-${spec.name}-elastic-user`, e.elasticUserSecret(this.names.elasticsearch), { [e.ELASTIC_USER_KEY]: elastic.value }, opts),
+            );
+            const { refs, resources: contents } = this.contents(e.elasticsearchMountedFiles(spec), opts);
+            resources.push(...contents);
+            body = e.elasticsearchResource({
+                placement: this.placement,
+                names: this.names,
+                version: this.args.version,
+                spec,
+                nodeSets: this.args.eck.nodeSets,
+                zones: this.args.eck.zones,
+                storageClass: this.args.storageClass,
+                kernelStep: (opts.hostSteps ?? []).map((h) => h.initContainer).find((x): x is JobSpec => x !== undefined),
+                refs,
+                sharedClaims,
+                antiAffinity: this.args.antiAffinity ?? "hard",
+            });
+        } else if (kind === "kibana") {
+            deps.push(this.secret(`${stack}-${spec.name}-http-cert`, e.httpCertSecretName(this.names.kibana), e.httpCertificateData(this.tlsOf(spec)), opts, "kubernetes.io/tls"));
+            const { refs, resources: contents } = this.contents(e.kibanaMountedFiles(spec), opts);
+            resources.push(...contents);
+            body = e.kibanaResource({ placement: this.placement, names: this.names, version: this.args.version, spec, serviceType: this.args.kibanaServiceType ?? "ClusterIP", refs });
+        } else {
+            const { refs, resources: contents } = this.contents(e.logstashMountedFiles(spec), opts);
+            resources.push(...contents);
+            body = e.logstashResource({ placement: this.placement, names: this.names, version: this.args.version, spec, serviceType: this.args.logstashServiceType ?? "ClusterIP", storageClass: this.args.storageClass, refs, antiAffinity: this.args.antiAffinity ?? "hard" });
+        }
+        resources.push(...deps);
+        const resource = new k8s.apiextensions.CustomResource(
+            `${stack}-${spec.name}-${kind}`,
+            {
+                apiVersion: cr.apiVersion,
+                kind: cr.kind,
+                metadata: body.metadata,
+                // The spec waits for the operator gate: no resource is sent before the operator is there, and a CRD that
+                // does not serve this API version fails the update with the gate's message.
+                spec: pulumi.all([this.operatorGates[kind], pulumi.output(body.spec)]).apply(([, s]) => s),
+            },
+            {
+                ...this.opts(opts.parent, afterSteps(opts.dependsOn, opts.after ?? [], [...deps, ...resources, ...this.policies, ...(this.operator ? [this.operator] : [])])),
+                // A rolling upgrade of a large cluster takes longer than the provider's default ten minutes.
+                customTimeouts: { create: "60m", update: "120m" },
+            },
+        );
+        resources.push(resource);
+        if (kind === "kibana" && this.args.kibanaIngress) {
+            resources.push(new k8s.networking.v1.Ingress(`${stack}-${spec.name}-ingress`, e.kibanaIngress(this.placement, spec, e.kibanaHttpService(this.names.kibana), KIBANA_PORT, this.args.kibanaIngress), this.opts(opts.parent, [resource])));
+        }
+        return { ready: resource, resources };
+    }
+
+    runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
+        // The elastic password comes from the operator's secret, not the stack's.
+        const own: JobSpec = { ...spec, secretEnv: Object.fromEntries(Object.entries(spec.secretEnv).filter(([k]) => !ELASTIC_PASSWORD_ENVS.includes(k))) };
+        const { refs } = this.contents(own, opts);
+        const manifest = m.job(this.placement, own, refs);
+        const template = manifest.spec.template as { metadata: k8s.types.input.meta.v1.ObjectMeta; spec: k8s.types.input.core.v1.PodSpec & { containers: k8s.types.input.core.v1.Container[] } };
+        const usesElastic = Object.keys(spec.secretEnv).filter((k) => ELASTIC_PASSWORD_ENVS.includes(k));
+        const containers = template.spec.containers.map((c) => ({
+            ...c,
+            env: [...((c.env ?? []) as k8s.types.input.core.v1.EnvVar[]), ...usesElastic.map((name) => e.operatorElasticPasswordEnv(name, this.names.elasticsearch))],
+        }));
+        const job = new k8s.batch.v1.Job(
+            `${this.rp}-${spec.name}-job`,
+            { ...manifest, spec: { ...manifest.spec, template: { ...template, spec: { ...template.spec, containers } } } },
+            {
+                ...this.opts(opts.parent, afterSteps(opts.dependsOn, opts.after ?? [], this.policies)),
+                customTimeouts: { create: `${spec.timeoutSeconds + 60}s`, update: `${spec.timeoutSeconds + 60}s` },
+            },
+        );
+        return { done: job, succeeded: job.metadata.apply(() => true) };
+    }
+
+    /** The Service a client of the stack dials for an instance. */
+    private serviceOf(instance: string): string {
+        if (instance === this.args.instances.elasticsearch) return e.esHttpService(this.names.elasticsearch);
+        if (instance === this.args.instances.kibana) return e.kibanaHttpService(this.names.kibana);
+        if (instance === this.args.instances.logstash) return e.logstashService(this.names.logstash, e.LOGSTASH_LISTENER_SERVICE);
+        return instance;
+    }
+
+    /** The HTTP certificate, key and CA of a spec, from its files (`<dir>/<name>.crt`, `<dir>/<name>.key`, `<dir>/ca.crt`). */
+    private tlsOf(spec: ServiceSpec): { certPem: pulumi.Input<string>; keyPem: pulumi.Input<string>; caCertPem: pulumi.Input<string> } {
+        const cert = spec.files.find((f) => f.path.endsWith(`/${spec.name}.crt`));
+        const key = spec.files.find((f) => f.secret && f.path.endsWith(`/${spec.name}.key`));
+        const ca = cert && spec.files.find((f) => f.path === `${cert.path.slice(0, cert.path.lastIndexOf("/"))}/ca.crt`);
+        if (!cert || !key || !ca) throw new Error(`${spec.name}: no certificate, key and CA among its files`);
+        return { certPem: cert.content, keyPem: key.content, caCertPem: ca.content };
+    }
+
+    private secret(resourceName: string, name: string, data: Record<string, pulumi.Input<string>>, opts: PlacementOptions, type = "Opaque"): k8s.core.v1.Secret {
+        return new k8s.core.v1.Secret(
+            resourceName,
+            { metadata: { name, namespace: this.args.namespace, labels: { [m.LABELS.partOf]: "elk-stack", [m.LABELS.managedBy]: "pulumi", [m.LABELS.stack]: this.args.stackName } }, type, stringData: pulumi.secret(pulumi.output(data)) },
+            { ...this.opts(opts.parent), additionalSecretOutputs: ["data", "stringData"] },
+        );
+    }
+
+    /** The ConfigMap and Secret of the files a pod mounts and its secret environment, as on the manifests engine. */
+    private contents(spec: ContainerSpec, opts: PlacementOptions): { refs: m.ContentRefs; resources: pulumi.CustomResource[] } {
+        const resources: pulumi.CustomResource[] = [];
+        const meta = { namespace: this.args.namespace, labels: m.labels(this.placement, spec) };
+        let configMapName: pulumi.Output<string> | undefined;
+        let secretName: pulumi.Output<string> | undefined;
+        const cmData = m.configMapData(spec);
+        if (Object.keys(cmData).length > 0) {
+            const cm = new k8s.core.v1.ConfigMap(`${this.rp}-${spec.name}-files`, { metadata: meta, data: cmData }, this.opts(opts.parent));
+            configMapName = cm.metadata.name;
+            resources.push(cm);
+        }
+        const secretEntries = m.secretData(spec);
+        if (Object.keys(secretEntries).length > 0) {
+            const secret = new k8s.core.v1.Secret(
+                `${this.rp}-${spec.name}-secrets`,
+                { metadata: meta, type: "Opaque", stringData: pulumi.secret(pulumi.output(secretEntries)) },
+                { ...this.opts(opts.parent), additionalSecretOutputs: ["data", "stringData"] },
+            );
+            secretName = secret.metadata.name;
+            resources.push(secret);
+        }
+        return { refs: { configMapName, secretName }, resources };
+    }
+
+    /** Options of every object: this platform's provider, and created after the namespace. */
+    private opts(parent: pulumi.Resource | undefined, dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = []): pulumi.CustomResourceOptions {
+        const namespace = this.namespace;
+        return { parent, provider: this.provider, dependsOn: pulumi.output(dependsOn).apply((d) => (namespace ? [...d, namespace] : d)) };
+    }
+}
+
+/**
+ * The API version a CRD must serve for the stack's resources, or an error that says what to do. Pure, for tests.
+ * `served` lists `group/version` of every version the live CRD serves.
+ */
+export function checkServedVersion(crd: string, apiVersion: string, served: readonly string[]): string {
+    if (served.includes(apiVersion)) return apiVersion;
+    throw new Error(
+        `kubernetesEngine eck with eckOperator present: the cluster's CRD ${crd} serves ${served.length > 0 ? served.join(", ") : "no version"}, not ${apiVersion}, which the stack's resources use (ECK ${e.ECK_OPERATOR_VERSION}). ` +
+            `Fix: upgrade the operator to ECK ${e.ECK_OPERATOR_VERSION} or later, or set 'pulumi config set eckOperator install' to let the stack install it.`,
+    );
+}

@@ -1,0 +1,486 @@
+/**
+ * Pure builders of the objects the `eck` Kubernetes engine creates: the custom resources of Elastic's operator (ECK)
+ * for Elasticsearch, Kibana and Logstash, the Secrets they name, and the operator's Helm release. They start from the
+ * same platform-neutral specs as the other targets (components/elasticsearch.ts, kibana.ts, logstash.ts) and leave
+ * to the operator what it manages itself: discovery, node names, the transport certificates of each pod, probes,
+ * rolling restarts.
+ *
+ * Every field is checked against the pinned operator's API types (github.com/elastic/cloud-on-k8s at tag
+ * v{@link ECK_OPERATOR_VERSION}): pkg/apis/elasticsearch/v1/elasticsearch_types.go, pkg/apis/kibana/v1/kibana_types.go,
+ * pkg/apis/logstash/v1alpha1/logstash_types.go and pkg/apis/common/v1/common.go.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import YAML from "yaml";
+import type { ServiceType } from "../config";
+import { type NodeSetConfig, isMasterEligible } from "../nodeSets";
+import type { ContainerSpec, FileSpec, JobSpec, ServiceSpec } from "../spec";
+import * as m from "./kubernetesManifests";
+
+type ObjectMeta = k8s.types.input.meta.v1.ObjectMeta;
+type Container = k8s.types.input.core.v1.Container;
+type PodTemplate = { metadata?: ObjectMeta; spec: k8s.types.input.core.v1.PodSpec };
+type Claim = { metadata: ObjectMeta; spec: k8s.types.input.core.v1.PersistentVolumeClaimSpec };
+
+/** The ECK release the stack installs, and whose API the custom resources are written against. */
+export const ECK_OPERATOR_VERSION = "3.5.0";
+/** Elastic's Helm repository and the operator's chart in it. */
+export const ECK_HELM_REPOSITORY = "https://helm.elastic.co";
+export const ECK_CHART = "eck-operator";
+
+/** API version, kind and CRD of each custom resource, as served by the pinned operator. */
+export const ECK_KINDS = {
+    elasticsearch: { apiVersion: "elasticsearch.k8s.elastic.co/v1", kind: "Elasticsearch", crd: "elasticsearches.elasticsearch.k8s.elastic.co" },
+    kibana: { apiVersion: "kibana.k8s.elastic.co/v1", kind: "Kibana", crd: "kibanas.kibana.k8s.elastic.co" },
+    logstash: { apiVersion: "logstash.k8s.elastic.co/v1alpha1", kind: "Logstash", crd: "logstashes.logstash.k8s.elastic.co" },
+} as const;
+
+/** Container names ECK gives its main containers: a podTemplate container of that name is merged into it. */
+export const ECK_CONTAINERS = { elasticsearch: "elasticsearch", kibana: "kibana", logstash: "logstash" } as const;
+/** Claim names ECK mounts as the data directories (pkg/controller/elasticsearch/volume/names.go, pkg/controller/logstash/volume/names.go). */
+export const ECK_DATA_CLAIMS = { elasticsearch: "elasticsearch-data", logstash: "logstash-data" } as const;
+/** Key of the elastic user's password in the operator's secret (pkg/controller/elasticsearch/user/predefined.go). */
+export const ELASTIC_USER_KEY = "elastic";
+/** Label ECK puts on every pod of an Elasticsearch cluster (pkg/controller/elasticsearch/label). */
+export const ECK_CLUSTER_LABEL = "elasticsearch.k8s.elastic.co/cluster-name";
+/** Name of the one Service the stack asks ECK to make for Logstash's listeners. */
+export const LOGSTASH_LISTENER_SERVICE = "listeners";
+
+/**
+ * pulumi-kubernetes waits for a resource to satisfy these before it counts as created or updated (the
+ * `pulumi.com/waitFor` annotation: one expression or a JSON list, see pulumi/pulumi-kubernetes' generic-await test
+ * program). ECK writes `status.health` of each kind (green: every pod ready; pkg/apis/common/v1/common.go
+ * DeploymentHealth, pkg/apis/logstash/v1alpha1/logstash_types.go LogstashHealth) and Elasticsearch's cluster health
+ * and orchestration phase (pkg/apis/elasticsearch/v1/status.go: ElasticsearchGreenHealth, ElasticsearchReadyPhase).
+ */
+export const WAIT_FOR_ANNOTATION = "pulumi.com/waitFor";
+
+/**
+ * Every name the engine gives an object, in one place. ECK derives its own object names from the custom resource
+ * names (pkg/apis/elasticsearch/v1/name.go, pkg/apis/kibana/v1/name.go, pkg/apis/logstash/v1alpha1/name.go).
+ */
+export interface EckNames {
+    /** The Elasticsearch resource; ECK makes it the cluster name (`cluster.name`). */
+    readonly elasticsearch: string;
+    readonly kibana: string;
+    readonly logstash: string;
+}
+
+/** Service of Elasticsearch's HTTP API. */
+export const esHttpService = (es: string) => `${es}-es-http`;
+/** The operator's secret holding the elastic user's password. */
+export const elasticUserSecret = (es: string) => `${es}-es-elastic-user`;
+/** Pod name of node `i` of a node set. */
+export const esPodName = (es: string, set: string, i: number) => `${es}-es-${set}-${i}`;
+/** Service of Kibana. */
+export const kibanaHttpService = (kb: string) => `${kb}-kb-http`;
+/** A user-defined Logstash Service (`<logstash>-ls-<name>`). */
+export const logstashService = (ls: string, name: string) => `${ls}-ls-${name}`;
+/** Secrets the stack makes for the operator to read. */
+export const httpCertSecretName = (owner: string) => `${owner}-elk-http-cert`;
+export const transportCaSecretName = (es: string) => `${es}-elk-transport-ca`;
+
+/** The forms of a Service's DNS name that clients in the cluster dial. */
+export function serviceNames(service: string, namespace: string): string[] {
+    return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+}
+
+/**
+ * Settings ECK writes into elasticsearch.yml itself and that a user's `config` must not fight
+ * (pkg/controller/elasticsearch/settings/merged_config.go: baseConfig and xpackConfig): names, addresses and ports,
+ * discovery, and the TLS of both layers, which it sets up from `spec.http.tls` and `spec.transport.tls`.
+ */
+const ECK_MANAGED_ES_SETTINGS = [/^cluster\.name$/, /^node\.name$/, /^network\./, /^http\.port$/, /^transport\.port$/, /^discovery\./, /^cluster\.initial_master_nodes$/, /^xpack\.security\.(enabled|http\.ssl\.|transport\.ssl\.)/];
+
+/** The spec's elasticsearch.yml, less what ECK manages: what every node set's `config` starts from. */
+export function elasticsearchConfig(spec: ServiceSpec): Record<string, unknown> {
+    const file = spec.files.find((f) => f.path.endsWith("/elasticsearch.yml"));
+    if (!file || typeof file.content !== "string") throw new Error(`${spec.name}: no elasticsearch.yml in the spec`);
+    const settings = YAML.parse(file.content) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(settings).filter(([k]) => !ECK_MANAGED_ES_SETTINGS.some((re) => re.test(k))));
+}
+
+/**
+ * Settings of kibana.yml that ECK writes itself from the Kibana resource (pkg/controller/kibana/config_settings.go):
+ * its name and address, and its HTTPS certificate, which comes from `spec.http.tls`.
+ */
+const ECK_MANAGED_KIBANA_SETTINGS = [/^server\.name$/, /^server\.host$/, /^server\.ssl\./];
+
+/** The spec's kibana.yml, less what ECK manages. Secrets stay `${ENV}` references. */
+export function kibanaConfig(spec: ServiceSpec): Record<string, unknown> {
+    const file = spec.files.find((f) => f.path.endsWith("/kibana.yml"));
+    if (!file || typeof file.content !== "string") throw new Error(`${spec.name}: no kibana.yml in the spec`);
+    const settings = YAML.parse(file.content) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(settings).filter(([k]) => !ECK_MANAGED_KIBANA_SETTINGS.some((re) => re.test(k))));
+}
+
+/**
+ * Settings of logstash.yml that ECK manages (pkg/controller/logstash/config.go): the API, which its probes and
+ * health checks read on all addresses. `node.name` is left out so that each pod keeps Logstash's default, its host
+ * (pod) name, and monitoring can tell replicas apart.
+ */
+const ECK_MANAGED_LOGSTASH_SETTINGS = [/^api\./, /^node\.name$/];
+
+/** The spec's logstash.yml, less what ECK manages. */
+export function logstashConfig(spec: ServiceSpec): Record<string, unknown> {
+    const file = spec.files.find((f) => f.path.endsWith("/logstash.yml"));
+    if (!file || typeof file.content !== "string") throw new Error(`${spec.name}: no logstash.yml in the spec`);
+    const settings = YAML.parse(file.content) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(settings).filter(([k]) => !ECK_MANAGED_LOGSTASH_SETTINGS.some((re) => re.test(k))));
+}
+
+/** The spec's pipelines.yml as ECK's `spec.pipelines` (the same entries: id, path, queue type, dead letter queue). */
+export function logstashPipelines(spec: ServiceSpec): Record<string, unknown>[] {
+    const file = spec.files.find((f) => f.path.endsWith("/pipelines.yml"));
+    if (!file || typeof file.content !== "string") throw new Error(`${spec.name}: no pipelines.yml in the spec`);
+    return YAML.parse(file.content) as Record<string, unknown>[];
+}
+
+/**
+ * The files of a spec that the pods mount themselves: everything but the configuration files the operator writes
+ * from `config`/`pipelines` and the HTTP certificate and key, which reach the operator through a Secret instead.
+ */
+export function mountedFiles(spec: ContainerSpec, leaveOut: readonly string[]): ContainerSpec {
+    return { ...spec, files: spec.files.filter((f: FileSpec) => !leaveOut.includes(f.path)) };
+}
+
+/** What Elasticsearch's pods mount: nothing of elasticsearch.yml (it becomes `config`) nor of the certificates. */
+export function elasticsearchMountedFiles(spec: ServiceSpec): ServiceSpec {
+    const yml = spec.files.find((f) => f.path.endsWith("/elasticsearch.yml"));
+    const certDir = yml ? `${yml.path.slice(0, yml.path.lastIndexOf("/"))}/certs/` : undefined;
+    return { ...spec, secretEnv: {}, files: spec.files.filter((f) => f !== yml && !(certDir !== undefined && f.path.startsWith(certDir))) };
+}
+
+/** What Kibana's pods mount: the CA (kibana.yml becomes `config`, the certificate and key a Secret the operator reads). */
+export function kibanaMountedFiles(spec: ServiceSpec): ServiceSpec {
+    return mountedFiles(spec, spec.files.filter((f) => f.path.endsWith("/kibana.yml") || f.secret || f.path.endsWith(`/${spec.name}.crt`)).map((f) => f.path)) as ServiceSpec;
+}
+
+/** What Logstash's pods mount: pipelines, patterns and TLS files (logstash.yml and pipelines.yml become `config` and `pipelines`). */
+export function logstashMountedFiles(spec: ServiceSpec): ServiceSpec {
+    return mountedFiles(spec, spec.files.filter((f) => f.path.endsWith("/logstash.yml") || f.path.endsWith("/pipelines.yml")).map((f) => f.path)) as ServiceSpec;
+}
+
+/** A claim template of `sizeGb` GiB, on the storage class or the cluster's default. */
+export function claimTemplate(name: string, sizeGb: number, storageClass: string | undefined): Claim {
+    return {
+        metadata: { name },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClass, resources: { requests: { storage: `${sizeGb}Gi` } } },
+    };
+}
+
+/** Requests and limits; memory is not overcommitted, as on the manifests engine. */
+export function resources(memoryMb: number, cpu: { requestMillis: number; limitMillis: number }): k8s.types.input.core.v1.ResourceRequirements {
+    return {
+        requests: { memory: `${memoryMb}Mi`, cpu: `${cpu.requestMillis}m` },
+        limits: { memory: `${memoryMb}Mi`, cpu: `${cpu.limitMillis}m` },
+    };
+}
+
+/** Labels of a custom resource (ECK copies them to the objects it makes). */
+export function resourceLabels(p: m.Placement, spec: ContainerSpec): Record<string, string> {
+    return m.labels(p, spec);
+}
+
+/** Inputs of {@link elasticsearchResource}. */
+export interface ElasticsearchResourceInput {
+    readonly placement: m.Placement;
+    readonly names: EckNames;
+    readonly version: string;
+    /** The platform-neutral spec of the Elasticsearch service (components/elasticsearch.ts). */
+    readonly spec: ServiceSpec;
+    readonly nodeSets: readonly NodeSetConfig[];
+    /** Zones to spread every node set over; none for no zone awareness. */
+    readonly zones: readonly string[];
+    readonly storageClass?: string;
+    /** The privileged sysctl step, when it runs; otherwise the nodes do without memory-mapped index files. */
+    readonly kernelStep?: JobSpec;
+    /** Names of the ConfigMap and Secret of the mounted files. */
+    readonly refs: m.ContentRefs;
+    /** Claim name of each shared volume (the snapshot repository). */
+    readonly sharedClaims: Readonly<Record<string, pulumi.Input<string>>>;
+    /** How nodes spread over Kubernetes nodes, as on the manifests engine. */
+    readonly antiAffinity: m.AntiAffinity;
+}
+
+/** The label ECK gives a zone when `zoneAwareness` names no key (DefaultZoneAwarenessTopologyKey). */
+export const ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone";
+
+/**
+ * The Elasticsearch custom resource: one node set per configured set, each with its roles, size and claim, the
+ * stack's HTTP certificate, the transport CA, and the sysctl init container as the only privileged container.
+ */
+export function elasticsearchResource(input: ElasticsearchResourceInput): { apiVersion: string; kind: string; metadata: ObjectMeta; spec: Record<string, unknown> } {
+    const { spec, placement, names } = input;
+    const common = elasticsearchConfig(spec);
+    // Nothing of the spec's TLS: the operator mounts the certificates it is given.
+    const mounted = elasticsearchMountedFiles(spec);
+    const files = m.filesVolume(mounted, input.refs);
+    const shared = spec.volumes.filter((v) => v.shared).map((v) => {
+        const claimName = input.sharedClaims[v.name];
+        if (claimName === undefined) throw new Error(`${spec.name}: shared volume ${v.name} has no claim`);
+        return { volume: { name: v.name, persistentVolumeClaim: { claimName } }, mount: { name: v.name, mountPath: v.mountPath } };
+    });
+    const totalNodes = input.nodeSets.reduce((n, s) => n + s.count, 0);
+    const nodeSets = input.nodeSets.map((set) => {
+        const config: Record<string, unknown> = {
+            ...common,
+            ...(set.roles !== undefined ? { "node.roles": [...set.roles] } : {}),
+            // Without the sysctl step vm.max_map_count may be too low for mmap; Elasticsearch then uses NIO
+            // (ECK's documented alternative to the privileged init container).
+            ...(input.kernelStep ? {} : { "node.store.allow_mmap": false }),
+        };
+        const container: Container = {
+            name: ECK_CONTAINERS.elasticsearch,
+            env: [{ name: "ES_JAVA_OPTS", value: `-Xms${set.heapMb}m -Xmx${set.heapMb}m` }],
+            resources: resources(set.memoryMb, set.cpu),
+            volumeMounts: [...m.fileMounts(mounted), ...shared.map((s) => s.mount)],
+            securityContext: m.restrictedContainerSecurity(),
+        };
+        const podTemplate: PodTemplate = {
+            metadata: { labels: resourceLabels(placement, spec) },
+            spec: {
+                securityContext: m.podSecurity(spec),
+                // The kernel step alone runs privileged, as root (kubernetesManifests.stepContainer).
+                initContainers: input.kernelStep ? [m.stepContainer(input.kernelStep, {})] : undefined,
+                containers: [container],
+                volumes: [...(files ? [files] : []), ...shared.map((s) => s.volume)],
+                // Replaces ECK's default (preferred anti-affinity by cluster, pkg/controller/elasticsearch/nodespec
+                // DefaultAffinity): every node of the cluster, whatever its set, on its own Kubernetes node.
+                affinity: totalNodes > 1 ? m.podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
+                terminationGracePeriodSeconds: spec.stopGraceSeconds,
+            },
+        };
+        return {
+            name: set.name,
+            count: set.count,
+            config,
+            // ECK 3.x: topology spread over the zones (maxSkew 1, DoNotSchedule), node affinity to the listed zones,
+            // and `node.attr.zone` with `cluster.routing.allocation.awareness.attributes: k8s_node_name,zone`
+            // (pkg/controller/elasticsearch/nodespec/podspec.go zoneAwarenessSchedulingDirectives,
+            // pkg/controller/elasticsearch/settings/merged_config.go zoneAwarenessConfig).
+            ...(input.zones.length > 0 ? { zoneAwareness: { topologyKey: ZONE_TOPOLOGY_KEY, zones: [...input.zones] } } : {}),
+            podTemplate,
+            volumeClaimTemplates: [claimTemplate(ECK_DATA_CLAIMS.elasticsearch, set.storageGb, input.storageClass)],
+        };
+    });
+    return {
+        apiVersion: ECK_KINDS.elasticsearch.apiVersion,
+        kind: ECK_KINDS.elasticsearch.kind,
+        metadata: {
+            name: names.elasticsearch,
+            namespace: placement.namespace,
+            labels: resourceLabels(placement, spec),
+            annotations: { [WAIT_FOR_ANNOTATION]: JSON.stringify(["jsonpath={.status.phase}=Ready", "jsonpath={.status.health}=green"]) },
+        },
+        spec: {
+            version: input.version,
+            http: { tls: { certificate: { secretName: httpCertSecretName(names.elasticsearch) } } },
+            // The operator issues each pod's transport certificate from this CA (TransportTLSOptions.Certificate).
+            transport: { tls: { certificate: { secretName: transportCaSecretName(names.elasticsearch) } } },
+            // At most one node down at a time during a rolling change (ChangeBudget; ECK's default made explicit).
+            updateStrategy: { changeBudget: { maxUnavailable: 1 } },
+            // Claims of removed nodes go after their data has migrated; deleting the cluster keeps them.
+            volumeClaimDeletePolicy: "DeleteOnScaledownOnly",
+            nodeSets,
+        },
+    };
+}
+
+/** Master-eligible nodes of the sets. */
+export function masterNodeCount(sets: readonly NodeSetConfig[]): number {
+    return sets.filter(isMasterEligible).reduce((n, s) => n + s.count, 0);
+}
+
+/** Inputs of {@link kibanaResource}. */
+export interface KibanaResourceInput {
+    readonly placement: m.Placement;
+    readonly names: EckNames;
+    readonly version: string;
+    /** The platform-neutral spec of Kibana (components/kibana.ts). */
+    readonly spec: ServiceSpec;
+    readonly serviceType: ServiceType;
+    readonly refs: m.ContentRefs;
+}
+
+/**
+ * The Kibana custom resource. It reaches Elasticsearch as kibana_system with the password the bootstrap set, not
+ * through an `elasticsearchRef` association, so it needs the bootstrap and nothing the operator would add. Its
+ * encryption keys and password come from the stack's Secret as environment variables that kibana.yml references;
+ * the resource itself holds none of them.
+ */
+export function kibanaResource(input: KibanaResourceInput): { apiVersion: string; kind: string; metadata: ObjectMeta; spec: Record<string, unknown> } {
+    const { spec, placement, names } = input;
+    const mounted = kibanaMountedFiles(spec);
+    const files = m.filesVolume(mounted, input.refs);
+    // Kibana's data directory holds only its instance UUID: scratch space, as on the manifests engine.
+    const scratch = spec.volumes.filter((v) => !v.durable);
+    return {
+        apiVersion: ECK_KINDS.kibana.apiVersion,
+        kind: ECK_KINDS.kibana.kind,
+        metadata: {
+            name: names.kibana,
+            namespace: placement.namespace,
+            labels: resourceLabels(placement, spec),
+            annotations: { [WAIT_FOR_ANNOTATION]: "jsonpath={.status.health}=green" },
+        },
+        spec: {
+            version: input.version,
+            count: spec.replicas,
+            config: kibanaConfig(spec),
+            http: {
+                service: { spec: { type: input.serviceType } },
+                tls: { certificate: { secretName: httpCertSecretName(names.kibana) } },
+            },
+            podTemplate: {
+                metadata: { labels: resourceLabels(placement, spec) },
+                spec: {
+                    securityContext: m.podSecurity(spec),
+                    containers: [
+                        {
+                            name: ECK_CONTAINERS.kibana,
+                            env: m.containerEnv(mounted, input.refs),
+                            resources: resources(spec.memoryMb, spec.cpu),
+                            volumeMounts: [...m.fileMounts(mounted), ...scratch.map((v) => ({ name: v.name, mountPath: v.mountPath }))],
+                            securityContext: m.restrictedContainerSecurity(),
+                        },
+                    ],
+                    volumes: [...(files ? [files] : []), ...scratch.map((v) => ({ name: v.name, emptyDir: {} }))],
+                    terminationGracePeriodSeconds: spec.stopGraceSeconds,
+                },
+            },
+        },
+    };
+}
+
+/** Inputs of {@link logstashResource}. */
+export interface LogstashResourceInput {
+    readonly placement: m.Placement;
+    readonly names: EckNames;
+    readonly version: string;
+    /** The platform-neutral spec of Logstash (components/logstash.ts). */
+    readonly spec: ServiceSpec;
+    readonly serviceType: ServiceType;
+    readonly storageClass?: string;
+    readonly refs: m.ContentRefs;
+    readonly antiAffinity: m.AntiAffinity;
+}
+
+/**
+ * The Logstash custom resource: the stack's pipelines and settings, a persistent-queue claim per pod, the log
+ * listeners as one Service, and the writer user's credentials from the stack's Secret. No `elasticsearchRefs`: an
+ * association would hand the pipelines the operator's own user, with more privileges than the writer role.
+ */
+export function logstashResource(input: LogstashResourceInput): { apiVersion: string; kind: string; metadata: ObjectMeta; spec: Record<string, unknown> } {
+    const { spec, placement, names } = input;
+    const mounted = logstashMountedFiles(spec);
+    const files = m.filesVolume(mounted, input.refs);
+    const data = spec.volumes.find((v) => v.durable && !v.shared);
+    if (!data) throw new Error(`${spec.name}: Logstash has no queue volume`);
+    return {
+        apiVersion: ECK_KINDS.logstash.apiVersion,
+        kind: ECK_KINDS.logstash.kind,
+        metadata: {
+            name: names.logstash,
+            namespace: placement.namespace,
+            labels: resourceLabels(placement, spec),
+            annotations: { [WAIT_FOR_ANNOTATION]: "jsonpath={.status.health}=green" },
+        },
+        spec: {
+            version: input.version,
+            count: spec.replicas,
+            config: logstashConfig(spec),
+            pipelines: logstashPipelines(spec),
+            services: [
+                {
+                    name: LOGSTASH_LISTENER_SERVICE,
+                    service: {
+                        spec: {
+                            type: input.serviceType,
+                            ports: spec.ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.containerPort, protocol: p.protocol.toUpperCase() })),
+                        },
+                    },
+                },
+            ],
+            podTemplate: {
+                metadata: { labels: resourceLabels(placement, spec) },
+                spec: {
+                    securityContext: m.podSecurity(spec),
+                    containers: [
+                        {
+                            name: ECK_CONTAINERS.logstash,
+                            env: m.containerEnv(mounted, input.refs),
+                            resources: resources(spec.memoryMb, spec.cpu),
+                            ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol.toUpperCase() })),
+                            volumeMounts: m.fileMounts(mounted),
+                            securityContext: m.restrictedContainerSecurity(),
+                        },
+                    ],
+                    volumes: files ? [files] : [],
+                    affinity: spec.replicas > 1 ? m.podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
+                    terminationGracePeriodSeconds: spec.stopGraceSeconds,
+                },
+            },
+            // Replaces ECK's default 1.5Gi claim of the same name, mounted at /usr/share/logstash/data
+            // (pkg/controller/logstash/volume/defaults.go), where the persisted queues and dead letter queues live.
+            volumeClaimTemplates: [claimTemplate(ECK_DATA_CLAIMS.logstash, data.sizeGb, input.storageClass)],
+        },
+    };
+}
+
+/**
+ * A custom HTTP certificate as ECK reads it (TLSOptions.Certificate in pkg/apis/common/v1/common.go): `tls.crt`,
+ * `tls.key`, and `ca.crt`, the stack's CA, which ECK hands to clients it configures.
+ */
+export function httpCertificateData(tls: { certPem: pulumi.Input<string>; keyPem: pulumi.Input<string>; caCertPem: pulumi.Input<string> }): Record<string, pulumi.Input<string>> {
+    return { "tls.crt": tls.certPem, "tls.key": tls.keyPem, "ca.crt": tls.caCertPem };
+}
+
+/** The transport CA as ECK reads it (TransportTLSOptions.Certificate): `ca.crt` and `ca.key`. */
+export function transportCaData(ca: { certPem: pulumi.Input<string>; keyPem: pulumi.Input<string> }): Record<string, pulumi.Input<string>> {
+    return { "ca.crt": ca.certPem, "ca.key": ca.keyPem };
+}
+
+/** Values of the eck-operator chart: the operator watches the stack's namespace only. */
+export function operatorValues(stackNamespace: string): Record<string, unknown> {
+    // managedNamespaces and installCRDs are keys of deploy/eck-operator/values.yaml; the CRDs come from its
+    // eck-operator-crds dependency, so a chart upgrade upgrades them too.
+    return { installCRDs: true, managedNamespaces: [stackNamespace] };
+}
+
+/**
+ * Admits the operator, from its namespace, to Elasticsearch's HTTP port: it manages the cluster through the API
+ * (voting exclusions, shard migration, health). Added to the stack's own ingress policies (kubernetesManifests.ts
+ * ingressPolicies), which admit each port from exactly the stack's clients.
+ */
+export function operatorIngressPolicy(p: m.Placement, esInstance: string, operatorNamespace: string, port: number): { metadata: ObjectMeta; spec: k8s.types.input.networking.v1.NetworkPolicySpec } {
+    return {
+        metadata: {
+            name: `${esInstance}-from-eck-operator`,
+            namespace: p.namespace,
+            labels: { [m.LABELS.instance]: esInstance, [m.LABELS.partOf]: "elk-stack", [m.LABELS.managedBy]: "pulumi", [m.LABELS.stack]: p.stack },
+        },
+        spec: {
+            podSelector: { matchLabels: m.instanceSelector(p, esInstance) },
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": operatorNamespace } } }], ports: [{ port, protocol: "TCP" }] }],
+        },
+    };
+}
+
+/** An environment variable holding the elastic user's password, read from the operator's secret. */
+export function operatorElasticPasswordEnv(envName: string, esName: string): k8s.types.input.core.v1.EnvVar {
+    return { name: envName, valueFrom: { secretKeyRef: { name: elasticUserSecret(esName), key: ELASTIC_USER_KEY } } };
+}
+
+/** An Ingress for Kibana's Service: the controller speaks HTTPS to Kibana too (as on the manifests engine). */
+export function kibanaIngress(p: m.Placement, spec: ServiceSpec, service: string, port: number, input: { host: string; className?: string }): { metadata: ObjectMeta; spec: k8s.types.input.networking.v1.IngressSpec } {
+    const base = m.ingress(p, spec, { host: input.host, className: input.className, portName: "https" });
+    return {
+        metadata: base.metadata,
+        spec: {
+            ...base.spec,
+            rules: [{ host: input.host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } }],
+        },
+    };
+}
