@@ -96,6 +96,15 @@ export const CONFIG_SCHEMA = {
         default: "127.0.0.1",
         description: "Host address that published ports bind to (Docker). 127.0.0.1 keeps the stack off the LAN.",
     },
+    elasticsearchBindAddress: {
+        type: "string",
+        description: "Host address Elasticsearch's published port binds to (Docker); bindAddress when unset.",
+    },
+    kibanaBindAddress: { type: "string", description: "Host address Kibana's published port binds to (Docker); bindAddress when unset." },
+    logstashBindAddress: {
+        type: "string",
+        description: "Host address Logstash's published ports bind to (Docker); bindAddress when unset. Set 0.0.0.0 here alone to take logs from the LAN while Elasticsearch and Kibana stay on 127.0.0.1.",
+    },
     elasticsearchPort: { type: "integer", default: 9200, description: "Host port for the Elasticsearch HTTPS API." },
     kibanaPort: { type: "integer", default: 5601, description: "Host port for Kibana (HTTPS)." },
     nginxSyslogPort: { type: "integer", default: 5140, description: "Host port (UDP) where Logstash receives nginx syslog (RFC 3164)." },
@@ -262,6 +271,8 @@ export interface StackConfig {
     readonly clusterName: string;
     readonly names: InstanceNames;
     readonly bindAddress: string;
+    /** Host address each service's published ports bind to (Docker): its own key, else `bindAddress`. */
+    readonly bindAddresses: { readonly elasticsearch: string; readonly kibana: string; readonly logstash: string };
     readonly ports: PortSettings;
     readonly elasticsearch: MemorySettings;
     readonly kibana: MemorySettings;
@@ -409,10 +420,22 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     const extra = list("extraCertificateNames");
     extra.forEach((n, i) => checkName(`extraCertificateNames[${i}]`, n));
 
-    const bindAddress = str("bindAddress");
-    if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(bindAddress) && !/^[0-9a-fA-F:]+$/.test(bindAddress)) {
-        fail("bindAddress", `'${bindAddress}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)");
-    }
+    const address = (key: ConfigKey, value: string): string => {
+        if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(value) && !/^[0-9a-fA-F:]+$/.test(value)) {
+            fail(key, `'${value}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)");
+        }
+        return value;
+    };
+    const bindAddress = address("bindAddress", str("bindAddress"));
+    const serviceAddress = (key: "elasticsearchBindAddress" | "kibanaBindAddress" | "logstashBindAddress"): string => {
+        const v = raw(key);
+        return v === undefined ? bindAddress : address(key, v);
+    };
+    const bindAddresses = {
+        elasticsearch: serviceAddress("elasticsearchBindAddress"),
+        kibana: serviceAddress("kibanaBindAddress"),
+        logstash: serviceAddress("logstashBindAddress"),
+    };
 
     const portKeys = ["elasticsearchPort", "kibanaPort", "nginxSyslogPort"] as const;
     const ports = new Map<number, string>();
@@ -569,6 +592,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         clusterName,
         names: { elasticsearch: str("elasticsearchName"), kibana: str("kibanaName"), logstash: str("logstashName"), extra },
         bindAddress,
+        bindAddresses,
         ports: { elasticsearch: int("elasticsearchPort", 1, 65535), kibana: int("kibanaPort", 1, 65535), nginxSyslog: int("nginxSyslogPort", 1, 65535) },
         elasticsearch: memory("elasticsearch"),
         kibana: memory("kibana"),

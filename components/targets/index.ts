@@ -15,7 +15,17 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
             return new DockerPlatform(
                 `${name}-docker`,
                 // Data volumes are keyed by the Pulumi stack, which a rename of the cluster or an instance leaves alone.
-                { namePrefix: settings.clusterName, bindAddress: settings.bindAddress, dataKey: settings.stack, protectData: settings.protectData },
+                {
+                    namePrefix: settings.clusterName,
+                    bindAddress: settings.bindAddress,
+                    bindAddresses: {
+                        [settings.names.elasticsearch]: settings.bindAddresses.elasticsearch,
+                        [settings.names.kibana]: settings.bindAddresses.kibana,
+                        [settings.names.logstash]: settings.bindAddresses.logstash,
+                    },
+                    dataKey: settings.stack,
+                    protectData: settings.protectData,
+                },
                 opts,
             );
         case "kubernetes": {
