@@ -151,6 +151,12 @@ function relativePaths(files: readonly string[]): string[] {
     return files.map((f) => f.split("/").slice(common.length).join("/"));
 }
 
+/** The host address a service's published ports bind to (Docker). */
+function boundTo(settings: StackConfig, spec: ServiceSpec): string {
+    const byRole: Partial<Record<ServiceSpec["role"], string>> = settings.bindAddresses;
+    return byRole[spec.role] ?? settings.bindAddress;
+}
+
 /** A readable description of one container. */
 function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<string, unknown> {
     const d: Record<string, unknown> = {
@@ -160,12 +166,12 @@ function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<st
         ...(spec.entrypoint ? { entrypoint: [...spec.entrypoint] } : {}),
         privileged: spec.privileged,
         user: `${spec.runAs.uid}:${spec.runAs.gid}`,
-        env: { ...spec.env, ...Object.fromEntries(Object.entries(spec.secretEnv).map(([k, s]) => [k, `<secret: ${s.description}>`])) },
+        env: { ...spec.env },
         files: spec.files.map((f) => `${f.path} (${f.mode}${f.secret ? ", secret" : ""})`),
     };
     if (spec.kind === "service") {
         if (settings.target === "docker") {
-            d.ports = spec.ports.map((p) => `${p.containerPort}/${p.protocol}${p.hostPort !== undefined ? ` published on ${settings.bindAddress}:${p.hostPort}` : " (stack network only)"}`);
+            d.ports = spec.ports.map((p) => `${p.containerPort}/${p.protocol}${p.hostPort !== undefined ? ` published on ${boundTo(settings, spec)}:${p.hostPort}` : " (stack network only)"}`);
             d.volumes = spec.volumes.map((v) => `${settings.clusterName}-${spec.name}-${v.name} -> ${v.mountPath}`);
         } else {
             d.replicas = spec.replicas;

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { PlanFiles } from "../../components/bootstrap";
+import { BOOTSTRAP_ENV, BOOTSTRAP_SECRETS, type PlanFiles } from "../../components/bootstrap";
 import { SECRETS_LIBRARY, SECRET_FILES_ENV, secretFilePath, shellScript } from "../../components/shellScripts";
 
 /** Writes the script, its library, the plan and the bodies into `dir`; returns the script's path and its ELK_PLAN. */
@@ -34,4 +34,27 @@ export function writeSecretFiles(dir: string, secrets: Readonly<Record<string, s
         if (value !== undefined) fs.writeFileSync(secretFilePath(secretDir, name), value, { mode: 0o600 });
     }
     return { env: { [SECRET_FILES_ENV.names]: Object.keys(secrets).join(" "), [SECRET_FILES_ENV.dir]: secretDir }, secretDir };
+}
+
+/** Stages the bootstrap for `plan` in `dir` and returns a function giving the environment of one run (fresh secret files). */
+export function stageBootstrap(
+    dir: string,
+    plan: PlanFiles,
+    target: { readonly url: string; readonly ca: string },
+    passwords: { readonly elastic: string; readonly kibanaSystem: string; readonly logstash: string },
+): { scriptPath: string; env: () => Record<string, string> } {
+    const { scriptPath, planPath } = stageCurlStep(dir, "bootstrap.sh", plan);
+    const env = () => ({
+        ...writeSecretFiles(dir, {
+            [BOOTSTRAP_SECRETS.elasticPassword]: passwords.elastic,
+            [BOOTSTRAP_SECRETS.kibanaSystemPassword]: passwords.kibanaSystem,
+            [BOOTSTRAP_SECRETS.logstashWriterPassword]: passwords.logstash,
+        }).env,
+        [BOOTSTRAP_ENV.esUrl]: target.url,
+        [BOOTSTRAP_ENV.ca]: target.ca,
+        [BOOTSTRAP_ENV.plan]: planPath,
+        [BOOTSTRAP_ENV.attempts]: "2",
+        [BOOTSTRAP_ENV.interval]: "1",
+    });
+    return { scriptPath, env };
 }
