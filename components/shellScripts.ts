@@ -7,10 +7,10 @@ import { type FileSpec, publicFile, secretFile } from "./spec";
 export const SHELL_DIR = path.resolve(__dirname, "..", "shell");
 
 /** The shell scripts the containers run. */
-export type ShellScriptName = "bootstrap.sh" | "kibana-setup.sh" | "keystore-start.sh" | "elk-secrets.sh";
+export type ShellScriptName = "bootstrap.sh" | "kibana-setup.sh" | "keystore-start.sh" | "elk-common.sh";
 
 /** The library every script sources from its own directory. */
-export const SECRETS_LIBRARY: ShellScriptName = "elk-secrets.sh";
+export const SECRETS_LIBRARY: ShellScriptName = "elk-common.sh";
 
 /** The text of one of the stack's shell scripts. */
 export function shellScript(name: ShellScriptName): string {
@@ -30,7 +30,7 @@ export interface SecretValue {
 }
 
 /** Environment variables that tell a script which secret files to read and where; neither holds a secret. */
-export const SECRET_FILES_ENV = { names: "ELK_SECRETS", dir: "ELK_SECRET_DIR" } as const;
+export const SECRET_FILES_ENV = { names: "ELK_CONFIDENTIAL", dir: "ELK_CONFIDENTIAL_DIR" } as const;
 
 /** Path of the file that carries the secret `name` in `dir` (the scripts read `elk-secret.NAME`). */
 export function secretFilePath(dir: string, name: string): string {

@@ -6,22 +6,22 @@
 #   ELK_ES_URL     Elasticsearch's URL; ELK_CA the CA file that vouches for its certificate (never -k)
 #   ELK_PLAN       the requests, one a line, tab-separated: METHOD PATH OK_CODES RETRY_CODES BODY_FILE DESCRIPTION,
 #                  with `-` for no retry codes and no body; codes are space-separated
-#   ELK_SECRETS    names of the secrets, space-separated: `elastic` is the password it logs in with; a body holds
+#   ELK_CONFIDENTIAL    names of the secrets, space-separated: `elastic` is the password it logs in with; a body holds
 #                  @@NAME@@ where the secret NAME goes (as a JSON string)
-#   ELK_SECRET_DIR where the secret files elk-secret.NAME are (default /tmp); they are removed once read
+#   ELK_CONFIDENTIAL_DIR where the secret files elk-secret.NAME are (default /tmp); they are removed once read
 #   ELK_WAIT_ATTEMPTS, ELK_WAIT_INTERVAL_SECONDS, ELK_DEADLINE_SECONDS  how long to wait for Elasticsearch
 set -euo pipefail
 # bash 5.2 would expand '&' in a pattern substitution's replacement; passwords may contain it.
 shopt -u patsub_replacement 2>/dev/null || true
 ELK_TAG=elk-bootstrap
-# shellcheck source-path=SCRIPTDIR source=elk-secrets.sh
-. "$(dirname "${BASH_SOURCE[0]}")/elk-secrets.sh"
+# shellcheck source-path=SCRIPTDIR source=elk-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/elk-common.sh"
 
 : "${ELK_ES_URL:?ELK_ES_URL must be set}"
 : "${ELK_CA:?ELK_CA must be set}"
 : "${ELK_PLAN:?ELK_PLAN must be set}"
-: "${ELK_SECRETS:?ELK_SECRETS must be set}"
-secret_dir=${ELK_SECRET_DIR:-/tmp}
+: "${ELK_CONFIDENTIAL:?ELK_CONFIDENTIAL must be set}"
+secret_dir=${ELK_CONFIDENTIAL_DIR:-/tmp}
 attempts=${ELK_WAIT_ATTEMPTS:-60}
 interval=${ELK_WAIT_INTERVAL_SECONDS:-5}
 # Seconds since the start (bash's SECONDS) after which a "not yet" answer is a failure.
@@ -32,12 +32,12 @@ trap 'rm -rf "$work"' EXIT
 umask 077
 
 declare -A secrets=()
-for name in $ELK_SECRETS; do
+for name in $ELK_CONFIDENTIAL; do
   elk_read_secret "secrets[$name]" "$secret_dir/elk-secret.$name"
   elk_forget_secret_file "$secret_dir/elk-secret.$name"
 done
 if [ -z "${secrets[elastic]:-}" ]; then
-  echo "$ELK_TAG: ELK_SECRETS must name the secret 'elastic'" >&2
+  echo "$ELK_TAG: ELK_CONFIDENTIAL must name the secret 'elastic'" >&2
   exit 1
 fi
 elk_basic_auth_header elastic "${secrets[elastic]}" "$work/auth"

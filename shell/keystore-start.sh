@@ -4,8 +4,8 @@
 # environment or on its command line.
 #
 # Usage: keystore-start.sh elasticsearch|kibana|logstash COMMAND [ARG...]
-# Reads (none of them secret): ELK_SECRETS, the names of the secrets, space-separated, each a keystore entry (a
-# setting name for Elasticsearch and Kibana, a ${NAME} the pipelines read for Logstash); ELK_SECRET_DIR, where
+# Reads (none of them secret): ELK_CONFIDENTIAL, the names of the secrets, space-separated, each a keystore entry (a
+# setting name for Elasticsearch and Kibana, a ${NAME} the pipelines read for Logstash); ELK_CONFIDENTIAL_DIR, where
 # their files elk-secret.NAME are.
 #
 # Why not the images' own routes: the Elasticsearch image's ELASTIC_PASSWORD_FILE is read by
@@ -15,14 +15,14 @@
 # pipelines from the environment unless the keystore has the name.
 set -euo pipefail
 ELK_TAG=elk-keystore
-# shellcheck source-path=SCRIPTDIR source=elk-secrets.sh
-. "$(dirname "${BASH_SOURCE[0]}")/elk-secrets.sh"
+# shellcheck source-path=SCRIPTDIR source=elk-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/elk-common.sh"
 
 kind=${1:?usage: keystore-start.sh elasticsearch|kibana|logstash COMMAND [ARG...]}
 shift
 if [ "$#" -eq 0 ]; then echo "$ELK_TAG: no command to run after the keystore" >&2; exit 1; fi
-: "${ELK_SECRETS:?ELK_SECRETS must be set}"
-: "${ELK_SECRET_DIR:?ELK_SECRET_DIR must be set}"
+: "${ELK_CONFIDENTIAL:?ELK_CONFIDENTIAL must be set}"
+: "${ELK_CONFIDENTIAL_DIR:?ELK_CONFIDENTIAL_DIR must be set}"
 
 case "$kind" in
   # `add --force` creates the keystore when there is none (elastic/elasticsearch distribution/tools/keystore-cli/
@@ -37,8 +37,8 @@ case "$kind" in
   *) echo "$ELK_TAG: unknown service '$kind'" >&2; exit 1 ;;
 esac
 
-for name in $ELK_SECRETS; do
-  file=$ELK_SECRET_DIR/elk-secret.$name
+for name in $ELK_CONFIDENTIAL; do
+  file=$ELK_CONFIDENTIAL_DIR/elk-secret.$name
   case "$kind" in
     elasticsearch)
       # The keystore takes ASCII only (KeyStoreWrapper.setString); refused here with a message rather than there.

@@ -7,18 +7,18 @@
 #   ELK_PLAN        the requests, one a line, tab-separated: METHOD PATH KIND PAYLOAD OK_CODES MUST_CONTAIN DESCRIPTION;
 #                   KIND `file` uploads PAYLOAD (a path) as the form field `file`, KIND `json` sends the file PAYLOAD
 #                   (beside the plan) as a JSON body; MUST_CONTAIN is text the response must hold, `-` for none
-#   ELK_SECRET_DIR  where the secret file elk-secret.elastic (the elastic password) is (default /tmp); it is
+#   ELK_CONFIDENTIAL_DIR  where the secret file elk-secret.elastic (the elastic password) is (default /tmp); it is
 #                   removed once read
 #   ELK_WAIT_ATTEMPTS, ELK_WAIT_INTERVAL_SECONDS  how long to wait for Kibana
 set -euo pipefail
 ELK_TAG=elk-kibana-setup
-# shellcheck source-path=SCRIPTDIR source=elk-secrets.sh
-. "$(dirname "${BASH_SOURCE[0]}")/elk-secrets.sh"
+# shellcheck source-path=SCRIPTDIR source=elk-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/elk-common.sh"
 
 : "${ELK_KIBANA_URL:?ELK_KIBANA_URL must be set}"
 : "${ELK_CA:?ELK_CA must be set}"
 : "${ELK_PLAN:?ELK_PLAN must be set}"
-secret_dir=${ELK_SECRET_DIR:-/tmp}
+secret_dir=${ELK_CONFIDENTIAL_DIR:-/tmp}
 attempts=${ELK_WAIT_ATTEMPTS:-60}
 interval=${ELK_WAIT_INTERVAL_SECONDS:-5}
 

@@ -118,7 +118,7 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
             path.join(dir, "probe.sh"),
             [
                 "set -u",
-                '. "$PROBE_DIR/elk-secrets.sh"',
+                '. "$PROBE_DIR/elk-common.sh"',
                 'password=$(cat "$PROBE_PASSWORD_FILE"; printf x); password=${password%x}',
                 'elk_basic_auth_header elastic "$password" "$PROBE_DIR/probe-auth"',
                 'curl --silent --show-error --max-time 10 --cacert "$PROBE_CA" --header "@$PROBE_DIR/probe-auth" "$PROBE_URL/"',
@@ -345,7 +345,7 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
         test("reads each secret from its file and removes the file, where it may", async () => {
             const es = await startFake();
             const environment = env(es.url, PLAIN);
-            const secretDir = environment.ELK_SECRET_DIR;
+            const secretDir = environment.ELK_CONFIDENTIAL_DIR;
             expect(fs.readdirSync(secretDir).sort()).toEqual(Object.values(BOOTSTRAP_SECRETS).map((n) => `elk-secret.${n}`).sort());
             const result = await run(environment);
             expect(result.code).toBe(0);

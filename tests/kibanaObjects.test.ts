@@ -316,18 +316,18 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
         const ok = env(kibana.url);
         const run = await runScript(scriptFile, ok);
         expect(run.code).toBe(0);
-        expect(fs.readdirSync(ok.ELK_SECRET_DIR)).toEqual([]);
+        expect(fs.readdirSync(ok.ELK_CONFIDENTIAL_DIR)).toEqual([]);
     }, 30_000);
 });
 
 describe("kibanaProvisioningSpec", () => {
     it("is a job with the script, its plan, the objects of the stack and the CA; the password only as a 0600 secret file", () => {
         const spec = kibanaProvisioningSpec({ name: "kibana-setup", version: "9.4.1", kibanaUrl: "https://kibana:5601", caCertPem: "CA-PEM", elasticPassword: "s3cret-pw", environment: "dev", sources: SOURCES });
-        expect(spec).toMatchObject({ kind: "job", privileged: false, image: "docker.elastic.co/elasticsearch/elasticsearch:9.4.1", env: { ELK_KIBANA_URL: "https://kibana:5601", ELK_SECRETS: "elastic", ELK_SECRET_DIR: "/tmp" } });
+        expect(spec).toMatchObject({ kind: "job", privileged: false, image: "docker.elastic.co/elasticsearch/elasticsearch:9.4.1", env: { ELK_KIBANA_URL: "https://kibana:5601", ELK_CONFIDENTIAL: "elastic", ELK_CONFIDENTIAL_DIR: "/tmp" } });
         expect(spec.entrypoint).toEqual(["/bin/bash", "/opt/elk-kibana-setup/kibana-setup.sh"]);
         expect(spec.files.map((f) => f.path)).toEqual([
             "/opt/elk-kibana-setup/kibana-setup.sh",
-            "/opt/elk-kibana-setup/elk-secrets.sh",
+            "/opt/elk-kibana-setup/elk-common.sh",
             "/opt/elk-kibana-setup/plan.tsv",
             "/opt/elk-kibana-setup/body-2.json",
             KIBANA_OBJECTS_FILE,
