@@ -6,9 +6,9 @@
 #   ELK_ES_URL     Elasticsearch's URL; ELK_CA the CA file that vouches for its certificate (never -k)
 #   ELK_PLAN       the requests, one a line, tab-separated: METHOD PATH OK_CODES RETRY_CODES BODY_FILE DESCRIPTION,
 #                  with `-` for no retry codes and no body; codes are space-separated
-#   ELK_CONFIDENTIAL    names of the secrets, space-separated: `elastic` is the password it logs in with; a body holds
+#   ELK_CONFIDENTIAL names of the secrets, space-separated: `elastic` is the password it logs in with; a body holds
 #                  @@NAME@@ where the secret NAME goes (as a JSON string)
-#   ELK_CONFIDENTIAL_DIR where the secret files elk-secret.NAME are (default /tmp); they are removed once read
+#   ELK_CONFIDENTIAL_DIR  where the secret files elk-secret.NAME are (default /tmp); they are removed once read
 #   ELK_WAIT_ATTEMPTS, ELK_WAIT_INTERVAL_SECONDS, ELK_DEADLINE_SECONDS  how long to wait for Elasticsearch
 set -euo pipefail
 # bash 5.2 would expand '&' in a pattern substitution's replacement; passwords may contain it.
