@@ -19,7 +19,7 @@ export const ES_RUN_AS = { uid: 1000, gid: 0 };
 /** Files of the transport layer in {@link ES_CERT_DIR}: its own CA, apart from the HTTP layer's `ca.crt`. */
 export const ES_TRANSPORT_FILES = { ca: "transport-ca.crt", certificate: "transport.crt", key: "transport.key" } as const;
 /** Where the keystore start script and the password file go inside the Elasticsearch container. */
-export const ES_START_DIR = "/usr/share/elasticsearch/elk-start";
+export const ES_START_DIR = `${ES_CONFIG_DIR}/elk-start`;
 /**
  * The image's entrypoint and command (ENTRYPOINT ["/bin/tini", "--", "/usr/local/bin/docker-entrypoint.sh"],
  * CMD ["eswrapper"], as docker-library/repo-info repos/elasticsearch/remote/*.md records for the 8.x and later

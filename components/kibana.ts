@@ -15,7 +15,7 @@ export const KIBANA_PORT = 5601;
 export const KIBANA_RUN_AS = { uid: 1000, gid: 0 };
 
 /** Where the keystore start script and the secret files go inside the Kibana container. */
-export const KIBANA_START_DIR = "/usr/share/kibana/elk-start";
+export const KIBANA_START_DIR = `${KIBANA_CONFIG_DIR}/elk-start`;
 /**
  * The image's entrypoint and command (ENTRYPOINT ["/bin/tini", "--"], CMD ["/usr/local/bin/kibana-docker"], as
  * docker-library/repo-info repos/kibana/remote/*.md records), run by the start script once the keystore is filled.

@@ -15,7 +15,7 @@ export const LOGSTASH_CERT_DIR = `${LOGSTASH_CONFIG_DIR}/certs`;
 /** Port of the monitoring API; bound to loopback inside the container, so it is no network hop. */
 export const LOGSTASH_API_PORT = 9600;
 /** Where the keystore start script and the password file go inside the Logstash container. */
-export const LOGSTASH_START_DIR = "/usr/share/logstash/elk-start";
+export const LOGSTASH_START_DIR = `${LOGSTASH_CONFIG_DIR}/elk-start`;
 /**
  * The image's entrypoint (ENTRYPOINT ["/usr/local/bin/docker-entrypoint"], no CMD: elastic/logstash
  * docker/templates/Dockerfile.erb), run by the start script once the keystore holds the password.

@@ -209,10 +209,15 @@ export async function renderStack(settings: StackConfig): Promise<Map<string, st
     const descriptions: Record<string, unknown>[] = [];
     for (const spec of platform.specs) {
         descriptions.push(describe(spec, settings));
-        const rel = relativePaths(spec.files.map((f) => f.path));
-        for (const [i, f] of spec.files.entries()) {
+        // Folders follow the files a reviewer reads: a secret file outside their common folder (a step's password
+        // in /tmp) goes to secrets/, as a placeholder like every secret.
+        const shown = spec.files.filter((f) => !f.secret);
+        const rel = relativePaths(shown.map((f) => f.path));
+        const common = shown.length > 0 ? shown[0].path.slice(0, shown[0].path.length - rel[0].length) : "/";
+        for (const f of spec.files) {
+            const where = f.path.startsWith(common) ? f.path.slice(common.length) : `secrets/${path.basename(f.path)}`;
             const content = f.secret ? `<secret: ${path.basename(f.path)} is generated at deploy time and never rendered>\n` : await resolve(f.content);
-            files.set(`${spec.role}/${rel[i]}`, content);
+            files.set(`${spec.role}/${where}`, content);
         }
     }
     // What app teams add to their nginx and Django configuration, with this stack's Logstash address: the stack's

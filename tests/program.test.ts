@@ -343,7 +343,7 @@ describe("the dev stack on Docker", () => {
             if (k !== "elasticsearch.password") expect(value.length).toBeGreaterThanOrEqual(32);
         }
         expect(isSecretValue(kibana.inputs.uploads)).toBe(true);
-        expect(kibana.inputs.entrypoints).toEqual(["/bin/tini", "--", "/bin/bash", "/usr/share/kibana/elk-start/keystore-start.sh", "kibana", "/usr/local/bin/kibana-docker"]);
+        expect(kibana.inputs.entrypoints).toEqual(["/bin/tini", "--", "/bin/bash", "/usr/share/kibana/config/elk-start/keystore-start.sh", "kibana", "/usr/local/bin/kibana-docker"]);
     });
 
     test("named volumes keep data apart from containers", () => {
