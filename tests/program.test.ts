@@ -374,8 +374,28 @@ describe("the dev stack on Docker", () => {
         expect(wiring["nginx-web.conf"]).toContain("access_log syslog:server=127.0.0.1:5140,tag=nginx_access,severity=info elk_web;");
         expect(wiring["django_logging.py"]).toContain("5141");
         expect(run.outputs.elasticUser.value).toBe("elastic");
-        expect(String(run.outputs.quickstart.value)).toContain("curl --cacert elk-ca.crt");
+        expect(String(run.outputs.quickstart.value)).toContain("curl --cacert elk-ca.crt --header @elk-auth.header");
         expect(run.outputs.quickstart.secret).toBe(false);
+    });
+
+    test("the quickstart puts no password on a command line: its header line, run by bash, writes a private header file", () => {
+        const lines = String(run.outputs.quickstart.value).split("\n");
+        expect(lines.join("\n")).not.toMatch(/-u |--user|elastic:"\$\(/);
+        const headerLine = lines.find((l) => l.includes("elk-auth.header") && !l.startsWith("curl"));
+        expect(headerLine).toBeDefined();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-quickstart-"));
+        try {
+            // A stand-in `pulumi` that prints a password as `pulumi stack output --show-secrets` does, with a newline.
+            const password = `Qs-${crypto.randomBytes(12).toString("base64")}:x & "y"`;
+            fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\nprintf '%s\\n' '${password.replace(/'/g, "'\\''")}'\n`, { mode: 0o755 });
+            const result = spawnSync("bash", ["-c", headerLine as string], { cwd: dir, env: { PATH: `${dir}:${process.env.PATH ?? ""}` }, encoding: "utf8", timeout: 20_000 });
+            expect(result.status).toBe(0);
+            const header = fs.readFileSync(path.join(dir, "elk-auth.header"), "utf8");
+            expect(header).toBe(`Authorization: Basic ${Buffer.from(`elastic:${password}`).toString("base64")}`);
+            expect(fs.statSync(path.join(dir, "elk-auth.header")).mode & 0o777).toBe(0o600);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
