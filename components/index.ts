@@ -13,6 +13,7 @@ export * from "./kernel";
 export * from "./kibana";
 export * from "./kibanaObjects";
 export * from "./logstash";
+export * from "./shellScripts";
 export * from "./sources";
 export * from "./spec";
 export * from "./stackConfig";
