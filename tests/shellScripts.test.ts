@@ -9,6 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { RAISE_MAX_MAP_COUNT_FILE, raiseMaxMapCountCommand } from "../components/maxMapCount";
 import { SHELL_DIR, keystoreStart, secretFilePath } from "../components/shellScripts";
 import { writeSecretFiles } from "./support/curlStep";
 import { runScript } from "./support/runScript";
@@ -17,7 +18,7 @@ const SCRIPTS = fs.readdirSync(SHELL_DIR).filter((f) => f.endsWith(".sh"));
 
 describe("shellcheck", () => {
     test("the scripts are the ones the components load", () => {
-        expect(SCRIPTS.sort()).toEqual(["bootstrap.sh", "elk-common.sh", "keystore-start.sh", "kibana-setup.sh"]);
+        expect(SCRIPTS.sort()).toEqual(["bootstrap.sh", "elk-common.sh", "keystore-start.sh", "kibana-setup.sh", "raise-max-map-count.sh"]);
     });
 
     test.each(SCRIPTS)("%s: no warning at all (every severity, sourced files followed)", (name) => {
@@ -25,6 +26,15 @@ describe("shellcheck", () => {
         expect(result.error).toBeUndefined();
         expect(result.stdout).toBe("");
         expect(result.status).toBe(0);
+    });
+
+    test("the sysctl step runs the checked file's text, with only its comments dropped and min set", () => {
+        const file = fs.readFileSync(RAISE_MAX_MAP_COUNT_FILE, "utf8");
+        const [sh, c, script] = raiseMaxMapCountCommand(300000);
+        expect([sh, c]).toEqual(["sh", "-c"]);
+        expect(script.startsWith("min=300000\n")).toBe(true);
+        expect(file.endsWith(script.slice("min=300000".length))).toBe(true);
+        expect(file).toMatch(/^# shellcheck shell=sh\n(#.*\n)*min=\d+\n/);
     });
 
     test("shellcheck does flag a script with the kind of mistake it is here for (the check is live)", () => {
