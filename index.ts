@@ -44,14 +44,21 @@ export const elasticPassword = stack.elasticPassword;
 /** The least-privilege user Logstash writes as. */
 export const logstashUser = LOGSTASH_WRITER_USER;
 const ns = settings.kubernetes.namespace;
+/**
+ * Writes elastic's Authorization header into a file only you can read, for `curl --header @elk-auth.header`: the
+ * password passes through pipes only, never a command line that `ps` shows (printf is a shell builtin).
+ */
+const AUTH_HEADER_COMMAND = `(umask 077; { printf 'elastic:'; pulumi stack output elasticPassword --show-secrets | tr -d '\\n'; } | base64 | tr -d '\\n' | sed 's/^/Authorization: Basic /' > elk-auth.header)`;
 /** Commands to try right after `pulumi up`. On Kubernetes the Services are in-cluster: reach them through port-forwards. */
 export const quickstart =
     settings.target === "docker"
         ? pulumi.interpolate`pulumi stack output caCertificate > elk-ca.crt
-curl --cacert elk-ca.crt -u elastic:"$(pulumi stack output elasticPassword --show-secrets)" ${stack.elasticsearchUrl}/_cluster/health
+${AUTH_HEADER_COMMAND}
+curl --cacert elk-ca.crt --header @elk-auth.header ${stack.elasticsearchUrl}/_cluster/health
 open ${stack.kibanaUrl} and log in as elastic`
         : pulumi.interpolate`pulumi stack output caCertificate > elk-ca.crt
+${AUTH_HEADER_COMMAND}
 kubectl -n ${ns} port-forward svc/${kubernetesServiceName(settings, settings.names.elasticsearch)} 9200:9200 &
-curl --cacert elk-ca.crt -u elastic:"$(pulumi stack output elasticPassword --show-secrets)" https://localhost:9200/_cluster/health
+curl --cacert elk-ca.crt --header @elk-auth.header https://localhost:9200/_cluster/health
 kubectl -n ${ns} port-forward svc/${kubernetesServiceName(settings, settings.names.kibana)} 5601:5601 &
 open ${settings.kubernetes.kibanaIngress ? stack.kibanaUrl : "https://localhost:5601"} and log in as elastic`;

@@ -1,20 +1,31 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ES_RUN_AS } from "./elasticsearch";
+import { type SecretValue, scriptFiles, secretFiles } from "./shellScripts";
 import { type FileSpec, type JobSpec, type PlacedJob, type Platform, publicFile } from "./spec";
 
 /** Where the bootstrap's files go inside its container. */
 export const BOOTSTRAP_DIR = "/opt/elk-bootstrap";
+/**
+ * Where a one-shot step's secret files go: /tmp, where the step's user may remove a file it owns (the directory is
+ * sticky and world-writable), so the script deletes each secret once read and the kept, exited container holds none.
+ */
+export const STEP_SECRET_DIR = "/tmp";
 
-/** Environment variables the bootstrap script reads. Secrets arrive only through these, never in the script. */
+/** Environment variables the bootstrap script reads; none holds a secret (see shell/bootstrap.sh). */
 export const BOOTSTRAP_ENV = {
     esUrl: "ELK_ES_URL",
     ca: "ELK_CA",
-    elasticPassword: "ELASTIC_PASSWORD",
-    kibanaSystemPassword: "ELK_KIBANA_SYSTEM_PASSWORD",
-    logstashWriterPassword: "ELK_LOGSTASH_PASSWORD",
+    plan: "ELK_PLAN",
     attempts: "ELK_WAIT_ATTEMPTS",
     interval: "ELK_WAIT_INTERVAL_SECONDS",
     deadline: "ELK_DEADLINE_SECONDS",
+} as const;
+
+/** The bootstrap's secrets, by the names its script reads them under (`elastic` is the one it logs in with). */
+export const BOOTSTRAP_SECRETS = {
+    elasticPassword: "elastic",
+    kibanaSystemPassword: "kibana_system_password",
+    logstashWriterPassword: "logstash_writer_password",
 } as const;
 
 /** Upper bound of a {@link curlScriptJob} step, seconds. */
@@ -26,15 +37,15 @@ export const STEP_TIMEOUT_SECONDS = 600;
  */
 export const BOOTSTRAP_DEADLINE_SECONDS = STEP_TIMEOUT_SECONDS - 60;
 
-/** Name of an environment variable holding a secret that a request body needs. */
-export type SecretEnvName = (typeof BOOTSTRAP_ENV)["kibanaSystemPassword" | "logstashWriterPassword"];
+/** Name of a secret that a request body needs. */
+export type SecretName = (typeof BOOTSTRAP_SECRETS)["kibanaSystemPassword" | "logstashWriterPassword"];
 
-/** A value in a request body that the script fills in from the environment at run time. */
+/** A value in a request body that the script fills in from a secret file at run time. */
 export interface SecretRef {
-    readonly fromEnv: SecretEnvName;
+    readonly fromSecret: SecretName;
 }
 
-/** A JSON body in which some strings are secrets taken from the environment. */
+/** A JSON body in which some strings are secrets taken from files. */
 export type BodyValue = string | number | boolean | null | SecretRef | readonly BodyValue[] | { readonly [key: string]: BodyValue };
 
 /** One Elasticsearch API call of the bootstrap. */
@@ -96,7 +107,7 @@ export function bootstrapPlan(input: BootstrapPlanInput): BootstrapRequest[] {
             description: "set the password of the built-in kibana_system user",
             method: "POST",
             path: "/_security/user/kibana_system/_password",
-            body: { password: { fromEnv: BOOTSTRAP_ENV.kibanaSystemPassword } },
+            body: { password: { fromSecret: BOOTSTRAP_SECRETS.kibanaSystemPassword } },
             okStatus: [200],
         },
         {
@@ -111,7 +122,7 @@ export function bootstrapPlan(input: BootstrapPlanInput): BootstrapRequest[] {
             method: "PUT",
             path: `/_security/user/${encodeURIComponent(input.logstashUser)}`,
             body: {
-                password: { fromEnv: BOOTSTRAP_ENV.logstashWriterPassword },
+                password: { fromSecret: BOOTSTRAP_SECRETS.logstashWriterPassword },
                 roles: [input.logstashRole],
                 full_name: "Logstash writer (elk-stack)",
                 metadata: { managed_by: "elk-stack" },
@@ -122,136 +133,57 @@ export function bootstrapPlan(input: BootstrapPlanInput): BootstrapRequest[] {
 }
 
 function isSecretRef(v: BodyValue): v is SecretRef {
-    return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as SecretRef).fromEnv === "string" && Object.keys(v).length === 1;
+    return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as SecretRef).fromSecret === "string" && Object.keys(v).length === 1;
 }
 
 /** Placeholder that stands for a secret in a rendered body; the script swaps it for the JSON-escaped value. */
-export function secretPlaceholder(env: SecretEnvName): string {
-    return `@@${env}@@`;
+export function secretPlaceholder(name: SecretName): string {
+    return `@@${name}@@`;
 }
 
 /** Serialises a body to JSON with secret references left as bare placeholders. */
 export function bodyTemplate(body: BodyValue): string {
     const walk = (v: BodyValue): unknown => {
-        if (isSecretRef(v)) return secretPlaceholder(v.fromEnv);
+        if (isSecretRef(v)) return secretPlaceholder(v.fromSecret);
         if (Array.isArray(v)) return v.map((x: BodyValue) => walk(x));
         if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
         return v;
     };
     // JSON.stringify quotes the placeholder; drop those quotes so the script inserts a complete JSON string.
-    return JSON.stringify(walk(body)).replace(/"(@@[A-Z_]+@@)"/g, "$1");
+    return JSON.stringify(walk(body)).replace(/"(@@[a-z_]+@@)"/g, "$1");
 }
 
-/** Quotes a string for bash as one word, whatever it holds. */
-export function shellQuote(s: string): string {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
+/** A plan as the scripts read it: tab-separated lines, and the request bodies as files beside it. */
+export interface PlanFiles {
+    /** The plan file's text. */
+    readonly plan: string;
+    /** Body files by name (relative to the plan's folder). */
+    readonly bodies: Readonly<Record<string, string>>;
 }
 
 /**
- * The bash script that runs the plan with curl (both are in the Elasticsearch image). It verifies
- * Elasticsearch's certificate against the stack's CA under the host name in the URL, never with `-k`.
+ * One line of a plan: fields joined by tabs, `-` for an empty one. A field cannot hold a tab or a line break (it
+ * would split the line), so such a field is an error here rather than a different request in the script.
  */
-export function bootstrapScript(plan: readonly BootstrapRequest[]): string {
-    const e = BOOTSTRAP_ENV;
-    const secretNames = [e.kibanaSystemPassword, e.logstashWriterPassword];
-    const steps = plan.map((r) =>
-        [
-            "run_step",
-            shellQuote(r.description),
-            r.method,
-            shellQuote(r.path),
-            shellQuote(r.body === undefined ? "" : bodyTemplate(r.body)),
-            shellQuote(r.okStatus.join(" ")),
-            shellQuote((r.retryStatus ?? []).join(" ")),
-        ].join(" "),
-    );
-    return `#!/bin/bash
-# Generated by elk-stack: sets up users and roles in Elasticsearch. Idempotent: every request creates or
-# overwrites, so it runs again safely on any \`pulumi up\`. Secrets come from the environment only.
-set -euo pipefail
-# bash 5.2 would expand '&' in a pattern substitution's replacement; passwords may contain it.
-shopt -u patsub_replacement 2>/dev/null || true
-
-: "\${${e.esUrl}:?${e.esUrl} must be set}"
-: "\${${e.ca}:?${e.ca} must be set}"
-: "\${${e.elasticPassword}:?${e.elasticPassword} must be set}"
-${secretNames.map((n) => `: "\${${n}:?${n} must be set}"`).join("\n")}
-attempts="\${${e.attempts}:-60}"
-interval="\${${e.interval}:-5}"
-# Seconds since the start (bash's SECONDS) after which a "not yet" answer is a failure.
-deadline="\${${e.deadline}:-${BOOTSTRAP_DEADLINE_SECONDS}}"
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-umask 077
-
-# Escapes a value for a JSON string (and a curl config string: same rules for quote and backslash).
-quote() {
-  local s=$1
-  s=\${s//\\\\/\\\\\\\\}
-  s=\${s//\\"/\\\\\\"}
-  printf '"%s"' "$s"
+export function planLine(fields: readonly string[]): string {
+    for (const f of fields) {
+        if (/[\t\r\n\0]/.test(f)) throw new Error(`plan field ${JSON.stringify(f)} holds a tab, line break or NUL`);
+    }
+    return fields.map((f) => (f === "" ? "-" : f)).join("\t");
 }
 
-# The password goes to curl through a config file, not the command line, so no process listing shows it.
-printf 'user = %s\\n' "$(quote "elastic:\${${e.elasticPassword}}")" > "$work/auth"
-
-es() { # es METHOD PATH BODYFILE -> HTTP status on stdout (000 when no response), response in $work/response
-  # --max-time outlasts the health request's own 60 s server-side wait.
-  local args=(--silent --show-error --max-time 90 --cacert "\${${e.ca}}" --config "$work/auth"
-    --request "$1" --output "$work/response" --write-out '%{http_code}')
-  if [ -s "$3" ]; then args+=(--header 'Content-Type: application/json' --data-binary "@$3"); fi
-  rm -f "$work/response"
-  local code
-  # curl writes 000 itself when it gets no response; never append a second status.
-  code=$(curl "\${args[@]}" "\${${e.esUrl}}$2") || true
-  echo "\${code:-000}"
-}
-
-: > "$work/empty"
-for ((i = 1; ; i++)); do
-  code=$(es GET / "$work/empty")
-  case "$code" in
-    200) break ;;
-    401) echo "elk-bootstrap: Elasticsearch refused the elastic password (HTTP 401)" >&2; exit 1 ;;
-  esac
-  if [ "$i" -ge "$attempts" ]; then
-    echo "elk-bootstrap: Elasticsearch at \${${e.esUrl}} not reachable after $attempts attempts (last HTTP $code)" >&2
-    exit 1
-  fi
-  echo "elk-bootstrap: waiting for Elasticsearch (HTTP $code), attempt $i of $attempts"
-  sleep "$interval"
-done
-
-run_step() { # run_step DESCRIPTION METHOD PATH BODY OK_CODES RETRY_CODES
-  local body=$4
-${secretNames.map((n) => `  body=\${body//${secretPlaceholder(n)}/"$(quote "\${${n}}")"}`).join("\n")}
-  printf '%s' "$body" > "$work/body"
-  local code again
-  while :; do
-    code=$(es "$2" "$3" "$work/body")
-    for ok in $5; do
-      if [ "$code" = "$ok" ]; then echo "elk-bootstrap: ok ($code): $1"; return 0; fi
-    done
-    again=no
-    for r in $6; do if [ "$code" = "$r" ]; then again=yes; fi; done
-    if [ "$again" = no ]; then break; fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "elk-bootstrap: still HTTP $code after $SECONDS s, past the deadline of $deadline s" >&2
-      break
-    fi
-    echo "elk-bootstrap: not yet (HTTP $code): $1; again in $interval s"
-    sleep "$interval"
-  done
-  echo "elk-bootstrap: FAILED ($code): $1: $2 $3" >&2
-  # Only this step's response: a dropped connection leaves none.
-  if [ -s "$work/response" ]; then cat "$work/response" >&2; echo >&2; fi
-  exit 1
-}
-
-${steps.join("\n")}
-echo "elk-bootstrap: done"
-`;
+/** The plan file and body files shell/bootstrap.sh runs: exactly `plan`, in order. */
+export function bootstrapPlanFiles(plan: readonly BootstrapRequest[]): PlanFiles {
+    const bodies: Record<string, string> = {};
+    const lines = plan.map((r, i) => {
+        let bodyFile = "";
+        if (r.body !== undefined) {
+            bodyFile = `body-${i + 1}.json`;
+            bodies[bodyFile] = bodyTemplate(r.body);
+        }
+        return planLine([r.method, r.path, r.okStatus.join(" "), (r.retryStatus ?? []).join(" "), bodyFile, r.description]);
+    });
+    return { plan: `${lines.join("\n")}\n`, bodies };
 }
 
 /** Inputs of {@link curlScriptJob}. */
@@ -263,32 +195,43 @@ export interface CurlScriptJobInput {
     readonly version: string;
     /** Folder of the step's files inside its container. */
     readonly dir: string;
-    readonly scriptName: string;
-    readonly script: string;
+    readonly script: "bootstrap.sh" | "kibana-setup.sh";
+    readonly plan: PlanFiles;
     readonly caCertPem: pulumi.Input<string>;
-    /** Environment variable that receives the path of the CA file. */
-    readonly caEnv: string;
+    /** Plain environment; never a secret. */
     readonly env: Readonly<Record<string, string>>;
-    readonly secretEnv: JobSpec["secretEnv"];
+    /** Secrets the script reads from files, by name. */
+    readonly secrets: Readonly<Record<string, SecretValue>>;
     /** More files beside the script, in `dir`. */
     readonly files?: readonly FileSpec[];
 }
 
+/** Environment variables every {@link curlScriptJob} script reads: its CA file and its plan. */
+export const CURL_STEP_ENV = { ca: "ELK_CA", plan: "ELK_PLAN" } as const;
+
 /**
- * A step that runs a generated bash + curl script in the Elasticsearch image (it has both, and is already on the
- * host) as the image's user, with the stack's CA beside it. The bootstrap and the Kibana set-up are such steps.
+ * A step that runs one of the stack's bash + curl scripts (shell/) in the Elasticsearch image (it has both, and is
+ * already on the host) as the image's user, with the stack's CA, the plan and the secret files beside it. The
+ * bootstrap and the Kibana set-up are such steps.
  */
 export function curlScriptJob(input: CurlScriptJobInput): JobSpec {
+    const secrets = secretFiles(STEP_SECRET_DIR, input.secrets);
     return {
         kind: "job",
         name: input.name,
         description: input.description,
         role: input.role,
         image: `docker.elastic.co/elasticsearch/elasticsearch:${input.version}`,
-        entrypoint: ["/bin/bash", `${input.dir}/${input.scriptName}`],
-        env: { ...input.env, [input.caEnv]: `${input.dir}/ca.crt` },
-        secretEnv: input.secretEnv,
-        files: [publicFile(`${input.dir}/${input.scriptName}`, input.script, "0755"), ...(input.files ?? []), publicFile(`${input.dir}/ca.crt`, input.caCertPem)],
+        entrypoint: ["/bin/bash", `${input.dir}/${input.script}`],
+        env: { ...input.env, ...secrets.env, [CURL_STEP_ENV.ca]: `${input.dir}/ca.crt`, [CURL_STEP_ENV.plan]: `${input.dir}/plan.tsv` },
+        files: [
+            ...scriptFiles(input.dir, input.script),
+            publicFile(`${input.dir}/plan.tsv`, input.plan.plan),
+            ...Object.entries(input.plan.bodies).map(([name, content]) => publicFile(`${input.dir}/${name}`, content)),
+            ...(input.files ?? []),
+            publicFile(`${input.dir}/ca.crt`, input.caCertPem),
+            ...secrets.files,
+        ],
         runAs: ES_RUN_AS,
         privileged: false,
         timeoutSeconds: STEP_TIMEOUT_SECONDS,
@@ -348,15 +291,14 @@ export class Bootstrap extends pulumi.ComponentResource {
             role: "bootstrap",
             version: args.version,
             dir: BOOTSTRAP_DIR,
-            scriptName: "bootstrap.sh",
-            script: bootstrapScript(this.plan),
+            script: "bootstrap.sh",
+            plan: bootstrapPlanFiles(this.plan),
             caCertPem: args.caCertPem,
-            caEnv: BOOTSTRAP_ENV.ca,
             env: { [BOOTSTRAP_ENV.esUrl]: args.elasticsearchUrl, [BOOTSTRAP_ENV.deadline]: String(BOOTSTRAP_DEADLINE_SECONDS) },
-            secretEnv: {
-                [BOOTSTRAP_ENV.elasticPassword]: { description: "password of the elastic superuser", value: args.elasticPassword },
-                [BOOTSTRAP_ENV.kibanaSystemPassword]: { description: "password to set for kibana_system", value: args.kibanaSystemPassword },
-                [BOOTSTRAP_ENV.logstashWriterPassword]: { description: `password to set for ${args.logstashUser}`, value: args.logstashWriterPassword },
+            secrets: {
+                [BOOTSTRAP_SECRETS.elasticPassword]: { description: "password of the elastic superuser", value: args.elasticPassword },
+                [BOOTSTRAP_SECRETS.kibanaSystemPassword]: { description: "password to set for kibana_system", value: args.kibanaSystemPassword },
+                [BOOTSTRAP_SECRETS.logstashWriterPassword]: { description: `password to set for ${args.logstashUser}`, value: args.logstashWriterPassword },
             },
         });
         this.step = args.platform.runJob(spec, { parent: this, dependsOn: [args.elasticsearchReady] });

@@ -112,6 +112,15 @@ export const CONFIG_SCHEMA = {
         default: "127.0.0.1",
         description: "Host address that published ports bind to (Docker). 127.0.0.1 keeps the stack off the LAN.",
     },
+    elasticsearchBindAddress: {
+        type: "string",
+        description: "Host address Elasticsearch's published port binds to (Docker); bindAddress when unset.",
+    },
+    kibanaBindAddress: { type: "string", description: "Host address Kibana's published port binds to (Docker); bindAddress when unset." },
+    logstashBindAddress: {
+        type: "string",
+        description: "Host address Logstash's published ports bind to (Docker); bindAddress when unset. Set 0.0.0.0 here alone to take logs from the LAN while Elasticsearch and Kibana stay on 127.0.0.1.",
+    },
     elasticsearchPort: { type: "integer", default: 9200, description: "Host port for the Elasticsearch HTTPS API." },
     kibanaPort: { type: "integer", default: 5601, description: "Host port for Kibana (HTTPS)." },
     nginxSyslogPort: { type: "integer", default: 5140, description: "Host port (UDP) where Logstash receives nginx syslog (RFC 3164)." },
@@ -374,6 +383,8 @@ export interface StackConfig {
     readonly names: InstanceNames;
     /** Host address (IPv4 or IPv6) published ports bind to (Docker). */
     readonly bindAddress: string;
+    /** Host address each service's published ports bind to (Docker): its own key, else `bindAddress`. */
+    readonly bindAddresses: { readonly elasticsearch: string; readonly kibana: string; readonly logstash: string };
     /** Host ports (Docker); give each stack on one Docker engine its own. */
     readonly ports: PortSettings;
     /** Size of the Elasticsearch nodes. */
@@ -479,6 +490,15 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     if (target !== "docker" && target !== "kubernetes") {
         fail("target", `unknown target '${target}'`, "set 'docker' or 'kubernetes'");
     }
+
+    // Each service's address defaults to bindAddress; components/validation.ts checks them all.
+    const bindAddress = str("bindAddress");
+    const serviceAddress = (key: "elasticsearchBindAddress" | "kibanaBindAddress" | "logstashBindAddress"): string => raw(key) ?? bindAddress;
+    const bindAddresses = {
+        elasticsearch: serviceAddress("elasticsearchBindAddress"),
+        kibana: serviceAddress("kibanaBindAddress"),
+        logstash: serviceAddress("logstashBindAddress"),
+    };
     const serviceType = (key: "kibanaServiceType" | "logstashServiceType"): ServiceType => {
         const v = str(key);
         if (v !== "ClusterIP" && v !== "NodePort" && v !== "LoadBalancer") {
@@ -591,7 +611,8 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         elasticVersion: str("elasticVersion"),
         clusterName: str("clusterName"),
         names: { elasticsearch: str("elasticsearchName"), kibana: str("kibanaName"), logstash: str("logstashName"), extra: list("extraCertificateNames") },
-        bindAddress: str("bindAddress"),
+        bindAddress,
+        bindAddresses,
         ports: { elasticsearch: int("elasticsearchPort"), kibana: int("kibanaPort"), nginxSyslog: int("nginxSyslogPort") },
         elasticsearch: { ...esMemory, replicas: nodeCount },
         kibana: kibanaMemory(),

@@ -3,6 +3,7 @@ import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
 import type { CpuSettings } from "./config";
 import { type ObjectStoreSettings, SNAPSHOT_PATH, objectStoreClientSettings, objectStoreSecureSettings } from "./snapshots";
+import { keystoreStart } from "./shellScripts";
 import { type HealthCheckSpec, type HostStep, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, secretFile, tlsFiles } from "./spec";
 
 /** Where the Elasticsearch image keeps its configuration. */
@@ -17,6 +18,15 @@ export const ES_TRANSPORT_PORT = 9300;
 export const ES_RUN_AS = { uid: 1000, gid: 0 };
 /** Files of the transport layer in {@link ES_CERT_DIR}: its own CA, apart from the HTTP layer's `ca.crt`. */
 export const ES_TRANSPORT_FILES = { ca: "transport-ca.crt", certificate: "transport.crt", key: "transport.key" } as const;
+/** Where the keystore start script and the password file go inside the Elasticsearch container. */
+export const ES_START_DIR = `${ES_CONFIG_DIR}/elk-start`;
+/**
+ * The image's entrypoint and command (ENTRYPOINT ["/bin/tini", "--", "/usr/local/bin/docker-entrypoint.sh"],
+ * CMD ["eswrapper"], as docker-library/repo-info repos/elasticsearch/remote/*.md records for the 8.x and later
+ * images), run by the start script once the keystore holds the password.
+ */
+export const ES_IMAGE_INIT = ["/bin/tini", "--"] as const;
+export const ES_IMAGE_COMMAND = ["/usr/local/bin/docker-entrypoint.sh", "eswrapper"] as const;
 /** Environment variable holding the node's own name where several nodes share one spec (Kubernetes pods). */
 export const ES_NODE_NAME_ENV = "ELK_NODE_NAME";
 
@@ -215,17 +225,27 @@ export function objectStoreKeystore(store: ObjectStoreSettings, credentials: rea
 
 /** The container of one Elasticsearch node. Pure. */
 export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
+    // The elastic user's password, as the image's own entrypoint sets it from ELASTIC_PASSWORD: `bootstrap.password`
+    // in the keystore, which the reserved realm accepts for elastic until a password is set through the API (the
+    // bootstrap never does). Filled from a file by the start script, so it never sits in an environment.
+    const start = keystoreStart({
+        service: "elasticsearch",
+        dir: ES_START_DIR,
+        secrets: { "bootstrap.password": { description: "password of the elastic superuser", value: input.elasticPassword } },
+        init: ES_IMAGE_INIT,
+        command: ES_IMAGE_COMMAND,
+    });
     return {
         kind: "service",
         name: input.nodeName,
         description: "Elasticsearch node",
         role: "elasticsearch",
         image: `docker.elastic.co/elasticsearch/elasticsearch:${input.version}`,
-        env: { ES_JAVA_OPTS: `-Xms${input.heapMb}m -Xmx${input.heapMb}m` },
+        entrypoint: start.entrypoint,
+        env: { ES_JAVA_OPTS: `-Xms${input.heapMb}m -Xmx${input.heapMb}m`, ...start.env },
         instanceNameEnv: input.masterNodes.length > 1 ? ES_NODE_NAME_ENV : undefined,
-        // The image sets the elastic user's password from this on first start.
-        secretEnv: { ELASTIC_PASSWORD: { description: "password of the elastic superuser", value: input.elasticPassword } },
         files: [
+            ...start.files,
             publicFile(`${ES_CONFIG_DIR}/elasticsearch.yml`, input.formed === undefined ? elasticsearchYml(input) : pulumi.output(input.formed).apply((f) => elasticsearchYml({ ...input, clusterFormed: f }))),
             ...tlsFiles(ES_CERT_DIR, input.nodeName, input.tls),
             publicFile(`${ES_CERT_DIR}/${ES_TRANSPORT_FILES.ca}`, input.transportTls.caCertPem),

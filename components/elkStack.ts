@@ -205,7 +205,16 @@ export class ElkStack extends pulumi.ComponentResource {
         this.ca = new CertificateAuthority(`${name}-ca`, caArgs(`${s.clusterName} stack CA (${s.stack})`), child);
         // The transport CA signs Elasticsearch's transport certificates and nothing else, and transport trusts only it.
         this.transportCa = new CertificateAuthority(`${name}-transport-ca`, caArgs(`${s.clusterName} transport CA (${s.stack})`), child);
-        const extraIps = s.bindAddress === "127.0.0.1" ? [] : [s.bindAddress];
+        // A service published on another address than loopback is dialled there: its certificate names it.
+        const boundTo: Record<string, string> = {
+            [s.names.elasticsearch]: s.bindAddresses.elasticsearch,
+            [s.names.kibana]: s.bindAddresses.kibana,
+            [s.names.logstash]: s.bindAddresses.logstash,
+        };
+        const extraIps = (instance: string) => {
+            const address = boundTo[instance] ?? s.bindAddress;
+            return address === "127.0.0.1" ? [] : [address];
+        };
         const replicas: Record<string, number> = { [s.names.elasticsearch]: s.elasticsearch.replicas, [s.names.logstash]: s.logstash.replicas };
         const validity = { validityHours: hours(s.certValidityDays), earlyRenewalHours: hours(s.certRenewBeforeDays) };
         const certificates: Record<string, InstanceCertificate> = {};
@@ -221,7 +230,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 instance,
                 extraDnsNames: [...platform.extraDnsNames(instance, replicas[instance] ?? 1), ...publicNames(instance, false)],
                 loopback: services.has(instance) && platform.publishesOnHost,
-                extraIpAddresses: [...extraIps, ...publicNames(instance, true)],
+                extraIpAddresses: [...extraIps(instance), ...publicNames(instance, true)],
             });
             certificates[instance] = new InstanceCertificate(
                 `${name}-${instance}-cert`,

@@ -17,6 +17,7 @@ export * from "./kibana";
 export * from "./kibanaObjects";
 export * from "./logstash";
 export * from "./naming";
+export * from "./shellScripts";
 export * from "./sources";
 export * from "./spec";
 export * from "./stackConfig";

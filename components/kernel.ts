@@ -21,7 +21,6 @@ export function maxMapCountSpec(name: string): JobSpec {
         // Raises the setting when it is lower and never lowers it.
         entrypoint: raiseMaxMapCountCommand(MAX_MAP_COUNT),
         env: {},
-        secretEnv: {},
         files: [],
         runAs: { uid: 0, gid: 0 },
         // Writing a kernel parameter needs it; nothing else in the stack is privileged.

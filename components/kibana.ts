@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
 import type { CpuSettings } from "./config";
+import { keystoreStart } from "./shellScripts";
 import { type HealthCheckSpec, type PlacedJob, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
 
 /** Where the Kibana image keeps its configuration. */
@@ -13,15 +14,24 @@ export const KIBANA_PORT = 5601;
 /** User id and group of the official Kibana image. */
 export const KIBANA_RUN_AS = { uid: 1000, gid: 0 };
 
+/** Where the keystore start script and the secret files go inside the Kibana container. */
+export const KIBANA_START_DIR = `${KIBANA_CONFIG_DIR}/elk-start`;
 /**
- * Names of the environment variables kibana.yml reads its secrets from. Kibana substitutes `${NAME}` in
- * kibana.yml, so the file itself holds no secret and can be shown in a PR.
+ * The image's entrypoint and command (ENTRYPOINT ["/bin/tini", "--"], CMD ["/usr/local/bin/kibana-docker"], as
+ * docker-library/repo-info repos/kibana/remote/*.md records), run by the start script once the keystore is filled.
  */
-export const KIBANA_SECRET_ENV = {
-    esPassword: "ELK_KIBANA_SYSTEM_PASSWORD",
-    securityKey: "ELK_KIBANA_SECURITY_KEY",
-    savedObjectsKey: "ELK_KIBANA_SAVED_OBJECTS_KEY",
-    reportingKey: "ELK_KIBANA_REPORTING_KEY",
+export const KIBANA_IMAGE_INIT = ["/bin/tini", "--"] as const;
+export const KIBANA_IMAGE_COMMAND = ["/usr/local/bin/kibana-docker"] as const;
+
+/**
+ * The settings Kibana reads from its keystore rather than kibana.yml: the password and the encryption keys.
+ * kibana.yml holds no secret and can be shown in a PR; the keystore is filled from files at every start.
+ */
+export const KIBANA_KEYSTORE_SETTINGS = {
+    esPassword: "elasticsearch.password",
+    securityKey: "xpack.security.encryptionKey",
+    savedObjectsKey: "xpack.encryptedSavedObjects.encryptionKey",
+    reportingKey: "xpack.reporting.encryptionKey",
 } as const;
 
 /** Inputs of {@link kibanaYml}. */
@@ -46,13 +56,9 @@ export function kibanaSettings(input: KibanaYmlInput): Record<string, unknown> {
         "server.ssl.key": `${KIBANA_CERT_DIR}/${input.name}.key`,
         "elasticsearch.hosts": [...input.elasticsearchHosts],
         "elasticsearch.username": "kibana_system",
-        "elasticsearch.password": `\${${KIBANA_SECRET_ENV.esPassword}}`,
         "elasticsearch.ssl.certificateAuthorities": [`${KIBANA_CERT_DIR}/ca.crt`],
         // full: the CA must vouch for the certificate AND the certificate must name the host Kibana dialled.
         "elasticsearch.ssl.verificationMode": "full",
-        "xpack.security.encryptionKey": `\${${KIBANA_SECRET_ENV.securityKey}}`,
-        "xpack.encryptedSavedObjects.encryptionKey": `\${${KIBANA_SECRET_ENV.savedObjectsKey}}`,
-        "xpack.reporting.encryptionKey": `\${${KIBANA_SECRET_ENV.reportingKey}}`,
         "telemetry.optIn": false,
     };
 }
@@ -93,23 +99,32 @@ export interface KibanaSpecInput extends KibanaYmlInput, Omit<ServiceSizing, "he
 
 /** The Kibana container. Pure. */
 export function kibanaSpec(input: KibanaSpecInput): ServiceSpec {
+    const k = KIBANA_KEYSTORE_SETTINGS;
+    const start = keystoreStart({
+        service: "kibana",
+        dir: KIBANA_START_DIR,
+        secrets: {
+            [k.esPassword]: { description: "password of kibana_system", value: input.kibanaSystemPassword },
+            [k.securityKey]: { description: k.securityKey, value: input.encryptionKeys.security },
+            [k.savedObjectsKey]: { description: k.savedObjectsKey, value: input.encryptionKeys.savedObjects },
+            [k.reportingKey]: { description: k.reportingKey, value: input.encryptionKeys.reporting },
+        },
+        init: KIBANA_IMAGE_INIT,
+        command: KIBANA_IMAGE_COMMAND,
+    });
     return {
         kind: "service",
         name: input.name,
         description: "Kibana",
         role: "kibana",
         image: `docker.elastic.co/kibana/kibana:${input.version}`,
+        entrypoint: start.entrypoint,
         // No old-space limit unless one is asked for: Kibana sets none itself (its config/node.options leaves
         // --max-old-space-size commented out), and Node.js then sizes V8's heap from the container's memory limit
         // (nodejs/node src/api/environment.cc, SetIsolateCreateParamsForNode, which passes the cgroup limit to V8).
-        env: input.heapMb === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${input.heapMb}` },
-        secretEnv: {
-            [KIBANA_SECRET_ENV.esPassword]: { description: "password of kibana_system", value: input.kibanaSystemPassword },
-            [KIBANA_SECRET_ENV.securityKey]: { description: "xpack.security.encryptionKey", value: input.encryptionKeys.security },
-            [KIBANA_SECRET_ENV.savedObjectsKey]: { description: "xpack.encryptedSavedObjects.encryptionKey", value: input.encryptionKeys.savedObjects },
-            [KIBANA_SECRET_ENV.reportingKey]: { description: "xpack.reporting.encryptionKey", value: input.encryptionKeys.reporting },
-        },
+        env: { ...(input.heapMb === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${input.heapMb}` }), ...start.env },
         files: [
+            ...start.files,
             publicFile(`${KIBANA_CONFIG_DIR}/kibana.yml`, kibanaYml(input)),
             ...tlsFiles(KIBANA_CERT_DIR, input.name, input.tls),
         ],

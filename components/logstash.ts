@@ -3,6 +3,7 @@ import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
 import type { CpuSettings } from "./config";
 import { type LogSource, type PipelineDef, type PipelineFileOut, logstashPipelines } from "./sources";
+import { keystoreStart } from "./shellScripts";
 import { type FileSpec, type HealthCheckSpec, type PlacedJob, type Platform, type PortSpec, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
 
 /** Where the Logstash image keeps its settings. */
@@ -13,12 +14,20 @@ export const LOGSTASH_PIPELINE_DIR = "/usr/share/logstash/pipeline";
 export const LOGSTASH_CERT_DIR = `${LOGSTASH_CONFIG_DIR}/certs`;
 /** Port of the monitoring API; bound to loopback inside the container, so it is no network hop. */
 export const LOGSTASH_API_PORT = 9600;
+/** Where the keystore start script and the password file go inside the Logstash container. */
+export const LOGSTASH_START_DIR = `${LOGSTASH_CONFIG_DIR}/elk-start`;
+/**
+ * The image's entrypoint (ENTRYPOINT ["/usr/local/bin/docker-entrypoint"], no CMD: elastic/logstash
+ * docker/templates/Dockerfile.erb), run by the start script once the keystore holds the password.
+ */
+export const LOGSTASH_IMAGE_COMMAND = ["/usr/local/bin/docker-entrypoint"] as const;
 /** User id and group of the official Logstash image. */
 export const LOGSTASH_RUN_AS = { uid: 1000, gid: 1000 };
 
 /**
- * Environment the pipeline files read with `${NAME}`: where Elasticsearch is, who to write as, which CA to
- * trust and which environment the events belong to. Pipelines stay static files that a reviewer can read.
+ * What the pipeline files read with `${NAME}`: where Elasticsearch is, who to write as, which CA to trust and
+ * which environment the events belong to, from the environment; the writer's password from the Logstash keystore,
+ * which Logstash looks in before the environment. Pipelines stay static files that a reviewer can read.
  */
 export const LOGSTASH_ENV = {
     esUrl: "ELK_ES_URL",
@@ -118,6 +127,12 @@ export interface LogstashSpecInput extends ServiceSizing {
 
 /** The Logstash container. Pure. */
 export function logstashSpec(input: LogstashSpecInput): ServiceSpec {
+    const start = keystoreStart({
+        service: "logstash",
+        dir: LOGSTASH_START_DIR,
+        secrets: { [LOGSTASH_ENV.password]: { description: `password of ${input.writerUser}`, value: input.writerPassword } },
+        command: LOGSTASH_IMAGE_COMMAND,
+    });
     const pipelineFiles: FileSpec[] = input.pipelines.files.map((f) => publicFile(`${LOGSTASH_PIPELINE_DIR}/${f.path}`, f.content));
     const keyFile = `${input.name}.pkcs8.key`;
     return {
@@ -126,7 +141,9 @@ export function logstashSpec(input: LogstashSpecInput): ServiceSpec {
         description: "Logstash",
         role: "logstash",
         image: `docker.elastic.co/logstash/logstash:${input.version}`,
+        entrypoint: start.entrypoint,
         env: {
+            ...start.env,
             LS_JAVA_OPTS: `-Xms${input.heapMb}m -Xmx${input.heapMb}m`,
             [LOGSTASH_ENV.esUrl]: input.elasticsearchUrl,
             [LOGSTASH_ENV.user]: input.writerUser,
@@ -135,8 +152,8 @@ export function logstashSpec(input: LogstashSpecInput): ServiceSpec {
             [LOGSTASH_ENV.tlsCert]: `${LOGSTASH_CERT_DIR}/${input.name}.crt`,
             [LOGSTASH_ENV.tlsKey]: `${LOGSTASH_CERT_DIR}/${keyFile}`,
         },
-        secretEnv: { [LOGSTASH_ENV.password]: { description: `password of ${input.writerUser}`, value: input.writerPassword } },
         files: [
+            ...start.files,
             publicFile(`${LOGSTASH_CONFIG_DIR}/logstash.yml`, logstashYml(input.name, input.replicas)),
             publicFile(`${LOGSTASH_CONFIG_DIR}/pipelines.yml`, pipelinesYml(input.pipelines.pipelines)),
             ...pipelineFiles,

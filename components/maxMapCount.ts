@@ -1,22 +1,23 @@
 /**
- * The command of the privileged kernel step, with no dependencies, so that the policy pack (which runs on its own)
- * can recognise exactly this command and nothing else.
+ * The command of the privileged kernel step, with no dependencies but its script file, so that the policy pack
+ * (which runs on its own) can recognise exactly this command and nothing else.
  */
+import * as fs from "fs";
+import * as path from "path";
+
+/** The script's file (shell/raise-max-map-count.sh), which shellcheck checks in the tests. */
+export const RAISE_MAX_MAP_COUNT_FILE = path.resolve(__dirname, "..", "shell", "raise-max-map-count.sh");
 
 /**
  * A POSIX shell script (busybox `sh` runs it) that raises `vm.max_map_count` to `min` when the host has less and
- * leaves a higher value alone: hosts tuned for other software (Fedora's default is 1048576) must not be lowered.
+ * leaves a higher value alone: the file's text without its leading comment lines, with `min` set on its first line.
  */
 export function raiseMaxMapCountScript(min: number): string {
     if (!Number.isInteger(min) || min < 1) throw new Error(`vm.max_map_count must be a positive whole number, not ${min}`);
-    return [
-        `min=${min}`,
-        "now=$(sysctl -n vm.max_map_count) || exit 1",
-        `case "$now" in ''|*[!0-9]*) echo "elk-sysctl: cannot read vm.max_map_count (got '$now')" >&2; exit 1 ;; esac`,
-        `if [ "$now" -ge "$min" ]; then echo "elk-sysctl: vm.max_map_count is $now, at least $min: left as it is"; exit 0; fi`,
-        `exec sysctl -w vm.max_map_count="$min"`,
-        "",
-    ].join("\n");
+    const lines = fs.readFileSync(RAISE_MAX_MAP_COUNT_FILE, "utf8").split("\n");
+    const body = lines.slice(lines.findIndex((l) => !l.startsWith("#")));
+    if (!/^min=\d+$/.test(body[0] ?? "")) throw new Error(`${RAISE_MAX_MAP_COUNT_FILE}: the first line after the comments must be min=<number>`);
+    return [`min=${min}`, ...body.slice(1)].join("\n");
 }
 
 /** The step's argv: `sh -c <script>`. */

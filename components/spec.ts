@@ -66,13 +66,6 @@ export interface HealthCheckSpec {
     readonly startPeriodSeconds: number;
 }
 
-/** An environment variable whose value is a secret. */
-export interface SecretEnv {
-    /** Human-readable description, shown in place of the value by `render`. */
-    readonly description: string;
-    readonly value: pulumi.Input<string>;
-}
-
 /** The part common to long-running services and one-shot steps. */
 export interface ContainerSpec {
     /** Instance name: container name on Docker, workload name on Kubernetes, and host name. */
@@ -85,10 +78,11 @@ export interface ContainerSpec {
     readonly image: string;
     /** Replaces the image's entrypoint when set. */
     readonly entrypoint?: readonly string[];
-    /** Plain environment (never secrets). */
+    /**
+     * Plain environment, never a secret: an environment is readable through `docker inspect` and
+     * /proc/<pid>/environ. Secrets are {@link secretFile}s, read by the service's keystore or the step's script.
+     */
     readonly env: Readonly<Record<string, string>>;
-    /** Secret environment: values are Pulumi secrets. */
-    readonly secretEnv: Readonly<Record<string, SecretEnv>>;
     readonly files: readonly FileSpec[];
     /** User the image runs as; uploaded files are owned by it so that 0600 keys stay readable. */
     readonly runAs: { readonly uid: number; readonly gid: number };

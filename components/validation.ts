@@ -44,6 +44,9 @@ export const ARGUMENT_OF: Readonly<Record<ConfigKey, string>> = {
     snapshotAzureAccount: "snapshotCredentials",
     snapshotAzureKey: "snapshotCredentials",
     bindAddress: "settings.bindAddress",
+    elasticsearchBindAddress: "settings.bindAddresses.elasticsearch",
+    kibanaBindAddress: "settings.bindAddresses.kibana",
+    logstashBindAddress: "settings.bindAddresses.logstash",
     elasticsearchPort: "settings.ports.elasticsearch",
     kibanaPort: "settings.ports.kibana",
     nginxSyslogPort: "settings.ports.nginxSyslog",
@@ -240,6 +243,9 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
     };
 
     if (!isIp(s.bindAddress)) fail("bindAddress", `'${s.bindAddress}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)");
+    for (const [key, address] of [["elasticsearchBindAddress", s.bindAddresses.elasticsearch], ["kibanaBindAddress", s.bindAddresses.kibana], ["logstashBindAddress", s.bindAddresses.logstash]] as const) {
+        if (!isIp(address)) fail(key, `'${address}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)");
+    }
 
     const ports = new Map<number, ConfigKey>();
     for (const [key, port] of [["elasticsearchPort", s.ports.elasticsearch], ["kibanaPort", s.ports.kibana], ["nginxSyslogPort", s.ports.nginxSyslog]] as const) {
@@ -265,8 +271,8 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
         // 0.0.0.0 and :: mean "every interface" to a listener; nothing can dial them.
         if (ip === "0.0.0.0" || ip === "::") fail("logstashPublicHost", `'${publicHost}' is the unspecified address, which applications cannot dial`, "set the address or name applications dial, e.g. 127.0.0.1 on this machine or logs.example.com");
         // Docker publishes on bindAddress, IPv4 unless told otherwise: ::1 would find nothing listening.
-        if (ip === "::1" && canonicalIp(s.bindAddress) !== "::1" && canonicalIp(s.bindAddress) !== "::") {
-            fail("logstashPublicHost", `'${publicHost}' is IPv6 loopback, where the stack's ports are not published (${r.name("bindAddress")} is ${s.bindAddress})`, "set 127.0.0.1 (or localhost), or bind the ports to ::1");
+        if (ip === "::1" && canonicalIp(s.bindAddresses.logstash) !== "::1" && canonicalIp(s.bindAddresses.logstash) !== "::") {
+            fail("logstashPublicHost", `'${publicHost}' is IPv6 loopback, where Logstash's ports are not published (its bind address is ${s.bindAddresses.logstash})`, "set 127.0.0.1 (or localhost), or bind the ports to ::1");
         }
     }
 

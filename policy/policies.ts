@@ -706,13 +706,16 @@ export function secretProblems(r: PolicyResource): string[] {
     for (const c of podContainers(r)) {
         for (const e of podEnv(c)) {
             if (!SECRET_ENV_NAME.test(e.name)) continue;
-            if (e.value !== undefined && e.value !== "" && !FILE_PATH.test(e.value)) out.push(`${r.name} container ${c.name}: env ${e.name} is set in plain text: use valueFrom.secretKeyRef`);
-            else if (e.valueFrom && !e.valueFrom.secretKeyRef) out.push(`${r.name} container ${c.name}: env ${e.name} is not read from a Secret: use valueFrom.secretKeyRef`);
+            // A secretKeyRef still lands in the process environment (/proc/<pid>/environ): only a file path passes.
+            if ((e.value !== undefined && e.value !== "" && !FILE_PATH.test(e.value)) || e.valueFrom) {
+                out.push(`${r.name} container ${c.name}: env ${e.name} puts a secret in the process environment: mount it from a Secret as a file`);
+            }
         }
     }
-    if (r.type === DOCKER_CONTAINER && r.secretsMarked) {
+    if (r.type === DOCKER_CONTAINER) {
+        // Wrapped in pulumi.secret or not, `docker inspect` shows a container's environment: only a file path passes.
         for (const e of dockerEnv(r)) {
-            if (SECRET_ENV_NAME.test(e.name) && !e.secret && !FILE_PATH.test(e.value)) out.push(`container ${r.name}: env ${e.name} is not a Pulumi secret: wrap its value in pulumi.secret`);
+            if (SECRET_ENV_NAME.test(e.name) && !FILE_PATH.test(e.value)) out.push(`container ${r.name}: env ${e.name} puts a secret in the container's environment: upload it as a 0600 file`);
         }
     }
     return out;
@@ -750,8 +753,8 @@ export const ELK_POLICIES: readonly ElkPolicy[] = [
     {
         name: "elk-no-plaintext-secrets",
         description:
-            "No private key or secret-looking entry in a ConfigMap, no literal password in a config file, Kubernetes secret variables come from Secrets, and Docker secret variables and key uploads are Pulumi secrets (checked where secret marks are visible; see the README).",
-        remediation: "Put keys and passwords in a Kubernetes Secret or a Pulumi secret, and reference them from config files as ${NAME}.",
+            "No private key or secret-looking entry in a ConfigMap, no literal password in a config file, no secret-looking environment variable on either target unless it holds a file path (a Secret reference or a Pulumi secret still lands in the process environment), and Docker key uploads are Pulumi secrets (checked where secret marks are visible; see the README).",
+        remediation: "Put keys and passwords in files (a Kubernetes Secret mounted as a volume, a Docker upload that is a Pulumi secret) that a keystore or the script reads; reference them from config files as ${NAME}.",
         check: secretProblems,
     },
 ];

@@ -165,6 +165,12 @@ function relativePaths(files: readonly string[]): string[] {
     return files.map((f) => f.split("/").slice(common.length).join("/"));
 }
 
+/** The host address a service's published ports bind to (Docker). */
+function boundTo(settings: StackConfig, spec: ServiceSpec): string {
+    const byRole: Partial<Record<ServiceSpec["role"], string>> = settings.bindAddresses;
+    return byRole[spec.role] ?? settings.bindAddress;
+}
+
 /** A readable description of one container. */
 function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<string, unknown> {
     const d: Record<string, unknown> = {
@@ -174,12 +180,12 @@ function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<st
         ...(spec.entrypoint ? { entrypoint: [...spec.entrypoint] } : {}),
         privileged: spec.privileged,
         user: `${spec.runAs.uid}:${spec.runAs.gid}`,
-        env: { ...spec.env, ...Object.fromEntries(Object.entries(spec.secretEnv).map(([k, s]) => [k, `<secret: ${s.description}>`])) },
+        env: { ...spec.env },
         files: spec.files.map((f) => `${f.path} (${f.mode}${f.secret ? ", secret" : ""})`),
     };
     if (spec.kind === "service") {
         if (settings.target === "docker") {
-            d.ports = spec.ports.map((p) => `${p.containerPort}/${p.protocol}${p.hostPort !== undefined ? ` published on ${settings.bindAddress}:${p.hostPort}` : " (stack network only)"}`);
+            d.ports = spec.ports.map((p) => `${p.containerPort}/${p.protocol}${p.hostPort !== undefined ? ` published on ${boundTo(settings, spec)}:${p.hostPort}` : " (stack network only)"}`);
             d.volumes = spec.volumes.map((v) => `${settings.clusterName}-${spec.name}-${v.name} -> ${v.mountPath}`);
         } else {
             d.replicas = spec.replicas;
@@ -217,10 +223,15 @@ export async function renderStack(settings: StackConfig): Promise<Map<string, st
     const descriptions: Record<string, unknown>[] = [];
     for (const spec of platform.specs) {
         descriptions.push(describe(spec, settings));
-        const rel = relativePaths(spec.files.map((f) => f.path));
-        for (const [i, f] of spec.files.entries()) {
+        // Folders follow the files a reviewer reads: a secret file outside their common folder (a step's password
+        // in /tmp) goes to secrets/, as a placeholder like every secret.
+        const shown = spec.files.filter((f) => !f.secret);
+        const rel = relativePaths(shown.map((f) => f.path));
+        const common = shown.length > 0 ? shown[0].path.slice(0, shown[0].path.length - rel[0].length) : "/";
+        for (const f of spec.files) {
+            const where = f.path.startsWith(common) ? f.path.slice(common.length) : `secrets/${path.basename(f.path)}`;
             const content = f.secret ? `<secret: ${path.basename(f.path)} is generated at deploy time and never rendered>\n` : await resolve(f.content);
-            files.set(`${spec.role}/${rel[i]}`, content);
+            files.set(`${spec.role}/${where}`, content);
         }
     }
     // What app teams add to their nginx and Django configuration, with this stack's Logstash address: the stack's

@@ -3,7 +3,7 @@
  * [--force]`, with the official client (components/snapshotOps.ts).
  *
  * Values come from the stack outputs (`pulumi stack output --json --show-secrets`), and flags override them:
- *   --stack NAME, --es-url URL, --ca FILE, --user NAME, --password PW (or $ELASTIC_PASSWORD), --environment ENV,
+ *   --stack NAME, --es-url URL, --ca FILE, --user NAME, --password-file FILE (or $ELASTIC_PASSWORD), --environment ENV,
  *   --repository NAME (default: output snapshots.repository), --timeout SECONDS (default 3600)
  * restore only:
  *   --snapshot NAME    the snapshot to restore (required)
@@ -16,7 +16,7 @@ import { elasticsearchClient } from "../components/esClient";
 import { SnapshotError, type SnapshotTarget, restoreSnapshot, takeSnapshot } from "../components/snapshotOps";
 import { type Flags, type StackOutputs, UsageError, commonInputs, integer, last, parseFlags, pulumiStackOutputs } from "./verify";
 
-const COMMON = ["stack", "es-url", "ca", "user", "password", "environment", "repository", "timeout"];
+const COMMON = ["stack", "es-url", "ca", "user", "password", "password-file", "environment", "repository", "timeout"];
 const KNOWN: Record<"take" | "restore", ReadonlySet<string>> = {
     take: new Set(COMMON),
     restore: new Set([...COMMON, "snapshot", "indices"]),
@@ -40,7 +40,7 @@ export function resolveSettings(flags: Flags, readOutputs: () => StackOutputs, e
         esUrl: required("es-url", "elasticsearchUrl", last(flags, "es-url") ?? outputs.elasticsearchUrl),
         ca,
         user: last(flags, "user") ?? outputs.elasticUser ?? "elastic",
-        password: required("password", "elasticPassword", last(flags, "password") ?? envPassword ?? outputs.elasticPassword),
+        password: required("password-file", "elasticPassword", envPassword ?? outputs.elasticPassword),
         environment: required("environment", "environment", last(flags, "environment") ?? outputs.environment),
         repository: required("repository", "snapshots.repository", last(flags, "repository") ?? outputs.snapshots?.repository),
         timeoutMs: integer(last(flags, "timeout") ?? "3600", "--timeout", 1, 86_400) * 1000,

@@ -6,7 +6,8 @@
  *   --es-url URL          Elasticsearch (default: output elasticsearchUrl)
  *   --ca FILE             CA certificate, PEM (default: output caCertificate)
  *   --user NAME           default: output elasticUser, else elastic
- *   --password PW         default: $ELASTIC_PASSWORD, else output elasticPassword
+ *   --password-file FILE  the password, read from a file (mode 0600); default: $ELASTIC_PASSWORD, else output
+ *                         elasticPassword. `--password PW` is refused: `ps` would show it to every user.
  *   --environment ENV     data stream namespace (default: output environment)
  *   --sources LIST        "nginx:web,django:app" (default: output logSources, else the default sources)
  *   --logstash-host HOST  host of every Logstash port (default: from output logstashEndpoints)
@@ -30,7 +31,7 @@ export class UsageError extends Error {}
 export type Flags = ReadonlyMap<string, readonly string[]>;
 
 const KNOWN_FLAGS = new Set([
-    "stack", "es-url", "ca", "user", "password", "environment", "sources", "logstash-host", "nginx-port", "django-port", "retention-days", "count", "timeout",
+    "stack", "es-url", "ca", "user", "password", "password-file", "environment", "sources", "logstash-host", "nginx-port", "django-port", "retention-days", "count", "timeout",
 ]);
 
 /**
@@ -123,8 +124,21 @@ export function commonInputs(
     env: NodeJS.ProcessEnv,
     readFile: (p: string) => string,
 ): { outputs: StackOutputs; required: Required; ca: string; caFile: string | undefined; envPassword: string | undefined } {
-    const envPassword = env.ELASTIC_PASSWORD || undefined;
-    const complete = sufficient.every((f) => flags.has(f)) && (flags.has("password") || envPassword !== undefined);
+    if (flags.has("password")) {
+        throw new UsageError("--password puts the password on the command line, where ps shows it to every user: write it to a file only you can read and pass --password-file FILE");
+    }
+    const passwordFile = last(flags, "password-file");
+    let filePassword: string | undefined;
+    if (passwordFile !== undefined) {
+        try {
+            // One trailing line break is the file's, not the password's (echo and editors add it).
+            filePassword = readFile(passwordFile).replace(/\r?\n$/, "");
+        } catch (err) {
+            throw new UsageError(`cannot read --password-file ${passwordFile}: ${(err as Error).message}`);
+        }
+    }
+    const envPassword = filePassword ?? (env.ELASTIC_PASSWORD || undefined);
+    const complete = sufficient.every((f) => flags.has(f)) && envPassword !== undefined;
     const outputs: StackOutputs = complete ? {} : readOutputs();
     const required: Required = (flag, output, value) => {
         if (value === undefined || value === "") throw new UsageError(`no ${flag.replace("-", " ")}: pass --${flag} or deploy a stack with output '${output}'`);
@@ -178,7 +192,7 @@ export function resolveOptions(flags: Flags, readOutputs: () => StackOutputs, en
         ca,
         caSource: caFile ?? "stack output caCertificate",
         user: last(flags, "user") ?? outputs.elasticUser ?? "elastic",
-        password: required("password", "elasticPassword", last(flags, "password") ?? envPassword ?? outputs.elasticPassword),
+        password: required("password-file", "elasticPassword", envPassword ?? outputs.elasticPassword),
         environment: required("environment", "environment", last(flags, "environment") ?? outputs.environment),
         retentionDays: retention !== undefined ? integer(retention, "--retention-days", 1, 3650) : outputs.logRetentionDays,
         sources: verifySources,

@@ -11,20 +11,24 @@ import * as path from "path";
 import * as tls from "tls";
 import {
     BOOTSTRAP_ENV,
+    BOOTSTRAP_SECRETS,
     type BodyValue,
     type BootstrapPlanInput,
-    type SecretEnvName,
+    type SecretName,
     type SecretRef,
     bootstrapPlan,
-    bootstrapScript,
+    bootstrapPlanFiles,
     logstashWriterRole,
 } from "../components/bootstrap";
+import { shellScript } from "../components/shellScripts";
+import { stageCurlStep, writeSecretFiles } from "./support/curlStep";
 import { type ScriptRun, runScript } from "./support/runScript";
 import { type FakeElasticsearch, type FakeElasticsearchOptions, type RecordedRequest, type TestPki, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
 
 const PLAN_INPUT: BootstrapPlanInput = { logstashUser: "logstash_writer", logstashRole: "elk_logstash_writer", logstashIndexPatterns: ["logs-*-dev"] };
 const PLAN = bootstrapPlan(PLAN_INPUT);
-const SCRIPT = bootstrapScript(PLAN);
+const SCRIPT = shellScript("bootstrap.sh");
+const PLAN_FILES = bootstrapPlanFiles(PLAN);
 
 interface Secrets {
     readonly elastic: string;
@@ -45,16 +49,17 @@ const SPECIAL: Secrets = {
 const RUN_TIMEOUT_MS = 30_000;
 
 type EnvName = (typeof BOOTSTRAP_ENV)[keyof typeof BOOTSTRAP_ENV];
+type SecretFileName = (typeof BOOTSTRAP_SECRETS)[keyof typeof BOOTSTRAP_SECRETS];
 
 type RunResult = ScriptRun;
 
 function isSecretRef(v: BodyValue): v is SecretRef {
-    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as SecretRef).fromEnv === "string";
+    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as SecretRef).fromSecret === "string";
 }
 
 /** A plan body with its secret references replaced by the values the script was given. */
-function resolveBody(v: BodyValue, values: Record<SecretEnvName, string>): unknown {
-    if (isSecretRef(v)) return values[v.fromEnv];
+function resolveBody(v: BodyValue, values: Record<SecretName, string>): unknown {
+    if (isSecretRef(v)) return values[v.fromSecret];
     if (Array.isArray(v)) return (v as readonly BodyValue[]).map((x) => resolveBody(x, values));
     if (typeof v === "object" && v !== null) {
         return Object.fromEntries(Object.entries(v as { readonly [key: string]: BodyValue }).map(([k, x]) => [k, resolveBody(x, values)]));
@@ -62,8 +67,8 @@ function resolveBody(v: BodyValue, values: Record<SecretEnvName, string>): unkno
     return v;
 }
 
-function secretValues(s: Secrets): Record<SecretEnvName, string> {
-    return { [BOOTSTRAP_ENV.kibanaSystemPassword]: s.kibanaSystem, [BOOTSTRAP_ENV.logstashWriterPassword]: s.logstash };
+function secretValues(s: Secrets): Record<SecretName, string> {
+    return { [BOOTSTRAP_SECRETS.kibanaSystemPassword]: s.kibanaSystem, [BOOTSTRAP_SECRETS.logstashWriterPassword]: s.logstash };
 }
 
 /** Method, path and body of a request, as the plan says it should arrive (the initial `GET /` wait first). */
@@ -100,13 +105,26 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
     let dir = "";
     let pki: TestPki;
     let scriptPath = "";
+    let planPath = "";
     const servers: FakeElasticsearch[] = [];
 
     beforeAll(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-bootstrap-test-"));
         pki = await makeTestPki(dir);
-        scriptPath = path.join(dir, "bootstrap.sh");
-        fs.writeFileSync(scriptPath, SCRIPT, { mode: 0o755 });
+        ({ scriptPath, planPath } = stageCurlStep(path.join(dir, "step"), "bootstrap.sh", PLAN_FILES));
+        // Builds the header exactly as the scripts do, from a password read without the scripts' refusal, and sends
+        // one request with it: what curl does with such a password if it ever got past the check.
+        fs.writeFileSync(
+            path.join(dir, "probe.sh"),
+            [
+                "set -u",
+                '. "$PROBE_DIR/elk-common.sh"',
+                'password=$(cat "$PROBE_PASSWORD_FILE"; printf x); password=${password%x}',
+                'elk_basic_auth_header elastic "$password" "$PROBE_DIR/probe-auth"',
+                'curl --silent --show-error --max-time 10 --cacert "$PROBE_CA" --header "@$PROBE_DIR/probe-auth" "$PROBE_URL/"',
+                "",
+            ].join("\n"),
+        );
     }, 60_000);
 
     afterAll(async () => {
@@ -125,15 +143,28 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
         return server;
     }
 
-    /** The environment of a run: PATH and the bootstrap's variables only; `undefined` leaves one out. */
-    function env(url: string, s: Secrets, overrides: Partial<Record<EnvName | "TMPDIR", string | undefined>> = {}): Record<string, string> {
+    /**
+     * The environment of a run: PATH and the bootstrap's variables only, with the secrets written as fresh files (the
+     * script removes each once read); `undefined` leaves a variable or a secret file out.
+     */
+    function env(
+        url: string,
+        s: Secrets,
+        overrides: Partial<Record<EnvName | "TMPDIR", string | undefined>> = {},
+        missingSecret?: SecretFileName,
+    ): Record<string, string> {
+        const files: Record<SecretFileName, string | undefined> = {
+            [BOOTSTRAP_SECRETS.elasticPassword]: s.elastic,
+            [BOOTSTRAP_SECRETS.kibanaSystemPassword]: s.kibanaSystem,
+            [BOOTSTRAP_SECRETS.logstashWriterPassword]: s.logstash,
+        };
+        if (missingSecret !== undefined) files[missingSecret] = undefined;
         const all: Record<string, string | undefined> = {
             PATH: process.env.PATH,
+            ...writeSecretFiles(dir, files).env,
             [BOOTSTRAP_ENV.esUrl]: url,
             [BOOTSTRAP_ENV.ca]: pki.caCert,
-            [BOOTSTRAP_ENV.elasticPassword]: s.elastic,
-            [BOOTSTRAP_ENV.kibanaSystemPassword]: s.kibanaSystem,
-            [BOOTSTRAP_ENV.logstashWriterPassword]: s.logstash,
+            [BOOTSTRAP_ENV.plan]: planPath,
             [BOOTSTRAP_ENV.attempts]: "3",
             [BOOTSTRAP_ENV.interval]: "1",
             ...overrides,
@@ -282,7 +313,7 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
             }
         });
 
-        test("arrive byte-exact in the JSON bodies, and elastic's authenticates through the curl config file", async () => {
+        test("arrive byte-exact in the JSON bodies, and elastic's authenticates through the Authorization header file", async () => {
             const es = await startFake({ secrets: SPECIAL });
             const result = await run(env(es.url, SPECIAL));
 
@@ -305,11 +336,40 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
     });
 
     describe("secrets", () => {
-        test("no secret value appears in the script text", () => {
-            for (const s of [PLAIN, SPECIAL]) expectNoSecrets(SCRIPT, s);
-            // The script only names the variables.
+        test("no secret value appears in the script, the plan or the bodies; the script only names its variables", () => {
+            const shipped = [SCRIPT, PLAN_FILES.plan, ...Object.values(PLAN_FILES.bodies)].join("\n");
+            for (const s of [PLAIN, SPECIAL]) expectNoSecrets(shipped, s);
             for (const name of Object.values(BOOTSTRAP_ENV)) expect(SCRIPT).toContain(name);
         });
+
+        test("reads each secret from its file and removes the file, where it may", async () => {
+            const es = await startFake();
+            const environment = env(es.url, PLAIN);
+            const secretDir = environment.ELK_CONFIDENTIAL_DIR;
+            expect(fs.readdirSync(secretDir).sort()).toEqual(Object.values(BOOTSTRAP_SECRETS).map((n) => `elk-secret.${n}`).sort());
+            const result = await run(environment);
+            expect(result.code).toBe(0);
+            expect(es.state.kibanaSystemPasswords).toEqual([PLAIN.kibanaSystem]);
+            // Nothing left behind for a kept, exited container to hand out.
+            expect(fs.readdirSync(secretDir)).toEqual([]);
+        });
+
+        test.each([
+            ["LF", "pw\ninsecure\n#"],
+            ["CR", "pw\rinsecure"],
+            ["NUL", "pw\0insecure"],
+        ])("a password holding %s is refused before anything is sent", async (_what, bad) => {
+            const es = await startFake();
+            for (const which of ["elastic", "kibanaSystem", "logstash"] as const) {
+                const result = await run(env(es.url, { ...PLAIN, [which]: bad }));
+                expect(result.timedOut).toBe(false);
+                expect(result.code).toBe(1);
+                expect(result.stderr).toContain("holds a NUL, CR or LF byte: refused");
+                expect(result.stdout).not.toContain("ok (");
+            }
+            expect(es.secureConnections()).toBe(0);
+        });
+
 
         test("no secret in the output of a successful or a failing run", async () => {
             const ok = await startFake({ secrets: SPECIAL });
@@ -326,7 +386,7 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
             }
         });
 
-        test("no process command line carries a secret while curl talks to Elasticsearch, and the auth file is private and removed", async () => {
+        test("no process command line or environment carries a secret while curl talks to Elasticsearch, and the auth file is private and removed", async () => {
             const tmp = fs.mkdtempSync(path.join(dir, "tmpdir-"));
             const seen: { curlCommands: string[]; leaks: string[]; authMode: number | undefined; workMode: number | undefined } = { curlCommands: [], leaks: [], authMode: undefined, workMode: undefined };
             const es = await startFake({
@@ -341,8 +401,16 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
                             } catch {
                                 continue;
                             }
+                            let environ = "";
+                            try {
+                                environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8");
+                            } catch {
+                                // Another user's process: not ours, and not readable.
+                            }
                             if (cmdline.includes("curl") && cmdline.includes(es.url)) seen.curlCommands.push(cmdline);
-                            for (const secret of [SPECIAL.elastic, SPECIAL.kibanaSystem, SPECIAL.logstash]) if (cmdline.includes(secret)) seen.leaks.push(pid);
+                            for (const secret of [SPECIAL.elastic, SPECIAL.kibanaSystem, SPECIAL.logstash]) {
+                                if (cmdline.includes(secret) || environ.includes(secret)) seen.leaks.push(pid);
+                            }
                         }
                         const work = fs.readdirSync(tmp);
                         if (work.length === 1) {
@@ -356,7 +424,8 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
             const result = await run(env(es.url, SPECIAL, { TMPDIR: tmp }));
             expect(result.code).toBe(0);
             expect(seen.curlCommands.length).toBeGreaterThan(0);
-            expect(seen.curlCommands.join("\n")).toContain("--config");
+            expect(seen.curlCommands.join("\n")).toContain("--header @");
+            expect(seen.curlCommands.join("\n")).not.toContain("--config");
             expect(seen.leaks).toEqual([]);
             expect(seen.workMode).toBe(0o700);
             expect(seen.authMode).toBe(0o600);
@@ -365,6 +434,32 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
     });
 
     describe("failures", () => {
+        test("the curl config injection of 0.4.0 (a password with `insecure` on a line of its own) cannot reach curl", async () => {
+            // The server's certificate is not from the CA the script trusts: only an injected `insecure` would let
+            // a request through. 0.4.0 printed `ok (200)` here.
+            const injected = "pw\ninsecure\n#";
+            const es = await startFake({ secrets: { ...PLAIN, elastic: injected } });
+            const result = await run(env(es.url, { ...PLAIN, elastic: injected }, { [BOOTSTRAP_ENV.ca]: pki.rogueCaCert, [BOOTSTRAP_ENV.attempts]: "2" }));
+            expect(result.timedOut).toBe(false);
+            expect(result.code).toBe(1);
+            expect(result.stdout).not.toContain("ok (");
+            expect(es.requests).toEqual([]);
+
+            // And were the refusal gone: the header the password becomes, handed to a real curl, still verifies the
+            // certificate (curl error 60), for the same password and every line-based trick.
+            for (const password of [injected, 'x"\ninsecure = true\nx="', "x\r\n-k", "pw\n--insecure"]) {
+                const probe = await runScript(
+                    path.join(dir, "probe.sh"),
+                    { PATH: process.env.PATH ?? "", PROBE_PASSWORD_FILE: writeSecretFiles(dir, { p: password }).secretDir + "/elk-secret.p", PROBE_DIR: path.join(dir, "step"), PROBE_URL: es.url, PROBE_CA: pki.rogueCaCert },
+                    RUN_TIMEOUT_MS,
+                );
+                expect(probe.stderr).toMatch(/curl: \(60\) SSL certificate problem/);
+                expect(probe.stdout).toBe("");
+                expect(probe.code).toBe(60);
+            }
+            expect(es.requests).toEqual([]);
+        });
+
         test("a CA that did not sign the server certificate: TLS refused, nothing sent, non-zero exit", async () => {
             const es = await startFake();
             const result = await run(env(es.url, PLAIN, { [BOOTSTRAP_ENV.ca]: pki.rogueCaCert, [BOOTSTRAP_ENV.attempts]: "2" }));
@@ -451,7 +546,18 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
             expect(received(es.requests)).toEqual(expectedRequests(PLAIN).slice(0, 4));
         });
 
-        test.each([BOOTSTRAP_ENV.esUrl, BOOTSTRAP_ENV.ca, BOOTSTRAP_ENV.elasticPassword, BOOTSTRAP_ENV.kibanaSystemPassword, BOOTSTRAP_ENV.logstashWriterPassword])(
+        test.each(Object.values(BOOTSTRAP_SECRETS))("missing secret file %s: non-zero exit naming it, nothing sent", async (name) => {
+            const es = await startFake();
+            const result = await run(env(es.url, PLAIN, {}, name));
+            expect(result.timedOut).toBe(false);
+            expect(result.code).not.toBe(0);
+            expect(result.stderr).toContain(`cannot read the secret file `);
+            expect(result.stderr).toContain(`elk-secret.${name}`);
+            expect(result.stdout).toBe("");
+            expect(es.requests).toEqual([]);
+        });
+
+        test.each([BOOTSTRAP_ENV.esUrl, BOOTSTRAP_ENV.ca, BOOTSTRAP_ENV.plan])(
             "missing %s: non-zero exit naming it, nothing sent",
             async (name) => {
                 const es = await startFake();

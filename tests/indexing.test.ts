@@ -15,7 +15,8 @@ import {
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BOOTSTRAP_ENV, bootstrapPlan, bootstrapScript } from "../components/bootstrap";
+import { bootstrapPlan, bootstrapPlanFiles } from "../components/bootstrap";
+import { stageBootstrap } from "./support/curlStep";
 import { parseLogSources } from "../components/sources";
 import { type FakeElasticsearch, type RecordedRequest, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
 import { runScript } from "./support/runScript";
@@ -188,18 +189,13 @@ describe("the bootstrap script with the indexing requests, against a fake Elasti
     it("sends each request as planned, and a second run overwrites the same bodies without error or duplicates", async () => {
         const server = es as FakeElasticsearch;
         const plan = [...bootstrapPlan({ logstashUser: "logstash_writer", logstashRole: "elk_logstash_writer", logstashIndexPatterns: ["logs-*-dev"] }), ...indexingRequests(DEV)];
-        const script = path.join(dir, "bootstrap.sh");
-        fs.writeFileSync(script, bootstrapScript(plan));
-        const env = {
-            [BOOTSTRAP_ENV.esUrl]: server.url,
-            [BOOTSTRAP_ENV.ca]: path.join(dir, "ca.crt"),
-            [BOOTSTRAP_ENV.elasticPassword]: PASSWORD,
-            [BOOTSTRAP_ENV.kibanaSystemPassword]: "Kibana-Sys-Pw-1234",
-            [BOOTSTRAP_ENV.logstashWriterPassword]: "Logstash-Pw-5678",
-            [BOOTSTRAP_ENV.attempts]: "2",
-            [BOOTSTRAP_ENV.interval]: "1",
-        };
-        const first = await runScript(script, env);
+        const step = stageBootstrap(
+            path.join(dir, "bootstrap"),
+            bootstrapPlanFiles(plan),
+            { url: server.url, ca: path.join(dir, "ca.crt") },
+            { elastic: PASSWORD, kibanaSystem: "Kibana-Sys-Pw-1234", logstash: "Logstash-Pw-5678" },
+        );
+        const first = await runScript(step.scriptPath, step.env());
         expect(first).toMatchObject({ code: 0, stderr: "", timedOut: false });
         const indexing = server.requests.filter((r) => !r.path.startsWith("/_security") && !r.path.startsWith("/_cluster") && r.path !== "/");
         expect(indexing.map((r) => ({ method: r.method, path: r.path, body: r.body, status: r.status }))).toEqual(
@@ -208,7 +204,7 @@ describe("the bootstrap script with the indexing requests, against a fake Elasti
         const afterFirst = new Map(stored);
         const count = server.requests.length;
 
-        const second = await runScript(script, env);
+        const second = await runScript(step.scriptPath, step.env());
         expect(second).toMatchObject({ code: 0, stderr: "" });
         expect(second.stdout).toBe(first.stdout);
         const again = server.requests.slice(count).filter((r) => indexing.some((i) => i.path === r.path));

@@ -14,7 +14,7 @@ import {
     KIBANA_SETUP_ENV,
     type SavedObject,
     kibanaProvisioningPlan,
-    kibanaProvisioningScript,
+    kibanaProvisioningPlanFiles,
     kibanaProvisioningSpec,
     loadSavedObjects,
     parseNdjson,
@@ -24,6 +24,7 @@ import {
 import { parseLogSources } from "../components/sources";
 import { type TestPki, makeTestPki } from "./support/fakeElasticsearch";
 import { type FakeKibana, multipartFile, startFakeKibana } from "./support/fakeKibana";
+import { stageCurlStep, writeSecretFiles } from "./support/curlStep";
 import { runScript } from "./support/runScript";
 
 const SOURCES = parseLogSources(["nginx:web", "nginx:shop", "django:app", "django:billing-api"]);
@@ -195,6 +196,7 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
     let pki: TestPki;
     let objectsFile = "";
     let scriptFile = "";
+    let planPath = "";
     const servers: FakeKibana[] = [];
 
     beforeAll(async () => {
@@ -202,8 +204,7 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
         pki = await makeTestPki(dir);
         objectsFile = path.join(dir, "objects.ndjson");
         fs.writeFileSync(objectsFile, toNdjson(OBJECTS));
-        scriptFile = path.join(dir, "provision.sh");
-        fs.writeFileSync(scriptFile, kibanaProvisioningScript(kibanaProvisioningPlan(objectsFile)));
+        ({ scriptPath: scriptFile, planPath } = stageCurlStep(path.join(dir, "step"), "kibana-setup.sh", kibanaProvisioningPlanFiles(kibanaProvisioningPlan(objectsFile))));
     }, 60_000);
 
     afterAll(async () => {
@@ -217,10 +218,12 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
         return k;
     }
 
-    const env = (url: string, overrides: Record<string, string> = {}): Record<string, string> => ({
+    /** The environment of one run, with the password written as a fresh secret file (the script removes it). */
+    const env = (url: string, overrides: Record<string, string> = {}, password = PASSWORD, plan = planPath): Record<string, string> => ({
+        ...writeSecretFiles(dir, { elastic: password }).env,
         [KIBANA_SETUP_ENV.kibanaUrl]: url,
         [KIBANA_SETUP_ENV.ca]: pki.caCert,
-        [KIBANA_SETUP_ENV.elasticPassword]: PASSWORD,
+        [KIBANA_SETUP_ENV.plan]: plan,
         [KIBANA_SETUP_ENV.attempts]: "3",
         [KIBANA_SETUP_ENV.interval]: "1",
         ...overrides,
@@ -251,7 +254,7 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
         expect(kibana.creations.length).toBe(OBJECTS.length);
         expect(new Map([...kibana.objects].map(([k, v]) => [k, v.json]))).toEqual(stored);
         expect(kibana.requests.slice(4).map((r) => r.status)).toEqual([200, 200, 200]);
-        for (const text of [first.stdout, second.stdout, fs.readFileSync(scriptFile, "utf8")]) expect(text).not.toContain(PASSWORD);
+        for (const text of [first.stdout, second.stdout, fs.readFileSync(scriptFile, "utf8"), fs.readFileSync(planPath, "utf8")]) expect(text).not.toContain(PASSWORD);
     }, 60_000);
 
     it("waits while the overall level is degraded, although core services and plugins (and overall's meta) say available", async () => {
@@ -285,9 +288,8 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
         const kibana = await fake();
         const broken = path.join(dir, "broken.ndjson");
         fs.writeFileSync(broken, toNdjson(OBJECTS.filter((o) => o.id !== KIBANA_OBJECT_IDS.allLogsDataView)));
-        const script = path.join(dir, "broken.sh");
-        fs.writeFileSync(script, kibanaProvisioningScript(kibanaProvisioningPlan(broken)));
-        const result = await runScript(script, env(kibana.url));
+        const staged = stageCurlStep(path.join(dir, "broken"), "kibana-setup.sh", kibanaProvisioningPlanFiles(kibanaProvisioningPlan(broken)));
+        const result = await runScript(staged.scriptPath, env(kibana.url, {}, PASSWORD, staged.planPath));
         expect(result.code).toBe(1);
         expect(result.stderr).toContain("elk-kibana-setup: FAILED (200): import data views");
         expect(result.stderr).toContain("missing_references");
@@ -295,7 +297,7 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
 
     it("stops on a wrong password, and refuses a Kibana its CA does not vouch for", async () => {
         const kibana = await fake();
-        const wrong = await runScript(scriptFile, env(kibana.url, { [KIBANA_SETUP_ENV.elasticPassword]: "nope" }));
+        const wrong = await runScript(scriptFile, env(kibana.url, {}, "nope"));
         expect(wrong.code).toBe(1);
         expect(wrong.stderr).toContain("refused the elastic password (HTTP 401)");
         const rogue = await runScript(scriptFile, env(kibana.url, { [KIBANA_SETUP_ENV.ca]: pki.rogueCaCert }));
@@ -303,15 +305,39 @@ describe("provisioning script (bash + curl) against a fake Kibana over TLS", () 
         expect(rogue.stderr).toContain("not available after 3 attempts (last HTTP 000)");
         expect(kibana.objects.size).toBe(0);
     }, 30_000);
+
+    it("refuses a password with a line break before sending anything, and removes the password file after a run", async () => {
+        const kibana = await fake();
+        const injected = env(kibana.url, {}, "pw\ninsecure\n#");
+        const refused = await runScript(scriptFile, injected);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain("holds a NUL, CR or LF byte: refused");
+        expect(kibana.requests).toEqual([]);
+        const ok = env(kibana.url);
+        const run = await runScript(scriptFile, ok);
+        expect(run.code).toBe(0);
+        expect(fs.readdirSync(ok.ELK_CONFIDENTIAL_DIR)).toEqual([]);
+    }, 30_000);
 });
 
 describe("kibanaProvisioningSpec", () => {
-    it("is a job with the script, the objects of the stack and the CA; the password only as secret env", () => {
+    it("is a job with the script, its plan, the objects of the stack and the CA; the password only as a 0600 secret file", () => {
         const spec = kibanaProvisioningSpec({ name: "kibana-setup", version: "9.4.1", kibanaUrl: "https://kibana:5601", caCertPem: "CA-PEM", elasticPassword: "s3cret-pw", environment: "dev", sources: SOURCES });
-        expect(spec).toMatchObject({ kind: "job", privileged: false, image: "docker.elastic.co/elasticsearch/elasticsearch:9.4.1", env: { ELK_KIBANA_URL: "https://kibana:5601" } });
-        expect(spec.files.map((f) => f.path)).toEqual(["/opt/elk-kibana-setup/provision.sh", KIBANA_OBJECTS_FILE, "/opt/elk-kibana-setup/ca.crt"]);
-        expect(spec.files[1].content).toBe(toNdjson(OBJECTS));
-        expect(spec.secretEnv.ELASTIC_PASSWORD.value).toBe("s3cret-pw");
-        expect(JSON.stringify(spec.files)).not.toContain("s3cret-pw");
+        expect(spec).toMatchObject({ kind: "job", privileged: false, image: "docker.elastic.co/elasticsearch/elasticsearch:9.4.1", env: { ELK_KIBANA_URL: "https://kibana:5601", ELK_CONFIDENTIAL: "elastic", ELK_CONFIDENTIAL_DIR: "/tmp" } });
+        expect(spec.entrypoint).toEqual(["/bin/bash", "/opt/elk-kibana-setup/kibana-setup.sh"]);
+        expect(spec.files.map((f) => f.path)).toEqual([
+            "/opt/elk-kibana-setup/kibana-setup.sh",
+            "/opt/elk-kibana-setup/elk-common.sh",
+            "/opt/elk-kibana-setup/plan.tsv",
+            "/opt/elk-kibana-setup/body-2.json",
+            KIBANA_OBJECTS_FILE,
+            "/opt/elk-kibana-setup/ca.crt",
+            "/tmp/elk-secret.elastic",
+        ]);
+        expect(spec.files[4].content).toBe(toNdjson(OBJECTS));
+        const secret = spec.files[6];
+        expect(secret).toEqual({ path: "/tmp/elk-secret.elastic", content: "s3cret-pw", mode: "0600", secret: true });
+        expect(JSON.stringify(spec.files.filter((f) => !f.secret))).not.toContain("s3cret-pw");
+        expect(JSON.stringify(spec.env)).not.toContain("s3cret-pw");
     });
 });

@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { BOOTSTRAP_ENV, bootstrapPlan, bootstrapScript } from "../components/bootstrap";
+import { bootstrapPlan, bootstrapPlanFiles } from "../components/bootstrap";
+import { stageBootstrap } from "./support/curlStep";
 import { parseStackConfig } from "../components/config";
 import { type ObjectStoreSettings, type SnapshotSettings, objectStoreSecureSettings, snapshotRequests } from "../components/snapshots";
 import { objectStoreKeystore } from "../components/elasticsearch";
@@ -135,19 +136,15 @@ describe("the bootstrap script with an object-store repository, against a fake E
     test.each([["s3", S3], ["gcs", GCS], ["azure", AZURE]] as const)("%s: each request as planned; a second run sends the same, succeeds and creates nothing", async (_name, store) => {
         const server = es as FakeElasticsearch;
         const plan = [...bootstrapPlan({ logstashUser: "logstash_writer", logstashRole: "elk_logstash_writer", logstashIndexPatterns: ["logs-*-prod"] }), ...snapshotRequests(settings(store))];
-        const script = path.join(dir, `bootstrap-${store.type}.sh`);
-        fs.writeFileSync(script, bootstrapScript(plan));
+        const step = stageBootstrap(
+            path.join(dir, `bootstrap-${store.type}`),
+            bootstrapPlanFiles(plan),
+            { url: server.url, ca: path.join(dir, "ca.crt") },
+            { elastic: PASSWORD, kibanaSystem: "Kibana-Sys-Pw-1234", logstash: "Logstash-Pw-5678" },
+        );
         const run = async () => {
             const before = server.requests.length;
-            const result = await runScript(script, {
-                [BOOTSTRAP_ENV.esUrl]: server.url,
-                [BOOTSTRAP_ENV.ca]: path.join(dir, "ca.crt"),
-                [BOOTSTRAP_ENV.elasticPassword]: PASSWORD,
-                [BOOTSTRAP_ENV.kibanaSystemPassword]: "Kibana-Sys-Pw-1234",
-                [BOOTSTRAP_ENV.logstashWriterPassword]: "Logstash-Pw-5678",
-                [BOOTSTRAP_ENV.attempts]: "2",
-                [BOOTSTRAP_ENV.interval]: "1",
-            });
+            const result = await runScript(step.scriptPath, step.env());
             const sent = server.requests.slice(before).filter((r) => r.path.startsWith("/_snapshot") || r.path.startsWith("/_slm"));
             return { result, sent: sent.map((r) => ({ method: r.method, path: r.path, body: r.body, status: r.status })) };
         };

@@ -95,9 +95,9 @@ describe("the dev stack on Docker", () => {
         }
         expect(transitiveDependencies(run, container(run, "kibana-setup")).has(urn("kibana"))).toBe(true);
         // Templates and the lifecycle policy are installed by the bootstrap, before Logstash can write a line.
-        const script = uploadText(container(run, "bootstrap"), "bootstrap.sh");
-        expect(script).toContain("/_ilm/policy/elk-logs-dev");
-        expect(script).toContain("/_index_template/");
+        const plan = uploadText(container(run, "bootstrap"), "plan.tsv");
+        expect(plan).toContain("/_ilm/policy/elk-logs-dev");
+        expect(plan).toContain("/_index_template/");
     });
 
     test("no secret appears in plain text in any resource input or stack output", () => {
@@ -124,9 +124,10 @@ describe("the dev stack on Docker", () => {
         expect(run.outputs.elasticPassword.secret).toBe(true);
     });
 
-    test("secret env and key uploads are secret; a label per config file still shows config changes in a preview", () => {
+    test("secret files and key uploads are secret; no env is; a label per config file still shows config changes in a preview", () => {
         const es = container(run, "es01");
-        expect(isSecretValue(es.inputs.envs)).toBe(true);
+        // Nothing secret in the environment, so nothing to hide: `docker inspect` shows it anyway.
+        expect(isSecretValue(es.inputs.envs)).toBe(false);
         // The key makes the whole uploads list secret in the state...
         expect(isSecretValue(es.inputs.uploads)).toBe(true);
         // ...so each plain file's digest is a label, visible in `pulumi preview --diff`.
@@ -134,7 +135,7 @@ describe("the dev stack on Docker", () => {
         const yml = uploadText(es, "elasticsearch.yml");
         const digest = crypto.createHash("sha256").update(yml).digest("hex").slice(0, 16);
         expect(labels).toContainEqual({ label: "dev.elk-stack.file.elasticsearch.yml", value: digest });
-        expect(labels.some((l) => l.label.includes(".key"))).toBe(false);
+        expect(labels.some((l) => l.label.endsWith(".key") || l.label.includes("elk-secret."))).toBe(false);
     });
 
     test("elasticsearch.yml turns on security with TLS on HTTP and transport, using the uploaded certificates", () => {
@@ -195,7 +196,7 @@ describe("the dev stack on Docker", () => {
         expect(benv.ELK_CA).toBe("/opt/elk-bootstrap/ca.crt");
         expect(verifies(benv.ELK_ES_URL)).toBe(true);
         const script = uploadText(bootstrap, "bootstrap.sh");
-        expect(script).toContain('--cacert "${ELK_CA}"');
+        expect(script).toContain('--cacert "$ELK_CA"');
 
         // Health checks: every curl names the CA, none skips verification, and the host is in the service's cert.
         for (const [svc, certFile] of [["es01", "certs/es01.crt"], ["kibana", "certs/kibana.crt"]]) {
@@ -286,10 +287,17 @@ describe("the dev stack on Docker", () => {
         const env = envOf(logstash);
         expect(env.ELK_LOGSTASH_USER).toBe("logstash_writer");
         expect(Object.keys(env)).not.toContain("ELASTIC_PASSWORD");
-        const script = uploadText(container(run, "bootstrap"), "bootstrap.sh");
-        expect(script).toContain("/_security/role/elk_logstash_writer");
-        expect(script).toContain('"privileges":["create_doc","auto_configure"]');
-        expect(script).toContain('"names":["logs-*-dev"]');
+        // Its keystore holds its own password and nothing else.
+        expect(env.ELK_CONFIDENTIAL).toBe("ELK_LOGSTASH_PASSWORD");
+        const bootstrap = container(run, "bootstrap");
+        const plan = uploadText(bootstrap, "plan.tsv");
+        expect(plan).toContain("/_security/role/elk_logstash_writer");
+        const role = uploads(bootstrap)
+            .filter((u) => /body-\d+\.json$/.test(u.file))
+            .map((u) => String(unwrapSecrets(u.content)))
+            .find((b) => b.includes("create_doc"));
+        expect(role).toContain('"privileges":["create_doc","auto_configure"]');
+        expect(role).toContain('"names":["logs-*-dev"]');
     });
 
     test("Logstash gets a pipeline per source kind with its patterns, and every file and env path its TLS input names", () => {
@@ -312,23 +320,30 @@ describe("the dev stack on Docker", () => {
         // Every ${VAR} the pipelines read is set (or has a default in the file).
         const used = new Set(uploads(logstash).filter((u) => u.file.includes("/pipeline/")).flatMap((u) => [...String(unwrapSecrets(u.content)).matchAll(/\$\{([A-Z_]+)(:[^}]*)?\}/g)].filter((m) => !m[2]).map((m) => m[1])));
         expect(used.size).toBeGreaterThan(4);
-        for (const name of used) expect(Object.keys(env)).toContain(name);
+        // The password from the keystore (filled from its file at start), everything else from the environment.
+        const keystore = env.ELK_CONFIDENTIAL.split(" ");
+        for (const name of keystore) expect(files).toContain(`${env.ELK_CONFIDENTIAL_DIR}/elk-secret.${name}`);
+        for (const name of used) expect([...Object.keys(env), ...keystore]).toContain(name);
     });
 
-    test("Kibana serves TLS with its own certificate and has its encryption keys as secrets", () => {
+    test("Kibana serves TLS with its own certificate and has its password and encryption keys in its keystore, from secret files", () => {
         const kibana = container(run, "kibana");
         const kyml = YAML.parse(uploadText(kibana, "kibana.yml")) as Record<string, unknown>;
         expect(kyml["server.ssl.enabled"]).toBe(true);
         const cert = new crypto.X509Certificate(uploadText(kibana, String(kyml["server.ssl.certificate"])));
         expect(cert.subject).toContain("CN=kibana");
         expect(cert.checkHost("localhost")).toBe("localhost");
-        for (const k of ["xpack.security.encryptionKey", "xpack.encryptedSavedObjects.encryptionKey", "xpack.reporting.encryptionKey"]) {
-            const ref = /^\$\{([A-Z_]+)\}$/.exec(String(kyml[k]));
-            expect(ref).not.toBeNull();
-            const value = envOf(kibana)[(ref as RegExpExecArray)[1]];
-            expect(value.length).toBeGreaterThanOrEqual(32);
+        const env = envOf(kibana);
+        const settings = ["elasticsearch.password", "xpack.security.encryptionKey", "xpack.encryptedSavedObjects.encryptionKey", "xpack.reporting.encryptionKey"];
+        expect(env.ELK_CONFIDENTIAL.split(" ")).toEqual(settings);
+        for (const k of settings) {
+            // Not in kibana.yml at all: the keystore sets it.
+            expect(kyml[k]).toBeUndefined();
+            const value = uploadText(kibana, `/elk-secret.${k}`);
+            if (k !== "elasticsearch.password") expect(value.length).toBeGreaterThanOrEqual(32);
         }
-        expect(isSecretValue(kibana.inputs.envs)).toBe(true);
+        expect(isSecretValue(kibana.inputs.uploads)).toBe(true);
+        expect(kibana.inputs.entrypoints).toEqual(["/bin/tini", "--", "/bin/bash", "/usr/share/kibana/config/elk-start/keystore-start.sh", "kibana", "/usr/local/bin/kibana-docker"]);
     });
 
     test("named volumes keep data apart from containers", () => {
@@ -359,8 +374,28 @@ describe("the dev stack on Docker", () => {
         expect(wiring["nginx-web.conf"]).toContain("access_log syslog:server=127.0.0.1:5140,tag=nginx_access,severity=info elk_web;");
         expect(wiring["django_logging.py"]).toContain("5141");
         expect(run.outputs.elasticUser.value).toBe("elastic");
-        expect(String(run.outputs.quickstart.value)).toContain("curl --cacert elk-ca.crt");
+        expect(String(run.outputs.quickstart.value)).toContain("curl --cacert elk-ca.crt --header @elk-auth.header");
         expect(run.outputs.quickstart.secret).toBe(false);
+    });
+
+    test("the quickstart puts no password on a command line: its header line, run by bash, writes a private header file", () => {
+        const lines = String(run.outputs.quickstart.value).split("\n");
+        expect(lines.join("\n")).not.toMatch(/-u |--user|elastic:"\$\(/);
+        const headerLine = lines.find((l) => l.includes("elk-auth.header") && !l.startsWith("curl"));
+        expect(headerLine).toBeDefined();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-quickstart-"));
+        try {
+            // A stand-in `pulumi` that prints a password as `pulumi stack output --show-secrets` does, with a newline.
+            const password = `Qs-${crypto.randomBytes(12).toString("base64")}:x & "y"`;
+            fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\nprintf '%s\\n' '${password.replace(/'/g, "'\\''")}'\n`, { mode: 0o755 });
+            const result = spawnSync("bash", ["-c", headerLine as string], { cwd: dir, env: { PATH: `${dir}:${process.env.PATH ?? ""}` }, encoding: "utf8", timeout: 20_000 });
+            expect(result.status).toBe(0);
+            const header = fs.readFileSync(path.join(dir, "elk-auth.header"), "utf8");
+            expect(header).toBe(`Authorization: Basic ${Buffer.from(`elastic:${password}`).toString("base64")}`);
+            expect(fs.statSync(path.join(dir, "elk-auth.header")).mode & 0o777).toBe(0o600);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
@@ -376,7 +411,8 @@ describe("stack options", () => {
         const run = await runProgram({ elasticPassword }, { secretKeys: ["elasticPassword"] });
         expect(ofType(run, "random:index/randomPassword:RandomPassword").map((r) => r.name)).not.toContain("elk-elastic-password");
         const es = ofType(run, CONTAINER).find((c) => c.name === "elk-es01") as RecordedResource;
-        expect(envOf(es).ELASTIC_PASSWORD).toBe(elasticPassword);
+        expect(uploadText(es, "/elk-secret.bootstrap.password")).toBe(elasticPassword);
+        expect(Object.values(envOf(es)).join("\n")).not.toContain(elasticPassword);
         expect(run.outputs.elasticPassword).toEqual({ value: elasticPassword, secret: true });
         expect(JSON.stringify(es.inputs)).toContain(elasticPassword); // inside the secret wrapper...
         const plain: { at: string; s: string }[] = [];

@@ -47,7 +47,9 @@ describe("render --stack dev", () => {
         expect(es).toMatchObject({ "cluster.name": "elk-dev", "xpack.security.enabled": true, "xpack.security.http.ssl.enabled": true, "xpack.security.transport.ssl.enabled": true });
         const kibana = YAML.parse(read("kibana/kibana.yml")) as Record<string, unknown>;
         expect(kibana).toMatchObject({ "elasticsearch.hosts": ["https://es01:9200"], "elasticsearch.username": "kibana_system", "server.ssl.enabled": true });
-        expect(kibana["elasticsearch.password"]).toBe("${ELK_KIBANA_SYSTEM_PASSWORD}");
+        // The password and keys come from Kibana's keystore, filled at start from secret files: kibana.yml names none.
+        expect(kibana["elasticsearch.password"]).toBeUndefined();
+        expect(read("kibana/elk-start/elk-secret.elasticsearch.password")).toMatch(/^<secret: /);
     });
 
     test("describes every container: image, ports, env names, files, volumes, health check", () => {
@@ -56,8 +58,7 @@ describe("render --stack dev", () => {
         const es = containers[1];
         expect(es.image).toBe("docker.elastic.co/elasticsearch/elasticsearch:9.4.1");
         expect(es.ports).toEqual(["9200/tcp published on 127.0.0.1:9200", "9300/tcp (stack network only)"]);
-        expect(Object.keys(es.env as object)).toEqual(["ES_JAVA_OPTS", "ELASTIC_PASSWORD"]);
-        expect((es.env as Record<string, string>).ELASTIC_PASSWORD).toMatch(/^<secret: /);
+        expect(es.env).toEqual({ ES_JAVA_OPTS: "-Xms512m -Xmx512m", ELK_CONFIDENTIAL: "bootstrap.password", ELK_CONFIDENTIAL_DIR: "/usr/share/elasticsearch/config/elk-start" });
         expect((es.healthCheck as Record<string, string>).command).toContain("--cacert");
         expect(es.volumes).toEqual(["elk-dev-es01-data -> /usr/share/elasticsearch/data", "elk-dev-es01-snapshots -> /usr/share/elasticsearch/snapshots"]);
         for (const c of containers.filter((x) => x.runs === undefined)) expect(c.healthCheck).toBeDefined();

@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BOOTSTRAP_ENV, bootstrapPlan, bootstrapScript } from "../components/bootstrap";
+import { bootstrapPlan, bootstrapPlanFiles } from "../components/bootstrap";
+import { stageBootstrap } from "./support/curlStep";
 import { parseStackConfig } from "../components/config";
 import { elasticsearchSettings } from "../components/elasticsearch";
 import {
@@ -130,18 +131,14 @@ describe("the bootstrap script with the snapshot requests, against a fake Elasti
     async function runBootstrap(settings: SnapshotSettings) {
         const server = es as FakeElasticsearch;
         const plan = [...bootstrapPlan({ logstashUser: "logstash_writer", logstashRole: "elk_logstash_writer", logstashIndexPatterns: [`logs-*-${settings.environment}`] }), ...snapshotRequests(settings)];
-        const script = path.join(dir, `bootstrap-${settings.environment}-${settings.schedule}.sh`);
-        fs.writeFileSync(script, bootstrapScript(plan));
+        const step = stageBootstrap(
+            path.join(dir, `bootstrap-${settings.environment}-${settings.schedule}`),
+            bootstrapPlanFiles(plan),
+            { url: server.url, ca: path.join(dir, "ca.crt") },
+            { elastic: PASSWORD, kibanaSystem: "Kibana-Sys-Pw-1234", logstash: "Logstash-Pw-5678" },
+        );
         const before = server.requests.length;
-        const result = await runScript(script, {
-            [BOOTSTRAP_ENV.esUrl]: server.url,
-            [BOOTSTRAP_ENV.ca]: path.join(dir, "ca.crt"),
-            [BOOTSTRAP_ENV.elasticPassword]: PASSWORD,
-            [BOOTSTRAP_ENV.kibanaSystemPassword]: "Kibana-Sys-Pw-1234",
-            [BOOTSTRAP_ENV.logstashWriterPassword]: "Logstash-Pw-5678",
-            [BOOTSTRAP_ENV.attempts]: "2",
-            [BOOTSTRAP_ENV.interval]: "1",
-        });
+        const result = await runScript(step.scriptPath, step.env());
         const sent = server.requests.slice(before).filter((r) => r.path.startsWith("/_snapshot") || r.path.startsWith("/_slm"));
         return { result, sent: sent.map((r) => ({ method: r.method, path: r.path, body: r.body, status: r.status })) };
     }

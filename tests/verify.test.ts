@@ -283,10 +283,17 @@ describe("verify CLI options", () => {
     });
 
     it("does not read the outputs when the flags say everything", () => {
-        const flags = parseFlags(["--es-url", "https://localhost:9200", "--ca", "/ca.crt", "--password", "p", "--environment", "prod", "--logstash-host", "localhost", "--sources", "nginx:web,django:app"]);
-        const o = resolveOptions(flags, () => { throw new Error("outputs read"); }, {}, (p) => `PEM of ${p}`);
-        expect(o).toMatchObject({ ca: "PEM of /ca.crt", caSource: "/ca.crt", environment: "prod", retentionDays: undefined, user: "elastic" });
+        const flags = parseFlags(["--es-url", "https://localhost:9200", "--ca", "/ca.crt", "--password-file", "/pw", "--environment", "prod", "--logstash-host", "localhost", "--sources", "nginx:web,django:app"]);
+        const o = resolveOptions(flags, () => { throw new Error("outputs read"); }, {}, (p) => (p === "/pw" ? "pw from file\n" : `PEM of ${p}`));
+        expect(o).toMatchObject({ ca: "PEM of /ca.crt", caSource: "/ca.crt", environment: "prod", retentionDays: undefined, user: "elastic", password: "pw from file" });
         expect(o.sources.map((s) => `${s.name}:${s.port}`)).toEqual(["web:5140", "app:5141"]);
+    });
+
+    it("refuses a password on the command line, and says how to give it instead", () => {
+        for (const argv of [["--password", "p"], ["--password=p"]]) {
+            expect(() => resolveOptions(parseFlags(argv), () => outputs, {})).toThrow(new UsageError("--password puts the password on the command line, where ps shows it to every user: write it to a file only you can read and pass --password-file FILE"));
+        }
+        expect(() => resolveOptions(parseFlags(["--password-file", "/nope"]), () => outputs, {}, () => { throw new Error("ENOENT"); })).toThrow("cannot read --password-file /nope: ENOENT");
     });
 
     it("fails with a usage error naming what is missing or wrong", () => {

@@ -20,6 +20,8 @@ export interface DockerPlatformArgs {
     resourcePrefix?: string;
     /** Host address published ports bind to (an IPv4 or IPv6 address; 127.0.0.1 keeps the stack off the LAN). */
     bindAddress: string;
+    /** Host address per instance name, where it differs from `bindAddress` (Logstash on the LAN, the rest not). */
+    bindAddresses?: Readonly<Record<string, string>>;
     /**
      * Docker provider to use (another engine, a remote host). When unset, the provider of `opts.provider`,
      * `opts.providers` or a parent, and the default provider only when there is none.
@@ -150,6 +152,55 @@ export function succeededGate(spec: JobSpec, envs: docker.ContainerArgs["envs"])
     };
 }
 
+/** Docker's default capabilities of a container (moby/moby oci/caps/defaults.go, DefaultCapabilities). */
+export const DOCKER_DEFAULT_CAPABILITIES = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FSETID",
+    "FOWNER",
+    "MKNOD",
+    "NET_RAW",
+    "SETGID",
+    "SETUID",
+    "SETFCAP",
+    "SETPCAP",
+    "NET_BIND_SERVICE",
+    "SYS_CHROOT",
+    "KILL",
+    "AUDIT_WRITE",
+] as const;
+
+/** A default capability. */
+export type DockerCapability = (typeof DOCKER_DEFAULT_CAPABILITIES)[number];
+
+/** Log rotation of every container: the json-file driver keeps at most `max-file` files of `max-size` each. */
+export const LOG_ROTATION = { driver: "json-file", maxSize: "10m", maxFiles: 3 } as const;
+
+/**
+ * Capabilities, privilege escalation and logs of a container. `keep` lists the default capabilities it keeps: none
+ * for the Elastic images, which run as uid 1000 and whose entrypoints chown, chroot or setuid only when started as
+ * root (elastic/elasticsearch distribution/docker/src/docker/bin/docker-entrypoint.sh; the Kibana and Logstash
+ * images have USER 1000 too). The root helper that hands a volume to that user keeps CHOWN and FOWNER, expressed as
+ * dropping every other default rather than `drops: ALL` plus `adds` (which the policy pack refuses for anything but
+ * NET_BIND_SERVICE); the set is the same. A privileged step gets every capability whatever the lists say (moby/moby
+ * daemon/oci_linux.go, WithCapabilities), so none are given for it. `no-new-privileges` stops a setuid binary
+ * from gaining any.
+ */
+export function containerHardening(keep: readonly DockerCapability[] | "privileged"): Pick<docker.ContainerArgs, "capabilities" | "securityOpts" | "logDriver" | "logOpts"> {
+    const capabilities =
+        keep === "privileged"
+            ? undefined
+            : keep.length === 0
+              ? { drops: ["ALL"] }
+              : { drops: DOCKER_DEFAULT_CAPABILITIES.filter((c) => !keep.includes(c)) };
+    return {
+        ...(capabilities ? { capabilities } : {}),
+        securityOpts: ["no-new-privileges:true"],
+        logDriver: LOG_ROTATION.driver,
+        logOpts: { "max-size": LOG_ROTATION.maxSize, "max-file": String(LOG_ROTATION.maxFiles) },
+    };
+}
+
 /** Label every container of the stack carries, so `docker ps --filter label=...` finds them. */
 export const STACK_LABEL = "dev.elk-stack.stack";
 
@@ -172,6 +223,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     private readonly formerDataKey?: string;
     private readonly protectData: boolean;
     private readonly bindAddress: string;
+    private readonly bindAddresses: Readonly<Record<string, string>>;
     private readonly images = new Map<string, docker.RemoteImage>();
     private readonly resourceOpts: pulumi.CustomResourceOptions;
 
@@ -183,6 +235,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         this.formerDataKey = args.formerDataKey;
         this.protectData = args.protectData ?? false;
         this.bindAddress = args.bindAddress;
+        this.bindAddresses = args.bindAddresses ?? {};
         // An explicit provider first, then one given to this component or a parent (opts.provider, opts.providers),
         // and the default provider only when there is none.
         const provider = args.provider ?? this.getProvider("docker::Provider");
@@ -217,8 +270,14 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return instance;
     }
 
+    /** The host address `instance`'s published ports bind to. */
+    bindAddressOf(instance: string): string {
+        return this.bindAddresses[instance] ?? this.bindAddress;
+    }
+
     endpoint(instance: string, port: PortSpec): Endpoint {
-        const host = this.bindAddress === "0.0.0.0" || this.bindAddress === "127.0.0.1" ? "localhost" : this.bindAddress;
+        const bind = this.bindAddressOf(instance);
+        const host = bind === "0.0.0.0" || bind === "127.0.0.1" ? "localhost" : bind;
         if (port.hostPort === undefined) throw new Error(`port ${port.name} of ${instance} is not published on the host`);
         return { host, port: port.hostPort };
     }
@@ -248,9 +307,10 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                     name: `${this.prefix}-${spec.name}-${v.name}-owner`,
                     image: this.image(VOLUME_OWNER_IMAGE).imageId,
                     entrypoints: volumeOwnerCommand(spec.runAs, "/volume"),
-                    // Root without privileges: chown needs the owner's rights on the directory, nothing more.
+                    // Root without privileges: chown, then chmod of a directory root no longer owns, nothing more.
                     user: "0:0",
                     privileged: false,
+                    ...containerHardening(["CHOWN", "FOWNER"]),
                     volumes: [{ volumeName: volumes[i].name, containerPath: "/volume" }],
                     networkMode: "none",
                     labels: [
@@ -291,7 +351,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
                 memorySwap: -1,
                 ports: spec.ports
                     .filter((p) => p.hostPort !== undefined)
-                    .map((p) => ({ internal: p.containerPort, external: p.hostPort, protocol: p.protocol, ip: this.bindAddress })),
+                    .map((p) => ({ internal: p.containerPort, external: p.hostPort, protocol: p.protocol, ip: this.bindAddressOf(spec.name) })),
                 volumes: spec.volumes.map((v, i) => ({ volumeName: volumes[i].name, containerPath: v.mountPath })),
                 healthcheck: dockerHealthcheck(spec.healthCheck),
                 wait: true,
@@ -369,21 +429,16 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     }
 
     private common(spec: ContainerSpec): docker.ContainerArgs {
-        const secretEntries = Object.entries(spec.secretEnv);
-        const envs = pulumi
-            .all(secretEntries.map(([, s]) => s.value))
-            .apply((values) => [
-                ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-                ...(spec.instanceNameEnv ? [`${spec.instanceNameEnv}=${spec.name}`] : []),
-                ...secretEntries.map(([k], i) => `${k}=${values[i]}`),
-            ]);
+        // Never a secret: `docker inspect` shows the environment. Secrets are uploaded files (0600, the user's).
+        const envs = [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), ...(spec.instanceNameEnv ? [`${spec.instanceNameEnv}=${spec.name}`] : [])];
         return {
             name: `${this.prefix}-${spec.name}`,
             hostname: spec.name,
             image: this.image(spec.image).imageId,
             entrypoints: spec.entrypoint ? [...spec.entrypoint] : undefined,
-            envs: secretEntries.length > 0 ? pulumi.secret(envs) : envs,
+            envs,
             privileged: spec.privileged,
+            ...containerHardening(spec.privileged ? "privileged" : []),
             networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
             labels: [
                 { label: STACK_LABEL, value: this.prefix },

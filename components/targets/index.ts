@@ -44,6 +44,11 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                     namePrefix: naming.namePrefix ?? settings.clusterName,
                     resourcePrefix: name,
                     bindAddress: settings.bindAddress,
+                    bindAddresses: {
+                        [settings.names.elasticsearch]: settings.bindAddresses.elasticsearch,
+                        [settings.names.kibana]: settings.bindAddresses.kibana,
+                        [settings.names.logstash]: settings.bindAddresses.logstash,
+                    },
                     // Data volumes keep their Pulumi identity when the cluster or an instance is renamed. 0.4.0 keyed
                     // them by the Pulumi stack's name, which two stacks in one program share.
                     dataKey: naming.dataKey ?? name,
