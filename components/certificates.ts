@@ -102,7 +102,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
                 isCaCertificate: true,
                 // The CA signs leaf certificates only. Requested for intent; hashicorp/terraform-provider-tls
                 // (internal/provider/common_cert.go) copies 0 into Go's x509 MaxPathLen without MaxPathLenZero, which Go
-                // reads as "no limit", so the issued certificate carries no pathLenConstraint (see the README).
+                // reads as "no limit", so the issued certificate carries no pathLenConstraint (see docs/security.md).
                 maxPathLength: 0,
                 subject: { commonName: args.commonName, organization: args.organization },
                 validityPeriodHours: args.validityHours,

@@ -39,7 +39,7 @@ export interface ConfigKeySchema {
 
 
 /**
- * Every project config key. Order is the order of `Pulumi.yaml` and of the README's reference table.
+ * Every project config key. Order is the order of `Pulumi.yaml` and of the reference table in docs/configuration.md.
  */
 export const CONFIG_SCHEMA = {
     target: { type: "string", default: "docker", description: "Where the stack runs: docker or kubernetes." },

@@ -44,7 +44,7 @@ export interface NodeSet {
 
 /**
  * Arguments of the ElkStack component. Every setting is optional and defaults as the stack config key of the same
- * name does (see the configuration table in the README); passwords left out are generated and kept as secrets.
+ * name does (see the configuration table in docs/configuration.md); passwords left out are generated and kept as secrets.
  */
 export interface ElkStackArgs {
     /** Where the stack runs: docker or kubernetes. */

@@ -596,7 +596,7 @@ export function privilegeProblems(r: PolicyResource): string[] {
             const oneShot = reveal(r.props.mustRun) === false || reveal(r.props.attach) === true;
             if (!(oneShot && isSysctlStep(argv(r.props.entrypoints, r.props.command)))) out.push(`container ${r.name} is privileged: ${SYSCTL_ONLY}`);
             // The program gives the container a RemoteImage's id, which names no repository and is let through (see
-            // the README's limits); an image given by name must be the stack's sysctl image.
+            // the limits in docs/security.md); an image given by name must be the stack's sysctl image.
             const image = asString(r.props.image);
             if (image !== undefined && !IMAGE_ID.test(image) && !isSysctlImage(image)) {
                 out.push(`container ${r.name} is privileged with image ${show(image)}: the sysctl step must run the stack's ${SYSCTL_IMAGE}`);
@@ -753,7 +753,7 @@ export const ELK_POLICIES: readonly ElkPolicy[] = [
     {
         name: "elk-no-plaintext-secrets",
         description:
-            "No private key or secret-looking entry in a ConfigMap, no literal password in a config file, no secret-looking environment variable on either target unless it holds a file path (a Secret reference or a Pulumi secret still lands in the process environment), and Docker key uploads are Pulumi secrets (checked where secret marks are visible; see the README).",
+            "No private key or secret-looking entry in a ConfigMap, no literal password in a config file, no secret-looking environment variable on either target unless it holds a file path (a Secret reference or a Pulumi secret still lands in the process environment), and Docker key uploads are Pulumi secrets (checked where secret marks are visible; see docs/security.md).",
         remediation: "Put keys and passwords in files (a Kubernetes Secret mounted as a volume, a Docker upload that is a Pulumi secret) that a keystore or the script reads; reference them from config files as ${NAME}.",
         check: secretProblems,
     },

@@ -48,7 +48,7 @@ interface RunFigures {
 }
 
 /**
- * A program of `count` stacks from one config, configured apart as README's "Several stacks in one program" says:
+ * A program of `count` stacks from one config, configured apart as "Several stacks in one program" in docs/api.md says:
  * stack i is named `<clusterName>-<i>`, has that as its `namePrefix` and host ports shifted by 10 * i.
  */
 async function manyStacks(config: Record<string, string>, stack: string, count: number): Promise<Record<string, unknown>> {

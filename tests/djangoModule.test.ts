@@ -39,7 +39,7 @@ describe("wiring/django_logging.py", () => {
         expect(out).toBe("");
     });
 
-    testTools("parses with the Python 3.8 grammar the README promises", () => {
+    testTools("parses with the Python 3.8 grammar docs/app-teams.md promises", () => {
         const out = execFileSync(python as string, ["-c", "import ast, sys\nast.parse(open(sys.argv[1], encoding='utf-8').read(), feature_version=(3, 8))\nprint('ok')", "as_kept.py"], {
             cwd: dir,
             encoding: "utf8",

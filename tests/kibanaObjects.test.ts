@@ -145,7 +145,7 @@ describe("saved objects in kibana/", () => {
         }
     });
 
-    it("has the panels the README describes", () => {
+    it("has the panels docs/operations.md describes", () => {
         expect(panels.map((p) => [p.title, p.type, p.embeddableConfig.attributes?.visualizationType ?? "search"])).toEqual([
             ["Requests over time by status class", "lens", "lnsXY"],
             ["5xx rate", "lens", "lnsXY"],

@@ -1,5 +1,5 @@
 /**
- * Real nginx with the generated wiring files: `nginx -t` accepts every layout the README describes, and a real
+ * Real nginx with the generated wiring files: `nginx -t` accepts every layout docs/app-teams.md describes, and a real
  * nginx on 127.0.0.1 (and ::1) answers 200, 404, 500, 502 (a closed upstream) and requests with quotes, a
  * hyphenated method, a byte that is not UTF-8 and a body buffered to disk. The syslog datagrams it sends are
  * captured on a local UDP listener and run through the nginx pipeline. Two sources served by one nginx show that

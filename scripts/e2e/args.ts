@@ -27,7 +27,7 @@ export interface E2eOptions {
     readonly drainTimeoutSeconds: number;
 }
 
-/** Defaults, in one place (the README's table repeats them). */
+/** Defaults, in one place (the table in docs/testing.md repeats them). */
 export const E2E_DEFAULTS = {
     ratePerSource: 200,
     nginxLossThreshold: 0.25,
