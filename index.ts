@@ -10,7 +10,9 @@ import { kubernetesServiceName } from "./components/targets";
 
 const { settings, passwords, snapshotCredentials } = readStackConfig();
 // Whether this stack's last update saw the cluster formed: its nodes then drop cluster.initial_master_nodes.
-const clusterFormed = settings.elasticsearch.replicas > 1 ? previouslyFormed(clusterIdentity(settings)) : undefined;
+// Only the manifests engine needs it: ECK manages cluster.initial_master_nodes itself.
+const ownWorkloads = settings.target === "kubernetes" && settings.kubernetes.engine === "manifests";
+const clusterFormed = ownWorkloads && settings.elasticsearch.replicas > 1 ? previouslyFormed(clusterIdentity(settings)) : undefined;
 // Named after the cluster, which is how 0.4.0 named it; the data volumes keep their 0.4.0 key, the Pulumi stack's name.
 const stack = new ElkStack(settings.clusterName, { settings, passwords, clusterFormed, snapshotCredentials, dataKey: settings.stack });
 

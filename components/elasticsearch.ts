@@ -3,7 +3,7 @@ import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
 import type { CpuSettings } from "./config";
 import { type ObjectStoreSettings, SNAPSHOT_PATH, objectStoreClientSettings, objectStoreSecureSettings } from "./snapshots";
-import { keystoreStart } from "./shellScripts";
+import { keystoreStart, secretFilePath } from "./shellScripts";
 import { type HealthCheckSpec, type HostStep, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, secretFile, tlsFiles } from "./spec";
 
 /** Where the Elasticsearch image keeps its configuration. */
@@ -128,6 +128,8 @@ export interface ReadinessCommandInput {
     readonly level: ReadinessLevel;
     /** File whose absence means "this container has not yet been ready". */
     readonly marker: string;
+    /** File holding the elastic user's password (the start script's `bootstrap.password` file). */
+    readonly passwordFile: string;
 }
 
 /**
@@ -145,9 +147,10 @@ export interface ReadinessCommandInput {
  * The very first start cannot deadlock: nodes find each other through the headless Service, which publishes
  * pods before they are ready, and start in parallel (`Parallel` pod management), so the cluster forms without
  * any pod being ready; a new cluster holds no shards and is green as soon as a master is elected (503 before
- * that: not ready, retried). The credentials are the elastic user's, which the image sets from
- * ELASTIC_PASSWORD (or the file ELASTIC_PASSWORD_FILE names) before the node starts: nothing the bootstrap
- * creates later. The password goes to curl on its standard input (a config file `-K -`), never in a command line.
+ * that: not ready, retried). The credentials are the elastic user's, read from the file the start script puts into
+ * the keystore as `bootstrap.password` before the node starts: nothing the bootstrap creates later. The password
+ * goes to curl on its standard input (a config file `-K -`), never in a command line or an environment; the
+ * shared validator refuses CR, LF and NUL in it, and backslash and quote are escaped.
  *
  * An operator can release a node that waits for a health the cluster will not reach (an index whose replicas
  * cannot be placed) with `kubectl exec POD -- touch MARKER`. Elastic's Helm chart gates its readiness the same
@@ -161,7 +164,7 @@ export function elasticsearchReadinessCommand(input: ReadinessCommandInput): str
         `if [ -f ${input.marker} ]; then`,
         `  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 ${curlTls} ${input.url}/) && { [ "$code" = 200 ] || [ "$code" = 401 ]; }; exit $?`,
         `fi`,
-        `if [ -n "\${ELASTIC_PASSWORD_FILE:-}" ]; then pw=$(cat "$ELASTIC_PASSWORD_FILE") || exit 1; else pw=\${ELASTIC_PASSWORD:-}; fi`,
+        `pw=$(cat '${input.passwordFile}') || exit 1`,
         // curl's config syntax: inside double quotes, backslash and quote are escaped with a backslash.
         `esc=$(printf '%s' "$pw" | sed 's/[\\\\"]/\\\\&/g')`,
         `body=$(printf 'user = "elastic:%s"\\n' "$esc" | curl -sf -K - --max-time 8 ${curlTls} '${input.url}/_cluster/health?wait_for_status=${input.level}&timeout=5s') || exit 1`,
@@ -183,7 +186,7 @@ export function elasticsearchReadinessCommand(input: ReadinessCommandInput): str
 export function elasticsearchHealthCheck(caPath: string, nodeCount = 1): HealthCheckSpec {
     return {
         command: `code=$(curl -s -o /dev/null -w '%{http_code}' --cacert ${caPath} https://localhost:${ES_HTTP_PORT}/) && { [ "$code" = 200 ] || [ "$code" = 401 ]; }`,
-        readinessCommand: elasticsearchReadinessCommand({ caPath, url: `https://localhost:${ES_HTTP_PORT}`, level: readinessLevel(nodeCount), marker: READY_ONCE_MARKER }),
+        readinessCommand: elasticsearchReadinessCommand({ caPath, url: `https://localhost:${ES_HTTP_PORT}`, level: readinessLevel(nodeCount), marker: READY_ONCE_MARKER, passwordFile: secretFilePath(ES_START_DIR, "bootstrap.password") }),
         intervalSeconds: 10,
         timeoutSeconds: 10,
         retries: 30,

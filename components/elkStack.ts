@@ -67,7 +67,8 @@ export interface ElkStackArgs {
     dataKey?: string;
     /**
      * Whether an earlier update saw this cluster formed (see `previouslyFormed` in components/clusterFormation.ts):
-     * its nodes then start without `cluster.initial_master_nodes`. Unset: they keep it.
+     * its nodes then start without `cluster.initial_master_nodes`. Unset: they keep it. Ignored on the eck engine,
+     * whose operator manages that setting.
      */
     clusterFormed?: pulumi.Input<boolean>;
     /** Credentials of the snapshot repository's object store (secrets), in the order of its secure settings. */
@@ -273,7 +274,8 @@ export class ElkStack extends pulumi.ComponentResource {
                 kernelStep: this.kernel?.step,
                 snapshotVolume: s.snapshots.repository && !s.snapshots.objectStore ? { sizeGb: s.snapshots.storageGb, storageClass: s.snapshots.storageClass } : undefined,
                 objectStore: s.snapshots.objectStore ? { settings: s.snapshots.objectStore, credentials: (args.snapshotCredentials ?? []).map((c) => pulumi.secret(c)) } : undefined,
-                clusterFormed: args.clusterFormed,
+                // The operator manages cluster.initial_master_nodes itself on the eck engine.
+                clusterFormed: s.target === "kubernetes" && s.kubernetes.engine === "eck" ? undefined : args.clusterFormed,
             },
             child,
         );

@@ -54,7 +54,8 @@ function configFile(run: ProgramRun, workload: RecordedResource, mountPath: stri
 const esYml = (run: ProgramRun): Obj =>
     YAML.parse(configFile(run, only(run, "kubernetes:apps/v1:StatefulSet", "-es01-statefulset"), "/usr/share/elasticsearch/config/elasticsearch.yml")) as Obj;
 
-const base = { target: "kubernetes", clusterName: "elk-d2" };
+// The hazards are those of the stack's own StatefulSets: the manifests engine (eck leaves them to the operator).
+const base = { target: "kubernetes", kubernetesEngine: "manifests", clusterName: "elk-d2" };
 const cluster = { ...base, elasticsearchNodeCount: "3", logstashReplicas: "2" };
 
 /** A three-node cluster's Elasticsearch spec, as the program builds it. */
@@ -107,12 +108,14 @@ describe("Kubernetes day 2: the program's manifests", () => {
         const startup = (asObj(asObj(mainContainer(sts).startupProbe).exec).command as string[])[2];
         // 0.4.0: readiness was the start-up check, "HTTP answers 401".
         expect(readiness).not.toBe(startup);
-        expect(readiness).toBe(elasticsearchReadinessCommand({ caPath: "/usr/share/elasticsearch/config/certs/ca.crt", url: "https://localhost:9200", level: "green", marker: "/tmp/elk-ready-once" }));
+        expect(readiness).toBe(elasticsearchReadinessCommand({ caPath: "/usr/share/elasticsearch/config/certs/ca.crt", url: "https://localhost:9200", level: "green", marker: "/tmp/elk-ready-once", passwordFile: "/usr/share/elasticsearch/config/elk-start/elk-secret.bootstrap.password" }));
         // What keeps the first start from waiting on itself: pods start together and find each other unready.
         expect(specOf(sts).podManagementPolicy).toBe("Parallel");
         expect(specOf(only(first, "kubernetes:core/v1:Service", "-es01-headless")).publishNotReadyAddresses).toBe(true);
-        // The credentials are the container's own (ELASTIC_PASSWORD), not a user the bootstrap makes later.
-        expect(asList(mainContainer(sts).env).map((e) => e.name)).toContain("ELASTIC_PASSWORD");
+        // The credentials are the container's own (the bootstrap.password file of its start script), not a user the
+        // bootstrap makes later, and not in its environment.
+        expect(readiness).toContain("cat '/usr/share/elasticsearch/config/elk-start/elk-secret.bootstrap.password'");
+        expect(asList(mainContainer(sts).env).map((e) => e.name)).not.toContain("ELASTIC_PASSWORD");
         expect(readinessLevel(1)).toBe("yellow");
         expect(readinessLevel(3)).toBe("green");
     });
@@ -168,8 +171,8 @@ describe("Kubernetes day 2: the program's manifests", () => {
             kibanaSystemPassword: "x",
             encryptionKeys: { security: "x", savedObjects: "x", reporting: "x" },
         });
-        expect(spec.env).toEqual({});
-        expect(kibanaSpec({ ...(spec as unknown as Parameters<typeof kibanaSpec>[0]), name: "kibana", elasticsearchHosts: [], publicBaseUrl: "https://k", version: "9.4.1", tls: { caCertPem: "", certPem: "", keyPem: "" }, kibanaSystemPassword: "x", encryptionKeys: { security: "x", savedObjects: "x", reporting: "x" }, heapMb: 700 }).env).toEqual({ NODE_OPTIONS: "--max-old-space-size=700" });
+        expect(spec.env.NODE_OPTIONS).toBeUndefined();
+        expect(kibanaSpec({ ...(spec as unknown as Parameters<typeof kibanaSpec>[0]), name: "kibana", elasticsearchHosts: [], publicBaseUrl: "https://k", version: "9.4.1", tls: { caCertPem: "", certPem: "", keyPem: "" }, kibanaSystemPassword: "x", encryptionKeys: { security: "x", savedObjects: "x", reporting: "x" }, heapMb: 700 }).env).toMatchObject({ NODE_OPTIONS: "--max-old-space-size=700" });
         expect(() => settings({ ...base, kibanaHeapMb: "1000", kibanaMemoryMb: "1024" })).toThrow(/kibanaHeapMb'.*at most 75%/);
     });
 
@@ -307,10 +310,13 @@ describe("Kubernetes day 2: the readiness script against a stand-in Elasticsearc
     });
 
     /** Runs the probe command as the kubelet does (`sh -c`), bounded in time; resolves with its exit code. */
-    function probe(level: "green" | "yellow", marker: string, env: Record<string, string>): Promise<number | null> {
-        const command = elasticsearchReadinessCommand({ caPath: pki.caCert, url: `https://localhost:${server.port}`, level, marker });
+    function probe(level: "green" | "yellow", marker: string, password: string | null): Promise<number | null> {
+        const passwordFile = path.join(dir, `password-${path.basename(marker)}`);
+        if (password !== null) fs.writeFileSync(passwordFile, password, { mode: 0o600 });
+        const command = elasticsearchReadinessCommand({ caPath: pki.caCert, url: `https://localhost:${server.port}`, level, marker, passwordFile });
         return new Promise((resolve, reject) => {
-            const child = spawn("sh", ["-c", command], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stdio: "ignore" });
+            // Nothing in the environment but PATH: the password comes from its file only.
+            const child = spawn("sh", ["-c", command], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, stdio: "ignore" });
             const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
             child.on("error", reject);
             child.on("close", (code) => {
@@ -322,7 +328,7 @@ describe("Kubernetes day 2: the readiness script against a stand-in Elasticsearc
 
     test("not ready before a master is elected or below the level; ready at it, then only while the node answers", async () => {
         const marker = path.join(dir, "marker-green");
-        const env = { ELASTIC_PASSWORD: PASSWORD };
+        const env = PASSWORD;
         health = "no-master";
         expect(await probe("green", marker, env)).not.toBe(0);
         health = "yellow";
@@ -342,23 +348,23 @@ describe("Kubernetes day 2: the readiness script against a stand-in Elasticsearc
         expect(seen[seen.length - 1]).toEqual({ path: "/", auth: undefined });
     }, 60_000);
 
-    test("a single node waits for yellow only; the password may come from ELASTIC_PASSWORD_FILE", async () => {
+    test("a single node waits for yellow only", async () => {
         const marker = path.join(dir, "marker-yellow");
-        const file = path.join(dir, "password");
-        fs.writeFileSync(file, PASSWORD);
         health = "red";
-        expect(await probe("yellow", marker, { ELASTIC_PASSWORD_FILE: file })).not.toBe(0);
+        expect(await probe("yellow", marker, PASSWORD)).not.toBe(0);
         health = "yellow";
-        expect(await probe("yellow", marker, { ELASTIC_PASSWORD_FILE: file })).toBe(0);
+        expect(await probe("yellow", marker, PASSWORD)).toBe(0);
     }, 60_000);
 
     test("a wrong password or a server the CA does not vouch for is never ready", async () => {
         health = "green";
-        expect(await probe("green", path.join(dir, "marker-wrong"), { ELASTIC_PASSWORD: "wrong-password-123456" })).not.toBe(0);
-        expect(await probe("green", path.join(dir, "marker-nopw"), {})).not.toBe(0);
-        const rogue = elasticsearchReadinessCommand({ caPath: pki.rogueCaCert, url: `https://localhost:${server.port}`, level: "green", marker: path.join(dir, "marker-rogue") });
+        expect(await probe("green", path.join(dir, "marker-wrong"), "wrong-password-123456")).not.toBe(0);
+        expect(await probe("green", path.join(dir, "marker-nopw"), null)).not.toBe(0);
+        const rogueFile = path.join(dir, "password-rogue");
+        fs.writeFileSync(rogueFile, PASSWORD, { mode: 0o600 });
+        const rogue = elasticsearchReadinessCommand({ caPath: pki.rogueCaCert, url: `https://localhost:${server.port}`, level: "green", marker: path.join(dir, "marker-rogue"), passwordFile: rogueFile });
         const code = await new Promise<number | null>((resolve) => {
-            const child = spawn("sh", ["-c", rogue], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ELASTIC_PASSWORD: PASSWORD }, stdio: "ignore" });
+            const child = spawn("sh", ["-c", rogue], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, stdio: "ignore" });
             child.on("close", resolve);
         });
         expect(code).not.toBe(0);

@@ -235,6 +235,8 @@ describe("the program with an s3 repository on Kubernetes", () => {
         run = await runProgram(
             {
                 target: "kubernetes",
+                // The keystore init container belongs to the stack's own StatefulSets (eck: secure settings).
+                kubernetesEngine: "manifests",
                 clusterName: "elk-os",
                 snapshotSchedule: "daily",
                 snapshotRepositoryType: "s3",
