@@ -95,6 +95,12 @@ export interface ElkStackArgs {
     snapshotAzureKey?: pulumi.Input<string>;
     /** Host address that published ports bind to (Docker). */
     bindAddress?: string;
+    /** Host address Elasticsearch's port binds to (Docker); bindAddress by default. */
+    elasticsearchBindAddress?: string;
+    /** Host address Kibana's port binds to (Docker); bindAddress by default. */
+    kibanaBindAddress?: string;
+    /** Host address Logstash's ports bind to (Docker); bindAddress by default. */
+    logstashBindAddress?: string;
     /** Host port of the Elasticsearch HTTPS API. */
     elasticsearchPort?: number;
     /** Host port of Kibana. */

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
-import { CONFIG_SCHEMA, PASSWORD_KEYS } from "../components/config";
+import { CONFIG_SCHEMA, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS } from "../components/config";
 import { ArgumentError, convertArgs } from "../plugin/args";
 import { ELK_STACK_TYPE, type PackageSchema, type SchemaProperty } from "../plugin/provider";
 import { unwrapSecrets } from "./support/program";
@@ -110,21 +110,23 @@ describe("the schema the plugin serves", () => {
         expect(component()).toMatchObject({ isComponent: true, requiredInputs: [] });
     });
 
-    test("has an argument for every stack config key, typed as the key, plain but the secret passwords", () => {
+    test("has an argument for every stack config key, typed as the key, plain but the secrets", () => {
         const inputs = component().inputProperties;
         expect(Object.keys(inputs).sort()).toEqual(Object.keys(CONFIG_SCHEMA).sort());
-        const passwords = new Set<string>(PASSWORD_KEYS);
+        const secrets = new Set<string>([...PASSWORD_KEYS, ...Object.values(OBJECT_STORE_CREDENTIAL_KEYS).flat()]);
         for (const [key, declared] of Object.entries(CONFIG_SCHEMA)) {
             const { description, ...shape } = inputs[key];
             const type: SchemaProperty =
                 key === "logSources"
                     ? { type: "array", items: { ...ref("LogSource"), plain: true } }
-                    : declared.type === "array"
-                      ? { type: "array", items: { type: "string", plain: true } }
-                      : { type: declared.type };
-            // Passwords are inputs (they may be outputs of other resources) and secret; the rest decide which
-            // resources exist, so they are plain values.
-            const flags = passwords.has(key) ? { secret: true } : { plain: true };
+                    : key === "elasticsearchNodeSets"
+                      ? { type: "array", items: { ...ref("NodeSet"), plain: true } }
+                      : declared.type === "array"
+                        ? { type: "array", items: { type: "string", plain: true } }
+                        : { type: declared.type };
+            // Passwords and the object store's credentials are inputs (they may be outputs of other resources) and
+            // secret; the rest decide which resources exist, so they are plain values.
+            const flags = secrets.has(key) ? { secret: true } : { plain: true };
             expect({ key, ...shape }).toEqual({ key, ...type, ...flags, optional: true });
             const documented = key === "logSources" ? "Services that send logs, each an object {kind, name, port, errorLevel}" : declared.description;
             expect({ key, description }).toEqual({ key, description: expect.stringContaining(documented) as unknown });
