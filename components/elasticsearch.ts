@@ -20,6 +20,8 @@ export const ES_RUN_AS = { uid: 1000, gid: 0 };
 export const ES_TRANSPORT_FILES = { ca: "transport-ca.crt", certificate: "transport.crt", key: "transport.key" } as const;
 /** Where the keystore start script and the password file go inside the Elasticsearch container. */
 export const ES_START_DIR = `${ES_CONFIG_DIR}/elk-start`;
+/** The keystore setting that carries the elastic user's password (the reserved realm's bootstrap password). */
+export const ES_ELASTIC_PASSWORD_SETTING = "bootstrap.password";
 /**
  * The image's entrypoint and command (ENTRYPOINT ["/bin/tini", "--", "/usr/local/bin/docker-entrypoint.sh"],
  * CMD ["eswrapper"], as docker-library/repo-info repos/elasticsearch/remote/*.md records for the 8.x and later
@@ -234,7 +236,7 @@ export function elasticsearchSpec(input: ElasticsearchSpecInput): ServiceSpec {
     const start = keystoreStart({
         service: "elasticsearch",
         dir: ES_START_DIR,
-        secrets: { "bootstrap.password": { description: "password of the elastic superuser", value: input.elasticPassword } },
+        secrets: { [ES_ELASTIC_PASSWORD_SETTING]: { description: "password of the elastic superuser", value: input.elasticPassword } },
         init: ES_IMAGE_INIT,
         command: ES_IMAGE_COMMAND,
     });

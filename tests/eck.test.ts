@@ -11,7 +11,9 @@ import YAML from "yaml";
 import { parseStackConfig } from "../components/config";
 import { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "../components/elkStack";
 import { checkServedVersion } from "../components/targets/eck";
-import { ECK_KINDS, ECK_OPERATOR_VERSION, elasticsearchResource } from "../components/targets/eckResources";
+import { keystoreStart } from "../components/shellScripts";
+import type { ServiceSpec } from "../components/spec";
+import { ECK_KINDS, ECK_OPERATOR_VERSION, confidentialSettings, elasticPasswordOf, elasticsearchResource, secureSettingsData, withoutKeystoreStart } from "../components/targets/eckResources";
 import { violations } from "../policy/policies";
 import { eckSchemaErrors } from "./support/eckSchema";
 import { type ProgramRun, type RecordedResource, isSecretValue, ofType, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
@@ -65,13 +67,28 @@ function envOf(c: Obj): Record<string, Obj> {
 /** The custom resources as the provider would send them (a read-back name is not needed: they are named). */
 const customResources = (run: ProgramRun) => [one(run, ES), one(run, KB), one(run, LS)];
 
-describe("eck engine, one-node dev stack", () => {
+describe("eck engine, one-node dev stack with an s3 snapshot repository", () => {
     let run: ProgramRun;
-    const config = { target: "kubernetes", clusterName: "elk-eck" };
+    const s3 = { snapshotS3AccessKey: "AKIAIOSFODNN7EXAMPLE", snapshotS3SecretKey: "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY" };
+    const config = { target: "kubernetes", clusterName: "elk-eck", snapshotRepositoryType: "s3", snapshotBucket: "elk-backups", ...s3 };
 
     beforeAll(async () => {
-        run = await runProgram(config, { stack: "eckdev" });
+        run = await runProgram(config, { stack: "eckdev", secretKeys: Object.keys(s3) });
     }, 120_000);
+
+    /** The Secret a custom resource's secureSettings names, with its data in the clear. */
+    const secureSettings = (r: RecordedResource): Record<string, string> => {
+        const refs = asList(specOf(r).secureSettings);
+        expect(refs).toHaveLength(1);
+        expect(Object.keys(refs[0])).toEqual(["secretName"]);
+        return secretData(run, String(refs[0].secretName)).data;
+    };
+    /** The value the program generated for a secret: the mocks record each random value under its resource name. */
+    const generated = (suffix: string): string => {
+        const r = ofType(run, "random:index/randomPassword:RandomPassword").find((x) => x.name.endsWith(suffix));
+        if (!r) throw new Error(`no RandomPassword *${suffix}`);
+        return String(unwrapSecrets(r.state.result));
+    };
 
     test("eck is the default engine on Kubernetes: custom resources, no StatefulSet or Deployment of the stack's own", () => {
         expect(ofType(run, "kubernetes:apps/v1:StatefulSet")).toEqual([]);
@@ -176,7 +193,7 @@ describe("eck engine, one-node dev stack", () => {
     });
 
     test("no password, key or encryption key in any object but Secrets, and the Secrets mark theirs secret", () => {
-        const secrets = [...run.generatedSecrets, String(run.outputs.elasticPassword.value)];
+        const secrets = [...run.generatedSecrets, String(run.outputs.elasticPassword.value), ...Object.values(s3)];
         expect(secrets.length).toBeGreaterThan(5);
         for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== SECRET)) {
             for (const { at, s } of plainStrings(r.inputs)) {
@@ -184,13 +201,10 @@ describe("eck engine, one-node dev stack", () => {
             }
         }
         for (const r of ofType(run, SECRET)) expect(isSecretValue(r.inputs.stringData)).toBe(true);
-        // Kibana's keys and password reach it from the stack's Secret; kibana.yml only names the variables.
-        const kibana = containers(one(run, KB))[0].c;
-        for (const name of ["ELK_KIBANA_SYSTEM_PASSWORD", "ELK_KIBANA_SECURITY_KEY", "ELK_KIBANA_SAVED_OBJECTS_KEY", "ELK_KIBANA_REPORTING_KEY"]) {
-            expect(Object.keys(asObj(envOf(kibana)[name].valueFrom))).toEqual(["secretKeyRef"]);
-        }
         const cfg = asObj(specOf(one(run, KB)).config);
-        expect(cfg).toMatchObject({ "elasticsearch.username": "kibana_system", "elasticsearch.password": "${ELK_KIBANA_SYSTEM_PASSWORD}", "xpack.security.encryptionKey": "${ELK_KIBANA_SECURITY_KEY}" });
+        expect(cfg["elasticsearch.username"]).toBe("kibana_system");
+        // Kibana's password and keys are keystore settings: kibana.yml neither holds nor names them.
+        for (const key of ["elasticsearch.password", "xpack.security.encryptionKey", "xpack.encryptedSavedObjects.encryptionKey", "xpack.reporting.encryptionKey"]) expect(Object.keys(cfg)).not.toContain(key);
         expect(cfg["elasticsearch.hosts"]).toEqual(["https://elk-eck-es-http.elk.svc:9200"]);
         for (const managed of ["server.host", "server.name", "server.ssl.enabled", "server.ssl.certificate"]) expect(Object.keys(cfg)).not.toContain(managed);
         expect(specOf(one(run, KB)).elasticsearchRef).toBeUndefined();
@@ -204,9 +218,8 @@ describe("eck engine, one-node dev stack", () => {
         const env = envOf(main);
         expect(env.ELK_LOGSTASH_USER.value).toBe(LOGSTASH_WRITER_USER);
         expect(env.ELK_ES_URL.value).toBe("https://elk-eck-es-http.elk.svc:9200");
-        const ref = asObj(asObj(env.ELK_LOGSTASH_PASSWORD.valueFrom).secretKeyRef);
-        const stored = secretData(run, String(asObj(one(run, SECRET, "-logstash-secrets").state.metadata).name)).data[String(ref.key)];
-        expect(stored).toHaveLength(32);
+        // The writer's password is in Logstash's keystore, not its environment.
+        expect(env.ELK_LOGSTASH_PASSWORD).toBeUndefined();
         // The bootstrap gives the writer exactly its role, which only appends to this environment's data streams.
         const bootstrap = one(run, "kubernetes:core/v1:ConfigMap", "-bootstrap-files");
         const script = Object.values(asObj(body(bootstrap).data)).map(String).join("\n");
@@ -233,21 +246,75 @@ describe("eck engine, one-node dev stack", () => {
         expect(run.outputs.logstashEndpoints.value).toMatchObject({ nginxSyslog: "logstash-ls-listeners.elk.svc:5140" });
     });
 
-    test("the Jobs run against the operator's Services with the operator's elastic-user secret, which holds the stack's password", () => {
+    test("each custom resource's secureSettings Secret holds exactly its keystore settings, with the generated values", () => {
+        expect(secureSettings(one(run, ES))).toEqual({ "s3.client.elk.access_key": s3.snapshotS3AccessKey, "s3.client.elk.secret_key": s3.snapshotS3SecretKey });
+        expect(secureSettings(one(run, KB))).toEqual({
+            "elasticsearch.password": generated("-kibana-system-password"),
+            "xpack.security.encryptionKey": generated("-kibana-security-key"),
+            "xpack.encryptedSavedObjects.encryptionKey": generated("-kibana-saved-objects-key"),
+            "xpack.reporting.encryptionKey": generated("-kibana-reporting-key"),
+        });
+        expect(secureSettings(one(run, LS))).toEqual({ ELK_LOGSTASH_PASSWORD: generated("-logstash-writer-password") });
+        // The elastic password goes to the operator alone (its elastic-user Secret), not into the keystore as well.
+        expect(generated("-elastic-password")).toBe(run.outputs.elasticPassword.value);
+        for (const r of customResources(run)) {
+            expect(Object.values(secureSettings(r))).not.toContain(run.outputs.elasticPassword.value);
+            // Each Secret exists before its resource asks the operator for it.
+            const secretName = String(asList(specOf(r).secureSettings)[0].secretName);
+            const secret = ofType(run, SECRET).find((x) => asObj(body(x).metadata).name === secretName) as RecordedResource;
+            expect(transitiveDependencies(run, r).has(secret.urn)).toBe(true);
+        }
+    });
+
+    test("the pods run the image's entrypoint: no keystore-start.sh, confidential file or ELK_CONFIDENTIAL variable (the operator fills the keystore)", () => {
+        for (const r of customResources(run)) {
+            for (const { where, c } of containers(r).filter((x) => !x.init)) {
+                expect({ where, command: c.command, args: c.args }).toEqual({ where, command: undefined, args: undefined });
+                expect({ where, env: Object.keys(envOf(c)).filter((n) => n.startsWith("ELK_CONFIDENTIAL")) }).toEqual({ where, env: [] });
+                const mounts = asList(c.volumeMounts).map((m) => String(m.mountPath));
+                expect({ where, mounts: mounts.filter((m) => m.includes("elk-secret.") || m.includes("/elk-start/")) }).toEqual({ where, mounts: [] });
+            }
+        }
+        // What the pods mount of the stack's files: no Secret of a resource holds a keystore value.
+        const keystoreValues = customResources(run).flatMap((r) => Object.values(secureSettings(r)));
+        for (const r of ofType(run, SECRET).filter((x) => /-(es01|kibana|logstash)-secrets$/.test(x.name))) {
+            for (const v of keystoreValues) expect({ r: r.name, holds: Object.values(asObj(body(r).stringData)).includes(v) }).toEqual({ r: r.name, holds: false });
+        }
+    });
+
+    test("the Jobs run against the operator's Services and read the elastic password as a file from the operator's elastic-user secret", () => {
         const userSecret = secretData(run, "elk-eck-es-elastic-user");
         expect(userSecret.data).toEqual({ elastic: run.outputs.elasticPassword.value });
-        const fromOperator = { secretKeyRef: { name: "elk-eck-es-elastic-user", key: "elastic" } };
-        const bootstrap = containers(one(run, JOB, "-bootstrap-job"))[0].c;
-        expect(envOf(bootstrap).ELK_ES_URL.value).toBe("https://elk-eck-es-http.elk.svc:9200");
-        expect(envOf(bootstrap).ELASTIC_PASSWORD).toEqual({ name: "ELASTIC_PASSWORD", valueFrom: fromOperator });
-        const setup = containers(one(run, JOB, "-kibana-setup-job"))[0].c;
-        expect(envOf(setup).ELK_KIBANA_URL.value).toBe("https://kibana-kb-http.elk.svc:5601");
-        expect(envOf(setup).ELASTIC_PASSWORD).toEqual({ name: "ELASTIC_PASSWORD", valueFrom: fromOperator });
-        // The stack's own Secrets of the Jobs do not carry it.
-        for (const name of ["-bootstrap-secrets", "-kibana-setup-secrets"]) {
-            const found = ofType(run, SECRET).filter((r) => r.name.endsWith(name));
-            for (const r of found) expect(Object.values(asObj(body(r).stringData))).not.toContain(run.outputs.elasticPassword.value);
+        for (const [suffix, urlEnv, url] of [
+            ["-bootstrap-job", "ELK_ES_URL", "https://elk-eck-es-http.elk.svc:9200"],
+            ["-kibana-setup-job", "ELK_KIBANA_URL", "https://kibana-kb-http.elk.svc:5601"],
+        ]) {
+            const job = one(run, JOB, suffix);
+            const pod = asObj(asObj(specOf(job).template).spec);
+            const c = asList(pod.containers)[0];
+            const env = envOf(c);
+            expect(env[urlEnv].value).toBe(url);
+            // The script reads `elastic` from /tmp/elk-secret.elastic; nothing takes a value from a Secret into the environment.
+            expect(String(env.ELK_CONFIDENTIAL.value).split(" ")).toContain("elastic");
+            expect(env.ELK_CONFIDENTIAL_DIR.value).toBe("/tmp");
+            expect(Object.values(env).filter((e) => e.valueFrom !== undefined)).toEqual([]);
+            const mount = asList(c.volumeMounts).filter((m) => m.mountPath === "/tmp/elk-secret.elastic");
+            expect(mount).toEqual([{ name: "eck-elastic-user", mountPath: "/tmp/elk-secret.elastic", subPath: "elastic", readOnly: true }]);
+            expect(asList(pod.volumes).find((v) => v.name === "eck-elastic-user")).toEqual({
+                name: "eck-elastic-user",
+                secret: { secretName: "elk-eck-es-elastic-user", items: [{ key: "elastic", path: "elastic", mode: 0o440 }] },
+            });
+            // The step's own Secret keeps its other secret files, but not the elastic password.
+            const own = ofType(run, SECRET).filter((r) => r.name.endsWith(suffix.replace(/-job$/, "-secrets")));
+            for (const r of own) {
+                expect(Object.keys(asObj(body(r).stringData))).not.toContain("elk-secret.elastic");
+                expect(Object.values(asObj(body(r).stringData))).not.toContain(run.outputs.elasticPassword.value);
+            }
         }
+        // The bootstrap's other secrets are files of its own Secret, as on the manifests engine.
+        const bootstrapSecret = asObj(body(one(run, SECRET, "-bootstrap-secrets")).stringData);
+        expect(Object.keys(bootstrapSecret).sort()).toEqual(["elk-secret.kibana_system_password", "elk-secret.logstash_writer_password"]);
+        expect(bootstrapSecret["elk-secret.kibana_system_password"]).toBe(generated("-kibana-system-password"));
         expect(run.outputs.elasticsearchUrl.value).toBe("https://elk-eck-es-http.elk.svc:9200");
         expect(String(run.outputs.quickstart.value)).toContain("port-forward svc/elk-eck-es-http 9200:9200");
         expect(String(run.outputs.quickstart.value)).toContain("port-forward svc/kibana-kb-http 5601:5601");
@@ -368,7 +435,6 @@ describe("eck engine, zone-aware variant and a host that forbids privilege", () 
                 role: "elasticsearch",
                 image: "docker.elastic.co/elasticsearch/elasticsearch:9.4.1",
                 env: {},
-                secretEnv: {},
                 files: [{ path: "/usr/share/elasticsearch/config/elasticsearch.yml", content: YAML.stringify({ "cluster.name": "x", "xpack.license.self_generated.type": "basic" }), mode: "0644", secret: false }],
                 runAs: { uid: 1000, gid: 0 },
                 privileged: false,
@@ -383,7 +449,7 @@ describe("eck engine, zone-aware variant and a host that forbids privilege", () 
             nodeSets: settings.kubernetes.eck.nodeSets,
             zones: settings.kubernetes.eck.zones,
             kernelStep: kernel
-                ? { kind: "job", name: "sysctl", description: "", role: "kernel", image: "busybox:1.37.0", env: {}, secretEnv: {}, files: [], runAs: { uid: 0, gid: 0 }, privileged: true, timeoutSeconds: 60, memoryMb: 16 }
+                ? { kind: "job", name: "sysctl", description: "", role: "kernel", image: "busybox:1.37.0", env: {}, files: [], runAs: { uid: 0, gid: 0 }, privileged: true, timeoutSeconds: 60, memoryMb: 16 }
                 : undefined,
             refs: {},
             sharedClaims: {},
@@ -452,6 +518,56 @@ async function platformUnderMocks(o: { privileged: boolean; operator: "install" 
     return { registered, ready };
 }
 
+describe("eck engine: keystore settings from the keystore-start spec", () => {
+    const start = keystoreStart({
+        service: "elasticsearch",
+        dir: "/cfg/elk-start",
+        secrets: { "bootstrap.password": { description: "", value: "pw-elastic-0123456789" }, "x.y": { description: "", value: "pw-other-0123456789" } },
+        command: ["/entry"],
+    });
+    const es: ServiceSpec = {
+        kind: "service",
+        name: "es01",
+        description: "",
+        role: "elasticsearch",
+        image: "i",
+        entrypoint: start.entrypoint,
+        env: { KEEP: "1", ...start.env },
+        files: [...start.files, { path: "/cfg/elasticsearch.yml", content: "a: 1\n", mode: "0644", secret: false }],
+        runAs: { uid: 1000, gid: 0 },
+        privileged: false,
+        ports: [],
+        volumes: [],
+        healthCheck: { command: "true", intervalSeconds: 1, timeoutSeconds: 1, retries: 1, startPeriodSeconds: 1 },
+        memoryMb: 1,
+        cpu: { requestMillis: 1, limitMillis: 1 },
+        replicas: 1,
+        stopGraceSeconds: 1,
+        keystore: { configDir: "/cfg", tool: "t", entries: [{ setting: "s3.client.elk.access_key", value: "AKIA-EXAMPLE", file: false }] },
+    };
+
+    test("the start script, its secret files and variables go; the rest of the spec stays", () => {
+        const own = withoutKeystoreStart(es);
+        expect(own.entrypoint).toBeUndefined();
+        expect(own.env).toEqual({ KEEP: "1" });
+        expect(own.files.map((f) => f.path)).toEqual(["/cfg/elasticsearch.yml"]);
+    });
+
+    test("Elasticsearch's settings are its keystore settings and the object store's, never bootstrap.password", () => {
+        expect(secureSettingsData(es)).toEqual({ "x.y": "pw-other-0123456789", "s3.client.elk.access_key": "AKIA-EXAMPLE" });
+        expect(elasticPasswordOf(es)).toBe("pw-elastic-0123456789");
+    });
+
+    test("refuses a named setting without its file, a setting given twice, and a spec without the elastic password", () => {
+        const missing = { ...es, files: es.files.filter((f) => !f.path.endsWith("elk-secret.x.y")) };
+        expect(() => confidentialSettings(missing)).toThrow("es01: ELK_CONFIDENTIAL names x.y, but no secret file /cfg/elk-start/elk-secret.x.y carries it");
+        const twice: ServiceSpec = { ...es, keystore: { configDir: "/cfg", tool: "t", entries: [{ setting: "x.y", value: "v", file: false }] } };
+        expect(() => secureSettingsData(twice)).toThrow("es01: keystore setting x.y given twice");
+        const noElastic = { ...es, env: { ...es.env, ELK_CONFIDENTIAL: "x.y" } };
+        expect(() => elasticPasswordOf(noElastic)).toThrow("es01: no bootstrap.password among its confidential files");
+    });
+});
+
 describe("eck engine with an operator someone else runs (eckOperator present)", () => {
     const crdState = (id: string, versions: string[]): Obj => {
         const kind = Object.values(ECK_KINDS).find((k) => k.crd === id);
@@ -496,7 +612,7 @@ describe("eck engine with an operator someone else runs (eckOperator present)", 
             /CRD logstashes\.logstash\.k8s\.elastic\.co serves logstash\.k8s\.elastic\.co\/v1beta1, not logstash\.k8s\.elastic\.co\/v1alpha1.*Fix: upgrade the operator to ECK 3\.5\.0 or later, or set 'pulumi config set eckOperator install'/,
         );
         expect(missing.status).toBe(3);
-        expect(missing.out).toMatch(/failed to read resource #elasticsearches\.elasticsearch\.k8s\.elastic\.co 'eck-operator-required-elasticsearches\.elasticsearch\.k8s\.elastic\.co'.*does not exist/);
+        expect(missing.out).toMatch(/failed to read resource #elasticsearches\.elasticsearch\.k8s\.elastic\.co 'elk-eck-operator-required-elasticsearches\.elasticsearch\.k8s\.elastic\.co'.*does not exist/);
     }, 120_000);
 
     test("checkServedVersion accepts the pinned version and refuses others, naming the key and the fix", () => {

@@ -1,7 +1,8 @@
 /**
  * No secret in any process environment or command line, on either target: the real program under the mock runtime,
  * every container and pod spec it registers walked (Docker containers' envs, entrypoints and command; every
- * Kubernetes pod template's containers and init containers, Deployments, StatefulSets and Jobs alike: env values,
+ * Kubernetes pod template's containers and init containers, Deployments, StatefulSets, Jobs and the ECK custom
+ * resources' pod templates alike (the eck engine on the prod stack file, the manifests engine with given passwords): env values,
  * env from Secrets, command and args), against every secret the run made or was given (passwords, encryption keys,
  * private keys). 0.4.0 put ELASTIC_PASSWORD, Kibana's password and keys, Logstash's password and the steps'
  * passwords in environments: every case here failed on it.
@@ -84,12 +85,21 @@ interface Case {
     readonly config: Record<string, string>;
     readonly secretKeys?: readonly string[];
     readonly target: "docker" | "kubernetes";
+    /** The Kubernetes engine the config selects (eck unless kubernetesEngine says otherwise). */
+    readonly engine?: "eck" | "manifests";
 }
 
 const CASES: Case[] = [
     { title: "Docker, dev stack file", stack: "dev", config: stackFileConfig("dev"), target: "docker" },
-    { title: "Kubernetes, prod stack file (3 nodes, init containers, Jobs)", stack: "prod", config: stackFileConfig("prod"), target: "kubernetes" },
-    { title: "Kubernetes, passwords given in config", stack: "k8s", config: { target: "kubernetes", clusterName: "elk-k8s", ...GIVEN }, secretKeys: Object.keys(GIVEN), target: "kubernetes" },
+    { title: "Kubernetes eck engine, prod stack file (3 nodes, custom resources, init containers, Jobs)", stack: "prod", config: stackFileConfig("prod"), target: "kubernetes", engine: "eck" },
+    {
+        title: "Kubernetes manifests engine, passwords given in config",
+        stack: "k8s",
+        config: { target: "kubernetes", kubernetesEngine: "manifests", clusterName: "elk-k8s", ...GIVEN },
+        secretKeys: Object.keys(GIVEN),
+        target: "kubernetes",
+        engine: "manifests",
+    },
 ];
 
 describe.each(CASES)("no secret in a process environment or command line: $title", (c) => {
@@ -112,6 +122,14 @@ describe.each(CASES)("no secret in a process environment or command line: $title
         if (c.target === "kubernetes") {
             expect(names).toMatch(/batch\/v1:Job .* containers/);
             expect(names).toMatch(/initContainers sysctl/);
+            if (c.engine === "eck") {
+                // The operator's pod templates: every node set's, Kibana's and Logstash's main container.
+                expect(names).toMatch(/:Elasticsearch .*\.spec\.nodeSets\[0\]\.podTemplate\.spec containers elasticsearch/);
+                expect(names).toMatch(/:Kibana .*\.spec\.podTemplate\.spec containers kibana/);
+                expect(names).toMatch(/:Logstash .*\.spec\.podTemplate\.spec containers logstash/);
+            } else {
+                expect(names).toMatch(/apps\/v1:StatefulSet \S+-es01-statefulset\.spec\.template\.spec containers elasticsearch/);
+            }
         } else {
             expect(views.length).toBeGreaterThanOrEqual(6);
         }
@@ -148,9 +166,26 @@ describe.each(CASES)("no secret in a process environment or command line: $title
                 ].sort(),
             );
             for (const f of files) expect(f).toMatchObject({ mode: "0600", owner: "1000", secret: true });
-        } else {
+        } else if (c.engine === "manifests") {
             const keys = ofType(run, "kubernetes:core/v1:Secret").flatMap((r) => Object.keys(asObj(unwrapSecrets(r.inputs.stringData))));
             for (const k of ["elk-secret.bootstrap.password", "elk-secret.elasticsearch.password", "elk-secret.ELK_LOGSTASH_PASSWORD", "elk-secret.elastic"]) expect(keys).toContain(k);
+        } else {
+            // ECK fills each keystore from the Secret its resource's secureSettings names; the elastic password is
+            // the operator's elastic-user Secret, which the steps mount as their elk-secret.elastic file.
+            const secrets = ofType(run, "kubernetes:core/v1:Secret").map((r) => ({ name: String(asObj(asObj(unwrapSecrets(r.inputs)).metadata).name), keys: Object.keys(asObj(unwrapSecrets(r.inputs.stringData))).sort(), secret: isSecretValue(r.inputs.stringData) }));
+            const named = (n: string) => secrets.find((x) => x.name === n);
+            expect(named("kibana-elk-secure-settings")).toEqual({
+                name: "kibana-elk-secure-settings",
+                keys: ["elasticsearch.password", "xpack.encryptedSavedObjects.encryptionKey", "xpack.reporting.encryptionKey", "xpack.security.encryptionKey"],
+                secret: true,
+            });
+            expect(named("logstash-elk-secure-settings")).toEqual({ name: "logstash-elk-secure-settings", keys: ["ELK_LOGSTASH_PASSWORD"], secret: true });
+            expect(named("elk-prod-es-elastic-user")).toEqual({ name: "elk-prod-es-elastic-user", keys: ["elastic"], secret: true });
+            const jobMounts = ofType(run, "kubernetes:batch/v1:Job").flatMap((r) => {
+                const pod = asObj(asObj(asObj(asObj(unwrapSecrets(r.inputs)).spec).template).spec);
+                return asList(asObj(asList(pod.containers)[0]).volumeMounts).map(asObj).filter((m) => m.mountPath === "/tmp/elk-secret.elastic").map((m) => String(m.name));
+            });
+            expect(jobMounts).toEqual(["eck-elastic-user", "eck-elastic-user"]);
         }
     });
 });

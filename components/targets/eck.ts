@@ -1,18 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BOOTSTRAP_ENV } from "../bootstrap";
 import type { EckSettings, ServiceType } from "../config";
 import { KIBANA_PORT } from "../kibana";
-import { KIBANA_SETUP_ENV } from "../kibanaObjects";
 import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 import * as e from "./eckResources";
 import * as m from "./kubernetesManifests";
 import { afterSteps } from "./ordering";
 import { ES_HTTP_PORT } from "../elasticsearch";
 import type { IngressRule } from "../traffic";
-
-/** Environment variables through which steps read the elastic user's password: on ECK, from the operator's secret. */
-const ELASTIC_PASSWORD_ENVS: readonly string[] = [BOOTSTRAP_ENV.elasticPassword, KIBANA_SETUP_ENV.elasticPassword];
 
 /** Arguments of {@link EckPlatform}. */
 export interface EckPlatformArgs {
@@ -229,17 +224,17 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
                 resources.push(claim);
             }
             if (!spec.issuingCa) throw new Error(`${spec.name}: the eck engine needs the transport CA (ServiceSpec.issuingCa) to issue node certificates`);
-            const elastic = spec.secretEnv.ELASTIC_PASSWORD;
-            if (!elastic) throw new Error(`${spec.name}: no elastic password in the spec`);
+            const elastic = e.elasticPasswordOf(spec);
             deps.push(
                 this.secret(`${stack}-${spec.name}-http-cert`, e.httpCertSecretName(this.names.elasticsearch), e.httpCertificateData(this.tlsOf(spec)), opts, "kubernetes.io/tls"),
                 this.secret(`${stack}-${spec.name}-transport-ca`, e.transportCaSecretName(this.names.elasticsearch), e.transportCaData(spec.issuingCa), opts),
                 // ECK keeps the password it finds in this secret (reuseOrGeneratePassword in
                 // pkg/controller/elasticsearch/user/predefined.go), so the stack's elasticPassword output stays true.
-                this.secret(`${stack}-${spec.name}-elastic-user`, e.elasticUserSecret(this.names.elasticsearch), { [e.ELASTIC_USER_KEY]: elastic.value }, opts),
+                this.secret(`${stack}-${spec.name}-elastic-user`, e.elasticUserSecret(this.names.elasticsearch), { [e.ELASTIC_USER_KEY]: elastic }, opts),
             );
             const { refs, resources: contents } = this.contents(e.elasticsearchMountedFiles(spec), opts);
             resources.push(...contents);
+            const secureSettingsSecret = this.secureSettings(spec, this.names.elasticsearch, opts, deps);
             body = e.elasticsearchResource({
                 placement: this.placement,
                 names: this.names,
@@ -252,16 +247,19 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
                 refs,
                 sharedClaims,
                 antiAffinity: this.args.antiAffinity ?? "hard",
+                secureSettingsSecret,
             });
         } else if (kind === "kibana") {
             deps.push(this.secret(`${stack}-${spec.name}-http-cert`, e.httpCertSecretName(this.names.kibana), e.httpCertificateData(this.tlsOf(spec)), opts, "kubernetes.io/tls"));
             const { refs, resources: contents } = this.contents(e.kibanaMountedFiles(spec), opts);
             resources.push(...contents);
-            body = e.kibanaResource({ placement: this.placement, names: this.names, version: this.args.version, spec, serviceType: this.args.kibanaServiceType ?? "ClusterIP", refs });
+            const secureSettingsSecret = this.secureSettings(spec, this.names.kibana, opts, deps);
+            body = e.kibanaResource({ placement: this.placement, names: this.names, version: this.args.version, spec, serviceType: this.args.kibanaServiceType ?? "ClusterIP", refs, secureSettingsSecret });
         } else {
             const { refs, resources: contents } = this.contents(e.logstashMountedFiles(spec), opts);
             resources.push(...contents);
-            body = e.logstashResource({ placement: this.placement, names: this.names, version: this.args.version, spec, serviceType: this.args.logstashServiceType ?? "ClusterIP", storageClass: this.args.storageClass, refs, antiAffinity: this.args.antiAffinity ?? "hard" });
+            const secureSettingsSecret = this.secureSettings(spec, this.names.logstash, opts, deps);
+            body = e.logstashResource({ placement: this.placement, names: this.names, version: this.args.version, spec, serviceType: this.args.logstashServiceType ?? "ClusterIP", storageClass: this.args.storageClass, refs, antiAffinity: this.args.antiAffinity ?? "hard", secureSettingsSecret });
         }
         resources.push(...deps);
         const resource = new k8s.apiextensions.CustomResource(
@@ -289,18 +287,15 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
 
     runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
         // The elastic password comes from the operator's secret, not the stack's.
-        const own: JobSpec = { ...spec, secretEnv: Object.fromEntries(Object.entries(spec.secretEnv).filter(([k]) => !ELASTIC_PASSWORD_ENVS.includes(k))) };
+        const { spec: own, volume, mount } = e.withOperatorElasticPassword(spec, this.names.elasticsearch);
         const { refs } = this.contents(own, opts);
         const manifest = m.job(this.placement, own, refs);
         const template = manifest.spec.template as { metadata: k8s.types.input.meta.v1.ObjectMeta; spec: k8s.types.input.core.v1.PodSpec & { containers: k8s.types.input.core.v1.Container[] } };
-        const usesElastic = Object.keys(spec.secretEnv).filter((k) => ELASTIC_PASSWORD_ENVS.includes(k));
-        const containers = template.spec.containers.map((c) => ({
-            ...c,
-            env: [...((c.env ?? []) as k8s.types.input.core.v1.EnvVar[]), ...usesElastic.map((name) => e.operatorElasticPasswordEnv(name, this.names.elasticsearch))],
-        }));
+        const containers = template.spec.containers.map((c) => ({ ...c, volumeMounts: [...((c.volumeMounts ?? []) as k8s.types.input.core.v1.VolumeMount[]), ...(mount ? [mount] : [])] }));
+        const volumes = [...((template.spec.volumes ?? []) as k8s.types.input.core.v1.Volume[]), ...(volume ? [volume] : [])];
         const job = new k8s.batch.v1.Job(
             `${this.rp}-${spec.name}-job`,
-            { ...manifest, spec: { ...manifest.spec, template: { ...template, spec: { ...template.spec, containers } } } },
+            { ...manifest, spec: { ...manifest.spec, template: { ...template, spec: { ...template.spec, containers, volumes } } } },
             {
                 ...this.opts(opts.parent, afterSteps(opts.dependsOn, opts.after ?? [], this.policies)),
                 customTimeouts: { create: `${spec.timeoutSeconds + 60}s`, update: `${spec.timeoutSeconds + 60}s` },
@@ -334,7 +329,19 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
         );
     }
 
-    /** The ConfigMap and Secret of the files a pod mounts and its secret environment, as on the manifests engine. */
+    /**
+     * The Secret of a custom resource's `secureSettings`, added to `deps`; its name, or undefined when the spec has
+     * no setting for the keystore.
+     */
+    private secureSettings(spec: ServiceSpec, owner: string, opts: PlacementOptions, deps: pulumi.Resource[]): string | undefined {
+        const data = e.secureSettingsData(spec);
+        if (Object.keys(data).length === 0) return undefined;
+        const name = e.secureSettingsSecretName(owner);
+        deps.push(this.secret(`${this.rp}-${spec.name}-secure-settings`, name, data, opts));
+        return name;
+    }
+
+    /** The ConfigMap and Secret of the files a pod mounts, as on the manifests engine. */
     private contents(spec: ContainerSpec, opts: PlacementOptions): { refs: m.ContentRefs; resources: pulumi.CustomResource[] } {
         const resources: pulumi.CustomResource[] = [];
         const meta = { namespace: this.args.namespace, labels: m.labels(this.placement, spec) };

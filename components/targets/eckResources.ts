@@ -10,10 +10,13 @@
  * pkg/apis/logstash/v1alpha1/logstash_types.go and pkg/apis/common/v1/common.go.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import type { ServiceType } from "../config";
 import { type NodeSetConfig, isMasterEligible } from "../nodeSets";
+import { BOOTSTRAP_SECRETS } from "../bootstrap";
+import { ES_ELASTIC_PASSWORD_SETTING } from "../elasticsearch";
+import { SECRET_FILES_ENV, secretFilePath } from "../shellScripts";
 import type { ContainerSpec, FileSpec, JobSpec, ServiceSpec } from "../spec";
 import * as m from "./kubernetesManifests";
 
@@ -79,6 +82,8 @@ export const logstashService = (ls: string, name: string) => `${ls}-ls-${name}`;
 /** Secrets the stack makes for the operator to read. */
 export const httpCertSecretName = (owner: string) => `${owner}-elk-http-cert`;
 export const transportCaSecretName = (es: string) => `${es}-elk-transport-ca`;
+/** The Secret a resource's `secureSettings` names: a key per keystore setting. */
+export const secureSettingsSecretName = (owner: string) => `${owner}-elk-secure-settings`;
 
 /** The forms of a Service's DNS name that clients in the cluster dial. */
 export function serviceNames(service: string, namespace: string): string[] {
@@ -92,12 +97,15 @@ export function serviceNames(service: string, namespace: string): string[] {
  */
 const ECK_MANAGED_ES_SETTINGS = [/^cluster\.name$/, /^node\.name$/, /^network\./, /^http\.port$/, /^transport\.port$/, /^discovery\./, /^cluster\.initial_master_nodes$/, /^xpack\.security\.(enabled|http\.ssl\.|transport\.ssl\.)/];
 
-/** The spec's elasticsearch.yml, less what ECK manages: what every node set's `config` starts from. */
-export function elasticsearchConfig(spec: ServiceSpec): Record<string, unknown> {
+/**
+ * The spec's elasticsearch.yml, less what ECK manages: what every node set's `config` starts from. An Output when
+ * the file is one (its text waits for whether the cluster formed before, which only decides settings ECK manages).
+ */
+export function elasticsearchConfig(spec: ServiceSpec): pulumi.Input<Record<string, unknown>> {
     const file = spec.files.find((f) => f.path.endsWith("/elasticsearch.yml"));
-    if (!file || typeof file.content !== "string") throw new Error(`${spec.name}: no elasticsearch.yml in the spec`);
-    const settings = YAML.parse(file.content) as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(settings).filter(([k]) => !ECK_MANAGED_ES_SETTINGS.some((re) => re.test(k))));
+    if (!file) throw new Error(`${spec.name}: no elasticsearch.yml in the spec`);
+    const unmanaged = (text: string) => Object.fromEntries(Object.entries(YAML.parse(text) as Record<string, unknown>).filter(([k]) => !ECK_MANAGED_ES_SETTINGS.some((re) => re.test(k))));
+    return typeof file.content === "string" ? unmanaged(file.content) : pulumi.output(file.content).apply(unmanaged);
 }
 
 /**
@@ -106,7 +114,7 @@ export function elasticsearchConfig(spec: ServiceSpec): Record<string, unknown> 
  */
 const ECK_MANAGED_KIBANA_SETTINGS = [/^server\.name$/, /^server\.host$/, /^server\.ssl\./];
 
-/** The spec's kibana.yml, less what ECK manages. Secrets stay `${ENV}` references. */
+/** The spec's kibana.yml, less what ECK manages. It holds no secret: those are keystore settings. */
 export function kibanaConfig(spec: ServiceSpec): Record<string, unknown> {
     const file = spec.files.find((f) => f.path.endsWith("/kibana.yml"));
     if (!file || typeof file.content !== "string") throw new Error(`${spec.name}: no kibana.yml in the spec`);
@@ -144,21 +152,92 @@ export function mountedFiles(spec: ContainerSpec, leaveOut: readonly string[]): 
     return { ...spec, files: spec.files.filter((f: FileSpec) => !leaveOut.includes(f.path)) };
 }
 
+/**
+ * Each keystore setting of a spec that starts through shell/keystore-start.sh (components/shellScripts.ts
+ * keystoreStart) and the confidential file that carries its value: the names in `ELK_CONFIDENTIAL`, the files
+ * `elk-secret.<name>` in `ELK_CONFIDENTIAL_DIR`. None for a spec without them.
+ */
+export function confidentialSettings(spec: ContainerSpec): Record<string, FileSpec> {
+    const dir = spec.env[SECRET_FILES_ENV.dir];
+    if (dir === undefined) return {};
+    const names = (spec.env[SECRET_FILES_ENV.names] ?? "").split(" ").filter((n) => n !== "");
+    return Object.fromEntries(
+        names.map((name) => {
+            const file = spec.files.find((f) => f.path === secretFilePath(dir, name));
+            if (!file || !file.secret) throw new Error(`${spec.name}: ${SECRET_FILES_ENV.names} names ${name}, but no secret file ${secretFilePath(dir, name)} carries it`);
+            return [name, file];
+        }),
+    );
+}
+
+/**
+ * A service spec as ECK's pods run it: the image's own entrypoint, without keystore-start.sh, the confidential
+ * files and the variables naming them. The operator fills the keystore from `secureSettings` in an init container
+ * instead (pkg/controller/elasticsearch/initcontainer/keystore.go, pkg/controller/kibana/initcontainer/keystore.go,
+ * pkg/controller/logstash/keystore.go). keystoreStart puts nothing else in `ELK_CONFIDENTIAL_DIR`, so the whole
+ * folder goes.
+ */
+export function withoutKeystoreStart(spec: ServiceSpec): ServiceSpec {
+    const dir = spec.env[SECRET_FILES_ENV.dir];
+    if (dir === undefined) return spec;
+    return {
+        ...spec,
+        entrypoint: undefined,
+        env: Object.fromEntries(Object.entries(spec.env).filter(([k]) => k !== SECRET_FILES_ENV.dir && k !== SECRET_FILES_ENV.names)),
+        files: spec.files.filter((f) => !f.path.startsWith(`${dir}/`)),
+    };
+}
+
+/**
+ * The data of a resource's secure-settings Secret: each keystore setting of the spec with its value, and for
+ * Elasticsearch the object store's credentials (ServiceSpec.keystore). Not the elastic user's password, which
+ * the operator reads from its elastic-user Secret ({@link elasticPasswordOf}).
+ */
+export function secureSettingsData(spec: ServiceSpec): Record<string, pulumi.Input<string>> {
+    const data: Record<string, pulumi.Input<string>> = {};
+    for (const [setting, file] of Object.entries(confidentialSettings(spec))) {
+        if (spec.role === "elasticsearch" && setting === ES_ELASTIC_PASSWORD_SETTING) continue;
+        data[setting] = file.content;
+    }
+    for (const entry of spec.keystore?.entries ?? []) {
+        if (entry.setting in data) throw new Error(`${spec.name}: keystore setting ${entry.setting} given twice`);
+        // ECK adds every entry with `elasticsearch-keystore add-file`, so file settings (gcs credentials_file) and
+        // string settings alike take the file's content.
+        data[entry.setting] = entry.value;
+    }
+    return data;
+}
+
+/** The elastic user's password of an Elasticsearch spec: its `bootstrap.password` confidential file. */
+export function elasticPasswordOf(spec: ServiceSpec): pulumi.Input<string> {
+    const file = confidentialSettings(spec)[ES_ELASTIC_PASSWORD_SETTING];
+    if (!file) throw new Error(`${spec.name}: no ${ES_ELASTIC_PASSWORD_SETTING} among its confidential files`);
+    return file.content;
+}
+
+/** `secureSettings` of a custom resource: its Secret, when the spec has any setting for it. */
+function secureSettings(secretName: string | undefined): { secureSettings?: { secretName: string }[] } {
+    return secretName === undefined ? {} : { secureSettings: [{ secretName }] };
+}
+
 /** What Elasticsearch's pods mount: nothing of elasticsearch.yml (it becomes `config`) nor of the certificates. */
 export function elasticsearchMountedFiles(spec: ServiceSpec): ServiceSpec {
-    const yml = spec.files.find((f) => f.path.endsWith("/elasticsearch.yml"));
+    const own = withoutKeystoreStart(spec);
+    const yml = own.files.find((f) => f.path.endsWith("/elasticsearch.yml"));
     const certDir = yml ? `${yml.path.slice(0, yml.path.lastIndexOf("/"))}/certs/` : undefined;
-    return { ...spec, secretEnv: {}, files: spec.files.filter((f) => f !== yml && !(certDir !== undefined && f.path.startsWith(certDir))) };
+    return { ...own, files: own.files.filter((f) => f !== yml && !(certDir !== undefined && f.path.startsWith(certDir))) };
 }
 
 /** What Kibana's pods mount: the CA (kibana.yml becomes `config`, the certificate and key a Secret the operator reads). */
 export function kibanaMountedFiles(spec: ServiceSpec): ServiceSpec {
-    return mountedFiles(spec, spec.files.filter((f) => f.path.endsWith("/kibana.yml") || f.secret || f.path.endsWith(`/${spec.name}.crt`)).map((f) => f.path)) as ServiceSpec;
+    const own = withoutKeystoreStart(spec);
+    return mountedFiles(own, own.files.filter((f) => f.path.endsWith("/kibana.yml") || f.secret || f.path.endsWith(`/${spec.name}.crt`)).map((f) => f.path)) as ServiceSpec;
 }
 
 /** What Logstash's pods mount: pipelines, patterns and TLS files (logstash.yml and pipelines.yml become `config` and `pipelines`). */
 export function logstashMountedFiles(spec: ServiceSpec): ServiceSpec {
-    return mountedFiles(spec, spec.files.filter((f) => f.path.endsWith("/logstash.yml") || f.path.endsWith("/pipelines.yml")).map((f) => f.path)) as ServiceSpec;
+    const own = withoutKeystoreStart(spec);
+    return mountedFiles(own, own.files.filter((f) => f.path.endsWith("/logstash.yml") || f.path.endsWith("/pipelines.yml")).map((f) => f.path)) as ServiceSpec;
 }
 
 /** A claim template of `sizeGb` GiB, on the storage class or the cluster's default. */
@@ -201,6 +280,8 @@ export interface ElasticsearchResourceInput {
     readonly sharedClaims: Readonly<Record<string, pulumi.Input<string>>>;
     /** How nodes spread over Kubernetes nodes, as on the manifests engine. */
     readonly antiAffinity: m.AntiAffinity;
+    /** The Secret of its keystore settings ({@link secureSettingsData}), when it has any. */
+    readonly secureSettingsSecret?: string;
 }
 
 /** The label ECK gives a zone when `zoneAwareness` names no key (DefaultZoneAwarenessTopologyKey). */
@@ -223,13 +304,13 @@ export function elasticsearchResource(input: ElasticsearchResourceInput): { apiV
     });
     const totalNodes = input.nodeSets.reduce((n, s) => n + s.count, 0);
     const nodeSets = input.nodeSets.map((set) => {
-        const config: Record<string, unknown> = {
-            ...common,
+        const own: Record<string, unknown> = {
             ...(set.roles !== undefined ? { "node.roles": [...set.roles] } : {}),
             // Without the sysctl step vm.max_map_count may be too low for mmap; Elasticsearch then uses NIO
             // (ECK's documented alternative to the privileged init container).
             ...(input.kernelStep ? {} : { "node.store.allow_mmap": false }),
         };
+        const config = pulumi.Output.isInstance(common) ? common.apply((c) => ({ ...c, ...own })) : { ...(common as Record<string, unknown>), ...own };
         const container: Container = {
             name: ECK_CONTAINERS.elasticsearch,
             env: [{ name: "ES_JAVA_OPTS", value: `-Xms${set.heapMb}m -Xmx${set.heapMb}m` }],
@@ -282,6 +363,7 @@ export function elasticsearchResource(input: ElasticsearchResourceInput): { apiV
             updateStrategy: { changeBudget: { maxUnavailable: 1 } },
             // Claims of removed nodes go after their data has migrated; deleting the cluster keeps them.
             volumeClaimDeletePolicy: "DeleteOnScaledownOnly",
+            ...secureSettings(input.secureSettingsSecret),
             nodeSets,
         },
     };
@@ -301,13 +383,15 @@ export interface KibanaResourceInput {
     readonly spec: ServiceSpec;
     readonly serviceType: ServiceType;
     readonly refs: m.ContentRefs;
+    /** The Secret of its keystore settings ({@link secureSettingsData}), when it has any. */
+    readonly secureSettingsSecret?: string;
 }
 
 /**
  * The Kibana custom resource. It reaches Elasticsearch as kibana_system with the password the bootstrap set, not
  * through an `elasticsearchRef` association, so it needs the bootstrap and nothing the operator would add. Its
- * encryption keys and password come from the stack's Secret as environment variables that kibana.yml references;
- * the resource itself holds none of them.
+ * password and encryption keys are keystore settings, which the operator writes into Kibana's keystore from the
+ * `secureSettings` Secret; neither the resource nor any environment holds them.
  */
 export function kibanaResource(input: KibanaResourceInput): { apiVersion: string; kind: string; metadata: ObjectMeta; spec: Record<string, unknown> } {
     const { spec, placement, names } = input;
@@ -328,6 +412,7 @@ export function kibanaResource(input: KibanaResourceInput): { apiVersion: string
             version: input.version,
             count: spec.replicas,
             config: kibanaConfig(spec),
+            ...secureSettings(input.secureSettingsSecret),
             http: {
                 service: { spec: { type: input.serviceType } },
                 tls: { certificate: { secretName: httpCertSecretName(names.kibana) } },
@@ -364,11 +449,14 @@ export interface LogstashResourceInput {
     readonly storageClass?: string;
     readonly refs: m.ContentRefs;
     readonly antiAffinity: m.AntiAffinity;
+    /** The Secret of its keystore settings ({@link secureSettingsData}), when it has any. */
+    readonly secureSettingsSecret?: string;
 }
 
 /**
  * The Logstash custom resource: the stack's pipelines and settings, a persistent-queue claim per pod, the log
- * listeners as one Service, and the writer user's credentials from the stack's Secret. No `elasticsearchRefs`: an
+ * listeners as one Service, and the writer user's password in Logstash's keystore, from the `secureSettings` Secret
+ * (the pipelines read it as `${ELK_LOGSTASH_PASSWORD}`, as on the other targets). No `elasticsearchRefs`: an
  * association would hand the pipelines the operator's own user, with more privileges than the writer role.
  */
 export function logstashResource(input: LogstashResourceInput): { apiVersion: string; kind: string; metadata: ObjectMeta; spec: Record<string, unknown> } {
@@ -391,6 +479,7 @@ export function logstashResource(input: LogstashResourceInput): { apiVersion: st
             count: spec.replicas,
             config: logstashConfig(spec),
             pipelines: logstashPipelines(spec),
+            ...secureSettings(input.secureSettingsSecret),
             services: [
                 {
                     name: LOGSTASH_LISTENER_SERVICE,
@@ -468,9 +557,23 @@ export function operatorIngressPolicy(p: m.Placement, esInstance: string, operat
     };
 }
 
-/** An environment variable holding the elastic user's password, read from the operator's secret. */
-export function operatorElasticPasswordEnv(envName: string, esName: string): k8s.types.input.core.v1.EnvVar {
-    return { name: envName, valueFrom: { secretKeyRef: { name: elasticUserSecret(esName), key: ELASTIC_USER_KEY } } };
+/** Name of the volume that carries the operator's elastic-user Secret into a step. */
+const OPERATOR_ELASTIC_VOLUME = "eck-elastic-user";
+
+/**
+ * A step (the bootstrap, the Kibana set-up) that reads the elastic user's password from the operator's
+ * elastic-user Secret, mounted read-only as the secret file its script expects (`elk-secret.elastic`), instead of
+ * the stack's copy: the password the operator enforces is the one that works. The step's other secret files stay
+ * in its own Secret, as on the manifests engine. Unchanged, with no volume, when the step reads no elastic password.
+ */
+export function withOperatorElasticPassword(spec: JobSpec, esName: string): { spec: JobSpec; volume?: k8s.types.input.core.v1.Volume; mount?: k8s.types.input.core.v1.VolumeMount } {
+    const file = confidentialSettings(spec)[BOOTSTRAP_SECRETS.elasticPassword];
+    if (!file) return { spec };
+    return {
+        spec: { ...spec, files: spec.files.filter((f) => f !== file) },
+        volume: { name: OPERATOR_ELASTIC_VOLUME, secret: { secretName: elasticUserSecret(esName), items: [{ key: ELASTIC_USER_KEY, path: ELASTIC_USER_KEY, mode: m.podFileMode(file) }] } },
+        mount: { name: OPERATOR_ELASTIC_VOLUME, mountPath: file.path, subPath: ELASTIC_USER_KEY, readOnly: true },
+    };
 }
 
 /** An Ingress for Kibana's Service: the controller speaks HTTPS to Kibana too (as on the manifests engine). */
