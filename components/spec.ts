@@ -120,8 +120,9 @@ export interface ServiceSpec extends ContainerSpec {
      */
     readonly stopGraceSeconds: number;
     /**
-     * Secure settings the service reads from its keystore (Kubernetes only): written into the keystore in
-     * `configDir` by a step before the service starts, never into its environment or config files.
+     * Secure settings the service reads from its keystore (Kubernetes only): on the manifests engine written into the
+     * keystore in `configDir` by an init container before the service starts, on the eck engine handed to the operator
+     * as `secureSettings`; never into its environment or config files.
      */
     readonly keystore?: { readonly configDir: string; readonly tool: string; readonly entries: readonly KeystoreEntry[] };
     /**
