@@ -24,7 +24,10 @@ export * from "./stackConfig";
 export * from "./targets";
 export * from "./verify";
 export * from "./wiring";
-// Types that public signatures name (KubernetesPlatformArgs, SnapshotConfig), exported so that users can name them too.
-export type { AntiAffinity } from "./targets/kubernetesManifests";
-export type { SnapshotSchedule } from "./snapshots";
+// Types that public signatures name (KubernetesPlatformArgs, SnapshotConfig, EckPlatform, ...), exported so that users can name them too.
+export type { AntiAffinity, StorageKeys } from "./targets/kubernetesManifests";
+export { SNAPSHOT_REPOSITORY_TYPES, type ObjectStoreSettings, type ObjectStoreType, type SnapshotRepositoryType, type SnapshotSchedule } from "./snapshots";
+export type { ClusterFormation } from "./clusterFormation";
+export { NODE_ROLES, type NodeRole, type NodeSetConfig } from "./nodeSets";
+export type { EckNames } from "./targets/eckResources";
 export type { IngressRule } from "./traffic";

@@ -4,6 +4,8 @@ import type { EckSettings, ServiceType } from "../config";
 import { KIBANA_PORT } from "../kibana";
 import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 import * as e from "./eckResources";
+import type { EckNames } from "./eckResources";
+import type { AntiAffinity } from "./kubernetesManifests";
 import * as m from "./kubernetesManifests";
 import { afterSteps } from "./ordering";
 import { ES_HTTP_PORT } from "../elasticsearch";
@@ -42,7 +44,7 @@ export interface EckPlatformArgs {
     logstashServiceType?: ServiceType;
     kibanaIngress?: { host: string; className?: string };
     /** How Elasticsearch nodes and Logstash replicas spread over Kubernetes nodes. */
-    antiAffinity?: m.AntiAffinity;
+    antiAffinity?: AntiAffinity;
     /** Whether the privileged sysctl init container runs (decides the namespace's Pod Security level). */
     privilegedHostSteps: boolean;
     /** Mark the namespace and the snapshot claim `protect`ed. */
@@ -72,7 +74,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
     /** The operator's Helm release, when the stack installs it. */
     readonly operator?: k8s.helm.v3.Release;
     /** Names of the custom resources. */
-    readonly names: e.EckNames;
+    readonly names: EckNames;
     /**
      * The API version of each kind, once the operator is installed or its CRDs checked; fails with the reason when a
      * CRD is missing or serves another version.

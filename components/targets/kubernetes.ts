@@ -4,6 +4,7 @@ import type { ServiceType } from "../config";
 import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 import { childName, formerNames } from "../naming";
 import * as m from "./kubernetesManifests";
+import type { AntiAffinity, StorageKeys } from "./kubernetesManifests";
 import { afterSteps } from "./ordering";
 import type { IngressRule } from "../traffic";
 
@@ -72,13 +73,13 @@ export interface KubernetesPlatformArgs {
      * Stack config keys behind each StatefulSet's storage (by instance name), named when a change is refused;
      * generic names when an instance is not listed.
      */
-    storageKeys?: Readonly<Record<string, m.StorageKeys>>;
+    storageKeys?: Readonly<Record<string, StorageKeys>>;
     /** Service type per instance name; ClusterIP when not listed. */
     serviceTypes?: Readonly<Record<string, ServiceType>>;
     /** Ingresses to create. */
     ingresses?: readonly KubernetesIngress[];
     /** How replicas of one service spread over nodes. */
-    antiAffinity?: m.AntiAffinity;
+    antiAffinity?: AntiAffinity;
     /** Whether a privileged host step will run (decides the namespace's Pod Security level). */
     privilegedHostSteps: boolean;
     /** Mark the namespace `protect`ed: `pulumi destroy` and replacements refuse to proceed. */
