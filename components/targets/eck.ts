@@ -61,7 +61,8 @@ export interface EckPlatformArgs {
  * The `eck` Kubernetes engine: the stack's namespace, Elastic's operator (installed from its Helm chart at a pinned
  * version, or expected to run), and per service a custom resource the operator turns into StatefulSets, Services,
  * disruption budgets and certificates. Steps run as Jobs against the operator's Services. The provider waits for
- * each resource's `status.health` (see {@link e.WAIT_FOR_ANNOTATION}), so dependants start after it is green.
+ * each resource's `status.health` (the `pulumi.com/waitFor` annotation, `WAIT_FOR_ANNOTATION` in eckResources.ts),
+ * so dependants start after it is green.
  */
 export class EckPlatform extends pulumi.ComponentResource implements Platform {
     readonly kind = "kubernetes" as const;
