@@ -7,6 +7,7 @@ import * as e from "./eckResources";
 import type { EckNames } from "./eckResources";
 import type { AntiAffinity } from "./kubernetesManifests";
 import * as m from "./kubernetesManifests";
+import { clusterAccess } from "./kubernetes";
 import { afterSteps } from "./ordering";
 import { ES_HTTP_PORT } from "../elasticsearch";
 import type { IngressRule } from "../traffic";
@@ -97,31 +98,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
         this.rp = args.resourcePrefix ?? args.stackName;
         this.placement = { namespace: args.namespace, stack: args.stackName };
         this.names = { elasticsearch: args.stackName, kibana: args.instances.kibana, logstash: args.instances.logstash };
-        this.provider =
-            args.provider ??
-            this.getProvider("kubernetes::Provider") ??
-            new k8s.Provider(
-                `${name}-provider`,
-                {
-                    // Contents or a path: either way it opens the cluster, so it is kept encrypted in the state.
-                    kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
-                    context: args.context,
-                    namespace: args.namespace,
-                    renderYamlToDirectory: args.renderDir,
-                    enableServerSideApply: true,
-                },
-                { parent: this },
-            );
-        this.namespace =
-            args.createNamespace === false
-                ? undefined
-                : new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(this.placement, args.privilegedHostSteps), {
-                      parent: this,
-                      provider: this.provider,
-                      // As on the manifests engine: deleting a namespace deletes every claim in it.
-                      retainOnDelete: true,
-                      protect: args.protectData ?? false,
-                  });
+        ({ provider: this.provider, namespace: this.namespace } = clusterAccess(this, name, args, this.placement));
         if (args.ingressRules) {
             // Every custom resource and Job waits for these: no pod of the stack runs without its policy.
             const inNamespace = { parent: this, provider: this.provider, dependsOn: this.namespace ? [this.namespace] : [] };

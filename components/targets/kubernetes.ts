@@ -92,6 +92,58 @@ export interface KubernetesPlatformArgs {
     ingressRules?: readonly IngressRule[];
 }
 
+/** What {@link clusterAccess} reads: the arguments both Kubernetes engines take alike. */
+export interface ClusterAccessArgs {
+    namespace: string;
+    createNamespace?: boolean;
+    kubeconfig?: string;
+    context?: string;
+    renderDir?: string;
+    provider?: pulumi.ProviderResource;
+    privilegedHostSteps: boolean;
+    protectData?: boolean;
+}
+
+/**
+ * The provider and the namespace of a Kubernetes platform, on either engine: an explicit provider, else the one
+ * given to `owner` or a parent (`opts.provider`, `opts.providers`), and one built from kubeconfig/context only when
+ * there is none; the namespace unless someone else owns it (`createNamespace: false`).
+ */
+export function clusterAccess(
+    owner: pulumi.ComponentResource,
+    name: string,
+    args: ClusterAccessArgs,
+    placement: m.Placement,
+): { provider: pulumi.ProviderResource; namespace?: k8s.core.v1.Namespace } {
+    const provider =
+        args.provider ??
+        owner.getProvider("kubernetes::Provider") ??
+        new k8s.Provider(
+            `${name}-provider`,
+            {
+                // Contents or a path: either way it opens the cluster, so it is kept encrypted in the state.
+                kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
+                context: args.context,
+                namespace: args.namespace,
+                renderYamlToDirectory: args.renderDir,
+                enableServerSideApply: true,
+            },
+            { parent: owner },
+        );
+    const namespace =
+        args.createNamespace === false
+            ? undefined
+            : new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(placement, args.privilegedHostSteps), {
+                  parent: owner,
+                  provider,
+                  // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention policy says. So
+                  // `pulumi destroy`, a namespace rename or dropping the stack leave it (and the data) in the cluster.
+                  retainOnDelete: true,
+                  protect: args.protectData ?? false,
+              });
+    return { provider, namespace };
+}
+
 /**
  * The Kubernetes target: a namespace; per service a ConfigMap (configs, pipelines, certificates) and a Secret
  * (keys, passwords), a StatefulSet when it keeps per-pod state (Elasticsearch data, Logstash's persistent
@@ -115,32 +167,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         super("elk:kubernetes:Platform", name, {}, opts);
         this.args = args;
         this.placement = { namespace: args.namespace, stack: args.stackName, prefix: args.objectPrefix };
-        this.provider =
-            args.provider ??
-            this.getProvider("kubernetes::Provider") ??
-            new k8s.Provider(
-                `${name}-provider`,
-                {
-                    // Contents or a path: either way it opens the cluster, so it is kept encrypted in the state.
-                    kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
-                    context: args.context,
-                    namespace: args.namespace,
-                    renderYamlToDirectory: args.renderDir,
-                    enableServerSideApply: true,
-                },
-                { parent: this },
-            );
-        this.namespace =
-            args.createNamespace === false
-                ? undefined
-                : new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(this.placement, args.privilegedHostSteps), {
-                      parent: this,
-                      provider: this.provider,
-                      // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention policy says. So
-                      // `pulumi destroy`, a namespace rename or dropping the stack leave it (and the data) in the cluster.
-                      retainOnDelete: true,
-                      protect: args.protectData ?? false,
-                  });
+        ({ provider: this.provider, namespace: this.namespace } = clusterAccess(this, name, args, this.placement));
         if (args.ingressRules) {
             // Before any pod: a pod never runs without its policy.
             const inNamespace = (resourceName: string, ...former: string[]) => ({
