@@ -261,6 +261,19 @@ export function resourceLabels(p: m.Placement, spec: ContainerSpec): Record<stri
     return m.labels(p, spec);
 }
 
+/**
+ * The API version, kind and metadata of a custom resource of the stack: named `name` in the stack's namespace,
+ * labelled as its service, and annotated with the conditions the provider waits for (`waitFor`).
+ */
+function resourceHeader(kind: keyof typeof ECK_KINDS, name: string, placement: m.Placement, spec: ServiceSpec, waitFor: string): { apiVersion: string; kind: string; metadata: ObjectMeta } {
+    return {
+        apiVersion: ECK_KINDS[kind].apiVersion,
+        kind: ECK_KINDS[kind].kind,
+        metadata: { name, namespace: placement.namespace, labels: resourceLabels(placement, spec), annotations: { [WAIT_FOR_ANNOTATION]: waitFor } },
+    };
+}
+
+
 /** Inputs of {@link elasticsearchResource}. */
 export interface ElasticsearchResourceInput {
     readonly placement: m.Placement;
@@ -346,14 +359,7 @@ export function elasticsearchResource(input: ElasticsearchResourceInput): { apiV
         };
     });
     return {
-        apiVersion: ECK_KINDS.elasticsearch.apiVersion,
-        kind: ECK_KINDS.elasticsearch.kind,
-        metadata: {
-            name: names.elasticsearch,
-            namespace: placement.namespace,
-            labels: resourceLabels(placement, spec),
-            annotations: { [WAIT_FOR_ANNOTATION]: JSON.stringify(["jsonpath={.status.phase}=Ready", "jsonpath={.status.health}=green"]) },
-        },
+        ...resourceHeader("elasticsearch", names.elasticsearch, placement, spec, JSON.stringify(["jsonpath={.status.phase}=Ready", "jsonpath={.status.health}=green"])),
         spec: {
             version: input.version,
             http: { tls: { certificate: { secretName: httpCertSecretName(names.elasticsearch) } } },
@@ -400,14 +406,7 @@ export function kibanaResource(input: KibanaResourceInput): { apiVersion: string
     // Kibana's data directory holds only its instance UUID: scratch space, as on the manifests engine.
     const scratch = spec.volumes.filter((v) => !v.durable);
     return {
-        apiVersion: ECK_KINDS.kibana.apiVersion,
-        kind: ECK_KINDS.kibana.kind,
-        metadata: {
-            name: names.kibana,
-            namespace: placement.namespace,
-            labels: resourceLabels(placement, spec),
-            annotations: { [WAIT_FOR_ANNOTATION]: "jsonpath={.status.health}=green" },
-        },
+        ...resourceHeader("kibana", names.kibana, placement, spec, "jsonpath={.status.health}=green"),
         spec: {
             version: input.version,
             count: spec.replicas,
@@ -466,14 +465,7 @@ export function logstashResource(input: LogstashResourceInput): { apiVersion: st
     const data = spec.volumes.find((v) => v.durable && !v.shared);
     if (!data) throw new Error(`${spec.name}: Logstash has no queue volume`);
     return {
-        apiVersion: ECK_KINDS.logstash.apiVersion,
-        kind: ECK_KINDS.logstash.kind,
-        metadata: {
-            name: names.logstash,
-            namespace: placement.namespace,
-            labels: resourceLabels(placement, spec),
-            annotations: { [WAIT_FOR_ANNOTATION]: "jsonpath={.status.health}=green" },
-        },
+        ...resourceHeader("logstash", names.logstash, placement, spec, "jsonpath={.status.health}=green"),
         spec: {
             version: input.version,
             count: spec.replicas,
