@@ -15,7 +15,8 @@ import { parseStackConfig } from "../components/config";
 import { type ObjectStoreSettings, type SnapshotSettings, objectStoreSecureSettings, snapshotRequests } from "../components/snapshots";
 import { objectStoreKeystore } from "../components/elasticsearch";
 import { keystoreScript } from "../components/targets/kubernetesManifests";
-import { type FakeElasticsearch, type RecordedRequest, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
+import { type FakeElasticsearch, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
+import { fakeSnapshotApis } from "./support/fakeSnapshotApis";
 import { type ProgramRun, type RecordedResource, ofType, plainStrings, runProgram, unwrapSecrets } from "./support/program";
 import { runScript } from "./support/runScript";
 
@@ -96,30 +97,13 @@ describe("the bootstrap script with an object-store repository, against a fake E
     const PASSWORD = "Elastic-Pw-8Kd2mQ7s";
     let dir = "";
     let es: FakeElasticsearch | undefined;
-    const repositories = new Map<string, string>();
-    const created: string[] = [];
-
     /** Elasticsearch's semantics for the three types: the client must exist and the bucket be named as the type names it. */
-    const snapshotApis = (r: RecordedRequest) => {
-        const repo = /^\/_snapshot\/([^/?]+)$/.exec(r.path);
-        if (repo && r.method === "PUT") {
-            const body = r.body as { type?: string; settings?: Record<string, unknown> };
-            const bucketKey = body.type === "azure" ? "container" : "bucket";
-            if (!["s3", "gcs", "azure"].includes(body.type ?? "") || body.settings?.client !== "elk" || typeof body.settings?.[bucketKey] !== "string") {
-                return { status: 500, body: { error: { type: "repository_exception", reason: `[${repo[1]}] cannot create ${body.type} repository` }, status: 500 } };
-            }
-            if (!repositories.has(repo[1])) created.push(r.path);
-            repositories.set(repo[1], r.rawBody);
-            return { status: 200, body: { acknowledged: true } };
-        }
-        const policy = /^\/_slm\/policy\/([^/?]+)$/.exec(r.path);
-        if (policy && r.method === "PUT") {
-            if (!repositories.has(String(asObj(r.body).repository))) return { status: 400, body: { error: { type: "illegal_argument_exception" }, status: 400 } };
-            if (!created.includes(r.path)) created.push(r.path);
-            return { status: 200, body: { acknowledged: true } };
-        }
-        return undefined;
-    };
+    const apis = fakeSnapshotApis((name, body) => {
+        const bucketKey = body.type === "azure" ? "container" : "bucket";
+        const ok = ["s3", "gcs", "azure"].includes(body.type ?? "") && body.settings?.client === "elk" && typeof body.settings?.[bucketKey] === "string";
+        return ok ? undefined : `[${name}] cannot create ${String(body.type)} repository`;
+    });
+    const { override: snapshotApis, repositories, created } = apis;
 
     beforeAll(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-objectstore-test-"));
@@ -148,8 +132,7 @@ describe("the bootstrap script with an object-store repository, against a fake E
             const sent = server.requests.slice(before).filter((r) => r.path.startsWith("/_snapshot") || r.path.startsWith("/_slm"));
             return { result, sent: sent.map((r) => ({ method: r.method, path: r.path, body: r.body, status: r.status })) };
         };
-        repositories.clear();
-        created.length = 0;
+        apis.reset();
         const expected = snapshotRequests(settings(store)).map((r) => ({ method: r.method, path: r.path, body: r.body, status: 200 }));
         const first = await run();
         expect(first.result).toMatchObject({ code: 0, stderr: "", timedOut: false });

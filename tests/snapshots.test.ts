@@ -17,7 +17,8 @@ import {
     snapshotPolicyBody,
     snapshotRequests,
 } from "../components/snapshots";
-import { type FakeElasticsearch, type RecordedRequest, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
+import { type FakeElasticsearch, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
+import { fakeSnapshotApis } from "./support/fakeSnapshotApis";
 import { stackFileConfig } from "./support/program";
 import { runScript } from "./support/runScript";
 
@@ -81,40 +82,12 @@ describe("the bootstrap script with the snapshot requests, against a fake Elasti
     const PASSWORD = "Elastic-Pw-8Kd2mQ7s";
     let dir = "";
     let es: FakeElasticsearch | undefined;
-    const repositories = new Map<string, string>();
-    const policies = new Map<string, string>();
-    const created: string[] = [];
-
-    /** Elasticsearch's semantics: PUT upserts; a policy needs its repository; DELETE of a missing policy is 404. */
-    const snapshotApis = (r: RecordedRequest) => {
-        const repo = /^\/_snapshot\/([^/?]+)$/.exec(r.path);
-        if (repo && r.method === "PUT") {
-            const body = r.body as { type?: string; settings?: { location?: string } };
-            if (body.type !== "fs" || body.settings?.location !== SNAPSHOT_PATH) {
-                return { status: 500, body: { error: { type: "repository_exception", reason: `[${repo[1]}] location [${body.settings?.location}] doesn't match any of the locations specified by path.repo` }, status: 500 } };
-            }
-            if (!repositories.has(repo[1])) created.push(r.path);
-            repositories.set(repo[1], r.rawBody);
-            return { status: 200, body: { acknowledged: true } };
-        }
-        const policy = /^\/_slm\/policy\/([^/?]+)$/.exec(r.path);
-        if (policy && r.method === "PUT") {
-            const body = r.body as { repository?: string };
-            if (!repositories.has(body.repository ?? "")) {
-                return { status: 400, body: { error: { type: "illegal_argument_exception", reason: `no such repository [${body.repository}]` }, status: 400 } };
-            }
-            if (!policies.has(policy[1])) created.push(r.path);
-            policies.set(policy[1], r.rawBody);
-            return { status: 200, body: { acknowledged: true } };
-        }
-        if (policy && r.method === "DELETE") {
-            if (!policies.delete(policy[1])) {
-                return { status: 404, body: { error: { type: "resource_not_found_exception", reason: `snapshot lifecycle policy or policies [${policy[1]}] not found, no policies are configured` }, status: 404 } };
-            }
-            return { status: 200, body: { acknowledged: true } };
-        }
-        return undefined;
-    };
+    /** Elasticsearch's semantics; it creates only an fs repository under path.repo. */
+    const { override: snapshotApis, repositories, policies, created } = fakeSnapshotApis((name, body) =>
+        body.type !== "fs" || body.settings?.location !== SNAPSHOT_PATH
+            ? `[${name}] location [${String(body.settings?.location)}] doesn't match any of the locations specified by path.repo`
+            : undefined,
+    );
 
     beforeAll(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-snapshots-test-"));
