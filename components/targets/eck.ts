@@ -7,7 +7,7 @@ import * as e from "./eckResources";
 import type { EckNames } from "./eckResources";
 import type { AntiAffinity } from "./kubernetesManifests";
 import * as m from "./kubernetesManifests";
-import { clusterAccess } from "./kubernetes";
+import { clusterAccess, specContents } from "./kubernetes";
 import { afterSteps } from "./ordering";
 import { ES_HTTP_PORT } from "../elasticsearch";
 import type { IngressRule } from "../traffic";
@@ -323,27 +323,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
 
     /** The ConfigMap and Secret of the files a pod mounts, as on the manifests engine. */
     private contents(spec: ContainerSpec, opts: PlacementOptions): { refs: m.ContentRefs; resources: pulumi.CustomResource[] } {
-        const resources: pulumi.CustomResource[] = [];
-        const meta = { namespace: this.args.namespace, labels: m.labels(this.placement, spec) };
-        let configMapName: pulumi.Output<string> | undefined;
-        let secretName: pulumi.Output<string> | undefined;
-        const cmData = m.configMapData(spec);
-        if (Object.keys(cmData).length > 0) {
-            const cm = new k8s.core.v1.ConfigMap(`${this.rp}-${spec.name}-files`, { metadata: meta, data: cmData }, this.opts(opts.parent));
-            configMapName = cm.metadata.name;
-            resources.push(cm);
-        }
-        const secretEntries = m.secretData(spec);
-        if (Object.keys(secretEntries).length > 0) {
-            const secret = new k8s.core.v1.Secret(
-                `${this.rp}-${spec.name}-secrets`,
-                { metadata: meta, type: "Opaque", stringData: pulumi.secret(pulumi.output(secretEntries)) },
-                { ...this.opts(opts.parent), additionalSecretOutputs: ["data", "stringData"] },
-            );
-            secretName = secret.metadata.name;
-            resources.push(secret);
-        }
-        return { refs: { configMapName, secretName }, resources };
+        return specContents(spec, this.args.namespace, this.placement, (kind) => ({ name: `${this.rp}-${spec.name}-${kind}`, opts: this.opts(opts.parent) }));
     }
 
     /** Options of every object: this platform's provider, and created after the namespace. */

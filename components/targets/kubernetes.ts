@@ -145,6 +145,41 @@ export function clusterAccess(
 }
 
 /**
+ * The ConfigMap and Secret holding a spec's files (none when it has no such file), named and placed by `named`:
+ * on either engine, the objects the pods mount their files from.
+ */
+export function specContents(
+    spec: ContainerSpec,
+    namespace: string,
+    placement: m.Placement,
+    named: (kind: "files" | "secrets") => { name: string; opts: pulumi.CustomResourceOptions },
+): { refs: m.ContentRefs; resources: pulumi.CustomResource[] } {
+    const resources: pulumi.CustomResource[] = [];
+    const meta = { namespace, labels: m.labels(placement, spec) };
+    let configMapName: pulumi.Output<string> | undefined;
+    let secretName: pulumi.Output<string> | undefined;
+    const cmData = m.configMapData(spec);
+    if (Object.keys(cmData).length > 0) {
+        const { name, opts } = named("files");
+        const cm = new k8s.core.v1.ConfigMap(name, { metadata: meta, data: cmData }, opts);
+        configMapName = cm.metadata.name;
+        resources.push(cm);
+    }
+    const secretEntries = m.secretData(spec);
+    if (Object.keys(secretEntries).length > 0) {
+        const { name, opts } = named("secrets");
+        const secret = new k8s.core.v1.Secret(
+            name,
+            { metadata: meta, type: "Opaque", stringData: pulumi.secret(pulumi.output(secretEntries)) },
+            { ...opts, additionalSecretOutputs: ["data", "stringData"] },
+        );
+        secretName = secret.metadata.name;
+        resources.push(secret);
+    }
+    return { refs: { configMapName, secretName }, resources };
+}
+
+/**
  * The Kubernetes target: a namespace; per service a ConfigMap (configs, pipelines, certificates) and a Secret
  * (keys, passwords), a StatefulSet when it keeps per-pod state (Elasticsearch data, Logstash's persistent
  * queue) or else a Deployment, a Service, a headless Service and a PodDisruptionBudget for StatefulSets; steps
@@ -327,27 +362,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     /** The ConfigMap and Secret of a spec; unnamed, so Pulumi replaces them (and rolls the pods) on any change. */
     private contents(spec: ContainerSpec, opts: PlacementOptions): { refs: m.ContentRefs; resources: pulumi.CustomResource[] } {
-        const resources: pulumi.CustomResource[] = [];
-        const meta = { namespace: this.args.namespace, labels: m.labels(this.placement, spec) };
-        let configMapName: pulumi.Output<string> | undefined;
-        let secretName: pulumi.Output<string> | undefined;
-        const cmData = m.configMapData(spec);
-        if (Object.keys(cmData).length > 0) {
-            const cm = new k8s.core.v1.ConfigMap(this.resourceName(spec.name, "files"), { metadata: meta, data: cmData }, this.opts(opts.parent, [], [spec.name, "files"]));
-            configMapName = cm.metadata.name;
-            resources.push(cm);
-        }
-        const secretEntries = m.secretData(spec);
-        if (Object.keys(secretEntries).length > 0) {
-            const secret = new k8s.core.v1.Secret(
-                this.resourceName(spec.name, "secrets"),
-                { metadata: meta, type: "Opaque", stringData: pulumi.secret(pulumi.output(secretEntries)) },
-                { ...this.opts(opts.parent, [], [spec.name, "secrets"]), additionalSecretOutputs: ["data", "stringData"] },
-            );
-            secretName = secret.metadata.name;
-            resources.push(secret);
-        }
-        return { refs: { configMapName, secretName }, resources };
+        return specContents(spec, this.args.namespace, this.placement, (kind) => ({ name: this.resourceName(spec.name, kind), opts: this.opts(opts.parent, [], [spec.name, kind]) }));
     }
 
     /** After `dependsOn`, the steps in `after` (Jobs the provider has waited on) and `extra`. */
