@@ -1,15 +1,19 @@
 /**
  * Benchmark of the Django delivery path (printed figures, not a test): the generated handler's cost per logging
- * call, with Logstash up and with it down, next to the standard library's SysLogHandler in the same Python
- * process; and sustained records per second over TLS on loopback, counted when every record has been confirmed
- * by the listener; and what the Django pipeline's groks cost per line on Oniguruma, for the captured corpus (0.4.0's
- * format) and for lines of the current format, pathological ones included. Needs /usr/bin/python3 (Django is not
- * needed: the handler is standard library only).
+ * call, with Logstash up and with it down, next to the standard library's SysLogHandler in the same Python process
+ * and the same run (rounds of each, interleaved, so that load from other processes falls on all alike), held to the
+ * target of issue 23: p50 within 1.5× and p99 within 2× of SysLogHandler's; sustained records per second over TLS
+ * on loopback, counted when every record has been confirmed by the listener, with the process's CPU time per
+ * record; connections per record for a quiet app at the default timing; and what the Django pipeline's groks cost
+ * per line on Oniguruma, for the captured corpus (0.4.0's format) and for lines of the current format,
+ * pathological ones included. Needs /usr/bin/python3 (Django is not needed: the handler is standard library only).
+ * The run fails when the per-call target or the grok budget is missed.
  *
  *     npm run benchmark            (runs this after the program benchmark)
- *     npx ts-node --transpile-only scripts/benchmarkDelivery.ts [--calls N] [--records N]
+ *     npx ts-node --transpile-only scripts/benchmarkDelivery.ts [--calls N] [--records N] [--quiet-records N] [--quiet-interval S]
  */
 import { spawn } from "child_process";
+import * as dgram from "dgram";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -23,69 +27,120 @@ import { GROK_BUDGET_MS, percentile } from "./grokBenchmark";
 
 const PYTHON = "/usr/bin/python3";
 
+/** Issue 23's target: the handler's cost per call over SysLogHandler's, in the same run. */
+export const PER_CALL_TARGET = { p50: 1.5, p99: 2 } as const;
+
 function arg(name: string, fallback: number): number {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-const BENCH = String.raw`import json, logging, logging.handlers, os, socket, sys, time
+const BENCH = String.raw`import gc, json, logging, logging.handlers, os, socket, sys, time
 import django_logging as m
 
-calls, records, up_port, down_port = (int(x) for x in sys.argv[1:5])
+calls, records, up_port, down_port, udp_port, quiet_records = (int(x) for x in sys.argv[1:7])
+quiet_interval = float(sys.argv[7])
 fmt = logging.Formatter("%(message)s")
+ROUNDS = 10
 
-def per_call(handler, n):
+def logger_for(handler):
     log = logging.getLogger("bench.%d" % id(handler))
     log.propagate = False
     log.handlers = [handler]
     log.setLevel(logging.INFO)
-    samples = []
-    for i in range(n):
-        t = time.perf_counter_ns()
-        log.info("GET /checkout/ 200 user=%d took %d ms", i, i % 97)
-        samples.append(time.perf_counter_ns() - t)
-    samples.sort()
-    return {"p50_us": samples[len(samples) // 2] / 1000, "p99_us": samples[int(len(samples) * 0.99)] / 1000}
+    return log
 
 def handler(port, **kw):
     h = m.LogstashHandler(host="localhost", port=port, **kw)
     h.setFormatter(fmt)
     return h
 
-out = {}
-up = handler(up_port)
-out["elk_up"] = per_call(up, calls)
-up.close()
-down = handler(down_port, close_timeout=0.5)
-out["elk_down"] = per_call(down, calls)
-down.close()
-# The standard library's syslog handler: UDP to the same closed port (it does not wait for anyone either).
-std = logging.handlers.SysLogHandler(address=("127.0.0.1", down_port))
-std.setFormatter(fmt)
-out["stdlib_syslog_udp"] = per_call(std, calls)
-std.close()
+def syslog(port):
+    h = logging.handlers.SysLogHandler(address=("127.0.0.1", port))
+    h.setFormatter(fmt)
+    return h
+
+def drained(h):
+    # The sending thread has taken every record (written or, Logstash down, waiting): the next case runs alone.
+    deadline = time.monotonic() + 30
+    while isinstance(h, m.LogstashHandler) and h._failing is None and (h._queue or h._formatting) and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+def stats(samples):
+    samples.sort()
+    n = len(samples)
+    return {"p50_us": samples[n // 2] / 1000, "p99_us": samples[int(n * 0.99)] / 1000, "p999_us": samples[int(n * 0.999)] / 1000,
+            "mean_us": sum(samples) / n / 1000, "max_us": samples[-1] / 1000}
+
+# "up": Logstash listening (TLS on loopback; for SysLogHandler a UDP socket that reads); "down": nothing listens.
+cases = {"elk_up": handler(up_port), "elk_down": handler(down_port, close_timeout=0.5),
+         "stdlib_up": syslog(udp_port), "stdlib_down": syslog(down_port)}
+loggers = {name: logger_for(h) for name, h in cases.items()}
+samples = {name: [] for name in cases}
+for log in loggers.values():  # warm up: first connection, thread start, caches
+    for i in range(200):
+        log.info("warm up %d", i)
+for h in cases.values():
+    drained(h)
+load_before = os.getloadavg()
+for _ in range(ROUNDS):
+    for name, log in loggers.items():
+        out = samples[name]
+        clock = time.perf_counter_ns
+        for i in range(calls // ROUNDS):
+            t = clock()
+            log.info("GET /checkout/ 200 user=%d took %d ms", i, i % 97)
+            out.append(clock() - t)
+        drained(cases[name])
+out = {name: stats(xs) for name, xs in samples.items()}
+out["load"] = [load_before, os.getloadavg()]
+for h in cases.values():
+    h.close()
 
 # Sustained: log as fast as possible; records/s counts until the listener confirmed every record.
-# close() confirms at once what is left instead of waiting idle_confirm, so the time ends with the last record.
+# close() confirms at once what is left instead of waiting for confirm_interval, so the time ends with the last record.
 h = handler(up_port, queue_size=records + 1, close_timeout=120)
-log = logging.getLogger("bench.sustained")
-log.propagate = False
-log.handlers = [h]
-log.setLevel(logging.INFO)
+log = logger_for(h)
+cpu0 = time.process_time()
 t0 = time.perf_counter()
 for i in range(records):
     log.info("GET /checkout/ 200 user=%d took %d ms", i, i % 97)
 logged = time.perf_counter() - t0
 h.close()
 elapsed = time.perf_counter() - t0
-out["sustained"] = {"records": records, "confirmed": h.confirmed, "dropped": h.dropped, "seconds": elapsed, "logging_seconds": logged}
+out["sustained"] = {"records": records, "confirmed": h.confirmed, "dropped": h.dropped, "seconds": elapsed, "logging_seconds": logged,
+                    "cpu_us_per_record": (time.process_time() - cpu0) / records * 1e6}
+
+# A quiet app at the default timing: connections (TLS handshakes) per record.
+if quiet_records:
+    h = handler(up_port)
+    log = logger_for(h)
+    for i in range(quiet_records):
+        log.info("quiet %d", i)
+        time.sleep(quiet_interval)
+    h.close()
+    out["quiet"] = {"records": quiet_records, "interval": quiet_interval, "connections": h.connections, "confirmed": h.confirmed}
 print(json.dumps(out))
 `;
 
-async function main(): Promise<void> {
+type Cost = { p50_us: number; p99_us: number; p999_us: number; mean_us: number; max_us: number };
+interface BenchResult {
+    elk_up: Cost;
+    elk_down: Cost;
+    stdlib_up: Cost;
+    stdlib_down: Cost;
+    load: [number[], number[]];
+    sustained: { records: number; confirmed: number; dropped: number; seconds: number; logging_seconds: number; cpu_us_per_record: number };
+    quiet?: { records: number; interval: number; connections: number; confirmed: number };
+}
+
+/** Runs the Python side against a TLS listener and a UDP socket on loopback; prints the figures; returns targets missed. */
+async function deliveryBenchmark(): Promise<number> {
     if (!fs.existsSync(PYTHON)) throw new Error(`${PYTHON} is needed`);
     const calls = arg("calls", 20_000);
     const records = arg("records", 100_000);
+    const quietRecords = arg("quiet-records", 12);
+    const quietInterval = arg("quiet-interval", 2.5);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-bench-delivery-"));
     let received = 0;
     let lines = 0;
@@ -100,6 +155,10 @@ async function main(): Promise<void> {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const upPort = (server.address() as { port: number }).port;
+    const udp = dgram.createSocket("udp4");
+    udp.on("message", () => undefined);
+    await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
+    const udpPort = udp.address().port;
     const closed = tls.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const downPort = (closed.address() as { port: number }).port;
@@ -107,22 +166,48 @@ async function main(): Promise<void> {
     try {
         fs.writeFileSync(path.join(dir, "django_logging.py"), djangoLoggingModule({ host: "localhost", port: upPort, serviceName: "bench", caPath: pki.caCertPath }));
         fs.writeFileSync(path.join(dir, "bench.py"), BENCH);
+        const args = [calls, records, upPort, downPort, udpPort, quietRecords, quietInterval].map(String);
         const stdout = await new Promise<string>((resolve, reject) => {
-            const child = spawn(PYTHON, ["bench.py", String(calls), String(records), String(upPort), String(downPort)], { cwd: dir, env: { PATH: process.env.PATH ?? "", PYTHONPATH: dir }, stdio: ["ignore", "pipe", "inherit"] });
+            // stderr is the handler's reports (Logstash down: "cannot deliver", records dropped): expected, not shown.
+            const child = spawn(PYTHON, ["bench.py", ...args], { cwd: dir, env: { PATH: process.env.PATH ?? "", PYTHONPATH: dir }, stdio: ["ignore", "pipe", "pipe"] });
             let out = "";
+            let err = "";
             child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-            child.once("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`bench.py exited with ${code}`))));
+            child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+            child.once("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`bench.py exited with ${code}: ${err}`))));
         });
-        const r = JSON.parse(stdout) as Record<string, { p50_us?: number; p99_us?: number; records?: number; confirmed?: number; dropped?: number; seconds?: number; logging_seconds?: number }>;
-        const cost = (k: string) => `${(r[k].p50_us ?? 0).toFixed(1)} / ${(r[k].p99_us ?? 0).toFixed(1)}`;
-        console.log(`Django handler, cost per logging call (p50 / p99 µs, ${calls} calls, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? "?"}):`);
-        console.log(`  LogstashHandler, Logstash up      ${cost("elk_up")}`);
-        console.log(`  LogstashHandler, Logstash down    ${cost("elk_down")}`);
-        console.log(`  stdlib SysLogHandler (UDP)        ${cost("stdlib_syslog_udp")}`);
+        const r = JSON.parse(stdout) as BenchResult;
+        const fmt = (x: number) => x.toFixed(1).padStart(7);
+        const row = (label: string, c: Cost) => console.log(`  ${label.padEnd(40)} ${fmt(c.p50_us)} ${fmt(c.p99_us)} ${fmt(c.p999_us)} ${fmt(c.mean_us)} ${fmt(c.max_us)}`);
+        const [before, after] = r.load;
+        console.log(`Django handler, cost per logging call (µs; ${calls} calls per case in 10 interleaved rounds; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? "?"}; load average ${before.map((x) => x.toFixed(1)).join(" ")} before, ${after.map((x) => x.toFixed(1)).join(" ")} after):`);
+        console.log(`  ${"".padEnd(40)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"p99.9".padStart(7)} ${"mean".padStart(7)} ${"max".padStart(7)}`);
+        row("LogstashHandler, Logstash up (TLS)", r.elk_up);
+        row("SysLogHandler, a UDP socket that reads", r.stdlib_up);
+        row("LogstashHandler, Logstash down", r.elk_down);
+        row("SysLogHandler, a closed UDP port", r.stdlib_down);
+        // Held to the cheaper SysLogHandler figure of the run, whichever case it came from: the stricter reading.
+        const base = { p50: Math.min(r.stdlib_up.p50_us, r.stdlib_down.p50_us), p99: Math.min(r.stdlib_up.p99_us, r.stdlib_down.p99_us) };
+        let missed = 0;
+        for (const [label, elk] of [["up", r.elk_up], ["down", r.elk_down]] as const) {
+            const p50 = elk.p50_us / base.p50;
+            const p99 = elk.p99_us / base.p99;
+            const ok = p50 <= PER_CALL_TARGET.p50 && p99 <= PER_CALL_TARGET.p99;
+            if (!ok) missed++;
+            console.log(`  Logstash ${label}: ${p50.toFixed(2)}× SysLogHandler's cheaper figure at p50, ${p99.toFixed(2)}× at p99 (target ≤ ${PER_CALL_TARGET.p50}× and ≤ ${PER_CALL_TARGET.p99}×)${ok ? "" : ": OVER TARGET"}`);
+        }
         const s = r.sustained;
-        console.log(`Sustained over TLS on loopback: ${s.confirmed}/${s.records} records confirmed in ${(s.seconds ?? 0).toFixed(2)} s = ${Math.round((s.confirmed ?? 0) / (s.seconds ?? 1))} records/s (logging calls took ${(s.logging_seconds ?? 0).toFixed(2)} s, ${s.dropped} dropped); the listener read ${lines} lines, ${(received / 1e6).toFixed(1)} MB`);
+        console.log(
+            `Sustained over TLS on loopback: ${s.confirmed}/${s.records} records confirmed in ${s.seconds.toFixed(2)} s = ${Math.round(s.confirmed / s.seconds)} records/s (logging calls took ${s.logging_seconds.toFixed(2)} s, ${s.dropped} dropped; the process spent ${s.cpu_us_per_record.toFixed(1)} µs of CPU per record, both threads); the listener read ${lines} lines, ${(received / 1e6).toFixed(1)} MB in all`,
+        );
+        if (r.quiet) {
+            const q = r.quiet;
+            console.log(`Quiet app at the default timing: ${q.records} records ${q.interval} s apart took ${q.connections} connections (${(q.records / q.connections).toFixed(1)} records per TLS handshake), ${q.confirmed} confirmed`);
+        }
+        return missed;
     } finally {
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        udp.close();
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
@@ -176,10 +261,10 @@ async function djangoGrok(runs = 50): Promise<number> {
     return over.length;
 }
 
-main()
-    .then(() => djangoGrok())
-    .then((over) => {
-        if (over > 0) process.exitCode = 1;
+deliveryBenchmark()
+    .then(async (missed) => {
+        const over = await djangoGrok();
+        if (missed > 0 || over > 0) process.exitCode = 1;
     })
     .catch((error: unknown) => {
         console.error(error instanceof Error ? error.message : error);

@@ -18,15 +18,16 @@ A newline inside MSG (tracebacks) is sent as #012 and a '#' followed by three di
 '#004' (rsyslog's escape of EOT) never occurs inside MSG: it marks the end of a whole record, and
 Logstash refuses a line without it as truncated. `id` is unique per record: Logstash writes with it
 as the document id and op_type create, so a record sent twice is stored once. When records had to
-be dropped, the next record sent carries `dropped="N"` (N records lost before it).
+be dropped, the handler sends a record of its own (logger `elk_stack.logging`, level WARNING, a fresh
+id) carrying `dropped="N"`: the N records dropped since the previous such record.
 
 Delivery (see LogstashHandler): at least once, within the bounds given there; never blocks or
 raises in the app.
 """
 import codecs
 import collections
-import datetime
 import errno
+import itertools
 import logging
 import os
 import random
@@ -64,8 +65,13 @@ FACILITY = 1
 SD_ID = "elk@32473"
 # Ends every record. The escaping below never writes '#' and three digits other than #012 and #035.
 END_MARK = "#004"
+# The logger name of the records the handler writes itself (the dropped counts).
+OWN_LOGGER = "elk_stack.logging"
 _DIGITS3 = re.compile(r"#(?=[0-9]{3})")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+_PARAM_SPECIAL = re.compile(r'[\\"\]\r\n]')
+# What a queued record costs beyond its message, for the queue_bytes bound: its header, as formatted.
+_RECORD_OVERHEAD = 256
 
 
 def _severity(levelno):
@@ -95,43 +101,32 @@ def _name_field(value, limit):
 
 def _param_value(value):
     """SD-PARAM value: escape '\\', '"' and ']' (RFC 5424 section 6.3.3); no line breaks in a line protocol."""
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
+    text = str(value)
+    if _PARAM_SPECIAL.search(text) is None:
+        return text
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
     return text.replace("\r", " ").replace("\n", " ")
 
 
 def escape_message(text):
     """One line per record: '#ddd' becomes '#035ddd' first, then each newline '#012' (reversible)."""
-    return _DIGITS3.sub("#035", text).replace("\n", "#012")
-
-
-def new_event_id():
-    """32 hex digits: milliseconds since the epoch, then 80 random bits, so ids sort by when they were made."""
-    return "%012x%s" % (int(time.time() * 1000) & 0xFFFFFFFFFFFF, os.urandom(10).hex())
-
-
-def _encode(text):
-    # A lone surrogate (os.listdir, os.environ, sys.argv with undecodable bytes) cannot be UTF-8: write it as
-    # its escape instead of losing the record.
-    return text.encode("utf-8", "backslashreplace")
+    if "#" in text:
+        text = _DIGITS3.sub("#035", text)
+    if "\n" in text:
+        text = text.replace("\n", "#012")
+    return text
 
 
 class _Record(object):
-    """One formatted record: bytes before and after the place where a dropped count is inserted."""
+    """One formatted record: its line as sent, how often it was written, and the dropped count it carries (only
+    the handler's own records carry one)."""
 
-    __slots__ = ("head", "tail", "dropped")
+    __slots__ = ("wire", "copies", "carries")
 
-    def __init__(self, head, tail):
-        self.head = head
-        self.tail = tail
-        self.dropped = 0
-
-    def size(self):
-        return len(self.head) + len(self.tail)
-
-    def wire(self):
-        if self.dropped:
-            return b"%s dropped=\"%d\"%s" % (self.head, self.dropped, self.tail)
-        return self.head + self.tail
+    def __init__(self, wire, carries=0):
+        self.wire = wire
+        self.copies = 0
+        self.carries = carries
 
 
 def _unacked_bytes(sock):
@@ -150,27 +145,35 @@ class LogstashHandler(logging.Handler):
     """Sends each record as one RFC 5424 line to Logstash over verified TLS, from a background thread.
 
     Delivery contract (tests/django.faults.test.ts checks each part against a listener that is killed,
-    stalled and restarted):
-    - `emit` formats the record and appends it to a queue; it never blocks on the network or raises.
-    - The thread writes queued records on a TLS connection and keeps them until Logstash has confirmed
-      them. Confirmation: the handler ends the connection cleanly (TLS close_notify, then TCP FIN) and
-      Logstash closes its side after reading everything before it, with every byte acknowledged. Logstash's
-      tcp input pushes each line into its (persistent) queue before it reads the next, so a record is
-      confirmed only after Logstash has taken it. The handler confirms when it has been idle for
-      `idle_confirm` seconds, every `confirm_interval` seconds and every `confirm_bytes` bytes, then
-      reconnects for the next records.
+    stalled, half-open and restarted; docs/app-teams.md gives the measured bounds):
+    - `emit` formats the message and appends it to a queue; it never blocks on the network or raises. The
+      thread turns queued messages into lines, so a logging call costs about what the standard library's
+      SysLogHandler costs (scripts/benchmarkDelivery.ts).
+    - The thread writes queued records on a TLS connection as they come (after at most `batch_delay` seconds,
+      which lets a burst go out in one write) and keeps them until Logstash has confirmed them. Confirmation:
+      the handler ends the connection cleanly (TLS close_notify, then TCP FIN) and Logstash closes its side
+      after reading everything before it, with every byte acknowledged and no reset. Logstash's tcp input
+      pushes each line into its queue before it reads the next, so a record is confirmed only after Logstash
+      has taken it (see docs/app-teams.md for the one window this cannot see). One connection carries the
+      records of `confirm_interval` seconds (or `confirm_bytes` bytes): a quiet app pays one TLS handshake per
+      interval, not one per record. Set `idle_confirm` to confirm sooner when no record came for that long.
     - Records of a connection that fails or cannot be confirmed (Logstash killed, restarted, stalled past
-      `send_timeout`, a middlebox dropping the connection) are sent again on the next connection, with the
-      same ids: Elasticsearch keeps one copy. Reconnects back off exponentially (0.5 s doubling to
-      `max_backoff`, each wait drawn between half and all of it), however fast the app logs.
-    - At most `queue_size` records and `queue_bytes` bytes wait for a connection; past that the oldest go.
-      Every record lost that way is counted: on stderr, in `dropped`, and as `dropped="N"` on the next record
-      delivered. So is a record logged after the handler was closed.
+      `send_timeout`, half-open, a middlebox dropping the connection) are sent again on the next connection,
+      with the same ids: Elasticsearch keeps one copy. Each record is written at most `max_copies` times; one
+      still unconfirmed after that is no longer sent and is counted as not confirmed (Logstash may well have
+      it: it is not counted as dropped). Reconnects back off exponentially (0.5 s doubling to `max_backoff`,
+      each wait drawn between half and all of it), however fast the app logs.
+    - At most `queue_size` records and about `queue_bytes` bytes wait to be sent for the first time; past that
+      the oldest of them go. Only records never written are dropped, so the count is exact: every record
+      dropped is counted on stderr, in `dropped`, and in Elasticsearch as `elk.dropped` on a record of the
+      handler's own, sent with the next records. So is a record logged after the handler was closed (on
+      stderr and in `dropped` only).
     - At exit (`logging.shutdown`, and for a process started by multiprocessing also when it ends), the thread
-      has `close_timeout` seconds to deliver and confirm what is left; whatever it could not is counted on
-      stderr. If Logstash was already unreachable, one more attempt is made at once rather than waiting out
-      the backoff, and if that cannot connect the handler gives up at once. A process that ends with
-      os._exit() without either loses its queue uncounted.
+      has `close_timeout` seconds to deliver and confirm what is left. stderr then says what is known: records
+      never sent (lost), and records sent but not confirmed (Logstash may have them). If Logstash was already
+      unreachable, one more attempt is made at once rather than waiting out the backoff, and if that cannot
+      connect the handler gives up at once. A process that ends with os._exit() without either loses its
+      queue uncounted.
     - The confirmation is end to end only on a direct TCP path to Logstash (a container network, a Kubernetes
       Service). A TCP proxy in between (Docker's userland proxy behind a port published on the host,
       `kubectl port-forward`, a sidecar) acknowledges and closes on Logstash's behalf: if Logstash stops
@@ -180,8 +183,8 @@ class LogstashHandler(logging.Handler):
 
     def __init__(self, host=None, port=None, ca_file=None, app_name=None, level=logging.NOTSET,
                  queue_size=10000, connect_timeout=5.0, send_timeout=30.0, close_timeout=5.0,
-                 idle_confirm=2.0, confirm_interval=5.0, confirm_bytes=4 << 20, max_backoff=30.0,
-                 queue_bytes=64 << 20):
+                 confirm_interval=10.0, confirm_bytes=4 << 20, max_backoff=30.0, queue_bytes=64 << 20,
+                 max_copies=3, batch_delay=0.005, idle_confirm=None):
         logging.Handler.__init__(self, level)
         self.host = host or LOGSTASH_HOST
         self.port = int(port or LOGSTASH_PORT)
@@ -193,14 +196,21 @@ class LogstashHandler(logging.Handler):
         self.connect_timeout = connect_timeout
         self.send_timeout = send_timeout
         self.close_timeout = close_timeout
-        self.idle_confirm = idle_confirm
         self.confirm_interval = confirm_interval
         self.confirm_bytes = confirm_bytes
         self.max_backoff = max_backoff
+        self.max_copies = max(1, int(max_copies))
+        self.batch_delay = batch_delay
+        self.idle_confirm = idle_confirm
         self._context = None
         self._context_key = None
         self._conn = None
         self._outbox = []
+        # Formatting caches (the sending thread's): the header parts of each (level, logger, file, function), and
+        # the timestamp of the current second.
+        self._origins = {}
+        self._stamp_second = None
+        self._stamp = ""
         # Held by the thread while it resolves and connects, and while OpenSSL builds a context, handshakes or ends a
         # session; taken by a fork. A child forked while libc's resolver or OpenSSL holds one of its own locks hangs
         # at its first lookup or TLS call (both seen in tests/django.faults.test.ts).
@@ -245,75 +255,70 @@ class LogstashHandler(logging.Handler):
         sys.modules["multiprocessing.util"].Finalize(self, self.close, exitpriority=10)
 
     def _reset(self):
-        self._cond = threading.Condition(threading.Lock())
-        self._queue = collections.deque()
+        # One plain lock guards the queue and the counters; the thread sleeps on _wake, which emit releases only
+        # when the thread waits for records (_idle): a Condition's notify would cost every logging call more.
+        self._lock = threading.Lock()
+        self._wake = threading.Lock()
+        self._wake.acquire()
+        self._idle = False
+        self._sleeping = False
+        self._queue = collections.deque()  # messages never sent: tuples made by emit
         self._queued_bytes = 0
-        self._inflight = []
+        self._resend = collections.deque()  # _Records taken from the queue but not confirmed, to write again
+        self._inflight = []  # _Records written on the current connection, not confirmed yet
+        self._formatting = 0  # messages the thread took from the queue and is turning into lines
         self._thread = None
         self._closed = False
-        # True while the thread waits for records: only then does emit need to wake it. During a backoff a
-        # wake-up per record would only cost the app (the GIL) and change nothing.
-        self._idle = False
+        self._close_deadline = None
         self._failing = None
-        # Counters, for the app and for tests: records dropped, records confirmed, connection attempts.
+        # Ids: milliseconds, then 48 random bits drawn once per process (again in a forked child), then a counter.
+        self._id_key = os.urandom(6).hex()
+        self._id_counter = itertools.count()
+        # Counters, for the app and for tests: records dropped (never sent), confirmed, given up unconfirmed after
+        # max_copies copies; connection attempts and connections made.
         self.dropped = 0
         self.confirmed = 0
+        self.unconfirmed = 0
         self.attempts = 0
-        self._unreported = 0
+        self.connections = 0
+        self._unreported = 0  # dropped records no record of the handler's own carries yet
         self._dropped_since_report = 0
+        self._given_up_since_report = 0
         self._start_failed = False
 
-    # --- formatting (the app's thread) -------------------------------------------------------------------
-
-    def format_record(self, record):
-        """The record as a `_Record`: one RFC 5424 line, with a fresh id."""
-        message = self.format(record)
-        stamp = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
-        timestamp = stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        params = (
-            ("level", record.levelname),
-            ("logger", record.name),
-            ("file", record.filename),
-            ("line", record.lineno),
-            ("function", record.funcName),
-            ("thread", record.threadName),
-        )
-        head = "<%d>1 %s %s %s %d %s [%s id=\"%s\"" % (
-            FACILITY * 8 + _severity(record.levelno), timestamp, self.hostname, self.app_name,
-            record.process or os.getpid(), _name_field(record.name, 32), SD_ID, new_event_id())
-        tail = " %s] \ufeff%s%s\n" % (
-            " ".join('%s="%s"' % (k, _param_value(v)) for k, v in params), escape_message(message), END_MARK)
-        return _Record(_encode(head), _encode(tail))
-
-    def format_line(self, record):
-        """The record as one newline-terminated RFC 5424 line (text)."""
-        return self.format_record(record).wire().decode("utf-8")
+    # --- the app's thread --------------------------------------------------------------------------------
 
     def emit(self, record):
         try:
-            item = self.format_record(record)
+            message = self.format(record)
+            item = (record.created, record.levelno, record.levelname, record.name, record.filename, record.lineno,
+                    record.funcName, record.threadName, record.process, message)
         except Exception:
             self.handleError(record)
             return
-        with self._cond:
+        with self._lock:
             if self._closed:
                 # Nobody will send it: count it like any other record that could not be kept.
-                if self._count_dropped(item):
-                    self._report("a record was logged after the handler was closed: dropped (%d in all)" % self.dropped)
+                self.dropped += 1
+                self._report("a record was logged after the handler was closed: dropped (%d in all)" % self.dropped)
             else:
-                self._queue.append(item)
-                self._queued_bytes += item.size()
-                self._trim()
-                if self._thread is None:
+                queue = self._queue
+                queue.append(item)
+                self._queued_bytes += len(message) + _RECORD_OVERHEAD
+                if len(queue) > self.queue_size or self._queued_bytes > self.queue_bytes:
+                    self._trim()
+                if self._idle:
+                    self._idle = self._sleeping = False
+                    self._wake.release()
+                elif self._thread is None:
                     self._start_thread()
-                elif self._idle:
-                    self._cond.notify()
-        self._flush_reports()
+        if self._outbox:
+            self._flush_reports()
 
     def _start_thread(self):
         """Starts the sending thread; where that is refused (Python 3.12+ at exit, a pids limit) the record stays
         queued, the failure is reported once, and the next record tries again. Call with the lock held."""
-        thread = threading.Thread(target=self._deliver, name="elk-logstash", daemon=True)
+        thread = threading.Thread(target=self._run, name="elk-logstash", daemon=True)
         try:
             thread.start()
         except Exception as error:
@@ -324,24 +329,73 @@ class LogstashHandler(logging.Handler):
             return
         self._thread = thread
 
-    def _count_dropped(self, record):
-        """Counts a record that will never be sent; True for the first since the last report. Call with the lock
-        held."""
-        # A count riding on the dropped record rides on the next one sent instead.
-        self._unreported += 1 + record.dropped
-        self.dropped += 1
-        self._dropped_since_report += 1
-        return self._dropped_since_report == 1
-
     def _trim(self):
-        """Keeps at most queue_size records and queue_bytes bytes waiting; counts what goes. Call with the lock
-        held."""
-        while self._queue and (len(self._queue) > self.queue_size or self._queued_bytes > self.queue_bytes):
-            lost = self._queue.popleft()
-            self._queued_bytes -= lost.size()
-            if self._count_dropped(lost):
+        """Keeps at most queue_size records and about queue_bytes bytes waiting; counts what goes. Only records
+        never sent wait here, so each one dropped is surely lost. Call with the lock held."""
+        queue = self._queue
+        while queue and (len(queue) > self.queue_size or self._queued_bytes > self.queue_bytes):
+            lost = queue.popleft()
+            self._queued_bytes -= len(lost[-1]) + _RECORD_OVERHEAD
+            self.dropped += 1
+            self._unreported += 1
+            self._dropped_since_report += 1
+            if self._dropped_since_report == 1:
                 self._report("more than %d records or %d bytes wait for %s:%d: dropping the oldest from now on"
                              " (each one counted)" % (self.queue_size, self.queue_bytes, self.host, self.port))
+
+    # --- formatting (the sending thread) -----------------------------------------------------------------
+
+    def _origin(self, levelno, levelname, name, filename, function):
+        """The parts of a line that depend only on the record's level, logger and origin; cached."""
+        key = (levelno, levelname, name, filename, function)
+        origin = self._origins.get(key)
+        if origin is None:
+            if len(self._origins) >= 4096:
+                self._origins.clear()
+            origin = (
+                "<%d>1 " % (FACILITY * 8 + _severity(levelno)),
+                " %s %s " % (self.hostname, self.app_name),
+                " %s [%s id=\"" % (_name_field(name, 32), SD_ID),
+                "\" level=\"%s\" logger=\"%s\" file=\"%s\" line=\"" % (
+                    _param_value(levelname), _param_value(name), _param_value(filename)),
+                "\" function=\"%s\" thread=\"" % _param_value(function),
+            )
+            self._origins[key] = origin
+        return origin
+
+    def _line(self, item, dropped=0):
+        """One queued message as its RFC 5424 line (bytes), with a fresh id."""
+        created, levelno, levelname, name, filename, lineno, function, thread, pid, message = item
+        second = int(created)
+        if second != self._stamp_second:
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._stamp_second = second
+        pri, host_app, msgid_sd, params, function_param = self._origin(levelno, levelname, name, filename, function)
+        event_id = "%012x%s%08x" % (int(created * 1000) & 0xFFFFFFFFFFFF, self._id_key,
+                                    next(self._id_counter) & 0xFFFFFFFF)
+        if dropped:
+            event_id += "\" dropped=\"%d" % dropped
+        text = "%s%s.%03dZ%s%d%s%s%s%d%s%s\"] \ufeff%s%s\n" % (
+            pri, self._stamp, int((created - second) * 1000), host_app, pid or os.getpid(), msgid_sd, event_id,
+            params, lineno or 0, function_param, _param_value(thread), escape_message(message), END_MARK)
+        # A lone surrogate (os.listdir, os.environ, sys.argv with undecodable bytes) cannot be UTF-8: write it as
+        # its escape instead of losing the record.
+        return text.encode("utf-8", "backslashreplace")
+
+    def _count_line(self, count):
+        """The handler's own record that carries `count` dropped records into Elasticsearch (elk.dropped)."""
+        text = ("%d records were dropped before they could be sent to %s:%d: more than %d records or %d bytes"
+                " waited" % (count, self.host, self.port, self.queue_size, self.queue_bytes))
+        item = (time.time(), logging.WARNING, "WARNING", OWN_LOGGER, os.path.basename(__file__), 0,
+                "LogstashHandler", "elk-logstash", os.getpid(), text)
+        return self._line(item, dropped=count)
+
+    def format_line(self, record):
+        """The record as one newline-terminated RFC 5424 line (text), as the handler sends it."""
+        message = self.format(record)
+        item = (record.created, record.levelno, record.levelname, record.name, record.filename, record.lineno,
+                record.funcName, record.threadName, record.process, message)
+        return self._line(item).decode("utf-8")
 
     # --- the sending thread ------------------------------------------------------------------------------
 
@@ -355,6 +409,23 @@ class LogstashHandler(logging.Handler):
                 sys.stderr.write(self._outbox.pop(0))
             except Exception:
                 pass
+
+    def _sleep(self, timeout, idle):
+        """Waits for up to timeout seconds (None: no limit), or until close() (and, when idle, a new record) wakes
+        the thread. Call with the lock held; returns with it held."""
+        wake = self._wake
+        wake.acquire(False)  # a release that came after the last wait timed out
+        self._idle = idle
+        self._sleeping = True
+        self._lock.release()
+        try:
+            if timeout is None:
+                wake.acquire()
+            elif timeout > 0:
+                wake.acquire(True, min(timeout, 3600.0))
+        finally:
+            self._lock.acquire()
+            self._idle = self._sleeping = False
 
     def _ssl_context(self):
         """The TLS context trusting only the stack's CA, loaded again only when the CA file changes."""
@@ -389,6 +460,7 @@ class LogstashHandler(logging.Handler):
             raw.close()
             raise
         conn.settimeout(self.send_timeout)
+        self.connections += 1
         return conn
 
     @staticmethod
@@ -400,19 +472,32 @@ class LogstashHandler(logging.Handler):
             return bool(selector.select(timeout))
 
     def _peer_closed(self, conn):
-        """True when Logstash has closed the connection (restart, idle timeout of a middlebox): writing to it
-        would hand the kernel bytes that nobody reads."""
+        """None while the connection is open; "eof" when Logstash ended it cleanly (a restart, a middlebox's idle
+        timeout), "reset" when it broke. Writing to it then would hand the kernel bytes that nobody reads."""
         if not self._readable(conn, 0):
-            return False
+            return None
         conn.setblocking(False)
         try:
-            return conn.recv(4096) == b""
+            return "eof" if conn.recv(4096) == b"" else None
         except (ssl.SSLWantReadError, BlockingIOError):
-            return False  # a TLS 1.3 session ticket, not data
+            return None  # a TLS 1.3 session ticket, not data
         except OSError:
-            return True
+            return "reset"
         finally:
             conn.settimeout(self.send_timeout)
+
+    @staticmethod
+    def _closed_cleanly(conn):
+        """After Logstash ended the connection on its own: None when it read everything written on it before, else
+        why not. Its side closed with a FIN, not a reset, so nothing was left unread in its socket then; every
+        byte acknowledged means every byte had arrived before that close."""
+        try:
+            if _unacked_bytes(conn) != 0:
+                return "Logstash closed before acknowledging everything"
+            error = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            return os.strerror(error) if error else None
+        except OSError as error:
+            return str(error) or error.__class__.__name__
 
     def _confirm(self, conn, deadline):
         """Ends the connection cleanly; None when Logstash read everything written on it, else why not."""
@@ -430,17 +515,16 @@ class LogstashHandler(logging.Handler):
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._readable(conn, left):
-                    return "Logstash did not end the connection within the send timeout"
+                    if _unacked_bytes(conn) == 0:
+                        return "Logstash took every byte but did not end the connection in time"
+                    return "Logstash did not read everything in time"
                 try:
                     if socket.socket.recv(conn, 65536) == b"":
                         break
                 except BlockingIOError:
                     continue
             # A clean end: every byte acknowledged and no reset (a reset means bytes arrived after Logstash closed).
-            if _unacked_bytes(conn) != 0:
-                return "Logstash closed before acknowledging everything"
-            error = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            return os.strerror(error) if error else None
+            return self._closed_cleanly(conn)
         except OSError as error:
             return str(error) or error.__class__.__name__
         finally:
@@ -459,112 +543,202 @@ class LogstashHandler(logging.Handler):
             pass
 
     def _fail(self, error, records):
-        """Puts the records of a failed connection back in front of the queue. Call with the lock held."""
-        self._queue.extendleft(reversed(records))
-        self._queued_bytes += sum(record.size() for record in records)
-        self._trim()
+        """Records of a failed connection: sent again, in front of what waits, unless they were written max_copies
+        times already; those are given up as not confirmed. Call with the lock held."""
+        keep = []
+        given_up = 0
+        for record in records:
+            if record.copies >= self.max_copies:
+                if not record.carries:
+                    given_up += 1
+            else:
+                keep.append(record)
+        self._resend.extendleft(reversed(keep))
         if self._failing is None:
             self._report("cannot deliver logs to %s:%d (%s); will retry, keeping up to %d records"
                          % (self.host, self.port, error, self.queue_size))
+        if given_up:
+            self.unconfirmed += given_up
+            self._given_up_since_report += given_up
+            if self._given_up_since_report == given_up:
+                self._report("%d records were written %d times to %s:%d without a confirmation (%s): not sent again;"
+                             " Logstash may have them" % (given_up, self.max_copies, self.host, self.port, error))
         self._failing = str(error)
+
+    def _recovered(self):
+        """Reports the end of a failure or of a time of dropping records. Call with the lock held."""
+        parts = []
+        if self._dropped_since_report:
+            parts.append("%d records dropped meanwhile" % self._dropped_since_report)
+        if self._given_up_since_report:
+            parts.append("%d given up unconfirmed after %d copies" % (self._given_up_since_report, self.max_copies))
+        if self._failing is not None:
+            self._report("delivering to %s:%d again (%s)" % (self.host, self.port, ", ".join(parts) or
+                                                             "0 records dropped meanwhile"))
+        elif parts:
+            self._report("delivering to %s:%d (%s: more than %d records or %d bytes waited)"
+                         % (self.host, self.port, ", ".join(parts), self.queue_size, self.queue_bytes))
+        self._failing = None
+        self._dropped_since_report = self._given_up_since_report = 0
+
+    def _run(self):
+        try:
+            self._deliver()
+        except Exception as error:  # a bug here must not silently stop delivery: say so; the next record restarts
+            with self._lock:
+                self._report("the thread sending to %s:%d failed (%r); starting it again with the next record"
+                             % (self.host, self.port, error))
+                if self._conn is not None:
+                    self._close(self._conn)
+                    self._conn = None
+                self._resend.extendleft(reversed(self._inflight))
+                del self._inflight[:]
+                self._formatting = 0
+                self._thread = None
+            self._flush_reports()
+
+    def _confirmed(self, inflight):
+        """Counts the records of a confirmed connection. Call with the lock held."""
+        self.confirmed += sum(1 for record in inflight if not record.carries)
+        del inflight[:]
+        self._recovered()
 
     def _deliver(self):
         conn = None
         inflight = self._inflight  # records written on conn, not yet confirmed
         inflight_bytes = 0
-        opened = idle_since = 0.0
+        confirm_due = last_write = 0.0
         backoff = 0.5
         next_attempt = 0.0
+        exit_attempt = True  # at exit, one connection attempt at once, whatever the backoff
+        lock = self._lock
         while True:
             self._flush_reports()
-            with self._cond:
+            lock.acquire()
+            try:
                 while True:
                     now = time.monotonic()
+                    closing = self._closed
+                    if closing and now >= self._close_deadline:
+                        action = "stop"  # close() has reported what is left
+                        break
+                    work = bool(self._resend or self._queue or self._unreported)
                     if conn is not None and inflight:
-                        due = min(idle_since + self.idle_confirm, opened + self.confirm_interval)
-                        if self._closed or now >= due or inflight_bytes >= self.confirm_bytes:
+                        due = confirm_due
+                        if self.idle_confirm is not None and not work:
+                            due = min(due, last_write + self.idle_confirm)
+                        if closing or now >= due or inflight_bytes >= self.confirm_bytes:
                             action = "confirm"
                             break
-                        if self._queue:
+                        if work:
                             action = "send"
                             break
-                        self._idle = True
-                        self._cond.wait(due - now)
-                        self._idle = False
+                        self._sleep(due - now, True)
+                        # Woken by a record: give a burst batch_delay to gather, so that it goes out in one write.
+                        if self.batch_delay and self._queue and not self._closed:
+                            self._sleep(self.batch_delay, False)
                         continue
-                    if not self._queue:
-                        if self._closed:
+                    if not work:
+                        if closing:
                             action = "stop"
                             break
-                        self._idle = True
-                        self._cond.wait()
-                        self._idle = False
+                        self._sleep(None, True)
+                        if self.batch_delay and self._queue and not self._closed:
+                            self._sleep(self.batch_delay, False)
                         continue
                     if conn is not None:
                         action = "send"
                         break
-                    # Wait out the backoff whatever the app logs meanwhile; at exit, try once more at once.
-                    if now < next_attempt and not self._closed:
-                        self._cond.wait(next_attempt - now)
+                    if closing and exit_attempt:
+                        exit_attempt = False
+                    elif now < next_attempt:
+                        # Wait out the backoff whatever the app logs meanwhile; at exit, try once more at once.
+                        self._sleep(next_attempt - now, False)
                         continue
                     action = "connect"
                     break
                 if action == "send":
+                    taken = []
                     size = 0
-                    first = len(inflight)
+                    while self._resend and size < 256 * 1024:
+                        record = self._resend.popleft()
+                        taken.append(record)
+                        size += len(record.wire)
+                    items = []
                     while self._queue and size < 256 * 1024:
                         item = self._queue.popleft()
-                        inflight.append(item)
-                        size += item.size()
-                    self._queued_bytes -= size
-                    if self._unreported:
-                        inflight[first].dropped += self._unreported
-                        self._unreported = 0
-                    batch = inflight[first:]
+                        items.append(item)
+                        cost = len(item[-1]) + _RECORD_OVERHEAD
+                        size += cost
+                        self._queued_bytes -= cost
+                    count, self._unreported = self._unreported, 0
+                    self._formatting = len(items)
+            finally:
+                lock.release()
             if action == "stop":
                 break
             failure = None
             if action == "connect":
                 try:
                     conn = self._conn = self._connect()
-                    opened = idle_since = time.monotonic()
                 except Exception as error:
                     failure = error
             elif action == "confirm":
-                limit = self.close_timeout if self._closed else self.send_timeout
-                reason = self._confirm(conn, time.monotonic() + limit)
+                started = time.monotonic()
+                limit = self.send_timeout
+                if self._closed:
+                    limit = max(0.0, min(limit, self._close_deadline - started))
+                reason = self._confirm(conn, started + limit)
                 conn = self._conn = None
-                if reason is None:
-                    with self._cond:
-                        self.confirmed += len(inflight)
-                        del inflight[:]
-                        inflight_bytes = 0
-                        if self._failing is not None:
-                            self._report("delivering to %s:%d again (%d records dropped meanwhile)"
-                                         % (self.host, self.port, self._dropped_since_report))
-                        elif self._dropped_since_report:
-                            self._report("delivering to %s:%d (%d records dropped: more than %d records or %d bytes"
-                                         " waited)" % (self.host, self.port, self._dropped_since_report,
-                                                       self.queue_size, self.queue_bytes))
-                        self._failing = None
-                        self._dropped_since_report = 0
-                    backoff = 0.5
-                else:
-                    failure = "%d records not confirmed: %s" % (len(inflight), reason)
+                inflight_bytes = 0
+                with lock:
+                    if reason is None:
+                        self._confirmed(inflight)
+                        backoff = 0.5
+                    else:
+                        failure = "%d records not confirmed: %s" % (len(inflight), reason)
             else:
-                try:
-                    if first == 0 and self._peer_closed(conn):
-                        raise ConnectionResetError(errno.ECONNRESET, "Logstash closed the connection")
-                    payload = b"".join(item.wire() for item in batch)
-                    inflight_bytes += len(payload)
-                    conn.sendall(payload)
-                    idle_since = time.monotonic()
-                except Exception as error:
+                batch = taken
+                if count:
+                    batch.append(_Record(self._count_line(count), count))
+                batch.extend([_Record(self._line(item)) for item in items])
+                closed = self._peer_closed(conn)
+                with lock:
+                    self._formatting = 0
+                    if closed is None:
+                        for record in batch:
+                            record.copies += 1
+                        inflight.extend(batch)
+                    else:
+                        # Not written: back in front of what waits, for the next connection.
+                        self._resend.extendleft(reversed(batch))
+                if closed is not None:
+                    # What was written before Logstash ended the connection may all have been read: see if so.
+                    reason = self._closed_cleanly(conn) if closed == "eof" else "Logstash reset the connection"
                     self._close(conn)
                     conn = self._conn = None
-                    failure = error
+                    inflight_bytes = 0
+                    if inflight:
+                        with lock:
+                            if reason is None:
+                                self._confirmed(inflight)
+                            else:
+                                failure = "%d records not confirmed: %s" % (len(inflight), reason)
+                else:
+                    try:
+                        if self._closed:
+                            conn.settimeout(max(0.05, min(self.send_timeout, self._close_deadline - time.monotonic())))
+                        conn.sendall(b"".join([record.wire for record in batch]))
+                        last_write = time.monotonic()
+                        if inflight_bytes == 0:
+                            confirm_due = last_write + self.confirm_interval
+                        inflight_bytes += sum([len(record.wire) for record in batch])
+                    except Exception as error:
+                        self._close(conn)
+                        conn = self._conn = None
+                        failure = error
             if failure is not None:
-                with self._cond:
+                with lock:
                     self._fail(failure, inflight)
                     del inflight[:]
                     inflight_bytes = 0
@@ -573,7 +747,7 @@ class LogstashHandler(logging.Handler):
                     # At exit: Logstash unreachable, give up at once; it answered, try again while close() waits.
                     if action == "connect":
                         break
-                    next_attempt = 0.0
+                    exit_attempt = True
                     continue
                 next_attempt = time.monotonic() + backoff * random.uniform(0.5, 1.0)
                 backoff = min(backoff * 2, self.max_backoff)
@@ -584,20 +758,32 @@ class LogstashHandler(logging.Handler):
 
     def close(self):
         """Delivers and confirms what is queued (for up to close_timeout seconds), then reports what is left."""
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return  # logging.shutdown closes every handler again at exit
             self._closed = True
-            self._cond.notify()
+            self._close_deadline = time.monotonic() + self.close_timeout
+            if self._sleeping:
+                self._idle = self._sleeping = False
+                self._wake.release()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(self.close_timeout)
-        with self._cond:
-            left = len(self._queue) + len(self._inflight)
-            if left:
-                self._report("%d records not delivered to %s:%d at exit (%s); %d dropped before"
-                             % (left, self.host, self.port,
-                                self._failing or "not confirmed within %gs" % self.close_timeout, self.dropped))
+        with self._lock:
+            unsent = len(self._queue) + self._formatting
+            unsent += sum(1 for record in self._resend if record.copies == 0 and not record.carries)
+            unconfirmed = sum(1 for record in self._resend if record.copies > 0 and not record.carries)
+            unconfirmed += sum(1 for record in self._inflight if not record.carries)
+            why = self._failing or "not done within %gs" % self.close_timeout
+            if unsent:
+                self._report("%d records not delivered to %s:%d at exit (never sent: %s); %d dropped before"
+                             % (unsent, self.host, self.port, why, self.dropped))
+            if unconfirmed:
+                self._report("%d records sent to %s:%d but not confirmed at exit (%s): Logstash may have them"
+                             % (unconfirmed, self.host, self.port, why))
+            if self.dropped or self.unconfirmed:
+                self._report("in all, %d records dropped (never sent) and %d given up unconfirmed after %d copies"
+                             " (Logstash may have them)" % (self.dropped, self.unconfirmed, self.max_copies))
         self._flush_reports()
         logging.Handler.close(self)
 

@@ -2,7 +2,8 @@
  * A TLS listener on 127.0.0.1 that stands where Logstash's tcp input stands and can be made to fail the ways
  * Logstash fails: killed (every connection reset, nothing flushed, the port closed), restarted on the same port,
  * stalled (nothing read from open connections and no handshake answered for new ones, as when a full persistent
- * queue blocks the input), and resumed. Like the tcp input (logstash-input-tcp lib/logstash/inputs/tcp.rb and
+ * queue blocks the input), and resumed; or half-open from the start (it reads everything but never ends a connection
+ * whose peer ended its input, as a proxy that does not pass a half-close on). Like the tcp input (logstash-input-tcp lib/logstash/inputs/tcp.rb and
  * tcp/decoder_impl.rb), it hands on each complete line as soon as it is read, closes a connection whose peer
  * ended its input, and flushes what is left of a line without its newline when a connection closes on its own
  * (`flush_codec`) but not when the process is killed.
@@ -15,6 +16,8 @@ export interface ReceivedLine {
     readonly data: Buffer;
     readonly partial: boolean;
     readonly connection: number;
+    /** When it was read (Date.now()). */
+    readonly at: number;
 }
 
 /** The listener and its controls. */
@@ -45,9 +48,10 @@ interface Live {
 /**
  * Starts the listener (or only reserves its port when `startListening` is false, for "Logstash is down at
  * start"). `closeAfterMs` makes it close every connection cleanly that long after accepting it, as a load
- * balancer or NAT idle timeout would.
+ * balancer or NAT idle timeout would. `halfOpen` makes it keep reading a connection whose peer ended its input,
+ * and never end it.
  */
-export async function startFaultyLogstash(opts: { key: string; cert: string; startListening?: boolean; resetOnAccept?: boolean; closeAfterMs?: number }): Promise<FaultyLogstash> {
+export async function startFaultyLogstash(opts: { key: string; cert: string; startListening?: boolean; resetOnAccept?: boolean; closeAfterMs?: number; halfOpen?: boolean }): Promise<FaultyLogstash> {
     const live = new Set<Live>();
     const lines: ReceivedLine[] = [];
     let accepted = 0;
@@ -57,7 +61,7 @@ export async function startFaultyLogstash(opts: { key: string; cert: string; sta
     const flush = (c: Live, partial: boolean) => {
         const rest = Buffer.concat(c.pending);
         c.pending = [];
-        if (partial && rest.length > 0) lines.push({ data: rest, partial: true, connection: c.id });
+        if (partial && rest.length > 0) lines.push({ data: rest, partial: true, connection: c.id, at: Date.now() });
     };
 
     const wrap = (c: Live) => {
@@ -67,13 +71,14 @@ export async function startFaultyLogstash(opts: { key: string; cert: string; sta
             let data = Buffer.concat([...c.pending, chunk]);
             c.pending = [];
             for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
-                lines.push({ data: data.subarray(0, nl), partial: false, connection: c.id });
+                lines.push({ data: data.subarray(0, nl), partial: false, connection: c.id, at: Date.now() });
                 data = data.subarray(nl + 1);
             }
             if (data.length > 0) c.pending.push(Buffer.from(data));
         });
-        // The peer ended its input: flush and close, as netty does with half-closure off.
+        // The peer ended its input: flush and close, as netty does with half-closure off; half-open: neither.
         socket.on("end", () => {
+            if (opts.halfOpen) return;
             flush(c, true);
             socket.end();
         });
@@ -94,7 +99,8 @@ export async function startFaultyLogstash(opts: { key: string; cert: string; sta
         }
     };
 
-    const server = net.createServer((raw) => {
+    // Without allowHalfOpen, node ends its side by itself when the peer ends its input.
+    const server = net.createServer({ allowHalfOpen: opts.halfOpen === true }, (raw) => {
         accepted++;
         if (opts.resetOnAccept) {
             raw.resetAndDestroy();
