@@ -209,8 +209,7 @@ class LogstashHandler(logging.Handler):
         # Formatting caches (the sending thread's): the header parts of each (level, logger, file, function), and
         # the timestamp of the current second.
         self._origins = {}
-        self._stamp_second = None
-        self._stamp = ""
+        self._stamp = (None, "")
         # Held by the thread while it resolves and connects, and while OpenSSL builds a context, handshakes or ends a
         # session; taken by a fork. A child forked while libc's resolver or OpenSSL holds one of its own locks hangs
         # at its first lookup or TLS call (both seen in tests/django.faults.test.ts).
@@ -284,6 +283,7 @@ class LogstashHandler(logging.Handler):
         self._unreported = 0  # dropped records no record of the handler's own carries yet
         self._dropped_since_report = 0
         self._given_up_since_report = 0
+        self._dropped_after_close = 0
         self._start_failed = False
 
     # --- the app's thread --------------------------------------------------------------------------------
@@ -300,7 +300,10 @@ class LogstashHandler(logging.Handler):
             if self._closed:
                 # Nobody will send it: count it like any other record that could not be kept.
                 self.dropped += 1
-                self._report("a record was logged after the handler was closed: dropped (%d in all)" % self.dropped)
+                self._dropped_after_close += 1
+                if self._dropped_after_close == 1:
+                    self._report("records logged after the handler was closed are dropped (each one counted in"
+                                 " `dropped`)")
             else:
                 queue = self._queue
                 queue.append(item)
@@ -345,11 +348,11 @@ class LogstashHandler(logging.Handler):
 
     # --- formatting (the sending thread) -----------------------------------------------------------------
 
-    def _origin(self, levelno, levelname, name, filename, function):
-        """The parts of a line that depend only on the record's level, logger and origin; cached."""
-        key = (levelno, levelname, name, filename, function)
+    def _origin(self, key):
+        """The parts of a line that depend only on the record's level, logger, origin and thread; cached."""
         origin = self._origins.get(key)
         if origin is None:
+            levelno, levelname, name, filename, function, thread = key
             if len(self._origins) >= 4096:
                 self._origins.clear()
             origin = (
@@ -358,7 +361,7 @@ class LogstashHandler(logging.Handler):
                 " %s [%s id=\"" % (_name_field(name, 32), SD_ID),
                 "\" level=\"%s\" logger=\"%s\" file=\"%s\" line=\"" % (
                     _param_value(levelname), _param_value(name), _param_value(filename)),
-                "\" function=\"%s\" thread=\"" % _param_value(function),
+                "\" function=\"%s\" thread=\"%s\"] \ufeff" % (_param_value(function), _param_value(thread)),
             )
             self._origins[key] = origin
         return origin
@@ -367,17 +370,17 @@ class LogstashHandler(logging.Handler):
         """One queued message as its RFC 5424 line (bytes), with a fresh id."""
         created, levelno, levelname, name, filename, lineno, function, thread, pid, message = item
         second = int(created)
-        if second != self._stamp_second:
-            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._stamp_second = second
-        pri, host_app, msgid_sd, params, function_param = self._origin(levelno, levelname, name, filename, function)
+        stamp = self._stamp  # (second, its text): one reference, read and replaced whole
+        if stamp[0] != second:
+            stamp = self._stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        pri, host_app, msgid_sd, params, origin_sd = self._origin((levelno, levelname, name, filename, function, thread))
         event_id = "%012x%s%08x" % (int(created * 1000) & 0xFFFFFFFFFFFF, self._id_key,
                                     next(self._id_counter) & 0xFFFFFFFF)
         if dropped:
             event_id += "\" dropped=\"%d" % dropped
-        text = "%s%s.%03dZ%s%d%s%s%s%d%s%s\"] \ufeff%s%s\n" % (
-            pri, self._stamp, int((created - second) * 1000), host_app, pid or os.getpid(), msgid_sd, event_id,
-            params, lineno or 0, function_param, _param_value(thread), escape_message(message), END_MARK)
+        text = "%s%s.%03dZ%s%d%s%s%s%d%s%s%s\n" % (
+            pri, stamp[1], int((created - second) * 1000), host_app, pid or os.getpid(), msgid_sd, event_id,
+            params, lineno or 0, origin_sd, escape_message(message), END_MARK)
         # A lone surrogate (os.listdir, os.environ, sys.argv with undecodable bytes) cannot be UTF-8: write it as
         # its escape instead of losing the record.
         return text.encode("utf-8", "backslashreplace")
@@ -593,6 +596,9 @@ class LogstashHandler(logging.Handler):
                     self._conn = None
                 self._resend.extendleft(reversed(self._inflight))
                 del self._inflight[:]
+                # Messages it had taken from the queue and not written yet are lost: never sent, so dropped.
+                self.dropped += self._formatting
+                self._unreported += self._formatting
                 self._formatting = 0
                 self._thread = None
             self._flush_reports()
@@ -627,7 +633,8 @@ class LogstashHandler(logging.Handler):
                         due = confirm_due
                         if self.idle_confirm is not None and not work:
                             due = min(due, last_write + self.idle_confirm)
-                        if closing or now >= due or inflight_bytes >= self.confirm_bytes:
+                        # At exit: what waits goes out on this connection first, then one confirmation.
+                        if now >= due or inflight_bytes >= self.confirm_bytes or (closing and not work):
                             action = "confirm"
                             break
                         if work:
