@@ -147,6 +147,11 @@ export const CONFIG_SCHEMA = {
     logstashCpuLimitMillis: { type: "integer", default: 1000, description: "CPU limit of each Logstash replica, millicores (Kubernetes)." },
     elasticsearchStorageGb: { type: "integer", default: 30, description: "Persistent volume size of each Elasticsearch node, GiB (Kubernetes)." },
     logstashStorageGb: { type: "integer", default: 5, description: "Persistent volume size of each Logstash replica (persistent queue), GiB (Kubernetes)." },
+    logstashQueueCheckpointWrites: {
+        type: "integer",
+        default: 1024,
+        description: "Logstash's queue.checkpoint.writes for every pipeline: events written to the persistent queue between fsyncs, so at most this many can be lost if the host crashes. 1 syncs every event (slowest, safest); 0 never forces a sync.",
+    },
     storageClass: { type: "string", description: "Storage class of the persistent volumes (Kubernetes); the cluster default when unset." },
     kubernetesNamespace: { type: "string", default: "elk", description: "Namespace the stack is created in (Kubernetes)." },
     createNamespace: {
@@ -407,6 +412,11 @@ export interface StackConfig {
     readonly logSources: readonly LogSource[];
     /** Days log data is kept. */
     readonly logRetentionDays: number;
+    /**
+     * Logstash's `queue.checkpoint.writes` for every pipeline: events written to the persistent queue between fsyncs
+     * (unset: Logstash's 1024).
+     */
+    readonly logstashQueueCheckpointWrites?: number;
     /** The snapshot repository and lifecycle policy. */
     readonly snapshots: SnapshotConfig;
     /** Where applications outside the stack reach Logstash, when not at the platform's own address. */
@@ -625,6 +635,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         // parseLogSources reads the CLI's JSON text itself and applies the default when the key is unset.
         logSources: parseLogSources(raw("logSources"), source.project),
         logRetentionDays: int("logRetentionDays"),
+        logstashQueueCheckpointWrites: int("logstashQueueCheckpointWrites"),
         snapshots,
         logstashPublicHost: optional("logstashPublicHost"),
         passwordsSet,

@@ -365,6 +365,7 @@ export class ElkStack extends pulumi.ComponentResource {
                 cpu: s.logstash.cpu,
                 replicas: s.logstash.replicas,
                 storageGb: s.logstash.storageGb,
+                queueCheckpointWrites: s.logstashQueueCheckpointWrites,
                 elasticsearchUrl: esInternalUrl,
                 writerUser: LOGSTASH_WRITER_USER,
                 writerPassword: passwords.logstashWriter,

@@ -66,6 +66,7 @@ export const ARGUMENT_OF: Readonly<Record<ConfigKey, string>> = {
     logstashCpuLimitMillis: "settings.logstash.cpu.limitMillis",
     elasticsearchStorageGb: "settings.elasticsearch.storageGb",
     logstashStorageGb: "settings.logstash.storageGb",
+    logstashQueueCheckpointWrites: "settings.logstashQueueCheckpointWrites",
     storageClass: "settings.kubernetes.storageClass",
     kubernetesNamespace: "settings.kubernetes.namespace",
     createNamespace: "settings.kubernetes.createNamespace",
@@ -122,6 +123,7 @@ export const INTEGER_RANGES = {
     logstashCpuLimitMillis: [10, 256000],
     elasticsearchStorageGb: [1, 65536],
     logstashStorageGb: [1, 65536],
+    logstashQueueCheckpointWrites: [0, 1048576],
     certValidityDays: [2, 3650],
     certRenewBeforeDays: [1, 3649],
 } as const satisfies Partial<Record<ConfigKey, readonly [number, number]>>;
@@ -325,6 +327,7 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
     if (docker && logstashReplicas > 1) fail("logstashReplicas", `${logstashReplicas} replicas need target kubernetes`, "set 1 for Docker, or set target to kubernetes");
     integer("elasticsearchStorageGb", s.elasticsearch.storageGb);
     integer("logstashStorageGb", s.logstash.storageGb);
+    if (s.logstashQueueCheckpointWrites !== undefined) integer("logstashQueueCheckpointWrites", s.logstashQueueCheckpointWrites);
 
     for (const service of ["elasticsearch", "kibana", "logstash"] as const) {
         const m = s[service];

@@ -139,6 +139,8 @@ export interface ElkStackArgs {
     elasticsearchStorageGb?: number;
     /** Persistent volume size of each Logstash replica, GiB (Kubernetes). */
     logstashStorageGb?: number;
+    /** Logstash's queue.checkpoint.writes: events written to the persistent queue between fsyncs (1: every event). */
+    logstashQueueCheckpointWrites?: number;
     /** Storage class of the persistent volumes (Kubernetes). */
     storageClass?: string;
     /** Namespace the stack is created in (Kubernetes). */

@@ -304,10 +304,10 @@ describe("the dev stack on Docker", () => {
         const logstash = container(run, "logstash");
         const files = uploads(logstash).map((u) => u.file);
         const pipelines = YAML.parse(uploadText(logstash, "config/pipelines.yml")) as Record<string, string>[];
-        expect(pipelines.map((p) => [p["pipeline.id"], p["path.config"], p["queue.type"], p["dead_letter_queue.enable"]])).toEqual([
-            ["nginx", "/usr/share/logstash/pipeline/nginx/*.conf", "persisted", true],
-            ["django", "/usr/share/logstash/pipeline/django/*.conf", "persisted", true],
-            ["dead_letter", "/usr/share/logstash/pipeline/dead_letter/*.conf", "persisted", false],
+        expect(pipelines.map((p) => [p["pipeline.id"], p["path.config"], p["queue.type"], p["queue.checkpoint.writes"], p["dead_letter_queue.enable"]])).toEqual([
+            ["nginx", "/usr/share/logstash/pipeline/nginx/*.conf", "persisted", 1024, true],
+            ["django", "/usr/share/logstash/pipeline/django/*.conf", "persisted", 1024, true],
+            ["dead_letter", "/usr/share/logstash/pipeline/dead_letter/*.conf", "persisted", 1024, false],
         ]);
         for (const kind of ["nginx", "django"]) {
             for (const f of ["00-input.conf", "10-parse.conf", "50-sources.conf", "90-route.conf"]) expect(files).toContain(`/usr/share/logstash/pipeline/${kind}/${f}`);
