@@ -35,6 +35,12 @@ export interface FaultyLogstash {
     stall(): void;
     /** Reads again. */
     resume(): void;
+    /**
+     * From now on reads but hands nothing on, and dies (closes without flushing) when a peer ends its input: Logstash
+     * killed after reading the last bytes of a connection, before queueing them. Its side closes with a FIN, as a
+     * killed process's socket does when nothing is left unread.
+     */
+    swallow(): void;
     close(): Promise<void>;
 }
 
@@ -56,6 +62,7 @@ export async function startFaultyLogstash(opts: { key: string; cert: string; sta
     const lines: ReceivedLine[] = [];
     let accepted = 0;
     let stalled = false;
+    let swallowing = false;
     let nextId = 0;
 
     const flush = (c: Live, partial: boolean) => {
@@ -68,6 +75,7 @@ export async function startFaultyLogstash(opts: { key: string; cert: string; sta
         const socket = new tls.TLSSocket(c.raw, { isServer: true, key: opts.key, cert: opts.cert, minVersion: "TLSv1.2" });
         c.tls = socket;
         socket.on("data", (chunk: Buffer) => {
+            if (swallowing) return;
             let data = Buffer.concat([...c.pending, chunk]);
             c.pending = [];
             for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
@@ -79,6 +87,11 @@ export async function startFaultyLogstash(opts: { key: string; cert: string; sta
         // The peer ended its input: flush and close, as netty does with half-closure off; half-open: neither.
         socket.on("end", () => {
             if (opts.halfOpen) return;
+            if (swallowing) {
+                c.pending = [];
+                socket.destroy();
+                return;
+            }
             flush(c, true);
             socket.end();
         });
@@ -150,6 +163,9 @@ export async function startFaultyLogstash(opts: { key: string; cert: string; sta
         stall() {
             stalled = true;
             for (const c of live) (c.tls ?? c.raw).pause();
+        },
+        swallow() {
+            swallowing = true;
         },
         resume() {
             stalled = false;
