@@ -159,7 +159,8 @@ class LogstashHandler(logging.Handler):
       interval, not one per record. Set `idle_confirm` to confirm sooner when no record came for that long.
     - Records of a connection that fails or cannot be confirmed (Logstash killed, restarted, stalled past
       `send_timeout`, half-open, a middlebox dropping the connection) are sent again on the next connection,
-      with the same ids: Elasticsearch keeps one copy. Each record is written at most `max_copies` times; one
+      with the same ids: Elasticsearch keeps one copy. Each record is written at most `max_copies` times, however
+      its connections failed (so a record that makes Logstash fail every time cannot hold up the others); one
       still unconfirmed after that is no longer sent and is counted as not confirmed (Logstash may well have
       it: it is not counted as dropped). Reconnects back off exponentially (0.5 s doubling to `max_backoff`,
       each wait drawn between half and all of it), however fast the app logs.
@@ -768,8 +769,9 @@ class LogstashHandler(logging.Handler):
         with self._lock:
             if self._closed:
                 return  # logging.shutdown closes every handler again at exit
-            self._closed = True
+            # The deadline first: the sending thread reads both without the lock, and a closed handler has one.
             self._close_deadline = time.monotonic() + self.close_timeout
+            self._closed = True
             if self._sleeping:
                 self._idle = self._sleeping = False
                 self._wake.release()
