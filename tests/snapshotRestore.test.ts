@@ -425,6 +425,75 @@ describe("snapshot and restore against a fake Elasticsearch 9.4", () => {
         expect(es.requests).toEqual([]);
     });
 
+    describe("the fake answers as Elasticsearch 9.4 does", () => {
+        /** The status and error type of a request the official client makes, or 200. */
+        async function answer(es: FakeSnapshotEs, call: (c: Client) => Promise<unknown>, as = { username: "elastic", password: PASSWORD }): Promise<{ status: number; type?: string; reason?: string; body?: unknown }> {
+            const client = new Client({ node: es.url, auth: as, tls: { ca }, maxRetries: 0 });
+            try {
+                return { status: 200, body: await call(client) };
+            } catch (err) {
+                const e = err as { statusCode?: number; body?: { error?: { type?: string; reason?: string } } };
+                return { status: e.statusCode ?? 0, type: e.body?.error?.type, reason: e.body?.error?.reason, body: e.body };
+            } finally {
+                await client.close();
+            }
+        }
+
+        test("ignore_unavailable is false by default: a missing data stream is 404 on resolve, recovery, count, close and restore", async () => {
+            const es = await fake();
+            const name = await snapshotOf(es);
+            loseData(es);
+            const missing = { status: 404, type: "index_not_found_exception", reason: `no such index [${NGINX}]` };
+            expect(await answer(es, (c) => c.indices.resolveIndex({ name: NGINX }))).toMatchObject(missing);
+            expect(await answer(es, (c) => c.indices.recovery({ index: NGINX }))).toMatchObject(missing);
+            expect(await answer(es, (c) => c.count({ index: NGINX }))).toMatchObject(missing);
+            expect(await answer(es, (c) => c.indices.close({ index: NGINX }))).toMatchObject(missing);
+            expect(await answer(es, (c) => c.snapshot.restore({ repository: REPOSITORY, snapshot: name, indices: "logs-nope-dev" }))).toMatchObject({ status: 404, type: "index_not_found_exception" });
+            // Asked to ignore it, or through a wildcard (allow_no_indices is true): found nothing, no error.
+            expect(await answer(es, (c) => c.indices.resolveIndex({ name: NGINX, ignore_unavailable: true }))).toMatchObject({ status: 200, body: { indices: [], data_streams: [] } });
+            expect(await answer(es, (c) => c.count({ index: "logs-*-dev" }))).toMatchObject({ status: 200, body: { count: 0 } });
+            expect(await answer(es, (c) => c.indices.resolveIndex({ name: "logs-*-dev", allow_no_indices: false }))).toMatchObject({ status: 404, type: "index_not_found_exception" });
+            expect(await answer(es, (c) => c.indices.deleteDataStream({ name: NGINX }))).toMatchObject({ status: 404, type: "resource_not_found_exception", reason: `data streams [${NGINX}] not found` });
+            expect(await answer(es, (c) => c.security.getRole({ name: "nobody" }))).toMatchObject({ status: 404, body: {} });
+        });
+
+        test("restore: refuses over an open index, and settings RestoreService keeps", async () => {
+            const es = await fake();
+            const name = await snapshotOf(es);
+            const restore = (body: Record<string, unknown>) => answer(es, (c) => c.snapshot.restore({ repository: REPOSITORY, snapshot: name, indices: NGINX, ...body }));
+            const over = await restore({});
+            expect([over.status, over.type]).toEqual([500, "snapshot_restore_exception"]);
+            expect(over.reason).toContain(`cannot restore index [${NGINX_BACKING}] because an open index with same name already exists in the cluster`);
+            loseData(es);
+            const replicas = await restore({ ignore_index_settings: ["index.number_of_replicas"] });
+            expect([replicas.status, replicas.reason]).toEqual([500, `[${REPOSITORY}:${name}/uuid-${name}] cannot remove setting [index.number_of_replicas] on restore`]);
+            const created = await restore({ index_settings: { "index.creation_date": 1 } });
+            expect([created.status, created.reason]).toEqual([500, `[${REPOSITORY}:${name}/uuid-${name}] cannot modify setting [index.creation_date] on restore`]);
+            expect(es.state.dataStreams.size).toBe(0);
+        });
+
+        test("writes: a missing data stream is created only with the right to, a write block and the missing right are 403", async () => {
+            const es = await fake();
+            loseData(es);
+            const writer = { username: LOGSTASH_WRITER_USER, password: WRITER_PASSWORD };
+            const write = () => answer(es, (c) => c.bulk({ operations: [{ create: { _index: NGINX } }, { id: "a", message: "a" }] }), writer);
+            const status = (r: { body?: unknown }) => (r.body as { items: { create: { status: number; error?: { type: string } } }[] }).items[0].create;
+            expect(status(await write())).toMatchObject({ status: 201 });
+            expect(es.state.dataStreams.get(NGINX)).toHaveLength(1);
+            await answer(es, (c) => c.indices.addBlock({ index: NGINX, block: "write" }));
+            expect(status(await write())).toMatchObject({ status: 403, error: { type: "cluster_block_exception" } });
+            loseData(es);
+            es.state.roles.set(LOGSTASH_WRITER_ROLE, { indices: [{ names: ["logs-*-dev"], privileges: ["create_doc"] }] });
+            expect(status(await write())).toMatchObject({ status: 403, error: { type: "security_exception" } });
+            expect(es.state.dataStreams.has(NGINX)).toBe(false);
+            // Rollover needs the data stream's index template.
+            es.state.templates.clear();
+            addDataStream(es.state, DJANGO, 1);
+            es.state.templates.clear();
+            expect(await answer(es, (c) => c.indices.rollover({ alias: DJANGO }))).toMatchObject({ status: 400, reason: `no matching index template found for data stream [${DJANGO}]` });
+        });
+    });
+
     test("names and patterns", () => {
         expect(manualSnapshotName("dev", new Date("2026-11-30T05:07:09.123Z"))).toBe("elk-dev-manual-20261130-050709");
         expect(matchesPattern("logs-django.app-dev", "logs-*-dev")).toBe(true);
