@@ -45,7 +45,6 @@ export const STACK_APIS: readonly string[] = [
     "snapshot.status",
     "snapshot.restore",
     "indices.resolve_index",
-    "indices.get_data_stream",
     "indices.delete_data_stream",
     "indices.close",
     "indices.add_block",
