@@ -289,10 +289,10 @@ export interface GateInput {
 
 /** Conditions a test puts the fake in. */
 export interface GateConditions {
-    /** The `.security` index is not available yet (a restart): every authentication fails with 401. */
-    readonly securityIndexUnavailable?: () => boolean;
+    /** The `.security` index is not available yet (a restart): the request's authentication fails with 401. */
+    readonly securityIndexUnavailable?: (request: GateInput) => boolean;
     /** The thread pool of this API is full: the request is rejected with 429. */
-    readonly rejectExecution?: (api: string) => boolean;
+    readonly rejectExecution?: (api: string, request: GateInput) => boolean;
 }
 
 const MEDIA = /^application\/(?:(json|x-ndjson)|vnd\.elasticsearch\+(json|x-ndjson)\s*;\s*compatible-with=(\d+))\s*(?:;.*)?$/i;
@@ -312,7 +312,7 @@ function compatibleVersion(header: string | undefined): number | undefined {
 export function gate(input: GateInput, conditions: GateConditions = {}): CheckedRequest | Refusal {
     const routed = routeRequest(input.method, input.url);
     if (isRefusal(routed)) return routed;
-    if (!input.authenticated || conditions.securityIndexUnavailable?.() === true) return authenticationFailed(input.user, input.url);
+    if (!input.authenticated || conditions.securityIndexUnavailable?.(input) === true) return authenticationFailed(input.user, input.url);
     if (input.rawBody !== "") {
         const m = input.contentType === undefined ? null : MEDIA.exec(input.contentType);
         if (m === null) return { status: 406, body: { error: `Content-Type header [${input.contentType ?? ""}] is not supported`, status: 406 } };
@@ -333,7 +333,7 @@ export function gate(input: GateInput, conditions: GateConditions = {}): Checked
     }
     const checked = checkRequest(input.method, input.url, input.rawBody, routed);
     if (isRefusal(checked)) return checked;
-    if (conditions.rejectExecution?.(checked.api) === true) return rejectedExecution(checked.api === "bulk" ? "write" : "management");
+    if (conditions.rejectExecution?.(checked.api, input) === true) return rejectedExecution(checked.api === "bulk" ? "write" : "management");
     return checked;
 }
 
