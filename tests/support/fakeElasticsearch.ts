@@ -240,7 +240,10 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions):
     let secureConnections = 0;
     const state: FakeState = { kibanaSystemPasswords: [], roles: new Map(), users: new Map(), roleCreations: [], userCreations: [] };
 
-    // The security APIs' answers (x-pack/plugin/security/.../rest/action/{user,role}): upserts that say whether they created.
+    // The security APIs' answers, upserts that say whether they created (elastic/elasticsearch, x-pack/plugin/security/
+    // src/main/java/org/elasticsearch/xpack/security/rest/action/role/RestPutRoleAction.java, .../user/RestPutUserAction.java,
+    // .../user/RestChangePasswordAction.java); the password rules are x-pack/plugin/core/src/main/java/org/elasticsearch/
+    // xpack/core/security/support/Validation.java's (at least 6 characters) and PutUserRequest's (a new user needs one).
     const answer = (request: CheckedRequest): ForcedResponse => {
         const body = request.body;
         switch (request.api) {
