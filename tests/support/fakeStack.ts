@@ -44,6 +44,8 @@ export interface FakeVerifyEs {
     readonly state: FakeEsState;
     /** Method and path of every request, in order. */
     readonly requests: string[];
+    /** Requests Elasticsearch's own checks refused (route, method, auth, parameters, body), with the answer. */
+    readonly refusals: { readonly request: string; readonly status: number; readonly body: unknown }[];
     close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export interface FakeVerifyEsOptions {
  */
 export async function startFakeVerifyEs(options: FakeVerifyEsOptions): Promise<FakeVerifyEs> {
     const requests: string[] = [];
+    const refusals: FakeVerifyEs["refusals"] = [];
     const { state } = options;
     const answer = (r: CheckedRequest): { status: number; body: unknown } => {
         switch (r.api) {
@@ -157,6 +160,7 @@ export async function startFakeVerifyEs(options: FakeVerifyEsOptions): Promise<F
                     },
                     options.conditions,
                 );
+                if (isRefusal(checked)) refusals.push({ request: `${req.method ?? ""} ${req.url ?? ""}`, status: checked.status, body: checked.body });
                 respond(res, isRefusal(checked) ? checked : answer(checked));
             },
             () => res.destroy(),
@@ -164,7 +168,7 @@ export async function startFakeVerifyEs(options: FakeVerifyEsOptions): Promise<F
     });
     server.on("tlsClientError", () => undefined);
     const { url, close } = await serveOnLoopback(server);
-    return { url, state, requests, close };
+    return { url, state, requests, refusals, close };
 }
 
 /** Options of {@link startFakeLogstash}. */
