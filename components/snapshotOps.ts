@@ -264,7 +264,8 @@ export async function restoreSnapshot(t: SnapshotTarget, o: RestoreOptions): Pro
             t.client.indices.resolveIndex({ name: targets.join(","), expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true }),
         );
         const openStreams = existing.data_streams.map((d) => d.name).filter((n) => dataStreams.includes(n));
-        const openIndices = existing.indices.map((i) => i.name).filter((n) => plain.includes(n));
+        // A concrete name comes back whatever its state: a closed index may be restored over, as it is.
+        const openIndices = existing.indices.filter((i) => i.attributes.includes("open")).map((i) => i.name).filter((n) => plain.includes(n));
         if (openStreams.length + openIndices.length > 0 && !o.force) {
             throw new SnapshotError(`refusing to overwrite open data streams or indices: ${[...openStreams, ...openIndices].join(", ")}. Pass --force to delete them (their current documents are lost) and restore the snapshot's instead, or restore others with --indices`);
         }

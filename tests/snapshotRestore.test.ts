@@ -347,6 +347,30 @@ describe("snapshot and restore against a fake Elasticsearch 9.4", () => {
         expect(es.requests.some((q) => q.startsWith("DELETE"))).toBe(false);
     });
 
+    test("a plain index: a closed one is restored over as it is; an open one is refused, and --force closes it first", async () => {
+        const es = await fake();
+        const ARCHIVE = "logs-archive-dev";
+        es.state.indices.set(ARCHIVE, { open: true, docs: 10, ids: [], settings: {}, creationDate: FIRST_DAY });
+        const name = await snapshotOf(es);
+        es.state.indices.get(ARCHIVE)!.docs = 3;
+        es.state.indices.get(ARCHIVE)!.open = false;
+        const closed = await run("restore", es, ["--snapshot", name, "--indices", ARCHIVE]);
+        expect(closed.err).toEqual([]);
+        expect(closed.code).toBe(0);
+        expect(closed.out).toContain(`restore: restore ${name}: restored 1 indices (0 data streams), 10 documents`);
+        expect(es.state.indices.get(ARCHIVE)).toMatchObject({ open: true, docs: 10 });
+        // No data stream restored: no writer paused, nothing rolled over.
+        expect(closed.out.some((l) => l.includes("writers paused") || l.includes("rolled"))).toBe(false);
+
+        const open = await run("restore", es, ["--snapshot", name, "--indices", ARCHIVE]);
+        expect(open.code).toBe(1);
+        expect(open.err[0]).toMatch(/^restore: FAILED: refusing to overwrite open data streams or indices: logs-archive-dev\./);
+        const forced = await run("restore", es, ["--snapshot", name, "--indices", ARCHIVE, "--force"]);
+        expect(forced.code).toBe(0);
+        expect(forced.out).toContain(`restore: restore ${name}: closed ${ARCHIVE} (--force)`);
+        expect(es.refusals).toEqual([]);
+    });
+
     test("a slow restore prints its progress, shard by shard and in bytes, then the count", async () => {
         const es = await fake();
         const name = await snapshotOf(es);
