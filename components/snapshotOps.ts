@@ -193,7 +193,9 @@ async function pauseWriters(t: SnapshotTarget, label: string, roles: readonly st
                 throw new SnapshotError(`role ${name} grants ${BROAD_PRIVILEGES.join(" or ")} on ${broad.map((e) => [e.names].flat().join(",")).join(", ")}, so its writers could recreate a data stream during the restore: stop them first (stop Logstash), or narrow the role`);
             }
             if (!(role.indices ?? []).some((e) => e.privileges.some((p) => AUTO_CREATE_PRIVILEGES.includes(p)))) continue;
-            const narrowed: RoleDocument = { ...role, indices: (role.indices ?? []).map((e) => ({ ...e, privileges: e.privileges.filter((p) => !AUTO_CREATE_PRIVILEGES.includes(p)) })) };
+            // An entry left with no privilege goes: Elasticsearch refuses an empty privilege list.
+            const indices = (role.indices ?? []).map((e) => ({ ...e, privileges: e.privileges.filter((p) => !AUTO_CREATE_PRIVILEGES.includes(p)) })).filter((e) => e.privileges.length > 0);
+            const narrowed: RoleDocument = { ...role, indices };
             saved.push({ name, role });
             await t.client.security.putRole({ name, ...putBody(narrowed) });
             t.log(`${label}: writers paused: role ${name} may not create data streams until the restore is done (its writers retry meanwhile)`);
