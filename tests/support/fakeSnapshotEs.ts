@@ -15,20 +15,25 @@
  *   replaces one of the same name (applyDataStreamRestores: `putAll`), leaving that one's other backing indices
  *   behind as indices of no data stream (elastic/elasticsearch#74319); restored shards recover over a given number of
  *   polls; a restored index keeps its creation date (unmodifiable) and its lifecycle date;
- * - data streams: delete of a missing one is 404 resource_not_found_exception (x-pack/plugin/core/.../
- *   DeleteDataStreamTransportAction.java); rollover makes generation n+1 from the matching index template and needs
- *   one (server/.../action/admin/indices/rollover/MetadataRolloverService.java);
+ * - data streams: delete of a missing one is 404 resource_not_found_exception
+ *   (modules/data-streams/src/main/java/org/elasticsearch/datastreams/action/DeleteDataStreamTransportAction.java);
+ *   rollover makes generation n+1 from the matching index template and needs one
+ *   (server/src/main/java/org/elasticsearch/action/admin/indices/rollover/MetadataRolloverService.java);
  * - writes (`_bulk`, what Logstash's elasticsearch output sends): to a data stream's write index; a missing data
  *   stream is created from the matching template when the user's role may auto-create it (auto_configure,
- *   create_index, manage, all), else the item fails 403 (x-pack/plugin/core/.../authz/privilege/IndexPrivilege.java,
- *   server/.../action/bulk/TransportBulkAction.java fails the items of an index whose creation failed); a write
- *   block fails items 403 cluster_block_exception (server/.../cluster/metadata/IndexMetadata.java INDEX_WRITE_BLOCK);
- *   a shard still restoring fails them 503;
+ *   create_index, manage, all), else the item fails 403
+ *   (x-pack/plugin/core/src/main/java/org/elasticsearch/xpack/core/security/authz/privilege/IndexPrivilege.java;
+ *   server/src/main/java/org/elasticsearch/action/bulk/TransportBulkAction.java fails the items of an index whose
+ *   creation failed); a write block fails items 403 cluster_block_exception
+ *   (server/src/main/java/org/elasticsearch/cluster/metadata/IndexMetadata.java, INDEX_WRITE_BLOCK); a shard still
+ *   restoring fails them 503 (unavailable_shards_exception, after the bulk's wait for an active primary);
  * - index lifecycle (a tick a test runs: {@link runLifecycle}): an index whose `index.lifecycle.name` names a policy
- *   is deleted once older than the policy's delete age, counted from its rollover (x-pack/plugin/core/.../ilm/
- *   UpdateRolloverLifecycleDateStep.java) or its creation; a data stream's write index is never deleted;
- * - security: GET and PUT of roles (a missing role is 404 `{}`, x-pack/plugin/security/.../rest/action/role/
- *   RestGetRolesAction.java); users authenticate by password and act with their roles' index privileges.
+ *   is deleted once older than the policy's delete age, counted from its rollover
+ *   (x-pack/plugin/core/src/main/java/org/elasticsearch/xpack/core/ilm/UpdateRolloverLifecycleDateStep.java) or its
+ *   creation; a data stream's write index is never deleted (the hot phase must roll it over first);
+ * - security: GET and PUT of roles (a missing role is 404 `{}`,
+ *   x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/rest/action/role/RestGetRolesAction.java);
+ *   users authenticate by password and act with their roles' index privileges.
  */
 import * as fs from "fs";
 import type { IncomingMessage, ServerResponse } from "http";

@@ -86,28 +86,31 @@ export async function startFakeVerifyEs(options: FakeVerifyEsOptions): Promise<F
     const answer = (r: CheckedRequest): { status: number; body: unknown } => {
         switch (r.api) {
             case "cluster.health":
+                // server/src/main/java/org/elasticsearch/action/admin/cluster/health/ClusterHealthResponse.java's fields.
                 return { status: 200, body: { cluster_name: "elk-test", status: state.healthStatus, number_of_nodes: 1, timed_out: false } };
             case "ilm.get_lifecycle": {
                 const name = r.parts.policy;
                 const policy = state.policies.get(name);
-                // x-pack/plugin/ilm/.../action/TransportGetLifecycleAction.java
+                // x-pack/plugin/ilm/src/main/java/org/elasticsearch/xpack/ilm/action/TransportGetLifecycleAction.java
                 if (policy === undefined) return notFound("resource_not_found_exception", `Lifecycle policy not found: [${name}]`);
                 return { status: 200, body: { [name]: { version: 1, modified_date: "2025-01-01T00:00:00.000Z", policy } } };
             }
             case "cluster.get_component_template": {
                 const name = r.parts.name;
-                // server/.../action/admin/indices/template/get/GetComponentTemplateAction.java's transport action
+                // server/src/main/java/org/elasticsearch/action/admin/indices/template/get/TransportGetComponentTemplateAction.java
                 if (!state.componentTemplates.has(name)) return notFound("resource_not_found_exception", `component template matching [${name}] not found`);
                 return { status: 200, body: { component_templates: [{ name, component_template: { template: {} } }] } };
             }
             case "indices.get_index_template": {
                 const name = r.parts.name;
+                // server/src/main/java/org/elasticsearch/action/admin/indices/template/get/TransportGetComposableIndexTemplateAction.java
                 if (!state.indexTemplates.has(name)) return notFound("resource_not_found_exception", `index template matching [${name}] not found`);
                 return { status: 200, body: { index_templates: [{ name, index_template: { index_patterns: [], composed_of: [] } }] } };
             }
             case "snapshot.get": {
                 const repo = r.parts.repository;
-                // server/.../repositories/RepositoryMissingException.java
+                // server/src/main/java/org/elasticsearch/repositories/RepositoryMissingException.java, and
+                // server/src/main/java/org/elasticsearch/snapshots/SnapshotMissingException.java for a missing snapshot.
                 if (state.snapshots === undefined || repo !== "elk-snapshots") return notFound("repository_missing_exception", `[${repo}] missing`);
                 if (r.parts.snapshot !== "_all") return notFound("snapshot_missing_exception", `[${repo}:${r.parts.snapshot}] is missing`);
                 const all = [...state.snapshots].sort((a, b) => (r.param("order") === "desc" ? b.startMillis - a.startMillis : a.startMillis - b.startMillis));
