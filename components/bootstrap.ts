@@ -19,6 +19,7 @@ export const BOOTSTRAP_ENV = {
     attempts: "ELK_WAIT_ATTEMPTS",
     interval: "ELK_WAIT_INTERVAL_SECONDS",
     deadline: "ELK_DEADLINE_SECONDS",
+    backoffMax: "ELK_BACKOFF_MAX_SECONDS",
 } as const;
 
 /** The bootstrap's secrets, by the names its script reads them under (`elastic` is the one it logs in with). */
@@ -141,13 +142,20 @@ export function secretPlaceholder(name: SecretName): string {
     return `@@${name}@@`;
 }
 
-/** Serialises a body to JSON with secret references left as bare placeholders. */
+/**
+ * Serialises a body to JSON with secret references left as bare placeholders. Any other text holding `@@` is refused:
+ * the script would take it for a placeholder (and a plain string that is exactly a placeholder would become one).
+ */
 export function bodyTemplate(body: BodyValue): string {
+    const plain = (text: string): string => {
+        if (text.includes("@@")) throw new Error(`a request body holds ${JSON.stringify(text)}: '@@' marks a secret's placeholder there`);
+        return text;
+    };
     const walk = (v: BodyValue): unknown => {
         if (isSecretRef(v)) return secretPlaceholder(v.fromSecret);
         if (Array.isArray(v)) return v.map((x: BodyValue) => walk(x));
-        if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-        return v;
+        if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [plain(k), walk(x)]));
+        return typeof v === "string" ? plain(v) : v;
     };
     // JSON.stringify quotes the placeholder; drop those quotes so the script inserts a complete JSON string.
     return JSON.stringify(walk(body)).replace(/"(@@[a-z_]+@@)"/g, "$1");

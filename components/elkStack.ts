@@ -19,11 +19,9 @@ import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "./s
 import { platformFor } from "./targets";
 import { BOOTSTRAP_STEP, KIBANA_SETUP_STEP } from "./traffic";
 import { DNS_LABEL, argumentOf, passwordProblem, validateSettings } from "./validation";
+import { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "./writerIdentity";
 
-/** The user Logstash writes with. */
-export const LOGSTASH_WRITER_USER = "logstash_writer";
-/** The role of that user. */
-export const LOGSTASH_WRITER_ROLE = "elk_logstash_writer";
+export { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "./writerIdentity";
 
 /**
  * Passwords of the stack; any left out is generated and kept as a secret in the stack's state. Each must have at

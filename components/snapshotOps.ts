@@ -6,6 +6,7 @@
 import type { Client } from "@elastic/elasticsearch";
 import { isResponseError } from "./esErrors";
 import { snapshotIndices } from "./snapshots";
+import { LOGSTASH_WRITER_ROLE } from "./writerIdentity";
 
 /** What the operations act on. */
 export interface SnapshotTarget {
@@ -114,17 +115,122 @@ export interface RestoreOptions {
     readonly indices?: string;
     /** Delete open data streams (and close open indices) of the same names first, instead of refusing. */
     readonly force?: boolean;
+    /**
+     * Roles of the users that write the data streams (default: Logstash's writer role, {@link LOGSTASH_WRITER_ROLE}):
+     * while the restore runs they may not create a data stream, so a writer cannot recreate one the restore is about
+     * to bring back.
+     */
+    readonly writerRoles?: readonly string[];
 }
 
 /**
- * Restores data streams and indices from a snapshot: refuses when any of them exists and is open (unless forced,
- * when open data streams are deleted and open indices closed first, as Elasticsearch requires), then prints the
- * shards' recovery until every one is done and counts what came back.
+ * Settings every restored index gets. `index.blocks.write`: a writer's retries cannot land in a restored index
+ * (Logstash retries the 403 until the data stream has rolled over to a new write index). The lifecycle policy is
+ * left out (`ignore_index_settings`), so its delete phase, which counts from each index's old rollover date, does not
+ * remove restored documents minutes after they came back: they stay until the operator deletes them or hands them
+ * back to the policy (docs/operations.md). RestoreService lets a restore change and remove both
+ * (elastic/elasticsearch, server/src/main/java/org/elasticsearch/snapshots/RestoreService.java: only the shard
+ * count, version, uuid, creation date and history uuid are unmodifiable, and replicas unremovable).
+ */
+export const RESTORED_INDEX_SETTINGS = { "index.blocks.write": true } as const;
+export const RESTORE_IGNORED_SETTINGS = ["index.lifecycle.name"] as const;
+
+/** Index privileges that let a user create a missing index or data stream when it writes (IndexPrivilege.java). */
+const AUTO_CREATE_PRIVILEGES = ["auto_configure", "create_index"];
+const BROAD_PRIVILEGES = ["manage", "all"];
+
+/** A role as GET /_security/role returns it (the fields PUT takes back). */
+interface RoleDocument {
+    readonly indices?: readonly { readonly names: readonly string[] | string; readonly privileges: readonly string[]; readonly [key: string]: unknown }[];
+    readonly transient_metadata?: unknown;
+    readonly [key: string]: unknown;
+}
+
+/** A backing index of data stream `stream`: `.ds-<stream>-<yyyy.MM.dd>-<generation>`. */
+function isBackingIndexOf(index: string, stream: string): boolean {
+    return index.startsWith(`.ds-${stream}-`) && /^\d{4}\.\d{2}\.\d{2}-\d{6}$/.test(index.slice(`.ds-${stream}-`.length));
+}
+
+/**
+ * Withdraws the writer roles' right to create indices, so a writer (Logstash) cannot recreate a data stream while
+ * it is deleted or being restored: its writes to a missing data stream fail with 403, which Logstash's
+ * elasticsearch output retries (logstash-plugins/logstash-output-elasticsearch,
+ * lib/logstash/plugin_mixins/elasticsearch/common.rb: every item status but 2xx, 409, 400 and 404 is retried), and
+ * land once the data stream is back. A role change applies at once: the role store clears its cache on PUT
+ * (x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/authz/store/NativeRolesStore.java). Returns
+ * the function that puts the roles back as they were; a crash before it runs leaves them narrowed until the next
+ * `pulumi up` (the bootstrap writes the role again).
+ */
+async function pauseWriters(t: SnapshotTarget, label: string, roles: readonly string[]): Promise<() => Promise<void>> {
+    const saved: { name: string; role: RoleDocument }[] = [];
+    const resume = async () => {
+        const failures: string[] = [];
+        for (const { name, role } of saved.reverse()) {
+            try {
+                await t.client.security.putRole({ name, ...putBody(role) });
+                t.log(`${label}: writers resumed: role ${name} may create its data streams again`);
+            } catch (err) {
+                failures.push(`role ${name}: ${reasonOf(err)}`);
+            }
+        }
+        if (failures.length > 0) throw new SnapshotError(`could not give the writer roles back their rights (${failures.join("; ")}); run pulumi up, whose bootstrap writes them again`);
+    };
+    try {
+        for (const name of roles) {
+            let found: Record<string, RoleDocument>;
+            try {
+                found = (await t.client.security.getRole({ name })) as unknown as Record<string, RoleDocument>;
+            } catch (err) {
+                if (isStatus(err, 404)) {
+                    t.log(`${label}: no role ${name}: no writer of it to pause`);
+                    continue;
+                }
+                throw err;
+            }
+            const role = found[name];
+            const broad = (role.indices ?? []).filter((e) => e.privileges.some((p) => BROAD_PRIVILEGES.includes(p)));
+            if (broad.length > 0) {
+                throw new SnapshotError(`role ${name} grants ${BROAD_PRIVILEGES.join(" or ")} on ${broad.map((e) => [e.names].flat().join(",")).join(", ")}, so its writers could recreate a data stream during the restore: stop them first (stop Logstash), or narrow the role`);
+            }
+            if (!(role.indices ?? []).some((e) => e.privileges.some((p) => AUTO_CREATE_PRIVILEGES.includes(p)))) continue;
+            // An entry left with no privilege goes: Elasticsearch refuses an empty privilege list.
+            const indices = (role.indices ?? []).map((e) => ({ ...e, privileges: e.privileges.filter((p) => !AUTO_CREATE_PRIVILEGES.includes(p)) })).filter((e) => e.privileges.length > 0);
+            const narrowed: RoleDocument = { ...role, indices };
+            saved.push({ name, role });
+            await t.client.security.putRole({ name, ...putBody(narrowed) });
+            t.log(`${label}: writers paused: role ${name} may not create data streams until the restore is done (its writers retry meanwhile)`);
+        }
+    } catch (err) {
+        await resume();
+        if (err instanceof SnapshotError) throw err;
+        throw new SnapshotError(`could not pause the writers (roles ${roles.join(", ")}): ${reasonOf(err)}`);
+    }
+    return resume;
+}
+
+/** A role document as PUT takes it: what GET returned, without the read-only `transient_metadata`. */
+function putBody(role: RoleDocument): Record<string, unknown> {
+    const { transient_metadata: _readOnly, ...rest } = role;
+    void _readOnly;
+    return rest;
+}
+
+/**
+ * Restores data streams and indices from a snapshot, into a cluster that lost them or over what is there:
+ * - writers are paused first (see {@link pauseWriters}): none can recreate a data stream mid-restore;
+ * - what exists and is open refuses the restore, unless forced: then the data streams are write-blocked (so no
+ *   write lands in what is about to go; writers retry) and deleted, and open indices closed, as Elasticsearch requires;
+ *   what is missing is simply restored (resolve with `ignore_unavailable`: Elasticsearch answers 404 otherwise);
+ * - restored indices are write-blocked and outside the lifecycle policy ({@link RESTORED_INDEX_SETTINGS}); each
+ *   restored data stream then rolls over to a new write index that its template puts under the policy again;
+ * - progress is printed until every shard is done, and the restored indices' documents counted;
+ * - the writers get their rights back, whatever happened.
  */
 export async function restoreSnapshot(t: SnapshotTarget, o: RestoreOptions): Promise<RestoreResult> {
     const poll = t.pollIntervalMs ?? 1000;
     const deadline = Date.now() + (t.timeoutMs ?? 3_600_000);
     const pattern = o.indices ?? snapshotIndices(t.environment);
+    const label = `restore ${o.snapshot}`;
     let info;
     try {
         info = (await t.client.snapshot.get({ repository: t.repository, snapshot: o.snapshot })).snapshots?.[0];
@@ -137,57 +243,104 @@ export async function restoreSnapshot(t: SnapshotTarget, o: RestoreOptions): Pro
     const dataStreams = info.data_streams.filter((d) => matchesPattern(d, pattern));
     // Backing indices come with their data stream; plain indices are restored on their own.
     const plain = (info.indices ?? []).filter((i) => !i.startsWith(".ds-") && matchesPattern(i, pattern));
-    const backing = (info.indices ?? []).filter((i) => dataStreams.some((d) => i.startsWith(`.ds-${d}-`)));
+    const backing = (info.indices ?? []).filter((i) => dataStreams.some((d) => isBackingIndexOf(i, d)));
     if (dataStreams.length === 0 && plain.length === 0) {
         throw new SnapshotError(`snapshot ${o.snapshot} holds nothing matching ${pattern} (it holds: ${[...info.data_streams, ...(info.indices ?? []).filter((i) => !i.startsWith(".ds-"))].join(", ") || "nothing"})`);
     }
-    t.log(`restore ${o.snapshot}: ${dataStreams.length} data streams and ${plain.length} indices match ${pattern}`);
+    t.log(`${label}: ${dataStreams.length} data streams and ${plain.length} indices match ${pattern}`);
 
     const targets = [...dataStreams, ...plain];
-    const existing = await t.client.indices.resolveIndex({ name: targets.join(","), expand_wildcards: "open" });
-    const openStreams = existing.data_streams.map((d) => d.name).filter((n) => dataStreams.includes(n));
-    const openIndices = existing.indices.map((i) => i.name).filter((n) => plain.includes(n));
-    if (openStreams.length + openIndices.length > 0) {
-        const names = [...openStreams, ...openIndices].join(", ");
-        if (!o.force) throw new SnapshotError(`refusing to overwrite open data streams or indices: ${names}. Pass --force to delete them (their current documents are lost) and restore the snapshot's instead, or restore others with --indices`);
-        for (const d of openStreams) {
-            await t.client.indices.deleteDataStream({ name: d });
-            t.log(`restore ${o.snapshot}: deleted data stream ${d} (--force)`);
+    const restored = [...backing, ...plain];
+    /** Runs one request; its failure becomes a SnapshotError that says what was being done. */
+    const step = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
+        try {
+            return await request();
+        } catch (err) {
+            throw new SnapshotError(`${what}: ${reasonOf(err)}`);
         }
-        if (openIndices.length > 0) {
-            await t.client.indices.close({ index: openIndices.join(",") });
-            t.log(`restore ${o.snapshot}: closed ${openIndices.join(", ")} (--force)`);
+    };
+    const present = async () => {
+        // Missing names are what a restore into a cluster that lost its data is for: ignore them (Elasticsearch
+        // answers 404 index_not_found_exception for a missing name otherwise).
+        const existing = await step(`cannot look up ${targets.join(", ")}`, () =>
+            t.client.indices.resolveIndex({ name: targets.join(","), expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true }),
+        );
+        const openStreams = existing.data_streams.map((d) => d.name).filter((n) => dataStreams.includes(n));
+        // A concrete name comes back whatever its state: a closed index may be restored over, as it is.
+        const openIndices = existing.indices.filter((i) => i.attributes.includes("open")).map((i) => i.name).filter((n) => plain.includes(n));
+        if (openStreams.length + openIndices.length > 0 && !o.force) {
+            throw new SnapshotError(`refusing to overwrite open data streams or indices: ${[...openStreams, ...openIndices].join(", ")}. Pass --force to delete them (their current documents are lost) and restore the snapshot's instead, or restore others with --indices`);
         }
-    }
-
+        return { openStreams, openIndices };
+    };
+    // Refused before anything changes; looked at again once the writers are paused, as they may have created one.
+    await present();
+    const resume = dataStreams.length > 0 ? await pauseWriters(t, label, o.writerRoles ?? [LOGSTASH_WRITER_ROLE]) : () => Promise.resolve();
+    let documents = 0;
     try {
-        await t.client.snapshot.restore({
-            repository: t.repository,
-            snapshot: o.snapshot,
-            wait_for_completion: false,
-            indices: targets.join(","),
-            include_global_state: false,
-        });
-    } catch (err) {
-        throw new SnapshotError(`Elasticsearch refused to restore ${o.snapshot}: ${reasonOf(err)}`);
-    }
+        const { openStreams, openIndices } = await present();
+        if (openStreams.length + openIndices.length > 0) {
+            if (openStreams.length > 0) {
+                await step(`cannot block writes to ${openStreams.join(", ")}`, () => t.client.indices.addBlock({ index: openStreams.join(","), block: "write" }));
+                t.log(`${label}: blocked writes to ${openStreams.join(", ")} (--force)`);
+            }
+            for (const d of openStreams) {
+                await step(`cannot delete data stream ${d}`, () => t.client.indices.deleteDataStream({ name: d }));
+                t.log(`${label}: deleted data stream ${d} (--force)`);
+            }
+            if (openIndices.length > 0) {
+                await step(`cannot close ${openIndices.join(", ")}`, () => t.client.indices.close({ index: openIndices.join(",") }));
+                t.log(`${label}: closed ${openIndices.join(", ")} (--force)`);
+            }
+        }
 
-    let last = "";
-    for (;;) {
-        const recovery = await t.client.indices.recovery({ index: targets.join(",") });
-        const shards = Object.values(recovery).flatMap((r) => r.shards ?? []);
-        const done = shards.filter((s) => s.stage === "DONE").length;
-        const percent = shards.length === 0 ? 0 : shards.reduce((sum, s) => sum + parseFloat(String(s.index?.size?.percent ?? "0")), 0) / shards.length;
-        const line = `${done} of ${shards.length} shards restored (${percent.toFixed(1)}% of bytes)`;
-        if (line !== last) t.log(`restore ${o.snapshot}: ${line}`);
-        last = line;
-        if (shards.length > 0 && done === shards.length) break;
-        if (Date.now() > deadline) throw new SnapshotError(`restore of ${o.snapshot} not done after ${Math.round((t.timeoutMs ?? 3_600_000) / 1000)} s: ${line}; it goes on in the cluster (GET ${targets.join(",")}/_recovery)`);
-        await sleep(poll);
+        await step(`Elasticsearch refused to restore ${o.snapshot}`, () =>
+            t.client.snapshot.restore({
+                repository: t.repository,
+                snapshot: o.snapshot,
+                wait_for_completion: false,
+                indices: targets.join(","),
+                include_global_state: false,
+                index_settings: RESTORED_INDEX_SETTINGS,
+                ignore_index_settings: [...RESTORE_IGNORED_SETTINGS],
+            }),
+        );
+
+        let last = "";
+        for (;;) {
+            const recovery = await step(`cannot read the restore's progress (GET ${restored.join(",")}/_recovery)`, () => t.client.indices.recovery({ index: restored.join(",") }));
+            const shards = Object.values(recovery).flatMap((r) => r.shards ?? []);
+            const done = shards.filter((s) => s.stage === "DONE").length;
+            const percent = shards.length === 0 ? 0 : shards.reduce((sum, s) => sum + parseFloat(String(s.index?.size?.percent ?? "0")), 0) / shards.length;
+            const line = `${done} of ${shards.length} shards restored (${percent.toFixed(1)}% of bytes)`;
+            if (line !== last) t.log(`${label}: ${line}`);
+            last = line;
+            if (shards.length > 0 && done === shards.length) break;
+            if (Date.now() > deadline) throw new SnapshotError(`restore of ${o.snapshot} not done after ${Math.round((t.timeoutMs ?? 3_600_000) / 1000)} s: ${line}; it goes on in the cluster (GET ${restored.join(",")}/_recovery)`);
+            await sleep(poll);
+        }
+        documents = (await step(`cannot count the restored documents`, () => t.client.count({ index: restored.join(",") }))).count;
+
+        for (const d of dataStreams) {
+            const rolled = await step(
+                `restored ${d}, but cannot roll it over to a new write index (its index template is missing? run pulumi up, then POST ${d}/_rollover); until then its writers' documents wait`,
+                () => t.client.indices.rollover({ alias: d }),
+            );
+            t.log(`${label}: rolled ${d} over: new documents go to ${rolled.new_index}, under the lifecycle policy`);
+        }
+    } catch (err) {
+        // The writers get their rights back on failure too; a failure to give them back is reported with the first.
+        try {
+            await resume();
+        } catch (again) {
+            throw new SnapshotError(`${err instanceof Error ? err.message : String(err)}; and ${again instanceof Error ? again.message : String(again)}`);
+        }
+        throw err;
     }
-    const counted = await t.client.count({ index: targets.join(",") });
-    const result = { snapshot: o.snapshot, dataStreams, indices: [...backing, ...plain], documents: counted.count };
-    t.log(`restore ${o.snapshot}: restored ${result.indices.length} indices (${dataStreams.length} data streams), ${result.documents} documents`);
+    await resume();
+    const result = { snapshot: o.snapshot, dataStreams, indices: restored, documents };
+    t.log(`${label}: restored ${result.indices.length} indices (${dataStreams.length} data streams), ${result.documents} documents`);
+    t.log(`${label}: the restored indices are write-blocked and outside the lifecycle policy: they stay until you delete them or hand them back to the policy (docs/operations.md, "Restored data and retention")`);
     return result;
 }
 

@@ -9,6 +9,8 @@
  *   --snapshot NAME    the snapshot to restore (required)
  *   --indices PATTERN  what to restore (default: the environment's log data streams, logs-*-<environment>)
  *   --force            delete open data streams (close open indices) of the same names first instead of refusing
+ *   --writer-role NAME the role of the users that write the data streams, paused meanwhile (repeatable; default
+ *                      Logstash's, elk_logstash_writer)
  * Exit status: 0 done, 1 the operation failed or was refused, 2 bad flags or outputs.
  */
 import * as fs from "fs";
@@ -19,7 +21,7 @@ import { type Flags, type StackOutputs, UsageError, commonInputs, integer, last,
 const COMMON = ["stack", "es-url", "ca", "user", "password", "password-file", "environment", "repository", "timeout"];
 const KNOWN: Record<"take" | "restore", ReadonlySet<string>> = {
     take: new Set(COMMON),
-    restore: new Set([...COMMON, "snapshot", "indices"]),
+    restore: new Set([...COMMON, "snapshot", "indices", "writer-role"]),
 };
 
 /** Where to connect and what to act on. */
@@ -80,7 +82,7 @@ export async function runCommand(
         if (command === "take") {
             await takeSnapshot(target);
         } else {
-            await restoreSnapshot(target, { snapshot: last(flags, "snapshot") as string, indices: last(flags, "indices"), force: flags.has("force") });
+            await restoreSnapshot(target, { snapshot: last(flags, "snapshot") as string, indices: last(flags, "indices"), force: flags.has("force"), writerRoles: flags.get("writer-role") });
         }
         return 0;
     } catch (e) {

@@ -17,12 +17,14 @@ import {
     type SecretName,
     type SecretRef,
     bootstrapPlan,
+    bodyTemplate,
     bootstrapPlanFiles,
     logstashWriterRole,
 } from "../components/bootstrap";
 import { shellScript } from "../components/shellScripts";
 import { stageCurlStep, writeSecretFiles } from "./support/curlStep";
 import { type ScriptRun, runScript } from "./support/runScript";
+import { rejectedExecution } from "./support/esRestApi";
 import { type FakeElasticsearch, type FakeElasticsearchOptions, type RecordedRequest, type TestPki, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
 
 const PLAN_INPUT: BootstrapPlanInput = { logstashUser: "logstash_writer", logstashRole: "elk_logstash_writer", logstashIndexPatterns: ["logs-*-dev"] };
@@ -87,6 +89,11 @@ function expectNoSecrets(text: string, s: Secrets): void {
         expect(text).not.toContain(JSON.stringify(secret).slice(1, -1));
     }
     expect(text).not.toContain(Buffer.from(`elastic:${s.elastic}`).toString("base64"));
+}
+
+/** Elasticsearch's answer when a thread pool's queue is full (tests/support/esRestApi.ts). */
+function rejected(): { status: number; body: unknown } {
+    return rejectedExecution("management");
 }
 
 function okLines(): string[] {
@@ -306,6 +313,111 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
         });
     });
 
+    describe("a starting security index (401) and pressure (429)", () => {
+        test("401 while the security index is not available: the script waits, then runs the plan once", async () => {
+            let unavailable = 3;
+            const es = await startFake({ conditions: { securityIndexUnavailable: () => unavailable-- > 0 } });
+            const result = await run(env(es.url, PLAIN, { [BOOTSTRAP_ENV.attempts]: "5", [BOOTSTRAP_ENV.interval]: "0" }));
+            expect(result.stderr).toBe("");
+            expect(result.code).toBe(0);
+            expect(result.stdout).toContain("elk-bootstrap: waiting for Elasticsearch (HTTP 401: the security index may still be starting), attempt 1 of 5\n");
+            expect(result.stdout).toContain("elk-bootstrap: waiting for Elasticsearch (HTTP 401: the security index may still be starting), attempt 3 of 5\n");
+            expect(es.requests.map((r) => r.status)).toEqual([401, 401, 401, 200, ...PLAN.map(() => 200)]);
+            // The right password all along: Elasticsearch's 401 here is its security index, not the credentials.
+            expect(es.requests.every((r) => r.authenticated)).toBe(true);
+            expect(received(es.requests.slice(3))).toEqual(expectedRequests(PLAIN));
+            expect(es.state.kibanaSystemPasswords).toEqual([PLAIN.kibanaSystem]);
+        });
+
+        test("401 on a step (the security index went away after the first answer): the step is sent again until accepted", async () => {
+            let refusals = 2;
+            const es = await startFake({ conditions: { securityIndexUnavailable: (r) => r.method === "PUT" && r.url.startsWith("/_security/role/") && refusals-- > 0 } });
+            const result = await run(env(es.url, PLAIN, { [BOOTSTRAP_ENV.interval]: "0" }));
+            expect(result.code).toBe(0);
+            expect(result.stdout).toContain(`elk-bootstrap: not yet (HTTP 401): ${PLAN[2].description}; again in 0 s\n`);
+            expect(es.requests.filter((r) => r.path === PLAN[2].path).map((r) => r.status)).toEqual([401, 401, 200]);
+            expect(es.state.roleCreations).toEqual([PLAN_INPUT.logstashRole]);
+        });
+
+        test("429 on a step: sent again after a pause that doubles each time (1 s, 2 s), then done", async () => {
+            let rejections = 2;
+            const es = await startFake({ override: (r) => (r.path === PLAN[1].path && rejections-- > 0 ? rejected() : undefined) });
+            const result = await run(env(es.url, PLAIN, { [BOOTSTRAP_ENV.interval]: "1" }));
+            expect(result.stderr).toBe("");
+            expect(result.code).toBe(0);
+            const waits = result.stdout.split("\n").filter((l) => l.includes("not yet (HTTP 429)"));
+            expect(waits).toEqual([`elk-bootstrap: not yet (HTTP 429): ${PLAN[1].description}; again in 1 s`, `elk-bootstrap: not yet (HTTP 429): ${PLAN[1].description}; again in 2 s`]);
+            expect(es.requests.filter((r) => r.path === PLAN[1].path).map((r) => r.status)).toEqual([429, 429, 200]);
+            expect(es.state.kibanaSystemPasswords).toEqual([PLAIN.kibanaSystem]);
+            expect(result.elapsedMs).toBeGreaterThanOrEqual(3000);
+        });
+
+        test("429 until the deadline: the pauses never pass it, and the script fails naming it", async () => {
+            const es = await startFake({ override: (r) => (r.path === PLAN[1].path ? rejected() : undefined) });
+            const result = await run(env(es.url, PLAIN, { [BOOTSTRAP_ENV.interval]: "1", [BOOTSTRAP_ENV.deadline]: "4", [BOOTSTRAP_ENV.backoffMax]: "2" }));
+            expect(result.timedOut).toBe(false);
+            expect(result.code).toBe(1);
+            expect(result.stderr).toMatch(/elk-bootstrap: still HTTP 429 after \d+ s, past the deadline of 4 s\n/);
+            expect(result.stderr).toContain(`elk-bootstrap: FAILED (429): ${PLAN[1].description}: POST ${PLAN[1].path}\n`);
+            // Pauses of 1 s, then 2 s capped by ELK_BACKOFF_MAX_SECONDS, cut short by the deadline.
+            const pauses = [...result.stdout.matchAll(/not yet \(HTTP 429\): .*; again in (\d+) s/g)].map((m) => Number(m[1]));
+            expect(pauses.every((p) => p <= 2)).toBe(true);
+            expect(pauses.slice(0, 2)).toEqual([1, 2]);
+            expect(result.elapsedMs).toBeLessThan(10_000);
+            expect(es.requests.some((r) => r.path === PLAN[2].path)).toBe(false);
+        });
+
+        test("429 on the first request: waits with the same doubling pause", async () => {
+            let rejections = 2;
+            const es = await startFake({ conditions: { rejectExecution: (api) => api === "info" && rejections-- > 0 } });
+            const result = await run(env(es.url, PLAIN, { [BOOTSTRAP_ENV.interval]: "1", [BOOTSTRAP_ENV.attempts]: "5" }));
+            expect(result.code).toBe(0);
+            expect(result.stdout).toContain("elk-bootstrap: waiting for Elasticsearch (HTTP 429: too many requests), attempt 1 of 5\n");
+            expect(es.requests.slice(0, 3).map((r) => r.status)).toEqual([429, 429, 200]);
+            expect(result.elapsedMs).toBeGreaterThanOrEqual(3000);
+        });
+    });
+
+    describe("placeholders", () => {
+        // The stack's validator refuses '@@' in its passwords (components/validation.ts); the script must not depend
+        // on that: a library caller or a hand-made Secret can hold any text.
+        const TRICKY: Secrets = { elastic: PLAIN.elastic, kibanaSystem: "Kib-@@elastic@@-pw-1", logstash: "Log-@@kibana_system_password@@-pw-2" };
+
+        test("each placeholder is filled once, over the original body: a password that holds another placeholder arrives as it is", async () => {
+            const es = await startFake({ secrets: TRICKY });
+            const result = await run(env(es.url, TRICKY));
+            expect(result.stderr).toBe("");
+            expect(result.code).toBe(0);
+            // Up to 0.4.0 the second password took in the first (replaced inside an already filled secret), and
+            // kibana_system's took in elastic's own password.
+            expect(es.state.kibanaSystemPasswords).toEqual([TRICKY.kibanaSystem]);
+            expect(es.state.users.get(PLAN_INPUT.logstashUser)?.password).toBe(TRICKY.logstash);
+            expect(received(es.requests)).toEqual(expectedRequests(TRICKY));
+            for (const r of es.requests) expect(r.rawBody).not.toContain(PLAIN.elastic);
+        });
+
+        test("a body that names a secret it is not given (or elastic's) fails before anything is sent with it", async () => {
+            for (const name of ["elastic", "no_such_secret"]) {
+                const staged = stageCurlStep(path.join(dir, `step-${name}`), "bootstrap.sh", {
+                    plan: "PUT\t/_security/role/x\t200\t-\tbody-1.json\tput a role\n",
+                    bodies: { "body-1.json": `{"metadata":{"x":@@${name}@@}}` },
+                });
+                const es = await startFake();
+                const result = await runScript(staged.scriptPath, { ...env(es.url, PLAIN), [BOOTSTRAP_ENV.plan]: staged.planPath }, RUN_TIMEOUT_MS);
+                expect(result.code).toBe(1);
+                expect(result.stderr).toContain(`elk-bootstrap: a request body names the secret '${name}', which is not given to it`);
+                expect(es.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /"]);
+                expect(result.stdout + result.stderr).not.toContain(PLAIN.elastic);
+            }
+        });
+
+        test("a body whose own text holds '@@' is refused when the plan is made", () => {
+            expect(() => bodyTemplate({ description: "a @@kibana_system_password@@ b" })).toThrow(/'@@' marks a secret's placeholder/);
+            expect(() => bodyTemplate({ "@@x@@": 1 })).toThrow(/'@@' marks a secret's placeholder/);
+            expect(bodyTemplate({ password: { fromSecret: BOOTSTRAP_SECRETS.kibanaSystemPassword } })).toBe('{"password":@@kibana_system_password@@}');
+        });
+    });
+
     describe("passwords with special characters", () => {
         test("the test passwords really contain the awkward characters", () => {
             for (const secret of [SPECIAL.elastic, SPECIAL.kibanaSystem, SPECIAL.logstash]) {
@@ -498,15 +610,15 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
             expect(es.requests).toEqual([]);
         });
 
-        test("a wrong elastic password: exit 1 with a message mentioning 401, nothing else attempted", async () => {
+        test("a wrong elastic password: 401 is retried (Elasticsearch answers it while its security index starts, too), then exit 1 naming both causes; nothing else attempted", async () => {
             const es = await startFake();
-            const result = await run(env(es.url, { ...PLAIN, elastic: "not-the-password" }));
+            const result = await run(env(es.url, { ...PLAIN, elastic: "not-the-password" }, { [BOOTSTRAP_ENV.attempts]: "3", [BOOTSTRAP_ENV.interval]: "0" }));
             expect(result.timedOut).toBe(false);
             expect(result.code).toBe(1);
-            expect(result.stderr).toContain("elk-bootstrap: Elasticsearch refused the elastic password (HTTP 401)");
-            expect(es.requests.map((r) => ({ method: r.method, path: r.path, user: r.authUser, ok: r.authenticated, status: r.status }))).toEqual([
-                { method: "GET", path: "/", user: "elastic", ok: false, status: 401 },
-            ]);
+            expect(result.stderr).toContain("elk-bootstrap: Elasticsearch refused the elastic password (HTTP 401) after 3 attempts: a wrong password, or its security index never became available");
+            expect(es.requests.map((r) => ({ method: r.method, path: r.path, user: r.authUser, ok: r.authenticated, status: r.status }))).toEqual(
+                Array.from({ length: 3 }, () => ({ method: "GET", path: "/", user: "elastic", ok: false, status: 401 })),
+            );
             expect(result.stdout + result.stderr).not.toContain("not-the-password");
         });
 

@@ -9,6 +9,7 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import { type EmittedEvent, account, djangoMessage, eventPath } from "../scripts/e2e/accounting";
 import { collectorNotes, startCollector } from "../scripts/e2e/collector";
+import { type Refusal, gate, isRefusal, respond } from "./support/esRestApi";
 
 const RUN = "e2e00ff00ff00";
 
@@ -28,12 +29,20 @@ interface SearchBody {
 /** Answers `POST /<index>/_search` over `docs` as Elasticsearch would for the collector's query; 503 while `down()`. */
 async function fakeEs(docs: Doc[], down: () => boolean) {
     const bodies: SearchBody[] = [];
+    const refusals: Refusal[] = [];
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
             const headers = { "content-type": "application/json", "x-elastic-product": "Elasticsearch" };
-            if (!/^\/logs-\*-e2e_x\/_search/.test(req.url ?? "") || down()) {
+            // Elasticsearch 9.4's own checks of the request first (tests/support/esRestApi.ts); security is off here.
+            const checked = gate({ method: req.method ?? "", url: req.url ?? "/", rawBody: Buffer.concat(chunks).toString(), contentType: req.headers["content-type"], accept: req.headers.accept, user: null, authenticated: true });
+            if (isRefusal(checked)) {
+                refusals.push(checked);
+                respond(res, checked);
+                return;
+            }
+            if (checked.api !== "search" || checked.parts.index !== "logs-*-e2e_x" || down()) {
                 res.writeHead(503, headers);
                 res.end(JSON.stringify({ error: { type: "no_shard_available_action_exception", reason: "restarting" }, status: 503 }));
                 return;
@@ -56,6 +65,7 @@ async function fakeEs(docs: Doc[], down: () => boolean) {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     return {
         bodies,
+        refusals,
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         close: () => new Promise<void>((r) => {
             server.closeAllConnections();
@@ -102,6 +112,8 @@ test("finds every stored copy, records when each event became searchable, and ri
         expect(collector.stats.failedSearches).toBeGreaterThan(0);
         expect(collectorNotes(collector.stats)[0]).toMatch(/^collector: \d+ searches, [1-9]\d* failed \(last: .*no_shard_available_action_exception/);
         expect(collectorNotes(collector.stats)[1]).toBe("collector: 1 documents carry the run id but no event id the accounting can read");
+        // Every search was one Elasticsearch 9.4 accepts.
+        expect(es.refusals).toEqual([]);
         // While polling, the window starts near the oldest unfound event, not at the beginning of time.
         const windowed = es.bodies.filter((b) => b.query?.bool?.filter?.some((f) => f.range)).length;
         expect(windowed).toBeGreaterThan(5);

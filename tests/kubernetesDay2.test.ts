@@ -13,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { type ProgramRun, type RecordedResource, ofType, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
+import { gate, isRefusal, respond } from "./support/esRestApi";
 import { makeTestPki, type TestPki } from "./support/fakeElasticsearch";
 import { serveOnLoopback } from "./support/loopback";
 import { elasticsearchReadinessCommand, readinessLevel } from "../components/elasticsearch";
@@ -281,6 +282,8 @@ describe("Kubernetes day 2: the readiness script against a stand-in Elasticsearc
     /** What the stand-in answers to `_cluster/health`: a status, or 503 (no master elected yet). */
     let health: "green" | "yellow" | "red" | "no-master" = "no-master";
     const seen: { path: string; auth: string | undefined }[] = [];
+    /** Requests Elasticsearch would have refused for another reason than the credentials. */
+    const refused: string[] = [];
 
     beforeAll(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-readiness-"));
@@ -292,7 +295,12 @@ describe("Kubernetes day 2: the readiness script against a stand-in Elasticsearc
                 res.writeHead(code, { "content-type": "application/json" });
                 res.end(JSON.stringify(body));
             };
-            if (req.headers.authorization !== expected) return send(401, { error: "security_exception", status: 401 });
+            // Elasticsearch 9.4's own checks first: route, method, credentials, parameters (tests/support/esRestApi.ts).
+            const checked = gate({ method: req.method ?? "", url: req.url ?? "/", rawBody: "", contentType: req.headers["content-type"], accept: req.headers.accept, user: "elastic", authenticated: req.headers.authorization === expected });
+            if (isRefusal(checked)) {
+                if (checked.status !== 401) refused.push(`${req.method ?? ""} ${req.url ?? ""}: ${JSON.stringify(checked.body)}`);
+                return respond(res, checked);
+            }
             const url = new URL(req.url ?? "/", "https://localhost");
             if (url.pathname !== "/_cluster/health") return send(200, { tagline: "You Know, for Search" });
             if (health === "no-master") return send(503, { error: { type: "master_not_discovered_exception" }, status: 503 });
@@ -307,6 +315,8 @@ describe("Kubernetes day 2: the readiness script against a stand-in Elasticsearc
     afterAll(async () => {
         await server.close();
         fs.rmSync(dir, { recursive: true, force: true });
+        // Every request the readiness script made was one Elasticsearch accepts.
+        expect(refused).toEqual([]);
     });
 
     /** Runs the probe command as the kubelet does (`sh -c`), bounded in time; resolves with its exit code. */

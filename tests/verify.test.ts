@@ -91,6 +91,8 @@ describe("verify against a fake stack on 127.0.0.1", () => {
         expect(es.requests.slice(0, 2)).toEqual(["GET /_cluster/health", `GET /_ilm/policy/${lifecyclePolicyName(ENVIRONMENT)}`]);
         for (const t of templates) expect(es.requests).toContain(`GET /_index_template/${t.name}`);
         expect(es.requests[es.requests.length - 1]).toBe(`POST /logs-*-${ENVIRONMENT}/_search`);
+        // Each of them one Elasticsearch 9.4 accepts (tests/support/esRestApi.ts).
+        expect(es.refusals).toEqual([]);
 
         // The real pipelines put every line in its source's stream, parsed, not in the parse-failure stream.
         const marked = es.state.documents.filter((d) => String(d.source.message).includes(report.marker ?? "?"));

@@ -1,8 +1,10 @@
 /**
- * A fake Elasticsearch 9 for the bootstrap script's tests: a real HTTPS server on 127.0.0.1 (port 0) with a
- * certificate from a test CA made with the `openssl` CLI, answering the endpoints the bootstrap uses the way
- * Elasticsearch does (basic auth as `elastic`, ES's JSON error bodies, upsert semantics of the security APIs),
- * and recording every request it receives.
+ * A fake Elasticsearch 9.4 for the bootstrap script's tests: a real HTTPS server on 127.0.0.1 (port 0) with a
+ * certificate from a test CA made with the `openssl` CLI. Every request first goes through Elasticsearch's own
+ * checks (tests/support/esRestApi.ts: route and method, basic auth as `elastic`, media types, parameters and body
+ * against the REST API specification of 9.4; 401 while the security index is unavailable and 429 under pressure when
+ * a test puts it in that condition); then the security APIs answer with their upsert semantics, `override` answers
+ * what a test stands in for, and every request is recorded.
  */
 import { execFile } from "child_process";
 import * as crypto from "crypto";
@@ -12,6 +14,7 @@ import * as https from "https";
 import type { AddressInfo } from "net";
 import * as path from "path";
 import { promisify } from "util";
+import { type CheckedRequest, type GateConditions, gate, isRefusal, respond } from "./esRestApi";
 
 const execFileAsync = promisify(execFile);
 
@@ -107,6 +110,8 @@ export interface RecordedRequest {
     readonly authUser: string | null;
     /** True when the credentials were elastic's. */
     readonly authenticated: boolean;
+    /** The API the request reached (the specification's name), undefined when Elasticsearch refused it first. */
+    api?: string;
     /** What the fake answered. */
     status: number;
     response: unknown;
@@ -126,10 +131,15 @@ export interface FakeElasticsearchOptions {
     readonly key: string;
     /** Password of the `elastic` user. */
     readonly elasticPassword: string;
-    /** Lets a test answer an authenticated request itself (e.g. 500 or 503); undefined for the normal answer. */
+    /**
+     * Lets a test answer a request itself (e.g. 500 or 503) once Elasticsearch's own checks passed (route, auth,
+     * parameters: tests/support/esRestApi.ts); undefined for the normal answer.
+     */
     readonly override?: (request: RecordedRequest, index: number) => ForcedResponse | undefined;
     /** Runs before an authenticated request is answered, while the client waits. */
     readonly beforeRespond?: (request: RecordedRequest) => Promise<void>;
+    /** The cluster's condition: security index unavailable (401), thread pools full (429). */
+    readonly conditions?: GateConditions;
 }
 
 /** A user created through the API. */
@@ -164,32 +174,25 @@ export interface FakeElasticsearch {
     close(): Promise<void>;
 }
 
-const JSON_HEADERS = { "content-type": "application/json", "x-elastic-product": "Elasticsearch" };
-const WWW_AUTHENTICATE = ['Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', "ApiKey"];
-
-function authError(reason: string): unknown {
-    const cause = { type: "security_exception", reason, header: { "WWW-Authenticate": WWW_AUTHENTICATE } };
-    return { error: { root_cause: [cause], ...cause }, status: 401 };
-}
-
 function badRequest(type: string, reason: string): unknown {
     return { error: { root_cause: [{ type, reason }], type, reason }, status: 400 };
 }
 
+/** GET / of the release the stack pins (components/validation.ts DEFAULT_ELASTIC_VERSION). */
 function clusterInfo(): unknown {
     return {
         name: "es01",
         cluster_name: "elk-test",
         cluster_uuid: "k2y8oGZVR9u1TbE6wUAJ3w",
         version: {
-            number: "9.0.0",
+            number: "9.4.1",
             build_flavor: "default",
             build_type: "docker",
             build_hash: "112859b85d50de2a7e63f73c8fc70b99eea24291",
-            build_date: "2025-04-08T15:13:46.049795831Z",
+            build_date: "2026-05-12T15:13:46.049795831Z",
             build_snapshot: false,
-            lucene_version: "10.1.0",
-            minimum_wire_compatibility_version: "8.18.0",
+            lucene_version: "10.3.2",
+            minimum_wire_compatibility_version: "8.19.0",
             minimum_index_compatibility_version: "8.0.0",
         },
         tagline: "You Know, for Search",
@@ -217,7 +220,8 @@ function clusterHealth(): unknown {
     };
 }
 
-function parseBasicAuth(header: string | undefined): { user: string; password: string } | null {
+/** The user and password of a basic auth header, null without one. */
+export function parseBasicAuth(header: string | undefined): { user: string; password: string } | null {
     if (header === undefined || !header.startsWith("Basic ")) return null;
     const decoded = Buffer.from(header.slice("Basic ".length), "base64").toString("utf8");
     const colon = decoded.indexOf(":");
@@ -236,53 +240,50 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions):
     let secureConnections = 0;
     const state: FakeState = { kibanaSystemPasswords: [], roles: new Map(), users: new Map(), roleCreations: [], userCreations: [] };
 
-    const answer = (record: RecordedRequest): ForcedResponse => {
-        const url = new URL(record.path, "https://es01");
-        const where = `for REST request [${record.path}]`;
-        if (!record.authenticated) {
-            return { status: 401, body: authError(record.authUser === null ? `missing authentication credentials ${where}` : `unable to authenticate user [${record.authUser}] ${where}`) };
-        }
-        if (record.rawBody !== "") {
-            if (record.contentType === undefined || !/^application\/json\b/.test(record.contentType)) {
-                return { status: 406, body: { error: `Content-Type header [${record.contentType ?? ""}] is not supported`, status: 406 } };
+    // The security APIs' answers, upserts that say whether they created (elastic/elasticsearch, x-pack/plugin/security/
+    // src/main/java/org/elasticsearch/xpack/security/rest/action/role/RestPutRoleAction.java, .../user/RestPutUserAction.java,
+    // .../user/RestChangePasswordAction.java); the password rules are x-pack/plugin/core/src/main/java/org/elasticsearch/
+    // xpack/core/security/support/Validation.java's (at least 6 characters) and PutUserRequest's (a new user needs one).
+    const answer = (request: CheckedRequest): ForcedResponse => {
+        const body = request.body;
+        switch (request.api) {
+            case "info":
+                return { status: 200, body: clusterInfo() };
+            case "cluster.health":
+                return { status: 200, body: clusterHealth() };
+            case "security.change_password": {
+                const password = isObject(body) ? body.password : undefined;
+                if (typeof password !== "string" || password.length < 6) {
+                    return { status: 400, body: badRequest("action_request_validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;") };
+                }
+                if (request.parts.username === "kibana_system") state.kibanaSystemPasswords.push(password);
+                return { status: 200, body: {} };
             }
-            if (record.body === undefined) return { status: 400, body: badRequest("x_content_parse_exception", "failed to parse request body") };
-        }
-        const route = `${record.method} ${url.pathname}`;
-        if (route === "GET /" && record.rawBody === "") return { status: 200, body: clusterInfo() };
-        if (route === "GET /_cluster/health" && record.rawBody === "") return { status: 200, body: clusterHealth() };
-        if (route === "POST /_security/user/kibana_system/_password") {
-            const password = isObject(record.body) ? record.body.password : undefined;
-            if (typeof password !== "string" || password.length < 6) {
-                return { status: 400, body: badRequest("action_request_validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;") };
+            case "security.put_role": {
+                const name = request.parts.name;
+                const created = !state.roles.has(name);
+                state.roles.set(name, body);
+                if (created) state.roleCreations.push(name);
+                return { status: 200, body: { role: { created } } };
             }
-            state.kibanaSystemPasswords.push(password);
-            return { status: 200, body: {} };
-        }
-        const role = /^PUT \/_security\/role\/([^/]+)$/.exec(route);
-        if (role && isObject(record.body)) {
-            const name = decodeURIComponent(role[1]);
-            const created = !state.roles.has(name);
-            state.roles.set(name, record.body);
-            if (created) state.roleCreations.push(name);
-            return { status: 200, body: { role: { created } } };
-        }
-        const user = /^PUT \/_security\/user\/([^/]+)$/.exec(route);
-        if (user && isObject(record.body)) {
-            const name = decodeURIComponent(user[1]);
-            const existing = state.users.get(name);
-            const password = record.body.password;
-            if (password !== undefined && (typeof password !== "string" || password.length < 6)) {
-                return { status: 400, body: badRequest("action_request_validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;") };
+            case "security.put_user": {
+                const name = request.parts.username;
+                const existing = state.users.get(name);
+                const password = isObject(body) ? body.password : undefined;
+                if (password !== undefined && (typeof password !== "string" || password.length < 6)) {
+                    return { status: 400, body: badRequest("action_request_validation_exception", "Validation Failed: 1: passwords must be at least [6] characters long;") };
+                }
+                if (existing === undefined && password === undefined) {
+                    return { status: 400, body: badRequest("action_request_validation_exception", "Validation Failed: 1: password must be specified unless you are updating an existing user;") };
+                }
+                state.users.set(name, { password: typeof password === "string" ? password : existing?.password, document: body });
+                if (existing === undefined) state.userCreations.push(name);
+                return { status: 200, body: { created: existing === undefined } };
             }
-            if (existing === undefined && password === undefined) {
-                return { status: 400, body: badRequest("action_request_validation_exception", "Validation Failed: 1: password must be specified unless you are updating an existing user;") };
-            }
-            state.users.set(name, { password: typeof password === "string" ? password : existing?.password, document: record.body });
-            if (existing === undefined) state.userCreations.push(name);
-            return { status: 200, body: { created: existing === undefined } };
+            default:
+                // An API in the specification that this fake has no state for: a test answers it with `override`.
+                return { status: 500, body: { error: `the fake has no answer for ${request.api}; give one with override`, status: 500 } };
         }
-        return { status: 404, body: { error: `no handler found for uri [${record.path}] and method [${record.method}]`, status: 404 } };
     };
 
     const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -311,26 +312,29 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions):
         };
         const index = requests.length;
         requests.push(record);
-        let result = record.authenticated ? options.override?.(record, index) : undefined;
-        if (result === undefined) result = answer(record);
-        if (record.authenticated && options.beforeRespond) await options.beforeRespond(record);
+        const checked = gate(
+            { method: record.method, url: record.path, rawBody, contentType: record.contentType, accept: req.headers.accept, user: record.authUser, authenticated: record.authenticated },
+            options.conditions,
+        );
+        let result: ForcedResponse & { headers?: Readonly<Record<string, string | string[]>> };
+        if (isRefusal(checked)) {
+            result = checked;
+        } else {
+            record.api = checked.api;
+            result = options.override?.(record, index) ?? answer(checked);
+            if (options.beforeRespond) await options.beforeRespond(record);
+        }
         if (result.drop === true) {
             req.socket.destroy();
             return;
         }
         record.status = result.status;
         record.response = result.body;
-        const headers: Record<string, string | string[]> = { ...JSON_HEADERS };
-        if (result.status === 401) headers["www-authenticate"] = WWW_AUTHENTICATE;
-        res.writeHead(result.status, headers);
-        res.end(JSON.stringify(result.body));
+        respond(res, result);
     };
 
     const server = https.createServer({ cert: fs.readFileSync(options.cert), key: fs.readFileSync(options.key) }, (req, res) => {
-        handle(req, res).catch((err: unknown) => {
-            res.writeHead(500, JSON_HEADERS);
-            res.end(JSON.stringify({ error: String(err), status: 500 }));
-        });
+        handle(req, res).catch((err: unknown) => respond(res, { status: 500, body: { error: String(err), status: 500 } }));
     });
     server.on("tlsClientError", (err: Error) => tlsClientErrors.push(err));
     server.on("secureConnection", () => {

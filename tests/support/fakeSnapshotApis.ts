@@ -1,7 +1,14 @@
 /**
- * Elasticsearch's snapshot repository and lifecycle policy APIs for the fake Elasticsearch (an `override`), with
- * their real semantics: PUT upserts, a policy needs its repository, DELETE of a missing policy is 404. What each
- * test differs in is which repositories Elasticsearch accepts: `refuse` says why it would not create one.
+ * Elasticsearch's snapshot repository and lifecycle policy APIs for the fake Elasticsearch (an `override`, so each
+ * request has passed the fake's checks against the 9.4 specification first), with their real semantics, paths under
+ * elastic/elasticsearch:
+ * - PUT of a repository upserts it, or fails 500 repository_exception when the repository cannot be made
+ *   (server/src/main/java/org/elasticsearch/repositories/RepositoriesService.java); what each test differs in is which
+ *   repositories Elasticsearch accepts: `refuse` says why it would not create one;
+ * - PUT of a policy upserts it and needs its repository: 400 "no such repository [x]"
+ *   (x-pack/plugin/slm/src/main/java/org/elasticsearch/xpack/slm/SnapshotLifecycleService.java validateRepositoryExists);
+ * - DELETE of a missing policy is 404 "snapshot lifecycle policy not found: x"
+ *   (x-pack/plugin/slm/src/main/java/org/elasticsearch/xpack/slm/action/TransportDeleteSnapshotLifecycleAction.java).
  */
 import type { ForcedResponse, RecordedRequest } from "./fakeElasticsearch";
 
@@ -43,7 +50,7 @@ export function fakeSnapshotApis(refuse: (name: string, body: { type?: string; s
         }
         if (policy && r.method === "DELETE") {
             if (!policies.delete(policy[1])) {
-                return { status: 404, body: { error: { type: "resource_not_found_exception", reason: `snapshot lifecycle policy or policies [${policy[1]}] not found, no policies are configured` }, status: 404 } };
+                return { status: 404, body: { error: { type: "resource_not_found_exception", reason: `snapshot lifecycle policy not found: ${policy[1]}` }, status: 404 } };
             }
             return { status: 200, body: { acknowledged: true } };
         }

@@ -1,6 +1,7 @@
 /**
  * The parts of a stack that `verify` talks to, faked on 127.0.0.1 for its tests:
- * - an HTTPS "Elasticsearch" (certificate from the test PKI of fakeElasticsearch.ts) answering cluster health,
+ * - an HTTPS "Elasticsearch" (certificate from the test PKI of fakeElasticsearch.ts), as strict as Elasticsearch 9.4
+ *   about requests (tests/support/esRestApi.ts), answering cluster health,
  *   ILM policy, component and index template look-ups from a state the test controls, and searches over the
  *   documents "Logstash" indexed (match_phrase on message, as a substring);
  * - a "Logstash" with a UDP listener for nginx and a TLS listener per Django source, which runs what arrives
@@ -16,6 +17,8 @@ import * as net from "net";
 import * as tls from "tls";
 import type { LogSource } from "../../components/sources";
 import { TEST_ENV, loadPipeline, processArrivals } from "./corpora";
+import { type CheckedRequest, type GateConditions, esError, gate, indexNotFound, isRefusal, respond } from "./esRestApi";
+import { parseBasicAuth } from "./fakeElasticsearch";
 import { serveOnLoopback } from "./loopback";
 
 /** A searchable document. */
@@ -41,6 +44,8 @@ export interface FakeVerifyEs {
     readonly state: FakeEsState;
     /** Method and path of every request, in order. */
     readonly requests: string[];
+    /** Requests Elasticsearch's own checks refused (route, method, auth, parameters, body), with the answer. */
+    readonly refusals: { readonly request: string; readonly status: number; readonly body: unknown }[];
     close(): Promise<void>;
 }
 
@@ -53,80 +58,120 @@ function readBody(req: IncomingMessage): Promise<string> {
     });
 }
 
-const HEADERS = { "content-type": "application/json", "x-elastic-product": "Elasticsearch" };
-
 function notFound(type: string, reason: string): { status: number; body: unknown } {
-    return { status: 404, body: { error: { root_cause: [{ type, reason }], type, reason }, status: 404 } };
+    return esError(404, type, reason);
 }
 
-/** Starts the fake Elasticsearch on 127.0.0.1 with `cert`/`key`, accepting `elastic:password`. */
-export async function startFakeVerifyEs(options: { cert: string; key: string; password: string; state: FakeEsState }): Promise<FakeVerifyEs> {
+/** Options of {@link startFakeVerifyEs}. */
+export interface FakeVerifyEsOptions {
+    readonly cert: string;
+    readonly key: string;
+    /** The `elastic` user's password. */
+    readonly password: string;
+    readonly state: FakeEsState;
+    /** The cluster's condition: security index unavailable (401), thread pools full (429). */
+    readonly conditions?: GateConditions;
+}
+
+/**
+ * Starts the fake Elasticsearch on 127.0.0.1 with `cert`/`key`, accepting `elastic:password`. Every request passes
+ * Elasticsearch's checks first (tests/support/esRestApi.ts); the look-ups then answer from `state` with
+ * Elasticsearch's not-found errors, and a search over an index pattern honours `ignore_unavailable` and
+ * `allow_no_indices` as Elasticsearch does (concrete missing names are 404 unless ignored).
+ */
+export async function startFakeVerifyEs(options: FakeVerifyEsOptions): Promise<FakeVerifyEs> {
     const requests: string[] = [];
+    const refusals: FakeVerifyEs["refusals"] = [];
     const { state } = options;
-    const auth = `Basic ${Buffer.from(`elastic:${options.password}`).toString("base64")}`;
-    const answer = (method: string, url: URL, body: string, authorization: string | undefined): { status: number; body: unknown } => {
-        if (authorization !== auth) {
-            const reason = "unable to authenticate user [elastic] for REST request";
-            return { status: 401, body: { error: { root_cause: [{ type: "security_exception", reason }], type: "security_exception", reason }, status: 401 } };
+    const answer = (r: CheckedRequest): { status: number; body: unknown } => {
+        switch (r.api) {
+            case "cluster.health":
+                // server/src/main/java/org/elasticsearch/action/admin/cluster/health/ClusterHealthResponse.java's fields.
+                return { status: 200, body: { cluster_name: "elk-test", status: state.healthStatus, number_of_nodes: 1, timed_out: false } };
+            case "ilm.get_lifecycle": {
+                const name = r.parts.policy;
+                const policy = state.policies.get(name);
+                // x-pack/plugin/ilm/src/main/java/org/elasticsearch/xpack/ilm/action/TransportGetLifecycleAction.java
+                if (policy === undefined) return notFound("resource_not_found_exception", `Lifecycle policy not found: [${name}]`);
+                return { status: 200, body: { [name]: { version: 1, modified_date: "2025-01-01T00:00:00.000Z", policy } } };
+            }
+            case "cluster.get_component_template": {
+                const name = r.parts.name;
+                // server/src/main/java/org/elasticsearch/action/admin/indices/template/get/TransportGetComponentTemplateAction.java
+                if (!state.componentTemplates.has(name)) return notFound("resource_not_found_exception", `component template matching [${name}] not found`);
+                return { status: 200, body: { component_templates: [{ name, component_template: { template: {} } }] } };
+            }
+            case "indices.get_index_template": {
+                const name = r.parts.name;
+                // server/src/main/java/org/elasticsearch/action/admin/indices/template/get/TransportGetComposableIndexTemplateAction.java
+                if (!state.indexTemplates.has(name)) return notFound("resource_not_found_exception", `index template matching [${name}] not found`);
+                return { status: 200, body: { index_templates: [{ name, index_template: { index_patterns: [], composed_of: [] } }] } };
+            }
+            case "snapshot.get": {
+                const repo = r.parts.repository;
+                // server/src/main/java/org/elasticsearch/repositories/RepositoryMissingException.java, and
+                // server/src/main/java/org/elasticsearch/snapshots/SnapshotMissingException.java for a missing snapshot.
+                if (state.snapshots === undefined || repo !== "elk-snapshots") return notFound("repository_missing_exception", `[${repo}] missing`);
+                if (r.parts.snapshot !== "_all") return notFound("snapshot_missing_exception", `[${repo}:${r.parts.snapshot}] is missing`);
+                const all = [...state.snapshots].sort((a, b) => (r.param("order") === "desc" ? b.startMillis - a.startMillis : a.startMillis - b.startMillis));
+                const snapshots = all.map((x) => ({ snapshot: x.name, uuid: x.name, state: x.state, data_streams: [], indices: [], start_time_in_millis: x.startMillis, end_time_in_millis: x.endMillis }));
+                return { status: 200, body: { snapshots, total: snapshots.length, remaining: 0 } };
+            }
+            case "search": {
+                const target = r.parts.index ?? "_all";
+                const names = target.split(",");
+                const streams = new Set(state.documents.map((d) => d.index));
+                // A concrete name (no wildcard) that matches nothing is index_not_found unless ignore_unavailable; a
+                // wildcard that matches nothing is an error only with allow_no_indices=false.
+                for (const n of names) {
+                    if (!n.includes("*") && !streams.has(n) && !r.flag("ignore_unavailable")) return indexNotFound(n);
+                }
+                const pattern = new RegExp(`^(?:${names.map((g) => g.replace(/[.]/g, "\\.").replace(/\*/g, ".*")).join("|")})$`);
+                if (!r.flag("allow_no_indices") && ![...streams].some((s) => pattern.test(s))) return indexNotFound(target);
+                const request = (r.body ?? {}) as { size?: number; query?: { match_phrase?: { message?: string } } };
+                const phrase = request.query?.match_phrase?.message ?? "";
+                const hits = state.documents.filter((d) => pattern.test(d.index) && typeof d.source.message === "string" && d.source.message.includes(phrase));
+                return {
+                    status: 200,
+                    body: {
+                        took: 1,
+                        timed_out: false,
+                        _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+                        hits: { total: { value: hits.length, relation: "eq" }, max_score: 1, hits: hits.slice(0, request.size ?? 10).map((d, i) => ({ _index: d.index, _id: String(i), _score: 1, _source: d.source })) },
+                    },
+                };
+            }
+            default:
+                return { status: 500, body: { error: `the verify fake has no answer for ${r.api}`, status: 500 } };
         }
-        const p = decodeURIComponent(url.pathname);
-        if (p === "/_cluster/health") return { status: 200, body: { cluster_name: "elk-test", status: state.healthStatus, number_of_nodes: 1, timed_out: false } };
-        let m = /^\/_ilm\/policy\/([^/]+)$/.exec(p);
-        if (m) {
-            const policy = state.policies.get(m[1]);
-            if (policy === undefined) return notFound("resource_not_found_exception", `Lifecycle policy not found: ${m[1]}`);
-            return { status: 200, body: { [m[1]]: { version: 1, modified_date: "2025-01-01T00:00:00.000Z", policy } } };
-        }
-        m = /^\/_component_template\/([^/]+)$/.exec(p);
-        if (m) {
-            if (!state.componentTemplates.has(m[1])) return notFound("resource_not_found_exception", `component template matching [${m[1]}] not found`);
-            return { status: 200, body: { component_templates: [{ name: m[1], component_template: { template: {} } }] } };
-        }
-        m = /^\/_snapshot\/([^/]+)\/_all$/.exec(p);
-        if (m && method === "GET") {
-            if (state.snapshots === undefined || m[1] !== "elk-snapshots") return notFound("repository_missing_exception", `[${m[1]}] missing`);
-            const all = [...state.snapshots].sort((a, b) => b.startMillis - a.startMillis);
-            const snapshots = all.map((x) => ({ snapshot: x.name, uuid: x.name, state: x.state, data_streams: [], indices: [], start_time_in_millis: x.startMillis, end_time_in_millis: x.endMillis }));
-            return { status: 200, body: { snapshots, total: snapshots.length, remaining: 0 } };
-        }
-        m = /^\/_index_template\/([^/]+)$/.exec(p);
-        if (m) {
-            if (!state.indexTemplates.has(m[1])) return notFound("resource_not_found_exception", `index template matching [${m[1]}] not found`);
-            return { status: 200, body: { index_templates: [{ name: m[1], index_template: { index_patterns: [], composed_of: [] } }] } };
-        }
-        m = /^\/([^/]+)\/_search$/.exec(p);
-        if (m && (method === "POST" || method === "GET")) {
-            const pattern = new RegExp(`^(?:${m[1].split(",").map((g) => g.replace(/[.]/g, "\\.").replace(/\*/g, ".*")).join("|")})$`);
-            const request = JSON.parse(body || "{}") as { size?: number; query?: { match_phrase?: { message?: string } } };
-            const phrase = request.query?.match_phrase?.message ?? "";
-            const hits = state.documents.filter((d) => pattern.test(d.index) && typeof d.source.message === "string" && d.source.message.includes(phrase));
-            return {
-                status: 200,
-                body: {
-                    took: 1,
-                    timed_out: false,
-                    _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
-                    hits: { total: { value: hits.length, relation: "eq" }, max_score: 1, hits: hits.slice(0, request.size ?? 10).map((d, i) => ({ _index: d.index, _id: String(i), _score: 1, _source: d.source })) },
-                },
-            };
-        }
-        return { status: 404, body: { error: `no handler found for uri [${url.pathname}] and method [${method}]`, status: 404 } };
     };
     const server = https.createServer({ cert: fs.readFileSync(options.cert), key: fs.readFileSync(options.key) }, (req: IncomingMessage, res: ServerResponse) => {
         readBody(req).then(
             (body) => {
                 const url = new URL(req.url ?? "/", "https://es01");
                 requests.push(`${req.method ?? ""} ${url.pathname}`);
-                const result = answer(req.method ?? "", url, body, req.headers.authorization);
-                res.writeHead(result.status, HEADERS);
-                res.end(JSON.stringify(result.body));
+                const auth = parseBasicAuth(req.headers.authorization);
+                const checked = gate(
+                    {
+                        method: req.method ?? "",
+                        url: req.url ?? "/",
+                        rawBody: body,
+                        contentType: req.headers["content-type"],
+                        accept: req.headers.accept,
+                        user: auth?.user ?? null,
+                        authenticated: auth?.user === "elastic" && auth.password === options.password,
+                    },
+                    options.conditions,
+                );
+                if (isRefusal(checked)) refusals.push({ request: `${req.method ?? ""} ${req.url ?? ""}`, status: checked.status, body: checked.body });
+                respond(res, isRefusal(checked) ? checked : answer(checked));
             },
             () => res.destroy(),
         );
     });
     server.on("tlsClientError", () => undefined);
     const { url, close } = await serveOnLoopback(server);
-    return { url, state, requests, close };
+    return { url, state, requests, refusals, close };
 }
 
 /** Options of {@link startFakeLogstash}. */

@@ -1,0 +1,344 @@
+/**
+ * The request checks every fake Elasticsearch applies before it answers, as Elasticsearch 9.4 applies them, driven by
+ * the REST API specification of the pinned release (tests/support/elasticsearchRestApi.json, extracted by
+ * scripts/esRestSpec.ts from elastic/elasticsearch-specification; its `source` names the branch and commit):
+ *
+ * - routing (server/src/main/java/org/elasticsearch/rest/RestController.java): a path no handler knows is
+ *   `400 {"error":"no handler found for uri [...] and method [...]"}`; a known path with another method is
+ *   `405 {"error":"Incorrect HTTP method for uri [...] and method [...], allowed: [...]"}` with an `Allow` header.
+ *   Both come before authentication, which wraps the handler;
+ * - parameters and body (server/src/main/java/org/elasticsearch/rest/BaseRestHandler.java): a query parameter the
+ *   API does not read is `400 illegal_argument_exception` "request [<path>] contains unrecognized parameter: [x]"
+ *   (with BaseRestHandler's "did you mean" suggestions); a body sent to an API that reads none is "request [<METHOD>
+ *   <path>] does not support having a body"; booleans take only `true`, `false` or an empty value
+ *   (libs/core/src/main/java/org/elasticsearch/core/Booleans.java);
+ * - a body with a top-level field the API does not parse is `400 x_content_parse_exception` "[<api>] unknown field
+ *   [x]" (libs/x-content/src/main/java/org/elasticsearch/xcontent/ObjectParser.java; Elasticsearch also prefixes
+ *   the line and column, which this omits); an API whose body is required answers `400 parse_exception` "request
+ *   body is required" without one (server/src/main/java/org/elasticsearch/rest/RestRequest.java).
+ *
+ * Only the APIs the stack calls are in the file: anything else is refused as "no handler found", which is stricter
+ * than Elasticsearch (it would answer), never kinder.
+ */
+import spec from "./elasticsearchRestApi.json";
+
+/** One API's entry in the specification file (see scripts/esRestSpec.ts). */
+interface ApiSpec {
+    readonly urls: readonly { readonly path: string; readonly methods: readonly string[] }[];
+    readonly query: Readonly<Record<string, { readonly type: string; readonly serverDefault?: string }>>;
+    readonly body: { readonly kind: string; readonly required?: boolean; readonly fields?: readonly string[] };
+}
+
+const APIS = spec.apis as unknown as Readonly<Record<string, ApiSpec>>;
+const COMMON = spec.commonQuery as Readonly<Record<string, { readonly type: string; readonly serverDefault?: string }>>;
+
+/** Where the specification came from, for messages and tests. */
+export const REST_API_SOURCE: { readonly repository: string; readonly ref: string; readonly commit: string } = spec.source;
+
+/** Names of the APIs the fakes know. */
+export const KNOWN_APIS: readonly string[] = Object.keys(APIS);
+
+/** An answer that refuses the request. */
+export interface Refusal {
+    readonly status: number;
+    readonly body: unknown;
+    readonly headers?: Readonly<Record<string, string | string[]>>;
+}
+
+/** A request that passed the checks. */
+export interface CheckedRequest {
+    /** The specification's name of the API (`indices.resolve_index`, ...). */
+    readonly api: string;
+    readonly method: string;
+    /** The path without the query, as sent. */
+    readonly path: string;
+    /** Path parts by the specification's names, URL-decoded. */
+    readonly parts: Readonly<Record<string, string>>;
+    /** Query parameters as sent (decoded), without defaults. */
+    readonly query: ReadonlyMap<string, string>;
+    /** A query parameter's value, or its `@server_default` when absent. */
+    param(name: string): string | undefined;
+    /** A boolean query parameter, its server default applied (an empty value is true, as in Elasticsearch). */
+    flag(name: string): boolean;
+    /** The body parsed as JSON (undefined without one, or for NDJSON bodies). */
+    readonly body: unknown;
+    readonly rawBody: string;
+}
+
+/** Elasticsearch's JSON error body for an exception of `type`. */
+export function esError(status: number, type: string, reason: string, extra: Record<string, unknown> = {}): Refusal {
+    const cause = { type, reason, ...extra };
+    return { status, body: { error: { root_cause: [cause], ...cause }, status } };
+}
+
+/** IndexNotFoundException as Elasticsearch renders it (server/src/main/java/org/elasticsearch/index/IndexNotFoundException.java). */
+export function indexNotFound(name: string): Refusal {
+    return esError(404, "index_not_found_exception", `no such index [${name}]`, { "resource.type": "index_or_alias", "resource.id": name, index_uuid: "_na_", index: name });
+}
+
+// RestRequest.Method's order, which the 405 message's set follows.
+const METHOD_ORDER = ["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE", "CONNECT"];
+
+interface Route {
+    readonly pattern: string;
+    readonly segments: readonly string[];
+    /** Method -> API. */
+    readonly methods: Map<string, string>;
+}
+
+const ROUTES: Route[] = (() => {
+    const byPattern = new Map<string, Route>();
+    for (const [api, s] of Object.entries(APIS)) {
+        for (const u of s.urls) {
+            let route = byPattern.get(u.path);
+            if (route === undefined) {
+                route = { pattern: u.path, segments: u.path.split("/").filter((x) => x !== ""), methods: new Map() };
+                byPattern.set(u.path, route);
+            }
+            for (const m of u.methods) route.methods.set(m, api);
+        }
+    }
+    return [...byPattern.values()];
+})();
+
+/**
+ * The route for a path as RestController's PathTrie picks it: segment by segment, an exact segment before a
+ * `{placeholder}`; undefined when none fits.
+ */
+function route(segments: readonly string[]): { route: Route; parts: Record<string, string> } | undefined {
+    let best: { route: Route; parts: Record<string, string>; score: string } | undefined;
+    for (const r of ROUTES) {
+        if (r.segments.length !== segments.length) continue;
+        const parts: Record<string, string> = {};
+        let score = "";
+        let fits = true;
+        for (let i = 0; i < segments.length && fits; i++) {
+            const s = r.segments[i];
+            const placeholder = /^\{(.+)\}$/.exec(s);
+            if (placeholder) {
+                parts[placeholder[1]] = segments[i];
+                score += "0";
+            } else if (s === segments[i]) {
+                score += "1";
+            } else {
+                fits = false;
+            }
+        }
+        if (fits && (best === undefined || score > best.score)) best = { route: r, parts, score };
+    }
+    return best && { route: best.route, parts: best.parts };
+}
+
+/** Lucene's LevenshteinDistance similarity (1 - edits / longer length), which BaseRestHandler ranks suggestions by. */
+function similarity(a: string, b: string): number {
+    const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    return 1 - d[a.length][b.length] / Math.max(a.length, b.length);
+}
+
+function unrecognized(path: string, invalid: readonly string[], candidates: readonly string[]): string {
+    const sorted = [...invalid].sort();
+    const items = sorted.map((name) => {
+        const close = candidates
+            .map((c) => ({ c, s: similarity(name, c) }))
+            .filter((x) => x.s > 0.5)
+            .sort((x, y) => y.s - x.s || (x.c < y.c ? -1 : 1))
+            .map((x) => x.c);
+        if (close.length === 0) return `[${name}]`;
+        return close.length === 1 ? `[${name}] -> did you mean [${close[0]}]?` : `[${name}] -> did you mean any of [${close.join(", ")}]?`;
+    });
+    return `request [${path}] contains unrecognized parameter${sorted.length > 1 ? "s" : ""}: ${items.join(", ")}`;
+}
+
+/** Routing only: the API a method and path reach, or the refusal (400 no handler, 405 wrong method). */
+export function routeRequest(method: string, url: string): { api: string; parts: Record<string, string> } | Refusal {
+    const q = url.indexOf("?");
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const segments = rawPath.split("/").filter((x) => x !== "");
+    const found = route(segments);
+    if (found === undefined) return { status: 400, body: { error: `no handler found for uri [${url}] and method [${method}]`, status: 400 } };
+    const api = found.route.methods.get(method);
+    if (api === undefined) {
+        const allowed = [...found.route.methods.keys()].sort((a, b) => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b));
+        return {
+            status: 405,
+            body: { error: `Incorrect HTTP method for uri [${url}] and method [${method}], allowed: [${allowed.join(", ")}]`, status: 405 },
+            headers: { allow: allowed.join(",") },
+        };
+    }
+    const parts = Object.fromEntries(Object.entries(found.parts).map(([k, v]) => [k, decodeURIComponent(v)]));
+    return { api, parts };
+}
+
+/**
+ * Parameters and body of a routed request (the checks after authentication): the request as the handler sees it,
+ * or the refusal.
+ */
+export function checkRequest(method: string, url: string, rawBody: string, routed: { api: string; parts: Record<string, string> }): CheckedRequest | Refusal {
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    const api = APIS[routed.api];
+    const known = { ...COMMON, ...api.query };
+    const query = new Map<string, string>();
+    for (const [k, v] of new URLSearchParams(q < 0 ? "" : url.slice(q + 1))) query.set(k, v);
+    const invalid = [...query.keys()].filter((k) => !(k in known));
+    if (invalid.length > 0) return esError(400, "illegal_argument_exception", unrecognized(path, invalid, Object.keys(known)));
+    for (const [k, v] of query) {
+        if (known[k].type === "boolean" && !["true", "false", ""].includes(v)) {
+            return esError(400, "illegal_argument_exception", `Failed to parse value [${v}] as only [true] or [false] are allowed.`);
+        }
+    }
+    let body: unknown = undefined;
+    if (rawBody !== "") {
+        if (api.body.kind === "none" || (api.body.kind === "fields" && (api.body.fields ?? []).length === 0)) {
+            return esError(400, "illegal_argument_exception", `request [${method} ${path}] does not support having a body`);
+        }
+        if (routed.api !== "bulk") {
+            try {
+                body = JSON.parse(rawBody) as unknown;
+            } catch {
+                return esError(400, "x_content_parse_exception", "Failed to parse object: request body is not valid JSON");
+            }
+            if (api.body.kind === "fields" && typeof body === "object" && body !== null && !Array.isArray(body)) {
+                const extra = Object.keys(body).filter((k) => !(api.body.fields ?? []).includes(k));
+                if (extra.length > 0) return esError(400, "x_content_parse_exception", `[${routed.api}] unknown field [${extra[0]}]`);
+            }
+        }
+    } else if (api.body.required === true) {
+        return esError(400, "parse_exception", "request body is required");
+    }
+    const param = (name: string) => query.get(name) ?? known[name]?.serverDefault;
+    return {
+        api: routed.api,
+        method,
+        path,
+        parts: routed.parts,
+        query,
+        param,
+        flag: (name: string) => {
+            const v = param(name);
+            return v === "" || v === "true";
+        },
+        body,
+        rawBody,
+    };
+}
+
+/** True when `x` is a refusal rather than a routed or checked request. */
+export function isRefusal(x: unknown): x is Refusal {
+    return typeof x === "object" && x !== null && "status" in x && "body" in x && !("api" in x);
+}
+
+/** The specification's `@server_default` of a query parameter, for tests that state a default. */
+export function serverDefault(api: string, param: string): string | undefined {
+    return APIS[api]?.query[param]?.serverDefault;
+}
+
+/** The query parameter names the specification gives an API (without the common ones). */
+export function queryParamsOf(api: string): readonly string[] {
+    return Object.keys(APIS[api]?.query ?? {});
+}
+
+/** The paths and methods the specification gives an API. */
+export function urlsOf(api: string): ApiSpec["urls"] {
+    return APIS[api]?.urls ?? [];
+}
+
+/**
+ * Elasticsearch's answers under stress, for fakes to give when a test asks:
+ * - while the `.security` index is not available (recovering after a restart), the reserved and native realms
+ *   cannot read the user, and authentication fails as for a wrong password: 401 security_exception
+ *   (x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/authc/esnative/ReservedRealm.java:
+ *   getUserInfo hands on null when NativeUsersStore reports UnavailableShardsException, and doAuthenticate then
+ *   terminates with "failed to authenticate user"; the REST answer is DefaultAuthenticationFailureHandler's
+ *   "unable to authenticate user [..] for REST request [..]");
+ * - a full thread pool queue rejects the request: 429 es_rejected_execution_exception
+ *   (server/src/main/java/org/elasticsearch/common/util/concurrent/EsRejectedExecutionException.java, whose
+ *   status() is TOO_MANY_REQUESTS; the reason is EsAbortPolicy's text).
+ */
+export const WWW_AUTHENTICATE = ['Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', "ApiKey"];
+
+export function authenticationFailed(user: string | null, url: string): Refusal {
+    const reason = user === null ? `missing authentication credentials for REST request [${url}]` : `unable to authenticate user [${user}] for REST request [${url}]`;
+    return { ...esError(401, "security_exception", reason, { header: { "WWW-Authenticate": WWW_AUTHENTICATE } }), headers: { "www-authenticate": WWW_AUTHENTICATE } };
+}
+
+export function rejectedExecution(pool: string): Refusal {
+    return esError(
+        429,
+        "es_rejected_execution_exception",
+        `rejected execution of org.elasticsearch.common.util.concurrent.TimedRunnable@1f2e3d4c on EsThreadPoolExecutor[name = es01/${pool}, queue capacity = 1000, task execution rejected]`,
+    );
+}
+
+/** What a fake knows about the connection a request came on. */
+export interface GateInput {
+    readonly method: string;
+    /** Path and query, as sent. */
+    readonly url: string;
+    readonly rawBody: string;
+    readonly contentType: string | undefined;
+    readonly accept: string | undefined;
+    /** The basic auth user, null without credentials. */
+    readonly user: string | null;
+    /** True when the credentials are right. */
+    readonly authenticated: boolean;
+}
+
+/** Conditions a test puts the fake in. */
+export interface GateConditions {
+    /** The `.security` index is not available yet (a restart): the request's authentication fails with 401. */
+    readonly securityIndexUnavailable?: (request: GateInput) => boolean;
+    /** The thread pool of this API is full: the request is rejected with 429. */
+    readonly rejectExecution?: (api: string, request: GateInput) => boolean;
+}
+
+const MEDIA = /^application\/(?:(json|x-ndjson)|vnd\.elasticsearch\+(json|x-ndjson)\s*;\s*compatible-with=(\d+))\s*(?:;.*)?$/i;
+
+function compatibleVersion(header: string | undefined): number | undefined {
+    const m = header === undefined ? null : MEDIA.exec(header);
+    return m?.[3] === undefined ? undefined : Number(m[3]);
+}
+
+/**
+ * Every check Elasticsearch makes before an API runs, in its order: routing (400/405), authentication (401, also
+ * while the security index is unavailable), the media types (406 for a body of a type it does not read;
+ * RestCompatibleVersionHelper's 400 when Accept and Content-Type ask for different or unknown compatible versions,
+ * server/src/main/java/org/elasticsearch/rest/RestCompatibleVersionHelper.java), parameters and body (400), then the
+ * thread pool (429). Returns the checked request, or the refusal.
+ */
+export function gate(input: GateInput, conditions: GateConditions = {}): CheckedRequest | Refusal {
+    const routed = routeRequest(input.method, input.url);
+    if (isRefusal(routed)) return routed;
+    if (!input.authenticated || conditions.securityIndexUnavailable?.(input) === true) return authenticationFailed(input.user, input.url);
+    if (input.rawBody !== "") {
+        const m = input.contentType === undefined ? null : MEDIA.exec(input.contentType);
+        if (m === null) return { status: 406, body: { error: `Content-Type header [${input.contentType ?? ""}] is not supported`, status: 406 } };
+    }
+    const bodyVersion = input.rawBody !== "" ? compatibleVersion(input.contentType) : undefined;
+    const acceptVersion = compatibleVersion(input.accept);
+    for (const [header, version, value] of [["Content-Type", bodyVersion, input.contentType], ["Accept", acceptVersion, input.accept]] as const) {
+        if (version !== undefined && version !== 8 && version !== 9) {
+            return esError(400, "media_type_header_exception", `${header} version must be either version 8 or 9, but found ${version}. ${header}=${value ?? ""}`);
+        }
+    }
+    if (bodyVersion !== undefined && acceptVersion !== undefined && bodyVersion !== acceptVersion) {
+        return esError(
+            400,
+            "media_type_header_exception",
+            `A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version and the compatible versions must match. Accept=${input.accept ?? ""}, Content-Type=${input.contentType ?? ""}`,
+        );
+    }
+    const checked = checkRequest(input.method, input.url, input.rawBody, routed);
+    if (isRefusal(checked)) return checked;
+    if (conditions.rejectExecution?.(checked.api, input) === true) return rejectedExecution(checked.api === "bulk" ? "write" : "management");
+    return checked;
+}
+
+/** Writes a refusal or answer as Elasticsearch does: JSON, the product header, and the refusal's own headers. */
+export function respond(res: import("http").ServerResponse, answer: { status: number; body: unknown; headers?: Readonly<Record<string, string | string[]>> }): void {
+    res.writeHead(answer.status, { "content-type": "application/json", "x-elastic-product": "Elasticsearch", ...(answer.headers ?? {}) });
+    res.end(JSON.stringify(answer.body));
+}
