@@ -234,8 +234,10 @@ export function hostNameProblem(name: string): string | undefined {
  * src/cli_keystore/add.js: `value.trim()`, then `parsedJsonValue ?? parsedValue`): surrounding spaces are lost, an
  * all-digit password becomes a number and `"x"` loses its quotes (Kibana then logs in with another password, or
  * refuses a number or an object for `elasticsearch.password`). Refused here as keystore-start.sh refuses it in the
- * container, with the same conservative rule: any value that starts with `"`, `[` or `{`, is `true`, `false` or
- * `null`, or reads as a JSON number (tests/validation.test.ts runs both on the same values).
+ * container, with the same rule, a little stricter than the tool: any value that starts with `"`, `[` or `{` (valid
+ * JSON or not), is `true`, `false` or `null`, or reads as a JSON number. tests/shellScripts.test.ts runs both on the
+ * same values against a model of add.js. Read in the newest add.js the code index holds (Elastic License 2.0 / SSPL
+ * header); the repository at 9.4.1 was too large to fetch, so that exact version was not read.
  */
 export function kibanaKeystoreProblem(value: string): string | undefined {
     if (/^\s|\s$/.test(value)) return "kibana-keystore trims the value it stores, so a password with spaces at either end would lose them";
