@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type StackConfig, parseStackConfig } from "../components/config";
 import { ConfigError } from "../components/configError";
 import { ElkStack, type ElkStackArgs, checkedPassword } from "../components/elkStack";
+import { DockerPlatform } from "../components/targets";
 import { type LogSource, parseLogSources } from "../components/sources";
 
 void pulumi.runtime.setMocks(
@@ -291,6 +292,17 @@ describe("values each rule still accepts", () => {
 describe("arguments only code has", () => {
     test("a namePrefix that is not a DNS label", () => {
         expect((constructing(docker, { namePrefix: "Team Logs" }) as Error).message).toMatch(/invalid argument 'namePrefix': 'Team Logs' is not a DNS label. Fix: use 2-63 lowercase/);
+    });
+
+    test.each(["::", "0::0", "fe80::1%eth0", "localhost"])("a DockerPlatform built by hand with bind address %j", (address) => {
+        let error: unknown;
+        try {
+            new DockerPlatform(`p-${address.length}`, { namePrefix: "hand", bindAddress: "127.0.0.1", bindAddresses: { kibana: address } });
+        } catch (e) {
+            error = e;
+        }
+        expect(pulumi.ResourceError.isInstance(error)).toBe(true);
+        expect((error as Error).message).toMatch(new RegExp(`^DockerPlatform 'p-\\d+': bind address '${address.replace(/[.%]/g, "\\$&")}' is .*Fix: use 127\\.0\\.0\\.1, ::1, 0\\.0\\.0\\.0`));
     });
 
     test("a component name that makes a Kubernetes Job name longer than 63", () => {

@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec, Endpoint, FileSpec, HealthCheckSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec, VolumeSpec } from "../spec";
 import { childName, formerNames } from "../naming";
+import { canonicalIp } from "../validation";
 import { type NameClaim, type PortClaim, claimName, claimPort } from "./dockerClaims";
 import { afterSteps } from "./ordering";
 
@@ -273,6 +274,13 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         this.protectData = args.protectData ?? false;
         this.bindAddress = args.bindAddress;
         this.bindAddresses = args.bindAddresses ?? {};
+        // A platform built by hand skips the settings' validator: its addresses become URLs (endpoint) and port bindings.
+        for (const address of [this.bindAddress, ...Object.values(this.bindAddresses)]) {
+            const ip = canonicalIp(address);
+            if (ip === undefined || ip === "::") {
+                throw new pulumi.ResourceError(`DockerPlatform '${name}': bind address '${address}' is ${ip === "::" ? "the IPv6 unspecified address, which would make URLs https://[::]:<port> that no client dials" : "not an IP address without a zone"}. Fix: use 127.0.0.1, ::1, 0.0.0.0 or one of the host's addresses`, this);
+            }
+        }
         // An explicit provider first, then one given to this component or a parent (opts.provider, opts.providers),
         // and the default provider only when there is none.
         const provider = args.provider ?? this.getProvider("docker::Provider");
