@@ -55,7 +55,9 @@ export interface ElkStackArgs {
      * the pods; when unset objects are named after their instances and labelled with `clusterName`, as in 0.4.0).
      * Pulumi resource names come from the component's name instead (see components/naming.ts). Set it when two
      * stacks share an engine or a namespace; give them different host ports (`settings.ports`, Django source ports)
-     * on Docker too. On Kubernetes, changing it on a deployed stack renames, and so replaces, every object.
+     * on Docker too: two Docker stacks of one program that would share a name or a host port on one engine stop the
+     * preview (components/targets/dockerClaims.ts). On Kubernetes, changing it on a deployed stack renames, and so
+     * replaces, every object.
      */
     namePrefix?: string;
     /**

@@ -11,7 +11,9 @@ import { afterSteps } from "./ordering";
 export interface DockerPlatformArgs {
     /**
      * Prefix of the Docker names of containers, the network and volumes (`<namePrefix>-<instance>`,
-     * `<namePrefix>-net`): keeps several stacks apart on one Docker engine. Also the value of the stack label.
+     * `<namePrefix>-net`): keeps several stacks apart on one Docker engine (a second stack of the program claiming
+     * one of these names, or a host port, on the same engine stops the preview: see ./dockerClaims.ts). Also the
+     * value of the stack label.
      */
     namePrefix: string;
     /**
