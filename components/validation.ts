@@ -136,9 +136,10 @@ const DNS_NAME = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9]
 /**
  * A DNS-1123 subdomain, the form Kubernetes requires of a StorageClass's and an IngressClass's name and of the
  * `storageClassName` and `ingressClassName` that refer to them (IsDNS1123Subdomain in kubernetes
- * staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go, used by ValidateClassName in
- * pkg/apis/core/validation/validation.go and by ValidateIngressClassName's callers in
- * pkg/apis/networking/validation/validation.go): lowercase letters, digits, '-' and '.', at most 253 characters.
+ * staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go; a claim's storageClassName goes through
+ * ValidateClassName in pkg/apis/core/validation/validation.go, an Ingress's ingressClassName through
+ * ValidateIngressClassName in pkg/apis/networking/validation/validation.go): lowercase letters, digits, '-' and '.',
+ * at most 253 characters.
  */
 export const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /**
@@ -386,8 +387,10 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
             `use a namespace of the stack's own (e.g. elk), or set ${r.name("createNamespace")} to false to put the stack in a namespace it does not create`,
         );
     }
-    if (k.kibanaIngress && (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(k.kibanaIngress.host) || hostNameProblem(k.kibanaIngress.host) !== undefined)) {
-        fail("kibanaIngressHost", `'${k.kibanaIngress.host}' is not a DNS name${hostNameProblem(k.kibanaIngress.host) ? `: ${hostNameProblem(k.kibanaIngress.host)}` : ""}`, "set a fully qualified host name such as kibana.example.com");
+    if (k.kibanaIngress) {
+        const host = k.kibanaIngress.host;
+        const problem = hostNameProblem(host);
+        if (problem || !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(host)) fail("kibanaIngressHost", `'${host}' is not a DNS name${problem ? `: ${problem}` : ""}`, "set a fully qualified host name such as kibana.example.com");
     }
     for (const [key, value, kind] of [
         ["storageClass", k.storageClass, "StorageClass"],
