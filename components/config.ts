@@ -542,9 +542,6 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     if (nodeSetsGiven && raw("elasticsearchNodeCount") !== undefined) {
         fail("elasticsearchNodeCount", `it is set together with ${fq("elasticsearchNodeSets")}, which counts the nodes itself`, "remove elasticsearchNodeCount and give each node set its count");
     }
-    zones.forEach((z, i) => {
-        if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(z)) fail(`elasticsearchZones[${i}]`, `'${z}' is not a label value`, "use the zone names your nodes carry in topology.kubernetes.io/zone");
-    });
     const kubernetes: KubernetesSettings = {
         namespace: str("kubernetesNamespace"),
         createNamespace: bool("createNamespace"),
@@ -599,7 +596,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     for (const key of PASSWORD_KEYS) {
         const v = raw(key);
         if (v === undefined) continue;
-        const problem = passwordProblem(v);
+        const problem = passwordProblem(v, key === "kibanaSystemPassword" ? "kibana" : "elasticsearch");
         if (problem) {
             const fix = problem.tooShort ? `set one of at least ${MIN_PASSWORD_LENGTH} characters with 'pulumi config set --secret ${key} ...', or remove it to have one generated` : problem.fix;
             fail(key, problem.problem, fix);

@@ -18,7 +18,7 @@ import { SNAPSHOT_REPOSITORY, scheduleIntervalHours, snapshotPolicyName, snapsho
 import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "./spec";
 import { platformFor } from "./targets";
 import { BOOTSTRAP_STEP, KIBANA_SETUP_STEP } from "./traffic";
-import { DNS_LABEL, argumentOf, passwordProblem, validateSettings } from "./validation";
+import { DNS_LABEL, type PasswordUse, argumentOf, passwordProblem, validateSettings } from "./validation";
 import { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "./writerIdentity";
 
 export { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "./writerIdentity";
@@ -53,7 +53,9 @@ export interface ElkStackArgs {
      * the pods; when unset objects are named after their instances and labelled with `clusterName`, as in 0.4.0).
      * Pulumi resource names come from the component's name instead (see components/naming.ts). Set it when two
      * stacks share an engine or a namespace; give them different host ports (`settings.ports`, Django source ports)
-     * on Docker too. On Kubernetes, changing it on a deployed stack renames, and so replaces, every object.
+     * on Docker too: two Docker stacks of one program that would share a name or a host port on one engine stop the
+     * preview (components/targets/dockerClaims.ts). On Kubernetes, changing it on a deployed stack renames, and so
+     * replaces, every object.
      */
     namePrefix?: string;
     /**
@@ -78,9 +80,9 @@ export interface ElkStackArgs {
  * when its value is known for an Output. A password is written into the bootstrap script and keystores, where a CR,
  * LF or NUL would end a line. `fail` reports the problem under the argument's name.
  */
-export function checkedPassword(argument: string, given: pulumi.Input<string>, fail: (argument: string, problem: string, fix: string) => never): pulumi.Input<string> {
+export function checkedPassword(argument: string, given: pulumi.Input<string>, fail: (argument: string, problem: string, fix: string) => never, use: PasswordUse = "elasticsearch"): pulumi.Input<string> {
     const check = (value: string): string => {
-        const problem = passwordProblem(value);
+        const problem = passwordProblem(value, use);
         return problem ? fail(argument, problem.problem, problem.fix) : value;
     };
     return typeof given === "string" ? check(given) : pulumi.output(given).apply(check);
@@ -159,8 +161,10 @@ export class ElkStack extends pulumi.ComponentResource {
             fail("namePrefix", `'${args.namePrefix}' is not a DNS label`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
         }
         // Plain passwords now, before any child exists; the others when their value is known.
+        // kibana_system's password goes into Kibana's keystore too, which takes some values as something else.
+        const useOf = (field: string): PasswordUse => (field === "kibanaSystem" ? "kibana" : "elasticsearch");
         for (const [field, given] of Object.entries(args.passwords ?? {})) {
-            if (typeof given === "string") void checkedPassword(`passwords.${field}`, given, fail);
+            if (typeof given === "string") void checkedPassword(`passwords.${field}`, given, fail, useOf(field));
         }
         if (s.target === "kubernetes" && args.platform === undefined) {
             // A Job is named after its resource (the provider adds '-' and 8 characters), and its pods carry that name
@@ -177,7 +181,7 @@ export class ElkStack extends pulumi.ComponentResource {
 
         const password = (key: string, given: pulumi.Input<string> | undefined, length: number, argument = ""): pulumi.Output<string> =>
             pulumi.secret(
-                (given === undefined ? undefined : checkedPassword(argument, given, fail)) ??
+                (given === undefined ? undefined : checkedPassword(argument, given, fail, useOf(argument.replace(/^passwords\./, "")))) ??
                     // No special characters: these end up in YAML and shell environments of other people's tools.
                     new random.RandomPassword(`${name}-${key}`, { length, special: false, minLower: 2, minUpper: 2, minNumeric: 2 }, child).result,
             );

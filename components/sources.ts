@@ -256,6 +256,36 @@ export function parseLogSources(raw: unknown, project = "elk-stack"): LogSource[
     });
 }
 
+/**
+ * What is wrong with sources a program built itself rather than through {@link parseLogSources}, or undefined:
+ * the same rules (each source goes through it as an object), and the fields it derives (protocol, dataset, data
+ * stream, a Django source's port) must be the ones it would derive. The shared validator
+ * (components/validation.ts) runs this for config and code alike.
+ */
+export function logSourcesProblem(sources: readonly LogSource[]): { problem: string; fix: string } | undefined {
+    const fix = "build the list with parseLogSources([...]) from \"kind:name\" strings or {kind, name, port, errorLevel} objects";
+    const given: unknown = sources;
+    if (!Array.isArray(given)) return { problem: `must be a list of sources, not ${JSON.stringify(given)}`, fix };
+    const bad = (given as unknown[]).findIndex((x) => typeof x !== "object" || x === null || Array.isArray(x));
+    if (bad >= 0) return { problem: `entry ${bad + 1} is ${JSON.stringify((given as unknown[])[bad])}, not a source`, fix };
+    let parsed: LogSource[];
+    try {
+        parsed = parseLogSources(sources.map((x) => ({ kind: x.kind, name: x.name, ...(x.port !== undefined ? { port: x.port } : {}), ...(x.errorLevel !== undefined ? { errorLevel: x.errorLevel } : {}) })));
+    } catch (e) {
+        if (e instanceof ConfigError) return { problem: e.problem, fix: e.fix };
+        throw e;
+    }
+    for (const [i, x] of sources.entries()) {
+        const want = parsed[i];
+        for (const field of ["port", "protocol", "dataset", "dataStream"] as const) {
+            if (x[field] !== want[field]) {
+                return { problem: `entry ${i + 1} (${x.kind}:${x.name}) has ${field} ${JSON.stringify(x[field])} where its kind and name give ${JSON.stringify(want[field])}`, fix };
+            }
+        }
+    }
+    return undefined;
+}
+
 /** Kubernetes-safe port name of a source's listener. */
 function listenerName(source: LogSource): string {
     if (source.kind === "nginx") return "nginx-syslog";

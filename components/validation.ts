@@ -6,6 +6,7 @@
  */
 import * as net from "net";
 import type { ConfigKey, StackConfig } from "./config";
+import { logSourcesProblem } from "./sources";
 
 /** How a caller names settings and reports the first problem (a config key or an argument path). */
 export interface SettingsReporter {
@@ -15,8 +16,8 @@ export interface SettingsReporter {
     readonly fail: (key: SettingKey, problem: string, fix: string) => never;
 }
 
-/** A config key, or an entry of a list key (`extraCertificateNames[1]`). */
-export type SettingKey = ConfigKey | `extraCertificateNames[${number}]`;
+/** A config key, or an entry of a list key (`extraCertificateNames[1]`, `elasticsearchZones[0]`). */
+export type SettingKey = ConfigKey | `extraCertificateNames[${number}]` | `elasticsearchZones[${number}]`;
 
 /** Where each config key lives in `ElkStackArgs` (the argument path a problem names in code). */
 export const ARGUMENT_OF: Readonly<Record<ConfigKey, string>> = {
@@ -95,8 +96,8 @@ export const ARGUMENT_OF: Readonly<Record<ConfigKey, string>> = {
 
 /** The argument path of a setting key (`settings.names.extra[1]` for `extraCertificateNames[1]`). */
 export function argumentOf(key: SettingKey): string {
-    const entry = /^extraCertificateNames\[(\d+)\]$/.exec(key);
-    return entry ? `${ARGUMENT_OF.extraCertificateNames}[${entry[1]}]` : ARGUMENT_OF[key as ConfigKey];
+    const entry = /^(extraCertificateNames|elasticsearchZones)\[(\d+)\]$/.exec(key);
+    return entry ? `${ARGUMENT_OF[entry[1] as ConfigKey]}[${entry[2]}]` : ARGUMENT_OF[key as ConfigKey];
 }
 
 /** Inclusive range of each whole-number key: the parser reads them with it, and code is held to it too. */
@@ -134,7 +135,20 @@ export type IntegerKey = keyof typeof INTEGER_RANGES;
 /** A DNS label as Kubernetes and Docker names need it: lowercase letters, digits and '-', starting with a letter. */
 export const DNS_LABEL = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 const DNS_NAME = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
+/**
+ * A DNS-1123 subdomain, the form Kubernetes requires of a StorageClass's and an IngressClass's name and of the
+ * `storageClassName` and `ingressClassName` that refer to them (IsDNS1123Subdomain in kubernetes
+ * staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go; a claim's storageClassName goes through
+ * ValidateClassName in pkg/apis/core/validation/validation.go, an Ingress's ingressClassName through
+ * ValidateIngressClassName in pkg/apis/networking/validation/validation.go): lowercase letters, digits, '-' and '.',
+ * at most 253 characters.
+ */
+export const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/**
+ * An exact release as Elastic tags its images (docker.elastic.co/elasticsearch/elasticsearch:9.4.1): three numbers
+ * without leading zeros. `09.4.1` is no tag there, and Docker would fail to pull it at `pulumi up`.
+ */
+const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 /** Characters that end a line or a C string: none may be in a value written into a script or a config file. */
 const LINE_BREAKING = /[\r\n\0]/;
 
@@ -177,15 +191,70 @@ export function isIp(s: string): boolean {
     return net.isIP(s) !== 0;
 }
 
-/** The address in its shortest form (`::1` for `0:0:0:0:0:0:0:1`), for comparisons; undefined when not an address. */
-function canonicalIp(s: string): string | undefined {
+/**
+ * The address in its shortest form (`::1` for `0:0:0:0:0:0:0:1`), for comparisons; undefined when not an address
+ * or when it has an IPv6 zone (`fe80::1%eth0`), which Node takes and a URL cannot carry.
+ */
+export function canonicalIp(s: string): string | undefined {
     if (net.isIPv4(s)) return s;
-    if (!net.isIPv6(s)) return undefined;
+    if (!net.isIPv6(s) || s.includes("%")) return undefined;
     return new URL(`http://[${s}]/`).hostname.slice(1, -1);
 }
 
+/**
+ * Whether two host addresses share a listening socket's address space: equal, or one of them the unspecified
+ * address of the other's family (0.0.0.0 takes every IPv4 address of the host). `::` is taken to cover IPv4 too,
+ * as a dual-stack socket does on Linux (IPV6_V6ONLY off, the kernel's default): the stricter reading.
+ */
+export function addressesOverlap(a: string, b: string): boolean {
+    const ca = canonicalIp(a) ?? a;
+    const cb = canonicalIp(b) ?? b;
+    if (ca === cb || ca === "::" || cb === "::") return true;
+    return net.isIPv4(ca) && net.isIPv4(cb) && (ca === "0.0.0.0" || cb === "0.0.0.0");
+}
+
+/**
+ * What keeps `name` from being a host name clients can resolve, or undefined: DNS syntax (RFC 1123 2.1: labels of
+ * letters, digits and '-', at most 63 characters each and 253 in all) and a last label that is not all digits
+ * (RFC 1123 2.1 and RFC 3696 2: a name whose top-level label is numeric would be read as an address; `1.2.3` and
+ * `999.999.999.999` are neither a name nor an address).
+ */
+export function hostNameProblem(name: string): string | undefined {
+    if (!DNS_NAME.test(name)) return "it is neither a DNS name nor an IP address";
+    if (name.length > 253) return `it has ${name.length} characters, more than a DNS name's 253`;
+    const labels = name.split(".");
+    const long = labels.find((l) => l.length > 63);
+    if (long !== undefined) return `its label '${long}' has ${long.length} characters, more than a DNS label's 63`;
+    if (/^\d+$/.test(labels[labels.length - 1])) {
+        return "it is not an IP address (an IPv4 address is four numbers from 0 to 255), and a host name's last label cannot be all digits";
+    }
+    return undefined;
+}
+
+/**
+ * What Kibana's keystore would do to `value` other than store it as it is, or undefined. `kibana-keystore add`
+ * trims the value it reads, then stores the result of `JSON.parse` when the trimmed text parses (elastic/kibana
+ * src/cli_keystore/add.js: `value.trim()`, then `parsedJsonValue ?? parsedValue`): surrounding spaces are lost, an
+ * all-digit password becomes a number and `"x"` loses its quotes (Kibana then logs in with another password, or
+ * refuses a number or an object for `elasticsearch.password`). Refused here as keystore-start.sh refuses it in the
+ * container, with the same rule, a little stricter than the tool: any value that starts with `"`, `[` or `{` (valid
+ * JSON or not), is `true`, `false` or `null`, or reads as a JSON number. tests/shellScripts.test.ts runs both on the
+ * same values against a model of add.js. Read in the newest add.js the code index holds (Elastic License 2.0 / SSPL
+ * header); the repository at 9.4.1 was too large to fetch, so that exact version was not read.
+ */
+export function kibanaKeystoreProblem(value: string): string | undefined {
+    if (/^\s|\s$/.test(value)) return "kibana-keystore trims the value it stores, so a password with spaces at either end would lose them";
+    if (/^["[{]/.test(value) || /^(true|false|null)$/.test(value) || /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(value)) {
+        return "kibana-keystore stores a value that parses as JSON as the parsed value (a number, a string without its quotes, an object), not as the password";
+    }
+    return undefined;
+}
+
+/** Where a password goes besides Elasticsearch: `kibana` for kibana_system's, which Kibana's keystore holds. */
+export type PasswordUse = "elasticsearch" | "kibana";
+
 /** What is wrong with a password, or undefined; the same rule for config and code. */
-export function passwordProblem(value: string): { problem: string; fix: string; tooShort?: boolean } | undefined {
+export function passwordProblem(value: string, use: PasswordUse = "elasticsearch"): { problem: string; fix: string; tooShort?: boolean } | undefined {
     if (/[^\x20-\x7e]/.test(value)) {
         const breaking = LINE_BREAKING.test(value) ? " (CR, LF or NUL: it is written into scripts and keystores)" : "";
         return { problem: `the password has control or non-ASCII characters${breaking}`, fix: "use printable ASCII characters only" };
@@ -194,6 +263,8 @@ export function passwordProblem(value: string): { problem: string; fix: string; 
     if (value.length < MIN_PASSWORD_LENGTH) {
         return { problem: `the password is too short (${value.length} characters)`, fix: `use at least ${MIN_PASSWORD_LENGTH} characters, or leave it out to have one generated`, tooShort: true };
     }
+    const kibana = use === "kibana" ? kibanaKeystoreProblem(value) : undefined;
+    if (kibana) return { problem: kibana, fix: "choose a password without spaces at either end that is not a JSON value (not all digits, not starting with \", [ or {), or leave it out to have one generated" };
     return undefined;
 }
 
@@ -213,7 +284,10 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
     const docker = s.target === "docker";
 
     const version = parseVersion(s.elasticVersion);
-    if (!version) {
+    if (!version && /^\d+\.\d+\.\d+$/.test(s.elasticVersion)) {
+        const tag = s.elasticVersion.split(".").map((n) => String(Number(n))).join(".");
+        fail("elasticVersion", `'${s.elasticVersion}' has a leading zero: Elastic tags its images ${tag}, and there is no image ${s.elasticVersion} to pull`, `write it without leading zeros: ${tag}`);
+    } else if (!version) {
         fail("elasticVersion", `'${s.elasticVersion}' is not an exact release`, `pin a full version such as ${DEFAULT_ELASTIC_VERSION}`);
     } else if (version[0] < 8 || version[0] > 9 || compareVersions(s.elasticVersion, MIN_SUPPORTED_8X) < 0) {
         fail("elasticVersion", `${s.elasticVersion} is not supported`, `use a 9.x release (default ${DEFAULT_ELASTIC_VERSION}) or 8.x from ${MIN_SUPPORTED_8X}`);
@@ -244,36 +318,64 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
         return value;
     };
 
-    if (!isIp(s.bindAddress)) fail("bindAddress", `'${s.bindAddress}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)");
-    for (const [key, address] of [["elasticsearchBindAddress", s.bindAddresses.elasticsearch], ["kibanaBindAddress", s.bindAddresses.kibana], ["logstashBindAddress", s.bindAddresses.logstash]] as const) {
-        if (!isIp(address)) fail(key, `'${address}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)");
+    // Where a bind address ends up: Docker's port bindings (components/targets/docker.ts), the URLs and endpoints
+    // of DockerPlatform.endpoint, and the certificates' IP addresses (extraIps in components/elkStack.ts).
+    const bindAddressProblem = (address: string): [string, string] | undefined => {
+        const ip = canonicalIp(address);
+        if (ip === undefined && isIp(address)) return [`'${address}' has an IPv6 zone, which Docker's port bindings, URLs and certificates cannot carry`, "use an address without '%<zone>'"];
+        if (ip === undefined) return [`'${address}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)"];
+        if (ip === "::") {
+            return [
+                `'${address}' is the IPv6 unspecified address: the stack's URLs and Logstash endpoints would be https://[::]:<port>, an address no client dials and no certificate names`,
+                "use 0.0.0.0 (every IPv4 interface), 127.0.0.1 or ::1 (this machine only), or one of the host's own addresses",
+            ];
+        }
+        return undefined;
+    };
+    for (const [key, address] of [["bindAddress", s.bindAddress], ["elasticsearchBindAddress", s.bindAddresses.elasticsearch], ["kibanaBindAddress", s.bindAddresses.kibana], ["logstashBindAddress", s.bindAddresses.logstash]] as const) {
+        const problem = bindAddressProblem(address);
+        if (problem) fail(key, ...problem);
     }
 
-    const ports = new Map<number, ConfigKey>();
-    for (const [key, port] of [["elasticsearchPort", s.ports.elasticsearch], ["kibanaPort", s.ports.kibana], ["nginxSyslogPort", s.ports.nginxSyslog]] as const) {
+    // Two published ports collide only on the same protocol and overlapping addresses: Kibana's TCP 5140 and
+    // nginx's UDP 5140 do not.
+    const published: { key: ConfigKey; what?: string; protocol: "tcp" | "udp"; address: string; port: number }[] = [];
+    const publish = (p: (typeof published)[number], fix: string): void => {
+        const other = published.find((o) => o.port === p.port && o.protocol === p.protocol && addressesOverlap(o.address, p.address));
+        if (other) {
+            const where = other.address === p.address ? `on ${p.address}` : `on ${other.address} and ${p.address}`;
+            fail(p.key, `${p.what ?? ""}port ${p.port} is already taken by ${r.name(other.key)}${other.what ? ` (${other.what.trim()})` : ""}, both ${p.protocol.toUpperCase()} ${where}`, fix);
+        }
+        published.push(p);
+    };
+    for (const [key, port, protocol, address] of [
+        ["elasticsearchPort", s.ports.elasticsearch, "tcp", s.bindAddresses.elasticsearch],
+        ["kibanaPort", s.ports.kibana, "tcp", s.bindAddresses.kibana],
+        ["nginxSyslogPort", s.ports.nginxSyslog, "udp", s.bindAddresses.logstash],
+    ] as const) {
         integer(key, port);
-        const other = ports.get(port);
-        if (other) fail(key, `port ${port} is already taken by ${r.name(other)}`, "give each published port its own number");
-        ports.set(port, key);
+        publish({ key, protocol, address, port }, "give each published port its own number");
     }
+
+    // From code the sources skip parseLogSources: the same rules, and the fields it derives, checked here.
+    const sourcesProblem = logSourcesProblem(s.logSources);
+    if (sourcesProblem) fail("logSources", sourcesProblem.problem, sourcesProblem.fix);
     if (docker) {
-        // Docker publishes each Django port on the host under the same number.
+        // Docker publishes each Django port on the host under the same number, on Logstash's address.
         for (const source of s.logSources.filter((x) => x.kind === "django")) {
-            const other = ports.get(source.port);
-            if (other) fail("logSources", `Django source ${source.name} wants port ${source.port}, already taken by ${r.name(other)}`, `give ${source.name} another port ('django:${source.name}:<port>')`);
+            publish({ key: "logSources", what: `Django source ${source.name} wants `, protocol: "tcp", address: s.bindAddresses.logstash, port: source.port }, `give ${source.name} another port ('django:${source.name}:<port>')`);
         }
     }
 
     const publicHost = s.logstashPublicHost;
     if (publicHost !== undefined) {
         const ip = canonicalIp(publicHost);
-        if (ip === undefined && !DNS_NAME.test(publicHost)) {
-            fail("logstashPublicHost", `'${publicHost}' is neither a DNS name nor an IP address`, "set the name or address applications dial, e.g. logs.example.com");
-        }
+        const nameProblem = ip === undefined ? hostNameProblem(publicHost) : undefined;
+        if (nameProblem) fail("logstashPublicHost", `'${publicHost}': ${nameProblem}`, "set the name or address applications dial, e.g. logs.example.com or 192.0.2.10");
         // 0.0.0.0 and :: mean "every interface" to a listener; nothing can dial them.
         if (ip === "0.0.0.0" || ip === "::") fail("logstashPublicHost", `'${publicHost}' is the unspecified address, which applications cannot dial`, "set the address or name applications dial, e.g. 127.0.0.1 on this machine or logs.example.com");
         // Docker publishes on bindAddress, IPv4 unless told otherwise: ::1 would find nothing listening.
-        if (ip === "::1" && canonicalIp(s.bindAddresses.logstash) !== "::1" && canonicalIp(s.bindAddresses.logstash) !== "::") {
+        if (ip === "::1" && canonicalIp(s.bindAddresses.logstash) !== "::1") {
             fail("logstashPublicHost", `'${publicHost}' is IPv6 loopback, where Logstash's ports are not published (its bind address is ${s.bindAddresses.logstash})`, "set 127.0.0.1 (or localhost), or bind the ports to ::1");
         }
     }
@@ -287,19 +389,36 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
             `use a namespace of the stack's own (e.g. elk), or set ${r.name("createNamespace")} to false to put the stack in a namespace it does not create`,
         );
     }
-    if (k.kibanaIngress && !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(k.kibanaIngress.host)) {
-        fail("kibanaIngressHost", `'${k.kibanaIngress.host}' is not a DNS name`, "set a fully qualified host name such as kibana.example.com");
+    if (k.kibanaIngress) {
+        const host = k.kibanaIngress.host;
+        const problem = hostNameProblem(host);
+        if (problem || !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(host)) fail("kibanaIngressHost", `'${host}' is not a DNS name${problem ? `: ${problem}` : ""}`, "set a fully qualified host name such as kibana.example.com");
     }
-    const singleLine: [ConfigKey, string | undefined][] = [
-        ["storageClass", k.storageClass],
-        ["snapshotStorageClass", s.snapshots.storageClass],
-        ["ingressClassName", k.kibanaIngress?.className],
-        ["kubeContext", k.context],
-        ["kubernetesRenderDir", k.renderDir],
-    ];
-    for (const [key, value] of singleLine) {
+    for (const [key, value, kind] of [
+        ["storageClass", k.storageClass, "StorageClass"],
+        ["snapshotStorageClass", s.snapshots.storageClass, "StorageClass"],
+        ["ingressClassName", k.kibanaIngress?.className, "IngressClass"],
+    ] as const) {
+        if (value !== undefined && (!DNS_1123_SUBDOMAIN.test(value) || value.length > 253)) {
+            const shown = LINE_BREAKING.test(value) ? JSON.stringify(value) : `'${value}'`;
+            fail(key, `${shown} is not the name of a ${kind}: Kubernetes refuses it as the object's name, and the API server refuses any object that refers to it`, "use the class's name as `kubectl get " + kind.toLowerCase() + "` shows it: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit");
+        }
+    }
+    for (const [key, value] of [["kubeContext", k.context], ["kubernetesRenderDir", k.renderDir]] as const) {
         if (value !== undefined && LINE_BREAKING.test(value)) fail(key, "the value contains CR, LF or NUL", "set it on one line, without control characters");
     }
+    const zones = new Map<string, number>();
+    k.eck.zones.forEach((zone, i) => {
+        // A label value (IsValidLabelValue in apimachinery's util/validation): ECK puts it in node selectors.
+        if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(zone)) fail(`elasticsearchZones[${i}]`, `'${zone}' is not a label value`, "use the zone names your nodes carry in topology.kubernetes.io/zone");
+        const first = zones.get(zone);
+        if (first !== undefined) {
+            // ECK declares the list a set (`+listType=set` on ZoneAwareness.Zones in elastic/cloud-on-k8s
+            // pkg/apis/elasticsearch/v1/elasticsearch_types.go): the API server refuses a value in it twice.
+            fail(`elasticsearchZones[${i}]`, `zone '${zone}' is listed twice (entries ${first} and ${i}); ECK's zoneAwareness.zones is a set, and the API server refuses the Elasticsearch resource`, "list each zone once");
+        }
+        zones.set(zone, i);
+    });
     if (!docker) {
         // Kubernetes names derived from an instance's: its StatefulSet's pod label, its headless Service.
         const prefix = naming.namePrefix ? `${naming.namePrefix}-` : "";

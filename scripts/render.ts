@@ -210,6 +210,13 @@ function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<st
     return d;
 }
 
+/**
+ * How render writes YAML: as YAML 1.1 would read it back too. A YAML 1.2 writer leaves `1000:0` (a `user`) bare,
+ * which YAML 1.1 readers (PyYAML, go-yaml v2 behind kubectl's sigs.k8s.io/yaml) take for the base-60 number 60000,
+ * and `on`, `yes` or `no` for booleans; quoting every such string keeps it a string for both.
+ */
+const YAML_OUT = { lineWidth: 0, version: "1.1" } as const;
+
 /** Renders a stack to a map of relative path -> content. */
 export async function renderStack(settings: StackConfig): Promise<Map<string, string>> {
     const manifests: Manifest[] = [];
@@ -240,7 +247,7 @@ export async function renderStack(settings: StackConfig): Promise<Map<string, st
     if (manifests.length > 0) {
         const docs: string[] = [];
         for (const [i, m] of manifests.entries()) {
-            const text = YAML.stringify(reviewable(m.body), { lineWidth: 0 });
+            const text = YAML.stringify(reviewable(m.body), YAML_OUT);
             // A Helm release (the ECK operator) has no kind of its own.
             files.set(`kubernetes/${String(i + 1).padStart(2, "0")}-${(typeof m.body.kind === "string" ? m.body.kind : "helmrelease").toLowerCase()}-${m.resourceName}.yaml`, text);
             docs.push(text);
@@ -249,7 +256,7 @@ export async function renderStack(settings: StackConfig): Promise<Map<string, st
     }
     files.set(
         "containers.yaml",
-        `# Every container of stack '${settings.stack}' (target ${settings.target}), in start order.\n${YAML.stringify(descriptions, { lineWidth: 0 })}`,
+        `# Every container of stack '${settings.stack}' (target ${settings.target}), in start order.\n${YAML.stringify(descriptions, YAML_OUT)}`,
     );
     return files;
 }

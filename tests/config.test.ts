@@ -89,7 +89,7 @@ describe("parseStackConfig", () => {
         ["Elasticsearch heap above half the memory", { elasticsearchHeapMb: "1025", elasticsearchMemoryMb: "2048" }, "elasticsearchHeapMb", /at most 50% of elasticsearchMemoryMb: lower it to 1024 or raise elasticsearchMemoryMb to 2050/],
         ["Elasticsearch heap at 75%, which other services may have", { elasticsearchHeapMb: "1536", elasticsearchMemoryMb: "2048" }, "elasticsearchHeapMb", /more than half of the 2048 MiB limit/],
         ["Elasticsearch heap above 31 GiB", { elasticsearchHeapMb: "32768", elasticsearchMemoryMb: "131072" }, "elasticsearchHeapMb", /compressed object pointers.*at most 31744/],
-        ["port taken twice", { nginxSyslogPort: "5601" }, "nginxSyslogPort", /already taken by elk-stack:kibanaPort/],
+        ["port taken twice on one protocol", { kibanaPort: "9200" }, "kibanaPort", /already taken by elk-stack:elasticsearchPort, both TCP on 127\.0\.0\.1/],
         ["port out of range", { kibanaPort: "70000" }, "kibanaPort", /from 1 to 65535/],
         ["malformed instance name", { kibanaName: "Kibana!" }, "kibanaName", /DNS label/],
         ["duplicate instance name", { logstashName: "es01" }, "logstashName", /already used by elk-stack:elasticsearchName/],

@@ -50,6 +50,38 @@ describe("Docker hardening of the dev stack", () => {
         }
     });
 
+    test("every secret file is readable by its container's process whether or not the provider applies the upload's owner and group, and by no other user", () => {
+        /**
+         * Linux's check for a process without CAP_DAC_OVERRIDE (every container here drops it): the owner's bits when
+         * the uid is the file's, else the group's when the file's group is one of the process's, else the others'
+         * (fs/namei.c, acl_permission_check).
+         */
+        const canRead = (p: { uid: number; gids: number[] }, f: { uid: number; gid: number; mode: number }): boolean => {
+            const bits = p.uid === f.uid ? f.mode >> 6 : p.gids.includes(f.gid) ? f.mode >> 3 : f.mode;
+            return (bits & 4) !== 0;
+        };
+        const checked: string[] = [];
+        for (const c of ofType(run, CONTAINER).filter((x) => x.inputs.privileged !== true)) {
+            const [uid, gid] = String(c.inputs.user).split(":").map(Number);
+            const process = { uid, gids: [gid, ...((c.inputs.groupAdds as string[] | undefined) ?? []).map(Number)] };
+            const uploads = (unwrapSecrets(c.inputs.uploads) ?? []) as { file: string; permissions: string; owner: string; group: string }[];
+            for (const u of uploads.filter((x) => /\/elk-secret\.|\.key$/.test(x.file))) {
+                const mode = parseInt(u.permissions, 8);
+                // As asked, and as the provider leaves it when it ignores owner and group: the tar header's 0:0.
+                for (const [fileUid, fileGid] of [[Number(u.owner), Number(u.group)], [0, 0]]) {
+                    expect({ container: c.name, file: u.file, fileUid, fileGid, readable: canRead(process, { uid: fileUid, gid: fileGid, mode }) }).toEqual({ container: c.name, file: u.file, fileUid, fileGid, readable: true });
+                }
+                expect({ file: u.file, others: mode & 0o007 }).toEqual({ file: u.file, others: 0 });
+                checked.push(`${c.name.replace(/^elk-dev-/, "")}:${u.file.slice(u.file.lastIndexOf("/") + 1)}`);
+            }
+        }
+        // Keys and passwords of every service and step that reads any.
+        expect(checked).toEqual(expect.arrayContaining(["es01:es01.key", "es01:elk-secret.bootstrap.password", "kibana:elk-secret.elasticsearch.password", "logstash:elk-secret.ELK_LOGSTASH_PASSWORD", "logstash:logstash.pkcs8.key", "bootstrap:elk-secret.elastic"]));
+        expect(named(run, "logstash").inputs).toMatchObject({ user: "1000:1000", groupAdds: ["0"] });
+        expect(named(run, "es01").inputs).toMatchObject({ user: "1000:0" });
+        expect(named(run, "es01").inputs.groupAdds).toBeUndefined();
+    });
+
     test("the privileged sysctl step gets no capability lists (privileged overrides them) but the rest of the hardening", () => {
         const sysctl = named(run, "sysctl");
         expect(sysctl.inputs.privileged).toBe(true);

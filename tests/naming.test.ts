@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ElkStackArgs } from "../components/elkStack";
 import { childName, formerNames } from "../components/naming";
+import { claimName, claimPort } from "../components/targets/dockerClaims";
 import { type ProgramRun, type RecordedResource, aliasUrns, isSecretValue, onManifestsEngine, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 
 interface UrnFixture {
@@ -25,6 +26,27 @@ function stacksProgram(config: Record<string, string>, stacks: readonly { name: 
         }
         return out;
     };
+}
+
+/**
+ * The message `program` stops with, from a run that otherwise completes: a program that throws half-way leaves the
+ * first stack's registrations in flight, which the mock runtime would meet after the harness disconnected it.
+ */
+async function refusal(program: () => Promise<Record<string, unknown>>): Promise<string> {
+    const run = await runProgram(
+        {},
+        {
+            program: async () => {
+                try {
+                    await program();
+                    return { refused: "" };
+                } catch (e) {
+                    return { refused: e instanceof Error ? e.message : String(e) };
+                }
+            },
+        },
+    );
+    return String(run.outputs.refused.value);
 }
 
 const asObj = (v: unknown) => (unwrapSecrets(v) ?? {}) as Record<string, unknown>;
@@ -134,6 +156,43 @@ describe("two stacks in one program on Docker", () => {
         ]);
         // The Docker data volumes are keyed by each stack's own name.
         expect(run.resources.filter((r) => r.type === "docker:index/volume:Volume").map((r) => r.name).sort()).toContain("logs-b-elasticsearch-data");
+    });
+
+    test("three stacks with default settings: refused at preview, naming both stacks, the volumes they would share and the fix", async () => {
+        // On 0.4.0 and up to this check, all three silently shared the network elk-dev-net, the volumes (Elasticsearch's
+        // data among them: Docker hands an existing volume to whoever creates it), seven container names and four host ports.
+        const refused = await refusal(stacksProgram(base, [{ name: "logs-a" }, { name: "logs-b" }, { name: "logs-c" }]));
+        expect(refused).toContain("Docker network 'elk-dev-net' is claimed by two stacks on the default Docker provider's engine: 'logs-a' and 'logs-b', both with name prefix 'elk-dev'.");
+        expect(refused).toMatch(/they would also share the volumes elk-dev-es01-data \(Elasticsearch node's data\), elk-dev-es01-snapshots \(Elasticsearch node's snapshots\), elk-dev-kibana-data \(Kibana's data\), elk-dev-logstash-data \(Logstash's data\)\./);
+        expect(refused).toContain('Fix: give each stack its own namePrefix (new ElkStack("logs-b", { ..., namePrefix: "logs-b" })) and its own host ports, or put it on another Docker engine');
+    });
+
+    test("their own name prefixes but the same host ports: refused, naming the port, both stacks and the fix", async () => {
+        expect(await refusal(stacksProgram(base, [{ name: "logs-a", args: { namePrefix: "logs-a" } }, { name: "logs-b", args: { namePrefix: "logs-b" } }]))).toContain(
+            "host port TCP 127.0.0.1:9200 is published by two stacks on the default Docker provider's engine: 'logs-a' (container logs-a-es01, 127.0.0.1:9200) and 'logs-b' (container logs-b-es01); the second container would not start. Fix: give stack 'logs-b' its own host ports",
+        );
+    });
+
+    test("the claims behind it: per engine, per stack, a port per protocol and overlapping address", () => {
+        const a = { stack: "a", namePrefix: "elk" };
+        const b = { stack: "b", namePrefix: "elk" };
+        // Two explicit providers are two engines, as far as a program can tell; the default provider is a third.
+        const [one, two] = [{}, {}] as unknown as import("@pulumi/pulumi").ProviderResource[];
+        expect(claimName(one, a, { kind: "volume", name: "elk-es01-data" })).toBeUndefined();
+        expect(claimName(two, b, { kind: "volume", name: "elk-es01-data" })).toBeUndefined();
+        // The same stack again (one program building it twice registers its URNs twice: the engine refuses that).
+        expect(claimName(one, a, { kind: "volume", name: "elk-es01-data" })).toBeUndefined();
+        expect(claimName(one, b, { kind: "volume", name: "elk-es01-data", what: "Elasticsearch node's data" })).toMatch(
+            /^Docker volume 'elk-es01-data' \(Elasticsearch node's data\) is claimed by two stacks on one Docker provider's engine: 'a' and 'b'.*Docker hands an existing volume to whoever creates it again/,
+        );
+        const port = (address: string, protocol: "tcp" | "udp" = "tcp") => ({ protocol, address, port: 5140, container: "c" });
+        expect(claimPort(one, a, port("127.0.0.1"))).toBeUndefined();
+        expect(claimPort(one, b, port("127.0.0.2"))).toBeUndefined();
+        expect(claimPort(one, b, port("127.0.0.1", "udp"))).toBeUndefined();
+        expect(claimPort(one, b, port("::1"))).toBeUndefined();
+        expect(claimPort(two, b, port("127.0.0.1"))).toBeUndefined();
+        expect(claimPort(one, b, port("0.0.0.0"))).toMatch(/^host port TCP 0\.0\.0\.0:5140 is published by two stacks .*'a' \(container c, 127\.0\.0\.1:5140\) and 'b'/);
+        expect(claimPort(one, b, port("::"))).toMatch(/^host port TCP \[::\]:5140/);
     });
 
     test("the harness refuses a program that registers one URN twice (the mock runtime alone does not)", async () => {

@@ -148,7 +148,7 @@ describe.each(CASES)("no secret in a process environment or command line: $title
                 return asList(wholeListSecret ? asObj(uploads).value : uploads).flatMap((u) => {
                     const plain = asObj(unwrapSecrets(u));
                     const secret = wholeListSecret || isSecretValue(u) || isSecretValue(asObj(u).content);
-                    return String(plain.file).includes("/elk-secret.") ? [{ container: r.name, file: String(plain.file), mode: plain.permissions, owner: plain.owner, secret }] : [];
+                    return String(plain.file).includes("/elk-secret.") ? [{ container: r.name, file: String(plain.file), mode: plain.permissions, owner: plain.owner, group: plain.group, secret }] : [];
                 });
             });
             expect(files.map((f) => f.file.slice(f.file.lastIndexOf("/") + 1)).sort()).toEqual(
@@ -165,7 +165,8 @@ describe.each(CASES)("no secret in a process environment or command line: $title
                     "elk-secret.xpack.security.encryptionKey",
                 ].sort(),
             );
-            for (const f of files) expect(f).toMatchObject({ mode: "0600", owner: "1000", secret: true });
+            // Group 0 reads them whether or not the provider applies the owner (components/targets/docker.ts SECRET_FILE_GROUP).
+            for (const f of files) expect(f).toMatchObject({ mode: "0640", owner: "1000", group: "0", secret: true });
         } else if (c.engine === "manifests") {
             const keys = ofType(run, "kubernetes:core/v1:Secret").flatMap((r) => Object.keys(asObj(unwrapSecrets(r.inputs.stringData))));
             for (const k of ["elk-secret.bootstrap.password", "elk-secret.elasticsearch.password", "elk-secret.ELK_LOGSTASH_PASSWORD", "elk-secret.elastic"]) expect(keys).toContain(k);

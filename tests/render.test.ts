@@ -64,6 +64,22 @@ describe("render --stack dev", () => {
         for (const c of containers.filter((x) => x.runs === undefined)) expect(c.healthCheck).toBeDefined();
     });
 
+    test("a YAML 1.1 reader (PyYAML, go-yaml v2) gets each user as the text uid:gid, not the base-60 number of 1000:0", () => {
+        const text = read("containers.yaml");
+        expect(text).toContain('user: "1000:0"');
+        // The yaml package as a YAML 1.1 reader: `1000:0` unquoted reads as 60000 there.
+        expect(YAML.parse("user: 1000:0", { version: "1.1" })).toEqual({ user: 60000 });
+        const containers = YAML.parse(text, { version: "1.1" }) as { name: string; user: unknown }[];
+        expect(containers.map((c) => [c.name, c.user])).toEqual([
+            ["sysctl", "0:0"],
+            ["es01", "1000:0"],
+            ["bootstrap", "1000:0"],
+            ["kibana", "1000:0"],
+            ["kibana-setup", "1000:0"],
+            ["logstash", "1000:1000"],
+        ]);
+    });
+
     test("no key or password is written: placeholders stand in for them", () => {
         expect(read("elasticsearch/certs/es01.key")).toMatch(/^<secret: es01.key is generated at deploy time/);
         expect(read("elasticsearch/certs/es01.crt")).toContain("SAN DNS:es01, DNS:localhost; uses digital_signature, key_encipherment, server_auth;");

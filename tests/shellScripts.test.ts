@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { RAISE_MAX_MAP_COUNT_FILE, raiseMaxMapCountCommand } from "../components/maxMapCount";
 import { SHELL_DIR, keystoreStart, secretFilePath } from "../components/shellScripts";
+import { kibanaKeystoreProblem } from "../components/validation";
 import { writeSecretFiles } from "./support/curlStep";
 import { runScript } from "./support/runScript";
 
@@ -50,11 +51,38 @@ describe("shellcheck", () => {
     });
 });
 
-/** A stand-in for a keystore tool or an image entrypoint: appends its argv, environment and stdin to a log. */
+/**
+ * What each keystore tool prints and does after reading its input, as the real tools do where the start script
+ * relies on it; ELK_TEST_FAIL=<command> makes the named command fail the way the tool fails.
+ * - kibana-keystore (elastic/kibana src/cli_keystore/create.js, add.js, list.js and src/cli/logger.js): a failed `add`
+ *   writes "ERROR: ..." to stderr, nothing with --silent, and exits 0; `list` prints the stored names, one a line.
+ * - logstash-keystore (elastic/logstash logstash-core/src/main/java/org/logstash/secret/cli/SecretStoreCli.java):
+ *   prompts and outcomes on stdout, an error as an "ERROR: ..." line, and exit code 0 either way.
+ * - elasticsearch-keystore (AddStringKeyStoreCommand.java): an error is a UserException, a non-zero exit.
+ */
+const BEHAVIOUR: Record<string, string> = {
+    "kibana-keystore": `store="$ELK_TEST_KEYSTORE"
+case "$1" in
+  create) : > "$store"; [[ " $* " == *" --silent "* ]] || echo "Created Kibana keystore in $store" ;;
+  add) if [ "\${ELK_TEST_FAIL:-}" = add ]; then [[ " $* " == *" --silent "* ]] || echo "ERROR: Kibana keystore not found. Use 'create' command to create one." >&2; else echo "\${*: -1}" >> "$store"; fi ;;
+  list) cat "$store" ;;
+esac
+exit 0`,
+    "logstash-keystore": `printf '\\n'
+if [ "\${ELK_TEST_FAIL:-}" = "$1" ]; then echo "ERROR: Logstash keystore not found. Use 'create' command to create one."; exit 0; fi
+case "$1" in
+  create) echo "WARNING: The keystore password is not set. Please set the environment variable LOGSTASH_KEYSTORE_PASS. Continue without password protection on the keystore? [y/N] Created Logstash keystore at /usr/share/logstash/config/logstash.keystore" ;;
+  add) printf "Enter value for %s: Added '%s' to the Logstash keystore.\\n" "$2" "$2" ;;
+esac
+exit 0`,
+    "elasticsearch-keystore": `if [ "\${ELK_TEST_FAIL:-}" = "$1" ]; then echo "ERROR: the setting names can not be empty" >&2; exit 64; fi`,
+};
+
+/** A stand-in for a keystore tool or an image entrypoint: appends its argv, environment and stdin to a log, then behaves as the tool. */
 function standIn(bin: string, name: string, log: string): void {
     fs.writeFileSync(
         path.join(bin, name),
-        `#!/bin/bash\n{ printf 'TOOL %s\\n' "$0"; printf 'ARG %s\\n' "$@"; printf 'STDIN '; cat; printf '\\n'; env | sed 's/^/ENV /'; } >> "${log}"\n`,
+        `#!/bin/bash\n{ printf 'TOOL %s\\n' "$0"; printf 'ARG %s\\n' "$@"; printf 'STDIN '; cat; printf '\\n'; env | sed 's/^/ENV /'; } >> "${log}"\n${BEHAVIOUR[name] ?? ""}\n`,
         { mode: 0o755 },
     );
 }
@@ -76,13 +104,15 @@ describe("keystore-start.sh with stand-in keystore tools", () => {
     });
 
     /** Runs the start script for `service` with these secrets, the stand-in entrypoint as the command; returns the stand-ins' log. */
-    async function startWithArgs(service: string, secrets: Record<string, string>) {
-        const log = path.join(dir, `${service}-${Math.random().toString(36).slice(2)}.log`);
+    async function startWithArgs(service: string, secrets: Record<string, string>, fail?: string) {
+        const run = `${service}-${Math.random().toString(36).slice(2)}`;
+        const log = path.join(dir, `${run}.log`);
         for (const tool of ["elasticsearch-keystore", "kibana-keystore", "logstash-keystore", "entrypoint"]) standIn(bin, tool, log);
         const files = writeSecretFiles(dir, secrets);
         const wrapper = path.join(dir, `run-${service}.sh`);
         fs.writeFileSync(wrapper, `exec bash "${path.join(dir, "keystore-start.sh")}" "$ELK_TEST_SERVICE" entrypoint --from-image\n`);
-        const result = await runScript(wrapper, { PATH: `${bin}:${process.env.PATH ?? ""}`, ELK_TEST_SERVICE: service, ...files.env }, 20_000);
+        const env = { PATH: `${bin}:${process.env.PATH ?? ""}`, ELK_TEST_SERVICE: service, ELK_TEST_KEYSTORE: path.join(dir, `${run}.keystore`), ...(fail ? { ELK_TEST_FAIL: fail } : {}), ...files.env };
+        const result = await runScript(wrapper, env, 20_000);
         return { result, log: fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "" };
     }
 
@@ -123,9 +153,10 @@ describe("keystore-start.sh with stand-in keystore tools", () => {
         expect(result.code).toBe(0);
         const calls = invocations(log);
         expect(calls.map((c) => [c.tool, c.args])).toEqual([
-            ["kibana-keystore", ["create", "--silent"]],
-            ["kibana-keystore", ["add", "--stdin", "--force", "--silent", "elasticsearch.password"]],
-            ["kibana-keystore", ["add", "--stdin", "--force", "--silent", "xpack.security.encryptionKey"]],
+            ["kibana-keystore", ["create"]],
+            ["kibana-keystore", ["add", "--stdin", "--force", "elasticsearch.password"]],
+            ["kibana-keystore", ["add", "--stdin", "--force", "xpack.security.encryptionKey"]],
+            ["kibana-keystore", ["list"]],
             ["entrypoint", ["--from-image"]],
         ]);
         expect(calls[0].stdin).toBe("y\n");
@@ -143,6 +174,32 @@ describe("keystore-start.sh with stand-in keystore tools", () => {
         }
     });
 
+    test("Kibana: the preview's rule (components/validation.ts) and the start script's refuse the same values, and every value kibana-keystore would store changed", async () => {
+        /** What kibana-keystore stores for `value` (elastic/kibana src/cli_keystore/add.js: trim, then JSON.parse when it parses, `?? trimmed`). */
+        const stored = (value: string): unknown => {
+            const trimmed = value.trim();
+            let parsed: unknown;
+            try {
+                parsed = JSON.parse(trimmed) as unknown;
+            } catch {
+                parsed = undefined;
+            }
+            return parsed ?? trimmed;
+        };
+        const values = ["Kibana-Sys-Pw-3Lp8vN1c", "1234567890123456x", "null-is-a-prefix-1", "pass word with inner spaces", "x[1]{2}\"3\"", "1234567890123456789", "-1.5e10", "0.25", '"quoted-password"', "[not-json-at-all", '{"a":1}', " leading-space", "trailing-space ", "true", "null"];
+        const verdicts: { value: string; preview: boolean; start: boolean; changed: boolean }[] = [];
+        for (const value of values) {
+            const { result } = await startWithArgs("kibana", { "elasticsearch.password": value });
+            verdicts.push({ value, preview: kibanaKeystoreProblem(value) !== undefined, start: result.code !== 0, changed: stored(value) !== value });
+        }
+        for (const v of verdicts) {
+            expect({ value: v.value, preview: v.preview }).toEqual({ value: v.value, preview: v.start });
+            // At least as strict as the tool: every value it would change is refused ("null" it keeps as the text).
+            if (v.changed) expect({ value: v.value, refused: v.preview }).toEqual({ value: v.value, refused: true });
+        }
+        expect(verdicts.filter((v) => !v.preview).map((v) => v.value)).toEqual(["Kibana-Sys-Pw-3Lp8vN1c", "1234567890123456x", "null-is-a-prefix-1", "pass word with inner spaces", "x[1]{2}\"3\""]);
+    });
+
     test("Logstash: the keystore created without a password prompt left hanging, the password as one line, then its entrypoint", async () => {
         const password = "Logstash-Pw-5Hd4tB6wZe";
         const { result, log } = await startWithArgs("logstash", { ELK_LOGSTASH_PASSWORD: password });
@@ -157,6 +214,31 @@ describe("keystore-start.sh with stand-in keystore tools", () => {
         expect(calls[0].stdin).toBe("y\ny\n");
         expect(calls[1].stdin).toBe(`${password}\n`);
         expect(calls[2].env.join("\n")).not.toContain(password);
+    });
+
+    test("Logstash: an ERROR the tool prints with exit code 0 stops the start with the tool's words, and the service never starts", async () => {
+        for (const step of ["create", "add"]) {
+            const { result, log } = await startWithArgs("logstash", { ELK_LOGSTASH_PASSWORD: "Logstash-Pw-5Hd4tB6wZe" }, step);
+            expect({ step, code: result.code }).toEqual({ step, code: 1 });
+            expect(result.stderr).toContain(`elk-keystore: logstash-keystore ${step} failed (exit code 0, expected "${step === "create" ? "Created Logstash keystore" : "Added 'ELK_LOGSTASH_PASSWORD' to the Logstash keystore."}"); its output:`);
+            expect(result.stderr).toContain("ERROR: Logstash keystore not found. Use 'create' command to create one.");
+            expect(result.stderr).not.toContain("Logstash-Pw-5Hd4tB6wZe");
+            expect(invocations(log).map((c) => c.tool)).not.toContain("entrypoint");
+        }
+    });
+
+    test("Kibana: a setting the tool did not store (an error, exit code 0) stops the start; the error reaches the log", async () => {
+        const { result, log } = await startWithArgs("kibana", { "elasticsearch.password": "Kibana-Sys-Pw-3Lp8vN1c" }, "add");
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain("ERROR: Kibana keystore not found.");
+        expect(result.stderr).toContain("elk-keystore: kibana-keystore did not store elasticsearch.password (see its error above); Kibana would start without it");
+        expect(invocations(log).map((c) => c.tool)).not.toContain("entrypoint");
+    });
+
+    test("Elasticsearch: the tool's non-zero exit stops the start", async () => {
+        const { result, log } = await startWithArgs("elasticsearch", { "bootstrap.password": "Es-Pw-7Qm2xK9rVt-long" }, "add");
+        expect(result.code).toBe(64);
+        expect(invocations(log).map((c) => c.tool)).not.toContain("entrypoint");
     });
 
     test.each([

@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { type StackConfig, parseStackConfig } from "../components/config";
 import { ConfigError } from "../components/configError";
 import { ElkStack, type ElkStackArgs, checkedPassword } from "../components/elkStack";
+import { DockerPlatform } from "../components/targets";
+import { type LogSource, parseLogSources } from "../components/sources";
 
 void pulumi.runtime.setMocks(
     { newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs as Record<string, unknown> }), call: (args) => args.inputs as Record<string, unknown> },
@@ -35,9 +37,15 @@ interface Rule {
     readonly config: Record<string, string>;
     readonly key: string;
     readonly code: (base: StackConfig) => StackConfig;
+    /** More constructor arguments of the code path (a password). */
+    readonly more?: Partial<ElkStackArgs>;
     readonly argument: string;
     readonly message: RegExp;
 }
+
+const same = (b: StackConfig): StackConfig => b;
+/** A Django source as a library caller might build it by hand. */
+const django = (name: string, port: number): LogSource => ({ name, kind: "django", port, protocol: "tcp", dataset: `django.${name}`, dataStream: `logs-django.${name}-\${ELK_ENVIRONMENT}` });
 
 const RULES: Rule[] = [
     { title: "bindAddress that is not an address", config: { bindAddress: "abc" }, key: "bindAddress", code: (b) => ({ ...b, bindAddress: "abc" }), argument: "settings.bindAddress", message: /'abc' is not an IP address/ },
@@ -79,7 +87,121 @@ const RULES: Rule[] = [
         argument: "settings.kubernetes.namespace",
         message: /'kube-system' belongs to the cluster/,
     },
-    { title: "a storage class with a line break", config: { storageClass: "fast\nssd" }, key: "storageClass", code: (b) => ({ ...b, kubernetes: { ...b.kubernetes, storageClass: "fast\nssd" } }), argument: "settings.kubernetes.storageClass", message: /CR, LF or NUL/ },
+    { title: "a storage class with a line break", config: { storageClass: "fast\nssd" }, key: "storageClass", code: (b) => ({ ...b, kubernetes: { ...b.kubernetes, storageClass: "fast\nssd" } }), argument: "settings.kubernetes.storageClass", message: /"fast\\nssd" is not the name of a StorageClass/ },
+    {
+        title: "a storage class that is no DNS-1123 subdomain",
+        config: { target: "kubernetes", storageClass: "Fast_SSD" },
+        key: "storageClass",
+        code: (b) => ({ ...b, target: "kubernetes", kubernetes: { ...b.kubernetes, storageClass: "Fast_SSD" } }),
+        argument: "settings.kubernetes.storageClass",
+        message: /'Fast_SSD' is not the name of a StorageClass: Kubernetes refuses it.*Fix: use the class's name as `kubectl get storageclass` shows it/,
+    },
+    {
+        title: "a snapshot storage class that is no DNS-1123 subdomain",
+        config: { target: "kubernetes", snapshotStorageClass: "nfs share" },
+        key: "snapshotStorageClass",
+        code: (b) => ({ ...b, target: "kubernetes", snapshots: { ...b.snapshots, storageClass: "nfs share" } }),
+        argument: "settings.snapshots.storageClass",
+        message: /'nfs share' is not the name of a StorageClass/,
+    },
+    {
+        title: "an ingress class that is no DNS-1123 subdomain",
+        config: { target: "kubernetes", kibanaIngressHost: "kibana.example.com", ingressClassName: "NGINX" },
+        key: "ingressClassName",
+        code: (b) => ({ ...b, target: "kubernetes", kubernetes: { ...b.kubernetes, kibanaIngress: { host: "kibana.example.com", className: "NGINX" } } }),
+        argument: "settings.kubernetes.kibanaIngress.className",
+        message: /'NGINX' is not the name of a IngressClass.*kubectl get ingressclass/,
+    },
+    {
+        title: "an Ingress host with a label longer than 63",
+        config: { target: "kubernetes", kibanaIngressHost: `${"k".repeat(64)}.example.com` },
+        key: "kibanaIngressHost",
+        code: (b) => ({ ...b, target: "kubernetes", kubernetes: { ...b.kubernetes, kibanaIngress: { host: `${"k".repeat(64)}.example.com` } } }),
+        argument: "settings.kubernetes.kibanaIngress.host",
+        message: /is not a DNS name: its label 'k+' has 64 characters/,
+    },
+    { title: "elasticVersion with a leading zero", config: { elasticVersion: "09.4.1" }, key: "elasticVersion", code: (b) => ({ ...b, elasticVersion: "09.4.1" }), argument: "settings.elasticVersion", message: /'09\.4\.1' has a leading zero: Elastic tags its images 9\.4\.1.*Fix: write it without leading zeros: 9\.4\.1/ },
+    { title: "elasticVersion 9.04.1", config: { elasticVersion: "9.04.1" }, key: "elasticVersion", code: (b) => ({ ...b, elasticVersion: "9.04.1" }), argument: "settings.elasticVersion", message: /has a leading zero.*Fix: write it without leading zeros: 9\.4\.1/ },
+    ...["999.999.999.999", "1.2.3", "10.0.0.256", "logs.example.123"].map(
+        (host): Rule => ({
+            title: `logstashPublicHost '${host}'`,
+            config: { logstashPublicHost: host },
+            key: "logstashPublicHost",
+            code: (b) => ({ ...b, logstashPublicHost: host }),
+            argument: "settings.logstashPublicHost",
+            message: /is not an IP address .*last label cannot be all digits.*Fix: set the name or address applications dial/,
+        }),
+    ),
+    { title: "bindAddress '::'", config: { bindAddress: "::" }, key: "bindAddress", code: (b) => ({ ...b, bindAddress: "::" }), argument: "settings.bindAddress", message: /'::' is the IPv6 unspecified address: the stack's URLs .* https:\/\/\[::\]:<port>.*no certificate names.*Fix: use 0\.0\.0\.0/ },
+    {
+        title: "kibanaBindAddress '0:0:0:0:0:0:0:0'",
+        config: { kibanaBindAddress: "0:0:0:0:0:0:0:0" },
+        key: "kibanaBindAddress",
+        code: (b) => ({ ...b, bindAddresses: { ...b.bindAddresses, kibana: "0:0:0:0:0:0:0:0" } }),
+        argument: "settings.bindAddresses.kibana",
+        message: /IPv6 unspecified address/,
+    },
+    { title: "a bind address with an IPv6 zone", config: { logstashBindAddress: "fe80::1%eth0" }, key: "logstashBindAddress", code: (b) => ({ ...b, bindAddresses: { ...b.bindAddresses, logstash: "fe80::1%eth0" } }), argument: "settings.bindAddresses.logstash", message: /has an IPv6 zone/ },
+    ...["1234567890123456789", '{"password":"abcdefghijkl"}', "[1,2,3,4,5,6,7,8,9,10]", '"quoted-password-1"', " padded-password-1", "padded-password-1 ", "-12345678901234.5e3"].map(
+        (pw): Rule => ({
+            title: `kibanaSystemPassword ${JSON.stringify(pw)}`,
+            config: { kibanaSystemPassword: pw },
+            key: "kibanaSystemPassword",
+            code: same,
+            more: { passwords: { kibanaSystem: pw } },
+            argument: "passwords.kibanaSystem",
+            message: /kibana-keystore (trims|stores a value that parses as JSON).*Fix: choose a password without spaces at either end that is not a JSON value/,
+        }),
+    ),
+    {
+        title: "a Django source on nginx's port",
+        config: { logSources: '["nginx:web","django:shop:5140"]' },
+        key: "logSources",
+        code: (b) => ({ ...b, logSources: [b.logSources[0], django("shop", 5140)] }),
+        argument: "settings.logSources",
+        message: /entry 2 .* takes port 5140, which is the nginx syslog port/,
+    },
+    {
+        title: "two sources of one name",
+        config: { logSources: '["django:shop","django:shop"]' },
+        key: "logSources",
+        code: (b) => ({ ...b, logSources: [django("shop", 5141), django("shop", 5142)] }),
+        argument: "settings.logSources",
+        message: /entries 1 and 2 are both named 'shop'/,
+    },
+    {
+        title: "a source name that is no DNS label",
+        config: { logSources: '["django:Shop"]' },
+        key: "logSources",
+        code: (b) => ({ ...b, logSources: [django("Shop", 5141)] }),
+        argument: "settings.logSources",
+        message: /has name 'Shop', which is not a DNS label/,
+    },
+    { title: "no source at all", config: { logSources: "[]" }, key: "logSources", code: (b) => ({ ...b, logSources: [] }), argument: "settings.logSources", message: /must be a non-empty list of sources/ },
+    {
+        title: "duplicate zones",
+        config: { target: "kubernetes", elasticsearchZones: '["eu-1a","eu-1b","eu-1a"]' },
+        key: "elasticsearchZones[2]",
+        code: (b) => ({ ...b, target: "kubernetes", kubernetes: { ...b.kubernetes, eck: { ...b.kubernetes.eck, zones: ["eu-1a", "eu-1b", "eu-1a"] } } }),
+        argument: "settings.kubernetes.eck.zones[2]",
+        message: /zone 'eu-1a' is listed twice \(entries 0 and 2\); ECK's zoneAwareness\.zones is a set.*Fix: list each zone once/,
+    },
+    {
+        title: "a zone that is no label value",
+        config: { target: "kubernetes", elasticsearchZones: '["eu 1"]' },
+        key: "elasticsearchZones[0]",
+        code: (b) => ({ ...b, target: "kubernetes", kubernetes: { ...b.kubernetes, eck: { ...b.kubernetes.eck, zones: ["eu 1"] } } }),
+        argument: "settings.kubernetes.eck.zones[0]",
+        message: /'eu 1' is not a label value/,
+    },
+    {
+        title: "Kibana's TCP port on 0.0.0.0 over Elasticsearch's on 127.0.0.1",
+        config: { kibanaBindAddress: "0.0.0.0", kibanaPort: "9200" },
+        key: "kibanaPort",
+        code: (b) => ({ ...b, bindAddresses: { ...b.bindAddresses, kibana: "0.0.0.0" }, ports: { ...b.ports, kibana: 9200 } }),
+        argument: "settings.ports.kibana",
+        message: /port 9200 is already taken by .*(elasticsearchPort|ports\.elasticsearch), both TCP on 127\.0\.0\.1 and 0\.0\.0\.0/,
+    },
     { title: "a malformed cluster name", config: { clusterName: "Bad Name!" }, key: "clusterName", code: (b) => ({ ...b, clusterName: "Bad Name!" }), argument: "settings.clusterName", message: /'Bad Name!' is malformed/ },
     { title: "a renewal window longer than the validity", config: { certValidityDays: "30", certRenewBeforeDays: "40" }, key: "certRenewBeforeDays", code: (b) => ({ ...b, certValidityDays: 30, certRenewBeforeDays: 40 }), argument: "settings.certRenewBeforeDays", message: /40 days is not shorter than .*certValidityDays.*Fix: renew some days before/ },
     { title: "a port out of range", config: { kibanaPort: "70000" }, key: "kibanaPort", code: (b) => ({ ...b, ports: { ...b.ports, kibana: 70000 } }), argument: "settings.ports.kibana", message: /70000 is out of range.*from 1 to 65535/ },
@@ -103,7 +225,7 @@ describe.each(RULES)("$title", (rule) => {
 
     test("fails from code with a ResourceError naming the argument and the fix", () => {
         const base = rule.config.target === "kubernetes" ? kube : docker;
-        const error = constructing(rule.code(base));
+        const error = constructing(rule.code(base), rule.more);
         expect(pulumi.ResourceError.isInstance(error)).toBe(true);
         expect((error as Error).message).toContain(`ElkStack 'logs': invalid argument '${rule.argument}': `);
         expect((error as Error).message).toMatch(rule.message);
@@ -115,14 +237,48 @@ describe("values each rule still accepts", () => {
     test.each<Record<string, string>>([
         { bindAddress: "0.0.0.0" },
         { bindAddress: "::1", logstashPublicHost: "::1" },
-        { bindAddress: "::", logstashPublicHost: "::1" },
         { logstashPublicHost: "127.0.0.1" },
         { logstashPublicHost: "logs.example.com" },
+        { logstashPublicHost: "1.2.3.4" },
+        { logstashPublicHost: "logs-1.example.com" },
+        { logstashPublicHost: "3com.example" },
+        { elasticVersion: "9.0.0" },
+        { elasticVersion: "9.10.0" },
+        // Kibana's HTTPS is TCP, nginx's syslog UDP: one number, two sockets.
+        { kibanaPort: "5140" },
+        { nginxSyslogPort: "5601" },
+        // One port on two addresses: two sockets.
+        { kibanaBindAddress: "127.0.0.2", kibanaPort: "9200" },
+        { logstashBindAddress: "192.0.2.10", logSources: '["nginx:web","django:app:5601"]' },
+        { target: "kubernetes", storageClass: "fast-ssd.example.com", snapshotStorageClass: "nfs", kibanaIngressHost: "kibana.example.com", ingressClassName: "nginx" },
+        { target: "kubernetes", elasticsearchZones: '["eu-1a","eu-1b","eu-1c"]' },
+        { kibanaSystemPassword: "null-is-a-prefix-1" },
+        { kibanaSystemPassword: "1234567890123456x" },
+        { kibanaSystemPassword: "pass word with inner spaces" },
         { target: "kubernetes", elasticsearchName: `es${"x".repeat(50)}`, kibanaName: `k${"x".repeat(53)}` },
         { target: "kubernetes", kubernetesNamespace: "default", createNamespace: "false" },
         { target: "kubernetes", kubernetesNamespace: "kube-logging", createNamespace: "false" },
     ])("%j", (config) => {
         expect(() => parse(config)).not.toThrow();
+    });
+
+    test("from code too: Kibana on 5140/tcp beside nginx's 5140/udp, and sources built by parseLogSources or by hand", () => {
+        expect(constructing({ ...docker, ports: { ...docker.ports, kibana: 5140 } })).toBeUndefined();
+        expect(constructing({ ...docker, logSources: parseLogSources(["nginx:web", { kind: "django", name: "shop", port: 5150 }]) })).toBeUndefined();
+        expect(constructing({ ...docker, logSources: [django("shop", 5141)] })).toBeUndefined();
+    });
+
+    test.each<[string, Partial<LogSource>, RegExp]>([
+        ["a Django source over UDP", { protocol: "udp" }, /entry 1 \(django:shop\) has protocol "udp" where its kind and name give "tcp"/],
+        ["a Django source without a port", { port: undefined }, /entry 1 \(django:shop\) has port undefined where its kind and name give 5141/],
+        ["a dataset of another source", { dataset: "django.other" }, /has dataset "django.other" where its kind and name give "django.shop"/],
+        ["an unknown kind", { kind: "apache" as LogSource["kind"] }, /has unknown kind 'apache'/],
+    ])("from code, %s is refused with the argument and the fix, not a stack trace later", (_what, change, message) => {
+        const error = constructing({ ...docker, logSources: [{ ...django("shop", 5141), ...change }] });
+        expect(pulumi.ResourceError.isInstance(error)).toBe(true);
+        expect((error as Error).message).toMatch(/^ElkStack 'logs': invalid argument 'settings\.logSources': /);
+        expect((error as Error).message).toMatch(message);
+        expect((error as Error).message).toContain(". Fix: ");
     });
 
     test("the name prefix counts towards the Kubernetes name length", () => {
@@ -136,6 +292,17 @@ describe("values each rule still accepts", () => {
 describe("arguments only code has", () => {
     test("a namePrefix that is not a DNS label", () => {
         expect((constructing(docker, { namePrefix: "Team Logs" }) as Error).message).toMatch(/invalid argument 'namePrefix': 'Team Logs' is not a DNS label. Fix: use 2-63 lowercase/);
+    });
+
+    test.each(["::", "0::0", "fe80::1%eth0", "localhost"])("a DockerPlatform built by hand with bind address %j", (address) => {
+        let error: unknown;
+        try {
+            new DockerPlatform(`p-${address.length}`, { namePrefix: "hand", bindAddress: "127.0.0.1", bindAddresses: { kibana: address } });
+        } catch (e) {
+            error = e;
+        }
+        expect(pulumi.ResourceError.isInstance(error)).toBe(true);
+        expect((error as Error).message).toMatch(new RegExp(`^DockerPlatform 'p-\\d+': bind address '${address.replace(/[.%]/g, "\\$&")}' is .*Fix: use 127\\.0\\.0\\.1, ::1, 0\\.0\\.0\\.0`));
     });
 
     test("a component name that makes a Kubernetes Job name longer than 63", () => {

@@ -1,15 +1,19 @@
 import * as crypto from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContainerSpec, Endpoint, HealthCheckSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec, VolumeSpec } from "../spec";
+import type { ContainerSpec, Endpoint, FileSpec, HealthCheckSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec, VolumeSpec } from "../spec";
 import { childName, formerNames } from "../naming";
+import { canonicalIp } from "../validation";
+import { type NameClaim, type PortClaim, claimName, claimPort } from "./dockerClaims";
 import { afterSteps } from "./ordering";
 
 /** Arguments of {@link DockerPlatform}. */
 export interface DockerPlatformArgs {
     /**
      * Prefix of the Docker names of containers, the network and volumes (`<namePrefix>-<instance>`,
-     * `<namePrefix>-net`): keeps several stacks apart on one Docker engine. Also the value of the stack label.
+     * `<namePrefix>-net`): keeps several stacks apart on one Docker engine (a second stack of the program claiming
+     * one of these names, or a host port, on the same engine stops the preview: see ./dockerClaims.ts). Also the
+     * value of the stack label.
      */
     namePrefix: string;
     /**
@@ -201,6 +205,40 @@ export function containerHardening(keep: readonly DockerCapability[] | "privileg
     };
 }
 
+/**
+ * Group of every secret file uploaded into a container: root's (0), the group a file gets when the provider does not
+ * apply an upload's `owner` and `group`. @pulumi/docker 5.2.0 declares both (its ContainerUpload type: "numeric IDs
+ * can be used directly"), but no provider source that implements them could be read for this release: the newest
+ * pulumi/pulumi-docker source at hand wraps kreuzwerker/terraform-provider-docker v4.5.0, whose upload
+ * (internal/provider/resource_docker_container_funcs.go, resourceDockerContainerCreate) writes a tar header with the
+ * mode only, no Uid or Gid, and Docker extracts a file with the header's owner (moby/moby pkg/archive, createTarFile):
+ * root's. So nothing here depends on them: a secret file is readable by its group (see {@link uploadPermissions}),
+ * whose id is 0 either way, and every process that reads one runs with group 0 (see {@link processGroups}). The owner
+ * is still given, so that where the provider applies it the service also owns the file (and may delete a step's
+ * file once read, in the sticky /tmp).
+ */
+export const SECRET_FILE_GROUP = 0;
+
+/** The upload mode of a file: read by its owner, a secret file is read by its group too (0600 becomes 0640). */
+export function uploadPermissions(file: Pick<FileSpec, "mode" | "secret">): string {
+    if (!file.secret) return file.mode;
+    const mode = parseInt(file.mode, 8);
+    return `0${(mode | ((mode & 0o400) >> 3)).toString(8).padStart(3, "0")}`;
+}
+
+/**
+ * The process identity of a container: `user` as the spec's uid and gid (as Kubernetes' runAsUser and runAsGroup),
+ * and group {@link SECRET_FILE_GROUP} added when the primary group is another and the container reads secret files
+ * (Logstash, 1000:1000). The Elasticsearch and Kibana images run with group 0 already.
+ */
+export function processGroups(spec: Pick<ContainerSpec, "runAs" | "files">): Pick<docker.ContainerArgs, "user" | "groupAdds"> {
+    const readsSecrets = spec.files.some((f) => f.secret);
+    return {
+        user: `${spec.runAs.uid}:${spec.runAs.gid}`,
+        ...(readsSecrets && spec.runAs.gid !== SECRET_FILE_GROUP ? { groupAdds: [String(SECRET_FILE_GROUP)] } : {}),
+    };
+}
+
 /** Label every container of the stack carries, so `docker ps --filter label=...` finds them. */
 export const STACK_LABEL = "dev.elk-stack.stack";
 
@@ -226,6 +264,8 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     private readonly bindAddresses: Readonly<Record<string, string>>;
     private readonly images = new Map<string, docker.RemoteImage>();
     private readonly resourceOpts: pulumi.CustomResourceOptions;
+    /** The provider of the engine the names and ports are claimed on (components/targets/dockerClaims.ts). */
+    private readonly engine?: pulumi.ProviderResource;
 
     constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:docker:Platform", name, {}, opts);
@@ -236,10 +276,19 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         this.protectData = args.protectData ?? false;
         this.bindAddress = args.bindAddress;
         this.bindAddresses = args.bindAddresses ?? {};
+        // A platform built by hand skips the settings' validator: its addresses become URLs (endpoint) and port bindings.
+        for (const address of [this.bindAddress, ...Object.values(this.bindAddresses)]) {
+            const ip = canonicalIp(address);
+            if (ip === undefined || ip === "::") {
+                throw new pulumi.ResourceError(`DockerPlatform '${name}': bind address '${address}' is ${ip === "::" ? "the IPv6 unspecified address, which would make URLs https://[::]:<port> that no client dials" : "not an IP address without a zone"}. Fix: use 127.0.0.1, ::1, 0.0.0.0 or one of the host's addresses`, this);
+            }
+        }
         // An explicit provider first, then one given to this component or a parent (opts.provider, opts.providers),
         // and the default provider only when there is none.
         const provider = args.provider ?? this.getProvider("docker::Provider");
         this.resourceOpts = provider ? { provider } : {};
+        this.engine = provider;
+        this.claim({ kind: "network", name: `${this.prefix}-net` });
         this.network = new docker.Network(
             `${name}-network`,
             {
@@ -287,7 +336,20 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return { job: this.runJob(spec, opts) };
     }
 
+    /** Claims a physical name or a host port on this engine; a second stack claiming it stops the program. */
+    private claim(claim: NameClaim | PortClaim): void {
+        const by = { stack: this.resourcePrefix, namePrefix: this.prefix };
+        const problem = "kind" in claim ? claimName(this.engine, by, claim) : claimPort(this.engine, by, claim);
+        if (problem) throw new pulumi.ResourceError(problem, this);
+    }
+
     runService(spec: ServiceSpec, opts: PlacementOptions): PlacedService {
+        for (const v of spec.volumes) this.claim({ kind: "volume", name: `${this.prefix}-${spec.name}-${v.name}`, what: `${spec.description}'s ${v.name}` });
+        for (const v of spec.volumes.filter((x) => x.shared)) this.claim({ kind: "container", name: `${this.prefix}-${spec.name}-${v.name}-owner` });
+        this.claim({ kind: "container", name: `${this.prefix}-${spec.name}` });
+        for (const p of spec.ports) {
+            if (p.hostPort !== undefined) this.claim({ protocol: p.protocol, address: this.bindAddressOf(spec.name), port: p.hostPort, container: `${this.prefix}-${spec.name}` });
+        }
         const volumes = spec.volumes.map(
             (v) =>
                 new docker.Volume(
@@ -371,6 +433,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     }
 
     runJob(spec: JobSpec, opts: PlacementOptions): PlacedJob {
+        this.claim({ kind: "container", name: `${this.prefix}-${spec.name}` });
         const common = this.common(spec);
         // The privileged kernel step keeps its bare command (the policy pack accepts exactly that); it rarely fails.
         const gated = !spec.privileged && spec.entrypoint !== undefined;
@@ -429,7 +492,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     }
 
     private common(spec: ContainerSpec): docker.ContainerArgs {
-        // Never a secret: `docker inspect` shows the environment. Secrets are uploaded files (0600, the user's).
+        // Never a secret: `docker inspect` shows the environment. Secrets are uploaded files (0640, group 0).
         const envs = [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), ...(spec.instanceNameEnv ? [`${spec.instanceNameEnv}=${spec.name}`] : [])];
         return {
             name: `${this.prefix}-${spec.name}`,
@@ -438,6 +501,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             entrypoints: spec.entrypoint ? [...spec.entrypoint] : undefined,
             envs,
             privileged: spec.privileged,
+            ...processGroups(spec),
             ...containerHardening(spec.privileged ? "privileged" : []),
             networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
             labels: [
@@ -454,9 +518,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             uploads: spec.files.map((f) => ({
                 file: f.path,
                 content: f.secret ? pulumi.secret(f.content) : f.content,
-                permissions: f.mode,
+                permissions: uploadPermissions(f),
                 owner: String(spec.runAs.uid),
-                group: String(spec.runAs.gid),
+                group: String(f.secret ? SECRET_FILE_GROUP : spec.runAs.gid),
             })),
         };
     }
