@@ -8,11 +8,12 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { type ConfigKey, ConfigError, type StackConfig, parseStackConfig } from "../components/config";
+import { ConfigError, type StackConfig, parseStackConfig } from "../components/config";
 import { ElkStack } from "../components/elkStack";
 import type { HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../components/spec";
 import { platformFor } from "../components/targets";
 import { ECK_KINDS } from "../components/targets/eckResources";
+import { CliConfigError, projectValues, readProjectFile, readStackFile, resolveStackConfig } from "./cliConfig";
 import { unwrapSecrets } from "./secretEnvelope";
 
 const PROJECT = "elk-stack";
@@ -20,19 +21,17 @@ const PROJECT = "elk-stack";
 const SECRET_CONFIG_PLACEHOLDER = "<secret from the stack config>";
 const GENERATED_SECRET_PLACEHOLDER = "<secret generated at deploy time>";
 
-/** Reads `Pulumi.<stack>.yaml` as the CLI would hand it to the program: project keys, strings. */
-export function readStackFile(root: string, stack: string): Partial<Record<ConfigKey, string>> {
-    const file = path.join(root, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) throw new Error(`no stack file ${file}`);
-    const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const out: Partial<Record<ConfigKey, string>> = {};
-    for (const [key, value] of Object.entries(doc.config ?? {})) {
-        if (!key.startsWith(`${PROJECT}:`)) continue;
-        const name = key.slice(PROJECT.length + 1) as ConfigKey;
-        if (typeof value === "object" && value !== null && "secure" in value) out[name] = SECRET_CONFIG_PLACEHOLDER;
-        else out[name] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return out;
+/**
+ * `Pulumi.<stack>.yaml` as the Pulumi CLI hands it to the program (scripts/cliConfig.ts): Pulumi.yaml's defaults
+ * applied, declared types checked, everything the CLI refuses refused. A secret value comes out as a placeholder,
+ * still marked secret. Throws CliConfigError with the CLI's message, or ConfigError from the program's own checks.
+ */
+export function resolvedStackConfig(root: string, stack: string): StackConfig {
+    const project = readProjectFile(root);
+    const resolved = resolveStackConfig(project, stack, readStackFile(root, stack, project.name).config, () => SECRET_CONFIG_PLACEHOLDER);
+    const values = projectValues(project, resolved);
+    const secret = new Set(resolved.secretKeys);
+    return parseStackConfig({ project: project.name, stack, get: (k) => values[k], isSecret: (k) => secret.has(`${project.name}:${k}`) });
 }
 
 /** A platform that records each spec and hands it on, so render sees exactly what the components asked for. */
@@ -258,8 +257,7 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, out: { type: "string", default: "render" } } });
     const root = path.resolve(__dirname, "..");
     const stack = values.stack ?? "dev";
-    const raw = readStackFile(root, stack);
-    const settings = parseStackConfig({ project: PROJECT, stack, get: (k) => raw[k] });
+    const settings = resolvedStackConfig(root, stack);
     const files = await renderStack(settings);
     const out = path.resolve(values.out ?? "render");
     for (const [rel, content] of files) {
@@ -272,7 +270,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((e: unknown) => {
-        console.error(e instanceof ConfigError ? e.message : e);
+        console.error(e instanceof ConfigError || e instanceof CliConfigError ? e.message : e);
         process.exit(1);
     });
 }
