@@ -32,6 +32,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML, { Alias, type Document, isMap, isScalar, isSeq, type Node, Scalar } from "yaml";
+import { type StackConfig, parseStackConfig } from "../components/config";
 
 /** What the CLI would refuse, in the CLI's words where it has them. */
 export class CliConfigError extends Error {
@@ -550,4 +551,17 @@ export function resolveStackConfig(project: ProjectFile, stackName: string, stac
 export function projectValues(project: ProjectFile, resolved: ResolvedConfig): Record<string, string> {
     const prefix = `${project.name}:`;
     return Object.fromEntries(Object.entries(resolved.values).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+}
+
+/**
+ * The settings the program reads from `<root>/Pulumi.<stack>.yaml`, as the Pulumi CLI hands the file over: throws
+ * {@link CliConfigError} where the CLI stops, ConfigError (components/configError.ts) where the program does. A
+ * secure value is read as `secretPlaceholder` (for checks and offline rendering; no decryption here), still a secret.
+ */
+export function stackSettings(root: string, stack: string, secretPlaceholder: string): StackConfig {
+    const project = readProjectFile(root);
+    const resolved = resolveStackConfig(project, stack, readStackFile(root, stack, project.name).config, () => secretPlaceholder);
+    const values = projectValues(project, resolved);
+    const secret = new Set(resolved.secretKeys);
+    return parseStackConfig({ project: project.name, stack, get: (k) => values[k], isSecret: (k) => secret.has(`${project.name}:${k}`) });
 }

@@ -8,31 +8,17 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { ConfigError, type StackConfig, parseStackConfig } from "../components/config";
+import { ConfigError, type StackConfig } from "../components/config";
 import { ElkStack } from "../components/elkStack";
 import type { HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../components/spec";
 import { platformFor } from "../components/targets";
 import { ECK_KINDS } from "../components/targets/eckResources";
-import { CliConfigError, projectValues, readProjectFile, readStackFile, resolveStackConfig } from "./cliConfig";
+import { CliConfigError, stackSettings } from "./cliConfig";
 import { unwrapSecrets } from "./secretEnvelope";
 
-const PROJECT = "elk-stack";
 /** What a secret config value becomes: long enough to pass validation, impossible to mistake for a password. */
 const SECRET_CONFIG_PLACEHOLDER = "<secret from the stack config>";
 const GENERATED_SECRET_PLACEHOLDER = "<secret generated at deploy time>";
-
-/**
- * `Pulumi.<stack>.yaml` as the Pulumi CLI hands it to the program (scripts/cliConfig.ts): Pulumi.yaml's defaults
- * applied, declared types checked, everything the CLI refuses refused. A secret value comes out as a placeholder,
- * still marked secret. Throws CliConfigError with the CLI's message, or ConfigError from the program's own checks.
- */
-export function resolvedStackConfig(root: string, stack: string): StackConfig {
-    const project = readProjectFile(root);
-    const resolved = resolveStackConfig(project, stack, readStackFile(root, stack, project.name).config, () => SECRET_CONFIG_PLACEHOLDER);
-    const values = projectValues(project, resolved);
-    const secret = new Set(resolved.secretKeys);
-    return parseStackConfig({ project: project.name, stack, get: (k) => values[k], isSecret: (k) => secret.has(`${project.name}:${k}`) });
-}
 
 /** A platform that records each spec and hands it on, so render sees exactly what the components asked for. */
 class RecordingPlatform implements Platform {
@@ -212,7 +198,7 @@ function describe(spec: ServiceSpec | JobSpec, settings: StackConfig): Record<st
 /** Renders a stack to a map of relative path -> content. */
 export async function renderStack(settings: StackConfig): Promise<Map<string, string>> {
     const manifests: Manifest[] = [];
-    await pulumi.runtime.setMocks(renderMocks(manifests), PROJECT, settings.stack, false);
+    await pulumi.runtime.setMocks(renderMocks(manifests), settings.project, settings.stack, false);
     const platform = new RecordingPlatform(platformFor(settings.clusterName, settings));
     const stack = new ElkStack(settings.clusterName, { settings, platform });
     const wiring = await resolve(stack.wiring);
@@ -257,7 +243,7 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, out: { type: "string", default: "render" } } });
     const root = path.resolve(__dirname, "..");
     const stack = values.stack ?? "dev";
-    const settings = resolvedStackConfig(root, stack);
+    const settings = stackSettings(root, stack, SECRET_CONFIG_PLACEHOLDER);
     const files = await renderStack(settings);
     const out = path.resolve(values.out ?? "render");
     for (const [rel, content] of files) {

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { ECK_OPERATOR_VERSION } from "../components/targets/eckResources";
-import { resolvedStackConfig } from "../scripts/render";
+import { stackSettings } from "../scripts/cliConfig";
 import { eckSchemaErrors } from "./support/eckSchema";
 
 const root = path.join(__dirname, "..");
@@ -156,7 +156,7 @@ describe("render reads a stack file as the Pulumi CLI hands it to the program", 
 
     test("Pulumi.yaml's defaults written in; a secure value is a secret placeholder the program takes as set", () => {
         stackFile("config:\n  elk-stack:elasticPassword:\n    secure: v1:bm9uY2Vub25jZQ==:Y2lwaGVy\n  elk-stack:elasticsearchHeapMb: 768\n");
-        const settings = resolvedStackConfig(dir, "t");
+        const settings = stackSettings(dir, "t", "<secret from the stack config>");
         expect(settings.passwordsSet).toEqual(["elasticPassword"]);
         expect(settings.elasticsearch.heapMb).toBe(768);
         expect(settings.elasticsearch.replicas).toBe(1);
@@ -164,8 +164,8 @@ describe("render reads a stack file as the Pulumi CLI hands it to the program", 
 
     test("what the CLI refuses, render refuses, in the CLI's words; a password in plain text is refused by the program", () => {
         stackFile("config:\n  elk-stack:kibanaPort: 56o1\n");
-        expect(() => resolvedStackConfig(dir, "t")).toThrow("Stack 't' with configuration key 'kibanaPort' must be of type 'integer'");
+        expect(() => stackSettings(dir, "t", "<secret from the stack config>")).toThrow("Stack 't' with configuration key 'kibanaPort' must be of type 'integer'");
         stackFile("config:\n  elk-stack:elasticPassword: a-password-in-plain-text\n");
-        expect(() => resolvedStackConfig(dir, "t")).toThrow(/'elk-stack:elasticPassword': is in plain text in the stack's config/);
+        expect(() => stackSettings(dir, "t", "<secret from the stack config>")).toThrow(/'elk-stack:elasticPassword': is in plain text in the stack's config/);
     });
 });

@@ -7,7 +7,6 @@
  * `stderr` and `stdout` of the command, and `command`, the command line.
  */
 import * as path from "path";
-import { CommandError } from "@pulumi/pulumi/automation";
 
 /** The fields of execa's error this module reads. */
 interface ExecaFailure {
@@ -43,8 +42,10 @@ function whatItSaid(...texts: (string | undefined)[]): string {
 
 /** What went wrong, in words, for a failed CLI command of the Automation API; any other error's message. */
 export function explainCliError(err: unknown): string {
-    if (!(err instanceof CommandError)) return err instanceof Error ? err.message : String(err);
-    const result = (err as unknown as { commandResult?: { stdout?: string; stderr?: string; err?: ExecaFailure } }).commandResult;
+    // Recognised by its shape, not `instanceof CommandError`: importing the automation module here would load the SDK
+    // before `up` and `e2e` have run their quick checks (and a copy of the SDK of another version would not match).
+    const result = err instanceof Error ? (err as Error & { commandResult?: { stdout?: string; stderr?: string; err?: ExecaFailure } }).commandResult : undefined;
+    if (result === undefined) return err instanceof Error ? err.message : String(err);
     const e = result?.err;
     const name = commandName(e?.command);
     if (e?.code === "ENOENT") return `${name} could not start: ${e.path ?? name.split(" ")[0]} was not found (is the Pulumi CLI installed, and on PATH?)`;
