@@ -11,8 +11,11 @@ import { breaches, exitCodeOf, formatReport } from "../scripts/e2e/report";
 import { IDENTITY_DECRYPTER, parseStackFile, readProjectFile, readStackFile } from "../scripts/cliConfig";
 import { reloadNginx, removeDockerVolumes } from "../scripts/e2e/targets";
 import { STACK_LABEL } from "../components/targets";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import type { UpOptions } from "@pulumi/pulumi/automation";
+import { PassphraseError, passphraseDecrypter, stackFileDecrypter } from "../scripts/automation/passphrase";
 import { type FailingOp, recordingWorkspace } from "./support/automationDouble";
 
 const RUN = "e2e0123456789";
@@ -213,6 +216,45 @@ describe("the run's stack config", () => {
         // Pulumi.dev.yaml does not set elasticsearchNodeCount; the CLI writes its default, 1, in.
         expect(text(dev, "elasticsearchNodeCount")).toBeUndefined();
         expect(() => e2eStackConfigs(project, dev, { target: "docker", change: { elasticsearchNodeCount: "1" } }, RUN)).toThrow(/--change elasticsearchNodeCount=1 changes nothing/);
+    });
+});
+
+describe("a secret of Pulumi.dev.yaml, read with the dev stack's passphrase", () => {
+    // pulumi/pulumi v3.248.0 pkg/secrets/passphrase/manager_test.go: the salt of the passphrase "password". Its last
+    // part is "pulumi" encrypted under that passphrase by the CLI's own code, so it also serves as a secure value.
+    const SALT = "v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==";
+    const VALUE = "v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==";
+    const file = (salt?: string, provider?: string) =>
+        parseStackFile(`${salt ? `encryptionsalt: ${salt}\n` : ""}${provider ? `secretsprovider: ${provider}\n` : ""}config:\n  elk-stack:elasticPassword:\n    secure: ${VALUE}\n`, "elk-stack");
+    const noLocal = path.join(__dirname, "no-such-passphrase-file");
+
+    test("the CLI's key derivation and cipher: the right passphrase opens the salt and the value, another is refused", () => {
+        expect(passphraseDecrypter(SALT, "password")(VALUE)).toBe("pulumi");
+        expect(() => passphraseDecrypter(SALT, "password123")).toThrow(new PassphraseError("incorrect passphrase"));
+    });
+
+    test("the run's stack gets the plaintext as a secret; the passphrase comes from the variables the CLI reads", () => {
+        const decrypt = stackFileDecrypter(file(SALT), "Pulumi.dev.yaml", { PULUMI_CONFIG_PASSPHRASE: "password" }, noLocal);
+        expect(e2eBaseConfig(file(SALT), decrypt)).toEqual({ "elk-stack:elasticPassword": { value: "pulumi", secret: true, object: false } });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-pass-"));
+        try {
+            fs.writeFileSync(path.join(dir, "p"), "  password\n");
+            expect(stackFileDecrypter(file(SALT), "Pulumi.dev.yaml", { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(dir, "p") }, noLocal)(VALUE, "k")).toBe("pulumi");
+            // npm run up's passphrase file, when the environment names none.
+            expect(stackFileDecrypter(file(SALT), "Pulumi.dev.yaml", {}, path.join(dir, "p"))(VALUE, "k")).toBe("pulumi");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test.each([
+        [file(SALT), { PULUMI_CONFIG_PASSPHRASE: "wrong" }, /^the passphrase from PULUMI_CONFIG_PASSPHRASE does not open Pulumi\.dev\.yaml's secrets \(incorrect passphrase\)/],
+        [file(SALT), {}, /^Pulumi\.dev\.yaml holds elk-stack:elasticPassword encrypted, and there is no passphrase to read it: set PULUMI_CONFIG_PASSPHRASE/],
+        [file(), { PULUMI_CONFIG_PASSPHRASE: "password" }, /^Pulumi\.dev\.yaml holds elk-stack:elasticPassword encrypted, but no encryptionsalt to read it with/],
+        [file(undefined, "awskms://alias/x"), {}, /^Pulumi\.dev\.yaml holds elk-stack:elasticPassword encrypted by the secrets provider awskms:\/\/alias\/x/],
+    ])("a secret that cannot be read stops the run before anything is created, saying why (%#)", (stackFile, env, expected) => {
+        const decrypt = stackFileDecrypter(stackFile, "Pulumi.dev.yaml", env, noLocal);
+        expect(() => e2eBaseConfig(stackFile, decrypt)).toThrow(expected);
     });
 });
 
