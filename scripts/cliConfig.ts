@@ -69,7 +69,7 @@ export interface CliConfigValue {
 export type CliConfigMap = ReadonlyMap<string, CliConfigValue>;
 
 /** The config type names `Pulumi.yaml` may declare (project.json `simpleConfigType`). */
-export type ProjectConfigTypeName = "string" | "integer" | "boolean" | "array";
+export type ProjectConfigTypeName = "string" | "integer" | "boolean" | "array" | "object";
 
 /** Item type of a declared array (`ProjectConfigItemsType`). */
 export interface ProjectConfigItems {
@@ -287,13 +287,13 @@ function namespaceOf(key: string): string {
 // --- Pulumi.yaml ------------------------------------------------------------------------------------------------
 
 const DECLARATION_ATTRIBUTES = new Set(["type", "items", "description", "secret", "default", "value"]);
-const SIMPLE_TYPES = new Set<string>(["string", "integer", "boolean", "array"]);
+const SIMPLE_TYPES = new Set<string>(["string", "integer", "boolean", "array", "object"]);
 
 function itemsOf(v: GoValue | undefined, where: string): ProjectConfigItems | undefined {
     if (v === undefined || v === null) return undefined;
     if (!(v instanceof Map)) throw new CliConfigError(`${where}: items must be an object with a type`);
     const type = v.get("type");
-    if (typeof type !== "string") throw new CliConfigError(`${where}: items needs a type`);
+    if (typeof type !== "string" || !SIMPLE_TYPES.has(type)) throw new CliConfigError(`${where}: items needs a type of string, integer, boolean, array or object`);
     const nested = itemsOf(v.get("items"), `${where}.items`);
     if (type === "array" && nested === undefined) throw new CliConfigError(`${where}: items of type array need items themselves`);
     return { type, ...(nested ? { items: nested } : {}) };
@@ -322,7 +322,7 @@ export function parseProjectFile(text: string, file = "Pulumi.yaml"): ProjectFil
                 if (!DECLARATION_ATTRIBUTES.has(attr)) throw new CliConfigError(`project config '${key}' has the unknown attribute '${attr}' (project.json configTypeDeclaration allows ${[...DECLARATION_ATTRIBUTES].join(", ")})`);
             }
             const type = entry.get("type");
-            if (type !== undefined && (typeof type !== "string" || !SIMPLE_TYPES.has(type))) throw new CliConfigError(`project config '${key}' has type ${describeGo(type)}: use string, integer, boolean or array`);
+            if (type !== undefined && (typeof type !== "string" || !SIMPLE_TYPES.has(type))) throw new CliConfigError(`project config '${key}' has type ${describeGo(type)}: use string, integer, boolean, array or object (project.json simpleConfigType)`);
             const secret = entry.get("secret");
             if (secret !== undefined && typeof secret !== "boolean") throw new CliConfigError(`project config '${key}': secret must be true or false`);
             const description = entry.get("description");

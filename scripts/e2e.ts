@@ -79,9 +79,6 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const settings = config.settings;
 
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `elk-${stack}-`));
-    const backend = backendIn(path.join(scratch, "backend"));
-    ensureBackend(backend);
     let pulumi;
     try {
         // The CLI is cached in the project (.pulumi-local/cli) so repeated runs do not download it again.
@@ -91,6 +88,10 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(`e2e: ${err.message}`);
         return err.exitCode;
     }
+    // The run's backend and passphrase exist only once there is a CLI to use them.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `elk-${stack}-`));
+    const backend = backendIn(path.join(scratch, "backend"));
+    ensureBackend(backend);
     const env = cliEnvironment(backend);
     for (const name of env.unset) delete process.env[name];
     const workspace = await localStackWorkspace(ROOT, pulumi.command, env.set);

@@ -86,6 +86,9 @@ describe("the CLI's resolution, case by case (pulumi/pulumi project_test.go)", (
         for (const bad of ["hello", "'2.5'", "' 20'", "'1e3'"]) {
             expect(message(() => resolveText(integer, `config:\n  test:importantNumber: ${bad}\n`))).toBe("Stack 'dev' with configuration key 'importantNumber' must be of type 'integer'");
         }
+        const object = "name: test\nconfig:\n  tags:\n    type: object\n    default: {team: logs}\n";
+        expect(resolveText(object, "")["test:tags"]).toBe('{"team":"logs"}');
+        expect(message(() => resolveText(object, "config:\n  tags: logs\n"))).toBe("Stack 'dev' with configuration key 'tags' must be of type 'object'");
         const boolean = "name: test\nconfig:\n  flag:\n    type: boolean\n    default: true\n";
         expect(resolveText(boolean, "config:\n  flag: False\n")["test:flag"]).toBe("false");
         expect(message(() => resolveText(boolean, "config:\n  flag: 'False'\n"))).toBe("Stack 'dev' with configuration key 'flag' must be of type 'boolean'");
