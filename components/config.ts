@@ -438,8 +438,19 @@ export interface ConfigSource {
     readonly stack: string;
     /** Reads one key's raw value. */
     readonly get: RawConfigLookup;
+    /**
+     * Whether the stack holds a key's value as a secret (encrypted in its stack file). When given, every key the
+     * schema marks `secret` must be one: `Pulumi.yaml` cannot declare them `secret: true` (see scripts/projectFile.ts),
+     * so the program refuses a plain one itself, as the CLI would refuse a declared one.
+     */
+    readonly isSecret?: (key: ConfigKey) => boolean;
 }
 
+
+/** A key that has a default: the CLI writes it into every stack's config, so it is never absent. */
+type DefaultedKey = { [K in ConfigKey]: (typeof CONFIG_SCHEMA)[K] extends { readonly default: unknown } ? K : never }[ConfigKey];
+/** A key without a default: absent unless the stack sets it. */
+type OptionalKey = Exclude<ConfigKey, DefaultedKey>;
 
 function defaultOf(key: ConfigKey): string | number | boolean | readonly string[] | undefined {
     const schema: ConfigKeySchema = CONFIG_SCHEMA[key];
@@ -458,6 +469,25 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     const raw = (key: ConfigKey): string | undefined => {
         const v = source.get(key);
         return v === undefined || v === "" ? undefined : v;
+    };
+    // The Pulumi CLI writes the default of every key Pulumi.yaml declares into the stack's config before the program
+    // runs (`mergeConfig` in pulumi/pulumi sdk/go/common/workspace/config.go): a key with a default is always
+    // present. So presence is asked only of keys without one (`optional`), and "set by the user" of a key with a
+    // default can only mean "set to another value than its default" (`setOffDefault`).
+    const optional = (key: OptionalKey): string | undefined => raw(key);
+    const setOffDefault = (key: DefaultedKey): boolean => {
+        const v = raw(key);
+        if (v === undefined) return false;
+        const d = defaultOf(key);
+        if (typeof d === "number") return !(/^-?\d+$/.test(v.trim()) && Number(v) === d);
+        if (typeof d === "string" || typeof d === "boolean") return v !== String(d);
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(v);
+        } catch {
+            return true;
+        }
+        return JSON.stringify(parsed) !== JSON.stringify(d);
     };
 
     const str = (key: ConfigKey): string => {
@@ -496,6 +526,14 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         return parsed;
     };
 
+    if (source.isSecret) {
+        for (const [key, schema] of Object.entries(CONFIG_SCHEMA) as [ConfigKey, ConfigKeySchema][]) {
+            if (schema.secret && raw(key) !== undefined && !source.isSecret(key)) {
+                fail(key, `is in plain text in the stack's config, and it is a secret`, `set it encrypted: 'pulumi config set --secret ${key} ...' (it is then stored encrypted in Pulumi.${source.stack}.yaml)`);
+            }
+        }
+    }
+
     const target = str("target");
     if (target !== "docker" && target !== "kubernetes") {
         fail("target", `unknown target '${target}'`, "set 'docker' or 'kubernetes'");
@@ -503,7 +541,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
 
     // Each service's address defaults to bindAddress; components/validation.ts checks them all.
     const bindAddress = str("bindAddress");
-    const serviceAddress = (key: "elasticsearchBindAddress" | "kibanaBindAddress" | "logstashBindAddress"): string => raw(key) ?? bindAddress;
+    const serviceAddress = (key: "elasticsearchBindAddress" | "kibanaBindAddress" | "logstashBindAddress"): string => optional(key) ?? bindAddress;
     const bindAddresses = {
         elasticsearch: serviceAddress("elasticsearchBindAddress"),
         kibana: serviceAddress("kibanaBindAddress"),
@@ -523,7 +561,6 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         fail("snapshotSchedule", `unknown schedule '${snapshotSchedule}'`, `set one of ${SNAPSHOT_SCHEDULES.join(", ")}`);
     }
 
-    const optional = (key: ConfigKey): string | undefined => raw(key);
     const ingressHost = optional("kibanaIngressHost");
     const engine = str("kubernetesEngine");
     if (engine !== "eck" && engine !== "manifests") fail("kubernetesEngine", `unknown engine '${engine}'`, "set eck or manifests");
@@ -536,11 +573,16 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     const zones = list("elasticsearchZones");
     const onEck = target === "kubernetes" && engine === "eck";
     const rawNodeSets = raw("elasticsearchNodeSets");
-    const nodeSetsGiven = rawNodeSets !== undefined && rawNodeSets.trim() !== "[]";
+    const nodeSetsGiven = setOffDefault("elasticsearchNodeSets");
     if (nodeSetsGiven && !onEck) fail("elasticsearchNodeSets", "node sets need target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
     if (zones.length > 0 && !onEck) fail("elasticsearchZones", "zone awareness needs target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
-    if (nodeSetsGiven && raw("elasticsearchNodeCount") !== undefined) {
-        fail("elasticsearchNodeCount", `it is set together with ${fq("elasticsearchNodeSets")}, which counts the nodes itself`, "remove elasticsearchNodeCount and give each node set its count");
+    // Its default (1) is in every stack's config, written there by the CLI: only another count contradicts the sets.
+    if (nodeSetsGiven && setOffDefault("elasticsearchNodeCount")) {
+        fail(
+            "elasticsearchNodeCount",
+            `it is ${String(raw("elasticsearchNodeCount"))} next to ${fq("elasticsearchNodeSets")}, which counts the nodes itself`,
+            `remove elasticsearchNodeCount (its default, ${String(defaultOf("elasticsearchNodeCount"))}, is ignored next to node sets) and give each node set its count`,
+        );
     }
     const kubernetes: KubernetesSettings = {
         namespace: str("kubernetesNamespace"),
@@ -572,7 +614,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     });
     // Kibana's heap has no default: unset, Node.js sizes it from the container's memory limit.
     const kibanaMemory = (): StackConfig["kibana"] => {
-        if (raw("kibanaHeapMb") !== undefined) return memory("kibana");
+        if (optional("kibanaHeapMb") !== undefined) return memory("kibana");
         return { memoryMb: int("kibanaMemoryMb"), cpu: { requestMillis: int("kibanaCpuMillis"), limitMillis: int("kibanaCpuLimitMillis") }, ...sizing.kibana };
     };
 
@@ -594,7 +636,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
 
     const passwordsSet: PasswordKey[] = [];
     for (const key of PASSWORD_KEYS) {
-        const v = raw(key);
+        const v = optional(key);
         if (v === undefined) continue;
         const problem = passwordProblem(v, key === "kibanaSystemPassword" ? "kibana" : "elasticsearch");
         if (problem) {
@@ -613,7 +655,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     const settings: StackConfig = {
         project: source.project,
         stack: source.stack,
-        environment: raw("environment") ?? source.stack.toLowerCase().replace(/[^a-z0-9_]/g, "_"),
+        environment: optional("environment") ?? source.stack.toLowerCase().replace(/[^a-z0-9_]/g, "_"),
         target: target as Target,
         elasticVersion: str("elasticVersion"),
         clusterName: str("clusterName"),
@@ -646,7 +688,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
 interface ObjectStoreCheck {
     readonly target: string;
     readonly snapshotStorageClass: string | undefined;
-    readonly optional: (key: ConfigKey) => string | undefined;
+    readonly optional: (key: OptionalKey) => string | undefined;
     readonly fail: (key: string, problem: string, fix: string) => never;
 }
 

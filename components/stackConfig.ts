@@ -10,6 +10,17 @@ export interface PulumiStackConfig {
     readonly snapshotCredentials: pulumi.Output<string>[];
 }
 
+/**
+ * Whether the engine handed the program this key's value as a secret. `isConfigSecret` is exported by the SDK's
+ * runtime (node_modules/@pulumi/pulumi/runtime/config.js: it reads the secret keys the CLI passes, or those
+ * `setAllConfig` set under the mocks) but left out of its typings; a test runs it under the mocks on every change.
+ */
+function isConfigSecret(fullKey: string): boolean {
+    const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+    if (typeof fn !== "function") throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret: the check that passwords are secrets needs another source");
+    return fn(fullKey);
+}
+
 const PASSWORD_FIELD: Record<PasswordKey, keyof ElkStackPasswords> = {
     elasticPassword: "elastic",
     kibanaSystemPassword: "kibanaSystem",
@@ -26,8 +37,8 @@ export function readStackConfig(): PulumiStackConfig {
     const config = new pulumi.Config(project);
     try {
         // Validation needs the plain strings, passwords included; each password is wrapped in pulumi.secret
-        // below before it goes anywhere. (Pulumi.yaml declares them `secret: true`, so the CLI refuses plain ones.)
-        const settings = parseStackConfig({ project, stack, get: (key) => config.get(key) });
+        // below before it goes anywhere, and parseStackConfig refuses one the stack holds in plain text.
+        const settings = parseStackConfig({ project, stack, get: (key) => config.get(key), isSecret: (key) => isConfigSecret(`${project}:${key}`) });
         const passwords: ElkStackPasswords = {};
         for (const key of PASSWORD_KEYS) {
             const value = config.get(key);

@@ -13,6 +13,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { parseArgs } from "util";
+import { IDENTITY_DECRYPTER, readProjectFile, resolveStackConfig, stackConfigFromTexts } from "./cliConfig";
 import { grokBenchmark } from "./grokBenchmark";
 
 /**
@@ -98,7 +99,10 @@ async function child(scenario: string): Promise<void> {
         stack,
         true,
     );
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`elk-stack:${k}`, v])), []);
+    // Handed over as the CLI would: Pulumi.yaml's defaults written in, types checked (scripts/cliConfig.ts).
+    const project = readProjectFile(path.resolve(__dirname, ".."));
+    const resolved = resolveStackConfig(project, stack, stackConfigFromTexts(project, config), IDENTITY_DECRYPTER);
+    pulumi.runtime.setAllConfig(resolved.values, [...resolved.secretKeys]);
     const program = stacks !== undefined ? await manyStacks(config, stack, stacks) : ((await import("../index")) as Record<string, unknown>);
     for (const value of Object.values(program)) {
         if (pulumi.Output.isInstance(value)) await new Promise((resolve) => value.apply(resolve));

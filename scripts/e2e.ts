@@ -17,7 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { EXIT, PrerequisiteError, backendIn, cliEnvironment, ensureBackend, localBackend, resolvePulumi, shellExports } from "./automation/local";
 import { checkDocker, checkKubernetes, checkPython } from "./automation/preflight";
-import { E2E_DEFAULTS, type E2eOptions, UsageError, e2eStackConfigs, e2eStackName, parseE2eArgs } from "./e2e/args";
+import { E2E_DEFAULTS, type E2eOptions, UsageError, e2eBaseConfig, e2eStackConfigs, e2eStackName, parseE2eArgs } from "./e2e/args";
 import type { CollectorStats } from "./e2e/collector";
 import type { E2eDeps } from "./e2e/orchestrate";
 import type { StackAccess } from "./e2e/targets";
@@ -50,7 +50,6 @@ async function main(argv: readonly string[]): Promise<number> {
 
     // The program's modules (the SDK, the components) load only now: the checks above answer at once.
     const { PulumiCommand } = await import("@pulumi/pulumi/automation");
-    const { parseStackConfig } = await import("../components/config");
     const { verify } = await import("../components/verify");
     const { elasticsearchClient } = await import("../components/esClient");
     const { localStackWorkspace } = await import("./automation/stack");
@@ -58,24 +57,28 @@ async function main(argv: readonly string[]): Promise<number> {
     const { combineLoads, startDjangoLoad, startHttpLoad } = await import("./e2e/load");
     const { abortableSleep, runE2e } = await import("./e2e/orchestrate");
     const { formatReport } = await import("./e2e/report");
-    const { closeAccess, connectDocker, connectKubernetes, waitHealthy } = await import("./e2e/targets");
-    const { readStackFile } = await import("./render");
+    const { closeAccess, connectDocker, connectKubernetes, reloadNginx, removeDockerVolumes, waitHealthy } = await import("./e2e/targets");
+    const { STACK_LABEL } = await import("../components/targets");
+    const { CliConfigError, readProjectFile, readStackFile } = await import("./cliConfig");
+    const { PassphraseError, stackFileDecrypter } = await import("./automation/passphrase");
 
     const run = `e2e${crypto.randomBytes(5).toString("hex")}`;
     const stack = e2eStackName(run);
     let config: ReturnType<typeof e2eStackConfigs>;
     try {
-        config = e2eStackConfigs(readStackFile(ROOT, "dev"), options, run);
+        // The dev stack's config as its file holds it; a secret in it is decrypted with the dev stack's passphrase
+        // and set as a secret of the run's stack, never as text.
+        const project = readProjectFile(ROOT);
+        const dev = readStackFile(ROOT, "dev", project.name);
+        const decrypt = stackFileDecrypter(dev, path.join(ROOT, "Pulumi.dev.yaml"), process.env, localBackend(ROOT).passphraseFile);
+        config = e2eStackConfigs(project, e2eBaseConfig(dev, decrypt), options, run);
     } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
+        if (!(err instanceof UsageError || err instanceof CliConfigError || err instanceof PassphraseError)) throw err;
         console.error(`e2e: ${err.message}`);
         return EXIT.usage;
     }
-    const settings = parseStackConfig({ project: "elk-stack", stack, get: (k) => config.before[k] });
+    const settings = config.settings;
 
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `elk-${stack}-`));
-    const backend = backendIn(path.join(scratch, "backend"));
-    ensureBackend(backend);
     let pulumi;
     try {
         // The CLI is cached in the project (.pulumi-local/cli) so repeated runs do not download it again.
@@ -85,10 +88,15 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(`e2e: ${err.message}`);
         return err.exitCode;
     }
+    // The run's backend and passphrase exist only once there is a CLI to use them.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `elk-${stack}-`));
+    const backend = backendIn(path.join(scratch, "backend"));
+    ensureBackend(backend);
     const env = cliEnvironment(backend);
     for (const name of env.unset) delete process.env[name];
     const workspace = await localStackWorkspace(ROOT, pulumi.command, env.set);
-    const destroyHint = `${shellExports(backend, pulumi.binDir).join("; ")}; pulumi destroy --stack ${stack} --remove --yes`;
+    const volumes = options.target === "docker" ? `; docker volume rm $(docker volume ls --quiet --filter label=${STACK_LABEL}=${settings.clusterName})` : "";
+    const destroyHint = `${shellExports(backend, pulumi.binDir).join("; ")}; pulumi destroy --stack ${stack} --remove --yes${volumes}`;
     let collectorStats: CollectorStats | undefined;
 
     // Ctrl-C stops the load and destroys the stack; a second one leaves everything as it is.
@@ -133,7 +141,10 @@ async function main(argv: readonly string[]): Promise<number> {
                 },
             });
         },
+        refreshSenders: (access) => reloadNginx(access),
         waitHealthy: (access) => waitHealthy(access, HEALTHY_TIMEOUT_MS, (l) => log(`e2e: ${l}`)),
+        // Docker keeps the data volumes (retained on delete); the namespace on Kubernetes went with the stack.
+        removeData: () => (options.target === "docker" ? removeDockerVolumes(settings.clusterName) : Promise.resolve(`namespace ${settings.kubernetes.namespace} went with the stack`)),
         sleep: (ms) => abortableSleep(ms, interrupt.signal),
         now: () => Date.now(),
         progress: (text) => process.stdout.write(text),
@@ -141,7 +152,7 @@ async function main(argv: readonly string[]): Promise<number> {
     };
 
     log(`e2e: run ${run}: stack ${stack} on ${options.target}, backend ${backend.backendUrl}`);
-    const report = await runE2e({ ...options, run, stack, config, destroyHint }, deps);
+    const report = await runE2e({ ...options, run, stack, config, destroyHint, policyPack: path.join(ROOT, "policy") }, deps);
     const withNotes = { ...report, notes: [...report.notes, ...(collectorStats ? collectorNotes(collectorStats) : [])] };
     const reportFile = path.resolve(options.reportFile || E2E_DEFAULTS.reportFile);
     fs.writeFileSync(reportFile, `${JSON.stringify(withNotes, null, 2)}\n`);

@@ -8,32 +8,17 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { type ConfigKey, ConfigError, type StackConfig, parseStackConfig } from "../components/config";
+import { ConfigError, type StackConfig } from "../components/config";
 import { ElkStack } from "../components/elkStack";
 import type { HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../components/spec";
 import { platformFor } from "../components/targets";
 import { ECK_KINDS } from "../components/targets/eckResources";
+import { CliConfigError, stackSettings } from "./cliConfig";
 import { unwrapSecrets } from "./secretEnvelope";
 
-const PROJECT = "elk-stack";
 /** What a secret config value becomes: long enough to pass validation, impossible to mistake for a password. */
 const SECRET_CONFIG_PLACEHOLDER = "<secret from the stack config>";
 const GENERATED_SECRET_PLACEHOLDER = "<secret generated at deploy time>";
-
-/** Reads `Pulumi.<stack>.yaml` as the CLI would hand it to the program: project keys, strings. */
-export function readStackFile(root: string, stack: string): Partial<Record<ConfigKey, string>> {
-    const file = path.join(root, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) throw new Error(`no stack file ${file}`);
-    const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const out: Partial<Record<ConfigKey, string>> = {};
-    for (const [key, value] of Object.entries(doc.config ?? {})) {
-        if (!key.startsWith(`${PROJECT}:`)) continue;
-        const name = key.slice(PROJECT.length + 1) as ConfigKey;
-        if (typeof value === "object" && value !== null && "secure" in value) out[name] = SECRET_CONFIG_PLACEHOLDER;
-        else out[name] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return out;
-}
 
 /** A platform that records each spec and hands it on, so render sees exactly what the components asked for. */
 class RecordingPlatform implements Platform {
@@ -220,7 +205,7 @@ const YAML_OUT = { lineWidth: 0, version: "1.1" } as const;
 /** Renders a stack to a map of relative path -> content. */
 export async function renderStack(settings: StackConfig): Promise<Map<string, string>> {
     const manifests: Manifest[] = [];
-    await pulumi.runtime.setMocks(renderMocks(manifests), PROJECT, settings.stack, false);
+    await pulumi.runtime.setMocks(renderMocks(manifests), settings.project, settings.stack, false);
     const platform = new RecordingPlatform(platformFor(settings.clusterName, settings));
     const stack = new ElkStack(settings.clusterName, { settings, platform });
     const wiring = await resolve(stack.wiring);
@@ -265,8 +250,7 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, out: { type: "string", default: "render" } } });
     const root = path.resolve(__dirname, "..");
     const stack = values.stack ?? "dev";
-    const raw = readStackFile(root, stack);
-    const settings = parseStackConfig({ project: PROJECT, stack, get: (k) => raw[k] });
+    const settings = stackSettings(root, stack, SECRET_CONFIG_PLACEHOLDER);
     const files = await renderStack(settings);
     const out = path.resolve(values.out ?? "render");
     for (const [rel, content] of files) {
@@ -279,7 +263,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((e: unknown) => {
-        console.error(e instanceof ConfigError ? e.message : e);
+        console.error(e instanceof ConfigError || e instanceof CliConfigError ? e.message : e);
         process.exit(1);
     });
 }

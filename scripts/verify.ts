@@ -1,8 +1,9 @@
 /**
  * `npm run verify -- [flags]`: checks a deployed stack end to end (see components/verify.ts).
  *
- * Values come from the stack outputs (`pulumi stack output --json --show-secrets`), and flags override them:
- *   --stack NAME          the Pulumi stack to read outputs of (default: the selected one)
+ * Values come from the stack outputs (`pulumi stack output --json --show-secrets`, of the stack `npm run up` made
+ * when there is one: scripts/automation/outputs.ts), and flags override them:
+ *   --stack NAME          the Pulumi stack to read outputs of (default: dev in npm run up's backend, else the selected one)
  *   --es-url URL          Elasticsearch (default: output elasticsearchUrl)
  *   --ca FILE             CA certificate, PEM (default: output caCertificate)
  *   --user NAME           default: output elasticUser, else elastic
@@ -18,11 +19,12 @@
  *   --timeout SECONDS     longest wait for the lines to be searchable (default 60)
  * Exit status: 0 all good, 1 a check failed, 2 bad flags or outputs.
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import { type LogSource, NGINX_SYSLOG_PORT, datasetFor, parseLogSources } from "../components/sources";
 import type { SnapshotInfo } from "../components/elkStack";
 import { type VerifyOptions, type VerifySource, formatReport, verify } from "../components/verify";
+import { OutputsError, readStackOutputs } from "./automation/outputs";
 
 /** A usage or configuration error: exit status 2. */
 export class UsageError extends Error {}
@@ -204,24 +206,25 @@ export function resolveOptions(flags: Flags, readOutputs: () => StackOutputs, en
     };
 }
 
-/** Runs `pulumi stack output --json --show-secrets` for `stack` (the selected stack when undefined). */
-export function pulumiStackOutputs(stack: string | undefined): StackOutputs {
-    const args = ["stack", "output", "--json", "--show-secrets", ...(stack !== undefined ? ["--stack", stack] : [])];
-    let text: string;
+/**
+ * The stack's outputs (`pulumi stack output --json --show-secrets`), from the stack `npm run up` made when there is
+ * one, else from the backend the CLI is logged in to (scripts/automation/outputs.ts). `instead` names the flags that
+ * make the outputs unnecessary.
+ */
+export function pulumiStackOutputs(stack: string | undefined, instead = "the values as flags (--es-url, --ca, --environment, ...; the password with --password-file or $ELASTIC_PASSWORD)"): StackOutputs {
     try {
-        text = execFileSync("pulumi", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+        return readStackOutputs<StackOutputs>(path.resolve(__dirname, ".."), stack);
     } catch (err) {
-        const stderr = (err as { stderr?: string }).stderr?.trim();
-        throw new UsageError(`cannot read the stack outputs (pulumi ${args.join(" ")}): ${stderr || (err as Error).message}. Pass --es-url, --ca, --password, --environment and --logstash-host instead.`);
+        if (!(err instanceof OutputsError)) throw err;
+        throw new UsageError(`${err.message}. Or pass ${instead}.`);
     }
-    return JSON.parse(text) as StackOutputs;
 }
 
 async function main(): Promise<number> {
     let options: VerifyOptions;
     try {
         const flags = parseFlags(process.argv.slice(2));
-        options = resolveOptions(flags, () => pulumiStackOutputs(last(flags, "stack")), process.env);
+        options = resolveOptions(flags, () => pulumiStackOutputs(last(flags, "stack"), "--es-url, --ca, --environment and --logstash-host, and the password with --password-file or $ELASTIC_PASSWORD"), process.env);
     } catch (err) {
         if (!(err instanceof UsageError)) throw err;
         console.error(`verify: ${err.message}`);

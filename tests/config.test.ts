@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { CONFIG_SCHEMA, ConfigError, DEFAULT_ELASTIC_VERSION, type ConfigKey, type ConfigKeySchema, parseStackConfig } from "../components/config";
-import { projectConfigBlock, projectFile } from "../scripts/projectFile";
+import { declaredReason, projectConfigBlock, projectFile } from "../scripts/projectFile";
 
 const parse = (values: Partial<Record<ConfigKey, string>>, stack = "dev") =>
     parseStackConfig({ project: "elk-stack", stack, get: (k) => values[k] });
@@ -20,7 +20,7 @@ describe("Pulumi.yaml", () => {
         expect(doc.name).toBe("elk-stack");
         expect(doc.main).toBe("index.ts");
         expect(doc.runtime.name).toBe("nodejs");
-        const declared = (Object.entries(CONFIG_SCHEMA) as [string, ConfigKeySchema][]).filter(([, schema]) => schema.undeclared === undefined).map(([k]) => k);
+        const declared = (Object.entries(CONFIG_SCHEMA) as [string, ConfigKeySchema][]).filter(([, schema]) => declaredReason(schema) === undefined).map(([k]) => k);
         expect(Object.keys(doc.config).sort()).toEqual(declared.sort());
         expect(doc.config).toEqual(projectConfigBlock());
         // The CLI would apply these defaults; the mock runtime applies none. Both must land on the same settings.
@@ -33,9 +33,15 @@ describe("Pulumi.yaml", () => {
             expect(typeof v.description).toBe("string");
             expect(["string", "integer", "boolean", "array"]).toContain(v.type);
         }
-        for (const k of ["elasticPassword", "kibanaSystemPassword", "logstashWriterPassword"]) {
-            expect(doc.config[k]).toMatchObject({ secret: true });
-            expect(doc.config[k].default).toBeUndefined();
+        // A declared key without a default is one the CLI requires; a declared secret with a default would be written
+        // in plain text and then refused. So neither is declared (tests/cliConfig.test.ts resolves every stack).
+        for (const v of Object.values(doc.config)) {
+            expect(v.default).toBeDefined();
+            expect(v.secret).toBeUndefined();
+        }
+        for (const k of ["elasticPassword", "kibanaSystemPassword", "logstashWriterPassword", "logstashPublicHost", "kibanaHeapMb"]) {
+            expect(doc.config[k]).toBeUndefined();
+            expect(file).toContain(` ${k} (`);
         }
     });
 });
@@ -109,6 +115,16 @@ describe("parseStackConfig", () => {
         ["a cluster on Docker", { elasticsearchNodeCount: "3" }, "elasticsearchNodeCount", /need target kubernetes/],
         ["an Ingress on Docker", { kibanaIngressHost: "kibana.example.com" }, "kibanaIngressHost", /needs target kubernetes/],
     ];
+    test("elasticsearchNodeCount next to node sets: its default, which the CLI writes into every stack, is ignored; another count is refused", () => {
+        const eck = { target: "kubernetes", elasticsearchNodeSets: '[{"name":"all","count":3}]' };
+        for (const count of [undefined, "1", "01"]) expect(parse({ ...eck, elasticsearchNodeCount: count }).elasticsearch.replicas).toBe(3);
+        expect(() => parse({ ...eck, elasticsearchNodeCount: "5" })).toThrow(
+            "Invalid stack config 'elk-stack:elasticsearchNodeCount': it is 5 next to elk-stack:elasticsearchNodeSets, which counts the nodes itself. Fix: remove elasticsearchNodeCount (its default, 1, is ignored next to node sets) and give each node set its count",
+        );
+        // An empty list of node sets is the default too: the single set of elasticsearchNodeCount nodes.
+        expect(parse({ target: "kubernetes", elasticsearchNodeSets: " [ ] ", elasticsearchNodeCount: "3" }).elasticsearch.replicas).toBe(3);
+    });
+
     test("Elasticsearch heap: exactly half the memory and exactly 31 GiB are accepted", () => {
         expect(parse({ elasticsearchHeapMb: "1024", elasticsearchMemoryMb: "2048" }).elasticsearch.heapMb).toBe(1024);
         expect(parse({ elasticsearchHeapMb: "31744", elasticsearchMemoryMb: "65536" }).elasticsearch.heapMb).toBe(31744);

@@ -5,11 +5,17 @@
  */
 import { EXIT, PrerequisiteError } from "../scripts/automation/local";
 import { type EmittedEvent, type FoundDoc, account, djangoMessage, eventPath, isRunId, parseEventId } from "../scripts/e2e/accounting";
-import { DEFAULT_CHANGE, E2E_DEFAULTS, type RawConfig, UsageError, e2eStackConfigs, e2eStackName, parseE2eArgs, parseThreshold, toConfigMap } from "../scripts/e2e/args";
+import { DEFAULT_CHANGE, E2E_DEFAULTS, type E2eConfig, UsageError, e2eBaseConfig, e2eStackConfigs, e2eStackName, parseE2eArgs, parseThreshold, toConfigJson } from "../scripts/e2e/args";
 import { type Collector, type E2eDeps, type E2eRun, type RunningLoad, StackFailure, abortableSleep, runE2e } from "../scripts/e2e/orchestrate";
 import { breaches, exitCodeOf, formatReport } from "../scripts/e2e/report";
-import { readStackFile } from "../scripts/render";
+import { IDENTITY_DECRYPTER, parseStackFile, readProjectFile, readStackFile } from "../scripts/cliConfig";
+import { reloadNginx, removeDockerVolumes } from "../scripts/e2e/targets";
+import { STACK_LABEL } from "../components/targets";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import type { UpOptions } from "@pulumi/pulumi/automation";
+import { PassphraseError, passphraseDecrypter, stackFileDecrypter } from "../scripts/automation/passphrase";
 import { type FailingOp, recordingWorkspace } from "./support/automationDouble";
 
 const RUN = "e2e0123456789";
@@ -152,38 +158,139 @@ describe("flags", () => {
 });
 
 describe("the run's stack config", () => {
-    const dev = readStackFile(path.join(__dirname, ".."), "dev");
+    const root = path.join(__dirname, "..");
+    const project = readProjectFile(root);
+    const devFile = readStackFile(root, "dev", project.name);
+    const dev = e2eBaseConfig(devFile, IDENTITY_DECRYPTER);
+    const text = (c: E2eConfig, key: string) => c[`elk-stack:${key}`]?.value;
 
-    test("is the dev stack's config with its own cluster name, and the change on top", () => {
-        const { before, after } = e2eStackConfigs(dev, { target: "docker", change: DEFAULT_CHANGE }, RUN);
-        expect(before).toEqual({ ...dev, target: "docker", clusterName: "elk-e2e" });
-        expect(after).toEqual({ ...before, ...DEFAULT_CHANGE });
-        expect(toConfigMap(after)["elk-stack:elasticsearchHeapMb"]).toEqual({ value: "576", secret: false });
-        expect(Object.keys(toConfigMap(after)).every((k) => k.startsWith("elk-stack:"))).toBe(true);
+    test("is the dev stack file's config with a cluster name of the run's own, and the change on top", () => {
+        const { before, after, settings } = e2eStackConfigs(project, dev, { target: "docker", change: DEFAULT_CHANGE }, RUN);
+        expect(before).toEqual({
+            ...dev,
+            "elk-stack:target": { value: "docker", secret: false, object: false },
+            "elk-stack:clusterName": { value: "e2e-0123456789", secret: false, object: false },
+        });
+        expect(after).toEqual({ ...before, "elk-stack:elasticsearchHeapMb": { value: "576", secret: false, object: false }, "elk-stack:logstashHeapMb": { value: "576", secret: false, object: false } });
+        // Every Docker name derives from the cluster name: the run's containers, network and volumes are new ones.
+        expect(settings.clusterName).toBe("e2e-0123456789");
+        expect((JSON.parse(toConfigJson(after)) as Record<string, unknown>)["elk-stack:elasticsearchHeapMb"]).toEqual({ value: "576", secret: false });
+    });
+
+    test("two runs never share a cluster name", () => {
+        const a = e2eStackConfigs(project, dev, { target: "docker", change: DEFAULT_CHANGE }, "e2e0000000001").settings.clusterName;
+        const b = e2eStackConfigs(project, dev, { target: "docker", change: DEFAULT_CHANGE }, "e2e0000000002").settings.clusterName;
+        expect(a).not.toBe(b);
     });
 
     test("on Kubernetes the stack gets a namespace of its own, named after the stack", () => {
-        const { before } = e2eStackConfigs(dev, { target: "kubernetes", change: DEFAULT_CHANGE }, RUN);
+        const { before } = e2eStackConfigs(project, dev, { target: "kubernetes", change: DEFAULT_CHANGE }, RUN);
         expect(e2eStackName(RUN)).toBe("e2e-0123456789");
-        expect(before).toMatchObject({ target: "kubernetes", kubernetesNamespace: "e2e-0123456789" });
+        expect(text(before, "target")).toBe("kubernetes");
+        expect(text(before, "kubernetesNamespace")).toBe("e2e-0123456789");
     });
 
-    test("a change the program would refuse fails before anything is created, naming the key", () => {
-        expect(() => e2eStackConfigs(dev, { target: "docker", change: { elasticsearchHeapMb: "1500" } }, RUN)).toThrow(/after the change is invalid: Invalid stack config 'elk-stack:elasticsearchHeapMb'/);
-        expect(() => e2eStackConfigs(dev, { target: "docker", change: { elasticVersion: "7.17.0" } }, RUN)).toThrow(UsageError);
-        const same: RawConfig = { elasticsearchHeapMb: dev.elasticsearchHeapMb ?? "512" };
-        expect(() => e2eStackConfigs(dev, { target: "docker", change: same }, RUN)).toThrow(/changes nothing/);
+    test("a secret of the stack file stays a secret, and a list stays a list, in what the run sets", () => {
+        const file = parseStackFile("config:\n  elk-stack:elasticPassword:\n    secure: v1:abc\n  elk-stack:extraCertificateNames: [apm]\n", "elk-stack");
+        const base = e2eBaseConfig(file, (ciphertext) => (ciphertext === "v1:abc" ? "a-password-of-24-chars!!" : "?"));
+        expect(base).toEqual({
+            "elk-stack:elasticPassword": { value: "a-password-of-24-chars!!", secret: true, object: false },
+            "elk-stack:extraCertificateNames": { value: '["apm"]', secret: false, object: true },
+        });
+        const { before } = e2eStackConfigs(project, base, { target: "docker", change: DEFAULT_CHANGE }, RUN);
+        const json = JSON.parse(toConfigJson(before)) as Record<string, unknown>;
+        expect(json["elk-stack:elasticPassword"]).toEqual({ value: "a-password-of-24-chars!!", secret: true });
+        expect(json["elk-stack:extraCertificateNames"]).toEqual({ value: '["apm"]', secret: false, objectValue: ["apm"] });
+    });
+
+    test("a change the CLI or the program would refuse fails before anything is created, naming the key", () => {
+        expect(() => e2eStackConfigs(project, dev, { target: "docker", change: { elasticsearchHeapMb: "1500" } }, RUN)).toThrow(/after the change is invalid: Invalid stack config 'elk-stack:elasticsearchHeapMb'/);
+        expect(() => e2eStackConfigs(project, dev, { target: "docker", change: { elasticVersion: "7.17.0" } }, RUN)).toThrow(UsageError);
+        expect(() => e2eStackConfigs(project, dev, { target: "docker", change: { kibanaPort: "56o1" } }, RUN)).toThrow(
+            "the e2e stack's config after the change is invalid: Stack 'e2e-0123456789' with configuration key 'kibanaPort' must be of type 'integer'",
+        );
+    });
+
+    test("a change to what the stack already has changes nothing, also when it is a default the CLI writes in", () => {
+        expect(() => e2eStackConfigs(project, dev, { target: "docker", change: { elasticsearchHeapMb: text(dev, "elasticsearchHeapMb") ?? "512" } }, RUN)).toThrow(/changes nothing/);
+        // Pulumi.dev.yaml does not set elasticsearchNodeCount; the CLI writes its default, 1, in.
+        expect(text(dev, "elasticsearchNodeCount")).toBeUndefined();
+        expect(() => e2eStackConfigs(project, dev, { target: "docker", change: { elasticsearchNodeCount: "1" } }, RUN)).toThrow(/--change elasticsearchNodeCount=1 changes nothing/);
     });
 });
 
+describe("a secret of Pulumi.dev.yaml, read with the dev stack's passphrase", () => {
+    // pulumi/pulumi v3.248.0 pkg/secrets/passphrase/manager_test.go: the salt of the passphrase "password". Its last
+    // part is "pulumi" encrypted under that passphrase by the CLI's own code, so it also serves as a secure value.
+    const SALT = "v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==";
+    const VALUE = "v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==";
+    const file = (salt?: string, provider?: string) =>
+        parseStackFile(`${salt ? `encryptionsalt: ${salt}\n` : ""}${provider ? `secretsprovider: ${provider}\n` : ""}config:\n  elk-stack:elasticPassword:\n    secure: ${VALUE}\n`, "elk-stack");
+    const noLocal = path.join(__dirname, "no-such-passphrase-file");
+
+    test("the CLI's key derivation and cipher: the right passphrase opens the salt and the value, another is refused", () => {
+        expect(passphraseDecrypter(SALT, "password")(VALUE)).toBe("pulumi");
+        expect(() => passphraseDecrypter(SALT, "password123")).toThrow(new PassphraseError("incorrect passphrase"));
+    });
+
+    test("the run's stack gets the plaintext as a secret; the passphrase comes from the variables the CLI reads", () => {
+        const decrypt = stackFileDecrypter(file(SALT), "Pulumi.dev.yaml", { PULUMI_CONFIG_PASSPHRASE: "password" }, noLocal);
+        expect(e2eBaseConfig(file(SALT), decrypt)).toEqual({ "elk-stack:elasticPassword": { value: "pulumi", secret: true, object: false } });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-pass-"));
+        try {
+            fs.writeFileSync(path.join(dir, "p"), "  password\n");
+            expect(stackFileDecrypter(file(SALT), "Pulumi.dev.yaml", { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(dir, "p") }, noLocal)(VALUE, "k")).toBe("pulumi");
+            // npm run up's passphrase file, when the environment names none.
+            expect(stackFileDecrypter(file(SALT), "Pulumi.dev.yaml", {}, path.join(dir, "p"))(VALUE, "k")).toBe("pulumi");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test.each([
+        [file(SALT), { PULUMI_CONFIG_PASSPHRASE: "wrong" }, /^the passphrase from PULUMI_CONFIG_PASSPHRASE does not open Pulumi\.dev\.yaml's secrets \(incorrect passphrase\)/],
+        [file(SALT), {}, /^Pulumi\.dev\.yaml holds elk-stack:elasticPassword encrypted, and there is no passphrase to read it: set PULUMI_CONFIG_PASSPHRASE/],
+        [file(), { PULUMI_CONFIG_PASSPHRASE: "password" }, /^Pulumi\.dev\.yaml holds elk-stack:elasticPassword encrypted, but no encryptionsalt to read it with/],
+        [file(undefined, "awskms://alias/x"), {}, /^Pulumi\.dev\.yaml holds elk-stack:elasticPassword encrypted by the secrets provider awskms:\/\/alias\/x/],
+    ])("a secret that cannot be read stops the run before anything is created, saying why (%#)", (stackFile, env, expected) => {
+        const decrypt = stackFileDecrypter(stackFile, "Pulumi.dev.yaml", env, noLocal);
+        expect(() => e2eBaseConfig(stackFile, decrypt)).toThrow(expected);
+    });
+});
+
+describe("what the run does to Docker", () => {
+    test("after the change each e2e nginx is reloaded, to look Logstash's address up again", async () => {
+        const commands: string[] = [];
+        const note = await reloadNginx({ nginxContainers: ["elk-e2e-nginx-web-e2e1"] }, (args) => {
+            commands.push(args.join(" "));
+            return "";
+        });
+        expect(commands).toEqual(["exec elk-e2e-nginx-web-e2e1 nginx -s reload"]);
+        expect(note).toBe("reloaded elk-e2e-nginx-web-e2e1 after the change, so that nginx looked up Logstash's address again");
+        expect(await reloadNginx({ nginxContainers: [] }, () => "")).toBeUndefined();
+    });
+
+    test("after the destroy the run's data volumes, which the stack retains, are removed: by the stack's label", async () => {
+        const commands: string[] = [];
+        const docker = (args: readonly string[]) => {
+            commands.push(args.join(" "));
+            return args[0] === "volume" && args[1] === "ls" ? "e2e-0123456789-es01-data\ne2e-0123456789-logstash-queue\n" : "";
+        };
+        expect(await removeDockerVolumes("e2e-0123456789", docker)).toBe("removed its data volumes e2e-0123456789-es01-data, e2e-0123456789-logstash-queue");
+        expect(commands).toEqual([`volume ls --quiet --filter label=${STACK_LABEL}=e2e-0123456789`, "volume rm e2e-0123456789-es01-data e2e-0123456789-logstash-queue"]);
+        expect(await removeDockerVolumes("e2e-0123456789", () => "")).toBe("no data volumes were left");
+    });
+
+});
+
 /** A world of doubles: every step records itself into `calls`. */
-function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: FoundDoc[]; healthy?: boolean; connectError?: Error; interruptAtSleep?: boolean } = {}) {
+function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: FoundDoc[]; healthy?: boolean; connectError?: Error; interruptAtSleep?: boolean; upOptions?: (UpOptions | undefined)[] } = {}) {
     const calls: string[] = [];
     const progress: string[] = [];
     const upSignals: (AbortSignal | undefined)[] = [];
     const interrupt = new AbortController();
     let clock = 0;
-    const workspace = recordingWorkspace({ calls, upSignals, fail: opts.fail, outputs: { elasticsearchUrl: { value: "https://localhost:9200", secret: false } }, progressText: "Updating (e2e):\n" });
+    const workspace = recordingWorkspace({ calls, upSignals, upOptions: opts.upOptions, fail: opts.fail, outputs: { elasticsearchUrl: { value: "https://localhost:9200", secret: false } }, progressText: "Updating (e2e):\n" });
     const emitted: EmittedEvent[] = [
         { source: "web", seq: 0, emittedAt: 0 },
         { source: "app", seq: 0, emittedAt: 0 },
@@ -230,6 +337,14 @@ function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: Fo
             };
             return Promise.resolve(c);
         },
+        refreshSenders: () => {
+            calls.push("refreshSenders");
+            return Promise.resolve("reloaded the e2e nginx");
+        },
+        removeData: () => {
+            calls.push("removeData");
+            return Promise.resolve("removed its data volumes v1, v2");
+        },
         waitHealthy: () => {
             calls.push("waitHealthy");
             return opts.healthy === false ? Promise.reject(new Error("Elasticsearch not green/yellow after 300 s")) : Promise.resolve();
@@ -248,13 +363,21 @@ function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: Fo
     return { calls, progress, deps, workspace, upSignals, interrupt };
 }
 
-const DEV: RawConfig = { target: "docker", clusterName: "elk-e2e", elasticsearchHeapMb: "512", logstashHeapMb: "512" };
+const plain = (value: string) => ({ value, secret: false, object: false });
+const DEV: E2eConfig = {
+    "elk-stack:target": plain("docker"),
+    "elk-stack:clusterName": plain("e2e-0123456789"),
+    "elk-stack:elasticsearchHeapMb": plain("512"),
+    "elk-stack:logstashHeapMb": plain("512"),
+    "elk-stack:elasticPassword": { value: "a-password-of-24-chars!!", secret: true, object: false },
+};
 const RUN_OPTIONS: E2eRun = {
     ...parseE2eArgs(["--target", "docker", "--load-before", "30", "--load-after", "20", "--drain-timeout", "90"]),
     run: RUN,
     stack: "e2e-0123456789",
-    config: { before: DEV, after: { ...DEV, ...DEFAULT_CHANGE } },
+    config: { before: DEV, after: { ...DEV, "elk-stack:elasticsearchHeapMb": plain("576"), "elk-stack:logstashHeapMb": plain("576") } },
     destroyHint: "PULUMI_BACKEND_URL=file:///tmp/x pulumi destroy --stack e2e-0123456789 --remove",
+    policyPack: path.join(__dirname, "..", "policy"),
 };
 
 describe("abortableSleep", () => {
@@ -276,19 +399,21 @@ describe("abortableSleep", () => {
 
 describe("the sequence of Automation API calls", () => {
     test("up, verify, load, change under load, drain, destroy and remove: in that order, each once", async () => {
-        const { calls, progress, deps } = world();
+        const upOptions: (UpOptions | undefined)[] = [];
+        const { calls, progress, deps, workspace } = world({ upOptions });
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(calls).toEqual([
             "createOrSelectStack e2e-0123456789",
-            "setAllConfig e2e-0123456789 elk-stack:clusterName=elk-e2e,elk-stack:elasticsearchHeapMb=512,elk-stack:logstashHeapMb=512,elk-stack:target=docker",
+            "setAllConfigJson e2e-0123456789 elk-stack:clusterName=e2e-0123456789,elk-stack:elasticPassword=[secret],elk-stack:elasticsearchHeapMb=512,elk-stack:logstashHeapMb=512,elk-stack:target=docker",
             "up e2e-0123456789",
             "connect https://localhost:9200",
             "verify",
             "startCollector e2e0123456789 (0 emitted so far)",
             "startLoad e2e0123456789 200/s",
             "sleep 30000",
-            "setAllConfig e2e-0123456789 elk-stack:clusterName=elk-e2e,elk-stack:elasticsearchHeapMb=576,elk-stack:logstashHeapMb=576,elk-stack:target=docker",
+            "setAllConfigJson e2e-0123456789 elk-stack:clusterName=e2e-0123456789,elk-stack:elasticPassword=[secret],elk-stack:elasticsearchHeapMb=576,elk-stack:logstashHeapMb=576,elk-stack:target=docker",
             "up e2e-0123456789",
+            "refreshSenders",
             "waitHealthy",
             "sleep 20000",
             "stopLoad",
@@ -297,10 +422,22 @@ describe("the sequence of Automation API calls", () => {
             "disconnect",
             "destroy e2e-0123456789",
             "removeStack e2e-0123456789",
+            "removeData",
         ]);
+        // The stack's password reached the run's stack as a secret, never as text.
+        expect(workspace.stacks.get("e2e-0123456789")?.config.get("elk-stack:elasticPassword")).toEqual({ value: "a-password-of-24-chars!!", secret: true, object: false });
+        // Both updates apply the policy pack, as the deploy workflow's do.
+        expect(upOptions.map((o) => o?.policyPacks)).toEqual([[RUN_OPTIONS.policyPack], [RUN_OPTIONS.policyPack]]);
         // Pulumi's progress of both ups and the destroy reaches the caller.
         expect(progress).toEqual(["Updating (e2e):\n", "Updating (e2e):\n", "Updating (e2e):\n"]);
-        expect(report).toMatchObject({ ok: true, exitCode: EXIT.ok, cleanupOk: true, breaches: [], notes: ["app: handler dropped 0"], cleanup: "destroyed and removed stack e2e-0123456789" });
+        expect(report).toMatchObject({
+            ok: true,
+            exitCode: EXIT.ok,
+            cleanupOk: true,
+            breaches: [],
+            notes: ["reloaded the e2e nginx", "app: handler dropped 0"],
+            cleanup: "destroyed and removed stack e2e-0123456789; removed its data volumes v1, v2",
+        });
         expect(report.phases.map((p) => [p.phase, p.ms, p.ok])).toEqual([
             ["up", 0, true],
             ["verify", 0, true],
@@ -319,6 +456,7 @@ describe("the sequence of Automation API calls", () => {
         const { calls, deps } = world();
         const report = await runE2e({ ...RUN_OPTIONS, keep: true }, deps);
         expect(calls).not.toContain("destroy e2e-0123456789");
+        expect(calls).not.toContain("removeData");
         expect(calls.filter((c) => c.startsWith("removeStack"))).toEqual([]);
         expect(calls[calls.length - 1]).toBe("disconnect");
         expect(report.cleanup).toBe(`kept: stack e2e-0123456789 is still running (--keep); remove it with: ${RUN_OPTIONS.destroyHint}`);
@@ -330,12 +468,13 @@ describe("the sequence of Automation API calls", () => {
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(calls).toEqual([
             "createOrSelectStack e2e-0123456789",
-            expect.stringMatching(/^setAllConfig /),
+            expect.stringMatching(/^setAllConfigJson /),
             "up e2e-0123456789",
             "destroy e2e-0123456789",
             "removeStack e2e-0123456789",
+            "removeData",
         ]);
-        expect(report).toMatchObject({ ok: false, exitCode: EXIT.stack, error: "up #1 failed: error: Docker container es01 unhealthy", sources: [], breaches: [] });
+        expect(report).toMatchObject({ ok: false, exitCode: EXIT.stack, error: "pulumi up failed with exit status 255: error: up #1 failed: Docker container es01 unhealthy", sources: [], breaches: [] });
         expect(report.phases.map((p) => [p.phase, p.ok])).toEqual([
             ["up", false],
             ["destroy", true],
@@ -347,23 +486,24 @@ describe("the sequence of Automation API calls", () => {
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(calls.slice(calls.indexOf("sleep 30000"))).toEqual([
             "sleep 30000",
-            expect.stringMatching(/^setAllConfig .*elasticsearchHeapMb=576/),
+            expect.stringMatching(/^setAllConfigJson .*elasticsearchHeapMb=576/),
             "up e2e-0123456789",
             "stopLoad",
             "closeCollector",
             "disconnect",
             "destroy e2e-0123456789",
             "removeStack e2e-0123456789",
+            "removeData",
         ]);
         expect(report.exitCode).toBe(EXIT.stack);
-        expect(report.error).toMatch(/^up #2 failed/);
+        expect(report.error).toBe("pulumi up failed with exit status 255: error: up #2 failed: Docker container es01 unhealthy");
     });
 
     test("verify finds problems: no load starts, and the stack is destroyed", async () => {
         const { calls, deps } = world({ verifyProblems: ["missing index template elk-logs-nginx.web-e2e"] });
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(calls.filter((c) => c.startsWith("startLoad"))).toEqual([]);
-        expect(calls.slice(-3)).toEqual(["disconnect", "destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(calls.slice(-4)).toEqual(["disconnect", "destroy e2e-0123456789", "removeStack e2e-0123456789", "removeData"]);
         expect(report.error).toBe("verify found 1 problem(s): missing index template elk-logs-nginx.web-e2e");
         expect(report.exitCode).toBe(EXIT.stack);
     });
@@ -372,7 +512,7 @@ describe("the sequence of Automation API calls", () => {
         const { calls, deps } = world({ healthy: false });
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(calls).toContain("stopLoad");
-        expect(calls.slice(-2)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(calls.slice(-3)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789", "removeData"]);
         expect(report.error).toBe("Elasticsearch not green/yellow after 300 s");
     });
 
@@ -380,7 +520,7 @@ describe("the sequence of Automation API calls", () => {
         const { calls, deps } = world({ connectError: new PrerequisiteError("kubectl is not installed") });
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(report.exitCode).toBe(EXIT.prerequisite);
-        expect(calls.slice(-2)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(calls.slice(-3)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789", "removeData"]);
     });
 
     test("stack creation itself fails: nothing to destroy, and it says so", async () => {
@@ -392,19 +532,22 @@ describe("the sequence of Automation API calls", () => {
     });
 
     test("a failed destroy is a failure even when every contract held, and names the way out", async () => {
-        const { deps } = world({ fail: ["destroy"] });
+        const { calls, deps } = world({ fail: ["destroy"] });
         const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls).not.toContain("removeData");
         expect(report.breaches).toEqual([]);
         expect(report.cleanupOk).toBe(false);
         expect(report.exitCode).toBe(EXIT.stack);
-        expect(report.cleanup).toBe(`FAILED to destroy stack e2e-0123456789 (destroy failed: container in use); resources may be left: ${RUN_OPTIONS.destroyHint}`);
+        expect(report.cleanup).toBe(`FAILED to destroy stack e2e-0123456789 or remove its data (pulumi destroy failed with exit status 255: error: destroy failed); resources may be left: ${RUN_OPTIONS.destroyHint}`);
+        // The data stays when the stack could not be destroyed: its containers may still use it.
+        expect(report.phases.map((p) => [p.phase, p.ok])).toContainEqual(["destroy", false]);
     });
 
     test("Ctrl-C under load: the load stops, nothing more is started, the stack is destroyed; ups were abortable", async () => {
         const { calls, deps, upSignals, interrupt } = world({ interruptAtSleep: true });
         const report = await runE2e(RUN_OPTIONS, deps);
-        expect(calls.slice(calls.indexOf("sleep 30000"))).toEqual(["sleep 30000", "stopLoad", "closeCollector", "disconnect", "destroy e2e-0123456789", "removeStack e2e-0123456789"]);
-        expect(report).toMatchObject({ error: "interrupted", exitCode: EXIT.stack, cleanup: "destroyed and removed stack e2e-0123456789" });
+        expect(calls.slice(calls.indexOf("sleep 30000"))).toEqual(["sleep 30000", "stopLoad", "closeCollector", "disconnect", "destroy e2e-0123456789", "removeStack e2e-0123456789", "removeData"]);
+        expect(report).toMatchObject({ error: "interrupted", exitCode: EXIT.stack, cleanup: "destroyed and removed stack e2e-0123456789; removed its data volumes v1, v2" });
         expect(upSignals).toEqual([interrupt.signal]);
     });
 
@@ -413,6 +556,6 @@ describe("the sequence of Automation API calls", () => {
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(report.breaches).toEqual(["django:app: 1 of 1 events lost (100.00%); a Django source promises none (first lost: 0)"]);
         expect(report.exitCode).toBe(EXIT.failed);
-        expect(calls.slice(-2)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(calls.slice(-3)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789", "removeData"]);
     });
 });

@@ -13,6 +13,7 @@ import YAML from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
 import { CONFIG_SCHEMA, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS } from "../components/config";
 import { ArgumentError, convertArgs } from "../plugin/args";
+import { IDENTITY_DECRYPTER, readProjectFile, resolveStackConfig, stackConfigFromTexts } from "../scripts/cliConfig";
 import { ELK_STACK_TYPE, type PackageSchema, type SchemaProperty } from "../plugin/provider";
 import { unwrapSecrets } from "./support/program";
 import { realTlsState } from "./support/realTls";
@@ -83,7 +84,13 @@ beforeAll(async () => {
         };
 
         // The engine hands construct the arguments as the program gave them; a secret arrives as a secret output.
-        const args: Obj = { ...yamlExample.resources.logs.properties, elasticPassword: pulumi.secret("p".repeat(24)) };
+        // `${elasticPassword}` is the YAML program's config, as the CLI resolves it for a stack that set it encrypted.
+        const project = readProjectFile(path.dirname(YAML_EXAMPLE));
+        const config = resolveStackConfig(project, "dev", stackConfigFromTexts(project, { elasticPassword: "p".repeat(24) }, ["elasticPassword"]), IDENTITY_DECRYPTER);
+        const key = `${project.name}:elasticPassword`;
+        expect(yamlExample.resources.logs.properties.elasticPassword).toBe("${elasticPassword}");
+        const elasticPassword = config.secretKeys.includes(key) ? pulumi.secret(config.values[key]) : config.values[key];
+        const args: Obj = { ...yamlExample.resources.logs.properties, elasticPassword };
         const result = await provider.construct("logs", ELK_STACK_TYPE, args, {});
         const state: Recorded["state"] = {};
         for (const [key, value] of Object.entries(result.state)) {

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { ECK_OPERATOR_VERSION } from "../components/targets/eckResources";
+import { stackSettings } from "../scripts/cliConfig";
 import { eckSchemaErrors } from "./support/eckSchema";
 
 const root = path.join(__dirname, "..");
@@ -157,5 +158,30 @@ describe("render --stack prod (Kubernetes)", () => {
         expect(es.spec.nodeSets[0].config["cluster.initial_master_nodes"]).toBeUndefined();
         const containers = YAML.parse(read("containers.yaml")) as Record<string, unknown>[];
         expect(containers.find((c) => c.name === "es01")).toMatchObject({ replicas: 6 });
+    });
+});
+
+describe("render reads a stack file as the Pulumi CLI hands it to the program", () => {
+    let dir: string;
+    beforeAll(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-config-"));
+        fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const stackFile = (text: string) => fs.writeFileSync(path.join(dir, "Pulumi.t.yaml"), text);
+
+    test("Pulumi.yaml's defaults written in; a secure value is a secret placeholder the program takes as set", () => {
+        stackFile("config:\n  elk-stack:elasticPassword:\n    secure: v1:bm9uY2Vub25jZQ==:Y2lwaGVy\n  elk-stack:elasticsearchHeapMb: 768\n");
+        const settings = stackSettings(dir, "t", "<secret from the stack config>");
+        expect(settings.passwordsSet).toEqual(["elasticPassword"]);
+        expect(settings.elasticsearch.heapMb).toBe(768);
+        expect(settings.elasticsearch.replicas).toBe(1);
+    });
+
+    test("what the CLI refuses, render refuses, in the CLI's words; a password in plain text is refused by the program", () => {
+        stackFile("config:\n  elk-stack:kibanaPort: 56o1\n");
+        expect(() => stackSettings(dir, "t", "<secret from the stack config>")).toThrow("Stack 't' with configuration key 'kibanaPort' must be of type 'integer'");
+        stackFile("config:\n  elk-stack:elasticPassword: a-password-in-plain-text\n");
+        expect(() => stackSettings(dir, "t", "<secret from the stack config>")).toThrow(/'elk-stack:elasticPassword': is in plain text in the stack's config/);
     });
 });

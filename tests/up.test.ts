@@ -8,12 +8,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { PulumiCommand, PulumiCommandOptions } from "@pulumi/pulumi/automation";
+import { PulumiCommand, type PulumiCommandOptions, type UpOptions } from "@pulumi/pulumi/automation";
 import { EXIT, PULUMI_CLI_VERSION, PrerequisiteError, cliEnvironment, ensureBackend, localBackend, resolvePulumi, shellExports } from "../scripts/automation/local";
 import { type CommandRunner, checkDocker, commandRunner, checkKubernetes, checkPython } from "../scripts/automation/preflight";
+import { OutputsError, readStackOutputs, stackOutputsCommand } from "../scripts/automation/outputs";
 import { type UpDeps, runDown, runUp } from "../scripts/up";
 import { type FailingOp, recordingWorkspace } from "./support/automationDouble";
 
+const ROOT = path.join(__dirname, "..");
 let scratch: string;
 beforeEach(() => {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "elk-up-"));
@@ -172,7 +174,8 @@ function commandApi(onPath: boolean, installWorks: boolean) {
         api: {
             get: (o?: PulumiCommandOptions) => {
                 record("get", o);
-                return onPath ? Promise.resolve(fake()) : Promise.reject(new Error("Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT"));
+                // Without one, the real PulumiCommand.get's error: a CLI that is not there.
+                return onPath ? Promise.resolve(fake()) : PulumiCommand.get({ root: "/nonexistent-elk" });
             },
             install: (o?: PulumiCommandOptions) => {
                 record("install", o);
@@ -197,7 +200,7 @@ describe("which Pulumi CLI", () => {
         const r = await resolvePulumi(api, b, (l) => log.push(l));
         expect(calls).toEqual([{ op: "get" }, { op: "install", root: b.cliRoot, version: PULUMI_CLI_VERSION }]);
         expect(r).toMatchObject({ origin: "project", binDir: path.join(b.cliRoot, "bin") });
-        expect(log).toEqual([`no usable pulumi on PATH (Command failed with ENOENT: pulumi version); using Pulumi CLI ${PULUMI_CLI_VERSION} in ${b.cliRoot} (installed on first use, about 150 MB)`]);
+        expect(log).toEqual([`no usable pulumi on PATH (pulumi version could not start: /nonexistent-elk/bin/pulumi was not found (is the Pulumi CLI installed, and on PATH?)); using Pulumi CLI ${PULUMI_CLI_VERSION} in ${b.cliRoot} (installed on first use, about 150 MB)`]);
     });
 
     test("no pulumi and the install fails: says exactly what is missing and how to install it, exit 4", async () => {
@@ -212,21 +215,29 @@ describe("which Pulumi CLI", () => {
     });
 });
 
-/** up/down deps around a recording workspace; Docker, the CLI and the stack file as told. */
-function upWorld(o: { docker?: "ok" | "missing"; pulumi?: "ok" | "missing"; fail?: FailingOp[]; existing?: string[]; saltAppears?: boolean } = {}) {
+/** up/down deps around a recording workspace, in a copy of the project (Pulumi.yaml, Pulumi.dev.yaml, policy/). */
+function upWorld(o: { docker?: "ok" | "missing"; pulumi?: "ok" | "missing"; fail?: FailingOp[]; existing?: string[]; leftByFailedUp?: string[]; errorText?: Partial<Record<FailingOp, string>> } = {}) {
     const calls: string[] = [];
     const log: string[] = [];
     const progress: string[] = [];
+    const upOptions: (UpOptions | undefined)[] = [];
+    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml"]) if (!fs.existsSync(path.join(scratch, f))) fs.copyFileSync(path.join(ROOT, f), path.join(scratch, f));
+    fs.mkdirSync(path.join(scratch, "policy"), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, "policy", "PulumiPolicy.yaml"), path.join(scratch, "policy", "PulumiPolicy.yaml"));
     const backend = localBackend(scratch);
-    let stackFileReads = 0;
     const workspace = recordingWorkspace({
         calls,
+        upOptions,
+        workDir: scratch,
         fail: o.fail,
         existing: o.existing,
+        leftByFailedUp: o.leftByFailedUp,
+        errorText: o.errorText,
         progressText: "Updating (dev):\n    +  pulumi:pulumi:Stack elk-stack-dev creating\n",
         outputs: { quickstart: { value: "pulumi stack output caCertificate > elk-ca.crt\nopen https://localhost:5601 and log in as elastic", secret: false } },
     });
     const deps: UpDeps = {
+        projectRoot: scratch,
         backend,
         checkDocker: () => {
             calls.push("checkDocker");
@@ -246,35 +257,46 @@ function upWorld(o: { docker?: "ok" | "missing"; pulumi?: "ok" | "missing"; fail
             calls.push("openWorkspace");
             return Promise.resolve(workspace);
         },
-        readStackFile: () => (o.saltAppears && stackFileReads++ > 0 ? "encryptionsalt: v1:abc\nconfig: {}\n" : "config: {}\n"),
         progress: (t) => progress.push(t),
         log: (l) => log.push(l),
     };
-    return { calls, log, progress, deps, backend };
+    const tracked = () => fs.readFileSync(path.join(scratch, "Pulumi.dev.yaml"), "utf8");
+    return { calls, log, progress, deps, backend, upOptions, tracked, original: tracked(), local: path.join(backend.home, "Pulumi.dev.yaml") };
 }
 
 describe("npm run up", () => {
-    test("first run: Docker checked, backend and passphrase made, dev selected or created, updated, quickstart printed", async () => {
-        const { calls, log, progress, deps, backend } = upWorld({ saltAppears: true });
+    test("first run: checks, CLI, backend and passphrase, dev created and updated with the policy pack, quickstart printed", async () => {
+        const { calls, log, progress, deps, backend, upOptions, tracked, original, local } = upWorld();
         expect(await runUp(deps)).toBe(EXIT.ok);
-        expect(calls).toEqual(["checkDocker", "prepareBackend", "resolvePulumi", "openWorkspace", "createOrSelectStack dev", "up dev"]);
+        expect(calls).toEqual(["checkDocker", "resolvePulumi", "prepareBackend", "openWorkspace", "createOrSelectStack dev", "up dev"]);
         expect(progress.join("")).toContain("pulumi:pulumi:Stack elk-stack-dev creating");
         expect(log).toContain(`up: generated the stack passphrase into ${backend.passphraseFile} (mode 600). Keep it: without it the stack's secrets cannot be read.`);
         expect(log.some((l) => l.startsWith("up: to move to a shared backend later: pulumi login"))).toBe(true);
-        expect(log).toContain("up: Pulumi wrote the salt of your passphrase into Pulumi.dev.yaml (encryptionsalt): it belongs to your passphrase only, keep that line out of commits.");
         expect(log.slice(-3)).toEqual(["Quickstart:", "  pulumi stack output caCertificate > elk-ca.crt", "  open https://localhost:5601 and log in as elastic"]);
         expect(log).toContain(`  export PULUMI_BACKEND_URL=file://${backend.stateDir}`);
+        // The update applies the policy pack and reads the local copy of the stack file.
+        expect(upOptions.map((u) => [u?.policyPacks, u?.configFile])).toEqual([[[path.join(scratch, "policy")], local]]);
+        // Pulumi wrote the new stack's salt into the tracked file: it is back as it was, the salt in the local copy.
+        expect(tracked()).toBe(original);
+        expect(fs.readFileSync(local, "utf8")).toBe(`encryptionsalt: v1:c2FsdHNhbHQ=:v1:AAAAAAAAAAAAAAAA:Y2hlY2s=\n${original}`);
+        expect(log).toContain(`up: Pulumi wrote the new stack's passphrase salt into Pulumi.dev.yaml; it is kept in ${local} instead, and Pulumi.dev.yaml is as it was.`);
+        expect(log).toContain(`  # then: pulumi up|preview|refresh|destroy --stack dev --config-file ${local} (the copy of Pulumi.dev.yaml that holds the passphrase's salt)`);
     });
 
-    test("second run: the same stack updated again, the passphrase kept and not announced", async () => {
+    test("second run: the same stack updated again, the passphrase and its salt kept, the tracked file untouched", async () => {
         const first = upWorld();
         await runUp(first.deps);
         const passphrase = fs.readFileSync(first.backend.passphraseFile, "utf8");
-        const second = upWorld();
+        const salt = fs.readFileSync(first.local, "utf8");
+        // The tracked file changes between runs (a new setting): the copy follows it, with the same salt.
+        fs.appendFileSync(path.join(scratch, "Pulumi.dev.yaml"), '  elk-stack:logRetentionDays: "14"\n');
+        const second = upWorld({ existing: ["dev"] });
         expect(await runUp(second.deps)).toBe(EXIT.ok);
-        expect(second.calls).toEqual(["checkDocker", "prepareBackend", "resolvePulumi", "openWorkspace", "createOrSelectStack dev", "up dev"]);
+        expect(second.calls).toEqual(["checkDocker", "resolvePulumi", "prepareBackend", "openWorkspace", "createOrSelectStack dev", "up dev"]);
         expect(fs.readFileSync(second.backend.passphraseFile, "utf8")).toBe(passphrase);
-        expect(second.log.some((l) => l.includes("generated the stack passphrase"))).toBe(false);
+        expect(second.tracked()).toBe(second.original);
+        expect(fs.readFileSync(second.local, "utf8")).toBe(`${salt.split("\n")[0]}\n${second.original}`);
+        expect(second.log.some((l) => l.includes("generated the stack passphrase") || l.includes("salt into Pulumi.dev.yaml"))).toBe(false);
     });
 
     test("Docker missing: said before anything is touched, exit 3, no backend made", async () => {
@@ -285,28 +307,84 @@ describe("npm run up", () => {
         expect(fs.existsSync(backend.home)).toBe(false);
     });
 
-    test("no Pulumi CLI and no way to install it: exit 4, no stack touched", async () => {
-        const { calls, log, deps } = upWorld({ pulumi: "missing" });
-        expect(await runUp(deps)).toBe(EXIT.pulumi);
-        expect(calls).toEqual(["checkDocker", "prepareBackend", "resolvePulumi"]);
-        expect(log[log.length - 1]).toMatch(/^up: the Pulumi CLI is missing: there is no usable 'pulumi' on PATH/);
+    test("a stack file the CLI would refuse: exit 2 in the CLI's words, before a CLI is looked for or a backend made", async () => {
+        const { calls, log, deps, backend } = upWorld();
+        fs.appendFileSync(path.join(scratch, "Pulumi.dev.yaml"), "  elk-stack:kibanaPort: https\n");
+        expect(await runUp(deps)).toBe(EXIT.usage);
+        expect(calls).toEqual(["checkDocker"]);
+        expect(log[log.length - 1]).toBe("up: Pulumi.dev.yaml: Stack 'dev' with configuration key 'kibanaPort' must be of type 'integer'");
+        expect(fs.existsSync(backend.home)).toBe(false);
     });
 
-    test("a failed update: exit 1 with Pulumi's error", async () => {
-        const { log, deps } = upWorld({ fail: ["up"] });
+    test("no Pulumi CLI and no way to install it: exit 4, and no backend or passphrase left behind", async () => {
+        const { calls, log, deps, backend } = upWorld({ pulumi: "missing" });
+        expect(await runUp(deps)).toBe(EXIT.pulumi);
+        expect(calls).toEqual(["checkDocker", "resolvePulumi"]);
+        expect(log[log.length - 1]).toMatch(/^up: the Pulumi CLI is missing: there is no usable 'pulumi' on PATH/);
+        expect(fs.existsSync(backend.home)).toBe(false);
+    });
+
+    test("a failed first update that created nothing: exit 1, why in words, and no passphrase or backend left behind", async () => {
+        const { log, deps, backend, tracked, original } = upWorld({ fail: ["up"], errorText: { up: "error: Docker container es01 unhealthy" } });
         expect(await runUp(deps)).toBe(EXIT.failed);
-        expect(log[log.length - 1]).toBe("up: FAILED: up #1 failed: error: Docker container es01 unhealthy");
+        expect(log).toContain("up: FAILED: pulumi up failed with exit status 255: error: Docker container es01 unhealthy");
+        expect(log.join("\n")).not.toMatch(/code: -2|stdout:|err\?:/);
+        expect(log[log.length - 1]).toBe(`up: removed the local backend this run created (${backend.stateDir}, ${backend.passphraseFile}): the stack held nothing yet.`);
+        expect(fs.existsSync(backend.passphraseFile)).toBe(false);
+        expect(fs.existsSync(backend.stateDir)).toBe(false);
+        expect(fs.existsSync(backend.home)).toBe(false);
+        expect(tracked()).toBe(original);
+    });
+
+    test("stack creation fails on a first run: the same clean-up", async () => {
+        const { log, deps, backend, tracked, original } = upWorld({ fail: ["createOrSelectStack"] });
+        expect(await runUp(deps)).toBe(EXIT.failed);
+        expect(log).toContain("up: FAILED: pulumi stack init failed with exit status 255: error: could not create secrets manager for new stack: passphrase must be set");
+        expect(fs.existsSync(backend.home)).toBe(false);
+        expect(tracked()).toBe(original);
+    });
+
+    test("a failed first update that created resources: the state and passphrase stay, and it says why", async () => {
+        const { log, deps, backend } = upWorld({ fail: ["up"], leftByFailedUp: ["pulumi:pulumi:Stack", "pulumi:providers:docker", "docker:index/network:Network"] });
+        expect(await runUp(deps)).toBe(EXIT.failed);
+        expect(log[log.length - 1]).toBe(`up: the stack holds 1 resource(s) from this run, so its state and passphrase stay in ${backend.home}: run npm run up again, or npm run down to remove them.`);
+        expect(fs.existsSync(backend.passphraseFile)).toBe(true);
+    });
+
+    test("a failed update of a backend an earlier run made: nothing is removed", async () => {
+        await runUp(upWorld().deps);
+        const { calls, deps, backend } = upWorld({ existing: ["dev"], fail: ["up"] });
+        expect(await runUp(deps)).toBe(EXIT.failed);
+        expect(calls).not.toContain("exportStack dev");
+        expect(fs.existsSync(backend.passphraseFile)).toBe(true);
+    });
+
+    test("the real Automation API without a CLI on PATH: the reason in words, not its 'code: -2'", async () => {
+        const log: string[] = [];
+        const b = localBackend(scratch);
+        const saved = process.env.PATH;
+        process.env.PATH = scratch;
+        try {
+            const err = await resolvePulumi({ get: (opts) => PulumiCommand.get(opts), install: () => Promise.reject(new Error("offline")) }, b, (l) => log.push(l)).catch((e: unknown) => e);
+            expect(err).toBeInstanceOf(PrerequisiteError);
+        } finally {
+            process.env.PATH = saved;
+        }
+        expect(log).toEqual([`no usable pulumi on PATH (pulumi version could not start: pulumi was not found (is the Pulumi CLI installed, and on PATH?)); using Pulumi CLI ${PULUMI_CLI_VERSION} in ${b.cliRoot} (installed on first use, about 150 MB)`]);
     });
 });
 
 describe("npm run down", () => {
-    test("destroys the dev stack and keeps its state and passphrase", async () => {
-        const { calls, log, deps } = upWorld({ existing: ["dev"] });
+    test("destroys the dev stack with the local copy of its stack file, and keeps its state and passphrase", async () => {
+        const { calls, log, deps, tracked, original, local } = upWorld({ existing: ["dev"] });
         ensureBackend(deps.backend, () => "p");
         expect(await runDown(deps)).toBe(EXIT.ok);
         expect(calls).toEqual(["checkDocker", "resolvePulumi", "openWorkspace", "selectStack dev", "destroy dev"]);
         expect(calls).not.toContain("removeStack dev");
         expect(log[log.length - 1]).toMatch(/^down: the stack dev is empty; its state and passphrase stay in /);
+        // The destroy read the copy (and the CLI saved a salt into it), not the tracked file.
+        expect(tracked()).toBe(original);
+        expect(fs.readFileSync(local, "utf8")).toMatch(/^encryptionsalt: /);
     });
 
     test("nothing to destroy when there is no backend or no dev stack", async () => {
@@ -320,12 +398,65 @@ describe("npm run down", () => {
         expect(empty.log[empty.log.length - 1]).toBe("down: the local backend has no stack dev: nothing to destroy.");
     });
 
-    test("a failed destroy: exit 1; Docker missing: exit 3", async () => {
+    test("a failed destroy: exit 1 in words; Docker missing: exit 3", async () => {
         const failing = upWorld({ existing: ["dev"], fail: ["destroy"] });
         ensureBackend(failing.deps.backend, () => "p");
         expect(await runDown(failing.deps)).toBe(EXIT.failed);
+        expect(failing.log[failing.log.length - 1]).toBe("down: FAILED: pulumi destroy failed with exit status 255: error: destroy failed");
         const noDocker = upWorld({ docker: "missing" });
         expect(await runDown(noDocker.deps)).toBe(EXIT.prerequisite);
+    });
+});
+
+describe("verify, snapshot and restore read the stack npm run up made", () => {
+    /** A stand-in CLI at `file` that answers `stack output` for stack dev only in npm run up's backend, as the CLI would. */
+    const fakeCli = (file: string, backendUrl: string) => {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(
+            file,
+            `#!/bin/sh
+[ "$*" = "stack output --json --show-secrets --non-interactive --stack dev" ] || { echo "error: unexpected arguments: $*" >&2; exit 2; }
+[ "$PULUMI_BACKEND_URL" = "${backendUrl}" ] || { echo "error: no stack named 'dev' found" >&2; exit 255; }
+[ -z "\${PULUMI_CONFIG_PASSPHRASE+set}" ] || { echo "error: incorrect passphrase" >&2; exit 255; }
+[ -r "$PULUMI_CONFIG_PASSPHRASE_FILE" ] || { echo "error: passphrase must be set" >&2; exit 255; }
+echo '{"environment":"dev","elasticsearchUrl":"https://localhost:9200"}'
+`,
+            { mode: 0o755 },
+        );
+    };
+
+    test("with npm run up's backend: its CLI, its backend and passphrase file, stack dev; an inherited passphrase removed", () => {
+        const b = localBackend(scratch);
+        ensureBackend(b, () => "p");
+        const cli = path.join(b.cliRoot, "bin", "pulumi");
+        fakeCli(cli, b.backendUrl);
+        const env = { PATH: "/nonexistent", PULUMI_CONFIG_PASSPHRASE: "inherited" };
+        const c = stackOutputsCommand(scratch, undefined, env);
+        expect(c).toMatchObject({ command: cli, args: ["stack", "output", "--json", "--show-secrets", "--non-interactive", "--stack", "dev"], from: `stack dev in the local backend of npm run up (${b.stateDir})` });
+        expect(c.env).toMatchObject({ PULUMI_BACKEND_URL: b.backendUrl, PULUMI_CONFIG_PASSPHRASE_FILE: b.passphraseFile, PATH: `${path.dirname(cli)}:/nonexistent` });
+        expect(c.env.PULUMI_CONFIG_PASSPHRASE).toBeUndefined();
+        expect(readStackOutputs(scratch, undefined, env)).toEqual({ environment: "dev", elasticsearchUrl: "https://localhost:9200" });
+    });
+
+    test("a backend named in the environment wins, as it does for the CLI: no stack is chosen for it", () => {
+        const b = localBackend(scratch);
+        ensureBackend(b, () => "p");
+        fakeCli(path.join(scratch, "bin", "pulumi"), b.backendUrl);
+        const c = stackOutputsCommand(scratch, undefined, { PATH: path.join(scratch, "bin"), PULUMI_BACKEND_URL: "s3://team-state" });
+        expect(c.command).toBe(path.join(scratch, "bin", "pulumi"));
+        expect(c.args).toEqual(["stack", "output", "--json", "--show-secrets", "--non-interactive"]);
+        expect(c.env.PULUMI_BACKEND_URL).toBe("s3://team-state");
+        expect(c.from).toBe("stack (the selected one) in the backend pulumi is logged in to");
+        // The stand-in refuses what the CLI would: that backend has no such stack, and the reason comes out in words.
+        expect(() => readStackOutputs(scratch, "dev", { PATH: path.join(scratch, "bin"), PULUMI_BACKEND_URL: "s3://team-state" })).toThrow(
+            `cannot read the outputs of stack dev in the backend pulumi is logged in to with ${path.join(scratch, "bin", "pulumi")}: it exited with status 255: error: no stack named 'dev' found`,
+        );
+    });
+
+    test("no CLI anywhere: said in words, not 'spawnSync pulumi ENOENT'", () => {
+        expect(() => stackOutputsCommand(scratch, undefined, { PATH: scratch })).toThrow(
+            new OutputsError(`no Pulumi CLI: there is no 'pulumi' on PATH, and npm run up has not installed one into ${localBackend(scratch).cliRoot}. Install it (https://www.pulumi.com/docs/install/), or run npm run up first`),
+        );
     });
 });
 
@@ -343,6 +474,18 @@ describe("the commands themselves", () => {
             stdout: "up: Docker is not installed: there is no 'docker' command on PATH. Fix: install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop (https://docs.docker.com/desktop/), start it, and run this again.",
         });
         expect(fs.existsSync(path.join(__dirname, "..", ".pulumi-local"))).toBe(before);
+    });
+
+    // In a checkout where npm run up installed the CLI, that CLI would answer instead.
+    const installedCli = path.join(localBackend(ROOT).cliRoot, "bin", "pulumi");
+    (fs.existsSync(installedCli) ? test.skip : test)("npm run snapshot and npm run verify without any Pulumi CLI: exit 2 with what is missing and what to pass instead", () => {
+        const snapshot = command(scratch, "scripts/snapshot.ts", "take");
+        expect(snapshot.status).toBe(2);
+        expect(snapshot.stderr.trim()).toMatch(/^snapshot: no Pulumi CLI: there is no 'pulumi' on PATH, and npm run up has not installed one into .*\/\.pulumi-local\/cli\/3\.248\.0\. Install it .*Or pass the values as flags/);
+        const verify = command(scratch, "scripts/verify.ts");
+        expect(verify.status).toBe(2);
+        expect(verify.stderr.trim()).toMatch(/^verify: no Pulumi CLI: .*Or pass --es-url, --ca, --environment and --logstash-host, and the password with --password-file or \$ELASTIC_PASSWORD\.$/);
+        for (const r of [snapshot, verify]) expect(r.stderr).not.toMatch(/ENOENT/);
     });
 
     test("npm run e2e: bad flags exit 2 naming the flag; without Docker exit 3", () => {

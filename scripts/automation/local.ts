@@ -20,6 +20,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { SemVer } from "semver";
 import type { PulumiCommand, PulumiCommandOptions } from "@pulumi/pulumi/automation";
+import { explainCliError } from "./errors";
 
 /**
  * The Pulumi CLI version this project pins: the version of the @pulumi/pulumi SDK in package-lock.json, which
@@ -90,6 +91,45 @@ export function backendIn(dir: string, version: string = PULUMI_CLI_VERSION): Lo
     return { home, stateDir, backendUrl: `file://${stateDir}`, passphraseFile: path.join(home, "passphrase"), cliRoot: path.join(home, "cli", version) };
 }
 
+/**
+ * Removes a backend this run created (state folder and passphrase), once nothing in it is worth keeping: the CLI
+ * cache in `cli/` stays. Never call it for a backend an earlier run made: its state's secrets need the passphrase.
+ */
+export function removeNewBackend(backend: LocalBackend, extraFiles: readonly string[] = []): void {
+    for (const p of [backend.stateDir, backend.passphraseFile, ...extraFiles]) fs.rmSync(p, { recursive: true, force: true });
+    // The folder goes too when nothing else is in it (no CLI was installed into it).
+    if (fs.existsSync(backend.home) && fs.readdirSync(backend.home).length === 0) fs.rmdirSync(backend.home);
+}
+
+/**
+ * The stack file `npm run up` hands the CLI (`--config-file`): a git-ignored copy of the tracked
+ * `Pulumi.<stack>.yaml` inside the local backend's folder. The CLI saves the passphrase's salt into the stack file
+ * it reads (pkg/cmd/pulumi/config/io.go `getAndSaveSecretsManager`; on `stack init`, pkg/cmd/pulumi/stack/io.go
+ * `CreateStack`), so the salt lands here, and the tracked file stays as the repository has it.
+ */
+export function localStackFile(backend: LocalBackend, stack: string): string {
+    return path.join(backend.home, `Pulumi.${stack}.yaml`);
+}
+
+/** The top-level keys of a stack file that hold its secrets manager's state (workspace.ProjectStack). */
+const SECRETS_MANAGER_LINE = /^(encryptionsalt|encryptedkey|secretsprovider):.*$/gm;
+
+/** The lines of a stack file's text that hold its secrets manager's state. */
+export function secretsManagerLines(text: string | undefined): string[] {
+    return text === undefined ? [] : [...text.matchAll(SECRETS_MANAGER_LINE)].map((m) => m[0]);
+}
+
+/**
+ * The text of the local stack file: the tracked file's, with the secrets manager's lines of `state` (the local copy
+ * of an earlier run, or what `stack init` wrote) unless the tracked file has its own.
+ */
+export function localStackText(tracked: string | undefined, state: string | undefined): string {
+    const base = tracked ?? "";
+    if (secretsManagerLines(base).length > 0) return base;
+    const lines = secretsManagerLines(state);
+    return lines.length === 0 ? base : `${lines.join("\n")}\n${base}`;
+}
+
 /** What {@link ensureBackend} found or did. */
 export interface BackendReady {
     /** True when this call generated the passphrase (the stack's secrets are new). */
@@ -147,8 +187,11 @@ export function cliEnvironment(backend: LocalBackend): CliEnvironment {
     };
 }
 
-/** Shell lines that point a terminal's `pulumi` at the same backend (printed after `up`). */
-export function shellExports(backend: LocalBackend, cliDir?: string): string[] {
+/**
+ * Shell lines that point a terminal's `pulumi` at the same backend (printed after `up`); with `stack`, a last
+ * comment line names the config file to pass to the commands that read the stack's config.
+ */
+export function shellExports(backend: LocalBackend, cliDir?: string, stack?: string): string[] {
     const env = cliEnvironment(backend);
     return [
         ...env.unset.map((name) => `unset ${name}`),
@@ -156,6 +199,7 @@ export function shellExports(backend: LocalBackend, cliDir?: string): string[] {
             .filter(([name]) => name !== "PULUMI_SKIP_UPDATE_CHECK")
             .map(([name, value]) => `export ${name}=${shellQuote(value)}`),
         ...(cliDir !== undefined ? [`export PATH=${shellQuote(cliDir)}:"$PATH"`] : []),
+        ...(stack !== undefined ? [`# then: pulumi up|preview|refresh|destroy --stack ${stack} --config-file ${shellQuote(localStackFile(backend, stack))} (the copy of Pulumi.${stack}.yaml that holds the passphrase's salt)`] : []),
     ];
 }
 
@@ -188,7 +232,7 @@ export async function resolvePulumi(api: PulumiCommandApi, backend: LocalBackend
         const command = await api.get();
         return { command, origin: "PATH" };
     } catch (err) {
-        onPath = (err as Error).message.split("\n")[0];
+        onPath = explainCliError(err);
     }
     log(`no usable pulumi on PATH (${onPath}); using Pulumi CLI ${version} in ${backend.cliRoot} (installed on first use, about 150 MB)`);
     try {
@@ -196,7 +240,7 @@ export async function resolvePulumi(api: PulumiCommandApi, backend: LocalBackend
         return { command, origin: "project", binDir: path.join(backend.cliRoot, "bin") };
     } catch (err) {
         throw new PrerequisiteError(
-            `the Pulumi CLI is missing: there is no usable 'pulumi' on PATH, and installing version ${version} into ${backend.cliRoot} failed (${(err as Error).message.split("\n")[0]}). ` +
+            `the Pulumi CLI is missing: there is no usable 'pulumi' on PATH, and installing version ${version} into ${backend.cliRoot} failed (${explainCliError(err)}). ` +
                 `Install it yourself: curl -fsSL https://get.pulumi.com | sh -s -- --version ${version} (or see https://www.pulumi.com/docs/install/), then run this again.`,
             EXIT.pulumi,
         );

@@ -5,7 +5,7 @@
 import { LocalWorkspace, type PulumiCommand, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 
 /** The part of an Automation API `Stack` the scripts use. */
-export type StackHandle = Pick<Stack, "name" | "up" | "destroy" | "outputs" | "setAllConfig">;
+export type StackHandle = Pick<Stack, "name" | "up" | "destroy" | "outputs" | "setAllConfigJson" | "exportStack">;
 
 /** Stacks of one project and backend. */
 export interface StackWorkspace {

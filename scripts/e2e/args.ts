@@ -3,7 +3,22 @@
  * cluster name (and, on Kubernetes, a namespace of its own), plus the change applied under load. Pure.
  */
 import { parseArgs } from "util";
-import { CONFIG_SCHEMA, type ConfigKey, ConfigError, PASSWORD_KEYS, type Target, parseStackConfig } from "../../components/config";
+import { CONFIG_SCHEMA, ConfigError, PASSWORD_KEYS, type StackConfig, type Target, parseStackConfig } from "../../components/config";
+import {
+    CliConfigError,
+    type CliConfigValue,
+    type Decrypter,
+    IDENTITY_DECRYPTER,
+    type ProjectFile,
+    type ResolvedConfig,
+    type StackFile,
+    fromJson,
+    goJson,
+    projectValues,
+    qualifyKey,
+    resolveStackConfig,
+    stackConfigFromTexts,
+} from "../cliConfig";
 
 /** A usage error: exit status 2. */
 export class UsageError extends Error {}
@@ -111,8 +126,19 @@ function parse(argv: readonly string[]) {
     });
 }
 
-/** The project's config keys as a stack file holds them: key → string. */
-export type RawConfig = Partial<Record<ConfigKey, string>>;
+/**
+ * One key of the run's stack as the run sets it (`pulumi config set-all --json`, the format of `pulumi config --json`):
+ * its plaintext, whether it is a secret (encrypted under the run's own passphrase) and whether it is a JSON list or
+ * map (an object value, as a YAML list in a stack file is).
+ */
+export interface E2eConfigValue {
+    readonly value: string;
+    readonly secret: boolean;
+    readonly object: boolean;
+}
+
+/** The run's stack config, by fully qualified key (`elk-stack:target`), as it is set: no defaults applied. */
+export type E2eConfig = Readonly<Record<string, E2eConfigValue>>;
 
 /** Name of the run's stack. */
 export function e2eStackName(run: string): string {
@@ -120,38 +146,75 @@ export function e2eStackName(run: string): string {
 }
 
 /**
- * The config of the run's stack before and after the change, each checked by the same parser `pulumi up` runs,
- * so a change the program would refuse fails here, before anything is created. Throws {@link UsageError}.
+ * The dev stack file's config as the run's stack holds it: each value as the CLI keeps it, a secret decrypted (with
+ * `decrypt`, the dev stack's secrets manager) so that the run can set it as a secret of its own stack.
  */
-export function e2eStackConfigs(base: RawConfig, options: Pick<E2eOptions, "target" | "change">, run: string): { before: RawConfig; after: RawConfig } {
+export function e2eBaseConfig(stackFile: StackFile, decrypt: Decrypter): E2eConfig {
+    const out: Record<string, E2eConfigValue> = {};
+    for (const [key, v] of stackFile.config) {
+        const value = v.secure && !v.object ? decrypt(v.text, key) : v.secure ? goJson(fromJson(JSON.parse(v.text)), (leaf) => JSON.stringify(decrypt(leaf.ciphertext, key))) : v.text;
+        out[key] = { value, secret: v.secure, object: v.object };
+    }
+    return out;
+}
+
+/** A config value as a stack file holding it would (scripts/cliConfig.ts), to resolve it as the CLI would. */
+function asStackConfig(config: E2eConfig): Map<string, CliConfigValue> {
+    return new Map(Object.entries(config).map(([k, v]) => [k, { text: v.value, secure: v.secret, object: v.object }]));
+}
+
+/** What the program of the run's stack receives, and the settings it reads from it; throws what either refuses. */
+export function e2eSettings(project: ProjectFile, stack: string, config: E2eConfig): { resolved: ResolvedConfig; settings: StackConfig } {
+    const resolved = resolveStackConfig(project, stack, asStackConfig(config), IDENTITY_DECRYPTER);
+    const values = projectValues(project, resolved);
+    const secret = new Set(resolved.secretKeys);
+    const settings = parseStackConfig({ project: project.name, stack, get: (k) => values[k], isSecret: (k) => secret.has(`${project.name}:${k}`) });
+    return { resolved, settings };
+}
+
+/**
+ * The config of the run's stack before and after the change: the dev stack's config with a cluster name of the
+ * run's own (so that its Docker containers, network and volumes are new ones, never an earlier run's) and, on
+ * Kubernetes, a namespace of its own; then the change. Each is resolved as the Pulumi CLI resolves it and checked by
+ * the same parser `pulumi up` runs, so a change the CLI or the program would refuse fails here, before anything is
+ * created. Throws {@link UsageError}.
+ */
+export function e2eStackConfigs(project: ProjectFile, base: E2eConfig, options: Pick<E2eOptions, "target" | "change">, run: string): { before: E2eConfig; after: E2eConfig; settings: StackConfig } {
     const stack = e2eStackName(run);
-    const before: RawConfig = {
+    const key = (k: string) => qualifyKey(project.name, k);
+    const plain = (value: string): E2eConfigValue => ({ value, secret: false, object: false });
+    const before: E2eConfig = {
         ...base,
-        target: options.target,
-        clusterName: "elk-e2e",
-        ...(options.target === "kubernetes" ? { kubernetesNamespace: stack } : {}),
+        [key("target")]: plain(options.target),
+        [key("clusterName")]: plain(stack),
+        ...(options.target === "kubernetes" ? { [key("kubernetesNamespace")]: plain(stack) } : {}),
     };
-    const after: RawConfig = { ...before, ...(options.change as RawConfig) };
+    // A change is given as text on the command line: a list for a key Pulumi.yaml declares an array, else a string.
+    const changed = stackConfigFromTexts(project, options.change);
+    const after: E2eConfig = { ...before, ...Object.fromEntries([...changed].map(([k, v]) => [k, { value: v.text, secret: false, object: v.object }])) };
+    const checked: Record<string, ResolvedConfig> = {};
+    let settings: StackConfig | undefined;
     for (const [when, config] of [["before the change", before], ["after the change", after]] as const) {
         try {
-            parseStackConfig({ project: "elk-stack", stack, get: (k) => config[k] });
+            const r = e2eSettings(project, stack, config);
+            checked[when] = r.resolved;
+            settings ??= r.settings;
         } catch (err) {
-            if (err instanceof ConfigError) throw new UsageError(`the e2e stack's config ${when} is invalid: ${err.message}`);
+            if (err instanceof ConfigError || err instanceof CliConfigError) throw new UsageError(`the e2e stack's config ${when} is invalid: ${err.message}`);
             throw err;
         }
     }
-    const unchanged = Object.entries(options.change).filter(([k, v]) => before[k as ConfigKey] === v);
+    // What the program receives decides whether anything changes: the CLI writes Pulumi.yaml's defaults in.
+    const unchanged = Object.keys(options.change).filter((k) => checked["before the change"].values[key(k)] === checked["after the change"].values[key(k)]);
     if (unchanged.length === Object.keys(options.change).length) {
-        throw new UsageError(`--change ${unchanged.map(([k, v]) => `${k}=${v}`).join(" ")} changes nothing: the stack already has ${unchanged.length === 1 ? "that value" : "those values"}`);
+        throw new UsageError(`--change ${unchanged.map((k) => `${k}=${options.change[k]}`).join(" ")} changes nothing: the stack already has ${unchanged.length === 1 ? "that value" : "those values"}`);
     }
-    return { before, after };
+    return { before, after, settings: settings as StackConfig };
 }
 
-/** A raw config as the Automation API's ConfigMap, in the project's namespace, nothing secret. */
-export function toConfigMap(config: RawConfig, project = "elk-stack"): Record<string, { value: string; secret: boolean }> {
-    return Object.fromEntries(
-        Object.entries(config)
-            .filter((e): e is [string, string] => e[1] !== undefined)
-            .map(([k, v]) => [`${project}:${k}`, { value: v, secret: false }]),
+/** The config as `pulumi config set-all --json` takes it (Automation API `setAllConfigJson`). */
+export function toConfigJson(config: E2eConfig): string {
+    return JSON.stringify(
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v.value, secret: v.secret, ...(v.object ? { objectValue: JSON.parse(v.value) as unknown } : {}) }])),
     );
 }

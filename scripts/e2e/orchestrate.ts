@@ -5,16 +5,17 @@
  *   2. verify it (the `npm run verify` checks);
  *   3. start the load (nginx and a Django stand-in, every event carrying its id) and the collector that
  *      searches Elasticsearch for the ids;
- *   4. while the load runs, apply the change (a second `up` with the changed config) and wait until the stack
- *      is healthy again;
+ *   4. while the load runs, apply the change (a second `up` with the changed config), point the senders at the
+ *      changed stack again, and wait until the stack is healthy again;
  *   5. stop the load, let the pipeline drain, count per source;
- *   6. destroy and remove the stack, also when an earlier step failed, unless `keep`.
+ *   6. destroy and remove the stack and the data it retains, also when an earlier step failed, unless `keep`.
  */
 import type { OutputMap } from "@pulumi/pulumi/automation";
+import { explainCliError } from "../automation/errors";
 import { EXIT, PrerequisiteError } from "../automation/local";
 import type { StackHandle, StackWorkspace } from "../automation/stack";
 import { type EmittedEvent, type FoundDoc, type LoadSource, account } from "./accounting";
-import { type E2eOptions, type RawConfig, toConfigMap } from "./args";
+import { type E2eConfig, type E2eOptions, toConfigJson } from "./args";
 import { type E2eReport, type PhaseTiming, breaches, exitCodeOf } from "./report";
 
 /** A running load: stopping it returns every event it emitted, and what the generators noted. */
@@ -54,8 +55,20 @@ export interface E2eDeps<A> {
     startLoad(access: A, run: string, ratePerSource: number): Promise<RunningLoad>;
     /** Starts searching for the run's ids; `emitted` tells it, at any time, which events to look for. */
     startCollector(access: A, run: string, emitted: () => readonly EmittedEvent[]): Promise<Collector>;
+    /**
+     * Points the load's senders at the changed stack: on Docker each e2e nginx is reloaded, because nginx resolves
+     * the name of its syslog server only when it reads its configuration (nginx 1.27.5 src/core/ngx_syslog.c,
+     * `ngx_syslog_parse_args`: `ngx_parse_url` at configuration time, no `resolver`), and the change gives Logstash
+     * a new container, which may have a new address. Returns what it did, for the report's notes.
+     */
+    refreshSenders(access: A): Promise<string | undefined>;
     /** Resolves when Elasticsearch and Logstash answer again after the change; throws when they do not in time. */
     waitHealthy(access: A): Promise<void>;
+    /**
+     * After the stack is destroyed: removes the data it retains on delete (Docker volumes), so that the next run
+     * starts from a fresh cluster. Returns what it removed, for the report.
+     */
+    removeData(): Promise<string>;
     sleep(ms: number): Promise<void>;
     now(): number;
     /** Pulumi's progress output, passed through. */
@@ -67,9 +80,11 @@ export interface E2eDeps<A> {
 export interface E2eRun extends E2eOptions {
     readonly run: string;
     readonly stack: string;
-    readonly config: { readonly before: RawConfig; readonly after: RawConfig };
+    readonly config: { readonly before: E2eConfig; readonly after: E2eConfig };
     /** The commands that destroy the stack by hand (printed when it is kept or its destroy failed). */
     readonly destroyHint: string;
+    /** The policy pack folder every update of the run applies (`policyPacks`); none when undefined. */
+    readonly policyPack?: string;
 }
 
 /** A failure that stops the run: the stack did not come up, verify, change or drain, or the user interrupted it. */
@@ -111,6 +126,9 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
         }
     };
     const onOutput = (text: string) => deps.progress(text);
+    // The run's updates apply the policy pack, as the deploy workflow's do.
+    const upOptions = r.policyPack !== undefined ? { policyPacks: [r.policyPack] } : {};
+    const changeNotes: string[] = [];
 
     let stack: StackHandle | undefined;
     let access: A | undefined;
@@ -125,8 +143,8 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
     try {
         const outputs = await phase("up", async () => {
             stack = await deps.workspace.createOrSelectStack(r.stack);
-            await stack.setAllConfig(toConfigMap(r.config.before));
-            return (await stack.up({ onOutput, signal: deps.signal })).outputs;
+            await stack.setAllConfigJson(toConfigJson(r.config.before));
+            return (await stack.up({ ...upOptions, onOutput, signal: deps.signal })).outputs;
         });
         access = await deps.connect(outputs);
         const reached = access;
@@ -142,8 +160,10 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
         });
         await phase("change", async () => {
             const s = stack as StackHandle;
-            await s.setAllConfig(toConfigMap(r.config.after));
-            await s.up({ onOutput, signal: deps.signal });
+            await s.setAllConfigJson(toConfigJson(r.config.after));
+            await s.up({ ...upOptions, onOutput, signal: deps.signal });
+            const refreshed = await deps.refreshSenders(reached);
+            if (refreshed !== undefined) changeNotes.push(refreshed);
             await deps.waitHealthy(reached);
             await deps.sleep(r.loadAfterSeconds * 1000);
         });
@@ -156,7 +176,7 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
             accounts = account(sources, stopped.emitted, found);
         });
     } catch (err) {
-        error = err instanceof Error ? err.message : String(err);
+        error = explainCliError(err);
         if (err instanceof PrerequisiteError) errorCode = err.exitCode;
     } finally {
         const quietly = async (what: string, body: () => Promise<unknown>) => {
@@ -183,14 +203,15 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
         cleanup = "nothing to destroy: the stack was never created";
     } else {
         try {
-            await phase("destroy", async () => {
+            const removed = await phase("destroy", async () => {
                 await opened.destroy({ onOutput });
                 await deps.workspace.removeStack(r.stack);
+                return deps.removeData();
             });
-            cleanup = `destroyed and removed stack ${r.stack}`;
+            cleanup = `destroyed and removed stack ${r.stack}; ${removed}`;
         } catch (err) {
             cleanupOk = false;
-            cleanup = `FAILED to destroy stack ${r.stack} (${err instanceof Error ? err.message : String(err)}); resources may be left: ${r.destroyHint}`;
+            cleanup = `FAILED to destroy stack ${r.stack} or remove its data (${explainCliError(err)}); resources may be left: ${r.destroyHint}`;
         }
     }
     const broken = error === undefined ? breaches(accounts, { nginxLossThreshold: r.nginxLossThreshold }) : [];
@@ -208,7 +229,7 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
         phases,
         sources: accounts,
         breaches: broken,
-        notes,
+        notes: [...changeNotes, ...notes],
         ...(error !== undefined ? { error } : {}),
         cleanup,
         cleanupOk,

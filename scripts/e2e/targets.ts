@@ -20,7 +20,7 @@ import type { StackConfig } from "../../components/config";
 import { ES_HTTP_PORT } from "../../components/elasticsearch";
 import { NGINX_SYSLOG_PORT, type LogSource } from "../../components/sources";
 import { elasticsearchClient } from "../../components/esClient";
-import { kubernetesServiceName } from "../../components/targets";
+import { STACK_LABEL, kubernetesServiceName } from "../../components/targets";
 import type { VerifyOptions } from "../../components/verify";
 import { nginxLogFormats, nginxSourceLogs } from "../../components/wiring";
 import { type StackOutputs, resolveOptions } from "../verify";
@@ -41,6 +41,8 @@ export interface StackAccess {
     readonly sources: readonly LoadSource[];
     /** Scratch folder of the run (CA file, nginx config, the Python module). */
     readonly workDir: string;
+    /** Docker: the e2e nginx containers on the stack's network (reloaded after the change). */
+    readonly nginxContainers: readonly string[];
     /** Undoes what connect did, in reverse order. */
     readonly closers: (() => Promise<void>)[];
 }
@@ -157,10 +159,12 @@ export async function connectDocker(outputs: OutputMap, settings: StackConfig, r
     const caPath = path.join(workDir, "ca.crt");
     fs.writeFileSync(caPath, verifyOptions.ca);
     const closers: (() => Promise<void>)[] = [];
+    const containers: string[] = [];
     const access: StackAccess = {
         verifyOptions,
         workDir,
         closers,
+        nginxContainers: containers,
         sources: loadSources(verifyOptions),
         django: verifyOptions.sources.filter((s) => s.kind === "django").map((s) => ({ source: settings.logSources.find((l) => l.name === s.name) as LogSource, host: s.host, port: s.port, caPath })),
         nginx: [],
@@ -174,6 +178,7 @@ export async function connectDocker(outputs: OutputMap, settings: StackConfig, r
             // create + cp + start instead of a bind mount: works with a remote DOCKER_HOST too.
             runChecked("docker", ["create", "--name", name, "--network", `${settings.clusterName}-net`, "-p", `127.0.0.1:${port}:${NGINX_LISTEN_PORT}`, E2E_NGINX_IMAGE]);
             closers.push(() => Promise.resolve(void spawnSync("docker", ["rm", "-f", name], { stdio: "ignore", timeout: 60_000 })));
+            containers.push(name);
             runChecked("docker", ["cp", path.join(dir, "nginx.conf"), `${name}:/etc/nginx/nginx.conf`]);
             runChecked("docker", ["cp", path.join(dir, `elk-${source.name}.conf`), `${name}:/etc/nginx/elk-${source.name}.conf`]);
             runChecked("docker", ["start", name]);
@@ -255,6 +260,8 @@ export async function connectKubernetes(outputs: OutputMap, settings: StackConfi
             verifyOptions,
             workDir,
             closers,
+            // In the cluster nginx sends to the Logstash Service, whose address stays when its pods are replaced.
+            nginxContainers: [],
             sources: [...loadSources(verifyOptions), ...nginx.map((n) => ({ name: n.source.name, kind: n.source.kind }))],
             django: verifyOptions.sources.map((s) => ({ source: settings.logSources.find((l) => l.name === s.name) as LogSource, host: s.host, port: s.port, caPath })),
             nginx,
@@ -263,6 +270,39 @@ export async function connectKubernetes(outputs: OutputMap, settings: StackConfi
         await closeAccess({ closers });
         throw err;
     }
+}
+
+/** Runs a command with a time limit; tests hand in one that records. */
+export type Docker = (args: readonly string[]) => string;
+
+/** Runs `docker` (two minutes at most), or throws with the command and the end of its stderr. */
+export const docker: Docker = (args) => runChecked("docker", args);
+
+/**
+ * Reloads each e2e nginx so that it resolves Logstash's name again: nginx looks up a syslog server's name when it
+ * reads its configuration and never again (nginx 1.27.5 src/core/ngx_syslog.c `ngx_syslog_parse_args`, which calls
+ * `ngx_parse_url` and keeps `u.addrs[0]`; no `resolver` applies to syslog), and a replaced Logstash container may
+ * have a new address on the network. `nginx -s reload` re-reads the configuration (a new name lookup) without
+ * dropping requests.
+ */
+export function reloadNginx(access: Pick<StackAccess, "nginxContainers">, run: Docker = docker): Promise<string | undefined> {
+    if (access.nginxContainers.length === 0) return Promise.resolve(undefined);
+    for (const name of access.nginxContainers) run(["exec", name, "nginx", "-s", "reload"]);
+    return Promise.resolve(`reloaded ${access.nginxContainers.join(", ")} after the change, so that nginx looked up Logstash's address again`);
+}
+
+/**
+ * Removes the Docker volumes of the stack whose name prefix is `prefix` (each carries the label
+ * {@link STACK_LABEL}=prefix, components/targets/docker.ts): data volumes are retained on delete, so after `destroy`
+ * they are what is left of the cluster, and a run that met them would start on the last run's data and password.
+ */
+export function removeDockerVolumes(prefix: string, run: Docker = docker): Promise<string> {
+    const volumes = run(["volume", "ls", "--quiet", "--filter", `label=${STACK_LABEL}=${prefix}`])
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
+    if (volumes.length > 0) run(["volume", "rm", ...volumes]);
+    return Promise.resolve(volumes.length === 0 ? "no data volumes were left" : `removed its data volumes ${volumes.join(", ")}`);
 }
 
 /** Runs the closers in reverse order; a failing one does not stop the others. */

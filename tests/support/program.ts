@@ -4,10 +4,9 @@
  * dependencies. TLS resources are backed by real key and certificate generation (realTls.ts).
  */
 import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
-import YAML from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
+import { IDENTITY_DECRYPTER, type ProjectFile, readProjectFile, readStackFile, resolveStackConfig, stackConfigFromTexts } from "../../scripts/cliConfig";
 import { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
 import { realTlsState } from "./realTls";
 
@@ -118,12 +117,24 @@ type RegisterRequest = {
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 };
 
+const ROOT = path.join(__dirname, "..", "..");
+let project: ProjectFile | undefined;
+/** The repository's Pulumi.yaml, read once. */
+function projectFile(): ProjectFile {
+    project ??= readProjectFile(ROOT);
+    return project;
+}
+
 /**
- * Evaluates index.ts for a project "elk-stack" stack with the given config (keys without the project
- * prefix) and returns what it registered. Throws what the program throws (e.g. a config error).
+ * Evaluates index.ts for a project "elk-stack" stack with the given config and returns what it registered.
+ * `config` is what a stack file would hold (keys bare or namespaced, each value the text the program is to receive;
+ * `secretKeys` are held encrypted): the program gets it as the Pulumi CLI would hand it over, with every default of
+ * Pulumi.yaml applied and the declared types checked (scripts/cliConfig.ts). Throws what the CLI refuses
+ * (CliConfigError, before the program runs) and what the program throws (e.g. a config error).
  */
 export async function runProgram(config: Record<string, string>, options: RunOptions = {}): Promise<ProgramRun> {
     const stack = options.stack ?? "dev";
+    const cliConfig = resolveStackConfig(projectFile(), stack, stackConfigFromTexts(projectFile(), config, options.secretKeys), IDENTITY_DECRYPTER);
     const resources: RecordedResource[] = [];
     const generatedSecrets: string[] = [];
     const deps = new Map<string, { urn: string; parent: string; dependencies: string[]; options: RecordedOptions }>();
@@ -212,9 +223,7 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
             });
             original(req, cb);
         };
-        const full: Record<string, string> = {};
-        for (const [k, v] of Object.entries(config)) full[`elk-stack:${k}`] = v;
-        pulumi.runtime.setAllConfig(full, (options.secretKeys ?? []).map((k) => `elk-stack:${k}`));
+        pulumi.runtime.setAllConfig(cliConfig.values, [...cliConfig.secretKeys]);
 
         const program = options.program ? await options.program() : ((await import("../../index")) as Record<string, unknown>);
         const resolved: Record<string, ResolvedOutput> = {};
@@ -287,11 +296,18 @@ export function transitiveDependencies(run: ProgramRun, r: RecordedResource): Se
     return seen;
 }
 
-/** A stack file's config, keys without the project prefix. */
+/**
+ * A stack file's config as it stands in the file (no defaults: {@link runProgram} applies them), keys without the
+ * project prefix, each value as the CLI hands it to the program (scripts/cliConfig.ts). The shipped stack files hold
+ * no secure values; one that did would need its secret keys too, so it is refused.
+ */
 export function stackFileConfig(stack: string): Record<string, string> {
-    const doc = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(doc.config ?? {})) out[k.replace(/^elk-stack:/, "")] = typeof v === "string" ? v : JSON.stringify(v);
+    for (const [k, v] of readStackFile(ROOT, stack, projectFile().name).config) {
+        if (v.secure) throw new Error(`Pulumi.${stack}.yaml holds ${k} encrypted: stackFileConfig cannot hand it over as plain text`);
+        if (!k.startsWith(`${projectFile().name}:`)) throw new Error(`Pulumi.${stack}.yaml sets ${k}, of another namespace: stackFileConfig hands over the project's keys only`);
+        out[k.slice(projectFile().name.length + 1)] = v.text;
+    }
     return out;
 }
 
