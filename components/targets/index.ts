@@ -11,7 +11,8 @@ import { objectName } from "./kubernetesManifests";
 
 export { DockerPlatform, type DockerPlatformArgs, STACK_LABEL } from "./docker";
 export { EckPlatform, type EckPlatformArgs } from "./eck";
-export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress } from "./kubernetes";
+export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress, type DataHome, type DataHomeGuard, type DataHomeKeys, dataHomeRefusal } from "./kubernetes";
+export type { EckNaming } from "./eckNaming";
 
 /** What the names of a stack on the eck engine come from (components/targets/eckNaming.ts). */
 export function eckNamingOf(settings: StackConfig, namePrefix?: string): EckNaming {

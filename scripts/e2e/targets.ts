@@ -8,8 +8,8 @@
  * nginx pod's HTTP port to 127.0.0.1; a forward dies with its pod (the change restarts them), so each is started
  * again whenever it exits. nginx runs as a pod in the stack's namespace and sends syslog to the Logstash
  * Service over UDP inside the cluster, which port-forward could not carry: the Service the engine names
- * (`kubernetesServiceHost`, which the platforms' `internalHost` use too; on eck the operator's
- * `<logstash>-ls-listeners`). After the change, the run waits for the restart to begin and every workload to roll
+ * (`kubernetesServiceHost`, from the functions the platforms' `internalHost` name it with: eckServiceName on eck,
+ * the operator's `<logstash>-ls-listeners`; objectName on manifests). After the change, the run waits for the restart to begin and every workload to roll
  * out ({@link restartProgress}) before it checks health: until then the old pods answer, green.
  */
 import { type ChildProcess, spawn, spawnSync } from "child_process";
