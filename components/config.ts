@@ -37,6 +37,8 @@ export interface ConfigKeySchema {
     readonly undeclared?: string;
 }
 
+/** The cluster identifier of a stack whose `kubernetesClusterId` is unset. */
+export const DEFAULT_CLUSTER_ID = "default";
 
 /**
  * Every project config key. Order is the order of `Pulumi.yaml` and of the reference table in docs/configuration.md.
@@ -188,6 +190,12 @@ export const CONFIG_SCHEMA = {
     },
     kubeconfig: { type: "string", description: "Kubeconfig path or contents (Kubernetes); the ambient kubeconfig when unset." },
     kubeContext: { type: "string", description: "Kubeconfig context to use (Kubernetes); the current context when unset." },
+    kubernetesClusterId: {
+        type: "string",
+        default: DEFAULT_CLUSTER_ID,
+        description:
+            "A name of the cluster the stack runs on (Kubernetes), given to the provider as its clusterIdentifier: a new kubeconfig or context for the same cluster then updates the provider instead of replacing it and every object. Changing it moves the stack to another cluster, which is refused at preview with the steps to do it deliberately.",
+    },
     kubernetesRenderDir: {
         type: "string",
         description: "Write the Kubernetes manifests to this directory instead of applying them (GitOps).",
@@ -296,6 +304,11 @@ export interface KubernetesSettings {
     readonly kubeconfig?: string;
     /** Kubeconfig context; the current one when unset. */
     readonly context?: string;
+    /**
+     * The provider's `clusterIdentifier`: which cluster this is, whatever the kubeconfig says (`kubernetesClusterId`).
+     * {@link DEFAULT_CLUSTER_ID} when unset.
+     */
+    readonly clusterId?: string;
     /** When set, manifests are written here instead of applied. */
     readonly renderDir?: string;
     /** Storage class of the persistent volumes; the cluster default when unset. */
@@ -589,6 +602,7 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
         createNamespace: bool("createNamespace"),
         kubeconfig: optional("kubeconfig"),
         context: optional("kubeContext"),
+        clusterId: str("kubernetesClusterId"),
         renderDir: optional("kubernetesRenderDir"),
         storageClass: optional("storageClass"),
         kibanaServiceType: serviceType("kibanaServiceType"),

@@ -50,12 +50,14 @@ export interface ElkStackArgs {
      * Prefix of the physical names, which must be unique on a Docker engine or in a Kubernetes namespace: Docker
      * container, network and volume names (`<namePrefix>-<instance>`; `settings.clusterName` when unset, as in
      * 0.4.0) and Kubernetes object names (`<namePrefix>-<instance>`, also the value of the stack label that selects
-     * the pods; when unset objects are named after their instances and labelled with `clusterName`, as in 0.4.0).
+     * the pods; when unset objects are named after their instances and labelled with `clusterName`, as in 0.4.0). On
+     * the eck engine it prefixes the custom resources (`<namePrefix>-<clusterName>` for Elasticsearch), and with them
+     * every object the operator names after them.
      * Pulumi resource names come from the component's name instead (see components/naming.ts). Set it when two
      * stacks share an engine or a namespace; give them different host ports (`settings.ports`, Django source ports)
      * on Docker too: two Docker stacks of one program that would share a name or a host port on one engine stop the
-     * preview (components/targets/dockerClaims.ts). On Kubernetes, changing it on a deployed stack renames, and so
-     * replaces, every object.
+     * preview (components/targets/dockerClaims.ts). On Kubernetes, changing it on a deployed stack would rename the
+     * object holding Elasticsearch's data and start an empty cluster: refused at preview (see `dataHomeRefusal`).
      */
     namePrefix?: string;
     /**

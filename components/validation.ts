@@ -7,6 +7,7 @@
 import * as net from "net";
 import type { ConfigKey, StackConfig } from "./config";
 import { logSourcesProblem } from "./sources";
+import { eckNameProblems } from "./targets/eckNaming";
 
 /** How a caller names settings and reports the first problem (a config key or an argument path). */
 export interface SettingsReporter {
@@ -78,6 +79,7 @@ export const ARGUMENT_OF: Readonly<Record<ConfigKey, string>> = {
     elasticsearchZones: "settings.kubernetes.eck.zones",
     kubeconfig: "settings.kubernetes.kubeconfig",
     kubeContext: "settings.kubernetes.context",
+    kubernetesClusterId: "settings.kubernetes.clusterId",
     kubernetesRenderDir: "settings.kubernetes.renderDir",
     kibanaServiceType: "settings.kubernetes.kibanaServiceType",
     logstashServiceType: "settings.kubernetes.logstashServiceType",
@@ -404,9 +406,10 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
             fail(key, `${shown} is not the name of a ${kind}: Kubernetes refuses it as the object's name, and the API server refuses any object that refers to it`, "use the class's name as `kubectl get " + kind.toLowerCase() + "` shows it: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit");
         }
     }
-    for (const [key, value] of [["kubeContext", k.context], ["kubernetesRenderDir", k.renderDir]] as const) {
+    for (const [key, value] of [["kubeContext", k.context], ["kubernetesClusterId", k.clusterId], ["kubernetesRenderDir", k.renderDir]] as const) {
         if (value !== undefined && LINE_BREAKING.test(value)) fail(key, "the value contains CR, LF or NUL", "set it on one line, without control characters");
     }
+    if (k.clusterId !== undefined && k.clusterId.trim() === "") fail("kubernetesClusterId", "it is empty", "name the cluster the stack runs on, e.g. prod-eu-1 (unset, it is 'default')");
     const zones = new Map<string, number>();
     k.eck.zones.forEach((zone, i) => {
         // A label value (IsValidLabelValue in apimachinery's util/validation): ECK puts it in node selectors.
@@ -434,6 +437,13 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
                     ? `its StatefulSet's pods get the label controller-revision-hash '${objectName}-<hash of up to 10 characters>', longer than a label's 63 characters`
                     : `its headless Service name '${objectName}${HEADLESS_SUFFIX}' is longer than a DNS label's 63 characters`;
                 fail(key, `the Kubernetes name '${objectName}' has ${objectName.length} characters: ${why}`, `shorten it (and the name prefix) to at most ${limit} characters together`);
+            }
+        }
+        if (k.engine === "eck") {
+            // Names ECK's webhook refuses: the first `pulumi up` would fail after a clean preview.
+            const keyOf = { elasticsearch: "clusterName", kibana: "kibanaName", logstash: "logstashName", nodeSet: "elasticsearchNodeSets" } as const;
+            for (const p of eckNameProblems({ clusterName: s.clusterName, instances: s.names, prefix: naming.namePrefix }, k.eck.nodeSets)) {
+                fail(keyOf[p.what], p.problem, p.what === "nodeSet" ? `shorten the node set's name, clusterName or the name prefix (at most ${p.limit} characters together with '-es-')` : `shorten it (with the name prefix and '-') to at most ${p.limit} characters`);
             }
         }
     }

@@ -161,6 +161,8 @@ export interface ElkStackArgs {
     kubeconfig?: string;
     /** Kubeconfig context (Kubernetes). */
     kubeContext?: string;
+    /** A name of the cluster (Kubernetes): the provider's clusterIdentifier; changing it moves the stack to another cluster. */
+    kubernetesClusterId?: string;
     /** Write the Kubernetes manifests to this directory instead of applying them. */
     kubernetesRenderDir?: string;
     /** Service type of Kibana: ClusterIP, NodePort or LoadBalancer (Kubernetes). */

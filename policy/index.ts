@@ -6,7 +6,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./pack";
 
 new PolicyPack("elk-stack", {
-    description: "TLS on every hop, pinned images, only the sysctl step privileged, resource limits, no plain-text secrets.",
+    description: "TLS on every hop, pinned images, only the sysctl step privileged, resource limits, no plain-text secrets, no workload in the default namespace.",
     enforcementLevel: "mandatory",
     policies,
 });

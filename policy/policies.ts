@@ -420,9 +420,29 @@ function podEnv(c: PodContainer): { name: string; value?: string; valueFrom?: Ob
     });
 }
 
+/** Kinds of Elastic's operator whose `spec.http.tls` decides whether their HTTP layer is TLS. */
+const ECK_HTTP_TLS_KINDS = new Set(["Elasticsearch", "Kibana"]);
+
+/**
+ * An ECK Elasticsearch or Kibana resource whose HTTP layer the operator would serve in plain text: the self-signed
+ * certificate turned off (`spec.http.tls.selfSignedCertificate.disabled: true`) and no certificate given
+ * (`spec.http.tls.certificate.secretName`). That is the operator's own test, TLSOptions.Enabled in
+ * cloud-on-k8s pkg/apis/common/v1/common.go (v3.5.0). Not checked while either value is unknown.
+ */
+export function eckHttpTlsProblems(r: PolicyResource): string[] {
+    const kind = kubernetesKind(r.type);
+    if (!kind || !ECK_HTTP_TLS_KINDS.has(kind) || !r.type.includes(".k8s.elastic.co/")) return [];
+    const tls = at(r.props, "spec", "http", "tls");
+    const disabled = at(tls, "selfSignedCertificate", "disabled");
+    const secretName = at(tls, "certificate", "secretName");
+    if (!isKnown(disabled) || !isKnown(secretName)) return [];
+    if (!isTrue(disabled) || (typeof secretName === "string" && secretName !== "")) return [];
+    return [`${kind} ${r.name} serves HTTP without TLS: spec.http.tls.selfSignedCertificate.disabled is true and no spec.http.tls.certificate is given`];
+}
+
 /** TLS on every hop: Elasticsearch HTTP and transport, Kibana's server and its client, and no client skipping verification. */
 export function tlsProblems(r: PolicyResource): string[] {
-    const out: string[] = [];
+    const out: string[] = [...eckHttpTlsProblems(r)];
     for (const file of textFiles(r)) {
         const name = basename(file.name);
         if (name === "elasticsearch.yml" || name === "kibana.yml" || name === "pipelines.yml") {
@@ -721,12 +741,37 @@ export function secretProblems(r: PolicyResource): string[] {
     return out;
 }
 
+/**
+ * Resources that run pods or install what does: the pod-carrying kinds, Elastic's operator's custom resources and
+ * Helm releases (whose namespace is `props.namespace`).
+ */
+function workloadNamespace(r: PolicyResource): { kind: string; namespace: unknown } | undefined {
+    const kind = kubernetesKind(r.type);
+    if (!kind) return undefined;
+    if (r.type === "kubernetes:helm.sh/v3:Release") return { kind, namespace: reveal(r.props.namespace) };
+    if (!Object.hasOwn(POD_SPEC_PATH, kind) && !r.type.includes(".k8s.elastic.co/")) return undefined;
+    return { kind, namespace: at(r.props, "metadata", "namespace") };
+}
+
+/**
+ * A workload in the `default` namespace: shared by everything that names no namespace, with no Pod Security level
+ * or NetworkPolicy of the stack's, and deleted with nothing. A workload that names no namespace lands in the
+ * provider's default namespace, which a policy cannot see: it is reported too. Not checked while unknown.
+ */
+export function defaultNamespaceProblems(r: PolicyResource): string[] {
+    const w = workloadNamespace(r);
+    if (!w || !isKnown(w.namespace)) return [];
+    if (w.namespace === "default") return [`${w.kind} ${r.name} runs in namespace default`];
+    if (w.namespace === undefined || w.namespace === "") return [`${w.kind} ${r.name} names no namespace, so it runs in the provider's default namespace (often default)`];
+    return [];
+}
+
 /** Every policy of the pack, in report order. */
 export const ELK_POLICIES: readonly ElkPolicy[] = [
     {
         name: "elk-tls-everywhere",
         description:
-            "Elasticsearch serves HTTPS and TLS transport, Kibana serves HTTPS and verifies Elasticsearch fully, and no client, script or health check turns certificate verification off.",
+            "Elasticsearch serves HTTPS and TLS transport, Kibana serves HTTPS and verifies Elasticsearch fully, Elastic's operator is not told to serve either in plain text, and no client, script or health check turns certificate verification off.",
         remediation: "Keep the generated elasticsearch.yml and kibana.yml settings; verify against the stack CA (--cacert, ssl_certificate_authorities) instead of skipping verification.",
         check: tlsProblems,
     },
@@ -756,6 +801,12 @@ export const ELK_POLICIES: readonly ElkPolicy[] = [
             "No private key or secret-looking entry in a ConfigMap, no literal password in a config file, no secret-looking environment variable on either target unless it holds a file path (a Secret reference or a Pulumi secret still lands in the process environment), and Docker key uploads are Pulumi secrets (checked where secret marks are visible; see docs/security.md).",
         remediation: "Put keys and passwords in files (a Kubernetes Secret mounted as a volume, a Docker upload that is a Pulumi secret) that a keystore or the script reads; reference them from config files as ${NAME}.",
         check: secretProblems,
+    },
+    {
+        name: "elk-no-default-namespace",
+        description: "No workload (pod template, Elastic operator resource or Helm release) in the default namespace, or in no namespace at all.",
+        remediation: "Give the stack a namespace of its own (elk-stack:kubernetesNamespace, created and labelled for Pod Security by the stack), and the operator its own (elk-stack:eckOperatorNamespace).",
+        check: defaultNamespaceProblems,
     },
 ];
 

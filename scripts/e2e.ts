@@ -20,11 +20,13 @@ import { checkDocker, checkKubernetes, checkPython } from "./automation/prefligh
 import { E2E_DEFAULTS, type E2eOptions, UsageError, e2eBaseConfig, e2eStackConfigs, e2eStackName, parseE2eArgs } from "./e2e/args";
 import type { CollectorStats } from "./e2e/collector";
 import type { E2eDeps } from "./e2e/orchestrate";
-import type { StackAccess } from "./e2e/targets";
+import type { PodRef, StackAccess } from "./e2e/targets";
 
 const ROOT = path.resolve(__dirname, "..");
 /** Longest wait for the stack to answer again after the change. */
 const HEALTHY_TIMEOUT_MS = 600_000;
+/** Longest wait, after the change's update, for its restart to begin and every workload to roll out (Kubernetes). */
+const RESTART_TIMEOUT_MS = 1_800_000;
 
 async function main(argv: readonly string[]): Promise<number> {
     const log = (line: string) => console.log(line);
@@ -57,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const { combineLoads, startDjangoLoad, startHttpLoad } = await import("./e2e/load");
     const { abortableSleep, runE2e } = await import("./e2e/orchestrate");
     const { formatReport } = await import("./e2e/report");
-    const { closeAccess, connectDocker, connectKubernetes, reloadNginx, removeDockerVolumes, waitHealthy } = await import("./e2e/targets");
+    const { closeAccess, connectDocker, connectKubernetes, kubectl, podsBefore, reloadNginx, removeDockerVolumes, waitHealthy, waitRestarted } = await import("./e2e/targets");
     const { STACK_LABEL } = await import("../components/targets");
     const { CliConfigError, readProjectFile, readStackFile } = await import("./cliConfig");
     const { PassphraseError, stackFileDecrypter } = await import("./automation/passphrase");
@@ -141,6 +143,21 @@ async function main(argv: readonly string[]): Promise<number> {
                 },
             });
         },
+        // On Docker the provider replaces a changed container within the update; on Kubernetes the update can return
+        // while the old pods still run (see waitRestarted in scripts/e2e/targets.ts).
+        beforeChange: () => Promise.resolve(options.target === "kubernetes" ? podsBefore(kubectl, settings.kubernetes.namespace) : []),
+        waitRestarted: (_access, before) =>
+            options.target === "kubernetes"
+                ? waitRestarted({
+                      kubectl,
+                      namespace: settings.kubernetes.namespace,
+                      before: before as PodRef[],
+                      timeoutMs: RESTART_TIMEOUT_MS,
+                      log: (l) => log(`e2e: ${l}`),
+                      sleep: (ms) => abortableSleep(ms, interrupt.signal),
+                      now: () => Date.now(),
+                  })
+                : Promise.resolve(),
         refreshSenders: (access) => reloadNginx(access),
         waitHealthy: (access) => waitHealthy(access, HEALTHY_TIMEOUT_MS, (l) => log(`e2e: ${l}`)),
         // Docker keeps the data volumes (retained on delete); the namespace on Kubernetes went with the stack.

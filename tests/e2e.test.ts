@@ -9,7 +9,7 @@ import { DEFAULT_CHANGE, E2E_DEFAULTS, type E2eConfig, UsageError, e2eBaseConfig
 import { type Collector, type E2eDeps, type E2eRun, type RunningLoad, StackFailure, abortableSleep, runE2e } from "../scripts/e2e/orchestrate";
 import { breaches, exitCodeOf, formatReport } from "../scripts/e2e/report";
 import { IDENTITY_DECRYPTER, parseStackFile, readProjectFile, readStackFile } from "../scripts/cliConfig";
-import { reloadNginx, removeDockerVolumes } from "../scripts/e2e/targets";
+import { type KubectlRunner, controllerPods, e2eSyslogHost, reloadNginx, removeDockerVolumes, restartProgress, waitRestarted, workloadStates } from "../scripts/e2e/targets";
 import { STACK_LABEL } from "../components/targets";
 import * as fs from "fs";
 import * as os from "os";
@@ -17,6 +17,7 @@ import * as path from "path";
 import type { UpOptions } from "@pulumi/pulumi/automation";
 import { PassphraseError, passphraseDecrypter, stackFileDecrypter } from "../scripts/automation/passphrase";
 import { type FailingOp, recordingWorkspace } from "./support/automationDouble";
+import { runProgram } from "./support/program";
 
 const RUN = "e2e0123456789";
 const SOURCES = [
@@ -284,7 +285,7 @@ describe("what the run does to Docker", () => {
 });
 
 /** A world of doubles: every step records itself into `calls`. */
-function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: FoundDoc[]; healthy?: boolean; connectError?: Error; interruptAtSleep?: boolean; upOptions?: (UpOptions | undefined)[] } = {}) {
+function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: FoundDoc[]; healthy?: boolean; restarted?: boolean; connectError?: Error; interruptAtSleep?: boolean; upOptions?: (UpOptions | undefined)[] } = {}) {
     const calls: string[] = [];
     const progress: string[] = [];
     const upSignals: (AbortSignal | undefined)[] = [];
@@ -344,6 +345,14 @@ function world(opts: { fail?: FailingOp[]; verifyProblems?: string[]; found?: Fo
         removeData: () => {
             calls.push("removeData");
             return Promise.resolve("removed its data volumes v1, v2");
+        },
+        beforeChange: () => {
+            calls.push("beforeChange");
+            return Promise.resolve(["pod-0"]);
+        },
+        waitRestarted: (_a, before) => {
+            calls.push(`waitRestarted ${JSON.stringify(before)}`);
+            return opts.restarted === false ? Promise.reject(new Error("the change had not restarted any pod 1800 s after its update: waiting for the restart to begin")) : Promise.resolve();
         },
         waitHealthy: () => {
             calls.push("waitHealthy");
@@ -411,8 +420,11 @@ describe("the sequence of Automation API calls", () => {
             "startCollector e2e0123456789 (0 emitted so far)",
             "startLoad e2e0123456789 200/s",
             "sleep 30000",
+            "beforeChange",
             "setAllConfigJson e2e-0123456789 elk-stack:clusterName=e2e-0123456789,elk-stack:elasticPassword=[secret],elk-stack:elasticsearchHeapMb=576,elk-stack:logstashHeapMb=576,elk-stack:target=docker",
             "up e2e-0123456789",
+            // The pods that ran before the change, handed to the wait for its restart, before any health check.
+            'waitRestarted ["pod-0"]',
             "refreshSenders",
             "waitHealthy",
             "sleep 20000",
@@ -486,6 +498,7 @@ describe("the sequence of Automation API calls", () => {
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(calls.slice(calls.indexOf("sleep 30000"))).toEqual([
             "sleep 30000",
+            "beforeChange",
             expect.stringMatching(/^setAllConfigJson .*elasticsearchHeapMb=576/),
             "up e2e-0123456789",
             "stopLoad",
@@ -551,11 +564,108 @@ describe("the sequence of Automation API calls", () => {
         expect(upSignals).toEqual([interrupt.signal]);
     });
 
+    test("the change restarts nothing in time: a stack failure, no health check on the old pods, cleaned up", async () => {
+        const { calls, deps } = world({ restarted: false });
+        const report = await runE2e(RUN_OPTIONS, deps);
+        expect(calls).not.toContain("waitHealthy");
+        expect(calls.slice(-2)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(report).toMatchObject({ exitCode: EXIT.stack, error: "the change had not restarted any pod 1800 s after its update: waiting for the restart to begin" });
+    });
+
     test("lost Django events break the contract: exit 1, the stack still destroyed", async () => {
         const { calls, deps } = world({ found: [{ source: "web", seq: 0, firstSeenAt: 10 }] });
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(report.breaches).toEqual(["django:app: 1 of 1 events lost (100.00%); a Django source promises none (first lost: 0)"]);
         expect(report.exitCode).toBe(EXIT.failed);
         expect(calls.slice(-3)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789", "removeData"]);
+    });
+});
+
+describe("on Kubernetes: where nginx sends syslog, and the wait for the change's restart", () => {
+    const root = path.join(__dirname, "..");
+    const project = readProjectFile(root);
+    const dev = e2eBaseConfig(readStackFile(root, "dev", project.name), IDENTITY_DECRYPTER);
+    const kube = (engine: string) => e2eStackConfigs(project, { ...dev, "elk-stack:kubernetesEngine": { value: engine, secret: false, object: false } }, { target: "kubernetes", change: DEFAULT_CHANGE }, RUN);
+    /** The run's config as the texts a stack file holds, for the program harness. */
+    const texts = (c: E2eConfig) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.value]));
+
+    test("nginx sends to the Logstash Service the engine makes: the host of the stack's own logstashEndpoints output", async () => {
+        // Before: logstash.<ns>.svc on both engines, a Service that does not exist on eck.
+        expect(e2eSyslogHost(kube("eck").settings)).toBe("logstash-ls-listeners.e2e-0123456789.svc");
+        expect(e2eSyslogHost(kube("manifests").settings)).toBe("logstash.e2e-0123456789.svc");
+        const run = await runProgram(texts(kube("eck").before), { stack: "e2e-0123456789" });
+        const endpoints = run.outputs.logstashEndpoints.value as { nginxSyslog: string };
+        expect(endpoints.nginxSyslog.split(":")[0]).toBe(e2eSyslogHost(kube("eck").settings));
+    });
+
+    /** A pod of a StatefulSet (or, with `rs`, a Deployment's ReplicaSet). */
+    const pod = (name: string, uid: string, ready = true, rs = false) => ({
+        metadata: { name, uid, ownerReferences: [{ kind: rs ? "ReplicaSet" : "StatefulSet", controller: true }] },
+        status: { conditions: [{ type: "Ready", status: ready ? "True" : "False" }] },
+    });
+    const sts = (name: string, o: { generation: number; observed: number; updated: number; ready: number; replicas?: number }) => ({
+        kind: "StatefulSet",
+        metadata: { name, generation: o.generation },
+        spec: { replicas: o.replicas ?? 1 },
+        status: { observedGeneration: o.observed, updatedReplicas: o.updated, readyReplicas: o.ready },
+    });
+    const nginx = { metadata: { name: "e2e-nginx-web", uid: "n" }, status: { conditions: [{ type: "Ready", status: "True" }] } };
+
+    test("right after the update the old pods still run, green: not begun; one replaced: begun; all rolled out and ready: done", () => {
+        const before = controllerPods({ items: [pod("elk-es-default-0", "a"), pod("logstash-ls-0", "b"), nginx] });
+        // The bare nginx pod is not the stack's workload.
+        expect(before.map((p) => p.name)).toEqual(["elk-es-default-0", "logstash-ls-0"]);
+        const rolled = workloadStates({ items: [sts("elk-es-default", { generation: 2, observed: 2, updated: 1, ready: 1 }), sts("logstash-ls", { generation: 2, observed: 2, updated: 1, ready: 1 })] });
+        // Nothing happened yet: the same pods, and workloads that look rolled out (their old generation).
+        expect(restartProgress(before, before, workloadStates({ items: [sts("elk-es-default", { generation: 1, observed: 1, updated: 1, ready: 1 })] }))).toEqual({
+            began: false,
+            done: false,
+            waiting: "the restart to begin (every pod that ran before the change still runs: elk-es-default-0, logstash-ls-0)",
+        });
+        const midway = restartProgress(before, controllerPods({ items: [pod("elk-es-default-0", "c", false), pod("logstash-ls-0", "b")] }), workloadStates({ items: [sts("elk-es-default", { generation: 2, observed: 2, updated: 1, ready: 0 }), sts("logstash-ls", { generation: 2, observed: 1, updated: 0, ready: 1 })] }));
+        expect(midway).toEqual({ began: true, done: false, waiting: "StatefulSet elk-es-default: 0 of 1 updated pods ready; StatefulSet logstash-ls: its controller to see the change; pods not ready: elk-es-default-0" });
+        expect(restartProgress(before, controllerPods({ items: [pod("elk-es-default-0", "c"), pod("logstash-ls-0", "d")] }), rolled)).toEqual({ began: true, done: true, waiting: "" });
+        // A Deployment counts available replicas.
+        expect(workloadStates({ items: [{ kind: "Deployment", metadata: { name: "kb", generation: 3 }, spec: { replicas: 1 }, status: { observedGeneration: 3, updatedReplicas: 1, availableReplicas: 0 } }] })[0]).toEqual({ kind: "Deployment", name: "kb", rolledOut: false, waiting: "0 of 1 updated pods ready" });
+    });
+
+    test("waitRestarted polls kubectl until the restart has begun and ended, and gives up naming what it waits for", async () => {
+        const before = [{ name: "elk-es-default-0", uid: "a", ready: true }];
+        // The cluster over time: unchanged twice, then the pod replaced but not ready, then done.
+        const timeline = [
+            { pods: [pod("elk-es-default-0", "a")], sts: [sts("elk-es-default", { generation: 1, observed: 1, updated: 1, ready: 1 })] },
+            { pods: [pod("elk-es-default-0", "a")], sts: [sts("elk-es-default", { generation: 2, observed: 2, updated: 0, ready: 1 })] },
+            { pods: [pod("elk-es-default-0", "b", false)], sts: [sts("elk-es-default", { generation: 2, observed: 2, updated: 1, ready: 0 })] },
+            { pods: [pod("elk-es-default-0", "b")], sts: [sts("elk-es-default", { generation: 2, observed: 2, updated: 1, ready: 1 })] },
+        ];
+        let step = 0;
+        const asked: string[] = [];
+        const kubectl: KubectlRunner = (args) => {
+            asked.push(args.join(" "));
+            const t = timeline[Math.min(step, timeline.length - 1)];
+            return JSON.stringify({ items: args.includes("pods") ? t.pods : t.sts });
+        };
+        let clock = 0;
+        const lines: string[] = [];
+        const sleep = (ms: number) => {
+            step++;
+            clock += ms;
+            return Promise.resolve();
+        };
+        await waitRestarted({ kubectl, namespace: "ns", before, timeoutMs: 60_000, pollMs: 1000, log: (l) => lines.push(l), sleep, now: () => clock });
+        expect(step).toBe(3);
+        expect(asked.slice(0, 2)).toEqual(["-n ns get pods -o json", "-n ns get statefulsets,deployments -o json"]);
+        expect(lines).toEqual([
+            "waiting for the restart to begin (every pod that ran before the change still runs: elk-es-default-0)",
+            "the restart has begun: a pod that ran before the change is gone",
+            "waiting for StatefulSet elk-es-default: 0 of 1 updated pods ready; pods not ready: elk-es-default-0",
+        ]);
+
+        step = 0;
+        clock = 0;
+        const never: KubectlRunner = (args) => JSON.stringify({ items: args.includes("pods") ? [pod("elk-es-default-0", "a")] : [] });
+        await expect(waitRestarted({ kubectl: never, namespace: "ns", before, timeoutMs: 10_000, pollMs: 1000, log: () => undefined, sleep, now: () => clock })).rejects.toThrow(
+            "the change had not restarted any pod 10 s after its update: waiting for the restart to begin (every pod that ran before the change still runs: elk-es-default-0)",
+        );
     });
 });

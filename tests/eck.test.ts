@@ -145,7 +145,8 @@ describe("eck engine, one-node dev stack with an s3 snapshot repository", () => 
         const main = containers(one(run, ES)).find((x) => !x.init)?.c as Obj;
         expect(main.name).toBe("elasticsearch");
         expect(envOf(main).ES_JAVA_OPTS).toEqual({ name: "ES_JAVA_OPTS", value: "-Xms512m -Xmx512m" });
-        expect(main.resources).toEqual({ requests: { memory: "1536Mi", cpu: "1000m" }, limits: { memory: "1536Mi", cpu: "2000m" } });
+        // Canonical quantities (1 CPU, not 1000m): the operator's updates write them back unchanged (tests/eckOwnership.test.ts).
+        expect(main.resources).toEqual({ requests: { memory: "1536Mi", cpu: "1" }, limits: { memory: "1536Mi", cpu: "2" } });
         // One node: nothing to spread.
         expect(asObj(asObj(sets[0].podTemplate).spec).affinity).toBeUndefined();
         expect(s.updateStrategy).toEqual({ changeBudget: { maxUnavailable: 1 } });
@@ -392,8 +393,8 @@ describe("eck engine, prod stack file", () => {
             return [envOf(c).ES_JAVA_OPTS.value, asObj(asObj(c.resources).limits).memory, asObj(asObj(asObj(asList(s.volumeClaimTemplates)[0].spec).resources).requests).storage];
         });
         expect(sized).toEqual([
-            ["-Xms1024m -Xmx1024m", "2048Mi", "10Gi"],
-            ["-Xms4096m -Xmx4096m", "8192Mi", "200Gi"],
+            ["-Xms1024m -Xmx1024m", "2Gi", "10Gi"],
+            ["-Xms4096m -Xmx4096m", "8Gi", "200Gi"],
         ]);
         for (const r of customResources(run)) expect(eckSchemaErrors(body(r))).toEqual([]);
     });

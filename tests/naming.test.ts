@@ -8,6 +8,7 @@ import type { ElkStackArgs } from "../components/elkStack";
 import { childName, formerNames } from "../components/naming";
 import { claimName, claimPort } from "../components/targets/dockerClaims";
 import { type ProgramRun, type RecordedResource, aliasUrns, isSecretValue, onManifestsEngine, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
+import { type CustomResource, derivedObjects } from "./support/eck/naming";
 
 interface UrnFixture {
     readonly stacks: Record<string, { readonly urns: readonly string[] }>;
@@ -48,6 +49,18 @@ async function refusal(program: () => Promise<Record<string, unknown>>): Promise
     );
     return String(run.outputs.refused.value);
 }
+
+/** `namespace/name` of every Kubernetes object `r` names, by kind; none for an object the provider names. */
+function physicalName(r: RecordedResource): { kind: string; key: string } | undefined {
+    const body = asObj(r.inputs);
+    const meta = asObj(body.metadata);
+    if (typeof meta.name !== "string") return undefined;
+    const kind = typeof body.kind === "string" ? body.kind : r.type.split(":").pop() ?? r.type;
+    return { kind, key: `${String(meta.namespace)}/${meta.name}` };
+}
+
+/** The custom resources of the eck engine among what a run registered. */
+const customResources = (run: ProgramRun) => run.resources.filter((r) => /^kubernetes:(elasticsearch|kibana|logstash)\.k8s\.elastic\.co\//.test(r.type));
 
 const asObj = (v: unknown) => (unwrapSecrets(v) ?? {}) as Record<string, unknown>;
 const byParentStack = (run: ProgramRun, stackName: string) => run.resources.filter((r) => r.urn.endsWith(`::${stackName}`) || r.name.startsWith(`${stackName}-`));
@@ -265,6 +278,126 @@ describe("two stacks in one namespace on Kubernetes", () => {
     });
 });
 
+describe("two stacks in one namespace on the eck engine", () => {
+    // Issue 19 point 7: before, namePrefix was ignored on eck, and the two stacks clashed on the three custom resources,
+    // six Secrets and five NetworkPolicies (and on every object the operator derives from the resources' names).
+    const base = { target: "kubernetes", kubernetesEngine: "eck", clusterName: "elk", kubernetesNamespace: "default", createNamespace: "false" };
+    const crd = (id: string): Record<string, unknown> => {
+        const [plural, ...group] = id.split(".");
+        const version = plural === "logstashes" ? "v1alpha1" : "v1";
+        return { metadata: { name: id }, spec: { group: group.join("."), versions: [{ name: version, served: true, storage: true }] } };
+    };
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram(
+            {},
+            {
+                program: stacksProgram(base, [
+                    { name: "logs-a", args: { namePrefix: "logs-a" } },
+                    // The second stack uses the operator the first installs (and, before, read the CRDs the first installed).
+                    { name: "logs-b", config: { eckOperator: "present" }, args: { namePrefix: "logs-b" } },
+                ]),
+                reads: (type, id) => (type.endsWith("CustomResourceDefinition") ? crd(id) : {}),
+            },
+        );
+    });
+
+    /** Each stack's objects by kind: those it registers with a name, and those the operator derives from its resources. */
+    function objectsOf(stack: string): Map<string, Set<string>> {
+        const out = new Map<string, Set<string>>();
+        const add = (kind: string, key: string) => out.set(kind, (out.get(kind) ?? new Set()).add(key));
+        const own = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name.startsWith(`${stack}-`));
+        for (const r of own) {
+            const p = physicalName(r);
+            if (p) add(p.kind, p.key);
+        }
+        for (const r of customResources(run).filter((x) => x.name.startsWith(`${stack}-`))) {
+            for (const d of derivedObjects(unwrapSecrets(r.inputs) as CustomResource)) add(d.kind, `${d.namespace}/${d.name}`);
+        }
+        return out;
+    }
+
+    test("no object of one stack, registered or made by the operator, has the name of one of the other's", () => {
+        const a = objectsOf("logs-a");
+        const b = objectsOf("logs-b");
+        const count = (m: Map<string, Set<string>>) => [...m.values()].reduce((n, set) => n + set.size, 0);
+        // The custom resources, the stack's Secrets and NetworkPolicies, and what ECK makes: Services, Secrets, workloads.
+        expect(count(a)).toBeGreaterThan(50);
+        expect(count(b)).toBe(count(a));
+        const clashes = [...a].flatMap(([kind, keys]) => [...keys].filter((k) => b.get(kind)?.has(k)).map((k) => `${kind} ${k}`));
+        expect(clashes).toEqual([]);
+        expect([...(a.get("Elasticsearch") ?? [])]).toEqual(["default/logs-a-elk"]);
+        expect([...(a.get("Service") ?? [])]).toEqual(expect.arrayContaining(["default/logs-a-elk-es-http", "default/logs-a-kibana-kb-http", "default/logs-a-logstash-ls-listeners"]));
+        expect([...(b.get("Secret") ?? [])]).toEqual(expect.arrayContaining(["default/logs-b-elk-es-elastic-user", "default/logs-b-elk-elk-transport-ca", "default/logs-b-kibana-elk-http-cert"]));
+        expect([...(b.get("NetworkPolicy") ?? [])].sort()).toEqual(["default/logs-b-deny-ingress", "default/logs-b-es01-from-eck-operator", "default/logs-b-es01-ingress", "default/logs-b-kibana-ingress", "default/logs-b-logstash-ingress"]);
+    });
+
+    test("the only object a stack and the operator both name is the elastic user's Secret, which the operator adopts", () => {
+        for (const stack of ["logs-a", "logs-b"]) {
+            const registered = new Set(run.resources.filter((r) => r.name.startsWith(`${stack}-`)).flatMap((r) => (physicalName(r) ? [`${physicalName(r)?.kind} ${physicalName(r)?.key}`] : [])));
+            const derived = customResources(run)
+                .filter((r) => r.name.startsWith(`${stack}-`))
+                .flatMap((r) => derivedObjects(unwrapSecrets(r.inputs) as CustomResource).map((d) => `${d.kind} ${d.namespace}/${d.name}`));
+            expect(derived.filter((d) => registered.has(d))).toEqual([`Secret default/${stack}-elk-es-elastic-user`]);
+        }
+    });
+
+    test("each stack's pods and policies select its own label; the URLs and certificates name its own Services", () => {
+        for (const stack of ["logs-a", "logs-b"]) {
+            for (const r of customResources(run).filter((x) => x.name.startsWith(`${stack}-`))) {
+                const body = unwrapSecrets(r.inputs) as { spec: Record<string, unknown> };
+                const templates = Array.isArray(body.spec.nodeSets) ? (body.spec.nodeSets as { podTemplate: unknown }[]).map((n) => n.podTemplate) : [body.spec.podTemplate];
+                for (const t of templates) expect(asObj(asObj(asObj(t).metadata).labels)["elk-stack.dev/stack"]).toBe(stack);
+            }
+            const deny = run.resources.find((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.name === `${stack}-deny-ingress`) as RecordedResource;
+            expect(asObj(asObj(unwrapSecrets(deny.inputs)).spec).podSelector).toEqual({ matchLabels: { "elk-stack.dev/stack": stack } });
+        }
+        expect(run.outputs["logs-b"].value).toBe("https://logs-b-elk-es-http.default.svc:9200");
+        const esCert = run.resources.find((r) => r.type === "tls:index/certRequest:CertRequest" && r.name === "logs-b-es01-cert-csr") as RecordedResource;
+        expect(asObj(esCert.inputs).dnsNames).toEqual(expect.arrayContaining(["logs-b-elk-es-http.default.svc", "logs-b-elk-es-internal-http.default.svc"]));
+    });
+
+    test("the operator is installed once, watching the namespace; the second stack waits for that release and reads no CRD", () => {
+        const releases = run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+        expect(releases.map((r) => r.name)).toEqual(["logs-a-eck-operator"]);
+        expect(asObj(unwrapSecrets(releases[0].inputs)).values).toEqual({ installCRDs: true, managedNamespaces: ["default"] });
+        expect(run.resources.filter((r) => r.type.endsWith("CustomResourceDefinition"))).toEqual([]);
+        const es = customResources(run).find((r) => r.name === "logs-b-es01-elasticsearch") as RecordedResource;
+        expect(es.dependencies).toContain(releases[0].urn);
+    });
+});
+
+describe("the operator on the eck engine, with stacks in other namespaces", () => {
+    const base = { target: "kubernetes", kubernetesEngine: "eck", clusterName: "elk" };
+
+    test("a stack using the first's operator adds its namespace to those the operator watches", async () => {
+        const run = await runProgram(
+            {},
+            {
+                program: stacksProgram(base, [
+                    { name: "logs-a", config: { kubernetesNamespace: "logs-a" } },
+                    { name: "logs-b", config: { kubernetesNamespace: "logs-b", eckOperator: "present" } },
+                ]),
+            },
+        );
+        const releases = run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+        expect(releases.map((r) => [r.name, asObj(unwrapSecrets(r.inputs)).values])).toEqual([["logs-a-eck-operator", { installCRDs: true, managedNamespaces: ["logs-a", "logs-b"] }]]);
+    });
+
+    test("stacks on different clusters (kubeconfigs) each install their own", async () => {
+        const run = await runProgram(
+            {},
+            {
+                program: stacksProgram(base, [
+                    { name: "logs-a", config: { kubeconfig: "apiVersion: v1\nkind: Config\n# a\n" } },
+                    { name: "logs-b", config: { kubeconfig: "apiVersion: v1\nkind: Config\n# b\n", kubernetesClusterId: "other" } },
+                ]),
+            },
+        );
+        expect(run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => r.name)).toEqual(["logs-a-eck-operator", "logs-b-eck-operator"]);
+    });
+});
+
 describe("explicit providers", () => {
     /**
      * One program, one stack per way of passing a provider: each gets a provider of its target's package of its own,
@@ -314,5 +447,16 @@ describe("explicit providers", () => {
 
     test("no stack built a provider of its own", () => {
         expect(run.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => r.name).sort()).toEqual(["docker-providers-engine", "k8s-parent-cluster", "k8s-provider-cluster", "k8s-providers-cluster"]);
+    });
+});
+
+// Last in the file: a program that fails half-way leaves work in flight that would reach the next run's mocks.
+describe("two stacks of one program that both install the ECK operator", () => {
+    test("are refused, naming both and the fix", async () => {
+        const base = { target: "kubernetes", kubernetesEngine: "eck", clusterName: "elk" };
+        const both = runProgram({}, { program: stacksProgram(base, [{ name: "logs-a", config: { kubernetesNamespace: "logs-a" } }, { name: "logs-b", config: { kubernetesNamespace: "logs-b" } }]) });
+        await expect(both).rejects.toThrow(
+            "eckOperator: stacks 'logs-a' and 'logs-b' of this program both install the ECK operator into namespace elastic-system of the same cluster; the operator's CRDs and webhook exist once per cluster, so the second Helm release would fail. Fix: set eckOperator to present for 'logs-b': it then uses the operator 'logs-a' installs, which also watches namespace logs-b.",
+        );
     });
 });

@@ -113,7 +113,7 @@ describe("policy helpers", () => {
 
     test("the pack registers every policy, all mandatory", () => {
         expect(policies.map((p) => [p.name, p.enforcementLevel])).toEqual(ELK_POLICIES.map((p) => [p.name, "mandatory"]));
-        expect(policies.map((p) => p.name)).toEqual(["elk-tls-everywhere", "elk-pinned-images", "elk-privileged-only-sysctl", "elk-resource-limits", "elk-no-plaintext-secrets"]);
+        expect(policies.map((p) => p.name)).toEqual(["elk-tls-everywhere", "elk-pinned-images", "elk-privileged-only-sysctl", "elk-resource-limits", "elk-no-plaintext-secrets", "elk-no-default-namespace"]);
     });
 });
 
@@ -165,16 +165,19 @@ describe("the Logstash pipeline reader", () => {
 describe("the policy pack on the program", () => {
     let dev: ProgramRun;
     let prod: ProgramRun;
+    let eck: ProgramRun;
     let pack: RunningPolicyPack;
 
     beforeAll(async () => {
         // The pack starts (ts-node compiles it) while the program runs; the mock runtime runs one program at a time.
         const started = startPolicyPack();
         dev = await runProgram(stackFileConfig("dev"));
-        // The manifests engine: these checks read StatefulSets and ConfigMaps (tests/eck.test.ts runs the pack on eck).
+        // The manifests engine: these checks read StatefulSets and ConfigMaps.
         prod = await runProgram({ ...onManifestsEngine(stackFileConfig("prod")), elasticsearchNodeCount: "3" }, { stack: "prod" });
+        // The prod stack file as it is: Elastic's operator's custom resources and its Helm release.
+        eck = await runProgram(stackFileConfig("prod"), { stack: "prod" });
         pack = await started;
-    }, 240_000);
+    }, 360_000);
     afterAll(() => pack?.close());
 
     /** Violations of `r` from the pure checks, the in-process pack and the pack process; the last two must agree. */
@@ -189,8 +192,8 @@ describe("the policy pack on the program", () => {
         return { pure: pure(r), pack: inProcess };
     }
 
-    test.each(["dev", "prod"])("every resource of the %s stack passes every policy", async (stack) => {
-        const run = stack === "dev" ? dev : prod;
+    test.each(["dev", "prod", "eck"])("every resource of the %s stack passes every policy", async (stack) => {
+        const run = stack === "dev" ? dev : stack === "prod" ? prod : eck;
         expect(run.resources.length).toBeGreaterThan(20);
         const found: string[] = [];
         for (const r of run.resources) {
@@ -532,5 +535,47 @@ describe("the policy pack on the program", () => {
         expect(await allWays(container)).toEqual({ pure: [], pack: [] });
         // The pure checks treat the adapter's marker the same way.
         expect(violations({ type: CONTAINER, name: "x", props: { image: UNKNOWN, memory: UNKNOWN, privileged: UNKNOWN }, secretsMarked: false })).toEqual([]);
+    });
+
+    test("TLS turned off on ECK's Elasticsearch or Kibana is rejected; a certificate of the stack's keeps it on", async () => {
+        const es = find(eck, "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "-es01-elasticsearch");
+        const kb = find(eck, "kubernetes:kibana.k8s.elastic.co/v1:Kibana", "-kibana-kibana");
+        const off = (r: RecordedResource) =>
+            copyOf(r, (i) => {
+                obj(obj(i.spec).http).tls = { selfSignedCertificate: { disabled: true } };
+            });
+        expect((await allWays(off(es))).pack).toEqual(["elk-tls-everywhere: Elasticsearch elk-prod-es01-elasticsearch serves HTTP without TLS: spec.http.tls.selfSignedCertificate.disabled is true and no spec.http.tls.certificate is given"]);
+        expect((await allWays(off(kb))).pack).toEqual(["elk-tls-everywhere: Kibana elk-prod-kibana-kibana serves HTTP without TLS: spec.http.tls.selfSignedCertificate.disabled is true and no spec.http.tls.certificate is given"]);
+        // Disabled self-signed certificates beside the stack's own certificate: the operator serves that one.
+        const ours = copyOf(es, (i) => {
+            const tls = obj(obj(obj(i.spec).http).tls);
+            tls.selfSignedCertificate = { disabled: "true" };
+        });
+        expect(await allWays(ours)).toEqual({ pure: [], pack: [] });
+        // Unknown during a preview: not judged.
+        const unknown = copyOf(es, (i) => {
+            obj(obj(i.spec).http).tls = { selfSignedCertificate: { disabled: unknownValue } };
+        });
+        expect(await allWays(unknown)).toEqual({ pure: [], pack: [] });
+    });
+
+    test("workloads in the default namespace, or in none, are rejected: operator resources, pod templates, the operator's release", async () => {
+        const inDefault = (r: RecordedResource) =>
+            copyOf(r, (i) => {
+                obj(i.metadata).namespace = "default";
+            });
+        const es = find(eck, "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "-es01-elasticsearch");
+        expect((await allWays(inDefault(es))).pack).toEqual(["elk-no-default-namespace: Elasticsearch elk-prod-es01-elasticsearch runs in namespace default"]);
+        expect((await allWays(inDefault(find(prod, STATEFUL_SET, "-es01-statefulset")))).pack).toEqual(["elk-no-default-namespace: StatefulSet elk-prod-es01-statefulset runs in namespace default"]);
+        const job = copyOf(find(eck, "kubernetes:batch/v1:Job", "-bootstrap-job"), (i) => {
+            delete obj(i.metadata).namespace;
+        });
+        expect((await allWays(job)).pack).toEqual(["elk-no-default-namespace: Job elk-prod-bootstrap-job names no namespace, so it runs in the provider's default namespace (often default)"]);
+        const release = copyOf(find(eck, "kubernetes:helm.sh/v3:Release", "-eck-operator"), (i) => {
+            i.namespace = "default";
+        });
+        expect((await allWays(release)).pack).toEqual(["elk-no-default-namespace: Release elk-prod-eck-operator runs in namespace default"]);
+        // Objects that run nothing may sit anywhere; a ConfigMap in default is not a workload.
+        expect((await allWays(inDefault(find(prod, CONFIG_MAP, "-es01-files")))).pack).toEqual([]);
     });
 });

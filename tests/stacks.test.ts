@@ -26,7 +26,7 @@ const asObj = (v: unknown): Obj => (v ?? {}) as Obj;
  * Elasticsearch's nodes, the main container memory limit of the biggest nodes and the pod anti-affinity of a
  * Kubernetes run: from the StatefulSet (manifests engine) or the Elasticsearch custom resource (eck engine).
  */
-function elasticsearchWorkload(run: ProgramRun): { replicas: number; memory: string; antiAffinity: string[] } {
+function elasticsearchWorkload(run: ProgramRun): { replicas: number; memoryMb: number; antiAffinity: string[] } {
     const sts = run.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name.endsWith("-es01-statefulset"));
     const pods: { count: number; pod: Obj }[] = [];
     if (sts) {
@@ -36,11 +36,17 @@ function elasticsearchWorkload(run: ProgramRun): { replicas: number; memory: str
         const es = run.resources.find((r) => r.type === "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch") as RecordedResource;
         for (const set of asObj(unwrapSecrets(es.inputs.spec)).nodeSets as Obj[]) pods.push({ count: Number(set.count), pod: asObj(asObj(set.podTemplate).spec) });
     }
-    const memoryOf = (pod: Obj) => String(asObj(asObj((pod.containers as Obj[])[0].resources).limits).memory);
-    const biggest = [...pods].sort((a, b) => parseInt(memoryOf(b.pod)) - parseInt(memoryOf(a.pod)))[0];
+    // MiB of a memory limit: `1536Mi` on the manifests engine, canonical `2Gi` on eck (components/targets/quantities.ts).
+    const memoryOf = (pod: Obj) => {
+        const q = String(asObj(asObj((pod.containers as Obj[])[0].resources).limits).memory);
+        const m = /^(\d+)(Mi|Gi|Ti)$/.exec(q);
+        if (!m) throw new Error(`unexpected memory limit ${q}`);
+        return Number(m[1]) * { Mi: 1, Gi: 1024, Ti: 1024 * 1024 }[m[2] as "Mi" | "Gi" | "Ti"];
+    };
+    const biggest = [...pods].sort((a, b) => memoryOf(b.pod) - memoryOf(a.pod))[0];
     return {
         replicas: pods.reduce((n, p) => n + p.count, 0),
-        memory: memoryOf(biggest.pod),
+        memoryMb: memoryOf(biggest.pod),
         antiAffinity: Object.keys(asObj(asObj(biggest.pod.affinity).podAntiAffinity)),
     };
 }
@@ -85,7 +91,7 @@ describe.each(STACKS)("stack %s", (stack) => {
             const es = run.resources.find((r) => r.type === "docker:index/container:Container" && r.name === `${settings.clusterName}-es01`) as RecordedResource;
             expect(es.inputs.memory).toBe(settings.elasticsearch.memoryMb);
         } else {
-            expect(elasticsearchWorkload(run)).toMatchObject({ replicas: settings.elasticsearch.replicas, memory: `${settings.elasticsearch.memoryMb}Mi` });
+            expect(elasticsearchWorkload(run)).toMatchObject({ replicas: settings.elasticsearch.replicas, memoryMb: settings.elasticsearch.memoryMb });
             const ns = run.resources.find((r) => r.type === "kubernetes:core/v1:Namespace") as RecordedResource;
             expect(asObj(asObj(ns.inputs.metadata)).name).toBe(settings.kubernetes.namespace);
         }

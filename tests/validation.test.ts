@@ -72,6 +72,14 @@ const RULES: Rule[] = [
         message: /headless Service name 'kx+-headless' is longer than a DNS label's 63 characters.*at most 54/,
     },
     {
+        title: "an ECK resource name the operator's webhook refuses",
+        config: { target: "kubernetes", clusterName: `c${"x".repeat(36)}` },
+        key: "clusterName",
+        code: (b) => ({ ...b, target: "kubernetes", clusterName: `c${"x".repeat(36)}` }),
+        argument: "settings.clusterName",
+        message: /the elasticsearch resource's name 'cx+' has 37 characters; the operator refuses more than 36.*at most 36/,
+    },
+    {
         title: "the default namespace",
         config: { target: "kubernetes", kubernetesNamespace: "default" },
         key: "kubernetesNamespace",
@@ -255,7 +263,9 @@ describe("values each rule still accepts", () => {
         { kibanaSystemPassword: "null-is-a-prefix-1" },
         { kibanaSystemPassword: "1234567890123456x" },
         { kibanaSystemPassword: "pass word with inner spaces" },
-        { target: "kubernetes", elasticsearchName: `es${"x".repeat(50)}`, kibanaName: `k${"x".repeat(53)}` },
+        { target: "kubernetes", kubernetesEngine: "manifests", elasticsearchName: `es${"x".repeat(50)}`, kibanaName: `k${"x".repeat(53)}` },
+        // ECK's webhook takes resource names of up to 36 characters (the default engine).
+        { target: "kubernetes", clusterName: `c${"x".repeat(35)}`, kibanaName: `k${"x".repeat(35)}`, logstashName: `l${"x".repeat(35)}` },
         { target: "kubernetes", kubernetesNamespace: "default", createNamespace: "false" },
         { target: "kubernetes", kubernetesNamespace: "kube-logging", createNamespace: "false" },
     ])("%j", (config) => {

@@ -4,10 +4,10 @@ import type { EckSettings, ServiceType } from "../config";
 import { KIBANA_PORT } from "../kibana";
 import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
 import * as e from "./eckResources";
-import type { EckNames } from "./eckResources";
+import { type EckNames, type EckNaming, eckResourceNames, eckServiceName, esInternalHttpService, esTransportService } from "./eckNaming";
 import type { AntiAffinity } from "./kubernetesManifests";
 import * as m from "./kubernetesManifests";
-import { clusterAccess, specContents } from "./kubernetes";
+import { type DataHomeGuard, clusterAccess, specContents } from "./kubernetes";
 import { afterSteps } from "./ordering";
 import { ES_HTTP_PORT } from "../elasticsearch";
 import type { IngressRule } from "../traffic";
@@ -16,8 +16,18 @@ import type { IngressRule } from "../traffic";
 export interface EckPlatformArgs {
     /** Namespace to create and put the stack in. */
     namespace: string;
-    /** Stack (cluster) name: the Elasticsearch resource's name, so ECK makes it `cluster.name`; labelled on every object. */
+    /**
+     * Stack (cluster) name: the Elasticsearch resource's name (after `objectPrefix`), so ECK makes it `cluster.name`;
+     * labelled on every object when there is no `objectPrefix`.
+     */
     stackName: string;
+    /**
+     * Prefix of every Kubernetes object name (the stack's `namePrefix`): the custom resources become
+     * `<prefix>-<stackName>`, `<prefix>-<kibana>` and `<prefix>-<logstash>`, so every object the operator derives
+     * from them is prefixed too; the stack's Secrets, NetworkPolicies and claims take it, and it is the stack label
+     * that selects the stack's pods. Unset: objects are named as before (see components/targets/eckNaming.ts).
+     */
+    objectPrefix?: string;
     /** Instance names of the services, which name the Kibana and Logstash resources. */
     instances: { elasticsearch: string; kibana: string; logstash: string };
     /** Elastic release of every resource. */
@@ -26,6 +36,10 @@ export interface EckPlatformArgs {
     eck: EckSettings;
     kubeconfig?: string;
     context?: string;
+    /** `clusterIdentifier` of the provider the platform builds (see `ClusterAccessArgs.clusterIdentifier`). */
+    clusterIdentifier?: string;
+    /** Record the stack's data home and refuse a change of it (see `dataHomeRefusal` in kubernetes.ts). */
+    dataHome?: DataHomeGuard;
     /** Write manifests here instead of applying them (GitOps); no live cluster is read then. */
     renderDir?: string;
     /**
@@ -58,6 +72,83 @@ export interface EckPlatformArgs {
     ingressRules?: readonly IngressRule[];
 }
 
+/** The operator one program installs on one cluster, and the namespaces it is to watch. */
+interface OperatorInstall {
+    /** The installing stack (the prefix of its Pulumi names). */
+    readonly stack: string;
+    readonly operatorNamespace: string;
+    readonly namespaces: Set<string>;
+    /** Whether the chart's values were read: a namespace added after that would not be watched. */
+    sealed: boolean;
+    /** The chart's values, read once every stack the program set up in the same turn has joined. */
+    readonly values: pulumi.Input<Record<string, unknown>>;
+    release?: k8s.helm.v3.Release;
+}
+
+/**
+ * The operators this program installs, by cluster and operator namespace. The eck-operator chart installs ECK's CRDs
+ * and its validating webhook, which are cluster-wide, so a cluster takes one operator: a second Helm release would
+ * fail on the CRDs the first owns. One program (one Node.js process) installs it once per cluster; its other stacks
+ * on that cluster use it with `eckOperator: present` and are added to the namespaces it watches.
+ */
+const operatorInstalls = new Map<string, OperatorInstall>();
+/** The first stack set up with `eckOperator: present` on a cluster before any stack of the program installed the operator there. */
+const operatorUsers = new Map<string, string>();
+
+/**
+ * Registers `stack` as the one that installs the operator on its cluster (`key`), or fails naming the other stack
+ * and the fix. The values (the namespaces to watch) are read on the next turn of the event loop, once the stacks the
+ * program sets up with it have joined.
+ */
+function claimOperatorInstall(key: string, stack: string, args: EckPlatformArgs): OperatorInstall {
+    const ns = args.eck.operatorNamespace;
+    const other = operatorInstalls.get(key);
+    if (other) {
+        throw new Error(
+            `eckOperator: stacks '${other.stack}' and '${stack}' of this program both install the ECK operator into namespace ${ns} of the same cluster; ` +
+                `the operator's CRDs and webhook exist once per cluster, so the second Helm release would fail. ` +
+                `Fix: set eckOperator to present for '${stack}': it then uses the operator '${other.stack}' installs, which also watches namespace ${args.namespace}.`,
+        );
+    }
+    const earlier = operatorUsers.get(key);
+    if (earlier) {
+        throw new Error(
+            `eckOperator: stack '${earlier}' (eckOperator present) was set up before '${stack}', which installs the ECK operator into namespace ${ns} of the same cluster, ` +
+                `so that operator would not watch '${earlier}''s namespace and '${earlier}' would not wait for it. Fix: set up '${stack}' first in the program.`,
+        );
+    }
+    const values = new Promise<Record<string, unknown>>((resolve) =>
+        setImmediate(() => {
+            install.sealed = true;
+            resolve(e.operatorValues([...install.namespaces].sort()));
+        }),
+    );
+    const install: OperatorInstall = { stack, operatorNamespace: ns, namespaces: new Set([args.namespace]), sealed: false, values };
+    operatorInstalls.set(key, install);
+    return install;
+}
+
+/**
+ * The release of the operator another stack of this program installs on the same cluster (`key`), now also
+ * watching this stack's namespace; undefined when none does (the stack then checks the cluster's CRDs).
+ */
+function joinOperatorInstall(key: string, stack: string, args: EckPlatformArgs): k8s.helm.v3.Release | undefined {
+    const installer = operatorInstalls.get(key);
+    if (!installer) {
+        if (!operatorUsers.has(key)) operatorUsers.set(key, stack);
+        return undefined;
+    }
+    if (installer.sealed && !installer.namespaces.has(args.namespace)) {
+        throw new Error(
+            `eckOperator: stack '${stack}' uses the ECK operator '${installer.stack}' installs, but was set up after that operator's settings were read, so it would not watch namespace ${args.namespace}. ` +
+                "Fix: set up every eck stack of the program in one go, before awaiting anything.",
+        );
+    }
+    installer.namespaces.add(args.namespace);
+    if (!installer.release) throw new Error(`eckOperator: the operator of stack '${installer.stack}' is not set up yet`);
+    return installer.release;
+}
+
 /**
  * The `eck` Kubernetes engine: the stack's namespace, Elastic's operator (installed from its Helm chart at a pinned
  * version, or expected to run), and per service a custom resource the operator turns into StatefulSets, Services,
@@ -86,22 +177,29 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
     private readonly args: EckPlatformArgs;
     /** Prefix of every Pulumi resource name. */
     private readonly rp: string;
+    /** What the objects' names come from (components/targets/eckNaming.ts). */
+    private readonly naming: EckNaming;
     /** The NetworkPolicies, which every pod-making object waits for. */
     private readonly policies: k8s.networking.v1.NetworkPolicy[] = [];
     private readonly placement: m.Placement;
     /** Per kind, resolves once the operator is there (installed, or its CRD checked); fails with the reason when not. */
     private readonly operatorGates: Record<keyof typeof e.ECK_KINDS, pulumi.Output<string>>;
+    /** Resolves once the data home is checked (see clusterAccess); every object waits for it. */
+    private readonly checked: pulumi.Output<true>;
 
     constructor(name: string, args: EckPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:kubernetes:EckPlatform", name, {}, opts);
         this.args = args;
         this.rp = args.resourcePrefix ?? args.stackName;
-        this.placement = { namespace: args.namespace, stack: args.stackName };
-        this.names = { elasticsearch: args.stackName, kibana: args.instances.kibana, logstash: args.instances.logstash };
-        ({ provider: this.provider, namespace: this.namespace } = clusterAccess(this, name, args, this.placement));
+        // As on the manifests engine: the prefix names the objects and, when set, is the label selecting the stack's pods.
+        this.placement = { namespace: args.namespace, stack: args.objectPrefix ?? args.stackName, prefix: args.objectPrefix };
+        this.naming = { clusterName: args.stackName, instances: args.instances, prefix: args.objectPrefix };
+        this.names = eckResourceNames(this.naming);
+        let clusterKey: string;
+        ({ provider: this.provider, namespace: this.namespace, checked: this.checked, clusterKey } = clusterAccess(this, name, args, this.placement));
         if (args.ingressRules) {
             // Every custom resource and Job waits for these: no pod of the stack runs without its policy.
-            const inNamespace = { parent: this, provider: this.provider, dependsOn: this.namespace ? [this.namespace] : [] };
+            const inNamespace = { parent: this, provider: this.provider, dependsOn: this.checked.apply(() => (this.namespace ? [this.namespace] : [])) };
             this.policies.push(new k8s.networking.v1.NetworkPolicy(`${this.rp}-deny-ingress`, m.denyIngressPolicy(this.placement), inNamespace));
             for (const policy of m.ingressPolicies(this.placement, args.ingressRules)) {
                 this.policies.push(new k8s.networking.v1.NetworkPolicy(`${this.rp}-${policy.instance}-ingress`, policy.manifest, inNamespace));
@@ -113,7 +211,10 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
             ));
         }
         const plain = (k: keyof typeof e.ECK_KINDS) => pulumi.output(e.ECK_KINDS[k].apiVersion);
+        const released = (release: k8s.helm.v3.Release) => (k: keyof typeof e.ECK_KINDS) => release.status.apply(() => e.ECK_KINDS[k].apiVersion);
+        const operatorKey = `${clusterKey} ${args.eck.operatorNamespace}`;
         if (args.eck.operator === "install") {
+            const install = claimOperatorInstall(operatorKey, this.rp, args);
             this.operator = new k8s.helm.v3.Release(
                 `${this.rp}-eck-operator`,
                 {
@@ -122,17 +223,26 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
                     repositoryOpts: { repo: e.ECK_HELM_REPOSITORY },
                     namespace: args.eck.operatorNamespace,
                     createNamespace: true,
-                    values: e.operatorValues(args.namespace),
+                    values: install.values,
                 },
-                { parent: this, provider: this.provider },
+                { parent: this, provider: this.provider, dependsOn: this.checked.apply(() => []) },
             );
-            const installed = (k: keyof typeof e.ECK_KINDS) => (this.operator as k8s.helm.v3.Release).status.apply(() => e.ECK_KINDS[k].apiVersion);
+            install.release = this.operator;
+            const installed = released(this.operator);
             this.operatorGates = { elasticsearch: installed("elasticsearch"), kibana: installed("kibana"), logstash: installed("logstash") };
         } else if (args.renderDir !== undefined) {
             // Rendering to files reads no cluster.
             this.operatorGates = { elasticsearch: plain("elasticsearch"), kibana: plain("kibana"), logstash: plain("logstash") };
         } else {
-            this.operatorGates = { elasticsearch: this.requireCrd("elasticsearch"), kibana: this.requireCrd("kibana"), logstash: this.requireCrd("logstash") };
+            const installer = joinOperatorInstall(operatorKey, this.rp, args);
+            if (installer) {
+                // Another stack of this program installs the operator on this cluster: its release is the gate, and
+                // its operator watches this stack's namespace too (no CRD can be read before it is installed).
+                const installed = released(installer);
+                this.operatorGates = { elasticsearch: installed("elasticsearch"), kibana: installed("kibana"), logstash: installed("logstash") };
+            } else {
+                this.operatorGates = { elasticsearch: this.requireCrd("elasticsearch"), kibana: this.requireCrd("kibana"), logstash: this.requireCrd("logstash") };
+            }
         }
         this.operatorReady = pulumi.all([this.operatorGates.elasticsearch, this.operatorGates.kibana, this.operatorGates.logstash]);
         this.registerOutputs({ namespace: args.namespace });
@@ -160,7 +270,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
         const ns = this.args.namespace;
         if (instance === this.args.instances.elasticsearch) {
             // The operator dials the internal Service; clients the public one.
-            return [...e.serviceNames(e.esHttpService(this.names.elasticsearch), ns), ...e.serviceNames(`${this.names.elasticsearch}-es-internal-http`, ns)];
+            return [...e.serviceNames(e.esHttpService(this.names.elasticsearch), ns), ...e.serviceNames(esInternalHttpService(this.names.elasticsearch), ns)];
         }
         if (instance === this.args.instances.kibana || instance === this.args.instances.logstash) return e.serviceNames(this.serviceOf(instance), ns);
         return m.serviceDnsNames(instance, ns, false);
@@ -172,7 +282,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
     }
 
     discoveryHost(_instance: string): string {
-        return `${this.names.elasticsearch}-es-transport.${this.args.namespace}.svc`;
+        return `${esTransportService(this.names.elasticsearch)}.${this.args.namespace}.svc`;
     }
 
     endpoint(instance: string, port: PortSpec): Endpoint {
@@ -284,12 +394,9 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
         return { done: job, succeeded: job.metadata.apply(() => true) };
     }
 
-    /** The Service a client of the stack dials for an instance. */
+    /** The Service a client of the stack dials for an instance (the one function the e2e run calls too). */
     private serviceOf(instance: string): string {
-        if (instance === this.args.instances.elasticsearch) return e.esHttpService(this.names.elasticsearch);
-        if (instance === this.args.instances.kibana) return e.kibanaHttpService(this.names.kibana);
-        if (instance === this.args.instances.logstash) return e.logstashService(this.names.logstash, e.LOGSTASH_LISTENER_SERVICE);
-        return instance;
+        return eckServiceName(this.naming, instance);
     }
 
     /** The HTTP certificate, key and CA of a spec, from its files (`<dir>/<name>.crt`, `<dir>/<name>.key`, `<dir>/ca.crt`). */
@@ -304,7 +411,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
     private secret(resourceName: string, name: string, data: Record<string, pulumi.Input<string>>, opts: PlacementOptions, type = "Opaque"): k8s.core.v1.Secret {
         return new k8s.core.v1.Secret(
             resourceName,
-            { metadata: { name, namespace: this.args.namespace, labels: { [m.LABELS.partOf]: "elk-stack", [m.LABELS.managedBy]: "pulumi", [m.LABELS.stack]: this.args.stackName } }, type, stringData: pulumi.secret(pulumi.output(data)) },
+            { metadata: { name, namespace: this.args.namespace, labels: { [m.LABELS.partOf]: "elk-stack", [m.LABELS.managedBy]: "pulumi", [m.LABELS.stack]: this.placement.stack } }, type, stringData: pulumi.secret(pulumi.output(data)) },
             { ...this.opts(opts.parent), additionalSecretOutputs: ["data", "stringData"] },
         );
     }
@@ -326,10 +433,10 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
         return specContents(spec, this.args.namespace, this.placement, (kind) => ({ name: `${this.rp}-${spec.name}-${kind}`, opts: this.opts(opts.parent) }));
     }
 
-    /** Options of every object: this platform's provider, and created after the namespace. */
+    /** Options of every object: this platform's provider, and created after the namespace and the data home's check. */
     private opts(parent: pulumi.Resource | undefined, dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = []): pulumi.CustomResourceOptions {
         const namespace = this.namespace;
-        return { parent, provider: this.provider, dependsOn: pulumi.output(dependsOn).apply((d) => (namespace ? [...d, namespace] : d)) };
+        return { parent, provider: this.provider, dependsOn: pulumi.all([pulumi.output(dependsOn), this.checked]).apply(([d]) => (namespace ? [...d, namespace] : d)) };
     }
 }
 

@@ -19,6 +19,8 @@ import { ES_ELASTIC_PASSWORD_SETTING } from "../elasticsearch";
 import { SECRET_FILES_ENV, secretFilePath } from "../shellScripts";
 import type { ContainerSpec, FileSpec, JobSpec, ServiceSpec } from "../spec";
 import * as m from "./kubernetesManifests";
+import { type EckNames, LOGSTASH_LISTENER_SERVICE } from "./eckNaming";
+import { gibibytes, mebibytes, millicores } from "./quantities";
 
 type ObjectMeta = k8s.types.input.meta.v1.ObjectMeta;
 type Container = k8s.types.input.core.v1.Container;
@@ -46,8 +48,8 @@ export const ECK_DATA_CLAIMS = { elasticsearch: "elasticsearch-data", logstash: 
 export const ELASTIC_USER_KEY = "elastic";
 /** Label ECK puts on every pod of an Elasticsearch cluster (pkg/controller/elasticsearch/label). */
 export const ECK_CLUSTER_LABEL = "elasticsearch.k8s.elastic.co/cluster-name";
-/** Name of the one Service the stack asks ECK to make for Logstash's listeners. */
-export const LOGSTASH_LISTENER_SERVICE = "listeners";
+// Every name of the engine: components/targets/eckNaming.ts.
+export { type EckNames, LOGSTASH_LISTENER_SERVICE, esHttpService, kibanaHttpService, logstashService } from "./eckNaming";
 
 /**
  * pulumi-kubernetes waits for a resource to satisfy these before it counts as created or updated (the
@@ -59,26 +61,41 @@ export const LOGSTASH_LISTENER_SERVICE = "listeners";
 export const WAIT_FOR_ANNOTATION = "pulumi.com/waitFor";
 
 /**
- * Every name the engine gives an object, in one place. ECK derives its own object names from the custom resource
- * names (pkg/apis/elasticsearch/v1/name.go, pkg/apis/kibana/v1/name.go, pkg/apis/logstash/v1alpha1/name.go).
+ * How the stack and the operator share the Elasticsearch, Kibana and Logstash resources under server-side apply.
+ *
+ * The operator writes to them with `client.Update` (a read-modify-write of the whole object, under its own field
+ * manager), only in metadata: on Elasticsearch the annotations `elasticsearch.k8s.elastic.co/cluster-uuid`
+ * (pkg/controller/elasticsearch/bootstrap/bootstrap.go), `elasticsearch.k8s.elastic.co/initial-master-nodes` while
+ * the cluster forms (version/zen2/initial_master_nodes.go), `eck.k8s.elastic.co/orchestration-hints`
+ * (elasticsearch_controller.go annotateResource), `elasticsearch.k8s.elastic.co/managed-remote-clusters`
+ * (remotecluster/annotations.go), `eck.k8s.elastic.co/client-authentication-required`
+ * (common/annotation/client_cert.go), `elasticsearch.k8s.elastic.co/recreate-<StatefulSet>` while it recreates a
+ * StatefulSet for grown claims (common/volume/pvc_expansion.go; `logstash.k8s.elastic.co/recreate-` on Logstash);
+ * on Kibana `association.k8s.elastic.co/es-conf` for its `elasticsearchRef` (association/conf.go); and the removal
+ * of legacy `finalizer.*.k8s.elastic.co` finalizers (common/finalizer/finalizers.go). Status goes through the status
+ * subresource, which an apply of the object does not touch. Nothing writes our spec (autoscaling would; the stack
+ * does not use it).
+ *
+ * Those annotations are not in what the provider applies, so they never conflict: server-side apply reports a
+ * conflict only for a field the applier sets to another value than a different manager's (Kubernetes' Server-Side
+ * Apply documentation), and pulumi-kubernetes diffs only the fields of our inputs (provider/pkg/provider/provider.go
+ * Diff, pruneLiveState). What could conflict is a field of ours that the operator's full-object update rewrites: it
+ * decodes the object into its Go types and encodes it again, and a non-canonical quantity comes back rewritten
+ * (`2048Mi` as `2Gi`), which hands that field to the operator. So every quantity of these resources is canonical
+ * (quantities.ts), and tests/eckOwnership.test.ts applies a model of the operator's writes (tests/support/eck/
+ * ownership.ts) to every resource the stack registers.
+ *
+ * The provider's `pulumi.com/patchForce` annotation (provider/pkg/await/await.go patchForce) makes the stack's apply
+ * take back any field of its own that another manager changed, instead of failing the update: what the program
+ * declares is what the resource says. It touches no field the program does not declare, so the operator's
+ * annotations stay. No `ignoreChanges`: none of the operator's fields is among the stack's inputs.
  */
-export interface EckNames {
-    /** The Elasticsearch resource; ECK makes it the cluster name (`cluster.name`). */
-    readonly elasticsearch: string;
-    readonly kibana: string;
-    readonly logstash: string;
-}
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
-/** Service of Elasticsearch's HTTP API. */
-export const esHttpService = (es: string) => `${es}-es-http`;
 /** The operator's secret holding the elastic user's password. */
 export const elasticUserSecret = (es: string) => `${es}-es-elastic-user`;
 /** Pod name of node `i` of a node set. */
 export const esPodName = (es: string, set: string, i: number) => `${es}-es-${set}-${i}`;
-/** Service of Kibana. */
-export const kibanaHttpService = (kb: string) => `${kb}-kb-http`;
-/** A user-defined Logstash Service (`<logstash>-ls-<name>`). */
-export const logstashService = (ls: string, name: string) => `${ls}-ls-${name}`;
 /** Secrets the stack makes for the operator to read. */
 export const httpCertSecretName = (owner: string) => `${owner}-elk-http-cert`;
 export const transportCaSecretName = (es: string) => `${es}-elk-transport-ca`;
@@ -240,19 +257,22 @@ export function logstashMountedFiles(spec: ServiceSpec): ServiceSpec {
     return mountedFiles(own, own.files.filter((f) => f.path.endsWith("/logstash.yml") || f.path.endsWith("/pipelines.yml")).map((f) => f.path)) as ServiceSpec;
 }
 
-/** A claim template of `sizeGb` GiB, on the storage class or the cluster's default. */
+/**
+ * A claim template of `sizeGb` GiB, on the storage class or the cluster's default. Quantities here and in
+ * {@link resources} are canonical (quantities.ts): the operator's updates of the resource then rewrite none of them.
+ */
 export function claimTemplate(name: string, sizeGb: number, storageClass: string | undefined): Claim {
     return {
         metadata: { name },
-        spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClass, resources: { requests: { storage: `${sizeGb}Gi` } } },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClass, resources: { requests: { storage: gibibytes(sizeGb) } } },
     };
 }
 
 /** Requests and limits; memory is not overcommitted, as on the manifests engine. */
 export function resources(memoryMb: number, cpu: { requestMillis: number; limitMillis: number }): k8s.types.input.core.v1.ResourceRequirements {
     return {
-        requests: { memory: `${memoryMb}Mi`, cpu: `${cpu.requestMillis}m` },
-        limits: { memory: `${memoryMb}Mi`, cpu: `${cpu.limitMillis}m` },
+        requests: { memory: mebibytes(memoryMb), cpu: millicores(cpu.requestMillis) },
+        limits: { memory: mebibytes(memoryMb), cpu: millicores(cpu.limitMillis) },
     };
 }
 
@@ -263,13 +283,14 @@ export function resourceLabels(p: m.Placement, spec: ContainerSpec): Record<stri
 
 /**
  * The API version, kind and metadata of a custom resource of the stack: named `name` in the stack's namespace,
- * labelled as its service, and annotated with the conditions the provider waits for (`waitFor`).
+ * labelled as its service, annotated with the conditions the provider waits for (`waitFor`) and applied with force
+ * ({@link PATCH_FORCE_ANNOTATION}).
  */
 function resourceHeader(kind: keyof typeof ECK_KINDS, name: string, placement: m.Placement, spec: ServiceSpec, waitFor: string): { apiVersion: string; kind: string; metadata: ObjectMeta } {
     return {
         apiVersion: ECK_KINDS[kind].apiVersion,
         kind: ECK_KINDS[kind].kind,
-        metadata: { name, namespace: placement.namespace, labels: resourceLabels(placement, spec), annotations: { [WAIT_FOR_ANNOTATION]: waitFor } },
+        metadata: { name, namespace: placement.namespace, labels: resourceLabels(placement, spec), annotations: { [WAIT_FOR_ANNOTATION]: waitFor, [PATCH_FORCE_ANNOTATION]: "true" } },
     };
 }
 
@@ -522,11 +543,11 @@ export function transportCaData(ca: { certPem: pulumi.Input<string>; keyPem: pul
     return { "ca.crt": ca.certPem, "ca.key": ca.keyPem };
 }
 
-/** Values of the eck-operator chart: the operator watches the stack's namespace only. */
-export function operatorValues(stackNamespace: string): Record<string, unknown> {
+/** Values of the eck-operator chart: the operator watches the stacks' namespaces only. */
+export function operatorValues(stackNamespaces: readonly string[]): Record<string, unknown> {
     // managedNamespaces and installCRDs are keys of deploy/eck-operator/values.yaml; the CRDs come from its
     // eck-operator-crds dependency, so a chart upgrade upgrades them too.
-    return { installCRDs: true, managedNamespaces: [stackNamespace] };
+    return { installCRDs: true, managedNamespaces: [...stackNamespaces] };
 }
 
 /**
@@ -537,7 +558,7 @@ export function operatorValues(stackNamespace: string): Record<string, unknown> 
 export function operatorIngressPolicy(p: m.Placement, esInstance: string, operatorNamespace: string, port: number): { metadata: ObjectMeta; spec: k8s.types.input.networking.v1.NetworkPolicySpec } {
     return {
         metadata: {
-            name: `${esInstance}-from-eck-operator`,
+            name: `${m.objectName(p, esInstance)}-from-eck-operator`,
             namespace: p.namespace,
             labels: { [m.LABELS.instance]: esInstance, [m.LABELS.partOf]: "elk-stack", [m.LABELS.managedBy]: "pulumi", [m.LABELS.stack]: p.stack },
         },

@@ -1,23 +1,63 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import { DEFAULT_CLUSTER_ID, type StackConfig } from "../config";
+import { childName } from "../naming";
 import type { Platform } from "../spec";
 import { stackIngressRules } from "../traffic";
 import { DockerPlatform } from "./docker";
 import { EckPlatform } from "./eck";
-import { LOGSTASH_LISTENER_SERVICE, esHttpService, kibanaHttpService, logstashService } from "./eckResources";
-import { KubernetesPlatform } from "./kubernetes";
+import { type EckNaming, eckResourceNames, eckServiceName } from "./eckNaming";
+import { type DataHomeGuard, KubernetesPlatform } from "./kubernetes";
+import { objectName } from "./kubernetesManifests";
 
 export { DockerPlatform, type DockerPlatformArgs, STACK_LABEL } from "./docker";
 export { EckPlatform, type EckPlatformArgs } from "./eck";
-export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress } from "./kubernetes";
+export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress, type DataHome, type DataHomeGuard, type DataHomeKeys, dataHomeRefusal } from "./kubernetes";
+export type { EckNaming } from "./eckNaming";
 
-/** The Kubernetes Service clients dial for `instance` (a port-forward's target): the operator's on the eck engine. */
-export function kubernetesServiceName(settings: StackConfig, instance: string): string {
-    if (settings.kubernetes.engine !== "eck") return instance;
-    if (instance === settings.names.elasticsearch) return esHttpService(settings.clusterName);
-    if (instance === settings.names.kibana) return kibanaHttpService(settings.names.kibana);
-    if (instance === settings.names.logstash) return logstashService(settings.names.logstash, LOGSTASH_LISTENER_SERVICE);
-    return instance;
+/** What the names of a stack on the eck engine come from (components/targets/eckNaming.ts). */
+export function eckNamingOf(settings: StackConfig, namePrefix?: string): EckNaming {
+    return { clusterName: settings.clusterName, instances: settings.names, prefix: namePrefix };
+}
+
+/**
+ * The Kubernetes Service clients dial for `instance` (a port-forward's target, the host applications in the cluster
+ * send logs to): the operator's on the eck engine, `<namePrefix>-<instance>` on manifests. The platforms name their
+ * Services with the same functions (EckPlatform.internalHost, KubernetesPlatform.internalHost).
+ */
+export function kubernetesServiceName(settings: StackConfig, instance: string, namePrefix?: string): string {
+    if (settings.kubernetes.engine !== "eck") return objectName({ namespace: settings.kubernetes.namespace, stack: namePrefix ?? settings.clusterName, prefix: namePrefix }, instance);
+    return eckServiceName(eckNamingOf(settings, namePrefix), instance);
+}
+
+/** The in-cluster host name of `instance`'s Service: `<service>.<namespace>.svc`, as the platforms' `internalHost`. */
+export function kubernetesServiceHost(settings: StackConfig, instance: string, namePrefix?: string): string {
+    return `${kubernetesServiceName(settings, instance, namePrefix)}.${settings.kubernetes.namespace}.svc`;
+}
+
+/**
+ * The record that refuses a move of a Kubernetes stack's data (see `dataHomeRefusal`): where the data is now, the
+ * config keys that move it, and the claims holding it. Parented to the owning stack and named after it, so that it
+ * keeps its URN whatever the engine.
+ */
+function dataHome(name: string, settings: StackConfig, namePrefix: string | undefined, parent: pulumi.Resource | undefined): DataHomeGuard {
+    const k = settings.kubernetes;
+    const fq = (key: string) => `${settings.project}:${key}`;
+    const eck = k.engine === "eck";
+    const elasticsearch = eck
+        ? eckResourceNames(eckNamingOf(settings, namePrefix)).elasticsearch
+        : objectName({ namespace: k.namespace, stack: namePrefix ?? settings.clusterName, prefix: namePrefix }, settings.names.elasticsearch);
+    const prefixed = namePrefix !== undefined ? " (with the stack's namePrefix)" : "";
+    return {
+        parent,
+        recordName: childName(name, "cluster-identity"),
+        current: { engine: k.engine, namespace: k.namespace, elasticsearch, cluster: k.clusterId ?? DEFAULT_CLUSTER_ID },
+        keys: {
+            engine: fq("kubernetesEngine"),
+            namespace: fq("kubernetesNamespace"),
+            elasticsearch: `${fq(eck ? "clusterName" : "elasticsearchName")}${prefixed}`,
+            cluster: fq("kubernetesClusterId"),
+        },
+    };
 }
 
 /** How a stack names what it creates (see components/naming.ts). */
@@ -66,14 +106,17 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                         namespace: k.namespace,
                         createNamespace: k.createNamespace,
                         stackName: settings.clusterName,
-                        // Custom resources are named after the cluster and the instances (ECK derives every object's
-                        // name from them): two stacks on this engine in one namespace need their own names.
+                        // Custom resources are named after the cluster and the instances, and ECK derives every
+                        // object's name from theirs: the prefix keeps two stacks in one namespace apart.
+                        objectPrefix: naming.namePrefix,
                         resourcePrefix: name,
                         instances: settings.names,
                         version: settings.elasticVersion,
                         eck: k.eck,
                         kubeconfig: k.kubeconfig,
                         context: k.context,
+                        clusterIdentifier: k.clusterId ?? DEFAULT_CLUSTER_ID,
+                        dataHome: dataHome(name, settings, naming.namePrefix, opts?.parent),
                         renderDir: k.renderDir,
                         storageClass: k.storageClass,
                         kibanaServiceType: k.kibanaServiceType,
@@ -98,6 +141,8 @@ export function platformFor(name: string, settings: StackConfig, opts?: pulumi.C
                     objectPrefix: naming.namePrefix,
                     kubeconfig: k.kubeconfig,
                     context: k.context,
+                    clusterIdentifier: k.clusterId ?? DEFAULT_CLUSTER_ID,
+                    dataHome: dataHome(name, settings, naming.namePrefix, opts?.parent),
                     renderDir: k.renderDir,
                     storageClass: k.storageClass,
                     storageKeys: {

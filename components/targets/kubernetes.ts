@@ -60,6 +60,10 @@ export interface KubernetesPlatformArgs {
     kubeconfig?: string;
     /** Kubeconfig context; the current one when unset. */
     context?: string;
+    /** `clusterIdentifier` of the provider the platform builds (see {@link ClusterAccessArgs.clusterIdentifier}). */
+    clusterIdentifier?: string;
+    /** Record the stack's data home and refuse a change of it (see {@link dataHomeRefusal}). */
+    dataHome?: DataHomeGuard;
     /** Write manifests here instead of applying them (GitOps). */
     renderDir?: string;
     /**
@@ -92,6 +96,93 @@ export interface KubernetesPlatformArgs {
     ingressRules?: readonly IngressRule[];
 }
 
+/**
+ * Where a stack's Elasticsearch data lives on Kubernetes. Each part names an object that holds the data: change any
+ * and the next update makes a new object, which starts a new, empty cluster, while the old one is deleted and its
+ * claims are left behind.
+ */
+export interface DataHome {
+    readonly engine: "eck" | "manifests";
+    readonly namespace: string;
+    /** The object holding the data: the Elasticsearch resource (eck) or the StatefulSet (manifests). */
+    readonly elasticsearch: string;
+    /** The provider's `clusterIdentifier`: another value replaces the provider, and every object with it. */
+    readonly cluster: string;
+}
+
+/** The config keys (or arguments) behind each part of a {@link DataHome}, named when a change is refused. */
+export type DataHomeKeys = { readonly [K in keyof DataHome]: string };
+
+/** The record of a stack's {@link DataHome}, which refuses a change of it before anything is sent. */
+export interface DataHomeGuard {
+    /**
+     * Parent of the record: the owning stack, so that the record keeps its URN whichever engine runs the stack
+     * (a change of engine is one of the changes it catches).
+     */
+    readonly parent?: pulumi.Resource;
+    /** Pulumi name of the record (`<stack>-cluster-identity`). */
+    readonly recordName: string;
+    readonly current: DataHome;
+    readonly keys: DataHomeKeys;
+}
+
+/** What a DataHome part is called in a message. */
+const DATA_HOME_PART: Readonly<Record<keyof DataHome, string>> = {
+    engine: "the Kubernetes engine",
+    namespace: "the namespace",
+    elasticsearch: "the Elasticsearch object's name",
+    cluster: "the cluster (the provider's clusterIdentifier)",
+};
+
+/**
+ * The claims holding the data of `h`: ECK names them `<claim template>-<StatefulSet>-<n>` with the StatefulSets
+ * `<es>-es-<node set>` (cloud-on-k8s pkg/controller/elasticsearch/volume/names.go, esv1.StatefulSet), a StatefulSet
+ * of the stack's own `data-<name>-<n>` (kubernetesManifests.ts).
+ */
+function dataClaims(h: DataHome): string {
+    return h.engine === "eck" ? `elasticsearch-data-${h.elasticsearch}-es-<node set>-<n>` : `data-${h.elasticsearch}-<n>`;
+}
+
+/** The object holding the data, as a message names it. */
+function dataObject(h: DataHome): string {
+    return `${h.engine === "eck" ? "Elasticsearch resource" : "StatefulSet"} ${h.namespace}/${h.elasticsearch} (engine ${h.engine}${h.cluster === "" ? "" : `, cluster ${h.cluster}`})`;
+}
+
+/**
+ * Why the stack's data home may not move from `previous` to `current`, with what would be lost and how to proceed
+ * deliberately; undefined when nothing moved or `previous` is not a record this program wrote.
+ *
+ * Every part is identity: a Kubernetes object's name and namespace cannot change, so pulumi-kubernetes replaces the
+ * object (provider/pkg/provider/diff.go, forceNew on metadata.name and metadata.namespace), another engine writes
+ * another kind of object, and another clusterIdentifier replaces the provider and every object it made
+ * (provider/pkg/provider/provider.go, DiffConfig). On eck a new Elasticsearch resource is a new cluster: the operator
+ * bootstraps it empty, and deleting the old one keeps its claims (volumeClaimDeletePolicy DeleteOnScaledownOnly,
+ * pkg/apis/elasticsearch/v1/elasticsearch_types.go in cloud-on-k8s 3.5.0); on manifests the new StatefulSet gets new,
+ * empty claims and the old ones stay (the StatefulSet's default retention). See tests/support/eck/changes.ts.
+ */
+export function dataHomeRefusal(input: { readonly previous: unknown; readonly current: DataHome; readonly keys: DataHomeKeys; readonly recordUrn: string }): string | undefined {
+    const previous = input.previous as Partial<DataHome> | undefined;
+    if (typeof previous !== "object" || previous === null || Array.isArray(previous)) return undefined;
+    const before = previous as Record<string, unknown>;
+    const parts = (Object.keys(DATA_HOME_PART) as (keyof DataHome)[]).filter((k) => typeof before[k] === "string" && before[k] !== input.current[k]);
+    if (parts.length === 0) return undefined;
+    const old = { ...input.current, ...(previous as DataHome) };
+    const now = input.current;
+    const changes = parts.map((k) => `'${input.keys[k]}' (${DATA_HOME_PART[k]}: ${old[k]} -> ${now[k]})`).join(", ");
+    const back = parts.map((k) => `'${input.keys[k]}' back to ${k === "elasticsearch" ? `what names the object ${old[k]}` : old[k]}`).join(", ");
+    const engineOf = (h: DataHome) => (h.engine === "eck" ? "the operator starts a new, empty cluster from it" : "its pods start a new, empty cluster on new claims");
+    return [
+        `Refused change of ${changes}: this stack's data is in the ${dataObject(old)}.`,
+        `The update would create the ${dataObject(now)}, where ${engineOf(now)}, and delete the ${dataObject(old)}: ` +
+            `its pods stop, and its claims (${dataClaims(old)}) stay behind in namespace ${old.namespace}, orphaned, with the data; nothing reads them again.`,
+        `Fix: set ${back}.`,
+        "To move to a new cluster deliberately:",
+        "  1. npm run snapshot   (a snapshot of the current cluster; the new one must reach the same repository: an object store, or the same namespace's shared claim)",
+        `  2. pulumi up --replace '${input.recordUrn}'   (records the new place: this update then creates the new, empty cluster and deletes the old one, leaving its claims)`,
+        "  3. npm run restore   (restores the snapshot into the new cluster)",
+    ].join("\n");
+}
+
 /** What {@link clusterAccess} reads: the arguments both Kubernetes engines take alike. */
 export interface ClusterAccessArgs {
     namespace: string;
@@ -102,22 +193,59 @@ export interface ClusterAccessArgs {
     provider?: pulumi.ProviderResource;
     privilegedHostSteps: boolean;
     protectData?: boolean;
+    /**
+     * The `clusterIdentifier` of the provider the platform builds (not of one it is given): the provider is replaced,
+     * and every object with it, only when this changes; a new kubeconfig or context for the same cluster updates it
+     * in place (pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig). Unset: the provider's own
+     * heuristics, which replace everything when the kubeconfig's active cluster entry changes.
+     */
+    clusterIdentifier?: string;
+    /** Record the stack's data home and refuse a change of it (see {@link dataHomeRefusal}); no record when unset. */
+    dataHome?: DataHomeGuard;
+}
+
+/** What {@link clusterAccess} gives a platform. */
+export interface ClusterAccess {
+    readonly provider: pulumi.ProviderResource;
+    readonly namespace?: k8s.core.v1.Namespace;
+    /**
+     * Resolves once the data home is checked; fails the update with the refusal otherwise. Every object of the
+     * platform waits for it, so a refused change sends nothing.
+     */
+    readonly checked: pulumi.Output<true>;
+    /** Which cluster this is, for telling apart stacks of one program: by the provider object, or the provider's settings. */
+    readonly clusterKey: string;
+}
+
+/** Numbers for provider objects, so stacks given the same provider object know they share a cluster. */
+const providerIds = new WeakMap<pulumi.ProviderResource, number>();
+let providersSeen = 0;
+
+/**
+ * Fails the program (a RunError: the message alone) when the recorded data home and the current one differ (see
+ * {@link dataHomeRefusal}). Like the claims record, a `pulumi.Stash` keeps the first value: the engine's built-in
+ * provider stores the stash's input at creation as its `output` and keeps it on every later update
+ * (pulumi/pulumi pkg/resource/deploy/builtins.go, Create and Update), previews included.
+ */
+function guardDataHome(guard: DataHomeGuard | undefined): pulumi.Output<true> {
+    if (guard === undefined) return pulumi.output(true as const);
+    const record = new pulumi.Stash(guard.recordName, { input: { ...guard.current } }, { parent: guard.parent });
+    return pulumi.all([record.output, record.urn]).apply(([previous, urn]: [unknown, string]) => {
+        const refusal = dataHomeRefusal({ previous, current: guard.current, keys: guard.keys, recordUrn: urn });
+        if (refusal) throw new pulumi.RunError(refusal);
+        return true as const;
+    });
 }
 
 /**
  * The provider and the namespace of a Kubernetes platform, on either engine: an explicit provider, else the one
  * given to `owner` or a parent (`opts.provider`, `opts.providers`), and one built from kubeconfig/context only when
- * there is none; the namespace unless someone else owns it (`createNamespace: false`).
+ * there is none; the namespace unless someone else owns it (`createNamespace: false`); and the check of the data home.
  */
-export function clusterAccess(
-    owner: pulumi.ComponentResource,
-    name: string,
-    args: ClusterAccessArgs,
-    placement: m.Placement,
-): { provider: pulumi.ProviderResource; namespace?: k8s.core.v1.Namespace } {
+export function clusterAccess(owner: pulumi.ComponentResource, name: string, args: ClusterAccessArgs, placement: m.Placement): ClusterAccess {
+    const given = args.provider ?? owner.getProvider("kubernetes::Provider");
     const provider =
-        args.provider ??
-        owner.getProvider("kubernetes::Provider") ??
+        given ??
         new k8s.Provider(
             `${name}-provider`,
             {
@@ -127,21 +255,29 @@ export function clusterAccess(
                 namespace: args.namespace,
                 renderYamlToDirectory: args.renderDir,
                 enableServerSideApply: true,
+                clusterIdentifier: args.clusterIdentifier,
             },
             { parent: owner },
         );
+    if (given !== undefined && !providerIds.has(given)) providerIds.set(given, ++providersSeen);
+    const clusterKey =
+        given !== undefined
+            ? `provider #${String(providerIds.get(given))}`
+            : JSON.stringify({ kubeconfig: args.kubeconfig ?? null, context: args.context ?? null, renderDir: args.renderDir ?? null, cluster: args.clusterIdentifier ?? null });
+    const checked = guardDataHome(args.dataHome);
     const namespace =
         args.createNamespace === false
             ? undefined
             : new k8s.core.v1.Namespace(`${name}-namespace`, m.namespace(placement, args.privilegedHostSteps), {
                   parent: owner,
                   provider,
+                  dependsOn: checked.apply(() => []),
                   // Deleting a namespace deletes every claim in it, whatever the StatefulSets' retention policy says. So
                   // `pulumi destroy`, a namespace rename or dropping the stack leave it (and the data) in the cluster.
                   retainOnDelete: true,
                   protect: args.protectData ?? false,
               });
-    return { provider, namespace };
+    return { provider, namespace, checked, clusterKey };
 }
 
 /**
@@ -197,18 +333,20 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     private readonly placement: m.Placement;
     private readonly args: KubernetesPlatformArgs;
+    /** Resolves once the data home is checked (see clusterAccess); every object waits for it. */
+    private readonly checked: pulumi.Output<true>;
 
     constructor(name: string, args: KubernetesPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:kubernetes:Platform", name, {}, opts);
         this.args = args;
         this.placement = { namespace: args.namespace, stack: args.stackName, prefix: args.objectPrefix };
-        ({ provider: this.provider, namespace: this.namespace } = clusterAccess(this, name, args, this.placement));
+        ({ provider: this.provider, namespace: this.namespace, checked: this.checked } = clusterAccess(this, name, args, this.placement));
         if (args.ingressRules) {
             // Before any pod: a pod never runs without its policy.
             const inNamespace = (resourceName: string, ...former: string[]) => ({
                 parent: this,
                 provider: this.provider,
-                dependsOn: this.namespace ? [this.namespace] : [],
+                dependsOn: this.checked.apply(() => (this.namespace ? [this.namespace] : [])),
                 aliases: formerNames(resourceName, ...former),
             });
             const denyName = this.resourceName("deny-ingress");
@@ -384,7 +522,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return {
             parent,
             provider: this.provider,
-            dependsOn: pulumi.output(dependsOn).apply((d) => (namespace ? [...d, namespace] : d)),
+            // After the data home's check: a refused change sends nothing.
+            dependsOn: pulumi.all([pulumi.output(dependsOn), this.checked]).apply(([d]) => (namespace ? [...d, namespace] : d)),
             aliases: formerNames(this.resourceName(...parts), childName(this.args.stackName, ...parts)),
         };
     }

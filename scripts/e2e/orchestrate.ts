@@ -5,7 +5,8 @@
  *   2. verify it (the `npm run verify` checks);
  *   3. start the load (nginx and a Django stand-in, every event carrying its id) and the collector that
  *      searches Elasticsearch for the ids;
- *   4. while the load runs, apply the change (a second `up` with the changed config), point the senders at the
+ *   4. while the load runs, apply the change (a second `up` with the changed config), wait until the restart it
+ *      causes has begun and every workload has rolled out (not the old pods' health), point the senders at the
  *      changed stack again, and wait until the stack is healthy again;
  *   5. stop the load, let the pipeline drain, count per source;
  *   6. destroy and remove the stack and the data it retains, also when an earlier step failed, unless `keep`.
@@ -62,6 +63,13 @@ export interface E2eDeps<A> {
      * a new container, which may have a new address. Returns what it did, for the report's notes.
      */
     refreshSenders(access: A): Promise<string | undefined>;
+    /** What runs before the change (on Kubernetes the stack's pods), for {@link waitRestarted} to compare with. */
+    beforeChange(access: A): Promise<ChangeBaseline>;
+    /**
+     * Resolves once the restart the change causes has begun (a pod that ran before it is gone) and every workload
+     * has rolled out; throws when it does not in time. Until then the old pods may still answer, green.
+     */
+    waitRestarted(access: A, before: ChangeBaseline): Promise<void>;
     /** Resolves when Elasticsearch and Logstash answer again after the change; throws when they do not in time. */
     waitHealthy(access: A): Promise<void>;
     /**
@@ -75,6 +83,9 @@ export interface E2eDeps<A> {
     progress(text: string): void;
     log(line: string): void;
 }
+
+/** What ran before the change, as a target records it (the pods on Kubernetes); the sequence only passes it on. */
+export type ChangeBaseline = unknown;
 
 /** What the run is. */
 export interface E2eRun extends E2eOptions {
@@ -160,8 +171,11 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
         });
         await phase("change", async () => {
             const s = stack as StackHandle;
+            const before = await deps.beforeChange(reached);
             await s.setAllConfigJson(toConfigJson(r.config.after));
             await s.up({ ...upOptions, onOutput, signal: deps.signal });
+            // `up` can return while the old pods still answer (a resource reads green until the operator acts).
+            await deps.waitRestarted(reached, before);
             const refreshed = await deps.refreshSenders(reached);
             if (refreshed !== undefined) changeNotes.push(refreshed);
             await deps.waitHealthy(reached);

@@ -7,7 +7,10 @@
  * Kubernetes: nothing is published, so `kubectl port-forward` carries Elasticsearch, each Django port and the
  * nginx pod's HTTP port to 127.0.0.1; a forward dies with its pod (the change restarts them), so each is started
  * again whenever it exits. nginx runs as a pod in the stack's namespace and sends syslog to the Logstash
- * Service over UDP inside the cluster, which port-forward could not carry.
+ * Service over UDP inside the cluster, which port-forward could not carry: the Service the engine names
+ * (`kubernetesServiceHost`, from the functions the platforms' `internalHost` name it with: eckServiceName on eck,
+ * the operator's `<logstash>-ls-listeners`; objectName on manifests). After the change, the run waits for the restart to begin and every workload to roll
+ * out ({@link restartProgress}) before it checks health: until then the old pods answer, green.
  */
 import { type ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -20,7 +23,7 @@ import type { StackConfig } from "../../components/config";
 import { ES_HTTP_PORT } from "../../components/elasticsearch";
 import { NGINX_SYSLOG_PORT, type LogSource } from "../../components/sources";
 import { elasticsearchClient } from "../../components/esClient";
-import { STACK_LABEL, kubernetesServiceName } from "../../components/targets";
+import { STACK_LABEL, kubernetesServiceHost, kubernetesServiceName } from "../../components/targets";
 import type { VerifyOptions } from "../../components/verify";
 import { nginxLogFormats, nginxSourceLogs } from "../../components/wiring";
 import { type StackOutputs, resolveOptions } from "../verify";
@@ -193,6 +196,14 @@ export async function connectDocker(outputs: OutputMap, settings: StackConfig, r
     return { ...access, nginx };
 }
 
+/**
+ * The host the e2e nginx pod sends syslog to: Logstash's Service as the engine names it, in the stack's namespace
+ * (the stack's own `logstashEndpoints` output names the same host).
+ */
+export function e2eSyslogHost(settings: StackConfig): string {
+    return kubernetesServiceHost(settings, settings.names.logstash);
+}
+
 /** Kubernetes: port-forwards for Elasticsearch, the Django ports and an nginx pod in the stack's namespace. */
 export async function connectKubernetes(outputs: OutputMap, settings: StackConfig, run: string, workDir: string, log: (line: string) => void): Promise<StackAccess> {
     const ns = settings.kubernetes.namespace;
@@ -220,7 +231,7 @@ export async function connectKubernetes(outputs: OutputMap, settings: StackConfi
         const nginx: { source: LogSource; baseUrl: string }[] = [];
         for (const source of settings.logSources.filter((s) => s.kind === "nginx")) {
             const name = `e2e-nginx-${source.name}`;
-            const dir = nginxSnippetFile(workDir, source, `${settings.names.logstash}.${ns}.svc`);
+            const dir = nginxSnippetFile(workDir, source, e2eSyslogHost(settings));
             const manifest = {
                 apiVersion: "v1",
                 kind: "List",
@@ -358,4 +369,112 @@ export async function waitHealthy(access: StackAccess, timeoutMs: number, log: (
     } finally {
         await client.close();
     }
+}
+
+/** A pod a controller runs (a StatefulSet's, or a Deployment's through its ReplicaSet), as the restart watch sees it. */
+export interface PodRef {
+    readonly name: string;
+    readonly uid: string;
+    readonly ready: boolean;
+}
+
+/** A StatefulSet or Deployment, and whether it has rolled out its latest spec. */
+export interface WorkloadState {
+    readonly kind: string;
+    readonly name: string;
+    readonly rolledOut: boolean;
+    /** What it still waits for, when not rolled out. */
+    readonly waiting: string;
+}
+
+type KubeObject = { metadata?: { name?: string; uid?: string; generation?: number; ownerReferences?: { kind?: string; controller?: boolean }[] }; spec?: { replicas?: number }; status?: Record<string, unknown> };
+
+/** The controller-run pods of a `kubectl get pods -o json` list; bare pods (the e2e nginx) and Jobs' pods are left out. */
+export function controllerPods(list: { items?: KubeObject[] }): PodRef[] {
+    return (list.items ?? []).flatMap((p) => {
+        const owner = (p.metadata?.ownerReferences ?? []).find((o) => o.controller);
+        if (!owner || (owner.kind !== "StatefulSet" && owner.kind !== "ReplicaSet")) return [];
+        const conditions = (p.status?.conditions ?? []) as { type?: string; status?: string }[];
+        return [{ name: String(p.metadata?.name), uid: String(p.metadata?.uid), ready: conditions.some((c) => c.type === "Ready" && c.status === "True") }];
+    });
+}
+
+/**
+ * Whether each StatefulSet and Deployment of a `kubectl get statefulsets,deployments -o json` list has rolled out
+ * its latest spec: the controller saw it (status.observedGeneration), and every replica runs it and is ready
+ * (StatefulSet updatedReplicas and readyReplicas; Deployment updatedReplicas and availableReplicas). ECK's
+ * StatefulSets use OnDelete, under which currentRevision does not move, so updatedReplicas is what counts.
+ */
+export function workloadStates(list: { items?: (KubeObject & { kind?: string })[] }): WorkloadState[] {
+    return (list.items ?? []).map((w) => {
+        const kind = String(w.kind);
+        const name = String(w.metadata?.name);
+        const st = w.status ?? {};
+        const replicas = w.spec?.replicas ?? 1;
+        const num = (k: string) => (typeof st[k] === "number" ? (st[k]) : 0);
+        const seen = num("observedGeneration") >= (w.metadata?.generation ?? 0);
+        const ready = kind === "Deployment" ? num("availableReplicas") : num("readyReplicas");
+        const waiting = !seen ? "its controller to see the change" : num("updatedReplicas") < replicas ? `${num("updatedReplicas")} of ${replicas} pods updated` : ready < replicas ? `${ready} of ${replicas} updated pods ready` : "";
+        return { kind, name, rolledOut: waiting === "", waiting };
+    });
+}
+
+/**
+ * How far the restart a change causes has got, from the pods that ran before it and what runs now: begun once a
+ * pod that ran before is gone (replaced); done once it has begun, every workload has rolled out and every pod is
+ * ready. A change whose `up` returns before the operator acts leaves everything as it was: not begun.
+ */
+export function restartProgress(before: readonly PodRef[], pods: readonly PodRef[], workloads: readonly WorkloadState[]): { began: boolean; done: boolean; waiting: string } {
+    const now = new Set(pods.map((p) => p.uid));
+    const replaced = before.filter((p) => !now.has(p.uid));
+    const began = replaced.length > 0;
+    const pending = workloads.filter((w) => !w.rolledOut).map((w) => `${w.kind} ${w.name}: ${w.waiting}`);
+    const unready = pods.filter((p) => !p.ready).map((p) => p.name);
+    if (!began) return { began, done: false, waiting: `the restart to begin (every pod that ran before the change still runs: ${before.map((p) => p.name).join(", ") || "none"})` };
+    const waiting = [...pending, ...(unready.length > 0 ? [`pods not ready: ${unready.join(", ")}`] : [])].join("; ");
+    return { began, done: waiting === "", waiting };
+}
+
+/** How the restart watch reads the cluster: `kubectl` with these arguments, returning its output. */
+export type KubectlRunner = (args: readonly string[]) => string;
+
+/** The controller-run pods of the namespace now. */
+export function podsBefore(kubectl: KubectlRunner, namespace: string): PodRef[] {
+    return controllerPods(JSON.parse(kubectl(["-n", namespace, "get", "pods", "-o", "json"])) as { items?: KubeObject[] });
+}
+
+/**
+ * Waits until the restart the change causes has begun and ended ({@link restartProgress}), polling every
+ * `pollMs`; throws after `timeoutMs` naming what it still waits for.
+ */
+export async function waitRestarted(o: {
+    kubectl: KubectlRunner;
+    namespace: string;
+    before: readonly PodRef[];
+    timeoutMs: number;
+    pollMs?: number;
+    log: (line: string) => void;
+    sleep: (ms: number) => Promise<void>;
+    now: () => number;
+}): Promise<void> {
+    const deadline = o.now() + o.timeoutMs;
+    let said = "";
+    let began = false;
+    for (;;) {
+        const pods = controllerPods(JSON.parse(o.kubectl(["-n", o.namespace, "get", "pods", "-o", "json"])) as { items?: KubeObject[] });
+        const workloads = workloadStates(JSON.parse(o.kubectl(["-n", o.namespace, "get", "statefulsets,deployments", "-o", "json"])) as { items?: (KubeObject & { kind?: string })[] });
+        const p = restartProgress(o.before, pods, workloads);
+        if (p.began && !began) o.log("the restart has begun: a pod that ran before the change is gone");
+        began = p.began;
+        if (p.done) return;
+        if (p.waiting !== said) o.log(`waiting for ${p.waiting}`);
+        said = p.waiting;
+        if (o.now() > deadline) throw new Error(`the change had not ${p.began ? "finished rolling out" : "restarted any pod"} ${Math.round(o.timeoutMs / 1000)} s after its update: waiting for ${p.waiting}`);
+        await o.sleep(o.pollMs ?? 5000);
+    }
+}
+
+/** `kubectl` with these arguments, bounded in time; its output, or an error naming the command. */
+export function kubectl(args: readonly string[]): string {
+    return runChecked("kubectl", args, undefined, 60_000);
 }

@@ -8,6 +8,7 @@ import * as path from "path";
 import type * as pulumiType from "@pulumi/pulumi";
 import { IDENTITY_DECRYPTER, type ProjectFile, readProjectFile, readStackFile, resolveStackConfig, stackConfigFromTexts } from "../../scripts/cliConfig";
 import { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
+import { captureProgramFailure } from "./programFailure";
 import { realTlsState } from "./realTls";
 
 export { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
@@ -125,12 +126,18 @@ function projectFile(): ProjectFile {
     return project;
 }
 
+/** How long the run may still register resources after it failed, and the quiet time that ends the wait. */
+const SETTLE_LIMIT_MS = 30_000;
+const SETTLE_QUIET_MS = 1000;
+
 /**
  * Evaluates index.ts for a project "elk-stack" stack with the given config and returns what it registered.
  * `config` is what a stack file would hold (keys bare or namespaced, each value the text the program is to receive;
  * `secretKeys` are held encrypted): the program gets it as the Pulumi CLI would hand it over, with every default of
  * Pulumi.yaml applied and the declared types checked (scripts/cliConfig.ts). Throws what the CLI refuses
- * (CliConfigError, before the program runs) and what the program throws (e.g. a config error).
+ * (CliConfigError, before the program runs), what the program throws (e.g. a config error), and the first resource
+ * registration that fails (an input that rejects, as a change the program refuses does): the engine ends a program
+ * on either.
  */
 export async function runProgram(config: Record<string, string>, options: RunOptions = {}): Promise<ProgramRun> {
     const stack = options.stack ?? "dev";
@@ -142,12 +149,17 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
     // The engine refuses a program that registers one URN twice; the mock monitor does not check, so this does.
     const seenUrns = new Set<string>();
     const duplicateUrns: string[] = [];
+    // The program fails as under the engine, on its first unhandled rejection (programFailure.ts); when the runtime
+    // last did anything tells when what it started has settled.
+    const capture = captureProgramFailure();
+    let lastActivity = Date.now();
 
     await jest.isolateModulesAsync(async () => {
         const pulumi: typeof pulumiType = await import("@pulumi/pulumi");
         await pulumi.runtime.setMocks(
             {
                 newResource: (args) => {
+                    lastActivity = Date.now();
                     if (args.id !== undefined && args.id !== "" && options.reads) {
                         const state = options.reads(args.type, args.id);
                         resources.push({ type: args.type, name: args.name, urn: "", parent: "", dependencies: [], inputs: args.inputs as Record<string, unknown>, state, options: NO_OPTIONS });
@@ -182,6 +194,7 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                     }
                     const d = deps.get(`${args.type}::${args.name}`) ?? { urn: "", parent: "", dependencies: [], options: NO_OPTIONS };
                     resources.push({ type: args.type, name: args.name, urn: d.urn, parent: d.parent, dependencies: d.dependencies, inputs, state, options: d.options });
+                    lastActivity = Date.now();
                     return { id: `${args.name}-id`, state };
                 },
                 call: (args) => args.inputs as Record<string, unknown>,
@@ -198,7 +211,17 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
             newUrn(parent: string, type: string, name: string): string;
         };
         const original = monitor.registerResource.bind(monitor);
+        // Every other call a run makes counts as activity too (settle below).
+        const calls = monitor as unknown as Record<"registerResourceOutputs" | "invoke" | "readResource", (req: unknown, cb: (...a: unknown[]) => void) => void>;
+        for (const method of ["registerResourceOutputs", "invoke", "readResource"] as const) {
+            const originalCall = calls[method].bind(monitor);
+            calls[method] = (req, cb) => {
+                lastActivity = Date.now();
+                originalCall(req, cb);
+            };
+        }
         monitor.registerResource = (req, cb) => {
+            lastActivity = Date.now();
             const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
             if (seenUrns.has(urn)) duplicateUrns.push(urn);
             seenUrns.add(urn);
@@ -225,19 +248,33 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         };
         pulumi.runtime.setAllConfig(cliConfig.values, [...cliConfig.secretKeys]);
 
-        const program = options.program ? await options.program() : ((await import("../../index")) as Record<string, unknown>);
-        const resolved: Record<string, ResolvedOutput> = {};
-        for (const [name, value] of Object.entries(program)) {
-            if (pulumi.Output.isInstance(value)) {
-                const v = await new Promise<unknown>((resolve) => value.apply((x) => resolve(x)));
-                resolved[name] = { value: v, secret: await pulumi.isSecret(value) };
-            } else {
-                resolved[name] = { value, secret: false };
+        const run = async () => {
+            const program = options.program ? await options.program() : ((await import("../../index")) as Record<string, unknown>);
+            const resolved: Record<string, ResolvedOutput> = {};
+            for (const [name, value] of Object.entries(program)) {
+                if (pulumi.Output.isInstance(value)) {
+                    const v = await new Promise<unknown>((resolve) => value.apply((x) => resolve(x)));
+                    resolved[name] = { value: v, secret: await pulumi.isSecret(value) };
+                } else {
+                    resolved[name] = { value, secret: false };
+                }
             }
+            await pulumi.runtime.disconnect();
+            outputs = resolved;
+        };
+        await Promise.race([run().catch(capture.fail), capture.failed]);
+        if (capture.error()) {
+            // What the program started before it failed still runs against this run's mocks: let it finish here
+            // (until the runtime has been quiet a while; what waits on a failed resource never ends), so none of it
+            // reaches the next run's.
+            const until = Date.now() + SETTLE_LIMIT_MS;
+            let drained = false;
+            void pulumi.runtime.disconnect().then(() => (drained = true), () => (drained = true));
+            while (!drained && Date.now() - lastActivity < SETTLE_QUIET_MS && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
         }
-        await pulumi.runtime.disconnect();
-        outputs = resolved;
-    });
+    }).finally(() => capture.release());
+    const failure = capture.error();
+    if (failure) throw failure.error;
     if (duplicateUrns.length > 0) throw new Error(`the program registers these URNs more than once: ${[...new Set(duplicateUrns)].join(", ")}`);
     return { resources, outputs, generatedSecrets };
 }
