@@ -568,7 +568,7 @@ describe("the sequence of Automation API calls", () => {
         const { calls, deps } = world({ restarted: false });
         const report = await runE2e(RUN_OPTIONS, deps);
         expect(calls).not.toContain("waitHealthy");
-        expect(calls.slice(-2)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789"]);
+        expect(calls.slice(-3)).toEqual(["destroy e2e-0123456789", "removeStack e2e-0123456789", "removeData"]);
         expect(report).toMatchObject({ exitCode: EXIT.stack, error: "the change had not restarted any pod 1800 s after its update: waiting for the restart to begin" });
     });
 
