@@ -224,7 +224,7 @@ export const CONFIG_SCHEMA = {
     kibanaSystemPassword: {
         type: "string",
         secret: true,
-        description: "Password of the built-in kibana_system user. Generated when unset.",
+        description: "Password of the built-in kibana_system user (Docker and the manifests engine; refused on eck, where the operator issues Kibana's credentials). Generated when unset.",
     },
     logstashWriterPassword: {
         type: "string",
@@ -529,6 +529,14 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     const nodeSetsGiven = rawNodeSets !== undefined && rawNodeSets.trim() !== "[]";
     if (nodeSetsGiven && !onEck) fail("elasticsearchNodeSets", "node sets need target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
     if (zones.length > 0 && !onEck) fail("elasticsearchZones", "zone awareness needs target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
+    // ECK turns the reserved realm off, so kibana_system does not exist there; Kibana gets a token from the operator.
+    if (onEck && raw("kibanaSystemPassword") !== undefined) {
+        fail(
+            "kibanaSystemPassword",
+            "it is not used on the eck engine: ECK turns the built-in kibana_system user off and gives Kibana a service-account token of its own",
+            "remove it with 'pulumi config rm kibanaSystemPassword'",
+        );
+    }
     if (nodeSetsGiven && raw("elasticsearchNodeCount") !== undefined) {
         fail("elasticsearchNodeCount", `it is set together with ${fq("elasticsearchNodeSets")}, which counts the nodes itself`, "remove elasticsearchNodeCount and give each node set its count");
     }
