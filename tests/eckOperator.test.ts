@@ -259,7 +259,7 @@ describe("what each shipped shape needs to schedule (docs/kubernetes.md)", () =>
         expect(pods.length).toBe(9);
         expect(fewestNodes(pods, hostNode)).toBe(3);
         // The requests docs/kubernetes.md gives: 8 GiB per hot node, 2 GiB per master, Logstash replica and Kibana.
-        // Before this release every two Elasticsearch nodes were kept apart: six Kubernetes nodes.
+        // Anti-affinity over the whole cluster (before issue 19) kept every two Elasticsearch nodes apart: six nodes.
         expect(pods.map((p) => memoryRequestMi(p.spec)).sort((a, b) => b - a)).toEqual([8192, 8192, 8192, 2048, 2048, 2048, 2048, 2048, 2048]);
         // 36 GiB in all: three nodes of 12 GiB allocatable hold it exactly (a hot node, a master and a Logstash replica or
         // Kibana on each); 11 GiB nodes need a fourth.
