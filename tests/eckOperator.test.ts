@@ -213,7 +213,10 @@ describe.each(VARIANTS)("ECK 3.5.0 running $name", ({ stack, config, present, sy
             bootstrapJob: jobPod("bootstrap", namespace, jobTemplate(run, "-bootstrap-job")),
             kibanaSetupJob: jobPod("kibana-setup", namespace, jobTemplate(run, "-kibana-setup-job")),
             // The stack installs the chart; an operator someone else runs may come from the chart or from ECK's manifests.
-            operators: present ? [operatorPod("helm", operatorNamespace, "eck-operator"), operatorPod("manifests", operatorNamespace)] : [operatorPod("helm", operatorNamespace)],
+            // With install, the pods are labelled from the values the stack gives the chart.
+            operators: present
+                ? [operatorPod("helm", operatorNamespace, "eck-operator"), operatorPod("manifests", operatorNamespace)]
+                : [operatorPod("helm", operatorNamespace, undefined, asObj(body(one(run, "kubernetes:helm.sh/v3:Release")).values))],
             listeners,
         };
         const connections = eckConnections(stackPods);

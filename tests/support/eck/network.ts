@@ -21,12 +21,16 @@ export const ECK_PORTS = { esHttp: 9200, esTransport: 9300, kibana: 5601 } as co
  */
 export type OperatorInstall = "helm" | "manifests";
 
-/** The operator's pod as the policies see it. `release` is the Helm release's name, which Pulumi may generate. */
-export function operatorPod(install: OperatorInstall, namespace: string, release = "elk-eck-operator-5f3a9c1e"): PodEndpoint {
+/**
+ * The operator's pod as the policies see it. `release` is the Helm release's name, which Pulumi may generate;
+ * `values` the chart values it was installed with (`nameOverride`, default "elastic-operator", names the pods).
+ */
+export function operatorPod(install: OperatorInstall, namespace: string, release = "elk-eck-operator-5f3a9c1e", values: Record<string, unknown> = {}): PodEndpoint {
+    const name = typeof values.nameOverride === "string" && values.nameOverride !== "" ? values.nameOverride : "elastic-operator";
     const labels: Record<string, string> =
         install === "helm"
             ? {
-                  "app.kubernetes.io/name": "elastic-operator",
+                  "app.kubernetes.io/name": name,
                   "app.kubernetes.io/instance": release,
                   "app.kubernetes.io/version": ECK_TAG.slice(1),
                   "helm.sh/chart": `eck-operator-${ECK_TAG.slice(1)}`,
