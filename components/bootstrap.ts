@@ -71,6 +71,13 @@ export interface BootstrapPlanInput {
     readonly logstashRole: string;
     /** Index patterns Logstash may write to, and nothing else. */
     readonly logstashIndexPatterns: readonly string[];
+    /**
+     * Whether to set the password of the built-in `kibana_system` user (true when unset). False where that user does
+     * not exist: ECK turns the reserved realm off (`xpack.security.authc.reserved_realm.enabled: false`,
+     * cloud-on-k8s pkg/controller/elasticsearch/settings/merged_config.go), and Elasticsearch then answers the request
+     * with 400 "user must exist in order to change password".
+     */
+    readonly setKibanaSystemPassword?: boolean;
 }
 
 /** The role Logstash writes with: append documents to its own data streams, nothing more. */
@@ -104,13 +111,17 @@ export function bootstrapPlan(input: BootstrapPlanInput): BootstrapRequest[] {
             // 408: still not yellow when the 60 s wait ran out; 503: no master elected yet. Both happen on a slow start.
             retryStatus: [408, 503],
         },
-        {
-            description: "set the password of the built-in kibana_system user",
-            method: "POST",
-            path: "/_security/user/kibana_system/_password",
-            body: { password: { fromSecret: BOOTSTRAP_SECRETS.kibanaSystemPassword } },
-            okStatus: [200],
-        },
+        ...(input.setKibanaSystemPassword === false
+            ? []
+            : [
+                  {
+                      description: "set the password of the built-in kibana_system user",
+                      method: "POST" as const,
+                      path: "/_security/user/kibana_system/_password",
+                      body: { password: { fromSecret: BOOTSTRAP_SECRETS.kibanaSystemPassword } },
+                      okStatus: [200],
+                  },
+              ]),
         {
             description: `create or update role ${input.logstashRole}`,
             method: "PUT",
@@ -261,8 +272,11 @@ export interface BootstrapArgs {
     caCertPem: pulumi.Input<string>;
     /** Password of the `elastic` superuser the step authenticates as (secret). */
     elasticPassword: pulumi.Input<string>;
-    /** Password the step sets for the built-in `kibana_system` user (secret). */
-    kibanaSystemPassword: pulumi.Input<string>;
+    /**
+     * Password the step sets for the built-in `kibana_system` user (secret). Unset where that user does not exist
+     * and Kibana authenticates otherwise (the eck engine): the step then names no such user.
+     */
+    kibanaSystemPassword?: pulumi.Input<string>;
     /** Password the step sets for Logstash's writer user (secret). */
     logstashWriterPassword: pulumi.Input<string>;
     /** Name of the least-privilege user Logstash writes as, created by the step. */
@@ -278,8 +292,8 @@ export interface BootstrapArgs {
 }
 
 /**
- * Sets the kibana_system password and creates Logstash's least-privilege role and user, once Elasticsearch is
- * healthy. On Docker a one-shot container; on Kubernetes a Job. It runs again whenever what it sets changes.
+ * Sets the kibana_system password (unless none is given) and creates Logstash's least-privilege role and user, once
+ * Elasticsearch is healthy. On Docker a one-shot container; on Kubernetes a Job. It runs again whenever what it sets changes.
  */
 export class Bootstrap extends pulumi.ComponentResource {
     /** The finished step; Kibana and Logstash wait for it to have succeeded. */
@@ -290,7 +304,12 @@ export class Bootstrap extends pulumi.ComponentResource {
     constructor(name: string, args: BootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:index:Bootstrap", name, {}, opts);
         this.plan = [
-            ...bootstrapPlan({ logstashUser: args.logstashUser, logstashRole: args.logstashRole, logstashIndexPatterns: args.logstashIndexPatterns }),
+            ...bootstrapPlan({
+                logstashUser: args.logstashUser,
+                logstashRole: args.logstashRole,
+                logstashIndexPatterns: args.logstashIndexPatterns,
+                setKibanaSystemPassword: args.kibanaSystemPassword !== undefined,
+            }),
             ...(args.extraRequests ?? []),
         ];
         const spec = curlScriptJob({
@@ -305,7 +324,7 @@ export class Bootstrap extends pulumi.ComponentResource {
             env: { [BOOTSTRAP_ENV.esUrl]: args.elasticsearchUrl, [BOOTSTRAP_ENV.deadline]: String(BOOTSTRAP_DEADLINE_SECONDS) },
             secrets: {
                 [BOOTSTRAP_SECRETS.elasticPassword]: { description: "password of the elastic superuser", value: args.elasticPassword },
-                [BOOTSTRAP_SECRETS.kibanaSystemPassword]: { description: "password to set for kibana_system", value: args.kibanaSystemPassword },
+                ...(args.kibanaSystemPassword === undefined ? {} : { [BOOTSTRAP_SECRETS.kibanaSystemPassword]: { description: "password to set for kibana_system", value: args.kibanaSystemPassword } }),
                 [BOOTSTRAP_SECRETS.logstashWriterPassword]: { description: `password to set for ${args.logstashUser}`, value: args.logstashWriterPassword },
             },
         });

@@ -237,7 +237,7 @@ export const CONFIG_SCHEMA = {
     kibanaSystemPassword: {
         type: "string",
         secret: true,
-        description: "Password of the built-in kibana_system user. Generated when unset.",
+        description: "Password of the built-in kibana_system user (Docker and the manifests engine; refused on eck, where the operator issues Kibana's credentials). Generated when unset.",
     },
     logstashWriterPassword: {
         type: "string",
@@ -589,6 +589,14 @@ export function parseStackConfig(source: ConfigSource): StackConfig {
     const nodeSetsGiven = setOffDefault("elasticsearchNodeSets");
     if (nodeSetsGiven && !onEck) fail("elasticsearchNodeSets", "node sets need target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
     if (zones.length > 0 && !onEck) fail("elasticsearchZones", "zone awareness needs target kubernetes with kubernetesEngine eck", "remove the key, or set kubernetesEngine to eck");
+    // ECK turns the reserved realm off, so kibana_system does not exist there; Kibana gets a token from the operator.
+    if (onEck && optional("kibanaSystemPassword") !== undefined) {
+        fail(
+            "kibanaSystemPassword",
+            "it is not used on the eck engine: ECK turns the built-in kibana_system user off and gives Kibana a service-account token of its own",
+            "remove it with 'pulumi config rm kibanaSystemPassword'",
+        );
+    }
     // Its default (1) is in every stack's config, written there by the CLI: only another count contradicts the sets.
     if (nodeSetsGiven && setOffDefault("elasticsearchNodeCount")) {
         fail(

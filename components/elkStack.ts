@@ -30,7 +30,10 @@ export { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "./writerIdentity";
 export interface ElkStackPasswords {
     /** Password of the `elastic` superuser. */
     elastic?: pulumi.Input<string>;
-    /** Password of the built-in `kibana_system` user Kibana connects as. */
+    /**
+     * Password of the built-in `kibana_system` user Kibana connects as. Refused on the eck engine (a platform whose
+     * `kibanaAuth` is `operator`), where ECK turns that user off and issues Kibana a service-account token instead.
+     */
     kibanaSystem?: pulumi.Input<string>;
     /** Password of the least-privilege user Logstash writes as (`logstash_writer`). */
     logstashWriter?: pulumi.Input<string>;
@@ -187,9 +190,18 @@ export class ElkStack extends pulumi.ComponentResource {
                     // No special characters: these end up in YAML and shell environments of other people's tools.
                     new random.RandomPassword(`${name}-${key}`, { length, special: false, minLower: 2, minUpper: 2, minNumeric: 2 }, child).result,
             );
+        // On the eck engine the operator issues Kibana's credentials: no kibana_system user exists there to set.
+        const operatorIssuesKibana = platform.kibanaAuth === "operator";
+        if (operatorIssuesKibana && args.passwords?.kibanaSystem !== undefined) {
+            fail(
+                "passwords.kibanaSystem",
+                "it is not used on this platform: its operator (ECK) turns the built-in kibana_system user off and gives Kibana a service-account token of its own",
+                "leave passwords.kibanaSystem unset (config: pulumi config rm kibanaSystemPassword)",
+            );
+        }
         const passwords = {
             elastic: password("elastic-password", args.passwords?.elastic, 32, "passwords.elastic"),
-            kibanaSystem: password("kibana-system-password", args.passwords?.kibanaSystem, 32, "passwords.kibanaSystem"),
+            kibanaSystem: operatorIssuesKibana ? undefined : password("kibana-system-password", args.passwords?.kibanaSystem, 32, "passwords.kibanaSystem"),
             logstashWriter: password("logstash-writer-password", args.passwords?.logstashWriter, 32, "passwords.logstashWriter"),
         };
         // Kibana refuses encryption keys shorter than 32 characters.

@@ -3,7 +3,7 @@ import YAML from "yaml";
 import type { InstanceCertificate } from "./certificates";
 import type { CpuSettings } from "./config";
 import { keystoreStart } from "./shellScripts";
-import { type HealthCheckSpec, type PlacedJob, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
+import { type HealthCheckSpec, type KibanaAuth, type PlacedJob, type Platform, type ServiceSizing, type ServiceSpec, type TlsMaterial, publicFile, tlsFiles } from "./spec";
 
 /** Where the Kibana image keeps its configuration. */
 export const KIBANA_CONFIG_DIR = "/usr/share/kibana/config";
@@ -42,6 +42,11 @@ export interface KibanaYmlInput {
     readonly elasticsearchHosts: readonly string[];
     /** URL people open (server.publicBaseUrl). */
     readonly publicBaseUrl: string;
+    /**
+     * How Kibana authenticates to Elasticsearch (`kibana_system` when unset): with `operator` kibana.yml names no
+     * user, since the operator adds a token, and Kibana refuses a username beside one.
+     */
+    readonly auth?: KibanaAuth;
 }
 
 /** The settings kibana.yml gets, with Elastic's dotted setting names. */
@@ -55,7 +60,9 @@ export function kibanaSettings(input: KibanaYmlInput): Record<string, unknown> {
         "server.ssl.certificate": `${KIBANA_CERT_DIR}/${input.name}.crt`,
         "server.ssl.key": `${KIBANA_CERT_DIR}/${input.name}.key`,
         "elasticsearch.hosts": [...input.elasticsearchHosts],
-        "elasticsearch.username": "kibana_system",
+        // With `operator` the operator writes elasticsearch.serviceAccountToken, and Kibana refuses a username beside
+        // it (elastic/kibana src/core/packages/elasticsearch/server-internal/src/elasticsearch_config.ts).
+        ...(input.auth === "operator" ? {} : { "elasticsearch.username": "kibana_system" }),
         "elasticsearch.ssl.certificateAuthorities": [`${KIBANA_CERT_DIR}/ca.crt`],
         // full: the CA must vouch for the certificate AND the certificate must name the host Kibana dialled.
         "elasticsearch.ssl.verificationMode": "full",
@@ -89,7 +96,8 @@ export interface KibanaSpecInput extends KibanaYmlInput, Omit<ServiceSizing, "he
     /** Node.js old-space limit, MiB; unset, Node.js sizes it from the container's memory limit. */
     readonly heapMb?: number;
     readonly tls: TlsMaterial;
-    readonly kibanaSystemPassword: pulumi.Input<string>;
+    /** Password of kibana_system (secret): required with `auth` kibana_system, refused with `operator`. */
+    readonly kibanaSystemPassword?: pulumi.Input<string>;
     readonly encryptionKeys: {
         readonly security: pulumi.Input<string>;
         readonly savedObjects: pulumi.Input<string>;
@@ -100,11 +108,16 @@ export interface KibanaSpecInput extends KibanaYmlInput, Omit<ServiceSizing, "he
 /** The Kibana container. Pure. */
 export function kibanaSpec(input: KibanaSpecInput): ServiceSpec {
     const k = KIBANA_KEYSTORE_SETTINGS;
+    const operator = input.auth === "operator";
+    if (operator && input.kibanaSystemPassword !== undefined) {
+        throw new Error(`${input.name}: a kibana_system password was given, but the platform's operator issues Kibana's credentials (auth 'operator'); leave it unset`);
+    }
+    if (!operator && input.kibanaSystemPassword === undefined) throw new Error(`${input.name}: Kibana authenticates as kibana_system and needs its password (kibanaSystemPassword)`);
     const start = keystoreStart({
         service: "kibana",
         dir: KIBANA_START_DIR,
         secrets: {
-            [k.esPassword]: { description: "password of kibana_system", value: input.kibanaSystemPassword },
+            ...(input.kibanaSystemPassword === undefined ? {} : { [k.esPassword]: { description: "password of kibana_system", value: input.kibanaSystemPassword } }),
             [k.securityKey]: { description: k.securityKey, value: input.encryptionKeys.security },
             [k.savedObjectsKey]: { description: k.savedObjectsKey, value: input.encryptionKeys.savedObjects },
             [k.reportingKey]: { description: k.reportingKey, value: input.encryptionKeys.reporting },
@@ -164,8 +177,11 @@ export interface KibanaArgs {
     publicBaseUrl: string;
     /** Kibana's server certificate, from the stack's CA. */
     certificate: InstanceCertificate;
-    /** Password of kibana_system (secret); the bootstrap must have set it. */
-    kibanaSystemPassword: pulumi.Input<string>;
+    /**
+     * Password of kibana_system (secret); the bootstrap must have set it. Leave it unset on a platform whose operator
+     * issues Kibana's credentials (`platform.kibanaAuth` `operator`, the eck engine): it is refused there.
+     */
+    kibanaSystemPassword?: pulumi.Input<string>;
     /** Encryption keys, each at least 32 characters (secrets). */
     encryptionKeys: KibanaSpecInput["encryptionKeys"];
     /** Steps that must have succeeded first (the bootstrap). */
@@ -183,6 +199,7 @@ export class Kibana extends pulumi.ComponentResource {
             name: args.name,
             elasticsearchHosts: args.elasticsearchHosts,
             publicBaseUrl: args.publicBaseUrl,
+            auth: args.platform.kibanaAuth,
             version: args.version,
             heapMb: args.heapMb,
             memoryMb: args.memoryMb,

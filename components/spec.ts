@@ -180,11 +180,24 @@ export interface PlacedJob {
 }
 
 /**
+ * How Kibana authenticates to Elasticsearch. `kibana_system`: as the built-in user, whose password the bootstrap sets
+ * and Kibana reads from its keystore (Docker, the manifests engine). `operator`: with credentials the platform's
+ * operator issues and writes into Kibana's configuration itself (the eck engine: ECK turns the built-in users off,
+ * and issues a service-account token for Kibana's `elasticsearchRef`); the bootstrap then sets no password, and
+ * Kibana's spec names no user and holds no password.
+ */
+export type KibanaAuth = "kibana_system" | "operator";
+
+/**
  * One implementation per platform (see components/targets/). Components only talk to this interface, so
  * the same Elasticsearch, Kibana and Logstash components run on Docker and on Kubernetes.
  */
 export interface Platform {
     readonly kind: "docker" | "kubernetes";
+    /**
+     * How Kibana authenticates to Elasticsearch here; `kibana_system` when unset. See {@link KibanaAuth}.
+     */
+    readonly kibanaAuth?: KibanaAuth;
     /** Host name under which other services of the stack reach `instance`. */
     internalHost(instance: string): string;
     /** Whether published ports are reachable on the host as localhost (decides certificate SANs). */

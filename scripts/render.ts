@@ -30,6 +30,9 @@ class RecordingPlatform implements Platform {
     get publishesOnHost() {
         return this.inner.publishesOnHost;
     }
+    get kibanaAuth() {
+        return this.inner.kibanaAuth;
+    }
     internalHost(instance: string) {
         return this.inner.internalHost(instance);
     }

@@ -188,7 +188,15 @@ describe("eck engine, one-node dev stack with an s3 snapshot repository", () => 
         const all = [...customResources(run), ...ofType(run, JOB)].flatMap(containers);
         const privileged = all.filter((x) => asObj(x.c.securityContext).privileged === true);
         expect(privileged.map((x) => [x.where, x.init, x.c.name])).toEqual([["elk-eck-es01-elasticsearch/default", true, "sysctl"]]);
-        expect(all.filter((x) => x.init).map((x) => x.c.name)).toEqual(["sysctl"]);
+        // The stack's one init container; the others name the operator's, to give them a restricted security context.
+        expect(all.filter((x) => x.init).map((x) => [x.where, x.c.name])).toEqual([
+            ["elk-eck-es01-elasticsearch/default", "sysctl"],
+            ["elk-eck-kibana-kibana", "elastic-internal-init"],
+            ["elk-eck-kibana-kibana", "elastic-internal-init-keystore"],
+            ["elk-eck-logstash-logstash", "logstash-internal-init-config"],
+            ["elk-eck-logstash-logstash", "elastic-internal-init-keystore"],
+        ]);
+        for (const x of all.filter((y) => y.init && y.c.name !== "sysctl")) expect(Object.keys(x.c).sort()).toEqual(["name", "resources", "securityContext"]);
         expect(asObj(asObj(one(run, "kubernetes:core/v1:Namespace").inputs.metadata).labels)["pod-security.kubernetes.io/enforce"]).toBe("privileged");
         expect(asObj(asList(specOf(one(run, ES)).nodeSets)[0].config)["node.store.allow_mmap"]).toBeUndefined();
     });
@@ -203,19 +211,20 @@ describe("eck engine, one-node dev stack with an s3 snapshot repository", () => 
         }
         for (const r of ofType(run, SECRET)) expect(isSecretValue(r.inputs.stringData)).toBe(true);
         const cfg = asObj(specOf(one(run, KB)).config);
-        expect(cfg["elasticsearch.username"]).toBe("kibana_system");
+        // ECK issues Kibana a service-account token for its elasticsearchRef; kibana.yml names no user.
+        expect(cfg["elasticsearch.username"]).toBeUndefined();
         // Kibana's password and keys are keystore settings: kibana.yml neither holds nor names them.
         for (const key of ["elasticsearch.password", "xpack.security.encryptionKey", "xpack.encryptedSavedObjects.encryptionKey", "xpack.reporting.encryptionKey"]) expect(Object.keys(cfg)).not.toContain(key);
         expect(cfg["elasticsearch.hosts"]).toEqual(["https://elk-eck-es-http.elk.svc:9200"]);
         for (const managed of ["server.host", "server.name", "server.ssl.enabled", "server.ssl.certificate"]) expect(Object.keys(cfg)).not.toContain(managed);
-        expect(specOf(one(run, KB)).elasticsearchRef).toBeUndefined();
+        expect(specOf(one(run, KB)).elasticsearchRef).toEqual({ name: "elk-eck" });
     });
 
     test("Logstash writes as the least-privilege writer, with the pipelines, a queue claim per pod and its listeners as a Service", () => {
         const s = specOf(one(run, LS));
         // No association: the operator's user for it would have more than the writer role.
         expect(s.elasticsearchRefs).toBeUndefined();
-        const main = containers(one(run, LS))[0].c;
+        const main = (containers(one(run, LS)).find((x) => !x.init) as { c: Obj }).c;
         const env = envOf(main);
         expect(env.ELK_LOGSTASH_USER.value).toBe(LOGSTASH_WRITER_USER);
         expect(env.ELK_ES_URL.value).toBe("https://elk-eck-es-http.elk.svc:9200");
@@ -250,7 +259,6 @@ describe("eck engine, one-node dev stack with an s3 snapshot repository", () => 
     test("each custom resource's secureSettings Secret holds exactly its keystore settings, with the generated values", () => {
         expect(secureSettings(one(run, ES))).toEqual({ "s3.client.elk.access_key": s3.snapshotS3AccessKey, "s3.client.elk.secret_key": s3.snapshotS3SecretKey });
         expect(secureSettings(one(run, KB))).toEqual({
-            "elasticsearch.password": generated("-kibana-system-password"),
             "xpack.security.encryptionKey": generated("-kibana-security-key"),
             "xpack.encryptedSavedObjects.encryptionKey": generated("-kibana-saved-objects-key"),
             "xpack.reporting.encryptionKey": generated("-kibana-reporting-key"),
@@ -314,8 +322,9 @@ describe("eck engine, one-node dev stack with an s3 snapshot repository", () => 
         }
         // The bootstrap's other secrets are files of its own Secret, as on the manifests engine.
         const bootstrapSecret = asObj(body(one(run, SECRET, "-bootstrap-secrets")).stringData);
-        expect(Object.keys(bootstrapSecret).sort()).toEqual(["elk-secret.kibana_system_password", "elk-secret.logstash_writer_password"]);
-        expect(bootstrapSecret["elk-secret.kibana_system_password"]).toBe(generated("-kibana-system-password"));
+        // No kibana_system password: ECK turns that user off, and the stack generates none.
+        expect(Object.keys(bootstrapSecret).sort()).toEqual(["elk-secret.logstash_writer_password"]);
+        expect(ofType(run, "random:index/randomPassword:RandomPassword").filter((r) => r.name.endsWith("-kibana-system-password"))).toEqual([]);
         expect(run.outputs.elasticsearchUrl.value).toBe("https://elk-eck-es-http.elk.svc:9200");
         expect(String(run.outputs.quickstart.value)).toContain("port-forward svc/elk-eck-es-http 9200:9200");
         expect(String(run.outputs.quickstart.value)).toContain("port-forward svc/kibana-kb-http 5601:5601");
@@ -342,19 +351,25 @@ describe("eck engine, one-node dev stack with an s3 snapshot repository", () => 
         expect(wait(ls)).toBe("jsonpath={.status.health}=green");
     });
 
-    test("NetworkPolicies as on the manifests engine, selecting the operator's pods by the stack's labels, and the operator admitted to 9200", () => {
+    test("NetworkPolicies as on the manifests engine, selecting the stack's pods by the stack's labels, the operator's pods admitted to 9200, and Elasticsearch's own for ECK's pre-stop hook", () => {
         const policies = ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => body(r));
         const named = (n: string) => policies.find((p) => asObj(p.metadata).name === n) as Obj;
         expect(asObj(named("elk-eck-deny-ingress").spec)).toEqual({ podSelector: { matchLabels: { "elk-stack.dev/stack": "elk-eck" } }, policyTypes: ["Ingress"], ingress: [] });
         const operator = asObj(named("es01-from-eck-operator").spec);
-        expect(operator.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "elastic-system" } } }], ports: [{ port: 9200, protocol: "TCP" }] }]);
+        // The operator's pods by the chart's label, in its namespace: not every pod of that namespace.
+        expect(operator.ingress).toEqual([
+            {
+                from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "elastic-system" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "elastic-operator" } } }],
+                ports: [{ port: 9200, protocol: "TCP" }],
+            },
+        ]);
         // Every pod template of the custom resources carries the labels the policies select on.
         const esSelector = asObj(asObj(operator.podSelector).matchLabels);
         for (const set of asList(specOf(one(run, ES)).nodeSets)) expect(asObj(asObj(set.podTemplate).metadata).labels).toMatchObject(esSelector);
         const es = asObj(named("es01-ingress").spec);
-        const from = (port: number) => asList(asList(es.ingress).find((r) => asList(r.ports)[0].port === port)?.from).map((f) => asObj(asObj(f.podSelector).matchLabels)["app.kubernetes.io/instance"]);
-        expect(from(9200).sort()).toEqual(["bootstrap", "kibana", "logstash"]);
-        expect(from(9300)).toEqual(["es01"]);
+        const from = (port: number) => asList(es.ingress).filter((r) => asList(r.ports)[0].port === port).map((r) => asList(r.from).map((f) => asObj(asObj(f.podSelector).matchLabels)["app.kubernetes.io/instance"]).sort());
+        expect(from(9200)).toEqual([["bootstrap", "kibana", "logstash"], ["es01"]]);
+        expect(from(9300)).toEqual([["es01"]]);
         for (const r of [one(run, KB), one(run, LS)]) expect(asObj(asObj(asObj(specOf(r).podTemplate).metadata).labels)["elk-stack.dev/stack"]).toBe("elk-eck");
         // No pod of the stack before its policies.
         const all = ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
@@ -399,11 +414,16 @@ describe("eck engine, prod stack file", () => {
         for (const r of customResources(run)) expect(eckSchemaErrors(body(r))).toEqual([]);
     });
 
-    test("every node on its own Kubernetes node (hard anti-affinity), every node mounts the snapshot claim; Logstash replicas spread too", () => {
+    test("the nodes of each set on their own Kubernetes nodes (hard anti-affinity by ECK's node-set label), every node mounts the snapshot claim; Logstash replicas spread too", () => {
         for (const set of asList(specOf(one(run, ES)).nodeSets)) {
             const pod = asObj(asObj(set.podTemplate).spec);
-            const required = asList(asObj(asObj(pod.affinity).podAntiAffinity).requiredDuringSchedulingIgnoredDuringExecution);
-            expect(required).toEqual([{ labelSelector: { matchLabels: { "app.kubernetes.io/instance": "es01", "elk-stack.dev/stack": "elk-prod" } }, topologyKey: "kubernetes.io/hostname" }]);
+            const anti = asObj(asObj(pod.affinity).podAntiAffinity);
+            expect(anti.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
+                { labelSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": "elk-prod", "elasticsearch.k8s.elastic.co/statefulset-name": `elk-prod-es-${String(set.name)}` } }, topologyKey: "kubernetes.io/hostname" },
+            ]);
+            // ECK's own default, kept as a preference: any two nodes of the cluster apart where there is room.
+            expect(anti.preferredDuringSchedulingIgnoredDuringExecution).toEqual([{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": "elk-prod" } }, topologyKey: "kubernetes.io/hostname" } }]);
+            expect(pod.terminationGracePeriodSeconds).toBe(180);
             expect(asList(pod.volumes).find((v) => v.name === "snapshots")).toEqual({ name: "snapshots", persistentVolumeClaim: { claimName: "es01-snapshots" } });
             expect(asObj(set.config)["path.repo"]).toEqual(["/usr/share/elasticsearch/snapshots"]);
         }

@@ -177,7 +177,8 @@ describe.each(CASES)("no secret in a process environment or command line: $title
             const named = (n: string) => secrets.find((x) => x.name === n);
             expect(named("kibana-elk-secure-settings")).toEqual({
                 name: "kibana-elk-secure-settings",
-                keys: ["elasticsearch.password", "xpack.encryptedSavedObjects.encryptionKey", "xpack.reporting.encryptionKey", "xpack.security.encryptionKey"],
+                // No elasticsearch.password: Kibana authenticates with the token ECK issues for its elasticsearchRef.
+                keys: ["xpack.encryptedSavedObjects.encryptionKey", "xpack.reporting.encryptionKey", "xpack.security.encryptionKey"],
                 secret: true,
             });
             expect(named("logstash-elk-secure-settings")).toEqual({ name: "logstash-elk-secure-settings", keys: ["ELK_LOGSTASH_PASSWORD"], secret: true });

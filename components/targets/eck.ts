@@ -65,9 +65,9 @@ export interface EckPlatformArgs {
     /** Mark the namespace and the snapshot claim `protect`ed. */
     protectData?: boolean;
     /**
-     * Connections the stack's pods accept (see `stackIngressRules`), as on the manifests engine; the operator's
-     * namespace is admitted to Elasticsearch's HTTP port besides. Enforced only by a network plugin that enforces
-     * NetworkPolicies.
+     * Connections the stack's pods accept (see `stackIngressRules`), as on the manifests engine; besides, the
+     * operator's pods are admitted to Elasticsearch's HTTP port, and so are Elasticsearch's own pods, for ECK's
+     * pre-stop hook. Enforced only by a network plugin that enforces NetworkPolicies.
      */
     ingressRules?: readonly IngressRule[];
 }
@@ -158,6 +158,8 @@ function joinOperatorInstall(key: string, stack: string, args: EckPlatformArgs):
  */
 export class EckPlatform extends pulumi.ComponentResource implements Platform {
     readonly kind = "kubernetes" as const;
+    /** ECK turns the built-in kibana_system user off and issues Kibana a service-account token (elasticsearchRef). */
+    readonly kibanaAuth = "operator" as const;
     /** Probes run inside the pods and `kubectl port-forward` listens on localhost: certificates name localhost. */
     readonly publishesOnHost = true;
     /** The namespace everything lives in; undefined when the stack does not own it (`createNamespace: false`). */
@@ -201,12 +203,13 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
             // Every custom resource and Job waits for these: no pod of the stack runs without its policy.
             const inNamespace = { parent: this, provider: this.provider, dependsOn: this.checked.apply(() => (this.namespace ? [this.namespace] : [])) };
             this.policies.push(new k8s.networking.v1.NetworkPolicy(`${this.rp}-deny-ingress`, m.denyIngressPolicy(this.placement), inNamespace));
-            for (const policy of m.ingressPolicies(this.placement, args.ingressRules)) {
+            const rules = e.withPreStopHookRule(args.ingressRules, args.instances.elasticsearch, ES_HTTP_PORT);
+            for (const policy of m.ingressPolicies(this.placement, rules)) {
                 this.policies.push(new k8s.networking.v1.NetworkPolicy(`${this.rp}-${policy.instance}-ingress`, policy.manifest, inNamespace));
             }
             this.policies.push(new k8s.networking.v1.NetworkPolicy(
                 `${this.rp}-${args.instances.elasticsearch}-from-eck-operator`,
-                e.operatorIngressPolicy(this.placement, args.instances.elasticsearch, args.eck.operatorNamespace, ES_HTTP_PORT),
+                e.operatorIngressPolicy(this.placement, args.instances.elasticsearch, args.eck.operatorNamespace, ES_HTTP_PORT, args.eck.operator),
                 inNamespace,
             ));
         }

@@ -16,13 +16,17 @@ import type { ServiceType } from "../config";
 import { type NodeSetConfig, isMasterEligible } from "../nodeSets";
 import { BOOTSTRAP_SECRETS } from "../bootstrap";
 import { ES_ELASTIC_PASSWORD_SETTING } from "../elasticsearch";
+import { KIBANA_KEYSTORE_SETTINGS } from "../kibana";
 import { SECRET_FILES_ENV, secretFilePath } from "../shellScripts";
 import type { ContainerSpec, FileSpec, JobSpec, ServiceSpec } from "../spec";
+import type { IngressRule } from "../traffic";
 import * as m from "./kubernetesManifests";
 import { type EckNames, LOGSTASH_LISTENER_SERVICE } from "./eckNaming";
 import { gibibytes, mebibytes, millicores } from "./quantities";
 
 type ObjectMeta = k8s.types.input.meta.v1.ObjectMeta;
+/** Kibana's keystore setting of the kibana_system password, which the eck engine never sets. */
+const KIBANA_ES_PASSWORD_SETTING = KIBANA_KEYSTORE_SETTINGS.esPassword;
 type Container = k8s.types.input.core.v1.Container;
 type PodTemplate = { metadata?: ObjectMeta; spec: k8s.types.input.core.v1.PodSpec };
 type Claim = { metadata: ObjectMeta; spec: k8s.types.input.core.v1.PersistentVolumeClaimSpec };
@@ -50,6 +54,38 @@ export const ELASTIC_USER_KEY = "elastic";
 export const ECK_CLUSTER_LABEL = "elasticsearch.k8s.elastic.co/cluster-name";
 // Every name of the engine: components/targets/eckNaming.ts.
 export { type EckNames, LOGSTASH_LISTENER_SERVICE, esHttpService, kibanaHttpService, logstashService } from "./eckNaming";
+/** Label ECK puts on every pod of a node set, its StatefulSet's name (label.go StatefulSetNameLabelName). */
+export const ECK_STATEFULSET_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name";
+
+/**
+ * Init containers ECK injects into Kibana's and Logstash's pods, by the names its controllers give them: the keystore
+ * (pkg/controller/common/keystore/initcontainer.go, whenever the resource has `secureSettings`), Kibana's
+ * configuration and plugins (pkg/controller/kibana/volume/volume.go InitContainerName, always) and Logstash's
+ * configuration (pkg/controller/logstash/initcontainer.go InitConfigContainerName, always).
+ */
+export const ECK_INIT_CONTAINERS = {
+    keystore: "elastic-internal-init-keystore",
+    kibanaInit: "elastic-internal-init",
+    logstashConfig: "logstash-internal-init-config",
+} as const;
+
+/**
+ * Elasticsearch's termination grace period when its pod template sets none (pkg/controller/elasticsearch/nodespec/
+ * defaults.go DefaultTerminationGracePeriodSeconds). ECK's pre-stop hook waits for the node shutdown API and then 50 s
+ * more, with retries sized to it (nodespec/lifecycle_hook.go: "0 + 1 + 2 + 4 + 8 + 16 + 32 + 64 < 180s").
+ */
+export const ECK_ES_TERMINATION_GRACE_SECONDS = 180;
+
+/**
+ * Labels of the operator's pods, by how it was installed: the eck-operator chart's selector label (its nameOverride
+ * "elastic-operator" in deploy/eck-operator/values.yaml, which `operatorValues` leaves alone; the chart's other
+ * selector label, app.kubernetes.io/instance, is the Helm release's name, which Pulumi generates), or ECK's
+ * all-in-one manifests (rendered with global.manifestGen: `control-plane: elastic-operator`, templates/_helpers.tpl).
+ */
+export const ECK_OPERATOR_POD_LABELS = {
+    helm: { "app.kubernetes.io/name": "elastic-operator" },
+    manifests: { "control-plane": "elastic-operator" },
+} as const;
 
 /**
  * pulumi-kubernetes waits for a resource to satisfy these before it counts as created or updated (the
@@ -96,6 +132,8 @@ export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 export const elasticUserSecret = (es: string) => `${es}-es-elastic-user`;
 /** Pod name of node `i` of a node set. */
 export const esPodName = (es: string, set: string, i: number) => `${es}-es-${set}-${i}`;
+/** A node set's StatefulSet (pkg/apis/elasticsearch/v1/name.go StatefulSet), the value of {@link ECK_STATEFULSET_LABEL}. */
+export const esStatefulSetName = (es: string, set: string) => `${es}-es-${set}`;
 /** Secrets the stack makes for the operator to read. */
 export const httpCertSecretName = (owner: string) => `${owner}-elk-http-cert`;
 export const transportCaSecretName = (es: string) => `${es}-elk-transport-ca`;
@@ -360,10 +398,10 @@ export function elasticsearchResource(input: ElasticsearchResourceInput): { apiV
                 initContainers: input.kernelStep ? [m.stepContainer(input.kernelStep, {})] : undefined,
                 containers: [container],
                 volumes: [...(files ? [files] : []), ...shared.map((s) => s.volume)],
-                // Replaces ECK's default (preferred anti-affinity by cluster, pkg/controller/elasticsearch/nodespec
-                // DefaultAffinity): every node of the cluster, whatever its set, on its own Kubernetes node.
-                affinity: totalNodes > 1 ? m.podAntiAffinity(placement, spec, input.antiAffinity) : undefined,
-                terminationGracePeriodSeconds: spec.stopGraceSeconds,
+                affinity: totalNodes > 1 ? nodeSetAntiAffinity(names.elasticsearch, set.name, set.count, input.antiAffinity) : undefined,
+                // Never below ECK's default, which its pre-stop hook is sized to: the hook hands the node to the shutdown
+                // API and waits for it before Elasticsearch gets its stop signal.
+                terminationGracePeriodSeconds: Math.max(spec.stopGraceSeconds, ECK_ES_TERMINATION_GRACE_SECONDS),
             },
         };
         return {
@@ -396,6 +434,28 @@ export function elasticsearchResource(input: ElasticsearchResourceInput): { apiV
     };
 }
 
+/**
+ * Anti-affinity of a node set's pods, by ECK's own labels (which the operator puts on every pod it makes,
+ * pkg/controller/elasticsearch/label/label.go NewPodLabels): the nodes of one set on different Kubernetes nodes
+ * (required with `hard`, preferred with `soft`), so losing a Kubernetes node loses at most one master and one node of
+ * each data set; nodes of different sets may share one, so 3 masters and 3 hot nodes need 3 Kubernetes nodes, not 6.
+ * ECK's own default is kept beside it as a preference (pkg/controller/elasticsearch/nodespec/defaults.go
+ * DefaultAffinity: any two nodes of the cluster apart where the scheduler can), which a template's affinity would
+ * otherwise replace (defaults/pod_template.go WithAffinity sets it only when the template has none).
+ */
+export function nodeSetAntiAffinity(es: string, set: string, count: number, mode: m.AntiAffinity): k8s.types.input.core.v1.Affinity {
+    const apart = (matchLabels: Record<string, string>) => ({ labelSelector: { matchLabels }, topologyKey: "kubernetes.io/hostname" });
+    const sameSet = apart({ [ECK_CLUSTER_LABEL]: es, [ECK_STATEFULSET_LABEL]: esStatefulSetName(es, set) });
+    const cluster = { weight: mode === "hard" ? 100 : 50, podAffinityTerm: apart({ [ECK_CLUSTER_LABEL]: es }) };
+    if (count < 2) return { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [cluster] } };
+    return {
+        podAntiAffinity:
+            mode === "hard"
+                ? { requiredDuringSchedulingIgnoredDuringExecution: [sameSet], preferredDuringSchedulingIgnoredDuringExecution: [cluster] }
+                : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: sameSet }, cluster] },
+    };
+}
+
 /** Master-eligible nodes of the sets. */
 export function masterNodeCount(sets: readonly NodeSetConfig[]): number {
     return sets.filter(isMasterEligible).reduce((n, s) => n + s.count, 0);
@@ -415,10 +475,40 @@ export interface KibanaResourceInput {
 }
 
 /**
- * The Kibana custom resource. It reaches Elasticsearch as kibana_system with the password the bootstrap set, not
- * through an `elasticsearchRef` association, so it needs the bootstrap and nothing the operator would add. Its
- * password and encryption keys are keystore settings, which the operator writes into Kibana's keystore from the
- * `secureSettings` Secret; neither the resource nor any environment holds them.
+ * The operator's init containers of a Kibana or Logstash pod, named in its pod template with a security context that
+ * meets the `restricted` Pod Security level. ECK gives them `privileged: false` alone (pkg/controller/common/keystore/
+ * initcontainer.go, pkg/controller/logstash/initcontainer.go), or nothing (Kibana's own, which gets
+ * pkg/controller/kibana/securitycontext.go's default only while the operator sets default security contexts).
+ * ECK merges a template's init container into its own of the same name with the template's fields first and never
+ * takes the security context from its own (pkg/controller/common/defaults/pod_template.go WithInitContainers,
+ * pkg/controller/common/container/defaulter.go From): each keeps the operator's image, command, mounts and resources
+ * and gets this context. Only names the operator injects here: a template's init container of another name would
+ * stay as written, without a command, and run the main image's entrypoint.
+ */
+export function operatorInitContainers(kind: "kibana" | "logstash", hasSecureSettings: boolean): Container[] {
+    const restricted = m.restrictedContainerSecurity();
+    // ECK's own requests and limits for each, written out so that every container of the template states its limits:
+    // kibana/initcontainer/prepare_fs.go defaultResources, kibana/initcontainer/keystore.go, logstash/initcontainer.go,
+    // logstash/keystore.go initContainersParameters.
+    const limits = (memory: string, cpu: string) => ({ requests: { memory, cpu }, limits: { memory, cpu } });
+    const own =
+        kind === "kibana"
+            ? // ECK's default for it is a read-only root filesystem (securitycontext.go): it writes to volumes only.
+              { name: ECK_INIT_CONTAINERS.kibanaInit, resources: limits("50Mi", "100m"), securityContext: { ...restricted, readOnlyRootFilesystem: true } }
+            : { name: ECK_INIT_CONTAINERS.logstashConfig, resources: limits("50Mi", "100m"), securityContext: restricted };
+    const keystore = { name: ECK_INIT_CONTAINERS.keystore, resources: kind === "kibana" ? limits("128Mi", "100m") : limits("1Gi", "1000m"), securityContext: restricted };
+    return [own, ...(hasSecureSettings ? [keystore] : [])];
+}
+
+/**
+ * The Kibana custom resource. It reaches Elasticsearch through `elasticsearchRef`: ECK turns the built-in
+ * kibana_system user off (`xpack.security.authc.reserved_realm.enabled: false`, pkg/controller/elasticsearch/settings/
+ * merged_config.go) and issues Kibana a token of the `elastic/kibana` service account instead, which it writes into
+ * Kibana's configuration (pkg/controller/kibana/config_settings.go). The association copies Elasticsearch's CA from
+ * the HTTP certificate Secret, which carries the stack's CA as `ca.crt` (association/ca.go); kibana.yml's own
+ * `elasticsearch.ssl.*` (the same CA, `full` verification) win the merge. Its encryption keys are keystore settings,
+ * which the operator writes into Kibana's keystore from the `secureSettings` Secret; neither the resource nor any
+ * environment holds them.
  */
 export function kibanaResource(input: KibanaResourceInput): { apiVersion: string; kind: string; metadata: ObjectMeta; spec: Record<string, unknown> } {
     const { spec, placement, names } = input;
@@ -426,12 +516,17 @@ export function kibanaResource(input: KibanaResourceInput): { apiVersion: string
     const files = m.filesVolume(mounted, input.refs);
     // Kibana's data directory holds only its instance UUID: scratch space, as on the manifests engine.
     const scratch = spec.volumes.filter((v) => !v.durable);
+    const config = kibanaConfig(spec);
+    if (config["elasticsearch.username"] !== undefined || KIBANA_ES_PASSWORD_SETTING in confidentialSettings(spec)) {
+        throw new Error(`${spec.name}: on the eck engine Kibana authenticates with the token the operator issues for elasticsearchRef; build its spec with auth 'operator' (no kibana_system user or password)`);
+    }
     return {
         ...resourceHeader("kibana", names.kibana, placement, spec, "jsonpath={.status.health}=green"),
         spec: {
             version: input.version,
             count: spec.replicas,
-            config: kibanaConfig(spec),
+            config,
+            elasticsearchRef: { name: names.elasticsearch },
             ...secureSettings(input.secureSettingsSecret),
             http: {
                 service: { spec: { type: input.serviceType } },
@@ -441,6 +536,7 @@ export function kibanaResource(input: KibanaResourceInput): { apiVersion: string
                 metadata: { labels: resourceLabels(placement, spec) },
                 spec: {
                     securityContext: m.podSecurity(spec),
+                    initContainers: operatorInitContainers("kibana", input.secureSettingsSecret !== undefined),
                     containers: [
                         {
                             name: ECK_CONTAINERS.kibana,
@@ -508,6 +604,7 @@ export function logstashResource(input: LogstashResourceInput): { apiVersion: st
                 metadata: { labels: resourceLabels(placement, spec) },
                 spec: {
                     securityContext: m.podSecurity(spec),
+                    initContainers: operatorInitContainers("logstash", input.secureSettingsSecret !== undefined),
                     containers: [
                         {
                             name: ECK_CONTAINERS.logstash,
@@ -551,11 +648,22 @@ export function operatorValues(stackNamespaces: readonly string[]): Record<strin
 }
 
 /**
- * Admits the operator, from its namespace, to Elasticsearch's HTTP port: it manages the cluster through the API
- * (voting exclusions, shard migration, health). Added to the stack's own ingress policies (kubernetesManifests.ts
- * ingressPolicies), which admit each port from exactly the stack's clients.
+ * Admits the operator's pods, and only them, to Elasticsearch's HTTP port: it manages the cluster through the API
+ * (voting exclusions, shard migration, node shutdown, health), dialling a pod directly or the internal Service
+ * (pkg/controller/elasticsearch/services/services.go NewElasticsearchURLProvider). Its pods are selected by their
+ * namespace and their labels ({@link ECK_OPERATOR_POD_LABELS}): the chart's when the stack installs it; with
+ * `present` the chart's or the all-in-one manifests'. Added to the stack's own ingress policies
+ * (kubernetesManifests.ts ingressPolicies), which admit each port from exactly the stack's clients.
  */
-export function operatorIngressPolicy(p: m.Placement, esInstance: string, operatorNamespace: string, port: number): { metadata: ObjectMeta; spec: k8s.types.input.networking.v1.NetworkPolicySpec } {
+export function operatorIngressPolicy(
+    p: m.Placement,
+    esInstance: string,
+    operatorNamespace: string,
+    port: number,
+    operator: "install" | "present",
+): { metadata: ObjectMeta; spec: k8s.types.input.networking.v1.NetworkPolicySpec } {
+    const namespaceSelector = { matchLabels: { "kubernetes.io/metadata.name": operatorNamespace } };
+    const installs = operator === "install" ? [ECK_OPERATOR_POD_LABELS.helm] : [ECK_OPERATOR_POD_LABELS.helm, ECK_OPERATOR_POD_LABELS.manifests];
     return {
         metadata: {
             name: `${m.objectName(p, esInstance)}-from-eck-operator`,
@@ -565,9 +673,20 @@ export function operatorIngressPolicy(p: m.Placement, esInstance: string, operat
         spec: {
             podSelector: { matchLabels: m.instanceSelector(p, esInstance) },
             policyTypes: ["Ingress"],
-            ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": operatorNamespace } } }], ports: [{ port, protocol: "TCP" }] }],
+            // Namespace and pod selector in one peer: pods with these labels in that namespace, nothing else of it.
+            ingress: [{ from: installs.map((labels) => ({ namespaceSelector, podSelector: { matchLabels: { ...labels } } })), ports: [{ port, protocol: "TCP" }] }],
         },
     };
+}
+
+/**
+ * The stack's ingress rules with what ECK's pre-stop hook needs besides: it runs in the stopping Elasticsearch
+ * container and calls the node shutdown API through `<es>-es-internal-http` on the HTTP port, which may land on any
+ * node of the cluster, itself included (pkg/controller/elasticsearch/nodespec/lifecycle_hook.go, its URL from
+ * configmap.go services.InternalServiceURL). Without it every stop waits out the hook's retries and the grace period.
+ */
+export function withPreStopHookRule(rules: readonly IngressRule[], esInstance: string, port: number): IngressRule[] {
+    return [...rules, { instance: esInstance, port, protocol: "tcp", from: [esInstance] }];
 }
 
 /** Name of the volume that carries the operator's elastic-user Secret into a step. */
