@@ -490,13 +490,18 @@ export function operatorInitContainers(kind: "kibana" | "logstash", hasSecureSet
     // ECK's own requests and limits for each, written out so that every container of the template states its limits:
     // kibana/initcontainer/prepare_fs.go defaultResources, kibana/initcontainer/keystore.go, logstash/initcontainer.go,
     // logstash/keystore.go initContainersParameters.
-    const limits = (memory: string, cpu: string) => ({ requests: { memory, cpu }, limits: { memory, cpu } });
+    // Written canonically (components/targets/quantities.ts), so that the operator's updates rewrite none of them.
+    const limits = (memoryMb: number, cpuMillis: number) => {
+        const memory = mebibytes(memoryMb);
+        const cpu = millicores(cpuMillis);
+        return { requests: { memory, cpu }, limits: { memory, cpu } };
+    };
     const own =
         kind === "kibana"
             ? // ECK's default for it is a read-only root filesystem (securitycontext.go): it writes to volumes only.
-              { name: ECK_INIT_CONTAINERS.kibanaInit, resources: limits("50Mi", "100m"), securityContext: { ...restricted, readOnlyRootFilesystem: true } }
-            : { name: ECK_INIT_CONTAINERS.logstashConfig, resources: limits("50Mi", "100m"), securityContext: restricted };
-    const keystore = { name: ECK_INIT_CONTAINERS.keystore, resources: kind === "kibana" ? limits("128Mi", "100m") : limits("1Gi", "1000m"), securityContext: restricted };
+              { name: ECK_INIT_CONTAINERS.kibanaInit, resources: limits(50, 100), securityContext: { ...restricted, readOnlyRootFilesystem: true } }
+            : { name: ECK_INIT_CONTAINERS.logstashConfig, resources: limits(50, 100), securityContext: restricted };
+    const keystore = { name: ECK_INIT_CONTAINERS.keystore, resources: kind === "kibana" ? limits(128, 100) : limits(1024, 1000), securityContext: restricted };
     return [own, ...(hasSecureSettings ? [keystore] : [])];
 }
 
