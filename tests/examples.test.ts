@@ -49,11 +49,11 @@ async function runExample(loadLibrary: () => Promise<unknown>): Promise<ExampleR
         const pulumi: typeof pulumiType = await import("@pulumi/pulumi");
         await pulumi.runtime.setMocks(
             {
-                newResource: (args) => {
+                newResource: async (args) => {
                     resources.push({ type: args.type, name: args.name });
                     const inputs = unwrapSecrets(args.inputs) as Obj;
                     // Real keys and certificates (the components read them); a password of the asked length.
-                    const tls = realTlsState(args.type, inputs);
+                    const tls = await realTlsState(args.type, inputs);
                     const password = args.type === "random:index/randomPassword:RandomPassword" ? { result: "p".repeat(Number(inputs.length)) } : {};
                     return { id: `${args.name}-id`, state: tls ?? { ...inputs, ...password } };
                 },

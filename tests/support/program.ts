@@ -9,6 +9,8 @@ import * as path from "path";
 import YAML from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
 import { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
+import { withDeadline } from "./deadline";
+import { memoKey, recall, remember } from "./programMemo";
 import { realTlsState } from "./realTls";
 
 export { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
@@ -123,6 +125,10 @@ type RegisterRequest = {
  * prefix) and returns what it registered. Throws what the program throws (e.g. a config error).
  */
 export async function runProgram(config: Record<string, string>, options: RunOptions = {}): Promise<ProgramRun> {
+    // The same config and options evaluated earlier in this test run give the same record (programMemo.ts).
+    const memo = memoKey(config, options);
+    const remembered = memo === undefined ? undefined : recall<ProgramRun>(memo);
+    if (remembered) return remembered;
     const stack = options.stack ?? "dev";
     const resources: RecordedResource[] = [];
     const generatedSecrets: string[] = [];
@@ -132,19 +138,23 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
     const seenUrns = new Set<string>();
     const duplicateUrns: string[] = [];
 
+    const exitListeners = process.listeners("exit");
     await jest.isolateModulesAsync(async () => {
         const pulumi: typeof pulumiType = await import("@pulumi/pulumi");
         await pulumi.runtime.setMocks(
             {
-                newResource: (args) => {
+                newResource: async (args) => {
                     if (args.id !== undefined && args.id !== "" && options.reads) {
                         const state = options.reads(args.type, args.id);
                         resources.push({ type: args.type, name: args.name, urn: "", parent: "", dependencies: [], inputs: args.inputs as Record<string, unknown>, state, options: NO_OPTIONS });
                         return { id: args.id, state };
                     }
                     const inputs = args.inputs as Record<string, unknown>;
+                    const d = deps.get(`${args.type}::${args.name}`) ?? { urn: "", parent: "", dependencies: [], options: NO_OPTIONS };
+                    // Recorded in registration order, though a certificate's state is ready only when openssl is done.
+                    const slot = resources.push({ type: args.type, name: args.name, urn: d.urn, parent: d.parent, dependencies: d.dependencies, inputs, state: {}, options: d.options }) - 1;
                     let state: Record<string, unknown> = { ...inputs };
-                    const tlsState = realTlsState(args.type, unwrapSecrets(inputs) as Record<string, unknown>);
+                    const tlsState = await realTlsState(args.type, unwrapSecrets(inputs) as Record<string, unknown>);
                     if (tlsState) {
                         state = tlsState;
                         for (const k of ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"]) {
@@ -169,8 +179,7 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
                         const suffix = crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 8);
                         state = { ...inputs, metadata: { ...metadata, name: metadata.name ?? `${args.name}-${suffix}` } };
                     }
-                    const d = deps.get(`${args.type}::${args.name}`) ?? { urn: "", parent: "", dependencies: [], options: NO_OPTIONS };
-                    resources.push({ type: args.type, name: args.name, urn: d.urn, parent: d.parent, dependencies: d.dependencies, inputs, state, options: d.options });
+                    resources[slot] = { ...resources[slot], state };
                     return { id: `${args.name}-id`, state };
                 },
                 call: (args) => args.inputs as Record<string, unknown>,
@@ -220,17 +229,32 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         const resolved: Record<string, ResolvedOutput> = {};
         for (const [name, value] of Object.entries(program)) {
             if (pulumi.Output.isInstance(value)) {
-                const v = await new Promise<unknown>((resolve) => value.apply((x) => resolve(x)));
+                // In a preview an unknown value never reaches apply: bounded, and named, rather than a hang.
+                const v = await withDeadline(new Promise<unknown>((resolve) => value.apply((x) => resolve(x))), 60_000, `the stack output ${name} to resolve`);
                 resolved[name] = { value: v, secret: await pulumi.isSecret(value) };
             } else {
                 resolved[name] = { value, secret: false };
             }
         }
-        await pulumi.runtime.disconnect();
+        await withDeadline(pulumi.runtime.disconnect(), 60_000, "the mock runtime's outstanding calls to finish (pulumi.runtime.disconnect)");
         outputs = resolved;
-    });
+    }).finally(() => dropExitListenersSince(exitListeners));
     if (duplicateUrns.length > 0) throw new Error(`the program registers these URNs more than once: ${[...new Set(duplicateUrns)].join(", ")}`);
-    return { resources, outputs, generatedSecrets };
+    const run: ProgramRun = { resources, outputs, generatedSecrets };
+    if (memo !== undefined) remember(memo, run);
+    return run;
+}
+
+/**
+ * Removes the `exit` listeners added since `before`. Each evaluation loads its own copy of the Pulumi SDK, whose
+ * promise-leak report (runtime/debuggable.js) adds a listener to the test file's `process`, an object jest made for
+ * the file that never emits `exit`: dead listeners that kept every copy of the SDK alive and passed Node's limit of
+ * ten (MaxListenersExceededWarning).
+ */
+function dropExitListenersSince(before: readonly NodeJS.ExitListener[]): void {
+    for (const listener of process.listeners("exit")) {
+        if (!before.includes(listener)) process.removeListener("exit", listener);
+    }
 }
 
 /** The type part of a URN (`parent$type` as the mock monitor writes it: the parent's own type only). */
