@@ -1,10 +1,10 @@
 /** `npm run render`: every deployable file, offline, secrets as placeholders. Runs the real command. */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { ECK_OPERATOR_VERSION } from "../components/targets/eckResources";
+import { runCommand, runCommandOk } from "./support/command";
 import { eckSchemaErrors } from "./support/eckSchema";
 
 const root = path.join(__dirname, "..");
@@ -13,9 +13,9 @@ describe("render --stack dev", () => {
     let out: string;
     const read = (rel: string) => fs.readFileSync(path.join(out, rel), "utf8");
 
-    beforeAll(() => {
+    beforeAll(async () => {
         out = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-"));
-        execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "dev", "--out", out], { cwd: root, timeout: 120_000, stdio: "pipe" });
+        await runCommandOk("npm", ["run", "--silent", "render", "--", "--stack", "dev", "--out", out], { cwd: root, timeoutMs: 120_000 });
     });
     afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
@@ -75,17 +75,13 @@ describe("render --stack dev", () => {
         }
     });
 
-    test("a bad stack config fails the command with the key and the fix", () => {
+    test("a bad stack config fails the command with the key and the fix", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-bad-"));
         try {
             fs.writeFileSync(path.join(root, "Pulumi.rendertest.yaml"), "config:\n  elk-stack:target: nomad\n");
-            let stderr = "";
-            try {
-                execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "rendertest", "--out", dir], { cwd: root, timeout: 120_000, stdio: "pipe" });
-            } catch (e) {
-                stderr = String((e as { stderr: Buffer }).stderr);
-            }
-            expect(stderr).toMatch(/elk-stack:target.*unknown target 'nomad'.*Fix:/);
+            const run = await runCommand("npm", ["run", "--silent", "render", "--", "--stack", "rendertest", "--out", dir], { cwd: root, timeoutMs: 120_000 });
+            expect(run.status).not.toBe(0);
+            expect(run.stderr).toMatch(/elk-stack:target.*unknown target 'nomad'.*Fix:/);
         } finally {
             fs.rmSync(path.join(root, "Pulumi.rendertest.yaml"), { force: true });
             fs.rmSync(dir, { recursive: true, force: true });
@@ -97,9 +93,9 @@ describe("render --stack prod (Kubernetes)", () => {
     let out: string;
     const read = (rel: string) => fs.readFileSync(path.join(out, rel), "utf8");
 
-    beforeAll(() => {
+    beforeAll(async () => {
         out = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-k8s-"));
-        execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "prod", "--out", out], { cwd: root, timeout: 120_000, stdio: "pipe" });
+        await runCommandOk("npm", ["run", "--silent", "render", "--", "--stack", "prod", "--out", out], { cwd: root, timeoutMs: 120_000 });
     });
     afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 

@@ -60,6 +60,9 @@ class ElkTestEnvironment extends TestEnvironment {
                 wallMs: Date.now() - this.started.at,
                 cpuMs: Math.round(cpu.own - this.started.cpu.own),
                 childCpuMs: Math.round(cpu.children - this.started.cpu.children),
+                // The worker's resident memory after the file: growth from file to file in one worker is a leak.
+                rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+                worker: process.pid,
             };
             fs.appendFileSync(path.join(TRACE_DIR, "files.jsonl"), JSON.stringify(line) + "\n");
         }

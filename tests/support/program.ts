@@ -139,6 +139,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
     const duplicateUrns: string[] = [];
 
     const exitListeners = process.listeners("exit");
+    // The SDK captures a stack trace for every promise it makes (runtime/debuggable.js), each formatted through
+    // jest's source maps: 10 frames instead of jest's 100 cut an evaluation's CPU time by about a quarter (the prod
+    // stack: 1.3 s to 1.0 s, measured on the loaded machine). Errors the program throws keep 10 frames.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 10;
     await jest.isolateModulesAsync(async () => {
         const pulumi: typeof pulumiType = await import("@pulumi/pulumi");
         await pulumi.runtime.setMocks(
@@ -238,7 +243,10 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         }
         await withDeadline(pulumi.runtime.disconnect(), 60_000, "the mock runtime's outstanding calls to finish (pulumi.runtime.disconnect)");
         outputs = resolved;
-    }).finally(() => dropExitListenersSince(exitListeners));
+    }).finally(() => {
+        Error.stackTraceLimit = stackTraceLimit;
+        dropExitListenersSince(exitListeners);
+    });
     if (duplicateUrns.length > 0) throw new Error(`the program registers these URNs more than once: ${[...new Set(duplicateUrns)].join(", ")}`);
     const run: ProgramRun = { resources, outputs, generatedSecrets };
     if (memo !== undefined) remember(memo, run);
