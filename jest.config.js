@@ -14,7 +14,9 @@ module.exports = {
     // each program evaluation for the other test files of the run (tests/support/programMemo.ts).
     globalSetup: "<rootDir>/tests/support/globalSetup.ts",
     globalTeardown: "<rootDir>/tests/support/globalTeardown.ts",
-    reporters: ["default", "<rootDir>/tests/support/summaryReporter.js"],
+    // The summary line CI logs are read for, and a watchdog that ends a run that stopped making progress (a worker
+    // jest's own timeouts cannot reach), naming the test files it was running.
+    reporters: ["default", "<rootDir>/tests/support/summaryReporter.js", "<rootDir>/tests/support/stallReporter.js"],
     // Each file is compiled on its own, without a type check: `npm run build` type-checks tests and sources
     // with tsconfig.json first (.ci/run does both), so the suite does not pay for it once per test file.
     transform: {

@@ -7,6 +7,8 @@
  * them. Every jest worker writes where it is to a trace (tests/support/environment.js, `ELK_TEST_TRACE`): a hook or
  * a test starting or ending. No test or hook may take longer than its jest timeout (at most 300 s here), so when a
  * run's trace has not moved for `--stall-seconds` (default 420) jest's own timeout did not fire: the run is hung.
+ * (The suite's own watchdog, tests/support/stallReporter.js, would end such a run too; here it is given 300 s more,
+ * so that this script sees the stall first.)
  * The script then records what each process of the run was doing (the process tree with each process's kernel wait
  * channel and state, the children the workers wait on, the last trace lines of each worker, and a Node.js
  * diagnostic report of each worker: its JavaScript stack and open handles, timers included), kills the run and goes
@@ -117,6 +119,9 @@ function oneRun(name: string, outDir: string, stallSeconds: number, jestArgs: st
         env: {
             ...process.env,
             ELK_TEST_TRACE: traceDir,
+            // The suite's own watchdog (tests/support/stallReporter.js) ends a stalled run; it waits longer than this
+            // script, so that the script sees the stall first and records what each process was doing.
+            ELK_TEST_STALL_SECONDS: String(stallSeconds + 300),
             NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --report-on-signal --report-signal=SIGUSR2 --report-directory=${runDir}`.trim(),
         },
     });
