@@ -9,10 +9,12 @@
  * run's trace has not moved for `--stall-seconds` (default 420) jest's own timeout did not fire: the run is hung.
  * (The suite's own watchdog, tests/support/stallReporter.js, would end such a run too; here it is given 300 s more,
  * so that this script sees the stall first.)
- * The script then records what each process of the run was doing (the process tree with each process's kernel wait
- * channel and state, the children the workers wait on, the last trace lines of each worker, and a Node.js
- * diagnostic report of each worker: its JavaScript stack and open handles, timers included), kills the run and goes
- * on. A run that ends is recorded with its wall time and its tests' tally.
+ * A worker is stuck when its last trace line starts a file, a hook or a test that long ago; a run is also hung when
+ * no worker has written anything that long (jest's main process waiting on a worker that is gone). The script then
+ * records what each process of the run was doing (the process tree with each process's kernel wait channel and
+ * state, the children the workers wait on, the last trace lines of each worker, a Node.js diagnostic report of each
+ * worker whose event loop still turns, and each stuck worker's native thread stacks from gdb when it is installed),
+ * kills the run and goes on. A run that ends is recorded with its wall time and its tests' tally.
  *
  *   npm run test:hang-hunt -- --rounds 10 --parallel 2 --hogs 2 [--out DIR] [--stall-seconds 420] [-- <jest args>]
  *
@@ -67,7 +69,7 @@ function readOr(file: string, fallback: string): string {
 }
 
 /** What each process of a hung run is doing, the last trace lines of each worker, and a report of each node worker. */
-function describeHang(jest: ChildProcess, runDir: string, traceDir: string): string {
+function describeHang(jest: ChildProcess, runDir: string, traceDir: string, stuck: number[]): string {
     const lines: string[] = [`hung at ${new Date().toISOString()}`, "", "processes (pid ppid state wchan command):"];
     const pids = processTree(jest.pid as number);
     for (const pid of pids) {
@@ -97,7 +99,43 @@ function describeHang(jest: ChildProcess, runDir: string, traceDir: string): str
     execFileSync("sleep", ["5"]);
     const reports = fs.readdirSync(runDir).filter((f) => f.startsWith("report."));
     lines.push("", `node reports written: ${reports.join(", ") || "none (every worker's event loop is blocked)"}`);
+    lines.push("", stuck.length > 0 ? `workers stuck inside a file: ${stuck.join(", ")}` : "no worker is inside a file: jest's main process waits on a worker that is gone");
+    for (const pid of stuck) lines.push("", `native stacks of worker ${pid}:`, nativeStacks(pid));
     return lines.join("\n") + "\n";
+}
+
+/**
+ * Whether a run is hung: undefined while it moves, else the pids of the workers stuck inside a file (their last
+ * trace line starts a file, a hook or a test, longer ago than `stallMs`), which is empty when every worker sits
+ * idle after its last file but no line has been written for `stallMs` (jest's main process waits on a worker that
+ * is gone).
+ */
+function stalledWorkers(traceDir: string, started: number, stallMs: number): number[] | undefined {
+    const now = Date.now();
+    let newest = started;
+    const stuck: number[] = [];
+    for (const file of fs.readdirSync(traceDir).filter((f) => /^\d+\.log$/.test(f))) {
+        const last = readOr(path.join(traceDir, file), "").split("\n").pop() ?? "";
+        const [at, , event] = last.split(" ");
+        const when = Date.parse(at);
+        if (Number.isNaN(when)) continue;
+        newest = Math.max(newest, when);
+        if ((event ?? "").endsWith("_start") && now - when > stallMs) stuck.push(Number(file.replace(/\.log$/, "")));
+    }
+    return stuck.length > 0 || now - newest > stallMs ? stuck : undefined;
+}
+
+/** Each thread's native stack of a process, from gdb when it is installed (what found the crypto deadlock). */
+function nativeStacks(pid: number): string {
+    try {
+        return execFileSync("gdb", ["-p", String(pid), "-batch", "-ex", "set pagination off", "-ex", "thread apply all bt 30"], {
+            encoding: "utf8",
+            timeout: 120_000,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+    } catch (error) {
+        return `no native stacks (gdb missing or failed: ${(error as Error).message.split("\n")[0]})`;
+    }
 }
 
 function tallyOf(stdout: string): string {
@@ -127,18 +165,11 @@ function oneRun(name: string, outDir: string, stallSeconds: number, jestArgs: st
     });
     return new Promise((resolve) => {
         let hung = false;
-        let lastMove = Date.now();
-        let lastSize = -1;
         const watch = setInterval(() => {
-            const size = fs.readdirSync(traceDir).reduce((n, f) => n + fs.statSync(path.join(traceDir, f)).size, 0);
-            if (size !== lastSize) {
-                lastSize = size;
-                lastMove = Date.now();
-                return;
-            }
-            if (Date.now() - lastMove < stallSeconds * 1000) return;
+            const stuck = stalledWorkers(traceDir, started, stallSeconds * 1000);
+            if (stuck === undefined) return;
             clearInterval(watch);
-            fs.writeFileSync(path.join(runDir, "hang.txt"), describeHang(jest, runDir, traceDir));
+            fs.writeFileSync(path.join(runDir, "hang.txt"), describeHang(jest, runDir, traceDir, stuck));
             try {
                 process.kill(-(jest.pid as number), "SIGKILL");
             } catch {

@@ -1,16 +1,18 @@
 /**
  * A pool of RSA keys for realTls.ts, generated once and kept in node_modules/.cache/elk-stack-tests, so that a test
- * run does not generate two 4096-bit and four 2048-bit keys for every program it evaluates (49 evaluations: about
- * two thirds of the suite's CPU time went to key generation). jest's global setup (tests/support/globalSetup.ts)
- * fills the pool when it is missing or unreadable, with node's asynchronous key generation on all cores; a fresh
- * clone pays for it once. The keys are test keys on this machine only: nothing outside the tests reads them.
+ * run does not generate two 4096-bit and four 2048-bit keys for every program it evaluates (49 evaluations in a run;
+ * in a CPU profile of three of them, key generation took three quarters of the time). jest's global setup (tests/support/globalSetup.ts)
+ * fills the pool when it is missing or unreadable, with `openssl genpkey` on every core; a fresh clone pays for it
+ * once. The keys are test keys on this machine only: nothing outside the tests reads them.
  */
+import { execFile } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
-/** How many keys of each size the pool holds: enough that a program of three stacks gets different keys everywhere. */
-export const KEY_POOL_SIZES: Readonly<Record<number, number>> = { 4096: 12, 2048: 24 };
+/** How many keys of each size the pool holds: a stack takes two of 4096 bits and four of 2048, so a program of up to four stacks gets different keys everywhere. */
+export const KEY_POOL_SIZES: Readonly<Record<number, number>> = { 4096: 8, 2048: 16 };
 
 const FORMAT = 1;
 
@@ -56,25 +58,41 @@ export function loadKeyPool(): Map<number, crypto.KeyObject[]> {
     return readPool(keyPoolFile()) ?? new Map<number, crypto.KeyObject[]>();
 }
 
+/**
+ * One RSA key as PKCS#8 PEM, from `openssl genpkey` (as realTls.ts generates keys, for the reason given there:
+ * node's own key generation can deadlock a later export of the key).
+ */
 function generateRsa(bits: number): Promise<string> {
     return new Promise((resolve, reject) =>
-        crypto.generateKeyPair("rsa", { modulusLength: bits }, (error, _publicKey, privateKey) =>
-            error ? reject(error) : resolve(privateKey.export({ type: "pkcs8", format: "pem" }).toString()),
+        execFile("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${bits}`], { encoding: "utf8", timeout: 120_000, killSignal: "SIGKILL" }, (error, stdout, stderr) =>
+            error ? reject(new Error(`openssl genpkey (RSA ${bits}) failed: ${stderr || error.message}`)) : resolve(stdout),
         ),
     );
+}
+
+/** Runs `tasks` with at most `limit` at a time. */
+async function limited<T>(limit: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
+    const results: T[] = new Array<T>(tasks.length);
+    let next = 0;
+    const lane = async () => {
+        while (next < tasks.length) {
+            const i = next++;
+            results[i] = await tasks[i]();
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+    return results;
 }
 
 /** Makes sure the pool exists; returns how many keys were generated (0 when the pool was there). */
 export async function ensureKeyPool(): Promise<number> {
     const file = keyPoolFile();
     if (readPool(file)) return 0;
+    // One openssl per core at a time; the event loop stays free.
+    const sizes = Object.entries(KEY_POOL_SIZES).flatMap(([bits, count]) => Array.from({ length: count }, () => Number(bits)));
+    const pems = await limited(os.cpus().length, sizes.map((bits) => () => generateRsa(bits)));
     const keys: Record<string, string[]> = {};
-    // libuv's thread pool runs these on every core; the event loop stays free.
-    await Promise.all(
-        Object.entries(KEY_POOL_SIZES).map(async ([bits, count]) => {
-            keys[bits] = await Promise.all(Array.from({ length: count }, () => generateRsa(Number(bits))));
-        }),
-    );
+    sizes.forEach((bits, i) => (keys[bits] ??= []).push(pems[i]));
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // Written aside, then renamed: a run that starts meanwhile reads the old file or the whole new one.
     const partial = `${file}.${process.pid}.tmp`;

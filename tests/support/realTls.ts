@@ -190,29 +190,33 @@ function digestOf(key: crypto.KeyObject): string | undefined {
     return key.asymmetricKeyType === "ec" ? curveOf(key).digest : undefined;
 }
 
-/** A new key pair's private key, generated on libuv's thread pool (off the event loop). */
-function generated(type: "rsa" | "ec" | "ed25519", options: crypto.RSAKeyPairKeyObjectOptions | crypto.ECKeyPairKeyObjectOptions | undefined): Promise<crypto.KeyObject> {
-    return new Promise((resolve, reject) => {
-        const done = (error: Error | null, _publicKey: crypto.KeyObject, privateKey: crypto.KeyObject) => (error ? reject(error) : resolve(privateKey));
-        if (type === "rsa") crypto.generateKeyPair("rsa", options as crypto.RSAKeyPairKeyObjectOptions, done);
-        else if (type === "ec") crypto.generateKeyPair("ec", options as crypto.ECKeyPairKeyObjectOptions, done);
-        else crypto.generateKeyPair("ed25519", undefined, done);
-    });
+/**
+ * A new private key from `openssl genpkey` (a child process, off the event loop), read back from its PEM.
+ *
+ * Not node's `generateKeyPair(Sync)`: on Node.js 20 (seen on 20.20.2) a key fresh from a key generation job
+ * deadlocks the process when a garbage collection runs while the key is exported as JWK (as {@link sshKey} does):
+ * the collection destroys the job, whose destructor locks the key's mutex, which the export holds, so the thread
+ * waits on itself for ever (`node::crypto::KeyGenJob<...RsaKeyGenTraits>::~KeyGenJob` under
+ * `KeyObjectHandle::ExportJWK`, caught with gdb in a jest worker that hung). That was the suite's hang: jest's
+ * timeouts cannot fire in a blocked thread. A key read from PEM has no job behind it.
+ */
+async function genpkey(args: string[]): Promise<crypto.KeyObject> {
+    return crypto.createPrivateKey(await openssl(os.tmpdir(), ["genpkey", ...args]));
 }
 
 async function generateKey(algorithm: string, rsaBits: number, ecdsaCurve: string): Promise<crypto.KeyObject> {
     switch (algorithm) {
         case "RSA":
-            return pooledRsaKey(rsaBits) ?? generated("rsa", { modulusLength: rsaBits });
+            return pooledRsaKey(rsaBits) ?? genpkey(["-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${rsaBits}`]);
         case "ECDSA": {
             const curve = CURVES[ecdsaCurve];
             if (!curve) {
                 throw new Error(`invalid ECDSA curve ${ecdsaCurve}; supported: ${Object.keys(CURVES).join(", ")}`);
             }
-            return generated("ec", { namedCurve: curve.openssl });
+            return genpkey(["-algorithm", "EC", "-pkeyopt", `ec_paramgen_curve:${curve.openssl}`, "-pkeyopt", "ec_param_enc:named_curve"]);
         }
         case "ED25519":
-            return generated("ed25519", undefined);
+            return genpkey(["-algorithm", "ED25519"]);
         default:
             throw new Error(`invalid algorithm ${algorithm}; supported: RSA, ECDSA, ED25519`);
     }
@@ -221,7 +225,8 @@ async function generateKey(algorithm: string, rsaBits: number, ecdsaCurve: strin
 /**
  * RSA keys of the sizes the stack asks for (4096 for a CA, 2048 for an instance), generated once (tests/support/
  * keyPool.ts, from jest's global setup) rather than per resource: generating them was most of the suite's CPU time,
- * and generating them on the event loop (as `generateKeyPairSync` did) kept jest's timeouts from firing meanwhile.
+ * and generating them on the event loop (as `generateKeyPairSync` did) kept jest's timeouts from firing meanwhile
+ * (and could deadlock: see {@link genpkey}).
  * Keys are handed out in turn, so any {@link KEY_POOL_SIZES}[bits] keys asked for one after the other are different
  * keys (a program run asks for at most a few of each size); other sizes are generated as before.
  */
