@@ -77,13 +77,18 @@ describe("render --stack dev", () => {
 
     test("a bad stack config fails the command with the key and the fix", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-bad-"));
+        // The bad stack file goes into a copy of the project, not into this one: the stack tests in other workers
+        // read every Pulumi.*.yaml here, and would pick it up.
+        const project = path.join(dir, "project");
+        const skip = new Set(["node_modules", ".git", "dist", "bin", "out", "coverage", "render"]);
+        fs.cpSync(root, project, { recursive: true, filter: (src) => !skip.has(path.relative(root, src).split(path.sep)[0]) });
+        fs.symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"), "dir");
         try {
-            fs.writeFileSync(path.join(root, "Pulumi.rendertest.yaml"), "config:\n  elk-stack:target: nomad\n");
-            const run = await runCommand("npm", ["run", "--silent", "render", "--", "--stack", "rendertest", "--out", dir], { cwd: root, timeoutMs: 120_000 });
+            fs.writeFileSync(path.join(project, "Pulumi.rendertest.yaml"), "config:\n  elk-stack:target: nomad\n");
+            const run = await runCommand("npm", ["run", "--silent", "render", "--", "--stack", "rendertest", "--out", path.join(dir, "out")], { cwd: project, timeoutMs: 120_000 });
             expect(run.status).not.toBe(0);
             expect(run.stderr).toMatch(/elk-stack:target.*unknown target 'nomad'.*Fix:/);
         } finally {
-            fs.rmSync(path.join(root, "Pulumi.rendertest.yaml"), { force: true });
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
