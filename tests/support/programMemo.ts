@@ -1,6 +1,6 @@
 /**
  * One evaluation of the program per stack config and run options in a test run. Many test files evaluate the same
- * stack (the dev stack file seven times, prod's three times each engine, in 41 files' 49 evaluations): what
+ * stack (of a run's 49 evaluations, the dev stack file's config seven times, prod's three times on each engine): what
  * runProgram records for a config is kept, in memory for the test file and on disk for the other jest workers, in a
  * directory jest's global setup makes for this run and its global teardown removes (`ELK_PROGRAM_MEMO`).
  *
