@@ -1,7 +1,8 @@
 /** Jest runs TypeScript through ts-jest; every suite lives in tests/. */
 module.exports = {
     preset: "ts-jest",
-    testEnvironment: "node",
+    // jest's node environment, which also traces where each worker is when ELK_TEST_TRACE names a directory.
+    testEnvironment: "<rootDir>/tests/support/environment.js",
     roots: ["<rootDir>/tests"],
     testMatch: ["**/*.test.ts"],
     // The mock runtime evaluates the whole program; real key generation and child processes need room.
@@ -9,7 +10,13 @@ module.exports = {
     // Two workers on the 2-core machines CI and developers use (jest's default there is one): many suites wait on
     // real processes (Python, nginx, openssl, the pack runner), so two overlap well (270 s down to 168 s measured).
     maxWorkers: 2,
-    reporters: ["default", "<rootDir>/tests/support/summaryReporter.js"],
+    // Fills the RSA key pool the real TLS mock draws from (tests/support/keyPool.ts) when it is missing, and keeps
+    // each program evaluation for the other test files of the run (tests/support/programMemo.ts).
+    globalSetup: "<rootDir>/tests/support/globalSetup.ts",
+    globalTeardown: "<rootDir>/tests/support/globalTeardown.ts",
+    // The summary line CI logs are read for, and a watchdog that ends a run that stopped making progress (a worker
+    // jest's own timeouts cannot reach), naming the test files it was running.
+    reporters: ["default", "<rootDir>/tests/support/summaryReporter.js", "<rootDir>/tests/support/stallReporter.js"],
     // Each file is compiled on its own, without a type check: `npm run build` type-checks tests and sources
     // with tsconfig.json first (.ci/run does both), so the suite does not pay for it once per test file.
     transform: {

@@ -3,11 +3,11 @@
  * The declarations are built from the sources and reported again: the result must be the committed report, so a
  * change to the public API fails here until `npm run api:report` rewrites the report and the change is reviewed.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Extractor, ExtractorConfig, ExtractorLogLevel, type ExtractorMessage } from "@microsoft/api-extractor";
+import { runCommand } from "./support/command";
 
 const ROOT = path.join(__dirname, "..");
 const CONFIG = path.join(ROOT, "api-extractor.json");
@@ -20,10 +20,10 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-test("the committed API report is the report of the sources' public API", () => {
+test("the committed API report is the report of the sources' public API", async () => {
     // The package's declarations, as `npm run build:lib` writes them to dist/, here into a temporary folder.
     const dts = path.join(work, "dts");
-    const tsc = spawnSync(process.execPath, [TSC, "-p", path.join(ROOT, "tsconfig.build.json"), "--emitDeclarationOnly", "--outDir", dts], { encoding: "utf8", timeout: 120_000 });
+    const tsc = await runCommand(process.execPath, [TSC, "-p", path.join(ROOT, "tsconfig.build.json"), "--emitDeclarationOnly", "--outDir", dts], { timeoutMs: 120_000 });
     expect({ status: tsc.status, output: `${tsc.stdout}${tsc.stderr}` }).toEqual({ status: 0, output: "" });
 
     // The check itself runs against a copy of the report with one export taken out: API Extractor must call that

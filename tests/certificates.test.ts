@@ -101,10 +101,10 @@ function sans(cert: crypto.X509Certificate): { dns: string[]; ips: string[] } {
 beforeAll(async () => {
     await pulumi.runtime.setMocks(
         {
-            newResource: (args: pulumi.runtime.MockResourceArgs) => {
+            newResource: async (args: pulumi.runtime.MockResourceArgs) => {
                 const inputs = args.inputs as Record<string, unknown>;
                 registered.push({ type: args.type, name: args.name, inputs });
-                const state = realTlsState(args.type, inputs);
+                const state = await realTlsState(args.type, inputs);
                 return { id: typeof state?.id === "string" ? state.id : `${args.name}-id`, state: state ?? inputs };
             },
             call: (args: pulumi.runtime.MockCallArgs) => args.inputs as Record<string, unknown>,

@@ -120,7 +120,7 @@ describe("Docker: the dev stack", () => {
         // The HTTP and transport CAs; es01, kibana, logstash and es01's transport certificate.
         expect(pems).toHaveLength(6);
         const ends = pems.map((pem) => {
-            const text = execFileSync("openssl", ["x509", "-noout", "-enddate"], { input: pem, encoding: "utf8" });
+            const text = execFileSync("openssl", ["x509", "-noout", "-enddate"], { input: pem, encoding: "utf8", timeout: 30_000 });
             return Date.parse(text.replace(/^notAfter=/, "").trim());
         });
         expect(Date.parse(value.earliestExpiry)).toBe(Math.min(...ends));

@@ -101,7 +101,7 @@ describe("the HTTP load generator", () => {
         // As root, nginx would hand its workers to "nobody", who cannot read the temporary prefix.
         fs.writeFileSync(conf, `daemon off;\n${e2eNginxConf({ snippetPath, listen: `127.0.0.1:${port}`, prefix, user: process.getuid?.() === 0 ? os.userInfo().username : undefined })}`);
         const args = ["-p", prefix, "-c", conf, "-e", path.join(prefix, "error.log")];
-        const check = spawnSync(nginx as string, ["-t", ...args], { encoding: "utf8" });
+        const check = spawnSync(nginx as string, ["-t", ...args], { encoding: "utf8", timeout: 30_000 });
         expect({ status: check.status, stderr: check.stderr.includes("test is successful") }).toEqual({ status: 0, stderr: true });
         let child: ChildProcess | undefined;
         try {

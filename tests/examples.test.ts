@@ -5,13 +5,13 @@
  * root loads no Elasticsearch client until `verify` runs; and the tarball installed from the registry into a scratch
  * program on another @pulumi/pulumi release leaves that program one copy of each Pulumi SDK.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import ts from "typescript";
 import * as semver from "semver";
 import type * as pulumiType from "@pulumi/pulumi";
+import { runCommandOk } from "./support/command";
 import { unwrapSecrets } from "./support/program";
 import { realTlsState } from "./support/realTls";
 
@@ -21,12 +21,12 @@ const TSC = require.resolve("typescript/bin/tsc");
 
 type Obj = Record<string, unknown>;
 
-/** Runs a command, killed after `timeoutMs`; throws with its output when it fails or times out. */
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 240_000): string {
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, killSignal: "SIGKILL", env: { ...process.env, npm_config_update_notifier: "false" } });
-    if (r.error) throw new Error(`${cmd} ${args.join(" ")} did not finish: ${r.error.message}\n${r.stdout}\n${r.stderr}`);
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-    return r.stdout;
+/**
+ * Runs a command (its process group killed after `timeoutMs`) without blocking the event loop; throws with its
+ * output when it fails or times out.
+ */
+function run(cmd: string, args: string[], cwd: string, timeoutMs = 240_000): Promise<string> {
+    return runCommandOk(cmd, args, { cwd, timeoutMs, env: { ...process.env, npm_config_update_notifier: "false" } });
 }
 
 /** What the example registered and exported. */
@@ -49,11 +49,11 @@ async function runExample(loadLibrary: () => Promise<unknown>): Promise<ExampleR
         const pulumi: typeof pulumiType = await import("@pulumi/pulumi");
         await pulumi.runtime.setMocks(
             {
-                newResource: (args) => {
+                newResource: async (args) => {
                     resources.push({ type: args.type, name: args.name });
                     const inputs = unwrapSecrets(args.inputs) as Obj;
                     // Real keys and certificates (the components read them); a password of the asked length.
-                    const tls = realTlsState(args.type, inputs);
+                    const tls = await realTlsState(args.type, inputs);
                     const password = args.type === "random:index/randomPassword:RandomPassword" ? { result: "p".repeat(Number(inputs.length)) } : {};
                     return { id: `${args.name}-id`, state: tls ?? { ...inputs, ...password } };
                 },
@@ -96,8 +96,8 @@ function expectTheStack(r: ExampleRun): void {
 }
 
 describe("the example consumer against the sources", () => {
-    test("type-checks, with elk-stack mapped to components/", () => {
-        run(process.execPath, [TSC, "-p", path.join(EXAMPLE, "tsconfig.json"), "--noEmit"], ROOT);
+    test("type-checks, with elk-stack mapped to components/", async () => {
+        await run(process.execPath, [TSC, "-p", path.join(EXAMPLE, "tsconfig.json"), "--noEmit"], ROOT);
     }, 180_000);
 
     test("runs under the mock runtime and registers the logging stack and its own CA", async () => {
@@ -146,6 +146,7 @@ describe("the npm package", () => {
     let work: string;
     let copy: string;
     let tarball: string | undefined;
+    let packedFiles: string[] = [];
     let consumer: string | undefined;
 
     beforeAll(() => {
@@ -158,22 +159,26 @@ describe("the npm package", () => {
     });
     afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-    /** The tarball `npm pack` writes (prepack builds dist/ first); packed once for the tests that need it. */
-    const packed = (): string => {
+    /**
+     * The tarball `npm pack` writes (prepack builds dist/ first); packed once for the tests that need it, which
+     * also read the files npm reports it packed (one build of dist/ rather than one more for a dry run).
+     */
+    const packed = async (): Promise<string> => {
         if (tarball === undefined) {
-            const [report] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], copy)) as { filename: string }[];
+            const [report] = JSON.parse(await run("npm", ["pack", "--json", "--ignore-scripts=false", "--pack-destination", work], copy)) as { filename: string; files: { path: string }[] }[];
             tarball = path.join(work, report.filename);
+            packedFiles = report.files.map((f) => f.path).sort();
         }
         return tarball;
     };
 
     /** A consumer project: the tarball unpacked as node_modules/elk-stack, every other dependency from this repository. */
-    const linkedConsumer = (): string => {
+    const linkedConsumer = async (): Promise<string> => {
         if (consumer === undefined) {
             const dir = path.join(work, "consumer");
             const modules = path.join(dir, "node_modules");
             fs.mkdirSync(path.join(modules, "elk-stack"), { recursive: true });
-            run("tar", ["xzf", packed(), "-C", path.join(modules, "elk-stack"), "--strip-components=1"], work);
+            await run("tar", ["xzf", await packed(), "-C", path.join(modules, "elk-stack"), "--strip-components=1"], work);
             for (const entry of fs.readdirSync(path.join(ROOT, "node_modules"))) {
                 if (entry !== "elk-stack" && !entry.startsWith(".")) fs.symlinkSync(path.join(ROOT, "node_modules", entry), path.join(modules, entry), "dir");
             }
@@ -204,9 +209,9 @@ describe("the npm package", () => {
         }
     });
 
-    test("npm pack ships compiled JavaScript, declarations and the data folders, and nothing that does not belong", () => {
-        const [report] = JSON.parse(run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts=false"], copy)) as { files: { path: string }[] }[];
-        const files = report.files.map((f) => f.path).sort();
+    test("npm pack ships compiled JavaScript, declarations and the data folders, and nothing that does not belong", async () => {
+        await packed();
+        const files = packedFiles;
         const sources = fs.readdirSync(path.join(ROOT, "components"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
         for (const src of sources) {
             const base = `dist/${src.replace(/\\/g, "/").replace(/\.ts$/, "")}`;
@@ -226,21 +231,21 @@ describe("the npm package", () => {
     }, 180_000);
 
     test("the packed tarball type-checks the example without any mapping, and runs it", async () => {
-        const consumer = linkedConsumer();
+        const consumer = await linkedConsumer();
         fs.copyFileSync(path.join(EXAMPLE, "index.ts"), path.join(consumer, "index.ts"));
         const tsconfig = JSON.parse(fs.readFileSync(path.join(EXAMPLE, "tsconfig.json"), "utf8")) as { compilerOptions: Obj };
         delete tsconfig.compilerOptions.paths;
         fs.writeFileSync(path.join(consumer, "tsconfig.json"), JSON.stringify(tsconfig));
-        run(process.execPath, [TSC, "-p", path.join(consumer, "tsconfig.json"), "--noEmit"], consumer);
+        await run(process.execPath, [TSC, "-p", path.join(consumer, "tsconfig.json"), "--noEmit"], consumer);
         // node16 resolution reads package.json "exports" (the default "node" resolution reads "types"): both must work.
-        run(process.execPath, [TSC, "-p", path.join(consumer, "tsconfig.json"), "--noEmit", "--module", "node16", "--moduleResolution", "node16"], consumer);
+        await run(process.execPath, [TSC, "-p", path.join(consumer, "tsconfig.json"), "--noEmit", "--module", "node16", "--moduleResolution", "node16"], consumer);
 
         const entry = require.resolve("elk-stack", { paths: [consumer] });
         expect(path.relative(consumer, entry)).toBe(path.join("node_modules", "elk-stack", "dist", "index.js"));
         expectTheStack(await runExample(async () => (await import(entry)) as unknown));
     }, 300_000);
 
-    test("importing the package root does not load the Elasticsearch client; verify loads it when it runs", () => {
+    test("importing the package root does not load the Elasticsearch client; verify loads it when it runs", async () => {
         // A fresh process: the root of the packed package, then one verify run against a closed loopback port.
         const script = `
             const elastic = () => Object.keys(require.cache).filter((f) => /[\\\\/]@elastic[\\\\/]/.test(f)).length;
@@ -252,7 +257,7 @@ describe("the npm package", () => {
                 countPerSource: 1, timeoutMs: 2000, requestTimeoutMs: 2000,
             }).then((report) => console.log(JSON.stringify({ atImport, afterVerify: elastic(), ok: report.ok, problems: report.problems })));
         `;
-        const out = JSON.parse(run(process.execPath, ["-e", script], linkedConsumer(), 60_000)) as { atImport: number; afterVerify: number; ok: boolean; problems: string[] };
+        const out = JSON.parse(await run(process.execPath, ["-e", script], await linkedConsumer(), 60_000)) as { atImport: number; afterVerify: number; ok: boolean; problems: string[] };
         expect(out.atImport).toBe(0);
         expect(out.afterVerify).toBeGreaterThan(0);
         // The client's connection error is told apart by name (components/esErrors.ts), with the client loaded late.
@@ -260,7 +265,7 @@ describe("the npm package", () => {
         expect(out.problems).toEqual([expect.stringMatching(/^cannot reach Elasticsearch at https:\/\/127\.0\.0\.1:1 /)]);
     }, 300_000);
 
-    test(`installed from the registry next to @pulumi/pulumi ${CONSUMER_PULUMI}, the consumer has one copy of each Pulumi SDK`, () => {
+    test(`installed from the registry next to @pulumi/pulumi ${CONSUMER_PULUMI}, the consumer has one copy of each Pulumi SDK`, async () => {
         const repoPulumi = (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string }).version;
         expect(CONSUMER_PULUMI).not.toBe(repoPulumi);
         expect(semver.satisfies(CONSUMER_PULUMI, pkg.peerDependencies?.["@pulumi/pulumi"] ?? "")).toBe(true);
@@ -268,11 +273,11 @@ describe("the npm package", () => {
         fs.mkdirSync(dir);
         fs.writeFileSync(
             path.join(dir, "package.json"),
-            JSON.stringify({ name: "scratch-consumer", version: "0.0.0", private: true, dependencies: { "@pulumi/pulumi": CONSUMER_PULUMI, "elk-stack": `file:${packed()}` } }),
+            JSON.stringify({ name: "scratch-consumer", version: "0.0.0", private: true, dependencies: { "@pulumi/pulumi": CONSUMER_PULUMI, "elk-stack": `file:${await packed()}` } }),
         );
         // A real install from the registry (peers included, as npm 7 and later install them), bounded in time; no
         // install scripts: the Kubernetes SDK's would fetch a provider plugin, which this test does not need.
-        run("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], dir, 240_000);
+        await run("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], dir, 240_000);
 
         // Every copy of each SDK on disk, wherever npm put it.
         const copies = (name: string): string[] => {
@@ -302,6 +307,6 @@ describe("the npm package", () => {
             const roots = new Set(Object.keys(require.cache).map((f) => f.match(/^(.*[\\\\/]node_modules[\\\\/]@pulumi[\\\\/]pulumi)[\\\\/]/)?.[1]).filter(Boolean));
             console.log(JSON.stringify([...roots]));
         `;
-        expect(JSON.parse(run(process.execPath, ["-e", script], dir, 60_000))).toEqual([path.join(dir, "node_modules", "@pulumi", "pulumi")]);
+        expect(JSON.parse(await run(process.execPath, ["-e", script], dir, 60_000))).toEqual([path.join(dir, "node_modules", "@pulumi", "pulumi")]);
     }, 300_000);
 });

@@ -63,11 +63,11 @@ beforeAll(async () => {
         const parents = new Map<string, string[]>();
         await pulumi.runtime.setMocks(
             {
-                newResource: (args) => {
+                newResource: async (args) => {
                     resources.push({ type: args.type, name: args.name, parent: parents.get(`${args.type}::${args.name}`)?.shift() ?? "?" });
                     const inputs = unwrapSecrets(args.inputs) as Obj;
                     const password = args.type === "random:index/randomPassword:RandomPassword" ? { result: "g".repeat(Number(inputs.length)) } : {};
-                    return { id: `${args.name}-id`, state: realTlsState(args.type, inputs) ?? { ...inputs, ...password } };
+                    return { id: `${args.name}-id`, state: (await realTlsState(args.type, inputs)) ?? { ...inputs, ...password } };
                 },
                 call: (args) => args.inputs as Obj,
             },

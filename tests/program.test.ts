@@ -229,7 +229,7 @@ describe("the dev stack on Docker", () => {
                 const cert = uploadText(c, certFile);
                 const key = uploadText(c, keyFile);
                 fs.writeFileSync(path.join(dir, `${instance}.pem`), cert);
-                const verify = execFileSync("openssl", ["verify", "-CAfile", path.join(dir, "ca.pem"), path.join(dir, `${instance}.pem`)], { encoding: "utf8" });
+                const verify = execFileSync("openssl", ["verify", "-CAfile", path.join(dir, "ca.pem"), path.join(dir, `${instance}.pem`)], { encoding: "utf8", timeout: 30_000 });
                 expect(verify.trim()).toBe(`${path.join(dir, `${instance}.pem`)}: OK`);
                 const x509 = new crypto.X509Certificate(cert);
                 expect(x509.checkPrivateKey(crypto.createPrivateKey(key))).toBe(true);
@@ -267,7 +267,7 @@ describe("the dev stack on Docker", () => {
                 return path.join(dir, name);
             };
             const caFile = file("transport-ca.pem", transportCa);
-            const verify = (cert: string) => spawnSync("openssl", ["verify", "-CAfile", caFile, "-purpose", "sslclient", cert], { encoding: "utf8" });
+            const verify = (cert: string) => spawnSync("openssl", ["verify", "-CAfile", caFile, "-purpose", "sslclient", cert], { encoding: "utf8", timeout: 30_000 });
             const peer = new crypto.X509Certificate(uploadText(es, "certs/transport.crt"));
             expect(peer.keyUsage?.slice().sort()).toEqual(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]);
             expect(peer.subjectAltName).toBe("DNS:es01");

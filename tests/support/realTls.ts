@@ -19,12 +19,13 @@
  *   a random positive number below 2^128.
  * - the private key PEM is PKCS#1 for RSA, SEC1 for ECDSA and PKCS#8 for ED25519.
  */
-import { execFileSync } from "child_process";
+import { execFile } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { loadKeyPool } from "./keyPool";
 
 type State = Record<string, unknown>;
 
@@ -38,18 +39,20 @@ const LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert";
  * wrapped as secrets), or `undefined` when `type` is not one of PrivateKey, SelfSignedCert, CertRequest and
  * LocallySignedCert. Inputs are echoed as received, so secret inputs stay secret; the private key outputs that
  * the SDK registers as additional secret outputs come back wrapped as secrets, as the engine would make them.
+ * Asynchronous, like the provider's create: openssl runs as a child process with a deadline, and no key is generated
+ * on the event loop, so a test's timeout can always fire while a program is evaluated.
  */
-export function realTlsState(type: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+export async function realTlsState(type: string, inputs: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
     const plain = unwrapSecrets(inputs) as State;
     switch (type) {
         case PRIVATE_KEY:
             return privateKeyState(plain);
         case SELF_SIGNED_CERT:
-            return { ...inputs, ...selfSignedCertState(plain) };
+            return { ...inputs, ...(await selfSignedCertState(plain)) };
         case CERT_REQUEST:
-            return { ...inputs, ...certRequestState(plain) };
+            return { ...inputs, ...(await certRequestState(plain)) };
         case LOCALLY_SIGNED_CERT:
-            return { ...inputs, ...locallySignedCertState(plain) };
+            return { ...inputs, ...(await locallySignedCertState(plain)) };
         default:
             return undefined;
     }
@@ -187,22 +190,56 @@ function digestOf(key: crypto.KeyObject): string | undefined {
     return key.asymmetricKeyType === "ec" ? curveOf(key).digest : undefined;
 }
 
-function generateKey(algorithm: string, rsaBits: number, ecdsaCurve: string): crypto.KeyObject {
+/**
+ * A new private key from `openssl genpkey` (a child process, off the event loop), read back from its PEM.
+ *
+ * Not node's `generateKeyPair(Sync)`: on Node.js 20 (seen on 20.20.2) a key fresh from a key generation job
+ * deadlocks the process when a garbage collection runs while the key is exported as JWK (as {@link sshKey} does):
+ * the collection destroys the job, whose destructor locks the key's mutex, which the export holds, so the thread
+ * waits on itself for ever (`node::crypto::KeyGenJob<...RsaKeyGenTraits>::~KeyGenJob` under
+ * `KeyObjectHandle::ExportJWK`, caught with gdb in a jest worker that hung). That was the suite's hang: jest's
+ * timeouts cannot fire in a blocked thread. A key read from PEM has no job behind it.
+ */
+async function genpkey(args: string[]): Promise<crypto.KeyObject> {
+    return crypto.createPrivateKey(await openssl(os.tmpdir(), ["genpkey", ...args]));
+}
+
+async function generateKey(algorithm: string, rsaBits: number, ecdsaCurve: string): Promise<crypto.KeyObject> {
     switch (algorithm) {
         case "RSA":
-            return crypto.generateKeyPairSync("rsa", { modulusLength: rsaBits }).privateKey;
+            return pooledRsaKey(rsaBits) ?? genpkey(["-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${rsaBits}`]);
         case "ECDSA": {
             const curve = CURVES[ecdsaCurve];
             if (!curve) {
                 throw new Error(`invalid ECDSA curve ${ecdsaCurve}; supported: ${Object.keys(CURVES).join(", ")}`);
             }
-            return crypto.generateKeyPairSync("ec", { namedCurve: curve.openssl }).privateKey;
+            return genpkey(["-algorithm", "EC", "-pkeyopt", `ec_paramgen_curve:${curve.openssl}`, "-pkeyopt", "ec_param_enc:named_curve"]);
         }
         case "ED25519":
-            return crypto.generateKeyPairSync("ed25519").privateKey;
+            return genpkey(["-algorithm", "ED25519"]);
         default:
             throw new Error(`invalid algorithm ${algorithm}; supported: RSA, ECDSA, ED25519`);
     }
+}
+
+/**
+ * RSA keys of the sizes the stack asks for (4096 for a CA, 2048 for an instance), generated once (tests/support/
+ * keyPool.ts, from jest's global setup) rather than per resource: generating them was most of the suite's CPU time,
+ * and generating them on the event loop (as `generateKeyPairSync` did) kept jest's timeouts from firing meanwhile
+ * (and could deadlock: see {@link genpkey}).
+ * Keys are handed out in turn, so any {@link KEY_POOL_SIZES}[bits] keys asked for one after the other are different
+ * keys (a program run asks for at most a few of each size); other sizes are generated as before.
+ */
+let pool: Map<number, crypto.KeyObject[]> | undefined;
+const nextKey = new Map<number, number>();
+
+function pooledRsaKey(bits: number): crypto.KeyObject | undefined {
+    pool ??= loadKeyPool();
+    const keys = pool.get(bits);
+    if (!keys || keys.length === 0) return undefined;
+    const i = nextKey.get(bits) ?? 0;
+    nextKey.set(bits, (i + 1) % keys.length);
+    return keys[i];
 }
 
 /** PEM encoding as Go's encoding/pem writes it: 64-character lines and a final newline. */
@@ -328,12 +365,12 @@ function opensshPrivateKey(ssh: SshKey): string {
     return pem("OPENSSH PRIVATE KEY", body);
 }
 
-function privateKeyState(inputs: State): State {
+async function privateKeyState(inputs: State): Promise<State> {
     const algorithm = reqString(inputs, "algorithm");
     // The provider's defaults, which are in the state whatever the algorithm.
     const rsaBits = optNumber(inputs, "rsaBits") ?? 2048;
     const ecdsaCurve = optString(inputs, "ecdsaCurve") ?? "P224";
-    const key = generateKey(algorithm, rsaBits, ecdsaCurve);
+    const key = await generateKey(algorithm, rsaBits, ecdsaCurve);
     const spki = crypto.createPublicKey(key).export({ type: "spki", format: "der" });
     const ssh = sshKey(key);
     const md5 = ssh ? crypto.createHash("md5").update(ssh.blob).digest("hex").match(/../g)?.join(":") : undefined;
@@ -481,21 +518,25 @@ policy = tls_policy
 [tls_policy]
 `;
 
-function openssl(dir: string, args: string[]): string {
-    try {
-        return execFileSync("openssl", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    } catch (error) {
-        const stderr = (error as { stderr?: string }).stderr ?? "";
-        throw new Error(`openssl ${args[0]} failed: ${stderr || String(error)}`);
-    }
+/** How long one openssl command may take; it is killed after that, and the resource's creation fails. */
+const OPENSSL_TIMEOUT_MS = 60_000;
+
+function openssl(dir: string, args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+        execFile("openssl", args, { cwd: dir, encoding: "utf8", timeout: OPENSSL_TIMEOUT_MS, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+            if (!error) return resolve(stdout);
+            const why = error.killed ? `did not finish within ${OPENSSL_TIMEOUT_MS} ms and was killed` : `failed: ${stderr || error.message}`;
+            reject(new Error(`openssl ${args[0]} ${why}`));
+        });
+    });
 }
 
-function withOpensslDir<T>(fn: (dir: string) => T): T {
+async function withOpensslDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "real-tls-"));
     try {
         fs.writeFileSync(path.join(dir, "openssl.cnf"), OPENSSL_CONFIG);
         fs.writeFileSync(path.join(dir, "index.txt"), "");
-        return fn(dir);
+        return await fn(dir);
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -531,7 +572,7 @@ interface IssueOptions {
  * Signs a CSR with `openssl ca`, rather than `openssl x509 -req`, because only `ca` takes an exact end date in
  * OpenSSL 3.0: validity is in hours, `-days` in days.
  */
-function issue(dir: string, options: IssueOptions): Issued {
+async function issue(dir: string, options: IssueOptions): Promise<Issued> {
     const start = new Date();
     const end = new Date(start.getTime() + options.validityHours * 3600 * 1000);
     // As Go: a random serial in [1, 2^128); the provider's id is its decimal form.
@@ -540,7 +581,7 @@ function issue(dir: string, options: IssueOptions): Issued {
     fs.writeFileSync(path.join(dir, "serial"), serial.toString("hex") + "\n");
     fs.writeFileSync(path.join(dir, "ext.cnf"), options.extensions);
     const digest = digestOf(options.signerKey);
-    openssl(dir, [
+    await openssl(dir, [
         "ca", "-batch", "-config", "openssl.cnf", "-notext", "-preserveDN",
         ...(options.issuerCertFile ? ["-cert", options.issuerCertFile] : ["-selfsign"]),
         "-keyfile", options.signerKeyFile,
@@ -563,10 +604,10 @@ function writeKey(dir: string, name: string, key: crypto.KeyObject): string {
 }
 
 /** A CSR for `key` with `subject` and SANs; the SAN extension is only there when there are SANs. */
-function createCsr(dir: string, key: crypto.KeyObject, subject: unknown, sans: string[]): string {
+async function createCsr(dir: string, key: crypto.KeyObject, subject: unknown, sans: string[]): Promise<string> {
     const keyFile = writeKey(dir, "csr-key.pem", key);
     const digest = digestOf(key);
-    openssl(dir, [
+    await openssl(dir, [
         "req", "-new", "-config", "openssl.cnf", "-utf8", ...(digest ? [`-${digest}`] : []),
         "-key", keyFile, "-subj", subjectArg(subject),
         ...(sans.length > 0 ? ["-addext", `subjectAltName = ${sans.join(",")}`] : []),
@@ -598,7 +639,7 @@ function certificateDefaults(inputs: State): State {
     };
 }
 
-function selfSignedCertState(inputs: State): State {
+async function selfSignedCertState(inputs: State): Promise<State> {
     const key = crypto.createPrivateKey(keyPem(inputs, "privateKeyPem"));
     const isCa = flag(inputs, "isCaCertificate");
     const subjectKeyId = isCa || flag(inputs, "setSubjectKeyId");
@@ -609,8 +650,8 @@ function selfSignedCertState(inputs: State): State {
     if (flag(inputs, "setAuthorityKeyId") && !subjectKeyId) {
         throw new Error("Could not determine Authority Key Identifier");
     }
-    const issued = withOpensslDir((dir) => {
-        const csr = createCsr(dir, key, inputs.subject, []);
+    const issued = await withOpensslDir(async (dir) => {
+        const csr = await createCsr(dir, key, inputs.subject, []);
         const extensions = extensionFile({
             isCa,
             maxPathLength: optNumber(inputs, "maxPathLength"),
@@ -637,10 +678,10 @@ function selfSignedCertState(inputs: State): State {
     };
 }
 
-function certRequestState(inputs: State): State {
+async function certRequestState(inputs: State): Promise<State> {
     const key = crypto.createPrivateKey(keyPem(inputs, "privateKeyPem"));
-    const certRequestPem = withOpensslDir((dir) => {
-        const csr = createCsr(dir, key, inputs.subject, sanEntries(inputs));
+    const certRequestPem = await withOpensslDir(async (dir) => {
+        const csr = await createCsr(dir, key, inputs.subject, sanEntries(inputs));
         return fs.readFileSync(path.join(dir, csr), "utf8");
     });
     return {
@@ -652,8 +693,8 @@ function certRequestState(inputs: State): State {
 }
 
 /** The DNS, IP and URI SANs of a CSR (the only SANs the provider copies), from `openssl req -text`. */
-function csrSubjectAndSans(dir: string, csr: string): { subjectIsEmpty: boolean; sans: string[] } {
-    const text = openssl(dir, ["req", "-in", csr, "-noout", "-text"]);
+async function csrSubjectAndSans(dir: string, csr: string): Promise<{ subjectIsEmpty: boolean; sans: string[] }> {
+    const text = await openssl(dir, ["req", "-in", csr, "-noout", "-text"]);
     const subject = /^\s*Subject:(.*)$/m.exec(text)?.[1]?.trim() ?? "";
     const sanLine = /X509v3 Subject Alternative Name:.*\n\s*(.*)/.exec(text)?.[1] ?? "";
     const sans = sanLine
@@ -669,12 +710,12 @@ function csrSubjectAndSans(dir: string, csr: string): { subjectIsEmpty: boolean;
     return { subjectIsEmpty: subject === "", sans };
 }
 
-function locallySignedCertState(inputs: State): State {
+async function locallySignedCertState(inputs: State): Promise<State> {
     const caKey = crypto.createPrivateKey(keyPem(inputs, "caPrivateKeyPem"));
-    const issued = withOpensslDir((dir) => {
+    const issued = await withOpensslDir(async (dir) => {
         fs.writeFileSync(path.join(dir, "req.csr"), reqString(inputs, "certRequestPem"));
         fs.writeFileSync(path.join(dir, "ca.pem"), reqString(inputs, "caCertPem"));
-        const { subjectIsEmpty, sans } = csrSubjectAndSans(dir, "req.csr");
+        const { subjectIsEmpty, sans } = await csrSubjectAndSans(dir, "req.csr");
         const isCa = flag(inputs, "isCaCertificate");
         const extensions = extensionFile({
             isCa,

@@ -1,0 +1,171 @@
+/**
+ * The test harness itself (issue 21): bounded waits, the program memo, the RSA key pool, commands with a deadline,
+ * the exit listeners an evaluation leaves, and the watchdog that ends a run jest's own timeouts cannot reach.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runCommand, runCommandOk } from "./support/command";
+import { DeadlineError, waitUntil, withDeadline } from "./support/deadline";
+import { KEY_POOL_SIZES, loadKeyPool } from "./support/keyPool";
+import { memoKey, recall, remember } from "./support/programMemo";
+import { runProgram } from "./support/program";
+import { realTlsState } from "./support/realTls";
+
+const ROOT = path.join(__dirname, "..");
+const fingerprint = (key: crypto.KeyObject) => crypto.createHash("sha256").update(crypto.createPublicKey(key).export({ type: "spki", format: "der" })).digest("hex");
+
+describe("bounded waits", () => {
+    test("withDeadline passes a value or an error through, and names what it waited for when time runs out", async () => {
+        await expect(withDeadline(Promise.resolve(42), 1000, "the answer")).resolves.toBe(42);
+        await expect(withDeadline(Promise.reject(new Error("refused")), 1000, "a refusal")).rejects.toThrow("refused");
+        const never = new Promise<never>(() => undefined);
+        const started = Date.now();
+        const error = await withDeadline(never, 50, "a promise that never settles").catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DeadlineError);
+        expect((error as Error).message).toBe("gave up after 50 ms waiting for a promise that never settles");
+        expect(Date.now() - started).toBeLessThan(5_000);
+    });
+
+    test("waitUntil returns the first value that holds, or fails naming the condition", async () => {
+        let n = 0;
+        await expect(waitUntil(() => (++n >= 3 ? n : undefined), 5_000, "three polls", 1)).resolves.toBe(3);
+        await expect(waitUntil(() => false, 30, "a condition that never holds", 5)).rejects.toThrow("gave up after 30 ms waiting for a condition that never holds");
+    });
+
+    test("a command past its deadline is killed with everything it started, and says so", async () => {
+        // sh prints the pid of a background sleep, then waits: both must be gone after the deadline.
+        const run = await runCommand("sh", ["-c", "sleep 30 & echo $!; wait"], { timeoutMs: 300 });
+        expect(run.timedOut).toBe(true);
+        expect(run.elapsedMs).toBeLessThan(10_000);
+        const background = Number(run.stdout.trim());
+        expect(background).toBeGreaterThan(0);
+        await waitUntil(() => !fs.existsSync(`/proc/${background}`) || fs.readFileSync(`/proc/${background}/stat`, "utf8").split(") ")[1].startsWith("Z"), 5_000, "the background sleep to end");
+        await expect(runCommandOk("sh", ["-c", "sleep 30"], { timeoutMs: 200 })).rejects.toThrow("sh -c sleep 30 did not finish within 200 ms and was killed");
+        await expect(runCommandOk("sh", ["-c", "echo out; echo err >&2; exit 3"], { timeoutMs: 10_000 })).rejects.toThrow(/sh -c .* failed \(3\):\nout\n\nerr/);
+        await expect(runCommandOk("cat", [], { timeoutMs: 10_000, input: "fed" })).resolves.toBe("fed");
+    });
+});
+
+describe("the program memo", () => {
+    const config = { target: "docker", clusterName: `memo-${process.pid}` };
+
+    test("one key per config and options, whatever their order; none for a run with a program or reads of its own", () => {
+        const key = memoKey(config, {});
+        expect(key).toMatch(/^[0-9a-f]{64}$/);
+        expect(memoKey({ clusterName: config.clusterName, target: "docker" }, { stack: "dev", preview: false, secretKeys: [] })).toBe(key);
+        expect(memoKey(config, { preview: true })).not.toBe(key);
+        expect(memoKey(config, { stack: "prod" })).not.toBe(key);
+        expect(memoKey(config, { secretKeys: ["elasticPassword"] })).not.toBe(key);
+        expect(memoKey({ ...config, target: "kubernetes" }, {})).not.toBe(key);
+        expect(memoKey(config, { previousOutputs: { a: 1 } })).not.toBe(key);
+        expect(memoKey(config, { stashed: { s: "x" } })).not.toBe(key);
+        expect(memoKey(config, { program: () => Promise.resolve({}) })).toBeUndefined();
+        expect(memoKey(config, { reads: () => ({}) })).toBeUndefined();
+        // An option it does not know could change the run: evaluated every time.
+        expect(memoKey(config, { somethingNew: true } as never)).toBeUndefined();
+    });
+
+    test("gives back an equal copy, undefined properties included, that the caller may change", () => {
+        const key = memoKey({ ...config, case: "copy" }, {}) as string;
+        const run = { resources: [{ name: "a", inputs: { kept: undefined, list: [1, undefined] } }], outputs: { url: { value: "https://x", secret: false } } };
+        remember(key, run);
+        const first = recall<typeof run>(key);
+        expect(first).toStrictEqual(run);
+        expect(first).not.toBe(run);
+        (first as typeof run).resources.push({ name: "b", inputs: { kept: undefined, list: [] } });
+        expect(recall<typeof run>(key)).toStrictEqual(run);
+        // Shared with the other workers of this run through the run's memo directory.
+        const dir = process.env.ELK_PROGRAM_MEMO as string;
+        expect(fs.existsSync(path.join(dir, `${key}.json`))).toBe(true);
+    });
+
+    test("keeps nothing that JSON would not give back exactly", () => {
+        const notANumber = memoKey({ ...config, case: "nan" }, {}) as string;
+        remember(notANumber, { value: NaN });
+        expect(recall(notANumber)).toBeUndefined();
+        const bytes = memoKey({ ...config, case: "buffer" }, {}) as string;
+        remember(bytes, { value: Buffer.from("x") });
+        expect(recall(bytes)).toBeUndefined();
+    });
+});
+
+describe("the RSA key pool and the keys realTls hands out", () => {
+    test("the pool holds distinct keys of each size the stack asks for", () => {
+        const pool = loadKeyPool();
+        for (const [bits, count] of Object.entries(KEY_POOL_SIZES)) {
+            const keys = pool.get(Number(bits)) ?? [];
+            expect(keys).toHaveLength(count);
+            for (const k of keys) expect(k.asymmetricKeyDetails?.modulusLength).toBe(Number(bits));
+            expect(new Set(keys.map(fingerprint)).size).toBe(count);
+        }
+    });
+
+    test("a pool's worth of keys asked for one after the other are all different, of the size asked for", async () => {
+        const count = KEY_POOL_SIZES[4096];
+        const fingerprints: string[] = [];
+        for (let i = 0; i < count; i++) {
+            const state = (await realTlsState("tls:index/privateKey:PrivateKey", { algorithm: "RSA", rsaBits: 4096 })) as Record<string, unknown>;
+            const pem = (state.privateKeyPem as { value: string }).value;
+            const key = crypto.createPrivateKey(pem);
+            expect(key.asymmetricKeyDetails?.modulusLength).toBe(4096);
+            fingerprints.push(fingerprint(key));
+        }
+        expect(new Set(fingerprints).size).toBe(count);
+    });
+
+    test("sizes and algorithms the pool does not hold are generated by openssl", async () => {
+        for (const [inputs, check] of [
+            [{ algorithm: "RSA", rsaBits: 1024 }, (k: crypto.KeyObject) => k.asymmetricKeyDetails?.modulusLength === 1024],
+            [{ algorithm: "ECDSA", ecdsaCurve: "P384" }, (k: crypto.KeyObject) => k.asymmetricKeyDetails?.namedCurve === "secp384r1"],
+            [{ algorithm: "ED25519" }, (k: crypto.KeyObject) => k.asymmetricKeyType === "ed25519"],
+        ] as const) {
+            const state = (await realTlsState("tls:index/privateKey:PrivateKey", inputs)) as Record<string, unknown>;
+            expect(check(crypto.createPrivateKey((state.privateKeyPemPkcs8 as { value: string }).value))).toBe(true);
+        }
+    });
+});
+
+describe("an evaluation under the mock runtime", () => {
+    test("leaves no exit listener behind, though the SDK copy it loads adds one", async () => {
+        const before = process.listenerCount("exit");
+        let during = 0;
+        await runProgram({}, {
+            program: async () => {
+                const pulumi = await import("@pulumi/pulumi");
+                const out = pulumi.output("x").apply((x) => x);
+                during = process.listenerCount("exit");
+                return { out };
+            },
+        });
+        expect(during).toBeGreaterThan(before);
+        expect(process.listenerCount("exit")).toBe(before);
+    });
+});
+
+describe("the watchdog in jest's main process (tests/support/stallReporter.js)", () => {
+    test("ends a run whose worker is blocked where jest's timeout cannot fire, naming the file and the test", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-stall-"));
+        try {
+            // Atomics.wait blocks the worker's thread (as the crypto deadlock did) without a child process to clean up.
+            fs.writeFileSync(path.join(dir, "blocked.test.js"), `test("blocks its worker", () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000); }, 1000);\n`);
+            fs.writeFileSync(path.join(dir, "quick.test.js"), `test("passes", () => expect(1).toBe(1));\n`);
+            const config = { rootDir: dir, testEnvironment: "node", transform: {}, cacheDirectory: path.join(dir, "cache"), reporters: ["default", path.join(ROOT, "tests", "support", "stallReporter.js")] };
+            fs.writeFileSync(path.join(dir, "jest.config.json"), JSON.stringify(config));
+            const run = await runCommand(process.execPath, [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), "--config", path.join(dir, "jest.config.json"), "--maxWorkers=2", "--ci"], {
+                cwd: dir,
+                env: { ...process.env, ELK_TEST_STALL_SECONDS: "3" },
+                timeoutMs: 90_000,
+            });
+            expect(run.timedOut).toBe(false);
+            expect(run.status).toBe(1);
+            expect(run.stderr).toMatch(/STALLED: no test started or ended for more than 3 s/);
+            expect(run.stderr).toMatch(/blocked\.test\.js: silent for \d+ s, last running the test "blocks its worker"/);
+            // Well before the blocked call would have returned (20 s): the watchdog, not the wait, ended it.
+            expect(run.elapsedMs).toBeLessThan(20_000);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }, 120_000);
+});
