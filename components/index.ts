@@ -31,3 +31,4 @@ export type { ClusterFormation } from "./clusterFormation";
 export { NODE_ROLES, type NodeRole, type NodeSetConfig } from "./nodeSets";
 export type { EckNames } from "./targets/eckResources";
 export type { IngressRule } from "./traffic";
+export type { PasswordUse } from "./validation";

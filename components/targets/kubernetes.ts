@@ -60,7 +60,7 @@ export interface KubernetesPlatformArgs {
     kubeconfig?: string;
     /** Kubeconfig context; the current one when unset. */
     context?: string;
-    /** `clusterIdentifier` of the provider the platform builds (see {@link ClusterAccessArgs.clusterIdentifier}). */
+    /** `clusterIdentifier` of the provider the platform builds (see `ClusterAccessArgs.clusterIdentifier`). */
     clusterIdentifier?: string;
     /** Record the stack's data home and refuse a change of it (see {@link dataHomeRefusal}). */
     dataHome?: DataHomeGuard;
