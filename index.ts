@@ -3,9 +3,10 @@
  * Everything it builds comes from the components in components/, configured from this stack's config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ElkStack, LOGSTASH_WRITER_USER } from "./components/elkStack";
-import { readStackConfig } from "./components/stackConfig";
-import { clusterIdentity, previouslyFormed } from "./components/clusterFormation";
+import { ElkStack, LOGSTASH_WRITER_USER } from "./components/resources/elkStack";
+import { readStackConfig } from "./components/resources/stackConfig";
+import { clusterIdentity } from "./components/model/clusterFormation";
+import { previouslyFormed } from "./components/resources/clusterFormation";
 import { kubernetesServiceName } from "./components/targets";
 
 const { settings, passwords, snapshotCredentials } = readStackConfig();

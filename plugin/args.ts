@@ -7,8 +7,8 @@
  * validation are therefore those of the stack config, key for key.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_SCHEMA, ConfigError, type ConfigKey, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS, type PasswordKey, type StackConfig, parseStackConfig } from "../components/config";
-import type { ElkStackPasswords } from "../components/elkStack";
+import { CONFIG_SCHEMA, ConfigError, type ConfigKey, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS, type PasswordKey, type StackConfig, parseStackConfig } from "../components/model/config";
+import type { ElkStackPasswords } from "../components/resources/elkStack";
 
 /** One service that sends logs (the object form of a `logSources` entry). */
 export interface LogSource {

@@ -1,9 +1,9 @@
 /**
  * The ElkStack component as the plugin offers it to every Pulumi language: the arguments of ./args.ts in, the
- * library's ElkStack (components/elkStack.ts) built from them as its one child, and that stack's outputs out.
+ * library's ElkStack (components/resources/elkStack.ts) built from them as its one child, and that stack's outputs out.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ElkStack as Stack } from "../components/elkStack";
+import { ElkStack as Stack } from "../components/resources/elkStack";
 import { ArgumentError, type ElkStackArgs, convertArgs } from "./args";
 
 export type { ElkStackArgs, LogSource } from "./args";

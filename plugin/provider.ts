@@ -11,8 +11,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { ElkStack } from "./elkStack";
-import { CONFIG_SCHEMA, type ConfigKeySchema } from "../components/config";
-import { DEFAULT_LOG_SOURCES } from "../components/sources";
+import { CONFIG_SCHEMA, type ConfigKeySchema } from "../components/model/config";
+import { DEFAULT_LOG_SOURCES } from "../components/model/sources";
 
 /** The plugin's package name: resource types are `elk:index:<Component>`, as the library's own type tokens are. */
 export const PACKAGE_NAME = "elk";

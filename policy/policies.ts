@@ -14,7 +14,7 @@
  *    ({@link PolicyResource.secretsMarked}); everything else is decided from the value itself.
  */
 import YAML from "yaml";
-import { raisedMaxMapCount } from "../components/maxMapCount";
+import { raisedMaxMapCount } from "../components/model/maxMapCount";
 import { type LsPlugin, LsParseError, looksLikePipeline, parsePipeline, scalar, scalars, settingValues } from "./logstashConfig";
 
 /** Stands for an input whose value is unknown during a preview. */
@@ -505,13 +505,13 @@ export function imageProblems(r: PolicyResource): string[] {
 
 /** True when `argv` only sets vm.max_map_count: the one thing the stack needs a privileged container for. */
 export function isSysctlStep(argv: readonly string[]): boolean {
-    // The stack's own raise-only script, byte for byte (components/maxMapCount.ts), or a bare sysctl.
+    // The stack's own raise-only script, byte for byte (components/model/maxMapCount.ts), or a bare sysctl.
     if (raisedMaxMapCount(argv) !== undefined) return true;
     return argv.length === 3 && basename(argv[0]) === "sysctl" && argv[1] === "-w" && /^vm\.max_map_count=\d+$/.test(argv[2]);
 }
 
 /**
- * The image the stack's sysctl step runs (components/kernel.ts SYSCTL_IMAGE; a test keeps the two equal). A
+ * The image the stack's sysctl step runs (components/model/kernel.ts SYSCTL_IMAGE; a test keeps the two equal). A
  * privileged container runs whatever `sysctl` its image ships, so the image is part of what is allowed.
  */
 export const SYSCTL_IMAGE = "busybox:1.37.0";

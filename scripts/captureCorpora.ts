@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as os from "os";
-import { nginxErrorTag, parseLogSources } from "../components/sources";
+import { nginxErrorTag, parseLogSources } from "../components/model/sources";
 import { DJANGO_FIXTURE, type DjangoCorpus, FIXTURE_DIR, NGINX_FIXTURE, type NginxCorpus, storeBytes } from "../tests/support/corpora";
 import { DJANGO_RECORDS, captureDjango, systemDjangoVersion } from "../tests/support/djangoScenario";
 import { findNginx, runNginxScenario } from "../tests/support/nginxScenario";

@@ -32,7 +32,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML, { Alias, type Document, isMap, isScalar, isSeq, type Node, Scalar } from "yaml";
-import { type StackConfig, parseStackConfig } from "../components/config";
+import { type StackConfig, parseStackConfig } from "../components/model/config";
 
 /** What the CLI would refuse, in the CLI's words where it has them. */
 export class CliConfigError extends Error {
@@ -555,7 +555,7 @@ export function projectValues(project: ProjectFile, resolved: ResolvedConfig): R
 
 /**
  * The settings the program reads from `<root>/Pulumi.<stack>.yaml`, as the Pulumi CLI hands the file over: throws
- * {@link CliConfigError} where the CLI stops, ConfigError (components/configError.ts) where the program does. A
+ * {@link CliConfigError} where the CLI stops, ConfigError (components/model/configError.ts) where the program does. A
  * secure value is read as `secretPlaceholder` (for checks and offline rendering; no decryption here), still a secret.
  */
 export function stackSettings(root: string, stack: string, secretPlaceholder: string): StackConfig {

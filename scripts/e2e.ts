@@ -52,8 +52,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
     // The program's modules (the SDK, the components) load only now: the checks above answer at once.
     const { PulumiCommand } = await import("@pulumi/pulumi/automation");
-    const { verify } = await import("../components/verify");
-    const { elasticsearchClient } = await import("../components/esClient");
+    const { verify } = await import("../components/operations/verify");
+    const { elasticsearchClient } = await import("../components/operations/esClient");
     const { localStackWorkspace } = await import("./automation/stack");
     const { collectorNotes, startCollector } = await import("./e2e/collector");
     const { combineLoads, startDjangoLoad, startHttpLoad } = await import("./e2e/load");

@@ -22,7 +22,7 @@ import * as ts from "typescript";
 
 /** The APIs, by the specification's `@rest_spec_name`. Only these are extracted; the fakes refuse every other. */
 export const STACK_APIS: readonly string[] = [
-    // The bootstrap (components/bootstrap.ts, indexing.ts, snapshots.ts through shell/bootstrap.sh).
+    // The bootstrap (components/model/bootstrap.ts, indexing.ts, snapshots.ts through shell/bootstrap.sh).
     "info",
     "cluster.health",
     "security.change_password",
@@ -34,12 +34,12 @@ export const STACK_APIS: readonly string[] = [
     "snapshot.create_repository",
     "slm.put_lifecycle",
     "slm.delete_lifecycle",
-    // `npm run verify` (components/verify.ts) and the e2e collector (scripts/e2e/collector.ts).
+    // `npm run verify` (components/operations/verify.ts) and the e2e collector (scripts/e2e/collector.ts).
     "ilm.get_lifecycle",
     "cluster.get_component_template",
     "indices.get_index_template",
     "search",
-    // `npm run snapshot` and `npm run restore` (components/snapshotOps.ts).
+    // `npm run snapshot` and `npm run restore` (components/operations/snapshotOps.ts).
     "snapshot.create",
     "snapshot.get",
     "snapshot.status",

@@ -15,7 +15,7 @@
  * grows with the length.
  */
 import * as os from "os";
-import { type LogSource, logstashPipelines, nginxErrorTag, parseLogSources } from "../components/sources";
+import { type LogSource, logstashPipelines, nginxErrorTag, parseLogSources } from "../components/model/sources";
 import { readNginxCorpus, loadBytes } from "../tests/support/corpora";
 import { Grok, RubyRegex, loadOniguruma, readPatternFiles } from "../tests/support/grok";
 

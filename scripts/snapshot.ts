@@ -1,6 +1,6 @@
 /**
  * `npm run snapshot` (take one now and wait for it) and `npm run restore -- --snapshot NAME [--indices PATTERN]
- * [--force]`, with the official client (components/snapshotOps.ts).
+ * [--force]`, with the official client (components/operations/snapshotOps.ts).
  *
  * Values come from the stack outputs (`pulumi stack output --json --show-secrets`), and flags override them:
  *   --stack NAME, --es-url URL, --ca FILE, --user NAME, --password-file FILE (or $ELASTIC_PASSWORD), --environment ENV,
@@ -14,8 +14,8 @@
  * Exit status: 0 done, 1 the operation failed or was refused, 2 bad flags or outputs.
  */
 import * as fs from "fs";
-import { elasticsearchClient } from "../components/esClient";
-import { SnapshotError, type SnapshotTarget, restoreSnapshot, takeSnapshot } from "../components/snapshotOps";
+import { elasticsearchClient } from "../components/operations/esClient";
+import { SnapshotError, type SnapshotTarget, restoreSnapshot, takeSnapshot } from "../components/operations/snapshotOps";
 import { type Flags, type StackOutputs, UsageError, commonInputs, integer, last, parseFlags, pulumiStackOutputs } from "./verify";
 
 const COMMON = ["stack", "es-url", "ca", "user", "password", "password-file", "environment", "repository", "timeout"];

@@ -12,7 +12,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
-import { ConfigError } from "../components/config";
+import { ConfigError } from "../components/model/config";
 import { CliConfigError, stackSettings } from "./cliConfig";
 import { explainCliError } from "./automation/errors";
 import {

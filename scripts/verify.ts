@@ -1,5 +1,5 @@
 /**
- * `npm run verify -- [flags]`: checks a deployed stack end to end (see components/verify.ts).
+ * `npm run verify -- [flags]`: checks a deployed stack end to end (see components/operations/verify.ts).
  *
  * Values come from the stack outputs (`pulumi stack output --json --show-secrets`, of the stack `npm run up` made
  * when there is one: scripts/automation/outputs.ts), and flags override them:
@@ -21,9 +21,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { type LogSource, NGINX_SYSLOG_PORT, datasetFor, parseLogSources } from "../components/sources";
-import type { SnapshotInfo } from "../components/elkStack";
-import { type VerifyOptions, type VerifySource, formatReport, verify } from "../components/verify";
+import { type LogSource, NGINX_SYSLOG_PORT, datasetFor, parseLogSources } from "../components/model/sources";
+import type { SnapshotInfo } from "../components/resources/elkStack";
+import { type VerifyOptions, type VerifySource, formatReport, verify } from "../components/operations/verify";
 import { OutputsError, readStackOutputs } from "./automation/outputs";
 
 /** A usage or configuration error: exit status 2. */

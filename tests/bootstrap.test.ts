@@ -20,8 +20,8 @@ import {
     bodyTemplate,
     bootstrapPlanFiles,
     logstashWriterRole,
-} from "../components/bootstrap";
-import { shellScript } from "../components/shellScripts";
+} from "../components/model/bootstrap";
+import { shellScript } from "../components/model/shellScripts";
 import { stageCurlStep, writeSecretFiles } from "./support/curlStep";
 import { type ScriptRun, runScript } from "./support/runScript";
 import { rejectedExecution } from "./support/esRestApi";
@@ -379,7 +379,7 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
     });
 
     describe("placeholders", () => {
-        // The stack's validator refuses '@@' in its passwords (components/validation.ts); the script must not depend
+        // The stack's validator refuses '@@' in its passwords (components/model/validation.ts); the script must not depend
         // on that: a library caller or a hand-made Secret can hold any text.
         const TRICKY: Secrets = { elastic: PLAIN.elastic, kibanaSystem: "Kib-@@elastic@@-pw-1", logstash: "Log-@@kibana_system_password@@-pw-2" };
 
@@ -686,7 +686,7 @@ describe("bootstrap script (bash + curl) against a fake Elasticsearch 9 over TLS
         );
     });
 
-    describe("known defects (expected to fail until components/bootstrap.ts is fixed)", () => {
+    describe("known defects (expected to fail until components/model/bootstrap.ts is fixed)", () => {
         test("a failed connection is reported as HTTP 000, once", async () => {
             const url = `https://127.0.0.1:${await closedPort()}`;
             const result = await run(env(url, PLAIN, { [BOOTSTRAP_ENV.attempts]: "2", [BOOTSTRAP_ENV.interval]: "0" }));

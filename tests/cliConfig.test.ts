@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CONFIG_SCHEMA, ConfigError, type ConfigKey, type ConfigKeySchema, parseStackConfig } from "../components/config";
+import { CONFIG_SCHEMA, ConfigError, type ConfigKey, type ConfigKeySchema, parseStackConfig } from "../components/model/config";
 import { type CliConfigMap, IDENTITY_DECRYPTER, parseProjectFile, parseStackFile, projectValues, readProjectFile, readStackFile, resolveStackConfig, stackConfigFromTexts } from "../scripts/cliConfig";
 import { declaredReason } from "../scripts/projectFile";
 import { ofType, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { CONFIG_SCHEMA, ConfigError, DEFAULT_ELASTIC_VERSION, type ConfigKey, type ConfigKeySchema, parseStackConfig } from "../components/config";
+import { CONFIG_SCHEMA, ConfigError, DEFAULT_ELASTIC_VERSION, type ConfigKey, type ConfigKeySchema, parseStackConfig } from "../components/model/config";
 import { declaredReason, projectConfigBlock, projectFile } from "../scripts/projectFile";
 
 const parse = (values: Partial<Record<ConfigKey, string>>, stack = "dev") =>
@@ -12,7 +12,7 @@ describe("Pulumi.yaml", () => {
     const file = fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8");
     const doc = YAML.parse(file) as { name: string; main: string; runtime: { name: string }; config: Record<string, Record<string, unknown>> };
 
-    test("is what `npm run gen:pulumi-yaml` writes from components/config.ts", () => {
+    test("is what `npm run gen:pulumi-yaml` writes from components/model/configSchema.ts", () => {
         expect(file).toBe(projectFile());
     });
 
@@ -43,6 +43,20 @@ describe("Pulumi.yaml", () => {
             expect(doc.config[k]).toBeUndefined();
             expect(file).toContain(` ${k} (`);
         }
+    });
+});
+
+describe("docs/configuration.md", () => {
+    test("has a row for every config key of the schema, one each, and none for a key that does not exist", () => {
+        const page = fs.readFileSync(path.join(__dirname, "..", "docs", "configuration.md"), "utf8");
+        // The keys' section only: the outputs' table below it has rows of the same shape.
+        const doc = page.slice(page.indexOf("## Configuration"), page.indexOf("\n## ", page.indexOf("## Configuration") + 1));
+        // A row's first cell names one key or several (`kibanaCpuMillis` / `kibanaCpuLimitMillis`).
+        const rows = [...doc.matchAll(/^\| (`[^|]+) \|/gm)].flatMap((m) => [...m[1].matchAll(/`([A-Za-z0-9]+)`/g)].map((k) => k[1]));
+        const keys = Object.keys(CONFIG_SCHEMA);
+        expect(rows.filter((r) => !keys.includes(r))).toEqual([]);
+        expect(keys.filter((k) => !rows.includes(k))).toEqual([]);
+        expect(rows.filter((r, i) => rows.indexOf(r) !== i)).toEqual([]);
     });
 });
 

@@ -6,7 +6,7 @@
  * operator (tests/support/eck/changes.ts) says which changes make a new cluster. The provider gets a
  * clusterIdentifier, so that a new kubeconfig for the same cluster replaces nothing.
  */
-import type { ElkStackArgs } from "../components/elkStack";
+import type { ElkStackArgs } from "../components/resources/elkStack";
 import { dataHomeRefusal } from "../components/targets/kubernetes";
 import { changeEffects, makesNewCluster } from "./support/eck/changes";
 import type { CustomResource } from "./support/eck/naming";
@@ -19,8 +19,8 @@ const BASE = { target: "kubernetes", clusterName: "elk", kubernetesNamespace: "e
 /** The program with one stack named `elk`, as index.ts names its stack after clusterName (here fixed, so URNs stay). */
 function oneStack(args: Partial<ElkStackArgs> = {}) {
     return async () => {
-        const { parseStackConfig } = await import("../components/config");
-        const { ElkStack } = await import("../components/elkStack");
+        const { parseStackConfig } = await import("../components/model/config");
+        const { ElkStack } = await import("../components/resources/elkStack");
         const pulumi = await import("@pulumi/pulumi");
         const settings = parseStackConfig({ project: "elk-stack", stack: "dev", get: (k) => (pulumi.runtime.allConfig() as Record<string, string>)[`elk-stack:${k}`] });
         return { url: new ElkStack("elk", { settings, ...args }).elasticsearchUrl };

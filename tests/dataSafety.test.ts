@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { STEP_DONE_FILE, dataVolumeOptions, dataVolumeResourceName, dockerHealthcheck, goDuration, succeededGateCommand } from "../components/targets/docker";
-import { raiseMaxMapCountCommand } from "../components/maxMapCount";
+import { raiseMaxMapCountCommand } from "../components/model/maxMapCount";
 import { runScript } from "./support/runScript";
-import { elasticsearchSpec } from "../components/elasticsearch";
+import { elasticsearchSpec } from "../components/model/elasticsearch";
 import { REPLACE_UNREADY_ANNOTATION } from "../components/targets/kubernetesManifests";
 import { type ProgramRun, type RecordedResource, ofType, onManifestsEngine, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 

@@ -1,10 +1,10 @@
 /**
  * Events Elasticsearch refuses are not dropped: the source pipelines write them to their dead letter queue, and
- * the dead_letter pipeline (pipelines/dead_letter, generated input in components/sources.ts) writes them to the
+ * the dead_letter pipeline (pipelines/dead_letter, generated input in components/model/sources.ts) writes them to the
  * parse-failure stream with the reason. Run through the real pipeline files with the Logstash stand-in.
  */
-import { DEAD_LETTER_QUEUE_PATH, logstashPipelines, parseLogSources } from "../components/sources";
-import { pipelinesYml } from "../components/logstash";
+import { DEAD_LETTER_QUEUE_PATH, logstashPipelines, parseLogSources } from "../components/model/sources";
+import { pipelinesYml } from "../components/model/logstash";
 import YAML from "yaml";
 import { TEST_ENV, loadPipeline, processArrivals } from "./support/corpora";
 import { Pipeline } from "./support/logstash";

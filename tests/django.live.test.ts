@@ -8,7 +8,7 @@
  */
 import * as os from "os";
 import { parseSyslogLine } from "./support/rfc5424";
-import { parseLogSources } from "../components/sources";
+import { parseLogSources } from "../components/model/sources";
 import { expectDjangoEvents, loadPipeline, processArrivals } from "./support/corpora";
 import { DJANGO_RECORDS, type DjangoCapture, SEVERITY_OF, captureDjango, runDjangoApp, systemDjangoVersion } from "./support/djangoScenario";
 import { closedPort } from "./support/syslogCapture";

@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DJANGO_MODULE_PATH, djangoLoggingModule } from "../components/wiring";
+import { DJANGO_MODULE_PATH, djangoLoggingModule } from "../components/model/wiring";
 
 const tool = (file: string) => (fs.existsSync(file) ? file : undefined);
 const python = tool("/usr/bin/python3");

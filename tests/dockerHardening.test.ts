@@ -4,7 +4,7 @@
  * Elasticsearch and Kibana stay on loopback. 0.4.0 set none of these (all default capabilities, unbounded logs, one
  * address for every published port): each test here failed on it.
  */
-import { parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../components/model/config";
 import { DOCKER_DEFAULT_CAPABILITIES, LOG_ROTATION, containerHardening } from "../components/targets/docker";
 import { type ProgramRun, type RecordedResource, ofType, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 

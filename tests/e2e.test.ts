@@ -144,7 +144,7 @@ describe("flags", () => {
         [["--target", "docker", "--rate", "0"], "--rate must be a whole number from 1 to 5000, got '0'"],
         [["--target", "docker", "--rate", "2.5"], "--rate must be a whole number from 1 to 5000, got '2.5'"],
         [["--target", "docker", "--change", "heap"], "--change takes key=value (e.g. --change elasticsearchHeapMb=640), got 'heap'"],
-        [["--target", "docker", "--change", "heapMb=1"], "--change heapMb: no such config key (see components/config.ts)"],
+        [["--target", "docker", "--change", "heapMb=1"], "--change heapMb: no such config key (see components/model/configSchema.ts)"],
         [["--target", "docker", "--change", "elasticPassword=x"], "--change elasticPassword: the e2e run sets this key itself and a change may not touch it"],
         [["--target", "docker", "--change", "target=kubernetes"], "--change target: the e2e run sets this key itself and a change may not touch it"],
         [["--target", "docker", "--nginx-loss-threshold", "120%"], "--nginx-loss-threshold must be a fraction from 0 to 1 (0.05) or a percentage (5%), got '120%'"],

@@ -7,7 +7,7 @@
  * NetworkPolicies (tests/support/networkPolicy.ts), and each shape must schedule on the nodes docs/kubernetes.md
  * names (tests/support/scheduling.ts). The last part shows the stand-ins refuse what the engines refuse.
  */
-import { parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../components/model/config";
 import { ECK_KINDS, ECK_OPERATOR_VERSION } from "../components/targets/eckResources";
 import { type Connection, type Namespaces, type Policy, evaluate, policyErrors } from "./support/networkPolicy";
 import { type PodSecurityLevel, podSecurityViolations } from "./support/podSecurity";
@@ -307,8 +307,8 @@ describe("a kibana_system password on eck is refused at preview, naming the key 
 
     test("from code (ElkStack's passwords.kibanaSystem)", async () => {
         const program = async () => {
-            const { parseStackConfig: parse } = await import("../components/config");
-            const { ElkStack } = await import("../components/elkStack");
+            const { parseStackConfig: parse } = await import("../components/model/config");
+            const { ElkStack } = await import("../components/resources/elkStack");
             const settings = parse({ project: "elk-stack", stack: "t", get: (k) => ({ target: "kubernetes" })[k as "target"] });
             new ElkStack("logs", { settings, passwords: { kibanaSystem: "Kibana-Pw-0123456789" } });
             return {};

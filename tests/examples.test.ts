@@ -127,14 +127,14 @@ const PULUMI_SDKS = ["@pulumi/docker", "@pulumi/kubernetes", "@pulumi/pulumi", "
  */
 const CONSUMER_PULUMI = "3.249.0";
 
-/** Folders next to components/ that a component reads at run time: `path.resolve(__dirname, "..", "<dir>")`. */
+/** Folders of the package root that a component reads at run time: `path.join(PACKAGE_ROOT, "<dir>", ...)` (components/model/packageRoot.ts). */
 function runtimeDataDirs(): string[] {
     const dirs = new Set<string>();
     const walk = (dir: string): void => {
         for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
             const p = path.join(dir, e.name);
             if (e.isDirectory()) walk(p);
-            else if (e.name.endsWith(".ts")) for (const m of fs.readFileSync(p, "utf8").matchAll(/path\.resolve\(__dirname,\s*"\.\.",\s*"([^"]+)"\)/g)) dirs.add(m[1]);
+            else if (e.name.endsWith(".ts")) for (const m of fs.readFileSync(p, "utf8").matchAll(/path\.join\(PACKAGE_ROOT,\s*"([^"]+)"/g)) dirs.add(m[1]);
         }
     };
     walk(path.join(ROOT, "components"));
@@ -191,6 +191,7 @@ describe("the npm package", () => {
         expect(pkg.main).toBe("dist/index.js");
         expect(pkg.types).toBe("dist/index.d.ts");
         expect(pkg.exports?.["."]).toEqual({ types: "./dist/index.d.ts", default: "./dist/index.js" });
+        expect(runtimeDataDirs()).toEqual(["kibana", "pipelines", "shell", "wiring"]);
         expect(pkg.files).toEqual(expect.arrayContaining(["dist", ...runtimeDataDirs()]));
         expect(pkg.scripts?.prepack).toBe("npm run build:lib");
         expect(pkg.scripts?.["build:lib"]).toBe("tsc -p tsconfig.build.json");
@@ -260,7 +261,7 @@ describe("the npm package", () => {
         const out = JSON.parse(await run(process.execPath, ["-e", script], await linkedConsumer(), 60_000)) as { atImport: number; afterVerify: number; ok: boolean; problems: string[] };
         expect(out.atImport).toBe(0);
         expect(out.afterVerify).toBeGreaterThan(0);
-        // The client's connection error is told apart by name (components/esErrors.ts), with the client loaded late.
+        // The client's connection error is told apart by name (components/operations/esErrors.ts), with the client loaded late.
         expect(out.ok).toBe(false);
         expect(out.problems).toEqual([expect.stringMatching(/^cannot reach Elasticsearch at https:\/\/127\.0\.0\.1:1 /)]);
     }, 300_000);

@@ -11,13 +11,13 @@ import {
     indexingRequests,
     lifecyclePolicy,
     nestedProperties,
-} from "../components/indexing";
+} from "../components/model/indexing";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { bootstrapPlan, bootstrapPlanFiles } from "../components/bootstrap";
+import { bootstrapPlan, bootstrapPlanFiles } from "../components/model/bootstrap";
 import { stageBootstrap } from "./support/curlStep";
-import { parseLogSources } from "../components/sources";
+import { parseLogSources } from "../components/model/sources";
 import { type FakeElasticsearch, type RecordedRequest, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
 import { runScript } from "./support/runScript";
 

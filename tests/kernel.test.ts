@@ -5,8 +5,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MAX_MAP_COUNT, maxMapCountSpec } from "../components/kernel";
-import { raiseMaxMapCountCommand, raisedMaxMapCount } from "../components/maxMapCount";
+import { MAX_MAP_COUNT, maxMapCountSpec } from "../components/model/kernel";
+import { raiseMaxMapCountCommand, raisedMaxMapCount } from "../components/model/maxMapCount";
 import { isSysctlStep } from "../policy/policies";
 import { runScript } from "./support/runScript";
 

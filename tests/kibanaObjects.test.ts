@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BUILTIN_FIELDS, FIELD_MAPPINGS, type FieldMap, type MappingSet, dataStreamTemplates } from "../components/indexing";
+import { BUILTIN_FIELDS, FIELD_MAPPINGS, type FieldMap, type MappingSet, dataStreamTemplates } from "../components/model/indexing";
 import {
     ENVIRONMENT_PLACEHOLDER,
     KIBANA_OBJECTS_FILE,
@@ -20,8 +20,8 @@ import {
     parseNdjson,
     stackSavedObjects,
     toNdjson,
-} from "../components/kibanaObjects";
-import { parseLogSources } from "../components/sources";
+} from "../components/model/kibanaObjects";
+import { parseLogSources } from "../components/model/sources";
 import { type TestPki, makeTestPki } from "./support/fakeElasticsearch";
 import { type FakeKibana, multipartFile, startFakeKibana } from "./support/fakeKibana";
 import { stageCurlStep, writeSecretFiles } from "./support/curlStep";

@@ -7,7 +7,7 @@ import * as crypto from "crypto";
 import YAML from "yaml";
 import { tlsHandshake } from "./support/tlsHandshake";
 import { type ProgramRun, type RecordedResource, ofType, onManifestsEngine, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
-import { raiseMaxMapCountCommand } from "../components/maxMapCount";
+import { raiseMaxMapCountCommand } from "../components/model/maxMapCount";
 
 /** A kubernetes-models class: validates a manifest against the OpenAPI schema of its kind, throwing on error. */
 type ModelClass = new (data: object) => { validate(): void };

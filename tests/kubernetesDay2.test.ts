@@ -16,14 +16,14 @@ import { type ProgramRun, type RecordedResource, ofType, runProgram, stackFileCo
 import { gate, isRefusal, respond } from "./support/esRestApi";
 import { makeTestPki, type TestPki } from "./support/fakeElasticsearch";
 import { serveOnLoopback } from "./support/loopback";
-import { elasticsearchReadinessCommand, readinessLevel } from "../components/elasticsearch";
-import { CLUSTER_FORMATION_OUTPUT, formedBefore } from "../components/clusterFormation";
+import { elasticsearchReadinessCommand, readinessLevel } from "../components/model/elasticsearch";
+import { CLUSTER_FORMATION_OUTPUT, formedBefore } from "../components/model/clusterFormation";
 import { PRE_STOP_DELAY_SECONDS, claimStorage, rolloutTimeoutSeconds, storageChangeRefusal } from "../components/targets/kubernetesManifests";
-import { elasticsearchSpec } from "../components/elasticsearch";
+import { elasticsearchSpec } from "../components/model/elasticsearch";
 import { refuseStorageChange } from "../components/targets/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { kibanaSpec } from "../components/kibana";
-import { parseStackConfig } from "../components/config";
+import { kibanaSpec } from "../components/model/kibana";
+import { parseStackConfig } from "../components/model/config";
 
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj => (v ?? {}) as Obj;

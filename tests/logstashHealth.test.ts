@@ -5,7 +5,7 @@
 import { execFile } from "child_process";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { logstashHealthCheck } from "../components/logstash";
+import { logstashHealthCheck } from "../components/model/logstash";
 
 /** A health report in the shape Logstash returns: overall status, and a pipeline indicator per pipeline. */
 function report(overall: string, pipelines: Record<string, string>): string {

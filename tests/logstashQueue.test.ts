@@ -5,9 +5,9 @@
  * up to that many accepted events are not yet fsynced when the host crashes (docs/app-teams.md, the delivery contract).
  */
 import YAML from "yaml";
-import { ConfigError, parseStackConfig } from "../components/config";
-import { DEFAULT_QUEUE_CHECKPOINT_WRITES, pipelinesYml } from "../components/logstash";
-import { logstashPipelines, parseLogSources } from "../components/sources";
+import { ConfigError, parseStackConfig } from "../components/model/config";
+import { DEFAULT_QUEUE_CHECKPOINT_WRITES, pipelinesYml } from "../components/model/logstash";
+import { logstashPipelines, parseLogSources } from "../components/model/sources";
 
 const parse = (values: Record<string, string>) => parseStackConfig({ project: "elk-stack", stack: "dev", get: (k) => values[k] });
 const entries = (checkpointWrites?: number) =>

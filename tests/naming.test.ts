@@ -4,8 +4,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { ElkStackArgs } from "../components/elkStack";
-import { childName, formerNames } from "../components/naming";
+import type { ElkStackArgs } from "../components/resources/elkStack";
+import { childName, formerNames } from "../components/model/naming";
 import { claimName, claimPort } from "../components/targets/dockerClaims";
 import { type ProgramRun, type RecordedResource, aliasUrns, isSecretValue, onManifestsEngine, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 import { type CustomResource, derivedObjects } from "./support/eck/naming";
@@ -18,8 +18,8 @@ const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "urn
 /** A program of two (or more) ElkStacks, each with its own name, config (over `config`) and arguments. */
 function stacksProgram(config: Record<string, string>, stacks: readonly { name: string; config?: Record<string, string>; args?: Partial<ElkStackArgs> }[]) {
     return async () => {
-        const { parseStackConfig } = await import("../components/config");
-        const { ElkStack } = await import("../components/elkStack");
+        const { parseStackConfig } = await import("../components/model/config");
+        const { ElkStack } = await import("../components/resources/elkStack");
         const out: Record<string, unknown> = {};
         for (const s of stacks) {
             const settings = parseStackConfig({ project: "elk-stack", stack: "dev", get: (k) => ({ ...config, ...s.config })[k] });
@@ -418,8 +418,8 @@ describe("explicit providers", () => {
                     const pulumi = await import("@pulumi/pulumi");
                     const k8s = await import("@pulumi/kubernetes");
                     const docker = await import("@pulumi/docker");
-                    const { parseStackConfig } = await import("../components/config");
-                    const { ElkStack } = await import("../components/elkStack");
+                    const { parseStackConfig } = await import("../components/model/config");
+                    const { ElkStack } = await import("../components/resources/elkStack");
                     const out: Record<string, unknown> = {};
                     for (const w of WAYS) {
                         const settings = parseStackConfig({ project: "elk-stack", stack: "dev", get: (k) => ({ target: w.target, kubernetesNamespace: w.stack })[k as string] });

@@ -7,8 +7,8 @@
  * not installed (CI installs it).
  */
 import * as os from "os";
-import { type LogSource, NGINX_ERROR_LEVELS, nginxErrorTag, parseLogSources } from "../components/sources";
-import { wiringFiles } from "../components/wiring";
+import { type LogSource, NGINX_ERROR_LEVELS, nginxErrorTag, parseLogSources } from "../components/model/sources";
+import { wiringFiles } from "../components/model/wiring";
 import { type Processed, expectNginxEvents, loadPipeline, processArrivals } from "./support/corpora";
 import { type NginxRequest, type NginxRun, expectedDatagrams, findNginx, nginxConfigTest, runNginxScenario } from "./support/nginxScenario";
 import { ipv6LoopbackAvailable } from "./support/syslogCapture";

@@ -3,7 +3,7 @@
  * tests/fixtures/corpora), through the exact files `logstashPipelines` hands to Logstash: generated inputs and
  * source maps, static parse and route files, grok patterns read from pipelines/patterns and run on Oniguruma.
  */
-import { nginxErrorTag, parseLogSources, logstashPipelines, pipelineInput, PARSE_FAILURE_DATASET } from "../components/sources";
+import { nginxErrorTag, parseLogSources, logstashPipelines, pipelineInput, PARSE_FAILURE_DATASET } from "../components/model/sources";
 import {
     TEST_ENV,
     expectDjangoEvents,

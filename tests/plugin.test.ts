@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
-import { CONFIG_SCHEMA, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS } from "../components/config";
+import { CONFIG_SCHEMA, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS } from "../components/model/config";
 import { ArgumentError, convertArgs } from "../plugin/args";
 import { IDENTITY_DECRYPTER, readProjectFile, resolveStackConfig, stackConfigFromTexts } from "../scripts/cliConfig";
 import { ELK_STACK_TYPE, type PackageSchema, type SchemaProperty } from "../plugin/provider";

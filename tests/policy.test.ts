@@ -9,7 +9,7 @@ import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { policies } from "../policy/pack";
 import * as fs from "fs";
 import * as path from "path";
-import { SYSCTL_IMAGE as KERNEL_SYSCTL_IMAGE } from "../components/kernel";
+import { SYSCTL_IMAGE as KERNEL_SYSCTL_IMAGE } from "../components/model/kernel";
 import { LsParseError, looksLikePipeline, parsePipeline, settingValues } from "../policy/logstashConfig";
 import { ELK_POLICIES, type PolicyResource, SYSCTL_IMAGE, UNKNOWN, hostPathProblem, imagePinProblem, isSysctlStep, pipelineProblems, violations, yamlSetting } from "../policy/policies";
 import { validateWithPack } from "./support/policyArgs";

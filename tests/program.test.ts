@@ -10,7 +10,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { tlsHandshake } from "./support/tlsHandshake";
 import { type ProgramRun, type RecordedResource, isSecretValue, ofType, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
-import { raiseMaxMapCountCommand } from "../components/maxMapCount";
+import { raiseMaxMapCountCommand } from "../components/model/maxMapCount";
 
 const CONTAINER = "docker:index/container:Container";
 

@@ -9,9 +9,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RAISE_MAX_MAP_COUNT_FILE, raiseMaxMapCountCommand } from "../components/maxMapCount";
-import { SHELL_DIR, keystoreStart, secretFilePath } from "../components/shellScripts";
-import { kibanaKeystoreProblem } from "../components/validation";
+import { RAISE_MAX_MAP_COUNT_FILE, raiseMaxMapCountCommand } from "../components/model/maxMapCount";
+import { SHELL_DIR, keystoreStart, secretFilePath } from "../components/model/shellScripts";
+import { kibanaKeystoreProblem } from "../components/model/validation";
 import { writeSecretFiles } from "./support/curlStep";
 import { runScript } from "./support/runScript";
 
@@ -174,7 +174,7 @@ describe("keystore-start.sh with stand-in keystore tools", () => {
         }
     });
 
-    test("Kibana: the preview's rule (components/validation.ts) and the start script's refuse the same values, and every value kibana-keystore would store changed", async () => {
+    test("Kibana: the preview's rule (components/model/validation.ts) and the start script's refuse the same values, and every value kibana-keystore would store changed", async () => {
         /** What kibana-keystore stores for `value` (elastic/kibana src/cli_keystore/add.js: trim, then JSON.parse when it parses, `?? trimmed`). */
         const stored = (value: string): unknown => {
             const trimmed = value.trim();

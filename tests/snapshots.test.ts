@@ -5,10 +5,10 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { bootstrapPlan, bootstrapPlanFiles } from "../components/bootstrap";
+import { bootstrapPlan, bootstrapPlanFiles } from "../components/model/bootstrap";
 import { stageBootstrap } from "./support/curlStep";
-import { parseStackConfig } from "../components/config";
-import { elasticsearchSettings } from "../components/elasticsearch";
+import { parseStackConfig } from "../components/model/config";
+import { elasticsearchSettings } from "../components/model/elasticsearch";
 import {
     SNAPSHOT_PATH,
     SNAPSHOT_REPOSITORY,
@@ -16,7 +16,7 @@ import {
     scheduleIntervalHours,
     snapshotPolicyBody,
     snapshotRequests,
-} from "../components/snapshots";
+} from "../components/model/snapshots";
 import { type FakeElasticsearch, makeTestPki, startFakeElasticsearch } from "./support/fakeElasticsearch";
 import { fakeSnapshotApis } from "./support/fakeSnapshotApis";
 import { stackFileConfig } from "./support/program";

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError } from "../components/config";
+import { ConfigError } from "../components/model/config";
 import {
     DEFAULT_LOG_SOURCES,
     DEFAULT_PIPELINES_DIR,
@@ -11,7 +11,7 @@ import {
     logstashPipelines,
     parseLogSources,
     pipelineInput,
-} from "../components/sources";
+} from "../components/model/sources";
 import { parseConfig, pluginsOf } from "./support/logstash";
 
 const summary = (sources: LogSource[]) => sources.map((s) => `${s.kind}:${s.name}:${s.port}/${s.protocol}:${s.dataset}`);

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CONFIG_SCHEMA, type StackConfig, parseStackConfig } from "../components/config";
+import { CONFIG_SCHEMA, type StackConfig, parseStackConfig } from "../components/model/config";
 import { type ProgramRun, type RecordedResource, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 
 const ROOT = path.join(__dirname, "..");

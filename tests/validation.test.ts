@@ -4,11 +4,11 @@
  * The constructors run under this file's own mocks; runProgram (which sets its own) is for naming.test.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { type StackConfig, parseStackConfig } from "../components/config";
-import { ConfigError } from "../components/configError";
-import { ElkStack, type ElkStackArgs, checkedPassword } from "../components/elkStack";
+import { type StackConfig, parseStackConfig } from "../components/model/config";
+import { ConfigError } from "../components/model/configError";
+import { ElkStack, type ElkStackArgs, checkedPassword } from "../components/resources/elkStack";
 import { DockerPlatform } from "../components/targets";
-import { type LogSource, parseLogSources } from "../components/sources";
+import { type LogSource, parseLogSources } from "../components/model/sources";
 
 void pulumi.runtime.setMocks(
     { newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs as Record<string, unknown> }), call: (args) => args.inputs as Record<string, unknown> },

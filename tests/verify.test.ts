@@ -9,9 +9,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { dataStreamTemplates, indexingRequests, lifecyclePolicy, lifecyclePolicyName } from "../components/indexing";
-import { type LogSource, parseLogSources } from "../components/sources";
-import { type VerifyOptions, certificateProblems, djangoTestLine, formatReport, nginxTestLine, quantile, verify } from "../components/verify";
+import { dataStreamTemplates, indexingRequests, lifecyclePolicy, lifecyclePolicyName } from "../components/model/indexing";
+import { type LogSource, parseLogSources } from "../components/model/sources";
+import { type VerifyOptions, certificateProblems, djangoTestLine, formatReport, nginxTestLine, quantile, verify } from "../components/operations/verify";
 import { UsageError, parseFlags, resolveOptions, splitHostPort } from "../scripts/verify";
 import { type TestPki, makeTestPki } from "./support/fakeElasticsearch";
 import { type FakeEsState, type FakeLogstash, type FakeVerifyEs, startFakeLogstash, startFakeVerifyEs } from "./support/fakeStack";

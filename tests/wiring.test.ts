@@ -7,8 +7,8 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { nginxErrorTag, parseLogSources } from "../components/sources";
-import { NGINX_FORMATS_FILE, djangoLoggingModule, nginxLogFormats, nginxSourceLogs, wiringFiles } from "../components/wiring";
+import { nginxErrorTag, parseLogSources } from "../components/model/sources";
+import { NGINX_FORMATS_FILE, djangoLoggingModule, nginxLogFormats, nginxSourceLogs, wiringFiles } from "../components/model/wiring";
 import { loadPipeline, processArrivals } from "./support/corpora";
 
 /** Any Python 3 will do here: the module uses the standard library only. */

@@ -50,7 +50,7 @@ try:  # Unix: how many written bytes the peer has not acknowledged yet (see _una
 except ImportError:  # Windows: confirmation then rests on the clean close alone
     fcntl = termios = None
 
-# elk-stack writes the stack's values into the next line when it renders this file (components/wiring.ts).
+# elk-stack writes the stack's values into the next line when it renders this file (components/model/wiring.ts).
 RENDERED = {"host": "localhost", "port": 5141, "ca_file": "/etc/elk-stack/ca.crt", "service": "app"}  # elk-stack:rendered
 
 SERVICE_NAME = os.environ.get("ELK_SERVICE_NAME", RENDERED["service"])

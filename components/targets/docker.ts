@@ -1,9 +1,13 @@
+/**
+ * The Docker target: a private network, a container and named volume per service, one-shot steps, and files
+ * uploaded into the containers, all through @pulumi/docker.
+ */
 import * as crypto from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContainerSpec, Endpoint, FileSpec, HealthCheckSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec, VolumeSpec } from "../spec";
-import { childName, formerNames } from "../naming";
-import { canonicalIp } from "../validation";
+import type { ContainerSpec, Endpoint, FileSpec, HealthCheckSpec, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec, VolumeSpec } from "../model/spec";
+import { childName, formerNames } from "../model/naming";
+import { canonicalIp } from "../model/validation";
 import { type NameClaim, type PortClaim, claimName, claimPort } from "./dockerClaims";
 import { afterSteps } from "./ordering";
 
@@ -17,7 +21,7 @@ export interface DockerPlatformArgs {
      */
     namePrefix: string;
     /**
-     * Prefix of the Pulumi resource names of the containers and images (see `childName` in components/naming.ts):
+     * Prefix of the Pulumi resource names of the containers and images (see `childName` in components/model/naming.ts):
      * the owning `ElkStack`'s name. `namePrefix` when unset, which is how 0.4.0 named them; when it differs, each
      * resource carries an alias to its 0.4.0 name.
      */

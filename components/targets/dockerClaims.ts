@@ -11,7 +11,7 @@
  */
 import * as net from "net";
 import type * as pulumi from "@pulumi/pulumi";
-import { addressesOverlap } from "../validation";
+import { addressesOverlap } from "../model/validation";
 
 /** A physical name on a Docker engine. */
 export interface NameClaim {

@@ -1,16 +1,20 @@
+/**
+ * The Kubernetes target on the Elastic operator (ECK): the operator, the namespace and NetworkPolicies, and ECK's
+ * custom resources for Elasticsearch, Kibana and Logstash (built by eckResources.ts).
+ */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { EckSettings, ServiceType } from "../config";
-import { KIBANA_PORT } from "../kibana";
-import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
+import type { EckSettings, ServiceType } from "../model/config";
+import { KIBANA_PORT } from "../model/kibana";
+import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../model/spec";
 import * as e from "./eckResources";
-import { type EckNames, type EckNaming, eckResourceNames, eckServiceName, esInternalHttpService, esTransportService } from "./eckNaming";
+import { type EckNames, type EckNaming, eckResourceNames, eckServiceName, esInternalHttpService, esTransportService } from "../model/eckNaming";
 import type { AntiAffinity } from "./kubernetesManifests";
 import * as m from "./kubernetesManifests";
 import { type DataHomeGuard, clusterAccess, specContents } from "./kubernetes";
 import { afterSteps } from "./ordering";
-import { ES_HTTP_PORT } from "../elasticsearch";
-import type { IngressRule } from "../traffic";
+import { ES_HTTP_PORT } from "../model/elasticsearch";
+import type { IngressRule } from "../model/traffic";
 
 /** Arguments of {@link EckPlatform}. */
 export interface EckPlatformArgs {
@@ -25,7 +29,7 @@ export interface EckPlatformArgs {
      * Prefix of every Kubernetes object name (the stack's `namePrefix`): the custom resources become
      * `<prefix>-<stackName>`, `<prefix>-<kibana>` and `<prefix>-<logstash>`, so every object the operator derives
      * from them is prefixed too; the stack's Secrets, NetworkPolicies and claims take it, and it is the stack label
-     * that selects the stack's pods. Unset: objects are named as before (see components/targets/eckNaming.ts).
+     * that selects the stack's pods. Unset: objects are named as before (see components/model/eckNaming.ts).
      */
     objectPrefix?: string;
     /** Instance names of the services, which name the Kibana and Logstash resources. */
@@ -50,7 +54,7 @@ export interface EckPlatformArgs {
     /** Create (and label) the namespace; false when someone else owns it: the stack then creates no Namespace. */
     createNamespace?: boolean;
     /**
-     * Prefix of the Pulumi resource names (see `childName` in components/naming.ts): the owning `ElkStack`'s name.
+     * Prefix of the Pulumi resource names (see `childName` in components/model/naming.ts): the owning `ElkStack`'s name.
      * `stackName` when unset.
      */
     resourcePrefix?: string;
@@ -179,7 +183,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
     private readonly args: EckPlatformArgs;
     /** Prefix of every Pulumi resource name. */
     private readonly rp: string;
-    /** What the objects' names come from (components/targets/eckNaming.ts). */
+    /** What the objects' names come from (components/model/eckNaming.ts). */
     private readonly naming: EckNaming;
     /** The NetworkPolicies, which every pod-making object waits for. */
     private readonly policies: k8s.networking.v1.NetworkPolicy[] = [];

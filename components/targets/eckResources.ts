@@ -1,7 +1,7 @@
 /**
  * Pure builders of the objects the `eck` Kubernetes engine creates: the custom resources of Elastic's operator (ECK)
  * for Elasticsearch, Kibana and Logstash, the Secrets they name, and the operator's Helm release. They start from the
- * same platform-neutral specs as the other targets (components/elasticsearch.ts, kibana.ts, logstash.ts) and leave
+ * same platform-neutral specs as the other targets (components/model/elasticsearch.ts, kibana.ts, logstash.ts) and leave
  * to the operator what it manages itself: discovery, node names, the transport certificates of each pod, probes,
  * rolling restarts.
  *
@@ -12,16 +12,16 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import type { ServiceType } from "../config";
-import { type NodeSetConfig, isMasterEligible } from "../nodeSets";
-import { BOOTSTRAP_SECRETS } from "../bootstrap";
-import { ES_ELASTIC_PASSWORD_SETTING } from "../elasticsearch";
-import { KIBANA_KEYSTORE_SETTINGS } from "../kibana";
-import { SECRET_FILES_ENV, secretFilePath } from "../shellScripts";
-import type { ContainerSpec, FileSpec, JobSpec, ServiceSpec } from "../spec";
-import type { IngressRule } from "../traffic";
+import type { ServiceType } from "../model/config";
+import { type NodeSetConfig, isMasterEligible } from "../model/nodeSets";
+import { BOOTSTRAP_SECRETS } from "../model/bootstrap";
+import { ES_ELASTIC_PASSWORD_SETTING } from "../model/elasticsearch";
+import { KIBANA_KEYSTORE_SETTINGS } from "../model/kibana";
+import { SECRET_FILES_ENV, secretFilePath } from "../model/shellScripts";
+import type { ContainerSpec, FileSpec, JobSpec, ServiceSpec } from "../model/spec";
+import type { IngressRule } from "../model/traffic";
 import * as m from "./kubernetesManifests";
-import { type EckNames, LOGSTASH_LISTENER_SERVICE } from "./eckNaming";
+import { type EckNames, LOGSTASH_LISTENER_SERVICE } from "../model/eckNaming";
 import { gibibytes, mebibytes, millicores } from "./quantities";
 
 type ObjectMeta = k8s.types.input.meta.v1.ObjectMeta;
@@ -52,8 +52,8 @@ export const ECK_DATA_CLAIMS = { elasticsearch: "elasticsearch-data", logstash: 
 export const ELASTIC_USER_KEY = "elastic";
 /** Label ECK puts on every pod of an Elasticsearch cluster (pkg/controller/elasticsearch/label). */
 export const ECK_CLUSTER_LABEL = "elasticsearch.k8s.elastic.co/cluster-name";
-// Every name of the engine: components/targets/eckNaming.ts.
-export { type EckNames, LOGSTASH_LISTENER_SERVICE, esHttpService, kibanaHttpService, logstashService } from "./eckNaming";
+// Every name of the engine: components/model/eckNaming.ts.
+export { type EckNames, LOGSTASH_LISTENER_SERVICE, esHttpService, kibanaHttpService, logstashService } from "../model/eckNaming";
 /** Label ECK puts on every pod of a node set, its StatefulSet's name (label.go StatefulSetNameLabelName). */
 export const ECK_STATEFULSET_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name";
 
@@ -208,7 +208,7 @@ export function mountedFiles(spec: ContainerSpec, leaveOut: readonly string[]): 
 }
 
 /**
- * Each keystore setting of a spec that starts through shell/keystore-start.sh (components/shellScripts.ts
+ * Each keystore setting of a spec that starts through shell/keystore-start.sh (components/model/shellScripts.ts
  * keystoreStart) and the confidential file that carries its value: the names in `ELK_CONFIDENTIAL`, the files
  * `elk-secret.<name>` in `ELK_CONFIDENTIAL_DIR`. None for a spec without them.
  */
@@ -338,7 +338,7 @@ export interface ElasticsearchResourceInput {
     readonly placement: m.Placement;
     readonly names: EckNames;
     readonly version: string;
-    /** The platform-neutral spec of the Elasticsearch service (components/elasticsearch.ts). */
+    /** The platform-neutral spec of the Elasticsearch service (components/model/elasticsearch.ts). */
     readonly spec: ServiceSpec;
     readonly nodeSets: readonly NodeSetConfig[];
     /** Zones to spread every node set over; none for no zone awareness. */
@@ -466,7 +466,7 @@ export interface KibanaResourceInput {
     readonly placement: m.Placement;
     readonly names: EckNames;
     readonly version: string;
-    /** The platform-neutral spec of Kibana (components/kibana.ts). */
+    /** The platform-neutral spec of Kibana (components/model/kibana.ts). */
     readonly spec: ServiceSpec;
     readonly serviceType: ServiceType;
     readonly refs: m.ContentRefs;
@@ -564,7 +564,7 @@ export interface LogstashResourceInput {
     readonly placement: m.Placement;
     readonly names: EckNames;
     readonly version: string;
-    /** The platform-neutral spec of Logstash (components/logstash.ts). */
+    /** The platform-neutral spec of Logstash (components/model/logstash.ts). */
     readonly spec: ServiceSpec;
     readonly serviceType: ServiceType;
     readonly storageClass?: string;

@@ -1,20 +1,21 @@
+/** The targets behind the `Platform` interface, and `platformFor`, which picks and configures one from the settings. */
 import type * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_CLUSTER_ID, type StackConfig } from "../config";
-import { childName } from "../naming";
-import type { Platform } from "../spec";
-import { stackIngressRules } from "../traffic";
+import { DEFAULT_CLUSTER_ID, type StackConfig } from "../model/config";
+import { childName } from "../model/naming";
+import type { Platform } from "../model/spec";
+import { stackIngressRules } from "../model/traffic";
 import { DockerPlatform } from "./docker";
 import { EckPlatform } from "./eck";
-import { type EckNaming, eckResourceNames, eckServiceName } from "./eckNaming";
+import { type EckNaming, eckResourceNames, eckServiceName } from "../model/eckNaming";
 import { type DataHomeGuard, KubernetesPlatform } from "./kubernetes";
 import { objectName } from "./kubernetesManifests";
 
 export { DockerPlatform, type DockerPlatformArgs, STACK_LABEL } from "./docker";
 export { EckPlatform, type EckPlatformArgs } from "./eck";
 export { KubernetesPlatform, type KubernetesPlatformArgs, type KubernetesIngress, type DataHome, type DataHomeGuard, type DataHomeKeys, dataHomeRefusal } from "./kubernetes";
-export type { EckNaming } from "./eckNaming";
+export type { EckNaming } from "../model/eckNaming";
 
-/** What the names of a stack on the eck engine come from (components/targets/eckNaming.ts). */
+/** What the names of a stack on the eck engine come from (components/model/eckNaming.ts). */
 export function eckNamingOf(settings: StackConfig, namePrefix?: string): EckNaming {
     return { clusterName: settings.clusterName, instances: settings.names, prefix: namePrefix };
 }
@@ -60,7 +61,7 @@ function dataHome(name: string, settings: StackConfig, namePrefix: string | unde
     };
 }
 
-/** How a stack names what it creates (see components/naming.ts). */
+/** How a stack names what it creates (see components/model/naming.ts). */
 export interface PlatformNaming {
     /**
      * Prefix of physical names: Docker container, network and volume names (`clusterName` when unset, as in

@@ -1,12 +1,16 @@
+/**
+ * The Kubernetes target on plain manifests (the `manifests` engine): provider, namespace, ConfigMaps and Secrets, and
+ * the workloads that kubernetesManifests.ts builds.
+ */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceType } from "../config";
-import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../spec";
-import { childName, formerNames } from "../naming";
+import type { ServiceType } from "../model/config";
+import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedService, PlacementOptions, Platform, PortSpec, ServiceSpec } from "../model/spec";
+import { childName, formerNames } from "../model/naming";
 import * as m from "./kubernetesManifests";
 import type { AntiAffinity, StorageKeys } from "./kubernetesManifests";
 import { afterSteps } from "./ordering";
-import type { IngressRule } from "../traffic";
+import type { IngressRule } from "../model/traffic";
 
 /** An Ingress for one service. */
 export interface KubernetesIngress {
@@ -46,7 +50,7 @@ export interface KubernetesPlatformArgs {
      */
     stackName: string;
     /**
-     * Prefix of the Pulumi resource names of the objects (see `childName` in components/naming.ts): the owning
+     * Prefix of the Pulumi resource names of the objects (see `childName` in components/model/naming.ts): the owning
      * `ElkStack`'s name. `stackName` when unset.
      */
     resourcePrefix?: string;
@@ -508,7 +512,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         return afterSteps(opts.dependsOn, opts.after ?? [], extra);
     }
 
-    /** Pulumi name of an object of this stack (see components/naming.ts). */
+    /** Pulumi name of an object of this stack (see components/model/naming.ts). */
     private resourceName(...parts: string[]): string {
         return childName(this.args.resourcePrefix ?? this.args.stackName, ...parts);
     }

@@ -5,9 +5,9 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { ServiceType } from "../config";
-import type { ContainerSpec, FileSpec, HealthCheckSpec, JobSpec, ServiceSpec, VolumeSpec } from "../spec";
-import type { IngressRule } from "../traffic";
+import type { ServiceType } from "../model/config";
+import type { ContainerSpec, FileSpec, HealthCheckSpec, JobSpec, ServiceSpec, VolumeSpec } from "../model/spec";
+import type { IngressRule } from "../model/traffic";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;

@@ -1,5 +1,6 @@
+/** The order of a target's resources: what a service or step waits for before it starts. */
 import * as pulumi from "@pulumi/pulumi";
-import type { PlacedJob } from "../spec";
+import type { PlacedJob } from "../model/spec";
 
 /**
  * The `dependsOn` of a resource that must come after `dependsOn`, after every step in `steps` and after `extra`.

@@ -4,7 +4,7 @@
  * holds is counted against what was sent, per source: indexed, lost, duplicated, and the latency from emit to
  * first found by a search.
  */
-import { quantile } from "../../components/verify";
+import { quantile } from "../../components/operations/verify";
 
 /** The kinds of source the e2e load drives. */
 export type LoadKind = "nginx" | "django";

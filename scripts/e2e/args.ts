@@ -3,7 +3,7 @@
  * cluster name (and, on Kubernetes, a namespace of its own), plus the change applied under load. Pure.
  */
 import { parseArgs } from "util";
-import { CONFIG_SCHEMA, ConfigError, PASSWORD_KEYS, type StackConfig, type Target, parseStackConfig } from "../../components/config";
+import { CONFIG_SCHEMA, ConfigError, PASSWORD_KEYS, type StackConfig, type Target, parseStackConfig } from "../../components/model/config";
 import {
     CliConfigError,
     type CliConfigValue,
@@ -90,7 +90,7 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
         const eq = c.indexOf("=");
         if (eq <= 0) throw new UsageError(`--change takes key=value (e.g. --change elasticsearchHeapMb=640), got '${c}'`);
         const k = c.slice(0, eq).replace(/^elk-stack:/, "");
-        if (!(k in CONFIG_SCHEMA)) throw new UsageError(`--change ${k}: no such config key (see components/config.ts)`);
+        if (!(k in CONFIG_SCHEMA)) throw new UsageError(`--change ${k}: no such config key (see components/model/configSchema.ts)`);
         if (FIXED_KEYS.includes(k)) throw new UsageError(`--change ${k}: the e2e run sets this key itself and a change may not touch it`);
         change[k] = c.slice(eq + 1);
     }

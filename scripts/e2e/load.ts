@@ -9,8 +9,8 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import * as readline from "readline";
-import type { LogSource } from "../../components/sources";
-import { wiringFiles } from "../../components/wiring";
+import type { LogSource } from "../../components/model/sources";
+import { wiringFiles } from "../../components/model/wiring";
 import { type EmittedEvent, eventPath } from "./accounting";
 import type { RunningLoad } from "./orchestrate";
 

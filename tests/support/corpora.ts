@@ -8,7 +8,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { type LogSource, logstashPipelines } from "../../components/sources";
+import { type LogSource, logstashPipelines } from "../../components/model/sources";
 import { type DjangoRecord, SEVERITY_OF } from "./djangoScenario";
 import { type Delivery, type LsEvent, Pipeline } from "./logstash";
 import type { NginxRequest } from "./nginxScenario";

@@ -5,8 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { BOOTSTRAP_ENV, BOOTSTRAP_SECRETS, type PlanFiles } from "../../components/bootstrap";
-import { SECRETS_LIBRARY, SECRET_FILES_ENV, secretFilePath, shellScript } from "../../components/shellScripts";
+import { BOOTSTRAP_ENV, BOOTSTRAP_SECRETS, type PlanFiles } from "../../components/model/bootstrap";
+import { SECRETS_LIBRARY, SECRET_FILES_ENV, secretFilePath, shellScript } from "../../components/model/shellScripts";
 
 /** Writes the script, its library, the plan and the bodies into `dir`; returns the script's path and its ELK_PLAN. */
 export function stageCurlStep(dir: string, script: "bootstrap.sh" | "kibana-setup.sh", plan: PlanFiles): { scriptPath: string; planPath: string } {

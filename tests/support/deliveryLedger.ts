@@ -5,7 +5,7 @@
  * so a record sent twice is stored once; events without an id are always stored. The handler's own records (logger
  * `elk_stack.logging`, carrying the dropped counts) are counted apart from the app's.
  */
-import type { LogSource } from "../../components/sources";
+import type { LogSource } from "../../components/model/sources";
 import type { Pipeline } from "./logstash";
 import { processArrivals } from "./corpora";
 import type { ReceivedLine } from "./faultyLogstash";

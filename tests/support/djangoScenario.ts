@@ -7,7 +7,7 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DJANGO_ENV, djangoLoggingModule } from "../../components/wiring";
+import { DJANGO_ENV, djangoLoggingModule } from "../../components/model/wiring";
 import { startTlsCapture, waitFor } from "./syslogCapture";
 
 /** The Python that has Django (Debian installs it for the system interpreter, not for pyenv's). */

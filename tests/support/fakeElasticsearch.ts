@@ -178,7 +178,7 @@ function badRequest(type: string, reason: string): unknown {
     return { error: { root_cause: [{ type, reason }], type, reason }, status: 400 };
 }
 
-/** GET / of the release the stack pins (components/validation.ts DEFAULT_ELASTIC_VERSION). */
+/** GET / of the release the stack pins (components/model/versions.ts DEFAULT_ELASTIC_VERSION). */
 function clusterInfo(): unknown {
     return {
         name: "es01",

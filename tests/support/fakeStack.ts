@@ -15,7 +15,7 @@ import * as https from "https";
 import type { AddressInfo } from "net";
 import * as net from "net";
 import * as tls from "tls";
-import type { LogSource } from "../../components/sources";
+import type { LogSource } from "../../components/model/sources";
 import { TEST_ENV, loadPipeline, processArrivals } from "./corpora";
 import { type CheckedRequest, type GateConditions, esError, gate, indexNotFound, isRefusal, respond } from "./esRestApi";
 import { parseBasicAuth } from "./fakeElasticsearch";

@@ -365,7 +365,7 @@ export class LsEvent {
 // ---------------------------------------------------------------------------------------------------------------
 // Pipeline
 
-/** A file in the pipeline directory (as components/sources.ts's `logstashPipelines` returns them). */
+/** A file in the pipeline directory (as components/model/sources.ts's `logstashPipelines` returns them). */
 export interface PipelineFile {
     readonly path: string;
     readonly content: string;

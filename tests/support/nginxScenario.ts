@@ -11,8 +11,8 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import type { LogSource } from "../../components/sources";
-import { NGINX_FORMATS_FILE, nginxSourceFileName, wiringFiles } from "../../components/wiring";
+import type { LogSource } from "../../components/model/sources";
+import { NGINX_FORMATS_FILE, nginxSourceFileName, wiringFiles } from "../../components/model/wiring";
 import { type Datagram, closedPort, startUdpCapture, waitFor } from "./syslogCapture";
 
 /** One request of the scenario and what nginx must answer. */

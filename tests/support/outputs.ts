@@ -1,3 +1,4 @@
+/** Reading Pulumi outputs in tests, with a bound on the wait. */
 import * as pulumi from "@pulumi/pulumi";
 
 /**

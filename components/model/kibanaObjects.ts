@@ -13,10 +13,11 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { BOOTSTRAP_SECRETS, type PlanFiles, curlScriptJob, planLine } from "./bootstrap";
 import type { LogSource } from "./sources";
-import { type JobSpec, type PlacedJob, type Platform, publicFile } from "./spec";
+import { type JobSpec, publicFile } from "./spec";
+import { PACKAGE_ROOT } from "./packageRoot";
 
 /** The repository's saved-object folder. */
-export const DEFAULT_KIBANA_OBJECTS_DIR = path.resolve(__dirname, "..", "kibana");
+export const DEFAULT_KIBANA_OBJECTS_DIR = path.join(PACKAGE_ROOT, "kibana");
 
 /** Placeholder in the NDJSON files for the stack's environment (data view titles name its data streams). */
 export const ENVIRONMENT_PLACEHOLDER = "{{environment}}";
@@ -285,28 +286,4 @@ export function kibanaProvisioningSpec(input: KibanaProvisioningInput): JobSpec 
         secrets: { [BOOTSTRAP_SECRETS.elasticPassword]: { description: "password of the elastic superuser", value: input.elasticPassword } },
         files: [publicFile(KIBANA_OBJECTS_FILE, toNdjson(objects))],
     });
-}
-
-/** Arguments of {@link KibanaSetup}. */
-export interface KibanaSetupArgs extends KibanaProvisioningInput {
-    /** Where the step runs. */
-    platform: Platform;
-    /** Kibana must be up first. */
-    kibanaReady: pulumi.Resource;
-}
-
-/**
- * Imports the stack's data views and dashboard into Kibana once it is healthy: a one-shot container on Docker,
- * a Job on Kubernetes. Every import overwrites by fixed id, so it runs again safely on any `pulumi up`.
- */
-export class KibanaSetup extends pulumi.ComponentResource {
-    /** The finished step. */
-    readonly step: PlacedJob;
-
-    constructor(name: string, args: KibanaSetupArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("elk:index:KibanaSetup", name, {}, opts);
-        const { platform, kibanaReady, ...input } = args;
-        this.step = platform.runJob(kibanaProvisioningSpec(input), { parent: this, dependsOn: [kibanaReady] });
-        this.registerOutputs({});
-    }
 }

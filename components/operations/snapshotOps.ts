@@ -5,8 +5,8 @@
  */
 import type { Client } from "@elastic/elasticsearch";
 import { isResponseError } from "./esErrors";
-import { snapshotIndices } from "./snapshots";
-import { LOGSTASH_WRITER_ROLE } from "./writerIdentity";
+import { snapshotIndices } from "../model/snapshots";
+import { LOGSTASH_WRITER_ROLE } from "../model/writerIdentity";
 
 /** What the operations act on. */
 export interface SnapshotTarget {

@@ -1,6 +1,6 @@
 /**
  * Who Logstash writes to Elasticsearch as. Its own module, without Pulumi, because the restore command reads it too:
- * it withholds this role's right to create data streams while it restores them (components/snapshotOps.ts).
+ * it withholds this role's right to create data streams while it restores them (components/operations/snapshotOps.ts).
  */
 
 /** The user Logstash writes with. */

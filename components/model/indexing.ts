@@ -17,7 +17,7 @@
  * then the optional `logs@custom` and `logs-<dataset>@custom` that operators may create: later templates win,
  * so ours override the built-ins (the lifecycle policy above all) and an operator's @custom overrides ours.
  */
-import type { BodyValue, BootstrapRequest } from "./bootstrap";
+import type { BodyValue, BootstrapRequest } from "./requests";
 import { type LogSource, type LogSourceKind, PARSE_FAILURE_DATASET } from "./sources";
 
 /**

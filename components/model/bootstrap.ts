@@ -1,7 +1,14 @@
+/**
+ * The bootstrap plan: the Elasticsearch requests that set up users, roles, templates and policies once the cluster is
+ * up, and the files and job spec of the step that sends them (shell/bootstrap.sh).
+ */
 import * as pulumi from "@pulumi/pulumi";
 import { ES_RUN_AS } from "./elasticsearch";
 import { type SecretValue, scriptFiles, secretFiles } from "./shellScripts";
-import { type FileSpec, type JobSpec, type PlacedJob, type Platform, publicFile } from "./spec";
+import { type FileSpec, type JobSpec, publicFile } from "./spec";
+import { BOOTSTRAP_SECRETS, type BodyValue, type BootstrapRequest, type SecretName, type SecretRef } from "./requests";
+
+export { BOOTSTRAP_SECRETS, type BodyValue, type BootstrapRequest, type SecretName, type SecretRef } from "./requests";
 
 /** Where the bootstrap's files go inside its container. */
 export const BOOTSTRAP_DIR = "/opt/elk-bootstrap";
@@ -22,13 +29,6 @@ export const BOOTSTRAP_ENV = {
     backoffMax: "ELK_BACKOFF_MAX_SECONDS",
 } as const;
 
-/** The bootstrap's secrets, by the names its script reads them under (`elastic` is the one it logs in with). */
-export const BOOTSTRAP_SECRETS = {
-    elasticPassword: "elastic",
-    kibanaSystemPassword: "kibana_system_password",
-    logstashWriterPassword: "logstash_writer_password",
-} as const;
-
 /** Upper bound of a {@link curlScriptJob} step, seconds. */
 export const STEP_TIMEOUT_SECONDS = 600;
 
@@ -37,31 +37,6 @@ export const STEP_TIMEOUT_SECONDS = 600;
  * with its own message rather than being killed.
  */
 export const BOOTSTRAP_DEADLINE_SECONDS = STEP_TIMEOUT_SECONDS - 60;
-
-/** Name of a secret that a request body needs. */
-export type SecretName = (typeof BOOTSTRAP_SECRETS)["kibanaSystemPassword" | "logstashWriterPassword"];
-
-/** A value in a request body that the script fills in from a secret file at run time. */
-export interface SecretRef {
-    readonly fromSecret: SecretName;
-}
-
-/** A JSON body in which some strings are secrets taken from files. */
-export type BodyValue = string | number | boolean | null | SecretRef | readonly BodyValue[] | { readonly [key: string]: BodyValue };
-
-/** One Elasticsearch API call of the bootstrap. */
-export interface BootstrapRequest {
-    /** What it does, printed by the script. */
-    readonly description: string;
-    readonly method: "GET" | "PUT" | "POST" | "DELETE";
-    /** Path and query, starting with `/`. */
-    readonly path: string;
-    readonly body?: BodyValue;
-    /** HTTP status codes that mean success. Every request is an upsert, so a second run gets the same codes. */
-    readonly okStatus: readonly number[];
-    /** HTTP status codes that mean "not yet": the request is sent again until the script's deadline. */
-    readonly retryStatus?: readonly number[];
-}
 
 /** Inputs of {@link bootstrapPlan}. */
 export interface BootstrapPlanInput {
@@ -256,79 +231,4 @@ export function curlScriptJob(input: CurlScriptJobInput): JobSpec {
         timeoutSeconds: STEP_TIMEOUT_SECONDS,
         memoryMb: 128,
     };
-}
-
-/** Arguments of {@link Bootstrap}. */
-export interface BootstrapArgs {
-    /** Where the step runs (Docker or Kubernetes). */
-    platform: Platform;
-    /** Elastic release; the script runs in the Elasticsearch image, which has bash and curl. */
-    version: string;
-    /** Instance name of the step. */
-    name: string;
-    /** Elasticsearch URL inside the stack. */
-    elasticsearchUrl: string;
-    /** The stack CA's certificate (PEM): the step verifies Elasticsearch against it. */
-    caCertPem: pulumi.Input<string>;
-    /** Password of the `elastic` superuser the step authenticates as (secret). */
-    elasticPassword: pulumi.Input<string>;
-    /**
-     * Password the step sets for the built-in `kibana_system` user (secret). Unset where that user does not exist
-     * and Kibana authenticates otherwise (the eck engine): the step then names no such user.
-     */
-    kibanaSystemPassword?: pulumi.Input<string>;
-    /** Password the step sets for Logstash's writer user (secret). */
-    logstashWriterPassword: pulumi.Input<string>;
-    /** Name of the least-privilege user Logstash writes as, created by the step. */
-    logstashUser: string;
-    /** Name of that user's role, created by the step. */
-    logstashRole: string;
-    /** Index patterns the role may create and write (the environment's log data streams). */
-    logstashIndexPatterns: string[];
-    /** More requests to run after users and roles (index templates, lifecycle policies). */
-    extraRequests?: readonly BootstrapRequest[];
-    /** Elasticsearch must be ready first. */
-    elasticsearchReady: pulumi.Resource;
-}
-
-/**
- * Sets the kibana_system password (unless none is given) and creates Logstash's least-privilege role and user, once
- * Elasticsearch is healthy. On Docker a one-shot container; on Kubernetes a Job. It runs again whenever what it sets changes.
- */
-export class Bootstrap extends pulumi.ComponentResource {
-    /** The finished step; Kibana and Logstash wait for it to have succeeded. */
-    readonly step: PlacedJob;
-    /** The requests it makes. */
-    readonly plan: readonly BootstrapRequest[];
-
-    constructor(name: string, args: BootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("elk:index:Bootstrap", name, {}, opts);
-        this.plan = [
-            ...bootstrapPlan({
-                logstashUser: args.logstashUser,
-                logstashRole: args.logstashRole,
-                logstashIndexPatterns: args.logstashIndexPatterns,
-                setKibanaSystemPassword: args.kibanaSystemPassword !== undefined,
-            }),
-            ...(args.extraRequests ?? []),
-        ];
-        const spec = curlScriptJob({
-            name: args.name,
-            description: "bootstrap of users, roles, lifecycle policy and index templates",
-            role: "bootstrap",
-            version: args.version,
-            dir: BOOTSTRAP_DIR,
-            script: "bootstrap.sh",
-            plan: bootstrapPlanFiles(this.plan),
-            caCertPem: args.caCertPem,
-            env: { [BOOTSTRAP_ENV.esUrl]: args.elasticsearchUrl, [BOOTSTRAP_ENV.deadline]: String(BOOTSTRAP_DEADLINE_SECONDS) },
-            secrets: {
-                [BOOTSTRAP_SECRETS.elasticPassword]: { description: "password of the elastic superuser", value: args.elasticPassword },
-                ...(args.kibanaSystemPassword === undefined ? {} : { [BOOTSTRAP_SECRETS.kibanaSystemPassword]: { description: "password to set for kibana_system", value: args.kibanaSystemPassword } }),
-                [BOOTSTRAP_SECRETS.logstashWriterPassword]: { description: `password to set for ${args.logstashUser}`, value: args.logstashWriterPassword },
-            },
-        });
-        this.step = args.platform.runJob(spec, { parent: this, dependsOn: [args.elasticsearchReady] });
-        this.registerOutputs({});
-    }
 }

@@ -1,9 +1,8 @@
-import type * as pulumi from "@pulumi/pulumi";
-
 /**
  * Platform-neutral description of what to run. Pure functions in the service modules build these; a
  * {@link Platform} (Docker, Kubernetes) turns them into resources. The `render` command prints them.
  */
+import type * as pulumi from "@pulumi/pulumi";
 
 /** A file placed into a container before it starts. */
 export interface FileSpec {

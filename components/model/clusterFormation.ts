@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+/** Whether the stack's Elasticsearch cluster has formed: the identity of a cluster and the rule that reads the stack's last record of it. */
 import type { StackConfig } from "./config";
 
 /**
@@ -31,13 +31,3 @@ export function formedBefore(previous: unknown, identity: string): boolean {
 
 /** Output name under which index.ts exports the {@link ClusterFormation}. */
 export const CLUSTER_FORMATION_OUTPUT = "clusterFormation";
-
-/**
- * Whether the stack's own last update recorded this cluster as formed, read from the stack's outputs through a
- * reference to the stack itself: the engine's built-in provider reads them from the backend
- * (pulumi/pulumi pkg/resource/deploy/builtins.go, readStackReference), as they were when this update started.
- */
-export function previouslyFormed(identity: string, opts?: pulumi.CustomResourceOptions): pulumi.Output<boolean> {
-    const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`, undefined, opts);
-    return self.getOutput(CLUSTER_FORMATION_OUTPUT).apply((previous: unknown) => formedBefore(previous, identity));
-}

@@ -4,9 +4,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { PACKAGE_ROOT } from "./packageRoot";
 
 /** The script's file (shell/raise-max-map-count.sh), which shellcheck checks in the tests. */
-export const RAISE_MAX_MAP_COUNT_FILE = path.resolve(__dirname, "..", "shell", "raise-max-map-count.sh");
+export const RAISE_MAX_MAP_COUNT_FILE = path.join(PACKAGE_ROOT, "shell", "raise-max-map-count.sh");
 
 /**
  * A POSIX shell script (busybox `sh` runs it) that raises `vm.max_map_count` to `min` when the host has less and

@@ -16,6 +16,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "./configError";
+import { PACKAGE_ROOT } from "./packageRoot";
 
 /** What a source is: decides its protocol, framing and parser. */
 export type LogSourceKind = "nginx" | "django";
@@ -260,7 +261,7 @@ export function parseLogSources(raw: unknown, project = "elk-stack"): LogSource[
  * What is wrong with sources a program built itself rather than through {@link parseLogSources}, or undefined:
  * the same rules (each source goes through it as an object), and the fields it derives (protocol, dataset, data
  * stream, a Django source's port) must be the ones it would derive. The shared validator
- * (components/validation.ts) runs this for config and code alike.
+ * (components/model/validation.ts) runs this for config and code alike.
  */
 export function logSourcesProblem(sources: readonly LogSource[]): { problem: string; fix: string } | undefined {
     const fix = "build the list with parseLogSources([...]) from \"kind:name\" strings or {kind, name, port, errorLevel} objects";
@@ -305,7 +306,7 @@ export function logstashListeners(sources: readonly LogSource[]): ListenerPort[]
 }
 
 /** The repository's pipeline directory. */
-export const DEFAULT_PIPELINES_DIR = path.resolve(__dirname, "..", "pipelines");
+export const DEFAULT_PIPELINES_DIR = path.join(PACKAGE_ROOT, "pipelines");
 /** Static files copied into every pipeline (routing and the Elasticsearch output). */
 const SHARED_DIR = "shared";
 /** Grok pattern files, loaded by every grok through `patterns_dir`. */

@@ -1,10 +1,12 @@
+/** The shell scripts the containers run (shell/*.sh), the secret files they read, and the keystore start step. */
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { type FileSpec, publicFile, secretFile } from "./spec";
+import { PACKAGE_ROOT } from "./packageRoot";
 
 /** Where the stack's shell scripts live: real `.sh` files that shellcheck reads, shipped with the package. */
-export const SHELL_DIR = path.resolve(__dirname, "..", "shell");
+export const SHELL_DIR = path.join(PACKAGE_ROOT, "shell");
 
 /** The shell scripts the containers run. */
 export type ShellScriptName = "bootstrap.sh" | "kibana-setup.sh" | "keystore-start.sh" | "elk-common.sh";

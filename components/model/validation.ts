@@ -5,9 +5,13 @@
  * the Pulumi SDK, like config.ts.
  */
 import * as net from "net";
-import type { ConfigKey, StackConfig } from "./config";
+import type { ConfigKey } from "./configSchema";
+import type { StackConfig } from "./settings";
 import { logSourcesProblem } from "./sources";
-import { eckNameProblems } from "./targets/eckNaming";
+import { eckNameProblems } from "./eckNaming";
+import { DEFAULT_ELASTIC_VERSION, MIN_SUPPORTED_8X, compareVersions, parseVersion } from "./versions";
+
+export { DEFAULT_ELASTIC_VERSION, MIN_SUPPORTED_8X, compareVersions, parseVersion } from "./versions";
 
 /** How a caller names settings and reports the first problem (a config key or an argument path). */
 export interface SettingsReporter {
@@ -146,18 +150,9 @@ const DNS_NAME = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9]
  * at most 253 characters.
  */
 export const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/**
- * An exact release as Elastic tags its images (docker.elastic.co/elasticsearch/elasticsearch:9.4.1): three numbers
- * without leading zeros. `09.4.1` is no tag there, and Docker would fail to pull it at `pulumi up`.
- */
-const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 /** Characters that end a line or a C string: none may be in a value written into a script or a config file. */
 const LINE_BREAKING = /[\r\n\0]/;
 
-/** Default Elastic release: the current 9.x line. 8.17+ keeps working (see {@link MIN_SUPPORTED_8X}). */
-export const DEFAULT_ELASTIC_VERSION = "9.4.1";
-/** Oldest 8.x release whose settings (standardised `ssl_*` plugin options, `api.http.*`) we rely on. */
-export const MIN_SUPPORTED_8X = "8.17.0";
 /** Largest Elasticsearch heap, MiB (31 GiB): above about 32 GiB the JVM cannot use compressed object pointers. */
 export const MAX_ELASTICSEARCH_HEAP_MB = 31 * 1024;
 /** Shortest password we accept for the built-in and Logstash users. */
@@ -172,21 +167,6 @@ export const MIN_PASSWORD_LENGTH = 16;
 export const MAX_STATEFULSET_NAME = 63 - 1 - 10;
 /** Suffix of the headless Service of an instance (see kubernetesManifests.ts `headlessName`). */
 export const HEADLESS_SUFFIX = "-headless";
-
-/** Parses "X.Y.Z" into numbers, or undefined. */
-export function parseVersion(v: string): [number, number, number] | undefined {
-    const m = VERSION.exec(v);
-    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}
-
-/** Negative when a < b, 0 when equal, positive when a > b. */
-export function compareVersions(a: string, b: string): number {
-    const pa = parseVersion(a);
-    const pb = parseVersion(b);
-    if (!pa || !pb) throw new Error(`not a version: ${pa ? b : a}`);
-    for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i];
-    return 0;
-}
 
 /** True for an IPv4 or IPv6 address (Node's own parser: `999.1.1.1` and `abc` are not). */
 export function isIp(s: string): boolean {
@@ -321,7 +301,7 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
     };
 
     // Where a bind address ends up: Docker's port bindings (components/targets/docker.ts), the URLs and endpoints
-    // of DockerPlatform.endpoint, and the certificates' IP addresses (extraIps in components/elkStack.ts).
+    // of DockerPlatform.endpoint, and the certificates' IP addresses (extraIps in components/resources/elkStack.ts).
     const bindAddressProblem = (address: string): [string, string] | undefined => {
         const ip = canonicalIp(address);
         if (ip === undefined && isIp(address)) return [`'${address}' has an IPv6 zone, which Docker's port bindings, URLs and certificates cannot carry`, "use an address without '%<zone>'"];

@@ -9,7 +9,7 @@
  * pkg/apis/kibana/v1/name.go, pkg/apis/logstash/v1alpha1/name.go). Prefixing the resources' names is thus enough to
  * keep two stacks' operator-made objects apart in one namespace.
  */
-import type { NodeSetConfig } from "../nodeSets";
+import type { NodeSetConfig } from "./nodeSets";
 
 /** Names of the custom resources of one stack. */
 export interface EckNames {

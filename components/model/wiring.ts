@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_NGINX_ERROR_LEVEL, type LogSource, nginxErrorTag } from "./sources";
+import { PACKAGE_ROOT } from "./packageRoot";
 
 /** Where a service sends its logs: Logstash's address as the service reaches it, and the source's port. */
 export interface WiringEndpoint {
@@ -121,7 +122,7 @@ export const DJANGO_ENV = {
 } as const;
 
 /** The module's source: a real Python file, byte-compiled and linted by the tests. */
-export const DJANGO_MODULE_PATH = path.resolve(__dirname, "..", "wiring", "django_logging.py");
+export const DJANGO_MODULE_PATH = path.join(PACKAGE_ROOT, "wiring", "django_logging.py");
 
 /** The one line of the module that rendering replaces; the file as kept in the repository holds defaults there. */
 const RENDERED_LINE = /^RENDERED = \{.*\} {2}# elk-stack:rendered$/m;

@@ -1,27 +1,34 @@
+/**
+ * `ElkStack`, the top component: builds the certificates, the kernel step, Elasticsearch, the bootstrap, Kibana and
+ * its setup, Logstash and the wiring from one stack's settings, and connects them.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Bootstrap } from "./bootstrap";
-import { CertificateAuthority, InstanceCertificate, certificateNames } from "./certificates";
-import { type StackConfig, isIp } from "./config";
-import { ES_HTTP_PORT, Elasticsearch } from "./elasticsearch";
+import { certificateNames } from "../model/certificates";
+import { CertificateAuthority, InstanceCertificate } from "./certificates";
+import { type StackConfig, isIp } from "../model/config";
+import { ES_HTTP_PORT } from "../model/elasticsearch";
+import { Elasticsearch } from "./elasticsearch";
 import { KernelSettings } from "./kernel";
-import { indexingRequests } from "./indexing";
-import { KIBANA_PORT, Kibana } from "./kibana";
-import { KibanaSetup } from "./kibanaObjects";
+import { indexingRequests } from "../model/indexing";
+import { KIBANA_PORT } from "../model/kibana";
+import { Kibana } from "./kibana";
+import { KibanaSetup } from "./kibanaSetup";
 import { Logstash } from "./logstash";
-import { indexingNodeCount } from "./nodeSets";
-import { type LogSource, NGINX_SYSLOG_PORT, logstashListeners } from "./sources";
-import { wiringFiles } from "./wiring";
-import { earliestExpiry } from "./renewal";
-import { type ClusterFormation, clusterIdentity } from "./clusterFormation";
-import { SNAPSHOT_REPOSITORY, scheduleIntervalHours, snapshotPolicyName, snapshotRequests } from "./snapshots";
-import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "./spec";
-import { platformFor } from "./targets";
-import { BOOTSTRAP_STEP, KIBANA_SETUP_STEP } from "./traffic";
-import { DNS_LABEL, type PasswordUse, argumentOf, passwordProblem, validateSettings } from "./validation";
-import { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "./writerIdentity";
+import { indexingNodeCount } from "../model/nodeSets";
+import { type LogSource, NGINX_SYSLOG_PORT, logstashListeners } from "../model/sources";
+import { wiringFiles } from "../model/wiring";
+import { earliestExpiry } from "../model/renewal";
+import { type ClusterFormation, clusterIdentity } from "../model/clusterFormation";
+import { SNAPSHOT_REPOSITORY, scheduleIntervalHours, snapshotPolicyName, snapshotRequests } from "../model/snapshots";
+import { type Endpoint, type Platform, type PortSpec, formatEndpoint } from "../model/spec";
+import { platformFor } from "../targets";
+import { BOOTSTRAP_STEP, KIBANA_SETUP_STEP } from "../model/traffic";
+import { DNS_LABEL, type PasswordUse, argumentOf, passwordProblem, validateSettings } from "../model/validation";
+import { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "../model/writerIdentity";
 
-export { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "./writerIdentity";
+export { LOGSTASH_WRITER_ROLE, LOGSTASH_WRITER_USER } from "../model/writerIdentity";
 
 /**
  * Passwords of the stack; any left out is generated and kept as a secret in the stack's state. Each must have at
@@ -56,7 +63,7 @@ export interface ElkStackArgs {
      * the pods; when unset objects are named after their instances and labelled with `clusterName`, as in 0.4.0). On
      * the eck engine it prefixes the custom resources (`<namePrefix>-<clusterName>` for Elasticsearch), and with them
      * every object the operator names after them.
-     * Pulumi resource names come from the component's name instead (see components/naming.ts). Set it when two
+     * Pulumi resource names come from the component's name instead (see components/model/naming.ts). Set it when two
      * stacks share an engine or a namespace; give them different host ports (`settings.ports`, Django source ports)
      * on Docker too: two Docker stacks of one program that would share a name or a host port on one engine stop the
      * preview (components/targets/dockerClaims.ts). On Kubernetes, changing it on a deployed stack would rename the
@@ -71,7 +78,7 @@ export interface ElkStackArgs {
      */
     dataKey?: string;
     /**
-     * Whether an earlier update saw this cluster formed (see `previouslyFormed` in components/clusterFormation.ts):
+     * Whether an earlier update saw this cluster formed (see `previouslyFormed` in components/model/clusterFormation.ts):
      * its nodes then start without `cluster.initial_master_nodes`. Unset: they keep it. Ignored on the eck engine,
      * whose operator manages that setting.
      */
@@ -81,7 +88,7 @@ export interface ElkStackArgs {
 }
 
 /**
- * `given` once the password rules hold for it (components/validation.ts `passwordProblem`): at once for a string,
+ * `given` once the password rules hold for it (components/model/validation.ts `passwordProblem`): at once for a string,
  * when its value is known for an Output. A password is written into the bootstrap script and keystores, where a CR,
  * LF or NUL would end a line. `fail` reports the problem under the argument's name.
  */
@@ -128,7 +135,7 @@ export class ElkStack extends pulumi.ComponentResource {
     readonly elasticPassword: pulumi.Output<string>;
     /** Where applications send logs. */
     readonly logstashEndpoints: pulumi.Output<LogstashEndpoints>;
-    /** The nginx and Django configuration for each log source, file name -> content (see components/wiring.ts). */
+    /** The nginx and Django configuration for each log source, file name -> content (see components/model/wiring.ts). */
     readonly wiring: pulumi.Output<Record<string, string>>;
     /** The snapshot repository and lifecycle policy. */
     readonly snapshots: pulumi.Output<SnapshotInfo>;
@@ -157,7 +164,7 @@ export class ElkStack extends pulumi.ComponentResource {
     constructor(name: string, args: ElkStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("elk:index:ElkStack", name, {}, opts);
         const s = args.settings;
-        // The same rules as the stack config's (components/validation.ts), naming the argument instead of the key.
+        // The same rules as the stack config's (components/model/validation.ts), naming the argument instead of the key.
         const fail = (argument: string, problem: string, fix: string): never => {
             throw new pulumi.ResourceError(`ElkStack '${name}': invalid argument '${argument}': ${problem}. Fix: ${fix}`, this);
         };

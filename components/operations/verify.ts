@@ -15,8 +15,8 @@ import * as dgram from "dgram";
 import * as net from "net";
 import * as os from "os";
 import * as tls from "tls";
-import { dataStreamTemplates, lifecyclePolicyName, mappingsComponentName, settingsComponentName } from "./indexing";
-import { type LogSource, PARSE_FAILURE_DATASET } from "./sources";
+import { dataStreamTemplates, lifecyclePolicyName, mappingsComponentName, settingsComponentName } from "../model/indexing";
+import { type LogSource, PARSE_FAILURE_DATASET } from "../model/sources";
 
 /** Where one source's test lines go. */
 export interface VerifySource extends Pick<LogSource, "name" | "kind" | "dataset"> {

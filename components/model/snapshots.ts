@@ -7,7 +7,7 @@
  * a named volume on Docker, a ReadWriteMany claim on Kubernetes; or, on Kubernetes, an object store (S3, GCS,
  * Azure) whose credentials are in Elasticsearch's keystore.
  */
-import type { BootstrapRequest } from "./bootstrap";
+import type { BootstrapRequest } from "./requests";
 
 /** Name of the snapshot repository. */
 export const SNAPSHOT_REPOSITORY = "elk-snapshots";

@@ -1,5 +1,9 @@
+/**
+ * Reads the stack's config through the Pulumi engine (secrets as secrets) into checked settings and passwords, and
+ * turns a bad value into a preview failure that names the key and the fix.
+ */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS, type PasswordKey, type StackConfig, parseStackConfig } from "./config";
+import { ConfigError, OBJECT_STORE_CREDENTIAL_KEYS, PASSWORD_KEYS, type PasswordKey, type StackConfig, parseStackConfig } from "../model/config";
 import type { ElkStackPasswords } from "./elkStack";
 
 /** Stack config read from the Pulumi engine: validated settings and the passwords the stack sets. */
