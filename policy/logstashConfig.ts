@@ -113,130 +113,161 @@ function tokenize(text: string): Token[] {
     return out;
 }
 
+/**
+ * Where the parse steps are in the tokens, and the checks they share: one cursor passed from step to step, so each
+ * construct of the grammar is a function of its own and every error is worded in one place.
+ */
+class TokenCursor {
+    private p = 0;
+    constructor(private readonly tokens: readonly Token[]) {}
+    peek(): Token | undefined {
+        return this.tokens[this.p];
+    }
+    /** Steps past the token {@link peek} returned. */
+    next(): void {
+        this.p++;
+    }
+    fail(what: string): never {
+        const tok = this.peek();
+        throw new LsParseError(tok ? `${what} at offset ${tok.at} (found ${JSON.stringify(tok.v)})` : `${what} at the end of the text`);
+    }
+    expect(v: string): void {
+        const tok = this.peek();
+        if (!tok || tok.t !== "punct" || tok.v !== v) this.fail(`expected "${v}"`);
+        this.p++;
+    }
+    isPunct(v: string): boolean {
+        return this.peek()?.t === "punct" && this.peek()?.v === v;
+    }
+}
+
 /** Every plugin block of a pipeline's text, in order, with the section each is in; throws {@link LsParseError}. */
 export function parsePipeline(text: string): LsPlugin[] {
-    const tokens = tokenize(text);
-    let p = 0;
-    const peek = (): Token | undefined => tokens[p];
-    const fail = (what: string): never => {
-        const tok = peek();
-        throw new LsParseError(tok ? `${what} at offset ${tok.at} (found ${JSON.stringify(tok.v)})` : `${what} at the end of the text`);
-    };
-    const expect = (v: string): void => {
-        const tok = peek();
-        if (!tok || tok.t !== "punct" || tok.v !== v) fail(`expected "${v}"`);
-        p++;
-    };
-    const isPunct = (v: string): boolean => peek()?.t === "punct" && peek()?.v === v;
+    const cur = new TokenCursor(tokenize(text));
     const plugins: LsPlugin[] = [];
-
-    const value = (section: string): LsValue => {
-        const tok = peek();
-        if (!tok) return fail("expected a value");
-        if (tok.t === "string") {
-            p++;
-            return { kind: "string", text: tok.v };
-        }
-        if (tok.t === "number") {
-            p++;
-            return { kind: "number", text: tok.v };
-        }
-        if (tok.t === "word") {
-            p++;
-            // `codec => json { charset => "UTF-8" }`: a plugin as a value.
-            if (isPunct("{")) return { kind: "plugin", plugin: pluginBody(section, tok.v) };
-            return { kind: "bareword", text: tok.v };
-        }
-        if (tok.t === "punct" && tok.v === "[") {
-            p++;
-            const items: LsValue[] = [];
-            while (!isPunct("]")) {
-                items.push(value(section));
-                if (isPunct(",")) p++;
-                else if (!isPunct("]")) fail('expected "," or "]"');
-            }
-            p++;
-            return { kind: "array", items };
-        }
-        if (tok.t === "punct" && tok.v === "{") {
-            p++;
-            const entries: [string, LsValue][] = [];
-            while (!isPunct("}")) {
-                const key = peek();
-                if (!key || (key.t !== "string" && key.t !== "word" && key.t !== "number")) return fail("expected a hash key");
-                p++;
-                expect("=>");
-                entries.push([key.v, value(section)]);
-                if (isPunct(",")) p++;
-            }
-            p++;
-            return { kind: "hash", entries };
-        }
-        return fail("expected a value");
-    };
-
-    const pluginBody = (section: string, name: string): LsPlugin => {
-        expect("{");
-        const settings: LsSetting[] = [];
-        while (!isPunct("}")) {
-            const key = peek();
-            if (!key || (key.t !== "word" && key.t !== "string")) return fail(`expected a setting of plugin ${name}`);
-            p++;
-            expect("=>");
-            settings.push({ name: key.v, value: value(section) });
-        }
-        p++;
-        return { section, name, settings };
-    };
-
-    /** Reads a condition up to its block's `{`: strings and regular expressions are tokens already. */
-    const condition = (): void => {
-        let depth = 0;
-        for (;;) {
-            const tok = peek();
-            if (!tok) fail("expected the block of a condition");
-            if (tok?.t === "punct" && (tok.v === "(" || tok.v === "[")) depth++;
-            if (tok?.t === "punct" && (tok.v === ")" || tok.v === "]")) depth--;
-            if (tok?.t === "punct" && tok.v === "{" && depth === 0) return;
-            p++;
-        }
-    };
-
-    /** The plugins and branches of a block, up to its closing `}`. */
-    const block = (section: string): void => {
-        expect("{");
-        while (!isPunct("}")) {
-            const tok = peek();
-            if (!tok) fail('expected "}"');
-            if (tok?.t === "word" && tok.v === "if") {
-                p++;
-                condition();
-                block(section);
-                while (peek()?.t === "word" && peek()?.v === "else") {
-                    p++;
-                    if (peek()?.t === "word" && peek()?.v === "if") {
-                        p++;
-                        condition();
-                    }
-                    block(section);
-                }
-            } else if (tok?.t === "word" || tok?.t === "string") {
-                p++;
-                plugins.push(pluginBody(section, tok.v));
-            } else {
-                fail("expected a plugin or a condition");
-            }
-        }
-        p++;
-    };
-
-    while (peek()) {
-        const tok = peek();
-        if (!tok || tok.t !== "word" || !SECTIONS.has(tok.v)) return fail("expected input, filter or output");
-        p++;
-        block(tok.v);
+    while (cur.peek()) {
+        const tok = cur.peek();
+        if (!tok || tok.t !== "word" || !SECTIONS.has(tok.v)) return cur.fail("expected input, filter or output");
+        cur.next();
+        readBlock(cur, tok.v, plugins);
     }
     return plugins;
+}
+
+/** A setting's value: a string, number, bareword, array, hash, or a plugin written as a value (a codec). */
+function readValue(cur: TokenCursor, section: string): LsValue {
+    const tok = cur.peek();
+    if (!tok) return cur.fail("expected a value");
+    if (tok.t === "string") {
+        cur.next();
+        return { kind: "string", text: tok.v };
+    }
+    if (tok.t === "number") {
+        cur.next();
+        return { kind: "number", text: tok.v };
+    }
+    if (tok.t === "word") {
+        cur.next();
+        // `codec => json { charset => "UTF-8" }`: a plugin as a value.
+        if (cur.isPunct("{")) return { kind: "plugin", plugin: readPluginBody(cur, section, tok.v) };
+        return { kind: "bareword", text: tok.v };
+    }
+    if (tok.t === "punct" && tok.v === "[") return readArray(cur, section);
+    if (tok.t === "punct" && tok.v === "{") return readHash(cur, section);
+    return cur.fail("expected a value");
+}
+
+/** `[a, b, ...]`, from its `[` (the cursor is on it) to its `]`. */
+function readArray(cur: TokenCursor, section: string): LsValue {
+    cur.next();
+    const items: LsValue[] = [];
+    while (!cur.isPunct("]")) {
+        items.push(readValue(cur, section));
+        if (cur.isPunct(",")) cur.next();
+        else if (!cur.isPunct("]")) cur.fail('expected "," or "]"');
+    }
+    cur.next();
+    return { kind: "array", items };
+}
+
+/** `{ key => value ... }`, from its `{` (the cursor is on it) to its `}`; commas between entries are optional. */
+function readHash(cur: TokenCursor, section: string): LsValue {
+    cur.next();
+    const entries: [string, LsValue][] = [];
+    while (!cur.isPunct("}")) {
+        const key = cur.peek();
+        if (!key || (key.t !== "string" && key.t !== "word" && key.t !== "number")) return cur.fail("expected a hash key");
+        cur.next();
+        cur.expect("=>");
+        entries.push([key.v, readValue(cur, section)]);
+        if (cur.isPunct(",")) cur.next();
+    }
+    cur.next();
+    return { kind: "hash", entries };
+}
+
+/** A plugin's `{ setting => value ... }`, its name already read. */
+function readPluginBody(cur: TokenCursor, section: string, name: string): LsPlugin {
+    cur.expect("{");
+    const settings: LsSetting[] = [];
+    while (!cur.isPunct("}")) {
+        const key = cur.peek();
+        if (!key || (key.t !== "word" && key.t !== "string")) return cur.fail(`expected a setting of plugin ${name}`);
+        cur.next();
+        cur.expect("=>");
+        settings.push({ name: key.v, value: readValue(cur, section) });
+    }
+    cur.next();
+    return { section, name, settings };
+}
+
+/** Reads a condition up to its block's `{`: strings and regular expressions are tokens already. */
+function skipCondition(cur: TokenCursor): void {
+    let depth = 0;
+    for (;;) {
+        const tok = cur.peek();
+        if (!tok) cur.fail("expected the block of a condition");
+        if (tok?.t === "punct" && (tok.v === "(" || tok.v === "[")) depth++;
+        if (tok?.t === "punct" && (tok.v === ")" || tok.v === "]")) depth--;
+        if (tok?.t === "punct" && tok.v === "{" && depth === 0) return;
+        cur.next();
+    }
+}
+
+/** The plugins and branches of a block, up to its closing `}`; its plugins are added to `plugins` in order. */
+function readBlock(cur: TokenCursor, section: string, plugins: LsPlugin[]): void {
+    cur.expect("{");
+    while (!cur.isPunct("}")) {
+        const tok = cur.peek();
+        if (!tok) cur.fail('expected "}"');
+        if (tok?.t === "word" && tok.v === "if") {
+            cur.next();
+            readConditional(cur, section, plugins);
+        } else if (tok?.t === "word" || tok?.t === "string") {
+            cur.next();
+            plugins.push(readPluginBody(cur, section, tok.v));
+        } else {
+            cur.fail("expected a plugin or a condition");
+        }
+    }
+    cur.next();
+}
+
+/**
+ * An `if` (already read) with its `else if` and `else` branches: the conditions are read past, every branch's
+ * plugins are kept, since a policy must see each plugin whichever branch runs.
+ */
+function readConditional(cur: TokenCursor, section: string, plugins: LsPlugin[]): void {
+    skipCondition(cur);
+    readBlock(cur, section, plugins);
+    while (cur.peek()?.t === "word" && cur.peek()?.v === "else") {
+        cur.next();
+        if (cur.peek()?.t === "word" && cur.peek()?.v === "if") {
+            cur.next();
+            skipCondition(cur);
+        }
+        readBlock(cur, section, plugins);
+    }
 }
 
 /** Every value a plugin gives a setting: a setting written twice is checked twice. */

@@ -11,7 +11,7 @@
  *   5. stop the load, let the pipeline drain, count per source;
  *   6. destroy and remove the stack and the data it retains, also when an earlier step failed, unless `keep`.
  */
-import type { OutputMap } from "@pulumi/pulumi/automation";
+import type { OutputMap, UpOptions } from "@pulumi/pulumi/automation";
 import { explainCliError } from "../automation/errors";
 import { EXIT, PrerequisiteError } from "../automation/local";
 import type { StackHandle, StackWorkspace } from "../automation/stack";
@@ -121,7 +121,55 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport> {
     const startedAt = new Date(deps.now()).toISOString();
     const phases: PhaseTiming[] = [];
-    const phase = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+    const phase = phaseTimer(deps, phases);
+    const updates = updateOptions(r, deps);
+    const state: RunState<A> = { changeNotes: [], sources: [], accounts: [], notes: [] };
+    let error: string | undefined;
+    let errorCode: number = EXIT.stack;
+
+    try {
+        await runPhases(r, deps, phase, updates, state);
+    } catch (err) {
+        error = explainCliError(err);
+        if (err instanceof PrerequisiteError) errorCode = err.exitCode;
+    } finally {
+        await release(deps, state);
+    }
+
+    const { cleanup, cleanupOk } = await cleanUp(r, deps, phase, updates, state.stack);
+    const broken = error === undefined ? breaches(state.accounts, { nginxLossThreshold: r.nginxLossThreshold }) : [];
+    const partial = { error, breaches: broken, cleanupOk };
+    const exitCode = exitCodeOf(partial, errorCode);
+    return {
+        run: r.run,
+        target: r.target,
+        stack: r.stack,
+        startedAt,
+        finishedAt: new Date(deps.now()).toISOString(),
+        ratePerSource: r.ratePerSource,
+        change: r.change,
+        contract: { nginxLossThreshold: r.nginxLossThreshold },
+        phases,
+        sources: state.accounts,
+        breaches: broken,
+        notes: [...state.changeNotes, ...state.notes],
+        ...(error !== undefined ? { error } : {}),
+        cleanup,
+        cleanupOk,
+        ok: exitCode === EXIT.ok,
+        exitCode,
+    };
+}
+
+/** Runs `body` as the named phase of the report: logged, timed and recorded whether it succeeds or throws. */
+type PhaseRunner = <T>(name: string, body: () => Promise<T>) => Promise<T>;
+
+/**
+ * The one place phases are timed, logged and recorded in `phases`, in the order they run; a phase the user
+ * interrupted does not start (except the destroy, which an interrupt asks for).
+ */
+function phaseTimer<A>(deps: E2eDeps<A>, phases: PhaseTiming[]): PhaseRunner {
+    return async <T>(name: string, body: () => Promise<T>): Promise<T> => {
         if (deps.signal?.aborted && name !== "destroy") throw new StackFailure(`interrupted before ${name}`);
         const t0 = deps.now();
         deps.log(`e2e: ${name} ...`);
@@ -136,118 +184,129 @@ export async function runE2e<A>(r: E2eRun, deps: E2eDeps<A>): Promise<E2eReport>
             throw err;
         }
     };
+}
+
+/** What every update of the run passes Pulumi, made once for the two `up`s and the destroy. */
+interface UpdateOptions {
+    /** The run's updates apply the policy pack, as the deploy workflow's do. */
+    readonly policy: Pick<UpOptions, "policyPacks">;
+    /** Pulumi's progress, passed through. */
+    readonly onOutput: (text: string) => void;
+}
+
+/** The run's {@link UpdateOptions}: the policy pack when the run names one, the progress to `deps.progress`. */
+function updateOptions<A>(r: E2eRun, deps: E2eDeps<A>): UpdateOptions {
     const onOutput = (text: string) => deps.progress(text);
-    // The run's updates apply the policy pack, as the deploy workflow's do.
-    const upOptions = r.policyPack !== undefined ? { policyPacks: [r.policyPack] } : {};
-    const changeNotes: string[] = [];
+    const policy = r.policyPack !== undefined ? { policyPacks: [r.policyPack] } : {};
+    return { policy, onOutput };
+}
 
-    let stack: StackHandle | undefined;
-    let access: A | undefined;
-    let load: RunningLoad | undefined;
-    let collector: Collector | undefined;
-    let error: string | undefined;
-    let errorCode: number = EXIT.stack;
-    let sources: readonly LoadSource[] = [];
-    let accounts: E2eReport["sources"] = [];
-    let notes: readonly string[] = [];
+/**
+ * What the phases have opened and found so far: shared by the phases, the release of what is open (also after a
+ * failure), the cleanup, and the report.
+ */
+interface RunState<A> {
+    stack?: StackHandle;
+    access?: A;
+    load?: RunningLoad;
+    collector?: Collector;
+    /** What the change phase did besides the update (senders refreshed), for the report's notes. */
+    readonly changeNotes: string[];
+    sources: readonly LoadSource[];
+    accounts: E2eReport["sources"];
+    /** What the load's generators noted. */
+    notes: readonly string[];
+}
 
-    try {
-        const outputs = await phase("up", async () => {
-            stack = await deps.workspace.createOrSelectStack(r.stack);
-            await stack.setAllConfigJson(toConfigJson(r.config.before));
-            return (await stack.up({ ...upOptions, onOutput, signal: deps.signal })).outputs;
-        });
-        access = await deps.connect(outputs);
-        const reached = access;
-        await phase("verify", async () => {
-            const problems = await deps.verify(reached);
-            if (problems.length > 0) throw new StackFailure(`verify found ${problems.length} problem(s): ${problems.join(" | ")}`);
-        });
-        sources = deps.sources(reached);
-        await phase("load", async () => {
-            collector = await deps.startCollector(reached, r.run, () => load?.emitted() ?? []);
-            load = await deps.startLoad(reached, r.run, r.ratePerSource);
-            await deps.sleep(r.loadBeforeSeconds * 1000);
-        });
-        await phase("change", async () => {
-            const s = stack as StackHandle;
-            const before = await deps.beforeChange(reached);
-            await s.setAllConfigJson(toConfigJson(r.config.after));
-            await s.up({ ...upOptions, onOutput, signal: deps.signal });
-            // `up` can return while the old pods still answer (a resource reads green until the operator acts).
-            await deps.waitRestarted(reached, before);
-            const refreshed = await deps.refreshSenders(reached);
-            if (refreshed !== undefined) changeNotes.push(refreshed);
-            await deps.waitHealthy(reached);
-            await deps.sleep(r.loadAfterSeconds * 1000);
-        });
-        await phase("drain", async () => {
-            const running = load as RunningLoad;
-            load = undefined;
-            const stopped = await running.stop();
-            notes = stopped.notes;
-            const found = await (collector as Collector).finish(stopped.emitted, r.drainTimeoutSeconds * 1000);
-            accounts = account(sources, stopped.emitted, found);
-        });
-    } catch (err) {
-        error = explainCliError(err);
-        if (err instanceof PrerequisiteError) errorCode = err.exitCode;
-    } finally {
-        const quietly = async (what: string, body: () => Promise<unknown>) => {
-            try {
-                await body();
-            } catch (err) {
-                deps.log(`e2e: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-            }
-        };
-        const running = load;
-        if (running !== undefined) await quietly("stopping the load", () => running.stop());
-        const c = collector;
-        if (c !== undefined) await quietly("stopping the collector", () => c.close());
-        const a = access;
-        if (a !== undefined) await quietly("closing the connections", () => deps.disconnect(a));
-    }
+/** Steps 1 to 5, in order; the first failure throws and ends them. */
+async function runPhases<A>(r: E2eRun, deps: E2eDeps<A>, phase: PhaseRunner, updates: UpdateOptions, state: RunState<A>): Promise<void> {
+    const outputs = await phase("up", () => upFreshStack(r, deps, updates, state));
+    state.access = await deps.connect(outputs);
+    const reached = state.access;
+    await phase("verify", () => verifyStack(deps, reached));
+    state.sources = deps.sources(reached);
+    await phase("load", () => startLoadAndCollector(r, deps, state, reached));
+    await phase("change", () => changeUnderLoad(r, deps, updates, state, reached));
+    await phase("drain", () => drainAndCount(r, state));
+}
 
-    let cleanup: string;
-    let cleanupOk = true;
-    const opened = stack;
-    if (r.keep) {
-        cleanup = opened !== undefined ? `kept: stack ${r.stack} is still running (--keep); remove it with: ${r.destroyHint}` : "nothing to keep: the stack was never created";
-    } else if (opened === undefined) {
-        cleanup = "nothing to destroy: the stack was never created";
-    } else {
+/** Step 1: the run's stack, created with the config before the change and brought up; returns its outputs. */
+async function upFreshStack<A>(r: E2eRun, deps: E2eDeps<A>, updates: UpdateOptions, state: RunState<A>): Promise<OutputMap> {
+    const stack = await deps.workspace.createOrSelectStack(r.stack);
+    state.stack = stack;
+    await stack.setAllConfigJson(toConfigJson(r.config.before));
+    return (await stack.up({ ...updates.policy, onOutput: updates.onOutput, signal: deps.signal })).outputs;
+}
+
+/** Step 2: the `npm run verify` checks; any problem stops the run. */
+async function verifyStack<A>(deps: E2eDeps<A>, reached: A): Promise<void> {
+    const problems = await deps.verify(reached);
+    if (problems.length > 0) throw new StackFailure(`verify found ${problems.length} problem(s): ${problems.join(" | ")}`);
+}
+
+/** Step 3: the collector first (it asks the load for its events as they are emitted), then the load, which runs a while before the change. */
+async function startLoadAndCollector<A>(r: E2eRun, deps: E2eDeps<A>, state: RunState<A>, reached: A): Promise<void> {
+    state.collector = await deps.startCollector(reached, r.run, () => state.load?.emitted() ?? []);
+    state.load = await deps.startLoad(reached, r.run, r.ratePerSource);
+    await deps.sleep(r.loadBeforeSeconds * 1000);
+}
+
+/** Step 4: the changed config applied while the load runs, until the stack has restarted and answers again. */
+async function changeUnderLoad<A>(r: E2eRun, deps: E2eDeps<A>, updates: UpdateOptions, state: RunState<A>, reached: A): Promise<void> {
+    const s = state.stack as StackHandle;
+    const before = await deps.beforeChange(reached);
+    await s.setAllConfigJson(toConfigJson(r.config.after));
+    await s.up({ ...updates.policy, onOutput: updates.onOutput, signal: deps.signal });
+    // `up` can return while the old pods still answer (a resource reads green until the operator acts).
+    await deps.waitRestarted(reached, before);
+    const refreshed = await deps.refreshSenders(reached);
+    if (refreshed !== undefined) state.changeNotes.push(refreshed);
+    await deps.waitHealthy(reached);
+    await deps.sleep(r.loadAfterSeconds * 1000);
+}
+
+/** Step 5: the load stopped (and taken from the state, so the release does not stop it again), the pipeline drained, each source counted. */
+async function drainAndCount<A>(r: E2eRun, state: RunState<A>): Promise<void> {
+    const running = state.load as RunningLoad;
+    state.load = undefined;
+    const stopped = await running.stop();
+    state.notes = stopped.notes;
+    const found = await (state.collector as Collector).finish(stopped.emitted, r.drainTimeoutSeconds * 1000);
+    state.accounts = account(state.sources, stopped.emitted, found);
+}
+
+/** After the phases, also when one failed: what is still open is stopped and closed; a failure here is only logged. */
+async function release<A>(deps: E2eDeps<A>, state: RunState<A>): Promise<void> {
+    const quietly = async (what: string, body: () => Promise<unknown>) => {
         try {
-            const removed = await phase("destroy", async () => {
-                await opened.destroy({ onOutput });
-                await deps.workspace.removeStack(r.stack);
-                return deps.removeData();
-            });
-            cleanup = `destroyed and removed stack ${r.stack}; ${removed}`;
+            await body();
         } catch (err) {
-            cleanupOk = false;
-            cleanup = `FAILED to destroy stack ${r.stack} or remove its data (${explainCliError(err)}); resources may be left: ${r.destroyHint}`;
+            deps.log(`e2e: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
-    }
-    const broken = error === undefined ? breaches(accounts, { nginxLossThreshold: r.nginxLossThreshold }) : [];
-    const partial = { error, breaches: broken, cleanupOk };
-    const exitCode = exitCodeOf(partial, errorCode);
-    return {
-        run: r.run,
-        target: r.target,
-        stack: r.stack,
-        startedAt,
-        finishedAt: new Date(deps.now()).toISOString(),
-        ratePerSource: r.ratePerSource,
-        change: r.change,
-        contract: { nginxLossThreshold: r.nginxLossThreshold },
-        phases,
-        sources: accounts,
-        breaches: broken,
-        notes: [...changeNotes, ...notes],
-        ...(error !== undefined ? { error } : {}),
-        cleanup,
-        cleanupOk,
-        ok: exitCode === EXIT.ok,
-        exitCode,
     };
+    const running = state.load;
+    if (running !== undefined) await quietly("stopping the load", () => running.stop());
+    const c = state.collector;
+    if (c !== undefined) await quietly("stopping the collector", () => c.close());
+    const a = state.access;
+    if (a !== undefined) await quietly("closing the connections", () => deps.disconnect(a));
+}
+
+/** Step 6: the stack destroyed and removed with the data it retains, unless kept; says what became of it, for the report. */
+async function cleanUp<A>(r: E2eRun, deps: E2eDeps<A>, phase: PhaseRunner, updates: UpdateOptions, opened: StackHandle | undefined): Promise<{ cleanup: string; cleanupOk: boolean }> {
+    if (r.keep) {
+        const cleanup = opened !== undefined ? `kept: stack ${r.stack} is still running (--keep); remove it with: ${r.destroyHint}` : "nothing to keep: the stack was never created";
+        return { cleanup, cleanupOk: true };
+    }
+    if (opened === undefined) return { cleanup: "nothing to destroy: the stack was never created", cleanupOk: true };
+    try {
+        const removed = await phase("destroy", async () => {
+            await opened.destroy({ onOutput: updates.onOutput });
+            await deps.workspace.removeStack(r.stack);
+            return deps.removeData();
+        });
+        return { cleanup: `destroyed and removed stack ${r.stack}; ${removed}`, cleanupOk: true };
+    } catch (err) {
+        return { cleanup: `FAILED to destroy stack ${r.stack} or remove its data (${explainCliError(err)}); resources may be left: ${r.destroyHint}`, cleanupOk: false };
+    }
 }
