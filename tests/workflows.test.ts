@@ -458,6 +458,25 @@ describe("renew.yml", () => {
     });
 });
 
+describe("the release in package.json", () => {
+    const version = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+
+    test("package-lock.json names the same version, so that `npm ci` in release.yml does not rewrite it", () => {
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { version: string; packages: Record<string, { version?: string }> };
+        expect(lock.version).toBe(version);
+        expect(lock.packages[""].version).toBe(version);
+    });
+
+    test("the CHANGELOG has a dated section for it, below an Unreleased one, and each version once", () => {
+        const changelog = fs.readFileSync(path.join(ROOT, "CHANGELOG.md"), "utf8");
+        const sections = [...changelog.matchAll(/^## \[([^\]]+)\](?: - (\d{4}-\d{2}-\d{2}))?$/gm)].map((m) => ({ name: m[1], date: m[2] }));
+        expect(sections[0]).toEqual({ name: "Unreleased", date: undefined });
+        expect(sections[1]).toEqual({ name: version, date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+        const names = sections.map((x) => x.name);
+        expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
+    });
+});
+
 describe("release.yml", () => {
     const w = workflow("release.yml");
     const publish = w.jobs.publish;
