@@ -133,115 +133,12 @@ export function datasetFor(kind: LogSourceKind, name: string): string {
  * gives {@link DEFAULT_LOG_SOURCES}. Throws {@link ConfigError} naming the key, the entry and the fix.
  */
 export function parseLogSources(raw: unknown, project = "elk-stack"): LogSource[] {
-    const fail = (problem: string, fix: string): never => {
+    const fail: SourcesFail = (problem, fix) => {
         throw new ConfigError(`${project}:${CONFIG_KEY}`, problem, fix);
     };
-    let value: unknown = raw === undefined || raw === null || raw === "" ? DEFAULT_LOG_SOURCES : raw;
-    if (typeof value === "string") {
-        const text = value;
-        try {
-            value = JSON.parse(text) as unknown;
-        } catch {
-            fail(`'${text}' is not a JSON array`, `set a JSON array of "kind:name" strings or objects, e.g. ${EXAMPLE}`);
-        }
-    }
-    if (!Array.isArray(value) || value.length === 0) {
-        return fail("must be a non-empty list of sources", `set a JSON array of "kind:name" strings or objects, e.g. ${EXAMPLE}`);
-    }
-
-    interface Entry {
-        readonly name: string;
-        readonly kind: LogSourceKind;
-        readonly port?: number;
-        readonly errorLevel?: NginxErrorLevel;
-    }
-    const entries: Entry[] = value.map((item: unknown, i: number): Entry => {
-        const where = `entry ${i + 1}`;
-        let kind: string;
-        let name: string;
-        let portText: string | undefined;
-        let errorLevel: unknown;
-        let shown: string;
-        if (typeof item === "string") {
-            const parts = item.split(":");
-            if (parts.length < 2 || parts.length > 3) {
-                return fail(`${where} '${item}' is not "kind:name" or "kind:name:port"`, `write it like "django:shop" or "django:shop:5150"`);
-            }
-            [kind, name, portText] = parts;
-            shown = item;
-        } else if (typeof item === "object" && item !== null && !Array.isArray(item)) {
-            const o = item as Record<string, unknown>;
-            shown = JSON.stringify(item);
-            const unknown = Object.keys(o).find((k) => !OBJECT_KEYS.includes(k));
-            if (unknown !== undefined) return fail(`${where} ${shown} has unknown key '${unknown}'`, `use only ${OBJECT_KEYS.join(", ")}, e.g. ${OBJECT_EXAMPLE}`);
-            if (typeof o.kind !== "string" || typeof o.name !== "string") {
-                return fail(`${where} ${shown} needs string values for 'kind' and 'name'`, `write it like ${OBJECT_EXAMPLE}`);
-            }
-            if (o.port !== undefined && typeof o.port !== "number" && typeof o.port !== "string") {
-                return fail(`${where} ${shown} has port ${JSON.stringify(o.port)}`, "give the port as a number from 1024 to 65535");
-            }
-            ({ kind, name, errorLevel } = o as { kind: string; name: string; errorLevel?: unknown });
-            portText = o.port === undefined ? undefined : String(o.port);
-        } else {
-            return fail(`${where} is ${JSON.stringify(item)}, neither a string nor an object`, `write each source as "kind:name", "kind:name:port" or an object like ${OBJECT_EXAMPLE}`);
-        }
-        if (!(LOG_SOURCE_KINDS as readonly string[]).includes(kind)) {
-            return fail(`${where} '${shown}' has unknown kind '${kind}'`, `use one of ${LOG_SOURCE_KINDS.join(", ")}`);
-        }
-        if (!NAME.test(name) || name.length > MAX_SOURCE_NAME_LENGTH) {
-            return fail(
-                `${where} '${shown}' has name '${name}', which is not a DNS label of at most ${MAX_SOURCE_NAME_LENGTH} characters`,
-                "use lowercase letters, digits and '-', starting with a letter, e.g. 'shop' or 'billing-api'",
-            );
-        }
-        if (errorLevel !== undefined && kind !== "nginx") {
-            return fail(`${where} '${shown}' sets errorLevel on a ${kind} source`, "drop errorLevel: it is the level of nginx's error_log and applies to nginx sources only");
-        }
-        if (errorLevel !== undefined && !(NGINX_ERROR_LEVELS as readonly unknown[]).includes(errorLevel)) {
-            return fail(`${where} '${shown}' has errorLevel ${JSON.stringify(errorLevel)}`, `use one of nginx's levels ${NGINX_ERROR_LEVELS.join(", ")} (default ${DEFAULT_NGINX_ERROR_LEVEL})`);
-        }
-        const level = kind === "nginx" ? ((errorLevel as NginxErrorLevel | undefined) ?? DEFAULT_NGINX_ERROR_LEVEL) : undefined;
-        if (portText === undefined) return { name, kind: kind as LogSourceKind, errorLevel: level };
-        const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
-        if (!Number.isInteger(port) || port < 1024 || port > 65535) {
-            return fail(`${where} '${shown}' has port '${portText}', not a number from 1024 to 65535`, "choose an unprivileged port from 1024 to 65535");
-        }
-        if (kind === "nginx" && port !== NGINX_SYSLOG_PORT) {
-            return fail(
-                `${where} '${shown}' gives nginx port ${port}, but every nginx source shares UDP ${NGINX_SYSLOG_PORT}`,
-                `drop the port ("nginx:${name}"); nginx sources are told apart by the source name in their access lines`,
-            );
-        }
-        const reserved = RESERVED_PORTS.get(port);
-        if (kind === "django" && reserved !== undefined) {
-            return fail(`${where} '${shown}' takes port ${port}, which is ${reserved}`, `choose another port, or leave it out to get the next free one from ${DJANGO_FIRST_PORT}`);
-        }
-        return { name, kind: kind as LogSourceKind, port, errorLevel: level };
-    });
-
-    const seenNames = new Map<string, number>();
-    entries.forEach((e, i) => {
-        const first = seenNames.get(e.name);
-        if (first !== undefined) fail(`entries ${first + 1} and ${i + 1} are both named '${e.name}'`, "give every source its own name");
-        seenNames.set(e.name, i);
-    });
-
-    // Explicit Django ports first, so a port given later in the list is never handed out automatically before.
-    const taken = new Map<number, number>();
-    entries.forEach((e, i) => {
-        if (e.kind !== "django" || e.port === undefined) return;
-        const first = taken.get(e.port);
-        if (first !== undefined) fail(`entries ${first + 1} and ${i + 1} both take port ${e.port}`, "give every Django source its own port, or leave ports out");
-        taken.set(e.port, i);
-    });
-    let next = DJANGO_FIRST_PORT;
-    const nextFreePort = (): number => {
-        while (taken.has(next) || RESERVED_PORTS.has(next)) next++;
-        if (next > 65535) fail("ran out of ports for Django sources", "give some sources explicit ports below 65536");
-        taken.set(next, -1);
-        return next;
-    };
-
+    const entries: SourceEntry[] = sourceList(raw, fail).map((item: unknown, i: number): SourceEntry => sourceEntry(entryForm(item, `entry ${i + 1}`, fail), fail));
+    checkUniqueNames(entries, fail);
+    const nextFreePort = djangoPorts(entries, fail);
     return entries.map((e) => {
         const port = e.kind === "nginx" ? NGINX_SYSLOG_PORT : (e.port ?? nextFreePort());
         const dataset = datasetFor(e.kind, e.name);
@@ -255,6 +152,146 @@ export function parseLogSources(raw: unknown, project = "elk-stack"): LogSource[
             ...(e.errorLevel !== undefined ? { errorLevel: e.errorLevel } : {}),
         };
     });
+}
+
+/** How {@link parseLogSources} stops: with a {@link ConfigError} naming `logSources`. */
+type SourcesFail = (problem: string, fix: string) => never;
+
+/** One source as configured, checked, before its port is handed out. */
+interface SourceEntry {
+    readonly name: string;
+    readonly kind: LogSourceKind;
+    readonly port?: number;
+    readonly errorLevel?: NginxErrorLevel;
+}
+
+/** The fields of one entry, as the string or the object gave them, and the entry as the user wrote it. */
+interface EntryForm {
+    /** `entry <n>`, counted from 1. */
+    readonly where: string;
+    readonly kind: string;
+    readonly name: string;
+    readonly portText: string | undefined;
+    readonly errorLevel: unknown;
+    readonly shown: string;
+}
+
+/** The list of sources: the default when unset, a JSON text parsed, and never empty (Logstash needs a pipeline). */
+function sourceList(raw: unknown, fail: SourcesFail): unknown[] {
+    let value: unknown = raw === undefined || raw === null || raw === "" ? DEFAULT_LOG_SOURCES : raw;
+    if (typeof value === "string") {
+        const text = value;
+        try {
+            value = JSON.parse(text) as unknown;
+        } catch {
+            fail(`'${text}' is not a JSON array`, `set a JSON array of "kind:name" strings or objects, e.g. ${EXAMPLE}`);
+        }
+    }
+    if (!Array.isArray(value) || value.length === 0) {
+        return fail("must be a non-empty list of sources", `set a JSON array of "kind:name" strings or objects, e.g. ${EXAMPLE}`);
+    }
+    return value;
+}
+
+/**
+ * An entry's fields from either form: `"kind:name"` or `"kind:name:port"`, which a team sets with one `pulumi
+ * config set --path`, or an object of {@link OBJECT_KEYS}, for the settings a string cannot carry.
+ */
+function entryForm(item: unknown, where: string, fail: SourcesFail): EntryForm {
+    if (typeof item === "string") {
+        const parts = item.split(":");
+        if (parts.length < 2 || parts.length > 3) {
+            return fail(`${where} '${item}' is not "kind:name" or "kind:name:port"`, `write it like "django:shop" or "django:shop:5150"`);
+        }
+        const [kind, name, portText] = parts;
+        return { where, kind, name, portText, errorLevel: undefined, shown: item };
+    }
+    if (typeof item === "object" && item !== null && !Array.isArray(item)) {
+        const o = item as Record<string, unknown>;
+        const shown = JSON.stringify(item);
+        const unknown = Object.keys(o).find((k) => !OBJECT_KEYS.includes(k));
+        if (unknown !== undefined) return fail(`${where} ${shown} has unknown key '${unknown}'`, `use only ${OBJECT_KEYS.join(", ")}, e.g. ${OBJECT_EXAMPLE}`);
+        if (typeof o.kind !== "string" || typeof o.name !== "string") {
+            return fail(`${where} ${shown} needs string values for 'kind' and 'name'`, `write it like ${OBJECT_EXAMPLE}`);
+        }
+        if (o.port !== undefined && typeof o.port !== "number" && typeof o.port !== "string") {
+            return fail(`${where} ${shown} has port ${JSON.stringify(o.port)}`, "give the port as a number from 1024 to 65535");
+        }
+        const { kind, name, errorLevel } = o as { kind: string; name: string; errorLevel?: unknown };
+        return { where, kind, name, portText: o.port === undefined ? undefined : String(o.port), errorLevel, shown };
+    }
+    return fail(`${where} is ${JSON.stringify(item)}, neither a string nor an object`, `write each source as "kind:name", "kind:name:port" or an object like ${OBJECT_EXAMPLE}`);
+}
+
+/**
+ * An entry's rules: a known kind, a name that can be a DNS label and an APP-NAME, an error level only on nginx, and
+ * a port that is unprivileged, nginx's shared one for nginx, and not reserved for a Django source.
+ */
+function sourceEntry({ where, kind, name, portText, errorLevel, shown }: EntryForm, fail: SourcesFail): SourceEntry {
+    if (!(LOG_SOURCE_KINDS as readonly string[]).includes(kind)) {
+        return fail(`${where} '${shown}' has unknown kind '${kind}'`, `use one of ${LOG_SOURCE_KINDS.join(", ")}`);
+    }
+    if (!NAME.test(name) || name.length > MAX_SOURCE_NAME_LENGTH) {
+        return fail(
+            `${where} '${shown}' has name '${name}', which is not a DNS label of at most ${MAX_SOURCE_NAME_LENGTH} characters`,
+            "use lowercase letters, digits and '-', starting with a letter, e.g. 'shop' or 'billing-api'",
+        );
+    }
+    if (errorLevel !== undefined && kind !== "nginx") {
+        return fail(`${where} '${shown}' sets errorLevel on a ${kind} source`, "drop errorLevel: it is the level of nginx's error_log and applies to nginx sources only");
+    }
+    if (errorLevel !== undefined && !(NGINX_ERROR_LEVELS as readonly unknown[]).includes(errorLevel)) {
+        return fail(`${where} '${shown}' has errorLevel ${JSON.stringify(errorLevel)}`, `use one of nginx's levels ${NGINX_ERROR_LEVELS.join(", ")} (default ${DEFAULT_NGINX_ERROR_LEVEL})`);
+    }
+    const level = kind === "nginx" ? ((errorLevel as NginxErrorLevel | undefined) ?? DEFAULT_NGINX_ERROR_LEVEL) : undefined;
+    if (portText === undefined) return { name, kind: kind as LogSourceKind, errorLevel: level };
+    const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
+    if (!Number.isInteger(port) || port < 1024 || port > 65535) {
+        return fail(`${where} '${shown}' has port '${portText}', not a number from 1024 to 65535`, "choose an unprivileged port from 1024 to 65535");
+    }
+    if (kind === "nginx" && port !== NGINX_SYSLOG_PORT) {
+        return fail(
+            `${where} '${shown}' gives nginx port ${port}, but every nginx source shares UDP ${NGINX_SYSLOG_PORT}`,
+            `drop the port ("nginx:${name}"); nginx sources are told apart by the source name in their access lines`,
+        );
+    }
+    const reserved = RESERVED_PORTS.get(port);
+    if (kind === "django" && reserved !== undefined) {
+        return fail(`${where} '${shown}' takes port ${port}, which is ${reserved}`, `choose another port, or leave it out to get the next free one from ${DJANGO_FIRST_PORT}`);
+    }
+    return { name, kind: kind as LogSourceKind, port, errorLevel: level };
+}
+
+/** Source names are unique: each becomes a `service.name` and a dataset. */
+function checkUniqueNames(entries: readonly SourceEntry[], fail: SourcesFail): void {
+    const seenNames = new Map<string, number>();
+    entries.forEach((e, i) => {
+        const first = seenNames.get(e.name);
+        if (first !== undefined) fail(`entries ${first + 1} and ${i + 1} are both named '${e.name}'`, "give every source its own name");
+        seenNames.set(e.name, i);
+    });
+}
+
+/**
+ * The Django ports: those given are unique, and the others are handed out by the function returned, from
+ * {@link DJANGO_FIRST_PORT} up. The ports given are taken first, so a port given later in the list is never
+ * handed out automatically before.
+ */
+function djangoPorts(entries: readonly SourceEntry[], fail: SourcesFail): () => number {
+    const taken = new Map<number, number>();
+    entries.forEach((e, i) => {
+        if (e.kind !== "django" || e.port === undefined) return;
+        const first = taken.get(e.port);
+        if (first !== undefined) fail(`entries ${first + 1} and ${i + 1} both take port ${e.port}`, "give every Django source its own port, or leave ports out");
+        taken.set(e.port, i);
+    });
+    let next = DJANGO_FIRST_PORT;
+    return (): number => {
+        while (taken.has(next) || RESERVED_PORTS.has(next)) next++;
+        if (next > 65535) fail("ran out of ports for Django sources", "give some sources explicit ports below 65536");
+        taken.set(next, -1);
+        return next;
+    };
 }
 
 /**

@@ -261,10 +261,57 @@ export interface NamingArgs {
  * the `ElkStack` constructor; a rule added here holds for both.
  */
 export function validateSettings(s: StackConfig, r: SettingsReporter, naming: NamingArgs = {}): void {
-    const { fail } = r;
-    if (s.target !== "docker" && s.target !== "kubernetes") fail("target", `unknown target '${String(s.target)}'`, "set 'docker' or 'kubernetes'");
-    const docker = s.target === "docker";
+    for (const rule of SETTINGS_RULES) rule.check(s, r, naming);
+}
 
+/** One rule of {@link validateSettings}: what it is about, and the check that reports its first problem. */
+interface SettingsRule {
+    /** What the rule checks, in a few words. */
+    readonly name: string;
+    /** Reports the first problem through the reporter (whose `fail` does not return). */
+    readonly check: (s: StackConfig, r: SettingsReporter, naming: NamingArgs) => void;
+}
+
+/**
+ * The rules, in the order they run: the first problem is the one reported, so the order decides which of several
+ * wrong keys a user hears about first. Add a rule where its keys' neighbours are checked.
+ */
+const SETTINGS_RULES: readonly SettingsRule[] = [
+    { name: "target", check: checkTarget },
+    { name: "Elastic version", check: checkElasticVersion },
+    { name: "cluster name", check: checkClusterName },
+    { name: "instance names", check: checkInstanceNames },
+    { name: "bind addresses", check: checkBindAddresses },
+    { name: "published ports and log sources", check: checkPortsAndSources },
+    { name: "Logstash public host", check: checkLogstashPublicHost },
+    { name: "Kubernetes namespace", check: checkNamespace },
+    { name: "Kibana Ingress host", check: checkIngressHost },
+    { name: "storage and Ingress class names", check: checkClassNames },
+    { name: "Kubernetes context, cluster id and render folder", check: checkClusterAccess },
+    { name: "ECK zones", check: checkZones },
+    { name: "Kubernetes and ECK object names", check: checkKubernetesNames },
+    { name: "replicas and storage", check: checkReplicasAndStorage },
+    { name: "CPU, memory and heap", check: checkResources },
+    { name: "certificate lifetimes", check: checkCertificates },
+    { name: "environment", check: checkEnvironment },
+    { name: "retention and snapshots", check: checkRetentionAndSnapshots },
+];
+
+/** A whole-number setting within its {@link INTEGER_RANGES} range: code may pass any number, config only integers. */
+function integer({ fail }: SettingsReporter, key: IntegerKey, value: number): number {
+    const [min, max] = INTEGER_RANGES[key];
+    if (!Number.isInteger(value)) fail(key, `${String(value)} is not a whole number`, `set a whole number from ${min} to ${max}`);
+    if (value < min || value > max) fail(key, `${value} is out of range`, `choose a value from ${min} to ${max}`);
+    return value;
+}
+
+/** The target: code can pass any string, and every platform decision below reads it. */
+function checkTarget(s: StackConfig, { fail }: SettingsReporter): void {
+    if (s.target !== "docker" && s.target !== "kubernetes") fail("target", `unknown target '${String(s.target)}'`, "set 'docker' or 'kubernetes'");
+}
+
+/** The Elastic release: an exact, supported version that Elastic publishes images under (no leading zeros). */
+function checkElasticVersion(s: StackConfig, { fail }: SettingsReporter): void {
     const version = parseVersion(s.elasticVersion);
     if (!version && /^\d+\.\d+\.\d+$/.test(s.elasticVersion)) {
         const tag = s.elasticVersion.split(".").map((n) => String(Number(n))).join(".");
@@ -274,9 +321,16 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
     } else if (version[0] < 8 || version[0] > 9 || compareVersions(s.elasticVersion, MIN_SUPPORTED_8X) < 0) {
         fail("elasticVersion", `${s.elasticVersion} is not supported`, `use a 9.x release (default ${DEFAULT_ELASTIC_VERSION}) or 8.x from ${MIN_SUPPORTED_8X}`);
     }
+}
 
+/** The cluster name: a DNS label, as it names Docker and Kubernetes objects. */
+function checkClusterName(s: StackConfig, { fail }: SettingsReporter): void {
     if (!DNS_LABEL.test(s.clusterName)) fail("clusterName", `'${s.clusterName}' is malformed`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
+}
 
+/** Instance and extra certificate names: host and certificate names, so DNS labels, unique, and not localhost. */
+function checkInstanceNames(s: StackConfig, r: SettingsReporter): void {
+    const { fail } = r;
     const seen = new Map<string, SettingKey>();
     const names: [SettingKey, string][] = [
         ["elasticsearchName", s.names.elasticsearch],
@@ -292,37 +346,54 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
         if (other) fail(key, `instance name '${name}' is already used by ${r.name(other)}`, "give every instance its own name");
         seen.set(name, key);
     }
+}
 
-    const integer = (key: IntegerKey, value: number): number => {
-        const [min, max] = INTEGER_RANGES[key];
-        if (!Number.isInteger(value)) fail(key, `${String(value)} is not a whole number`, `set a whole number from ${min} to ${max}`);
-        if (value < min || value > max) fail(key, `${value} is out of range`, `choose a value from ${min} to ${max}`);
-        return value;
-    };
+/**
+ * What is wrong with a bind address, as problem and fix, or undefined. Where a bind address ends up: Docker's port
+ * bindings (components/targets/docker.ts), the URLs and endpoints of DockerPlatform.endpoint, and the certificates'
+ * IP addresses (extraIps in components/resources/elkStack.ts).
+ */
+function bindAddressProblem(address: string): [string, string] | undefined {
+    const ip = canonicalIp(address);
+    if (ip === undefined && isIp(address)) return [`'${address}' has an IPv6 zone, which Docker's port bindings, URLs and certificates cannot carry`, "use an address without '%<zone>'"];
+    if (ip === undefined) return [`'${address}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)"];
+    if (ip === "::") {
+        return [
+            `'${address}' is the IPv6 unspecified address: the stack's URLs and Logstash endpoints would be https://[::]:<port>, an address no client dials and no certificate names`,
+            "use 0.0.0.0 (every IPv4 interface), 127.0.0.1 or ::1 (this machine only), or one of the host's own addresses",
+        ];
+    }
+    return undefined;
+}
 
-    // Where a bind address ends up: Docker's port bindings (components/targets/docker.ts), the URLs and endpoints
-    // of DockerPlatform.endpoint, and the certificates' IP addresses (extraIps in components/resources/elkStack.ts).
-    const bindAddressProblem = (address: string): [string, string] | undefined => {
-        const ip = canonicalIp(address);
-        if (ip === undefined && isIp(address)) return [`'${address}' has an IPv6 zone, which Docker's port bindings, URLs and certificates cannot carry`, "use an address without '%<zone>'"];
-        if (ip === undefined) return [`'${address}' is not an IP address`, "use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)"];
-        if (ip === "::") {
-            return [
-                `'${address}' is the IPv6 unspecified address: the stack's URLs and Logstash endpoints would be https://[::]:<port>, an address no client dials and no certificate names`,
-                "use 0.0.0.0 (every IPv4 interface), 127.0.0.1 or ::1 (this machine only), or one of the host's own addresses",
-            ];
-        }
-        return undefined;
-    };
+/** The bind addresses, the stack's and each service's: addresses that ports, URLs and certificates can carry. */
+function checkBindAddresses(s: StackConfig, { fail }: SettingsReporter): void {
     for (const [key, address] of [["bindAddress", s.bindAddress], ["elasticsearchBindAddress", s.bindAddresses.elasticsearch], ["kibanaBindAddress", s.bindAddresses.kibana], ["logstashBindAddress", s.bindAddresses.logstash]] as const) {
         const problem = bindAddressProblem(address);
         if (problem) fail(key, ...problem);
     }
+}
 
-    // Two published ports collide only on the same protocol and overlapping addresses: Kibana's TCP 5140 and
-    // nginx's UDP 5140 do not.
-    const published: { key: ConfigKey; what?: string; protocol: "tcp" | "udp"; address: string; port: number }[] = [];
-    const publish = (p: (typeof published)[number], fix: string): void => {
+/** A port the stack publishes on the host, with the key that asks for it. */
+interface PublishedPort {
+    readonly key: ConfigKey;
+    /** What wants the port, when not the key itself (a Django source). */
+    readonly what?: string;
+    readonly protocol: "tcp" | "udp";
+    readonly address: string;
+    readonly port: number;
+}
+
+/**
+ * The published ports and the log sources: each port in range and none taken twice, and the sources as
+ * parseLogSources would build them (from code they skip it). Two published ports collide only on the same protocol
+ * and overlapping addresses: Kibana's TCP 5140 and nginx's UDP 5140 do not. On Docker each Django source's port is
+ * published too, so it joins the check once the sources are known to be sound.
+ */
+function checkPortsAndSources(s: StackConfig, r: SettingsReporter): void {
+    const { fail } = r;
+    const published: PublishedPort[] = [];
+    const publish = (p: PublishedPort, fix: string): void => {
         const other = published.find((o) => o.port === p.port && o.protocol === p.protocol && addressesOverlap(o.address, p.address));
         if (other) {
             const where = other.address === p.address ? `on ${p.address}` : `on ${other.address} and ${p.address}`;
@@ -335,34 +406,38 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
         ["kibanaPort", s.ports.kibana, "tcp", s.bindAddresses.kibana],
         ["nginxSyslogPort", s.ports.nginxSyslog, "udp", s.bindAddresses.logstash],
     ] as const) {
-        integer(key, port);
+        integer(r, key, port);
         publish({ key, protocol, address, port }, "give each published port its own number");
     }
 
-    // From code the sources skip parseLogSources: the same rules, and the fields it derives, checked here.
     const sourcesProblem = logSourcesProblem(s.logSources);
     if (sourcesProblem) fail("logSources", sourcesProblem.problem, sourcesProblem.fix);
-    if (docker) {
+    if (s.target === "docker") {
         // Docker publishes each Django port on the host under the same number, on Logstash's address.
         for (const source of s.logSources.filter((x) => x.kind === "django")) {
             publish({ key: "logSources", what: `Django source ${source.name} wants `, protocol: "tcp", address: s.bindAddresses.logstash, port: source.port }, `give ${source.name} another port ('django:${source.name}:<port>')`);
         }
     }
+}
 
+/** Logstash's public host: a name or address applications can dial, and one its ports are published on. */
+function checkLogstashPublicHost(s: StackConfig, { fail }: SettingsReporter): void {
     const publicHost = s.logstashPublicHost;
-    if (publicHost !== undefined) {
-        const ip = canonicalIp(publicHost);
-        const nameProblem = ip === undefined ? hostNameProblem(publicHost) : undefined;
-        if (nameProblem) fail("logstashPublicHost", `'${publicHost}': ${nameProblem}`, "set the name or address applications dial, e.g. logs.example.com or 192.0.2.10");
-        // 0.0.0.0 and :: mean "every interface" to a listener; nothing can dial them.
-        if (ip === "0.0.0.0" || ip === "::") fail("logstashPublicHost", `'${publicHost}' is the unspecified address, which applications cannot dial`, "set the address or name applications dial, e.g. 127.0.0.1 on this machine or logs.example.com");
-        // Docker publishes on bindAddress, IPv4 unless told otherwise: ::1 would find nothing listening.
-        if (ip === "::1" && canonicalIp(s.bindAddresses.logstash) !== "::1") {
-            fail("logstashPublicHost", `'${publicHost}' is IPv6 loopback, where Logstash's ports are not published (its bind address is ${s.bindAddresses.logstash})`, "set 127.0.0.1 (or localhost), or bind the ports to ::1");
-        }
+    if (publicHost === undefined) return;
+    const ip = canonicalIp(publicHost);
+    const nameProblem = ip === undefined ? hostNameProblem(publicHost) : undefined;
+    if (nameProblem) fail("logstashPublicHost", `'${publicHost}': ${nameProblem}`, "set the name or address applications dial, e.g. logs.example.com or 192.0.2.10");
+    // 0.0.0.0 and :: mean "every interface" to a listener; nothing can dial them.
+    if (ip === "0.0.0.0" || ip === "::") fail("logstashPublicHost", `'${publicHost}' is the unspecified address, which applications cannot dial`, "set the address or name applications dial, e.g. 127.0.0.1 on this machine or logs.example.com");
+    // Docker publishes on bindAddress, IPv4 unless told otherwise: ::1 would find nothing listening.
+    if (ip === "::1" && canonicalIp(s.bindAddresses.logstash) !== "::1") {
+        fail("logstashPublicHost", `'${publicHost}' is IPv6 loopback, where Logstash's ports are not published (its bind address is ${s.bindAddresses.logstash})`, "set 127.0.0.1 (or localhost), or bind the ports to ::1");
     }
+}
 
-    const k = s.kubernetes;
+/** The namespace: a valid name, and not one of the cluster's own unless the stack leaves it alone. */
+function checkNamespace({ kubernetes: k }: StackConfig, r: SettingsReporter): void {
+    const { fail } = r;
     if (!DNS_LABEL.test(k.namespace)) fail("kubernetesNamespace", `'${k.namespace}' is not a valid namespace name`, "use 2-63 lowercase letters, digits and '-', starting with a letter");
     if ((k.namespace === "default" || k.namespace.startsWith("kube-")) && k.createNamespace !== false) {
         fail(
@@ -371,11 +446,19 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
             `use a namespace of the stack's own (e.g. elk), or set ${r.name("createNamespace")} to false to put the stack in a namespace it does not create`,
         );
     }
-    if (k.kibanaIngress) {
-        const host = k.kibanaIngress.host;
-        const problem = hostNameProblem(host);
-        if (problem || !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(host)) fail("kibanaIngressHost", `'${host}' is not a DNS name${problem ? `: ${problem}` : ""}`, "set a fully qualified host name such as kibana.example.com");
-    }
+}
+
+/** Kibana's Ingress host: a fully qualified DNS name, as an Ingress rule and a certificate need one. */
+function checkIngressHost({ kubernetes: k }: StackConfig, { fail }: SettingsReporter): void {
+    if (!k.kibanaIngress) return;
+    const host = k.kibanaIngress.host;
+    const problem = hostNameProblem(host);
+    if (problem || !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(host)) fail("kibanaIngressHost", `'${host}' is not a DNS name${problem ? `: ${problem}` : ""}`, "set a fully qualified host name such as kibana.example.com");
+}
+
+/** Storage and Ingress class names: names the API server takes, or it refuses every object that refers to them. */
+function checkClassNames(s: StackConfig, { fail }: SettingsReporter): void {
+    const k = s.kubernetes;
     for (const [key, value, kind] of [
         ["storageClass", k.storageClass, "StorageClass"],
         ["snapshotStorageClass", s.snapshots.storageClass, "StorageClass"],
@@ -386,10 +469,18 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
             fail(key, `${shown} is not the name of a ${kind}: Kubernetes refuses it as the object's name, and the API server refuses any object that refers to it`, "use the class's name as `kubectl get " + kind.toLowerCase() + "` shows it: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit");
         }
     }
+}
+
+/** The kubeconfig context, cluster id and render folder: one line each, and a cluster id that says something. */
+function checkClusterAccess({ kubernetes: k }: StackConfig, { fail }: SettingsReporter): void {
     for (const [key, value] of [["kubeContext", k.context], ["kubernetesClusterId", k.clusterId], ["kubernetesRenderDir", k.renderDir]] as const) {
         if (value !== undefined && LINE_BREAKING.test(value)) fail(key, "the value contains CR, LF or NUL", "set it on one line, without control characters");
     }
     if (k.clusterId !== undefined && k.clusterId.trim() === "") fail("kubernetesClusterId", "it is empty", "name the cluster the stack runs on, e.g. prod-eu-1 (unset, it is 'default')");
+}
+
+/** The zones: label values (ECK puts them in node selectors), each listed once. */
+function checkZones({ kubernetes: k }: StackConfig, { fail }: SettingsReporter): void {
     const zones = new Map<string, number>();
     k.eck.zones.forEach((zone, i) => {
         // A label value (IsValidLabelValue in apimachinery's util/validation): ECK puts it in node selectors.
@@ -402,82 +493,113 @@ export function validateSettings(s: StackConfig, r: SettingsReporter, naming: Na
         }
         zones.set(zone, i);
     });
-    if (!docker) {
-        // Kubernetes names derived from an instance's: its StatefulSet's pod label, its headless Service.
-        const prefix = naming.namePrefix ? `${naming.namePrefix}-` : "";
-        for (const [key, instance, statefulSet] of [
-            ["elasticsearchName", s.names.elasticsearch, true],
-            ["kibanaName", s.names.kibana, false],
-            ["logstashName", s.names.logstash, true],
-        ] as const) {
-            const objectName = prefix + instance;
-            const limit = statefulSet ? MAX_STATEFULSET_NAME : 63 - HEADLESS_SUFFIX.length;
-            if (objectName.length > limit) {
-                const why = statefulSet
-                    ? `its StatefulSet's pods get the label controller-revision-hash '${objectName}-<hash of up to 10 characters>', longer than a label's 63 characters`
-                    : `its headless Service name '${objectName}${HEADLESS_SUFFIX}' is longer than a DNS label's 63 characters`;
-                fail(key, `the Kubernetes name '${objectName}' has ${objectName.length} characters: ${why}`, `shorten it (and the name prefix) to at most ${limit} characters together`);
-            }
-        }
-        if (k.engine === "eck") {
-            // Names ECK's webhook refuses: the first `pulumi up` would fail after a clean preview.
-            const keyOf = { elasticsearch: "clusterName", kibana: "kibanaName", logstash: "logstashName", nodeSet: "elasticsearchNodeSets" } as const;
-            for (const p of eckNameProblems({ clusterName: s.clusterName, instances: s.names, prefix: naming.namePrefix }, k.eck.nodeSets)) {
-                fail(keyOf[p.what], p.problem, p.what === "nodeSet" ? `shorten the node set's name, clusterName or the name prefix (at most ${p.limit} characters together with '-es-')` : `shorten it (with the name prefix and '-') to at most ${p.limit} characters`);
-            }
+}
+
+/**
+ * The Kubernetes names derived from an instance's (its StatefulSet's pod label, its headless Service) and, on
+ * eck, the names ECK's webhook refuses: each would fail the first `pulumi up` after a clean preview.
+ */
+function checkKubernetesNames(s: StackConfig, { fail }: SettingsReporter, naming: NamingArgs): void {
+    if (s.target === "docker") return;
+    const prefix = naming.namePrefix ? `${naming.namePrefix}-` : "";
+    for (const [key, instance, statefulSet] of [
+        ["elasticsearchName", s.names.elasticsearch, true],
+        ["kibanaName", s.names.kibana, false],
+        ["logstashName", s.names.logstash, true],
+    ] as const) {
+        const objectName = prefix + instance;
+        const limit = statefulSet ? MAX_STATEFULSET_NAME : 63 - HEADLESS_SUFFIX.length;
+        if (objectName.length > limit) {
+            const why = statefulSet
+                ? `its StatefulSet's pods get the label controller-revision-hash '${objectName}-<hash of up to 10 characters>', longer than a label's 63 characters`
+                : `its headless Service name '${objectName}${HEADLESS_SUFFIX}' is longer than a DNS label's 63 characters`;
+            fail(key, `the Kubernetes name '${objectName}' has ${objectName.length} characters: ${why}`, `shorten it (and the name prefix) to at most ${limit} characters together`);
         }
     }
+    if (s.kubernetes.engine === "eck") {
+        const keyOf = { elasticsearch: "clusterName", kibana: "kibanaName", logstash: "logstashName", nodeSet: "elasticsearchNodeSets" } as const;
+        for (const p of eckNameProblems({ clusterName: s.clusterName, instances: s.names, prefix: naming.namePrefix }, s.kubernetes.eck.nodeSets)) {
+            fail(keyOf[p.what], p.problem, p.what === "nodeSet" ? `shorten the node set's name, clusterName or the name prefix (at most ${p.limit} characters together with '-es-')` : `shorten it (with the name prefix and '-') to at most ${p.limit} characters`);
+        }
+    }
+}
 
-    const nodeCount = integer("elasticsearchNodeCount", s.elasticsearch.replicas);
+/** Replicas and storage: a node count that can elect a master, one of each service on Docker, sizes in range. */
+function checkReplicasAndStorage(s: StackConfig, r: SettingsReporter): void {
+    const { fail } = r;
+    const docker = s.target === "docker";
+    const nodeCount = integer(r, "elasticsearchNodeCount", s.elasticsearch.replicas);
     if (nodeCount === 2) fail("elasticsearchNodeCount", "2 nodes cannot elect a master when one is lost", "use 1, or 3 and more");
-    const logstashReplicas = integer("logstashReplicas", s.logstash.replicas);
+    const logstashReplicas = integer(r, "logstashReplicas", s.logstash.replicas);
     if (docker && nodeCount > 1) fail("elasticsearchNodeCount", `${nodeCount} nodes need target kubernetes`, "set 1 for Docker, or set target to kubernetes");
-    if (docker && k.kibanaIngress !== undefined) fail("kibanaIngressHost", "an Ingress needs target kubernetes", "remove the key, or set target to kubernetes");
+    if (docker && s.kubernetes.kibanaIngress !== undefined) fail("kibanaIngressHost", "an Ingress needs target kubernetes", "remove the key, or set target to kubernetes");
     if (docker && logstashReplicas > 1) fail("logstashReplicas", `${logstashReplicas} replicas need target kubernetes`, "set 1 for Docker, or set target to kubernetes");
-    integer("elasticsearchStorageGb", s.elasticsearch.storageGb);
-    integer("logstashStorageGb", s.logstash.storageGb);
-    if (s.logstashQueueCheckpointWrites !== undefined) integer("logstashQueueCheckpointWrites", s.logstashQueueCheckpointWrites);
+    integer(r, "elasticsearchStorageGb", s.elasticsearch.storageGb);
+    integer(r, "logstashStorageGb", s.logstash.storageGb);
+    if (s.logstashQueueCheckpointWrites !== undefined) integer(r, "logstashQueueCheckpointWrites", s.logstashQueueCheckpointWrites);
+}
 
-    for (const service of ["elasticsearch", "kibana", "logstash"] as const) {
-        const m = s[service];
-        const heapKey = `${service}HeapMb` as const;
-        const memKey = `${service}MemoryMb` as const;
-        const cpuKey = `${service}CpuMillis` as const;
-        const cpuLimitKey = `${service}CpuLimitMillis` as const;
-        integer(cpuKey, m.cpu.requestMillis);
-        integer(cpuLimitKey, m.cpu.limitMillis);
-        if (m.cpu.limitMillis < m.cpu.requestMillis) {
-            fail(cpuLimitKey, `limit ${m.cpu.limitMillis}m is below the request ${m.cpu.requestMillis}m (${r.name(cpuKey)})`, `raise it to at least ${m.cpu.requestMillis}`);
-        }
-        const memoryMb = integer(memKey, m.memoryMb);
-        // Kibana's heap may be left unset: Node.js then sizes it from the container's memory limit.
-        if (m.heapMb === undefined) continue;
-        const heapMb = integer(heapKey, m.heapMb);
-        if (heapMb > memoryMb) {
-            fail(heapKey, `heap ${heapMb} MiB is larger than the memory limit ${memoryMb} MiB (${r.name(memKey)})`, `lower ${heapKey} to at most half of ${memKey}, or raise ${memKey}`);
-        }
-        if (service === "elasticsearch") {
-            // Elasticsearch adds direct memory of up to half the heap and relies on the file-system cache for the
-            // rest: Elastic's rule is a heap of at most 50% of the memory, and below the compressed-oops threshold.
-            if (heapMb * 2 > memoryMb) {
-                fail(heapKey, `heap ${heapMb} MiB is more than half of the ${memoryMb} MiB limit (${r.name(memKey)}); Elasticsearch's direct memory and file cache need the other half`, `keep ${heapKey} at most 50% of ${memKey}: lower it to ${Math.floor(memoryMb / 2)} or raise ${memKey} to ${heapMb * 2}`);
-            }
-            if (heapMb > MAX_ELASTICSEARCH_HEAP_MB) {
-                fail(heapKey, `heap ${heapMb} MiB is above 31 GiB, where the JVM loses compressed object pointers`, `keep ${heapKey} at most ${MAX_ELASTICSEARCH_HEAP_MB}; for more memory, add nodes`);
-            }
-        } else if (heapMb * 4 > memoryMb * 3) {
-            fail(heapKey, `heap ${heapMb} MiB leaves too little of the ${memoryMb} MiB limit (${r.name(memKey)}) for off-heap memory`, `keep ${heapKey} at most 75% of ${memKey}`);
-        }
+/**
+ * Each service's CPU and memory: a limit not below the request, and a heap that leaves the rest of the memory
+ * limit what the runtime needs off the heap.
+ */
+function checkResources(s: StackConfig, r: SettingsReporter): void {
+    for (const service of ["elasticsearch", "kibana", "logstash"] as const) checkServiceResources(s, r, service);
+}
+
+/** {@link checkResources} for one service. */
+function checkServiceResources(s: StackConfig, r: SettingsReporter, service: "elasticsearch" | "kibana" | "logstash"): void {
+    const { fail } = r;
+    const m = s[service];
+    const heapKey = `${service}HeapMb` as const;
+    const memKey = `${service}MemoryMb` as const;
+    const cpuKey = `${service}CpuMillis` as const;
+    const cpuLimitKey = `${service}CpuLimitMillis` as const;
+    integer(r, cpuKey, m.cpu.requestMillis);
+    integer(r, cpuLimitKey, m.cpu.limitMillis);
+    if (m.cpu.limitMillis < m.cpu.requestMillis) {
+        fail(cpuLimitKey, `limit ${m.cpu.limitMillis}m is below the request ${m.cpu.requestMillis}m (${r.name(cpuKey)})`, `raise it to at least ${m.cpu.requestMillis}`);
     }
+    const memoryMb = integer(r, memKey, m.memoryMb);
+    // Kibana's heap may be left unset: Node.js then sizes it from the container's memory limit.
+    if (m.heapMb === undefined) return;
+    const heapMb = integer(r, heapKey, m.heapMb);
+    if (heapMb > memoryMb) {
+        fail(heapKey, `heap ${heapMb} MiB is larger than the memory limit ${memoryMb} MiB (${r.name(memKey)})`, `lower ${heapKey} to at most half of ${memKey}, or raise ${memKey}`);
+    }
+    if (service === "elasticsearch") {
+        // Elasticsearch adds direct memory of up to half the heap and relies on the file-system cache for the
+        // rest: Elastic's rule is a heap of at most 50% of the memory, and below the compressed-oops threshold.
+        if (heapMb * 2 > memoryMb) {
+            fail(heapKey, `heap ${heapMb} MiB is more than half of the ${memoryMb} MiB limit (${r.name(memKey)}); Elasticsearch's direct memory and file cache need the other half`, `keep ${heapKey} at most 50% of ${memKey}: lower it to ${Math.floor(memoryMb / 2)} or raise ${memKey} to ${heapMb * 2}`);
+        }
+        if (heapMb > MAX_ELASTICSEARCH_HEAP_MB) {
+            fail(heapKey, `heap ${heapMb} MiB is above 31 GiB, where the JVM loses compressed object pointers`, `keep ${heapKey} at most ${MAX_ELASTICSEARCH_HEAP_MB}; for more memory, add nodes`);
+        }
+    } else if (heapMb * 4 > memoryMb * 3) {
+        fail(heapKey, `heap ${heapMb} MiB leaves too little of the ${memoryMb} MiB limit (${r.name(memKey)}) for off-heap memory`, `keep ${heapKey} at most 75% of ${memKey}`);
+    }
+}
 
-    const validity = integer("certValidityDays", s.certValidityDays);
-    const renewBefore = integer("certRenewBeforeDays", s.certRenewBeforeDays);
+/** Certificate lifetimes: renewal has to start before the certificates expire. */
+function checkCertificates(s: StackConfig, r: SettingsReporter): void {
+    const { fail } = r;
+    const validity = integer(r, "certValidityDays", s.certValidityDays);
+    const renewBefore = integer(r, "certRenewBeforeDays", s.certRenewBeforeDays);
     if (renewBefore >= validity) fail("certRenewBeforeDays", `${renewBefore} days is not shorter than ${r.name("certValidityDays")} (${validity})`, "renew some days before the certificates expire, e.g. 30");
+}
 
+/** The environment: it is the data streams' namespace, which Elasticsearch limits to these characters. */
+function checkEnvironment(s: StackConfig, { fail }: SettingsReporter): void {
     if (!/^[a-z0-9_]{1,64}$/.test(s.environment)) fail("environment", `'${s.environment}' cannot be a data stream namespace`, "use 1-64 lowercase letters, digits or '_' (no '-')");
-    integer("logRetentionDays", s.logRetentionDays);
-    integer("snapshotRetentionDays", s.snapshots.retentionDays);
-    integer("snapshotStorageGb", s.snapshots.storageGb);
+}
+
+/** Retention and snapshots: days and sizes in range, and a schedule only where there is a repository to write to. */
+function checkRetentionAndSnapshots(s: StackConfig, r: SettingsReporter): void {
+    const { fail } = r;
+    integer(r, "logRetentionDays", s.logRetentionDays);
+    integer(r, "snapshotRetentionDays", s.snapshots.retentionDays);
+    integer(r, "snapshotStorageGb", s.snapshots.storageGb);
     if (s.snapshots.schedule !== "off" && !s.snapshots.repository) {
         fail("snapshotSchedule", `a ${s.snapshots.schedule} schedule needs a snapshot repository, and on Kubernetes that needs ${r.name("snapshotStorageClass")}`, "set snapshotStorageClass to a storage class that offers ReadWriteMany, set snapshotRepositoryType to s3, gcs or azure, or set snapshotSchedule to off");
     }
