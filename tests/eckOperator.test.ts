@@ -8,11 +8,13 @@
  * names (tests/support/scheduling.ts). The last part shows the stand-ins refuse what the engines refuse.
  */
 import { parseStackConfig } from "../components/model/config";
+import { DEFAULT_ELASTIC_VERSION, MIN_SUPPORTED_8X } from "../components/model/versions";
 import { ECK_KINDS, ECK_OPERATOR_VERSION } from "../components/targets/eckResources";
 import { type Connection, type Namespaces, type Policy, evaluate, policyErrors } from "./support/networkPolicy";
 import { type PodSecurityLevel, podSecurityViolations } from "./support/podSecurity";
 import { type ProgramRun, type RecordedResource, ofType, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 import { type SchedNode, type SchedPod, fewestNodes, memoryRequestMi, place } from "./support/scheduling";
+import { changeEffects } from "./support/eck/changes";
 import { eckConnections, jobPod, operatorPod, podOf, refusedConnections } from "./support/eck/network";
 import {
     type CustomResource,
@@ -320,6 +322,29 @@ describe("a kibana_system password on eck is refused at preview, naming the key 
 describe("the stand-ins refuse what the engines refuse", () => {
     test("the model's facts are read from the operator the stack installs", () => {
         expect(ECK_TAG).toBe(`v${ECK_OPERATOR_VERSION}`);
+    });
+
+    test("ECK's webhook refuses an Elasticsearch upgrade to 9.x from below 8.18.0, and the stack supports no 8.x below it", () => {
+        const cr = (kind: string, version: string): CustomResource => ({ kind, metadata: { name: "elk", namespace: "elk" }, spec: { version } });
+        const effects = (from: string, to: string, kind = "Elasticsearch") =>
+            changeEffects(cr(kind, from), cr(kind, to)).map((c) => `${c.effect} ${c.path}${c.effect === "refused" ? `: ${c.why}` : ""}`);
+        const path = (from: string, to: string, range: string) =>
+            `refused spec.version: an upgrade from ${from} to ${to}, whose major takes upgrades from ${range} only (Unsupported version upgrade path)`;
+        expect(effects("8.17.9", "9.4.1")).toEqual([path("8.17.9", "9.4.1", "8.18.0 to 9.99.99")]);
+        expect(effects("8.17.0", "9.0.0")).toEqual([path("8.17.0", "9.0.0", "8.18.0 to 9.99.99")]);
+        expect(effects("7.16.3", "8.0.0")).toEqual([path("7.16.3", "8.0.0", "7.17.0 to 8.99.99")]);
+        expect(effects("7.17.0", "9.0.0")).toEqual([path("7.17.0", "9.0.0", "8.18.0 to 9.99.99")]);
+        expect(effects("9.4.1", "10.0.0")).toEqual(["refused spec.version: 10.0.0 is no major ECK supports (Unsupported version)"]);
+        // A downgrade: refused by noDowngrades, and (from another major) by validUpgradePath too.
+        expect(effects("9.4.1", "9.3.0")).toEqual(["refused spec.version: a downgrade from 9.4.1 to 9.3.0"]);
+        expect(effects("9.0.0", "8.19.0")).toEqual(["refused spec.version: a downgrade from 9.0.0 to 8.19.0", path("9.0.0", "8.19.0", "7.17.0 to 8.99.99")]);
+        expect(effects("8.18.0", "9.0.0")).toEqual(["rolls spec.version"]);
+        expect(effects("7.17.0", "8.0.0")).toEqual(["rolls spec.version"]);
+        // Kibana's and Logstash's webhooks check downgrades only (pkg/apis/kibana/v1/webhook.go, pkg/controller/logstash/validation/validations.go).
+        expect(effects("8.17.0", "9.4.1", "Kibana")).toEqual(["rolls spec.version"]);
+        expect(effects("8.17.0", "9.4.1", "Logstash")).toEqual(["rolls spec.version"]);
+        // Every release the stack accepts passes the webhook's check on the way to the default.
+        expect(effects(MIN_SUPPORTED_8X, DEFAULT_ELASTIC_VERSION)).toEqual(["rolls spec.version"]);
     });
 
     test("ECK's own Kibana and Logstash pods, from a template that leaves its init containers alone, break restricted", () => {
