@@ -29,7 +29,7 @@ import {
     logstashPod,
     strandedInitContainers,
 } from "./support/eck/pods";
-import { ECK_TAG, type UserRequest, effectiveSettings, kibanaAssociationSettings, kibanaCredentialProblems, replayUserRequests, unsupportedSettings, usersAtStart } from "./support/eck/settings";
+import { ECK_TAG, type UserRequest, effectiveSettings, kibanaAssociationSettings, kibanaCredentialProblems, mergeSettings, replayUserRequests, unsupportedSettings, usersAtStart } from "./support/eck/settings";
 
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj => (v ?? {}) as Obj;
@@ -174,7 +174,7 @@ describe.each(VARIANTS)("ECK 3.5.0 running $name", ({ stack, config, present, sy
             expect(writer).toBeDefined();
             expect(after.get(String(writer))).toBe("native");
             const kb = crs.find((c) => c.kind === "Kibana") as CustomResource;
-            const kibana = { ...(kb.spec.elasticsearchRef ? kibanaAssociationSettings({ esName: es.metadata.name, namespace, caProvided: true }) : {}), ...asObj(kb.spec.config) };
+            const kibana = mergeSettings(kb.spec.elasticsearchRef ? kibanaAssociationSettings({ esName: es.metadata.name, namespace, caProvided: true }) : {}, asObj(kb.spec.config));
             expect(kibanaCredentialProblems(kibana)).toEqual([]);
             const username = kibana["elasticsearch.username"];
             if (username !== undefined) expect(typeof username === "string" && after.has(username)).toBe(true);
@@ -190,8 +190,13 @@ describe.each(VARIANTS)("ECK 3.5.0 running $name", ({ stack, config, present, sy
         expect(cfg["elasticsearch.username"]).toBeUndefined();
         expect(cfg["elasticsearch.hosts"]).toEqual([`https://${es.metadata.name}-es-http.${namespace}.svc:9200`]);
         // The HTTP certificate Secret carries ca.crt, so the association hands Kibana the stack's CA
-        // (association/ca.go CACertProvided); the stack's own CA file and full verification win the merge.
+        // (association/ca.go CACertProvided) as one path; the stack's list of CA files replaces that path, and its
+        // full verification ECK's `certificate`. ECK's list of hosts gets the stack's appended: the same URL twice.
         expect(cfg["elasticsearch.ssl.verificationMode"]).toBe("full");
+        const effective = mergeSettings(kibanaAssociationSettings({ esName: es.metadata.name, namespace, caProvided: true }), cfg);
+        expect(effective["elasticsearch.ssl.verificationMode"]).toBe("full");
+        expect(effective["elasticsearch.ssl.certificateAuthorities"]).toEqual(cfg["elasticsearch.ssl.certificateAuthorities"]);
+        expect(effective["elasticsearch.hosts"]).toEqual([`https://${es.metadata.name}-es-http.${namespace}.svc:9200`, `https://${es.metadata.name}-es-http.${namespace}.svc:9200`]);
         const secureSecret = String((kb.spec.secureSettings as { secretName: string }[])[0].secretName);
         const keys = Object.keys(asObj(body(ofType(run, "kubernetes:core/v1:Secret").find((s) => asObj(body(s).metadata).name === secureSecret) as RecordedResource).stringData));
         expect(keys).not.toContain("elasticsearch.password");
@@ -457,9 +462,28 @@ describe("the stand-ins refuse what the engines refuse", () => {
         expect(replayUserRequests(plain, plan).outcomes.map((o) => o.status)).toEqual([200, 200, 200, 200]);
         expect(replayUserRequests(plain, [{ method: "PUT", path: "/_security/user/kibana_system" }]).outcomes[0].status).toBe(400);
         expect(unsupportedSettings({ xpack: { security: { authc: { reserved_realm: { enabled: true } } } } })).toEqual(["xpack.security.authc.reserved_realm.enabled"]);
-        expect(kibanaCredentialProblems({ ...kibanaAssociationSettings({ esName: "es", namespace: "n", caProvided: true }), "elasticsearch.username": "kibana_system" })).toEqual([
+        expect(kibanaCredentialProblems(mergeSettings(kibanaAssociationSettings({ esName: "es", namespace: "n", caProvided: true }), { "elasticsearch.username": "kibana_system" }))).toEqual([
             'serviceAccountToken cannot be specified when "username" is also set',
         ]);
+    });
+
+    test("ECK merges settings as go-ucfg does with its options: lists appended, maps merged, dotted and nested keys one path", () => {
+        // canonical_config_test.go TestCanonicalConfig_MergeWith "merge arrays": {a: [x]} with {a: [y]} is {a: [x, y]}.
+        expect(mergeSettings({ a: ["x"] }, { a: ["y"] })).toEqual({ a: ["x", "y"] });
+        expect(mergeSettings({ "elasticsearch.hosts": ["https://a:9200"] }, { elasticsearch: { hosts: ["http://b:9200"] } })).toEqual({ "elasticsearch.hosts": ["https://a:9200", "http://b:9200"] });
+        // A later scalar, or a list over a scalar, replaces; maps merge key by key; an empty list adds nothing.
+        expect(mergeSettings({ "xpack.security.http.ssl.enabled": true, "a.b": 1 }, { xpack: { security: { http: { ssl: { enabled: false } } } }, "a.c": 2 })).toEqual({ "xpack.security.http.ssl.enabled": false, "a.b": 1, "a.c": 2 });
+        expect(mergeSettings({ ca: "/eck/ca.crt" }, { ca: ["/stack/ca.crt"] })).toEqual({ ca: ["/stack/ca.crt"] });
+        expect(mergeSettings({ "discovery.seed_hosts": ["x"] }, { "discovery.seed_hosts": [] })).toEqual({ "discovery.seed_hosts": ["x"] });
+        // null does not clear a map or a list (ucfg merges an empty config into it), but replaces a scalar.
+        expect(mergeSettings({ "a.b": 1, l: ["x"], s: "v" }, { a: null, l: null, s: null })).toEqual({ "a.b": 1, l: ["x"], s: null });
+        // What ucfg refuses, and what the model does not know, is an error rather than a guess.
+        expect(() => mergeSettings({ "a.b": 1, a: { b: 2 } })).toThrow(/a\.b is set twice/);
+        expect(() => mergeSettings({ a: ["x"] }, { a: { b: 1 } })).toThrow(/unmodelled/);
+        expect(() => mergeSettings({ "a.0": "x" })).toThrow(/unmodelled/);
+        expect(() => mergeSettings({ "[a.b]": "x" })).toThrow(/unmodelled/);
+        // A node set's config over ECK's own settings: the user's value wins (NewMergedESConfig merges it last).
+        expect(effectiveSettings({ xpack: { security: { authc: { reserved_realm: { enabled: "true" } } } } })["xpack.security.authc.reserved_realm.enabled"]).toBe("true");
     });
 
     test("a label the operator sets is the one its Services select", () => {
