@@ -294,28 +294,44 @@ function insecureEnv(container: string, name: string, value: string): string[] {
     return [];
 }
 
-function elasticsearchYmlProblems(file: ConfigFile, doc: unknown): string[] {
+/**
+ * What a TLS setting that a document leaves out means: in a whole elasticsearch.yml or kibana.yml it is missing
+ * (`required`); in the `config` of an ECK resource the operator's own value applies (`operator`), which is on for
+ * both of Elasticsearch's layers and Kibana's server while `spec.http.tls` is on ({@link eckHttpTlsProblems}).
+ */
+type UnsetTls = "required" | "operator";
+
+/** Security on and TLS on both layers, in an elasticsearch.yml (`where` names it) or a node set's `config`. */
+function elasticsearchYmlProblems(where: string, doc: unknown, unset: UnsetTls = "required"): string[] {
     const out: string[] = [];
-    if (yamlSetting(doc, "xpack.security.enabled") === false || yamlSetting(doc, "xpack.security.enabled") === "false") {
-        out.push(`${file.name}: xpack.security.enabled is false: security (and with it TLS) must stay on`);
-    }
+    const security = yamlSetting(doc, "xpack.security.enabled");
+    if (security === false || security === "false") out.push(`${where}: xpack.security.enabled is false: security (and with it TLS) must stay on`);
     for (const layer of ["http", "transport"] as const) {
         const key = `xpack.security.${layer}.ssl.enabled`;
         const v = yamlSetting(doc, key);
-        if (!isTrue(v)) out.push(`${file.name}: ${key} must be true (TLS on the ${layer} layer), found ${show(v)}`);
+        if (!isKnown(v) || (v === undefined && unset === "operator")) continue;
+        if (!isTrue(v)) out.push(`${where}: ${key} must be true (TLS on the ${layer} layer), found ${show(v)}`);
     }
     return out;
 }
 
-function kibanaYmlProblems(file: ConfigFile, doc: unknown): string[] {
+/**
+ * Kibana serving HTTPS and verifying Elasticsearch fully over https://, in a kibana.yml (`where` names it) or a
+ * Kibana resource's `config`. Full verification is required in both: for an `elasticsearchRef` ECK writes
+ * `elasticsearch.ssl.verificationMode: certificate` (cloud-on-k8s pkg/controller/kibana/config_settings.go
+ * elasticsearchTLSSettings, v3.5.0), which only the config's own value overrides.
+ */
+function kibanaYmlProblems(where: string, doc: unknown, unset: UnsetTls = "required"): string[] {
     const out: string[] = [];
     const serverSsl = yamlSetting(doc, "server.ssl.enabled");
-    if (!isTrue(serverSsl)) out.push(`${file.name}: server.ssl.enabled must be true (Kibana serves HTTPS), found ${show(serverSsl)}`);
+    if (isKnown(serverSsl) && !(serverSsl === undefined && unset === "operator") && !isTrue(serverSsl)) {
+        out.push(`${where}: server.ssl.enabled must be true (Kibana serves HTTPS), found ${show(serverSsl)}`);
+    }
     const mode = yamlSetting(doc, "elasticsearch.ssl.verificationMode");
-    if (mode !== "full") out.push(`${file.name}: elasticsearch.ssl.verificationMode must be full, found ${show(mode)}`);
+    if (isKnown(mode) && mode !== "full") out.push(`${where}: elasticsearch.ssl.verificationMode must be full, found ${show(mode)}`);
     const hosts = yamlSetting(doc, "elasticsearch.hosts");
     for (const h of Array.isArray(hosts) ? hosts : typeof hosts === "string" ? [hosts] : []) {
-        if (typeof h === "string" && !h.startsWith("https://")) out.push(`${file.name}: elasticsearch.hosts entry ${h} is not https://`);
+        if (typeof h === "string" && !h.startsWith("https://")) out.push(`${where}: elasticsearch.hosts entry ${h} is not https://`);
     }
     return out;
 }
@@ -370,14 +386,14 @@ export function pipelineProblems(name: string, text: string): string[] {
     return out;
 }
 
-/** Pipelines written inline in pipelines.yml (`config.string`) are pipelines too. */
-function inlinePipelineProblems(file: ConfigFile, doc: unknown): string[] {
+/** Pipelines written inline in pipelines.yml (`where` names it) or a Logstash resource's `pipelines` (`config.string`) are pipelines too. */
+function inlinePipelineProblems(name: string, doc: unknown): string[] {
     if (!Array.isArray(doc)) return [];
     return doc.flatMap((entry, i) => {
         const inline = yamlSetting(entry, "config.string");
         if (typeof inline !== "string") return [];
         const id = yamlSetting(entry, "pipeline.id");
-        const where = `${file.name} pipeline ${typeof id === "string" ? id : `#${i + 1}`} config.string`;
+        const where = `${name} pipeline ${typeof id === "string" ? id : `#${i + 1}`} config.string`;
         return [...(looksLikePipeline(inline) ? pipelineProblems(where, inline) : [`${where} is not a pipeline the policy can read`]), ...insecureText(where, inline)];
     });
 }
@@ -440,16 +456,68 @@ export function eckHttpTlsProblems(r: PolicyResource): string[] {
     return [`${kind} ${r.name} serves HTTP without TLS: spec.http.tls.selfSignedCertificate.disabled is true and no spec.http.tls.certificate is given`];
 }
 
+/**
+ * `v` with every secret envelope opened, at any depth, and every value unknown during a preview as
+ * {@link UNKNOWN}: an ECK resource's `config` as the checks read it.
+ */
+function revealDeep(v: unknown): unknown {
+    const x = reveal(v);
+    if (Array.isArray(x)) return x.map(revealDeep);
+    if (typeof x === "object" && x !== null) return Object.fromEntries(Object.entries(x).map(([k, e]) => [k, revealDeep(e)]));
+    return x;
+}
+
+/** `doc` as YAML text for the checks that read text, with each unknown value left out (as null). */
+function yamlText(doc: unknown): string {
+    const known = (v: unknown): unknown => {
+        if (v === UNKNOWN) return null;
+        if (Array.isArray(v)) return v.map(known);
+        if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, known(e)]));
+        return v;
+    };
+    return YAML.stringify(known(doc));
+}
+
+/**
+ * The settings objects of ECK's custom resources, which ECK merges over its own settings last, so that theirs win:
+ * each node set's `config` of an Elasticsearch (cloud-on-k8s pkg/controller/elasticsearch/settings/merged_config.go
+ * NewMergedESConfig, v3.5.0) and a Kibana's `config` (pkg/controller/kibana/config_settings.go NewConfigSettings,
+ * `cfg.MergeWith(userSettings, ...)`) get the elasticsearch.yml and kibana.yml checks, and a Logstash's `pipelines`
+ * (its pipelines.yml) the inline pipeline check. A setting ECK itself writes may be left out of a `config`
+ * ({@link UnsetTls}); none may turn TLS or verification off. Not checked while unknown.
+ */
+export function eckConfigProblems(r: PolicyResource): string[] {
+    const kind = kubernetesKind(r.type);
+    if (!kind || !r.type.includes(".k8s.elastic.co/")) return [];
+    const out: string[] = [];
+    const settings = (where: string, v: unknown, check: (where: string, doc: unknown, unset: UnsetTls) => string[]) => {
+        const doc = revealDeep(v);
+        if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return;
+        out.push(...check(where, doc, "operator"), ...insecureText(where, yamlText(doc)));
+    };
+    if (kind === "Elasticsearch") {
+        asList(at(r.props, "spec", "nodeSets")).forEach((set, i) => {
+            const name = asString(at(set, "name")) ?? `#${i + 1}`;
+            settings(`Elasticsearch ${r.name} spec.nodeSets[${name}].config`, at(set, "config"), elasticsearchYmlProblems);
+        });
+    } else if (kind === "Kibana") {
+        settings(`Kibana ${r.name} spec.config`, at(r.props, "spec", "config"), kibanaYmlProblems);
+    } else if (kind === "Logstash") {
+        out.push(...inlinePipelineProblems(`Logstash ${r.name} spec.pipelines`, revealDeep(at(r.props, "spec", "pipelines"))));
+    }
+    return out;
+}
+
 /** TLS on every hop: Elasticsearch HTTP and transport, Kibana's server and its client, and no client skipping verification. */
 export function tlsProblems(r: PolicyResource): string[] {
-    const out: string[] = [...eckHttpTlsProblems(r)];
+    const out: string[] = [...eckHttpTlsProblems(r), ...eckConfigProblems(r)];
     for (const file of textFiles(r)) {
         const name = basename(file.name);
         if (name === "elasticsearch.yml" || name === "kibana.yml" || name === "pipelines.yml") {
             const { doc, error } = parseYaml(file);
             if (error) out.push(error);
-            else if (name === "pipelines.yml") out.push(...inlinePipelineProblems(file, doc));
-            else out.push(...(name === "elasticsearch.yml" ? elasticsearchYmlProblems(file, doc) : kibanaYmlProblems(file, doc)));
+            else if (name === "pipelines.yml") out.push(...inlinePipelineProblems(file.name, doc));
+            else out.push(...(name === "elasticsearch.yml" ? elasticsearchYmlProblems(file.name, doc) : kibanaYmlProblems(file.name, doc)));
         }
         if (looksLikePipeline(file.content)) out.push(...pipelineProblems(file.name, file.content));
         out.push(...insecureText(file.name, file.content));

@@ -8,11 +8,13 @@
  * names (tests/support/scheduling.ts). The last part shows the stand-ins refuse what the engines refuse.
  */
 import { parseStackConfig } from "../components/model/config";
+import { DEFAULT_ELASTIC_VERSION, MIN_SUPPORTED_8X } from "../components/model/versions";
 import { ECK_KINDS, ECK_OPERATOR_VERSION } from "../components/targets/eckResources";
 import { type Connection, type Namespaces, type Policy, evaluate, policyErrors } from "./support/networkPolicy";
 import { type PodSecurityLevel, podSecurityViolations } from "./support/podSecurity";
 import { type ProgramRun, type RecordedResource, ofType, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 import { type SchedNode, type SchedPod, fewestNodes, memoryRequestMi, place } from "./support/scheduling";
+import { changeEffects } from "./support/eck/changes";
 import { eckConnections, jobPod, operatorPod, podOf, refusedConnections } from "./support/eck/network";
 import {
     type CustomResource,
@@ -27,7 +29,7 @@ import {
     logstashPod,
     strandedInitContainers,
 } from "./support/eck/pods";
-import { ECK_TAG, type UserRequest, effectiveSettings, kibanaAssociationSettings, kibanaCredentialProblems, replayUserRequests, unsupportedSettings, usersAtStart } from "./support/eck/settings";
+import { ECK_TAG, type UserRequest, effectiveSettings, kibanaAssociationSettings, kibanaCredentialProblems, mergeSettings, replayUserRequests, unsupportedSettings, usersAtStart } from "./support/eck/settings";
 
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj => (v ?? {}) as Obj;
@@ -172,7 +174,7 @@ describe.each(VARIANTS)("ECK 3.5.0 running $name", ({ stack, config, present, sy
             expect(writer).toBeDefined();
             expect(after.get(String(writer))).toBe("native");
             const kb = crs.find((c) => c.kind === "Kibana") as CustomResource;
-            const kibana = { ...(kb.spec.elasticsearchRef ? kibanaAssociationSettings({ esName: es.metadata.name, namespace, caProvided: true }) : {}), ...asObj(kb.spec.config) };
+            const kibana = mergeSettings(kb.spec.elasticsearchRef ? kibanaAssociationSettings({ esName: es.metadata.name, namespace, caProvided: true }) : {}, asObj(kb.spec.config));
             expect(kibanaCredentialProblems(kibana)).toEqual([]);
             const username = kibana["elasticsearch.username"];
             if (username !== undefined) expect(typeof username === "string" && after.has(username)).toBe(true);
@@ -188,8 +190,13 @@ describe.each(VARIANTS)("ECK 3.5.0 running $name", ({ stack, config, present, sy
         expect(cfg["elasticsearch.username"]).toBeUndefined();
         expect(cfg["elasticsearch.hosts"]).toEqual([`https://${es.metadata.name}-es-http.${namespace}.svc:9200`]);
         // The HTTP certificate Secret carries ca.crt, so the association hands Kibana the stack's CA
-        // (association/ca.go CACertProvided); the stack's own CA file and full verification win the merge.
+        // (association/ca.go CACertProvided) as one path; the stack's list of CA files replaces that path, and its
+        // full verification ECK's `certificate`. ECK's list of hosts gets the stack's appended: the same URL twice.
         expect(cfg["elasticsearch.ssl.verificationMode"]).toBe("full");
+        const effective = mergeSettings(kibanaAssociationSettings({ esName: es.metadata.name, namespace, caProvided: true }), cfg);
+        expect(effective["elasticsearch.ssl.verificationMode"]).toBe("full");
+        expect(effective["elasticsearch.ssl.certificateAuthorities"]).toEqual(cfg["elasticsearch.ssl.certificateAuthorities"]);
+        expect(effective["elasticsearch.hosts"]).toEqual([`https://${es.metadata.name}-es-http.${namespace}.svc:9200`, `https://${es.metadata.name}-es-http.${namespace}.svc:9200`]);
         const secureSecret = String((kb.spec.secureSettings as { secretName: string }[])[0].secretName);
         const keys = Object.keys(asObj(body(ofType(run, "kubernetes:core/v1:Secret").find((s) => asObj(body(s).metadata).name === secureSecret) as RecordedResource).stringData));
         expect(keys).not.toContain("elasticsearch.password");
@@ -322,6 +329,29 @@ describe("the stand-ins refuse what the engines refuse", () => {
         expect(ECK_TAG).toBe(`v${ECK_OPERATOR_VERSION}`);
     });
 
+    test("ECK's webhook refuses an Elasticsearch upgrade to 9.x from below 8.18.0, and the stack supports no 8.x below it", () => {
+        const cr = (kind: string, version: string): CustomResource => ({ kind, metadata: { name: "elk", namespace: "elk" }, spec: { version } });
+        const effects = (from: string, to: string, kind = "Elasticsearch") =>
+            changeEffects(cr(kind, from), cr(kind, to)).map((c) => `${c.effect} ${c.path}${c.effect === "refused" ? `: ${c.why}` : ""}`);
+        const path = (from: string, to: string, range: string) =>
+            `refused spec.version: an upgrade from ${from} to ${to}, whose major takes upgrades from ${range} only (Unsupported version upgrade path)`;
+        expect(effects("8.17.9", "9.4.1")).toEqual([path("8.17.9", "9.4.1", "8.18.0 to 9.99.99")]);
+        expect(effects("8.17.0", "9.0.0")).toEqual([path("8.17.0", "9.0.0", "8.18.0 to 9.99.99")]);
+        expect(effects("7.16.3", "8.0.0")).toEqual([path("7.16.3", "8.0.0", "7.17.0 to 8.99.99")]);
+        expect(effects("7.17.0", "9.0.0")).toEqual([path("7.17.0", "9.0.0", "8.18.0 to 9.99.99")]);
+        expect(effects("9.4.1", "10.0.0")).toEqual(["refused spec.version: 10.0.0 is no major ECK supports (Unsupported version)"]);
+        // A downgrade: refused by noDowngrades, and (from another major) by validUpgradePath too.
+        expect(effects("9.4.1", "9.3.0")).toEqual(["refused spec.version: a downgrade from 9.4.1 to 9.3.0"]);
+        expect(effects("9.0.0", "8.19.0")).toEqual(["refused spec.version: a downgrade from 9.0.0 to 8.19.0", path("9.0.0", "8.19.0", "7.17.0 to 8.99.99")]);
+        expect(effects("8.18.0", "9.0.0")).toEqual(["rolls spec.version"]);
+        expect(effects("7.17.0", "8.0.0")).toEqual(["rolls spec.version"]);
+        // Kibana's and Logstash's webhooks check downgrades only (pkg/apis/kibana/v1/webhook.go, pkg/controller/logstash/validation/validations.go).
+        expect(effects("8.17.0", "9.4.1", "Kibana")).toEqual(["rolls spec.version"]);
+        expect(effects("8.17.0", "9.4.1", "Logstash")).toEqual(["rolls spec.version"]);
+        // Every release the stack accepts passes the webhook's check on the way to the default.
+        expect(effects(MIN_SUPPORTED_8X, DEFAULT_ELASTIC_VERSION)).toEqual(["rolls spec.version"]);
+    });
+
     test("ECK's own Kibana and Logstash pods, from a template that leaves its init containers alone, break restricted", () => {
         const template = { metadata: {}, spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [{ name: "kibana", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }] } };
         const kb = kibanaPod({ kind: "Kibana", metadata: { name: "kb", namespace: "n" }, spec: { version: "9.4.1", secureSettings: [{ secretName: "s" }], podTemplate: template } }, { setDefaultSecurityContext: true });
@@ -432,9 +462,28 @@ describe("the stand-ins refuse what the engines refuse", () => {
         expect(replayUserRequests(plain, plan).outcomes.map((o) => o.status)).toEqual([200, 200, 200, 200]);
         expect(replayUserRequests(plain, [{ method: "PUT", path: "/_security/user/kibana_system" }]).outcomes[0].status).toBe(400);
         expect(unsupportedSettings({ xpack: { security: { authc: { reserved_realm: { enabled: true } } } } })).toEqual(["xpack.security.authc.reserved_realm.enabled"]);
-        expect(kibanaCredentialProblems({ ...kibanaAssociationSettings({ esName: "es", namespace: "n", caProvided: true }), "elasticsearch.username": "kibana_system" })).toEqual([
+        expect(kibanaCredentialProblems(mergeSettings(kibanaAssociationSettings({ esName: "es", namespace: "n", caProvided: true }), { "elasticsearch.username": "kibana_system" }))).toEqual([
             'serviceAccountToken cannot be specified when "username" is also set',
         ]);
+    });
+
+    test("ECK merges settings as go-ucfg does with its options: lists appended, maps merged, dotted and nested keys one path", () => {
+        // canonical_config_test.go TestCanonicalConfig_MergeWith "merge arrays": {a: [x]} with {a: [y]} is {a: [x, y]}.
+        expect(mergeSettings({ a: ["x"] }, { a: ["y"] })).toEqual({ a: ["x", "y"] });
+        expect(mergeSettings({ "elasticsearch.hosts": ["https://a:9200"] }, { elasticsearch: { hosts: ["http://b:9200"] } })).toEqual({ "elasticsearch.hosts": ["https://a:9200", "http://b:9200"] });
+        // A later scalar, or a list over a scalar, replaces; maps merge key by key; an empty list adds nothing.
+        expect(mergeSettings({ "xpack.security.http.ssl.enabled": true, "a.b": 1 }, { xpack: { security: { http: { ssl: { enabled: false } } } }, "a.c": 2 })).toEqual({ "xpack.security.http.ssl.enabled": false, "a.b": 1, "a.c": 2 });
+        expect(mergeSettings({ ca: "/eck/ca.crt" }, { ca: ["/stack/ca.crt"] })).toEqual({ ca: ["/stack/ca.crt"] });
+        expect(mergeSettings({ "discovery.seed_hosts": ["x"] }, { "discovery.seed_hosts": [] })).toEqual({ "discovery.seed_hosts": ["x"] });
+        // null does not clear a map or a list (ucfg merges an empty config into it), but replaces a scalar.
+        expect(mergeSettings({ "a.b": 1, l: ["x"], s: "v" }, { a: null, l: null, s: null })).toEqual({ "a.b": 1, l: ["x"], s: null });
+        // What ucfg refuses, and what the model does not know, is an error rather than a guess.
+        expect(() => mergeSettings({ "a.b": 1, a: { b: 2 } })).toThrow(/a\.b is set twice/);
+        expect(() => mergeSettings({ a: ["x"] }, { a: { b: 1 } })).toThrow(/unmodelled/);
+        expect(() => mergeSettings({ "a.0": "x" })).toThrow(/unmodelled/);
+        expect(() => mergeSettings({ "[a.b]": "x" })).toThrow(/unmodelled/);
+        // A node set's config over ECK's own settings: the user's value wins (NewMergedESConfig merges it last).
+        expect(effectiveSettings({ xpack: { security: { authc: { reserved_realm: { enabled: "true" } } } } })["xpack.security.authc.reserved_realm.enabled"]).toBe("true");
     });
 
     test("a label the operator sets is the one its Services select", () => {

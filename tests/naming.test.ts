@@ -384,6 +384,34 @@ describe("the operator on the eck engine, with stacks in other namespaces", () =
         expect(releases.map((r) => [r.name, asObj(unwrapSecrets(r.inputs)).values])).toEqual([["logs-a-eck-operator", { installCRDs: true, managedNamespaces: ["logs-a", "logs-b"] }]]);
     });
 
+    test("two stacks installing it into different operator namespaces of one cluster are refused: the CRDs and webhook are the cluster's", async () => {
+        const refused = await refusal(
+            stacksProgram(base, [
+                { name: "logs-a", config: { kubernetesNamespace: "logs-a" } },
+                { name: "logs-b", config: { kubernetesNamespace: "logs-b", eckOperatorNamespace: "ops-system" } },
+            ]),
+        );
+        expect(refused).toBe(
+            "eckOperator: stacks 'logs-a' and 'logs-b' of this program both install the ECK operator on the same cluster, into namespaces elastic-system and ops-system; " +
+                "the operator's CRDs and webhook exist once per cluster, so the second Helm release would fail. " +
+                "Fix: set eckOperator to present and eckOperatorNamespace to elastic-system for 'logs-b': it then uses the operator 'logs-a' installs, which also watches namespace logs-b.",
+        );
+    });
+
+    test("a stack using the first's operator with another eckOperatorNamespace is refused: its policy would admit the operator from where it is not", async () => {
+        const refused = await refusal(
+            stacksProgram(base, [
+                { name: "logs-a", config: { kubernetesNamespace: "logs-a" } },
+                { name: "logs-b", config: { kubernetesNamespace: "logs-b", eckOperator: "present", eckOperatorNamespace: "ops-system" } },
+            ]),
+        );
+        expect(refused).toBe(
+            "eckOperator: stack 'logs-b' (eckOperator present) names eckOperatorNamespace ops-system, but the ECK operator 'logs-a' installs on the same cluster runs in namespace elastic-system; " +
+                "the stack's NetworkPolicy admits the operator's pods from eckOperatorNamespace only, so the operator could not reach Elasticsearch. " +
+                "Fix: set eckOperatorNamespace to elastic-system for 'logs-b'.",
+        );
+    });
+
     test("stacks on different clusters (kubeconfigs) each install their own", async () => {
         const run = await runProgram(
             {},

@@ -559,6 +559,58 @@ describe("the policy pack on the program", () => {
         expect(await allWays(unknown)).toEqual({ pure: [], pack: [] });
     });
 
+    test("TLS turned off in ECK's config objects is rejected: a node set's config, Kibana's config, an inline pipeline of Logstash's pipelines", async () => {
+        const es = find(eck, "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "-es01-elasticsearch");
+        const kb = find(eck, "kubernetes:kibana.k8s.elastic.co/v1:Kibana", "-kibana-kibana");
+        const ls = find(eck, "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash", "-logstash-logstash");
+        const setName = String(list(obj(es.inputs.spec).nodeSets)[0].name);
+        const esConfig = (edit: (config: Obj) => void) => copyOf(es, (i) => edit(obj(list(obj(i.spec).nodeSets)[0].config)));
+        const where = `Elasticsearch elk-prod-es01-elasticsearch spec.nodeSets[${setName}].config`;
+        // ECK merges a node set's config over its own settings, last (merged_config.go NewMergedESConfig): these win.
+        expect((await allWays(esConfig((c) => (c["xpack.security.http.ssl.enabled"] = false)))).pack).toEqual([
+            `elk-tls-everywhere: ${where}: xpack.security.http.ssl.enabled must be true (TLS on the http layer), found false`,
+        ]);
+        expect((await allWays(esConfig((c) => (c.xpack = { security: { enabled: "false", transport: { ssl: { enabled: false } } } })))).pack).toEqual([
+            `elk-tls-everywhere: ${where}: xpack.security.enabled is false: security (and with it TLS) must stay on`,
+            `elk-tls-everywhere: ${where}: xpack.security.transport.ssl.enabled must be true (TLS on the transport layer), found false`,
+        ]);
+        expect((await allWays(esConfig((c) => (c["xpack.security.transport.ssl.verification_mode"] = "none")))).pack).toEqual([
+            `elk-tls-everywhere: ${where} disables certificate verification (verification mode none)`,
+        ]);
+        // Kibana's config is merged over what ECK writes for its elasticsearchRef and spec.http.tls (config_settings.go).
+        const kbConfig = (edit: (config: Obj) => void) => copyOf(kb, (i) => edit(obj(obj(i.spec).config)));
+        const kbWhere = "Kibana elk-prod-kibana-kibana spec.config";
+        expect((await allWays(kbConfig((c) => (c["elasticsearch.ssl.verificationMode"] = "none")))).pack).toEqual([
+            `elk-tls-everywhere: ${kbWhere}: elasticsearch.ssl.verificationMode must be full, found "none"`,
+            `elk-tls-everywhere: ${kbWhere} disables certificate verification (verification mode none)`,
+        ]);
+        expect((await allWays(kbConfig((c) => (c.server = { ssl: { enabled: false } })))).pack).toEqual([
+            `elk-tls-everywhere: ${kbWhere}: server.ssl.enabled must be true (Kibana serves HTTPS), found false`,
+        ]);
+        expect((await allWays(kbConfig((c) => delete c["elasticsearch.ssl.verificationMode"]))).pack).toEqual([
+            `elk-tls-everywhere: ${kbWhere}: elasticsearch.ssl.verificationMode must be full, found unset`,
+        ]);
+        expect((await allWays(kbConfig((c) => (c["elasticsearch.hosts"] = ["http://elk-prod-es01-es-http:9200"])))).pack).toEqual([
+            `elk-tls-everywhere: ${kbWhere}: elasticsearch.hosts entry http://elk-prod-es01-es-http:9200 is not https://`,
+        ]);
+        // Logstash's spec.pipelines is pipelines.yml: a pipeline inline in it is checked as one.
+        const inline = copyOf(ls, (i) => {
+            list(obj(i.spec).pipelines).push({ "pipeline.id": "plain", "config.string": 'input { tcp { port => 5999 } } output { elasticsearch { hosts => ["http://es:9200"] } }' });
+        });
+        expect((await allWays(inline)).pack).toEqual([
+            'elk-tls-everywhere: Logstash elk-prod-logstash-logstash spec.pipelines pipeline plain config.string: tcp input #1 must have ssl_enabled => true: TLS on every TCP input',
+            'elk-tls-everywhere: Logstash elk-prod-logstash-logstash spec.pipelines pipeline plain config.string: elasticsearch output #2 must have ssl_enabled => true (or only https:// hosts): TLS to Elasticsearch',
+            'elk-tls-everywhere: Logstash elk-prod-logstash-logstash spec.pipelines pipeline plain config.string: elasticsearch output #2 sends to http://es:9200 over plain http',
+        ]);
+        // Unknown during a preview: not judged; the known settings beside it still are.
+        expect(await allWays(esConfig((c) => (c["xpack.security.http.ssl.enabled"] = unknownValue)))).toEqual({ pure: [], pack: [] });
+        expect((await allWays(kbConfig((c) => {
+            c["server.ssl.enabled"] = unknownValue;
+            c["elasticsearch.ssl.verificationMode"] = "certificate";
+        }))).pack).toEqual([`elk-tls-everywhere: ${kbWhere}: elasticsearch.ssl.verificationMode must be full, found "certificate"`]);
+        expect(await allWays(copyOf(es, (i) => (list(obj(i.spec).nodeSets)[0].config = unknownValue)))).toEqual({ pure: [], pack: [] });
+    });
+
     test("workloads in the default namespace, or in none, are rejected: operator resources, pod templates, the operator's release", async () => {
         const inDefault = (r: RecordedResource) =>
             copyOf(r, (i) => {

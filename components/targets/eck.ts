@@ -90,10 +90,13 @@ interface OperatorInstall {
 }
 
 /**
- * The operators this program installs, by cluster and operator namespace. The eck-operator chart installs ECK's CRDs
- * and its validating webhook, which are cluster-wide, so a cluster takes one operator: a second Helm release would
- * fail on the CRDs the first owns. One program (one Node.js process) installs it once per cluster; its other stacks
- * on that cluster use it with `eckOperator: present` and are added to the namespaces it watches.
+ * The operators this program installs, by cluster (whatever the operator namespace). The eck-operator chart installs
+ * ECK's CRDs and, named after its `fullnameOverride` `elastic-operator`, its ClusterRoles and validating webhook
+ * (cloud-on-k8s deploy/eck-operator at 3.5.0: values.yaml, templates/cluster-roles.yaml, templates/webhook.yaml),
+ * which are cluster-wide, so a cluster takes one operator: a second Helm release would fail on the objects the first
+ * owns, in whichever namespace it goes. One program (one Node.js process) installs it once per cluster; its other
+ * stacks on that cluster use it with `eckOperator: present` and the same `eckOperatorNamespace`, and are added to the
+ * namespaces it watches.
  */
 const operatorInstalls = new Map<string, OperatorInstall>();
 /** The first stack set up with `eckOperator: present` on a cluster before any stack of the program installed the operator there. */
@@ -108,10 +111,12 @@ function claimOperatorInstall(key: string, stack: string, args: EckPlatformArgs)
     const ns = args.eck.operatorNamespace;
     const other = operatorInstalls.get(key);
     if (other) {
+        const same = other.operatorNamespace === ns;
         throw new Error(
-            `eckOperator: stacks '${other.stack}' and '${stack}' of this program both install the ECK operator into namespace ${ns} of the same cluster; ` +
+            `eckOperator: stacks '${other.stack}' and '${stack}' of this program both install the ECK operator ` +
+                (same ? `into namespace ${ns} of the same cluster; ` : `on the same cluster, into namespaces ${other.operatorNamespace} and ${ns}; `) +
                 `the operator's CRDs and webhook exist once per cluster, so the second Helm release would fail. ` +
-                `Fix: set eckOperator to present for '${stack}': it then uses the operator '${other.stack}' installs, which also watches namespace ${args.namespace}.`,
+                `Fix: set eckOperator to present${same ? "" : ` and eckOperatorNamespace to ${other.operatorNamespace}`} for '${stack}': it then uses the operator '${other.stack}' installs, which also watches namespace ${args.namespace}.`,
         );
     }
     const earlier = operatorUsers.get(key);
@@ -134,13 +139,22 @@ function claimOperatorInstall(key: string, stack: string, args: EckPlatformArgs)
 
 /**
  * The release of the operator another stack of this program installs on the same cluster (`key`), now also
- * watching this stack's namespace; undefined when none does (the stack then checks the cluster's CRDs).
+ * watching this stack's namespace; undefined when none does (the stack then checks the cluster's CRDs). Fails when
+ * this stack names another operator namespace than the installing stack's: its NetworkPolicy admits the operator's
+ * pods from `eckOperatorNamespace` only (`operatorIngressPolicy` in eckResources.ts).
  */
 function joinOperatorInstall(key: string, stack: string, args: EckPlatformArgs): k8s.helm.v3.Release | undefined {
     const installer = operatorInstalls.get(key);
     if (!installer) {
         if (!operatorUsers.has(key)) operatorUsers.set(key, stack);
         return undefined;
+    }
+    if (installer.operatorNamespace !== args.eck.operatorNamespace) {
+        throw new Error(
+            `eckOperator: stack '${stack}' (eckOperator present) names eckOperatorNamespace ${args.eck.operatorNamespace}, but the ECK operator '${installer.stack}' installs on the same cluster runs in namespace ${installer.operatorNamespace}; ` +
+                "the stack's NetworkPolicy admits the operator's pods from eckOperatorNamespace only, so the operator could not reach Elasticsearch. " +
+                `Fix: set eckOperatorNamespace to ${installer.operatorNamespace} for '${stack}'.`,
+        );
     }
     if (installer.sealed && !installer.namespaces.has(args.namespace)) {
         throw new Error(
@@ -219,7 +233,8 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
         }
         const plain = (k: keyof typeof e.ECK_KINDS) => pulumi.output(e.ECK_KINDS[k].apiVersion);
         const released = (release: k8s.helm.v3.Release) => (k: keyof typeof e.ECK_KINDS) => release.status.apply(() => e.ECK_KINDS[k].apiVersion);
-        const operatorKey = `${clusterKey} ${args.eck.operatorNamespace}`;
+        // One operator per cluster, whatever its namespace: the install record is keyed on the cluster alone.
+        const operatorKey = clusterKey;
         if (args.eck.operator === "install") {
             const install = claimOperatorInstall(operatorKey, this.rp, args);
             this.operator = new k8s.helm.v3.Release(

@@ -511,7 +511,10 @@ export function operatorInitContainers(kind: "kibana" | "logstash", hasSecureSet
  * merged_config.go) and issues Kibana a token of the `elastic/kibana` service account instead, which it writes into
  * Kibana's configuration (pkg/controller/kibana/config_settings.go). The association copies Elasticsearch's CA from
  * the HTTP certificate Secret, which carries the stack's CA as `ca.crt` (association/ca.go); kibana.yml's own
- * `elasticsearch.ssl.*` (the same CA, `full` verification) win the merge. Its encryption keys are keystore settings,
+ * `elasticsearch.ssl.*` (the same CA, `full` verification) win the merge: its list of CA files replaces the
+ * association's one path, and `full` its `certificate`. ECK's merge appends lists, so kibana.yml's
+ * `elasticsearch.hosts` follows the association's, the same URL (tests/support/eck/settings.ts mergeSettings).
+ * Its encryption keys are keystore settings,
  * which the operator writes into Kibana's keystore from the `secureSettings` Secret; neither the resource nor any
  * environment holds them.
  */

@@ -72,7 +72,25 @@ function identityChanges(before: CustomResource, after: CustomResource): ChangeE
     return out;
 }
 
-/** `spec.version`: a lower version is refused (all three kinds' webhooks); a higher one rolls every pod. */
+/**
+ * The versions an Elasticsearch of each major may be updated from, by ECK's webhook (pkg/controller/elasticsearch/
+ * version/supported_versions.go technicallySupportedVersions: "8.18.0 is the lowest version that offers a direct
+ * upgrade path to 9.0", "7.17.0 ... to 8.0"; the minimums are `version.MinFor`, the lowest pre-release of that
+ * version, which this model, reading releases only, takes as the release). Another major has none: "Unsupported version".
+ */
+const ES_UPGRADE_FROM: Readonly<Record<number, readonly [[number, number, number], [number, number, number]]>> = {
+    7: [[7, 0, 0], [7, 99, 99]],
+    8: [[7, 17, 0], [8, 99, 99]],
+    9: [[8, 18, 0], [9, 99, 99]],
+};
+
+/**
+ * `spec.version`: a lower version is refused (all three kinds' webhooks); so is an Elasticsearch version whose major
+ * does not take upgrades from the current one (validations.go validUpgradePath, {@link ES_UPGRADE_FROM}): ECK compares
+ * with `status.version`, the lowest version running, when the resource has one, else with the current spec's; the
+ * resources here carry no status, so the spec's version stands for it. A higher version otherwise rolls every pod.
+ * A version with a pre-release or build suffix is unmodelled.
+ */
 function versionChange(kind: string, before: unknown, after: unknown): ChangeEffect[] {
     if (same(before, after)) return [];
     const webhook: Record<string, string> = {
@@ -80,10 +98,22 @@ function versionChange(kind: string, before: unknown, after: unknown): ChangeEff
         Kibana: "pkg/apis/kibana/v1/webhook.go checkNoDowngrade",
         Logstash: "pkg/controller/logstash/validation/validations.go checkNoDowngrade",
     };
-    const a = version(before);
-    const b = version(after);
+    const exact = (v: unknown) => (/^\d+\.\d+\.\d+$/.test(String(v)) ? version(v) : undefined);
+    const a = exact(before);
+    const b = exact(after);
     if (!a || !b) return [{ effect: "unmodelled", path: "spec.version" }];
-    if (lower(b, a)) return [{ effect: "refused", path: "spec.version", why: `a downgrade from ${String(before)} to ${String(after)}`, source: webhook[kind] }];
+    const out: ChangeEffect[] = [];
+    if (lower(b, a)) out.push({ effect: "refused", path: "spec.version", why: `a downgrade from ${String(before)} to ${String(after)}`, source: webhook[kind] });
+    if (kind === "Elasticsearch") {
+        const source = "pkg/controller/elasticsearch/validation/validations.go validUpgradePath, pkg/controller/elasticsearch/version/supported_versions.go";
+        const range = ES_UPGRADE_FROM[b[0]];
+        if (!range) out.push({ effect: "refused", path: "spec.version", why: `${String(after)} is no major ECK supports (Unsupported version)`, source });
+        else if (lower(a, range[0]) || lower(range[1], a)) {
+            const [min, max] = range.map((v) => v.join("."));
+            out.push({ effect: "refused", path: "spec.version", why: `an upgrade from ${String(before)} to ${String(after)}, whose major takes upgrades from ${min} to ${max} only (Unsupported version upgrade path)`, source });
+        }
+    }
+    if (out.length > 0) return out;
     return [{ effect: "rolls", path: "spec.version", source: kind === "Elasticsearch" ? "pkg/controller/elasticsearch/driver/stateful/upgrade.go" : `the ${kind} pod template's image changes` }];
 }
 

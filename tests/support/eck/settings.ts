@@ -69,12 +69,88 @@ export function unsupportedSettings(config: Settings): string[] {
     return ECK_UNSUPPORTED_SETTINGS.filter((k) => k in flat);
 }
 
+const isMap = (v: unknown): v is Settings => typeof v === "object" && v !== null && !Array.isArray(v);
+
 /**
- * The settings a node runs with: ECK's, then the node set's `config` over them (merged_config.go NewMergedESConfig:
- * `config.MergeWith(..., xpackConfig, userCfg, ...)`, the user's last).
+ * `settings` as ucfg reads them (with ECK's `Options`, below): every key a path split at `.`, so a key written
+ * dotted or nested is the same path. A path set twice is refused ("duplicate key", merge.go normalizeSetField) or
+ * merged depending on which of the two ucfg meets first, which Go's map order leaves open: here it is always an
+ * error. A null beside a value is dropped. Keys ucfg reads otherwise (a bracketed key under EscapePath, a numeric
+ * segment as a list index: path.go parsePath, parseField) are errors too, not guesses.
+ */
+function nested(settings: Settings): Settings {
+    const out: Settings = {};
+    const leaves = (node: Settings, prefix: string[]): [string[], unknown][] =>
+        Object.entries(node).flatMap(([key, v]) => {
+            const where = [...prefix, key].join(".");
+            if (/^\[.*\]$/.test(key) || key.split(".").some((part) => /^[+-]?\d/.test(part))) throw new Error(`settings key ${where}: unmodelled (an escaped path or a list index)`);
+            const path = [...prefix, ...key.split(".")];
+            return isMap(v) && Object.keys(v).length > 0 ? leaves(v, path) : [[path, v] as [string[], unknown]];
+        });
+    for (const [path, value] of leaves(settings, [])) {
+        let node = out;
+        for (const [i, part] of path.slice(0, -1).entries()) {
+            if (node[part] === undefined || node[part] === null) node[part] = {};
+            if (!isMap(node[part])) throw new Error(`settings key ${path.join(".")}: ${path.slice(0, i + 1).join(".")} is set twice`);
+            node = node[part];
+        }
+        const last = path[path.length - 1];
+        const old = node[last];
+        if (old === undefined || old === null) node[last] = value;
+        else if (value === null || (isMap(old) && isMap(value) && Object.keys(value).length === 0)) continue;
+        else throw new Error(`settings key ${path.join(".")}: ${path.join(".")} is set twice`);
+    }
+    return out;
+}
+
+/**
+ * ucfg's merge of one value over another (merge.go mergeValues with AppendValues): a map over a map merges key by
+ * key; a list over a list appends (mergeConfigAppendArr); a null over a map or list leaves it (an empty config
+ * merged in), over anything else replaces it; anything else replaces what was there. A map over a list or a list
+ * over a map (one config then holds both) is unmodelled.
+ */
+function mergeValue(old: unknown, value: unknown, at: string): unknown {
+    if (old === undefined) return value;
+    if (value === null) return isMap(old) || Array.isArray(old) ? old : old === null ? {} : null;
+    if (isMap(value)) {
+        if (isMap(old)) return mergeTrees(old, value, `${at}.`);
+        if (Array.isArray(old)) throw new Error(`settings key ${at}: a map over a list is unmodelled`);
+        return value;
+    }
+    if (Array.isArray(value)) {
+        if (Array.isArray(old)) return [...(old as unknown[]), ...(value as unknown[])];
+        if (isMap(old)) throw new Error(`settings key ${at}: a list over a map is unmodelled`);
+        return value;
+    }
+    return value;
+}
+
+function mergeTrees(old: Settings, over: Settings, at: string): Settings {
+    const out: Settings = { ...old };
+    for (const [k, v] of Object.entries(over)) out[k] = mergeValue(out[k], v, `${at}${k}`);
+    return out;
+}
+
+/**
+ * Settings layers merged as ECK merges them, each over the ones before, flattened to dotted keys: ECK's
+ * CanonicalConfig is a go-ucfg config (v0.9.1 in cloud-on-k8s go.mod) with the options `PathSep(".")`,
+ * `AppendValues` and `EscapePath()` (pkg/controller/common/settings/canonical_config.go `Options`), and `MergeWith`
+ * merges each config with them. So a key written dotted or nested is one path, maps merge key by key, and a list
+ * over a list is appended to it ({@link mergeValue}), as canonical_config_test.go's "merge arrays" case shows.
+ */
+export function mergeSettings(...layers: Settings[]): Settings {
+    let merged: Settings = {};
+    for (const layer of layers) merged = mergeTrees(merged, nested(layer), "");
+    return flattenSettings(merged);
+}
+
+/**
+ * The settings a node runs with: ECK's, then the node set's `config` merged over them (merged_config.go
+ * NewMergedESConfig: `config.MergeWith(..., xpackConfig, userCfg, ...)`, the user's last), as ucfg merges
+ * ({@link mergeSettings}: the user's scalars win, its lists are appended to ECK's).
  */
 export function effectiveSettings(config: Settings): Settings {
-    return { ...ECK_SECURITY_SETTINGS, ...flattenSettings(config) };
+    return mergeSettings(ECK_SECURITY_SETTINGS, config);
 }
 
 const truthy = (v: unknown) => v === true || v === "true";
@@ -182,7 +258,8 @@ export const KIBANA_SERVICE_ACCOUNT = { name: "elastic/kibana", minVersion: [7, 
  * The Elasticsearch settings ECK writes into kibana.yml for an `elasticsearchRef` (config_settings.go
  * NewConfigSettings and elasticsearchTLSSettings): the association's URL, its CA (only when the HTTP certificate
  * Secret of Elasticsearch carries a `ca.crt`: association/ca.go CACertProvided) and the token. The user's `config`
- * is merged over them. Kibana refuses a config with both `elasticsearch.username` and
+ * is merged over them ({@link mergeSettings}: its lists are appended to these, so its `elasticsearch.hosts` adds
+ * to the association's). Kibana refuses a config with both `elasticsearch.username` and
  * `elasticsearch.serviceAccountToken` ("serviceAccountToken cannot be specified when "username" is also set",
  * elastic/kibana src/core/packages/elasticsearch/server-internal/src/elasticsearch_config.ts).
  */
