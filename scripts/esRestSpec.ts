@@ -48,6 +48,7 @@ export const STACK_APIS: readonly string[] = [
     "indices.delete_data_stream",
     "indices.close",
     "indices.add_block",
+    "indices.put_settings",
     "indices.rollover",
     "indices.recovery",
     "count",
