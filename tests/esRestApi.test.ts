@@ -143,8 +143,29 @@ describe("Elasticsearch's refusals", () => {
         return r;
     };
 
-    test("a path no API has: 400 no handler found, before authentication", () => {
-        expect(refused("GET", "/_no_such_api?x=1", "", { authenticated: false })).toEqual({ status: 400, body: { error: "no handler found for uri [/_no_such_api?x=1] and method [GET]", status: 400 } });
+    test("a path no API has: 400 no handler found, once authenticated", () => {
+        expect(refused("GET", "/_no_such_api?x=1")).toEqual({ status: 400, body: { error: "no handler found for uri [/_no_such_api?x=1] and method [GET]", status: 400 } });
+    });
+
+    test("the order: authentication, the media-type headers, routing, the body's media type (Security.java's header validator, RestRequest, RestController)", () => {
+        // No credentials and a body of a type Elasticsearch refuses: authentication comes first, at the headers stage.
+        const both = refused("PUT", "/_security/role/r", "{}", { contentType: "text/plain", authenticated: false, user: null as unknown as string });
+        expect(both.status).toBe(401);
+        expect(JSON.stringify(both.body)).toContain("missing authentication credentials for REST request [/_security/role/r]");
+        // Without credentials, an unknown path and a malformed header are 401 as well.
+        expect(refused("GET", "/_no_such_api", "", { authenticated: false }).status).toBe(401);
+        expect(refused("GET", "/", "", { authenticated: false, accept: "application/vnd.elasticsearch+json; compatible-with=7" }).status).toBe(401);
+        // Authenticated: the media-type headers are parsed with the request, before it is routed.
+        const v7 = refused("GET", "/_no_such_api", "", { accept: "application/vnd.elasticsearch+json; compatible-with=7" });
+        expect(v7.status).toBe(400);
+        expect(v7.body).toMatchObject({ error: { type: "media_type_header_exception", reason: "Invalid media-type value on headers [Accept, Content-Type]", caused_by: { type: "status_exception" } } });
+        expect(refused("PUT", "/_no_such_api", "{}", { contentType: "json" }).body).toMatchObject({
+            error: { type: "media_type_header_exception", reason: "Invalid media-type value on headers [Content-Type]", caused_by: { type: "illegal_argument_exception", reason: "invalid media-type [json]" } },
+        });
+        // A well-formed type the handler does not read is 406, after routing: an unknown path is still 400.
+        expect(refused("PUT", "/_no_such_api", "{}", { contentType: "text/plain" }).status).toBe(400);
+        expect(refused("PUT", "/_security/role/r", "{}", { contentType: "text/plain" })).toEqual({ status: 406, body: { error: "Content-Type header [text/plain] is not supported", status: 406 } });
+        expect(refused("PUT", "/_security/role/r", "{}", { contentType: undefined as unknown as string }).body).toEqual({ error: "Content-Type header is missing", status: 406 });
     });
 
     test("a known path with another method: 405 naming the methods allowed, with an Allow header", () => {

@@ -6,7 +6,8 @@
  * - routing (server/src/main/java/org/elasticsearch/rest/RestController.java): a path no handler knows is
  *   `400 {"error":"no handler found for uri [...] and method [...]"}`; a known path with another method is
  *   `405 {"error":"Incorrect HTTP method for uri [...] and method [...], allowed: [...]"}` with an `Allow` header.
- *   Both come before authentication, which wraps the handler;
+ *   Both come after authentication and the media-type headers, and before the body's media type ({@link gate}
+ *   gives the whole order);
  * - parameters and body (server/src/main/java/org/elasticsearch/rest/BaseRestHandler.java): a query parameter the
  *   API does not read is `400 illegal_argument_exception` "request [<path>] contains unrecognized parameter: [x]"
  *   (with BaseRestHandler's "did you mean" suggestions); a body sent to an API that reads none is "request [<METHOD>
@@ -419,33 +420,80 @@ function compatibleVersion(header: string | undefined): number | undefined {
 }
 
 /**
- * Every check Elasticsearch makes before an API runs, in its order: routing (400/405), authentication (401, also
- * while the security index is unavailable), the media types (406 for a body of a type it does not read;
- * RestCompatibleVersionHelper's 400 when Accept and Content-Type ask for different or unknown compatible versions,
- * server/src/main/java/org/elasticsearch/rest/RestCompatibleVersionHelper.java), parameters and body (400), then the
- * thread pool (429). Returns the checked request, or the refusal.
+ * ParsedMediaType.parseMediaType's syntax check (libs/x-content/src/main/java/org/elasticsearch/xcontent/
+ * ParsedMediaType.java): a header holding a list (`,`) or `*\/*` counts as absent; otherwise the part before the first
+ * `;` must be `type/subtype` of RFC 7230 token characters. The reason when it is not.
  */
-export function gate(input: GateInput, conditions: GateConditions = {}): CheckedRequest | Refusal {
-    const routed = routeRequest(input.method, input.url);
-    if (isRefusal(routed)) return routed;
-    if (!input.authenticated || conditions.securityIndexUnavailable?.(input) === true) return authenticationFailed(input.user, input.url);
-    if (input.rawBody !== "") {
-        const m = input.contentType === undefined ? null : MEDIA.exec(input.contentType);
-        if (m === null) return { status: 406, body: { error: `Content-Type header [${input.contentType ?? ""}] is not supported`, status: 406 } };
+function mediaTypeSyntaxProblem(value: string): string | undefined {
+    if (value.includes(",") || value === "*/*") return undefined;
+    const parts = value.toLowerCase().split(";")[0].split("/");
+    const token = /^[a-z0-9!#$%&'*+\-.^_`|~]+$/;
+    return parts.length === 2 && token.test(parts[0].trim()) && token.test(parts[1].trim()) ? undefined : `invalid media-type [${value}]`;
+}
+
+/**
+ * RestRequest's MediaTypeHeaderException, which AbstractHttpServerTransport dispatches as a bad request (400): its
+ * message names the headers (the two of a version problem in Set.of's order, which varies from one JVM run to the
+ * next), its cause says what is wrong.
+ */
+function mediaTypeHeaderFailure(headers: string, causeType: string, causeReason: string): Refusal {
+    const reason = `Invalid media-type value on headers [${headers}]`;
+    return { status: 400, body: { error: { root_cause: [{ type: "media_type_header_exception", reason }], type: "media_type_header_exception", reason, caused_by: { type: causeType, reason: causeReason } }, status: 400 } };
+}
+
+/** The media-type headers as RestRequest parses them (the constructor, before any routing): the 400, or undefined. */
+function mediaTypeHeaders(input: GateInput): Refusal | undefined {
+    for (const [header, value] of [["Accept", input.accept], ["Content-Type", input.contentType]] as const) {
+        if (value === undefined) continue;
+        const problem = value.trim() === "" ? `Header [${header}] cannot be empty.` : mediaTypeSyntaxProblem(value);
+        if (problem !== undefined) return mediaTypeHeaderFailure(header, "illegal_argument_exception", problem);
     }
+    // RestCompatibleVersionHelper.getCompatibleVersion (server/src/main/java/org/elasticsearch/rest/RestCompatibleVersionHelper.java).
     const bodyVersion = input.rawBody !== "" ? compatibleVersion(input.contentType) : undefined;
     const acceptVersion = compatibleVersion(input.accept);
     for (const [header, version, value] of [["Content-Type", bodyVersion, input.contentType], ["Accept", acceptVersion, input.accept]] as const) {
         if (version !== undefined && version !== 8 && version !== 9) {
-            return esError(400, "media_type_header_exception", `${header} version must be either version 8 or 9, but found ${version}. ${header}=${value ?? ""}`);
+            return mediaTypeHeaderFailure("Accept, Content-Type", "status_exception", `${header} version must be either version 8 or 9, but found ${version}. ${header}=${value ?? ""}`);
         }
     }
     if (bodyVersion !== undefined && acceptVersion !== undefined && bodyVersion !== acceptVersion) {
-        return esError(
-            400,
-            "media_type_header_exception",
+        return mediaTypeHeaderFailure(
+            "Accept, Content-Type",
+            "status_exception",
             `A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version and the compatible versions must match. Accept=${input.accept ?? ""}, Content-Type=${input.contentType ?? ""}`,
         );
+    }
+    return undefined;
+}
+
+/**
+ * Every check Elasticsearch makes before an API runs, in its order:
+ * 1. authentication (401, also while the security index is unavailable), at the HTTP headers stage, before the
+ *    request is parsed or routed: the security plugin's header validator runs AuthenticationService.authenticate
+ *    (x-pack/plugin/security/src/main/java/org/elasticsearch/xpack/security/Security.java, through
+ *    modules/transport-netty4's Netty4HttpHeaderValidator), and a failure reaches
+ *    AbstractHttpServerTransport.handleIncomingRequest as the request's exception, which RestController's
+ *    dispatchBadRequest answers with its own status (HttpHeadersValidationException);
+ * 2. the media-type headers, as the RestRequest constructor parses them (400 media_type_header_exception: a malformed
+ *    Accept or Content-Type, or RestCompatibleVersionHelper refusing the compatible versions asked for); a failed
+ *    authentication takes precedence (handleIncomingRequest keeps the first cause, `ExceptionsHelper.useOrSuppress`);
+ * 3. routing in RestController.tryAllHandlers (400 no handler, 405 another method);
+ * 4. the body's media type, in RestController.dispatchRequest once the handler is known (406: none given, a
+ *    browser-safelisted type such as text/plain, or one the handler does not read);
+ * 5. parameters and body, by the handler (400);
+ * 6. the thread pool (429).
+ * Returns the checked request, or the refusal.
+ */
+export function gate(input: GateInput, conditions: GateConditions = {}): CheckedRequest | Refusal {
+    if (!input.authenticated || conditions.securityIndexUnavailable?.(input) === true) return authenticationFailed(input.user, input.url);
+    const headers = mediaTypeHeaders(input);
+    if (headers !== undefined) return headers;
+    const routed = routeRequest(input.method, input.url);
+    if (isRefusal(routed)) return routed;
+    if (input.rawBody !== "" && (input.contentType === undefined || MEDIA.exec(input.contentType) === null)) {
+        // RestController.sendContentTypeErrorMessage.
+        const error = input.contentType === undefined ? "Content-Type header is missing" : `Content-Type header [${input.contentType}] is not supported`;
+        return { status: 406, body: { error, status: 406 } };
     }
     const checked = checkRequest(input.method, input.url, input.rawBody, routed);
     if (isRefusal(checked)) return checked;
