@@ -215,6 +215,37 @@ function putBody(role: RoleDocument): Record<string, unknown> {
     return rest;
 }
 
+/** Runs one request; its failure becomes a SnapshotError that says what was being done. */
+type Step = <T>(what: string, request: () => Promise<T>) => Promise<T>;
+
+/**
+ * What `--force` does to what is open before a restore: write-blocks each open data stream's write index, deletes the
+ * data streams, and closes open indices, as Elasticsearch requires.
+ */
+async function clearForRestore(t: SnapshotTarget, label: string, step: Step, open: { openStreams: string[]; writeIndices: string[]; openIndices: string[] }): Promise<void> {
+    const { openStreams, writeIndices, openIndices } = open;
+    if (writeIndices.length > 0) {
+        // The writers append to the data streams, which send every document to their write index: that index is the
+        // one to block (the others go with the data stream). Through the index settings, as the add-block API takes
+        // neither a data stream's name (AddIndexBlockRequest does not include data streams: 404) nor its write index
+        // (MetadataIndexStateService.addIndexBlock: "cannot add a block to the following data stream write indices").
+        // Unlike that API, the settings do not wait for writes in flight: one already past the block check may still
+        // land, and goes with the data stream.
+        await step(`cannot block writes to ${openStreams.join(", ")} (write indices ${writeIndices.join(", ")})`, () =>
+            t.client.indices.putSettings({ index: writeIndices.join(","), settings: { "index.blocks.write": true } }),
+        );
+        t.log(`${label}: blocked writes to ${openStreams.join(", ")} (--force)`);
+    }
+    for (const d of openStreams) {
+        await step(`cannot delete data stream ${d}`, () => t.client.indices.deleteDataStream({ name: d }));
+        t.log(`${label}: deleted data stream ${d} (--force)`);
+    }
+    if (openIndices.length > 0) {
+        await step(`cannot close ${openIndices.join(", ")}`, () => t.client.indices.close({ index: openIndices.join(",") }));
+        t.log(`${label}: closed ${openIndices.join(", ")} (--force)`);
+    }
+}
+
 /**
  * Restores data streams and indices from a snapshot, into a cluster that lost them or over what is there:
  * - writers are paused first (see {@link pauseWriters}): none can recreate a data stream mid-restore;
@@ -252,8 +283,7 @@ export async function restoreSnapshot(t: SnapshotTarget, o: RestoreOptions): Pro
 
     const targets = [...dataStreams, ...plain];
     const restored = [...backing, ...plain];
-    /** Runs one request; its failure becomes a SnapshotError that says what was being done. */
-    const step = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
+    const step: Step = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
         try {
             return await request();
         } catch (err) {
@@ -283,29 +313,7 @@ export async function restoreSnapshot(t: SnapshotTarget, o: RestoreOptions): Pro
     const resume = dataStreams.length > 0 ? await pauseWriters(t, label, o.writerRoles ?? [LOGSTASH_WRITER_ROLE]) : () => Promise.resolve();
     let documents = 0;
     try {
-        const { openStreams, writeIndices, openIndices } = await present();
-        if (openStreams.length + openIndices.length > 0) {
-            if (writeIndices.length > 0) {
-                // The writers append to the data streams, which send every document to their write index: that index
-                // is the one to block (the others go with the data stream). Through the index settings, as the
-                // add-block API takes neither a data stream's name (AddIndexBlockRequest does not include data
-                // streams: 404) nor its write index (MetadataIndexStateService.addIndexBlock: "cannot add a block to
-                // the following data stream write indices"). Unlike that API, the settings do not wait for writes in
-                // flight: one already past the block check may still land, and goes with the data stream.
-                await step(`cannot block writes to ${openStreams.join(", ")} (write indices ${writeIndices.join(", ")})`, () =>
-                    t.client.indices.putSettings({ index: writeIndices.join(","), settings: { "index.blocks.write": true } }),
-                );
-                t.log(`${label}: blocked writes to ${openStreams.join(", ")} (--force)`);
-            }
-            for (const d of openStreams) {
-                await step(`cannot delete data stream ${d}`, () => t.client.indices.deleteDataStream({ name: d }));
-                t.log(`${label}: deleted data stream ${d} (--force)`);
-            }
-            if (openIndices.length > 0) {
-                await step(`cannot close ${openIndices.join(", ")}`, () => t.client.indices.close({ index: openIndices.join(",") }));
-                t.log(`${label}: closed ${openIndices.join(", ")} (--force)`);
-            }
-        }
+        await clearForRestore(t, label, step, await present());
 
         await step(`Elasticsearch refused to restore ${o.snapshot}`, () =>
             t.client.snapshot.restore({
