@@ -12,9 +12,10 @@
  * - a data stream's name reaches only the APIs whose request class includes data streams (`includeDataStreams()`,
  *   false unless overridden: server/src/main/java/org/elasticsearch/action/IndicesRequest.java): snapshot create,
  *   resolve, recovery, count and put_settings take it; close and add_block answer 404 index_not_found_exception, as
- *   for a missing index (each case below names its request class); add_block also refuses a data stream's write
- *   index (400, server/src/main/java/org/elasticsearch/cluster/metadata/MetadataIndexStateService.java), which a
- *   write block through put_settings may hold;
+ *   for a missing index, and skip it with `ignore_unavailable` (each case below names its request class); add_block
+ *   also refuses a data stream's write index (400,
+ *   server/src/main/java/org/elasticsearch/cluster/metadata/MetadataIndexStateService.java), while put_settings
+ *   write-blocks any index it resolves, a write index too;
  * - restore (server/src/main/java/org/elasticsearch/snapshots/RestoreService.java): an open index of the same name
  *   refuses it (500 snapshot_restore_exception); `index_settings` may not change and `ignore_index_settings` may not
  *   remove the settings RestoreService keeps (UNMODIFIABLE_SETTINGS, UNREMOVABLE_SETTINGS); a restored data stream
