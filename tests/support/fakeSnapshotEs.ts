@@ -179,10 +179,11 @@ function excludedDataStream(name: string): Refusal {
 }
 
 /**
- * The settings of a PUT _settings body, flattened as Settings.Builder's loadFromMap does (`{"index":{"blocks":
- * {"write":true}}}` is `index.blocks.write`), unwrapped from `settings` as RestUpdateSettingsAction does, and given the
- * `index.` prefix that MetadataUpdateSettingsService's normalizePrefix adds. The fake models `index.blocks.write`
- * only (a boolean or null), and refuses any other setting: stricter than Elasticsearch, never kinder.
+ * The settings of a PUT _settings body, unwrapped from `settings` as UpdateSettingsRequest.fromXContent does,
+ * flattened as Settings.Builder's loadFromMap does (`{"index":{"blocks":{"write":true}}}` is `index.blocks.write`),
+ * and given the `index.` prefix that MetadataUpdateSettingsService's normalizePrefix adds. The fake models
+ * `index.blocks.write` only (a boolean or null), and refuses any other setting: stricter than Elasticsearch, never
+ * kinder.
  */
 function flatSettings(body: unknown): Record<string, boolean | null> | Refusal {
     const flat: Record<string, unknown> = {};
