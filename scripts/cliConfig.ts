@@ -8,7 +8,8 @@
  * refuses a plain value for a key declared secret and a value of the wrong declared type, and then hands the program
  * every value as text: strings as written, numbers and booleans as their text, lists and maps as JSON, secure values
  * decrypted, with the list of keys whose values were secure. {@link resolveStackConfig} does the same, with the CLI's
- * own messages. Copied from pulumi/pulumi v3.248.0 (the CLI of @pulumi/pulumi 3.248.x):
+ * own messages; given a {@link placeholderDecrypter} (no secrets manager), it checks a secure value's declared type
+ * only where the outcome does not depend on the plaintext. Copied from pulumi/pulumi v3.248.0 (the CLI of @pulumi/pulumi 3.248.x):
  *  - sdk/go/common/workspace/config.go: `mergeConfig` (defaults and values for missing keys; one error naming every
  *    missing key, `formatMissingKeys`), `validateStackConfigValues` and `validateStackConfigValue` (secret keys must
  *    be secure; declared types; an object value is checked as parsed JSON), `createConfigValue` (a default of type
@@ -32,7 +33,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML, { Alias, type Document, isMap, isScalar, isSeq, type Node, Scalar } from "yaml";
-import { type StackConfig, parseStackConfig } from "../components/model/config";
+import { CONFIG_SCHEMA, type ConfigKey, type ConfigKeySchema, type StackConfig, parseStackConfig } from "../components/model/config";
 
 /** What the CLI would refuse, in the CLI's words where it has them. */
 export class CliConfigError extends Error {
@@ -475,6 +476,32 @@ export function stackConfigFromTexts(project: ProjectFile, texts: Readonly<Recor
 /** Reads a secure value's text as it was written: for maps built by {@link stackConfigFromTexts}. */
 export const IDENTITY_DECRYPTER: Decrypter = (ciphertext) => ciphertext;
 
+const PLACEHOLDER_DECRYPTERS = new WeakSet<Decrypter>();
+
+/**
+ * A decrypter that reads every secure value as `text`, for the checks and the offline rendering that have no secrets
+ * manager. The CLI checks a declared type against the decrypted value (config.go `validateStackConfigValues`), which
+ * is not known here: {@link resolveStackConfig} then checks only what holds whatever the plaintext is (see
+ * {@link validateUndecrypted}).
+ */
+export function placeholderDecrypter(text: string): Decrypter {
+    const decrypter: Decrypter = () => text;
+    PLACEHOLDER_DECRYPTERS.add(decrypter);
+    return decrypter;
+}
+
+/**
+ * {@link validateConfigValue} for a value whose secure parts were not decrypted: a secure part is some text, so it is
+ * a `string` whatever it says, and may or may not read as an `integer` or a `boolean` (not refused: the CLI decides on
+ * the plaintext); a text is never an `object` or an array (refused, as the CLI refuses any plaintext there).
+ */
+function validateUndecrypted(type: string, items: ProjectConfigItems | undefined, value: GoValue): boolean {
+    if (value instanceof SecureLeaf) return type === "string" || type === "integer" || type === "boolean";
+    if (type === "string" || type === "integer" || type === "boolean" || type === "object") return validateConfigValue(type, items, value);
+    if (!Array.isArray(value) || items === undefined) return false;
+    return value.every((item) => validateUndecrypted(items.type, items.items, item));
+}
+
 function declarationOf(project: ProjectFile, fullKey: string): ProjectConfigDeclaration | undefined {
     for (const [key, d] of project.config) if (qualifyKey(project.name, key) === fullKey) return d;
     return undefined;
@@ -531,9 +558,12 @@ export function resolveStackConfig(project: ProjectFile, stackName: string, stac
         const full = qualifyKey(project.name, key);
         const v = config.get(full) as CliConfigValue;
         if (d.secret && !v.secure) throw new CliConfigError(`Stack '${stackName}' with configuration key '${key}' must be encrypted as it's secret`);
-        const plaintext = plaintextOf(full, v, decrypt);
-        const content = v.object ? fromJson(JSON.parse(plaintext)) : plaintext;
-        if (!validateConfigValue(d.type, d.items, content)) {
+        // The CLI checks the decrypted value; a placeholder is not it, so the secure parts stay undecrypted here.
+        const undecrypted = v.secure && PLACEHOLDER_DECRYPTERS.has(decrypt);
+        const valid = undecrypted
+            ? validateUndecrypted(d.type, d.items, v.object ? fromJson(JSON.parse(v.text)) : new SecureLeaf(v.text))
+            : validateConfigValue(d.type, d.items, v.object ? fromJson(JSON.parse(plaintextOf(full, v, decrypt))) : plaintextOf(full, v, decrypt));
+        if (!valid) {
             throw new CliConfigError(`Stack '${stackName}' with configuration key '${key}' must be of type '${inferFullTypeName(d.type, d.items)}'`);
         }
     }
@@ -555,13 +585,20 @@ export function projectValues(project: ProjectFile, resolved: ResolvedConfig): R
 
 /**
  * The settings the program reads from `<root>/Pulumi.<stack>.yaml`, as the Pulumi CLI hands the file over: throws
- * {@link CliConfigError} where the CLI stops, ConfigError (components/model/configError.ts) where the program does. A
- * secure value is read as `secretPlaceholder` (for checks and offline rendering; no decryption here), still a secret.
+ * {@link CliConfigError} where the CLI stops, ConfigError (components/model/configError.ts) where the program does.
+ * Nothing is decrypted here (for checks and offline rendering). A secure value of a key the schema keeps secret (a
+ * password, a credential) is read as `secretPlaceholder`, still a secret. A secure value of any other key (a port, a
+ * boolean, a list with a secure entry, an address) is a value the checks cannot know, and the program's rules would
+ * refuse the placeholder in its place: such a key is read as not set (its default applies) and handed to `unread`,
+ * for the caller to say so; `pulumi up` reads and checks its value.
  */
-export function stackSettings(root: string, stack: string, secretPlaceholder: string): StackConfig {
+export function stackSettings(root: string, stack: string, secretPlaceholder: string, unread: (key: ConfigKey) => void = () => undefined): StackConfig {
     const project = readProjectFile(root);
-    const resolved = resolveStackConfig(project, stack, readStackFile(root, stack, project.name).config, () => secretPlaceholder);
+    const resolved = resolveStackConfig(project, stack, readStackFile(root, stack, project.name).config, placeholderDecrypter(secretPlaceholder));
     const values = projectValues(project, resolved);
     const secret = new Set(resolved.secretKeys);
-    return parseStackConfig({ project: project.name, stack, get: (k) => values[k], isSecret: (k) => secret.has(`${project.name}:${k}`) });
+    const isSecret = (k: string) => secret.has(`${project.name}:${k}`);
+    const unknown = new Set((Object.keys(CONFIG_SCHEMA) as ConfigKey[]).filter((k) => isSecret(k) && (CONFIG_SCHEMA[k] as ConfigKeySchema).secret !== true));
+    for (const k of unknown) unread(k);
+    return parseStackConfig({ project: project.name, stack, get: (k) => (unknown.has(k) ? undefined : values[k]), isSecret });
 }

@@ -48,6 +48,7 @@ export const STACK_APIS: readonly string[] = [
     "indices.delete_data_stream",
     "indices.close",
     "indices.add_block",
+    "indices.put_settings",
     "indices.rollover",
     "indices.recovery",
     "count",
@@ -56,12 +57,22 @@ export const STACK_APIS: readonly string[] = [
     "bulk",
 ];
 
+/**
+ * One alternative of what a query parameter's value may be, resolved through the specification's type aliases and
+ * enums: a text of any kind, a boolean, a number of the specification's numeric type (`_types/Numeric.ts`), a
+ * duration (`Duration`, `_types/Time.ts`), one of an enum's values (its members and their `@aliases`), or a
+ * comma-separated list of such.
+ */
+export type ValueKind = "string" | "boolean" | "integer" | "long" | "float" | "double" | "duration" | { readonly enum: readonly string[] } | { readonly list: readonly ValueKind[] };
+
 /** One query parameter. */
 export interface QueryParam {
     /** The specification's type, as written (`boolean`, `Duration`, `ExpandWildcards`, ...). */
     readonly type: string;
     /** `@server_default`, when the specification names one. */
     readonly serverDefault?: string;
+    /** What the value may be: any of these. */
+    readonly accepts: readonly ValueKind[];
 }
 
 /** One API. */
@@ -107,18 +118,93 @@ function propName(p: ts.PropertySignature): string {
     throw new Error(`unexpected property name ${p.name.getText()}`);
 }
 
-function queryParams(nodes: readonly ts.PropertySignature[]): Record<string, QueryParam> {
+/** Resolves a type written in `file` into the alternatives of {@link ValueKind}. */
+export type KindResolver = (file: string, node: ts.TypeNode) => ValueKind[];
+
+const NUMERIC: Readonly<Record<string, ValueKind>> = { integer: "integer", uint: "integer", long: "long", ulong: "long", float: "float", double: "double" };
+
+/**
+ * The kinds of a type node. Keywords, unions, arrays and literals are read here; a name is the specification's
+ * numeric type or `Duration` by its name, else handed to `named` (the file's declarations and imports).
+ */
+export function kindsOf(file: string, node: ts.TypeNode, named: (file: string, name: string) => ValueKind[] = (_f, name) => {
+    throw new Error(`${file}: cannot resolve ${name} without the specification tree`);
+}): ValueKind[] {
+    const unique = (kinds: ValueKind[]) => kinds.filter((k, i) => kinds.findIndex((o) => JSON.stringify(o) === JSON.stringify(k)) === i);
+    if (node.kind === ts.SyntaxKind.StringKeyword) return ["string"];
+    if (node.kind === ts.SyntaxKind.BooleanKeyword) return ["boolean"];
+    if (node.kind === ts.SyntaxKind.NumberKeyword) return ["double"];
+    if (ts.isParenthesizedTypeNode(node)) return kindsOf(file, node.type, named);
+    if (ts.isUnionTypeNode(node)) return unique(node.types.flatMap((t) => kindsOf(file, t, named)));
+    if (ts.isArrayTypeNode(node)) return [{ list: kindsOf(file, node.elementType, named) }];
+    if (ts.isLiteralTypeNode(node)) {
+        if (node.literal.kind === ts.SyntaxKind.TrueKeyword || node.literal.kind === ts.SyntaxKind.FalseKeyword) return ["boolean"];
+        return [{ enum: [ts.isStringLiteral(node.literal) ? node.literal.text : node.literal.getText()] }];
+    }
+    if (ts.isTypeReferenceNode(node) && ts.isIdentifier(node.typeName)) {
+        const name = node.typeName.text;
+        if (name in NUMERIC) return [NUMERIC[name]];
+        if (name === "Duration") return ["duration"];
+        return named(file, name);
+    }
+    throw new Error(`${file}: unsupported query parameter type ${node.getText()}`);
+}
+
+/** Names through the specification tree: a file's own declarations, then its imports (the tsconfig's `paths`). */
+export function specificationResolver(root: string): KindResolver {
+    const dir = path.join(root, "specification");
+    const config = ts.parseConfigFileTextToJson("tsconfig.json", fs.readFileSync(path.join(dir, "tsconfig.json"), "utf8")).config as { compilerOptions: { paths: Record<string, string[]> } };
+    const sources = new Map<string, ts.SourceFile>();
+    const sourceOf = (file: string) => {
+        let source = sources.get(file);
+        if (source === undefined) sources.set(file, (source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true)));
+        return source;
+    };
+    const moduleFile = (from: string, specifier: string): string => {
+        if (specifier.startsWith(".")) return `${path.resolve(path.dirname(from), specifier)}.ts`;
+        for (const [pattern, [target]] of Object.entries(config.compilerOptions.paths)) {
+            const prefix = pattern.replace(/\*$/, "");
+            if (specifier.startsWith(prefix)) return `${path.join(dir, target.replace(/\*$/, ""), specifier.slice(prefix.length))}.ts`;
+        }
+        throw new Error(`${from}: cannot resolve module ${specifier}`);
+    };
+    const named = (file: string, name: string): ValueKind[] => {
+        for (const statement of sourceOf(file).statements) {
+            if (ts.isTypeAliasDeclaration(statement) && statement.name.text === name) return kindsOf(file, statement.type, named);
+            if (ts.isEnumDeclaration(statement) && statement.name.text === name) {
+                const values = statement.members.filter(onStack).flatMap((m) => {
+                    const value = m.initializer !== undefined && ts.isStringLiteral(m.initializer) ? m.initializer.text : ts.isIdentifier(m.name) || ts.isStringLiteral(m.name) ? m.name.text : m.name.getText();
+                    const aliases = tagsOf(m).filter((t) => t.name === "aliases").flatMap((t) => t.text.split(/[\s,]+/).filter((a) => a !== ""));
+                    return [value, ...aliases];
+                });
+                return [{ enum: values }];
+            }
+            if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier)) {
+                const bindings = statement.importClause?.namedBindings;
+                if (bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.some((e) => e.name.text === name)) return named(moduleFile(file, statement.moduleSpecifier.text), name);
+            }
+        }
+        throw new Error(`${file}: no declaration of ${name}`);
+    };
+    return (file, node) => kindsOf(file, node, named);
+}
+
+function queryParams(file: string, nodes: readonly ts.PropertySignature[], resolve: KindResolver): Record<string, QueryParam> {
     const out: Record<string, QueryParam> = {};
     for (const p of nodes) {
         if (!onStack(p)) continue;
         const serverDefault = tagsOf(p).find((t) => t.name === "server_default")?.text;
-        out[propName(p)] = { type: p.type?.getText() ?? "unknown", ...(serverDefault !== undefined ? { serverDefault } : {}) };
+        if (p.type === undefined) throw new Error(`${file}: query parameter ${propName(p)} has no type`);
+        out[propName(p)] = { type: p.type.getText(), ...(serverDefault !== undefined ? { serverDefault } : {}), accepts: resolve(file, p.type) };
     }
     return out;
 }
 
-/** Parses one `*Request.ts`: the `Request` interface and its `@rest_spec_name`. */
-export function parseRequestFile(file: string, text: string): { name: string; api: ApiSpec } | undefined {
+/**
+ * Parses one `*Request.ts`: the `Request` interface and its `@rest_spec_name`. `resolve` reads the query parameters'
+ * types (by default keywords, unions, arrays, literals, numbers and `Duration` only).
+ */
+export function parseRequestFile(file: string, text: string, resolve: KindResolver = (f, node) => kindsOf(f, node)): { name: string; api: ApiSpec } | undefined {
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
     const request = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === "Request");
     if (request === undefined) return undefined;
@@ -142,15 +228,15 @@ export function parseRequestFile(file: string, text: string): { name: string; ap
             ? { kind: "fields", required, fields: members(bodyField.type).filter(onStack).map(propName) }
             : { kind: "any", required };
     }
-    return { name, api: { urls, query: queryParams(members(field("query_parameters")?.type)), body } };
+    return { name, api: { urls, query: queryParams(file, members(field("query_parameters")?.type), resolve), body } };
 }
 
 /** The query parameters every API takes (`CommonQueryParameters` in behaviors.ts). */
-export function parseCommonQuery(text: string): Record<string, QueryParam> {
-    const source = ts.createSourceFile("behaviors.ts", text, ts.ScriptTarget.Latest, true);
+export function parseCommonQuery(text: string, file = "behaviors.ts", resolve: KindResolver = (f, node) => kindsOf(f, node)): Record<string, QueryParam> {
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
     const common = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === "CommonQueryParameters");
     if (common === undefined) throw new Error("behaviors.ts has no CommonQueryParameters");
-    return queryParams(common.members.filter((m): m is ts.PropertySignature => ts.isPropertySignature(m)));
+    return queryParams(file, common.members.filter((m): m is ts.PropertySignature => ts.isPropertySignature(m)), resolve);
 }
 
 function walk(dir: string): string[] {
@@ -160,14 +246,20 @@ function walk(dir: string): string[] {
 /** Builds the file's content from a specification tree (the folder holding `specification/`). */
 export function extract(root: string, source: RestApiFile["source"], names: readonly string[] = STACK_APIS): RestApiFile {
     const found = new Map<string, ApiSpec>();
+    const resolve = specificationResolver(root);
     for (const file of walk(path.join(root, "specification")).filter((f) => /Request\.ts$/.test(f))) {
-        const parsed = parseRequestFile(file, fs.readFileSync(file, "utf8"));
-        if (parsed !== undefined && names.includes(parsed.name)) found.set(parsed.name, parsed.api);
+        const text = fs.readFileSync(file, "utf8");
+        // Only the APIs asked for are resolved: the others may use types this reader does not know.
+        const name = /@rest_spec_name\s+(\S+)/.exec(text)?.[1];
+        if (name === undefined || !names.includes(name)) continue;
+        const parsed = parseRequestFile(file, text, resolve);
+        if (parsed !== undefined) found.set(parsed.name, parsed.api);
     }
     const missing = names.filter((n) => !found.has(n));
     if (missing.length > 0) throw new Error(`not in the specification: ${missing.join(", ")}`);
     const apis = Object.fromEntries([...names].sort().map((n) => [n, found.get(n) as ApiSpec]));
-    return { source, commonQuery: parseCommonQuery(fs.readFileSync(path.join(root, "specification/_spec_utils/behaviors.ts"), "utf8")), apis };
+    const behaviors = path.join(root, "specification/_spec_utils/behaviors.ts");
+    return { source, commonQuery: parseCommonQuery(fs.readFileSync(behaviors, "utf8"), behaviors, resolve), apis };
 }
 
 function main(argv: readonly string[]): void {

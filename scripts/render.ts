@@ -253,7 +253,9 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, out: { type: "string", default: "render" } } });
     const root = path.resolve(__dirname, "..");
     const stack = values.stack ?? "dev";
-    const settings = stackSettings(root, stack, SECRET_CONFIG_PLACEHOLDER);
+    const settings = stackSettings(root, stack, SECRET_CONFIG_PLACEHOLDER, (key) =>
+        console.error(`render: ${key} is encrypted in Pulumi.${stack}.yaml, and render decrypts nothing: rendered as if it were not set (its default)`),
+    );
     const files = await renderStack(settings);
     const out = path.resolve(values.out ?? "render");
     for (const [rel, content] of files) {

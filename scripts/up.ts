@@ -153,7 +153,9 @@ export async function runUp(deps: UpDeps, stackName: string = DEV_STACK): Promis
     try {
         deps.log(`up: Docker engine ${deps.checkDocker()}`);
         // What the CLI and the program would refuse stops here, before anything is created.
-        stackSettings(deps.projectRoot, stackName, SECRET_PLACEHOLDER);
+        stackSettings(deps.projectRoot, stackName, SECRET_PLACEHOLDER, (key) =>
+            deps.log(`up: ${key} is encrypted in Pulumi.${stackName}.yaml: this check cannot read it; the program checks its value at pulumi up`),
+        );
         pulumi = await deps.resolvePulumi();
         ready = deps.prepareBackend();
         announceBackend(deps, ready);

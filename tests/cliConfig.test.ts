@@ -7,7 +7,20 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_SCHEMA, ConfigError, type ConfigKey, type ConfigKeySchema, parseStackConfig } from "../components/model/config";
-import { type CliConfigMap, IDENTITY_DECRYPTER, parseProjectFile, parseStackFile, projectValues, readProjectFile, readStackFile, resolveStackConfig, stackConfigFromTexts } from "../scripts/cliConfig";
+import * as os from "os";
+import {
+    type CliConfigMap,
+    IDENTITY_DECRYPTER,
+    parseProjectFile,
+    parseStackFile,
+    placeholderDecrypter,
+    projectValues,
+    readProjectFile,
+    readStackFile,
+    resolveStackConfig,
+    stackConfigFromTexts,
+    stackSettings,
+} from "../scripts/cliConfig";
 import { declaredReason } from "../scripts/projectFile";
 import { ofType, runProgram, stackFileConfig, unwrapSecrets } from "./support/program";
 
@@ -113,6 +126,51 @@ describe("the CLI's resolution, case by case (pulumi/pulumi project_test.go)", (
         expect(message(() => resolveStackConfig(project, "dev", parseStackFile("config:\n  test:importantNumber:\n    secure: 'x'\n", "test").config, IDENTITY_DECRYPTER))).toBe(
             "Stack 'dev' with configuration key 'importantNumber' must be of type 'integer'",
         );
+    });
+});
+
+describe("checks without a secrets manager (npm run up's check, npm run render): secure values are not decrypted", () => {
+    const PLACEHOLDER = "<secret from the stack config>";
+    let dir: string;
+    beforeAll(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-cli-config-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const settingsOf = (stackYaml: string) => {
+        fs.writeFileSync(path.join(dir, "Pulumi.t.yaml"), stackYaml);
+        const unread: string[] = [];
+        return { settings: stackSettings(dir, "t", PLACEHOLDER, (k) => unread.push(k)), unread };
+    };
+
+    test("a secure integer, boolean and list entry are accepted, as pulumi up accepts them (it checks the plaintext), and read as not set", () => {
+        const { settings, unread } = settingsOf(
+            "config:\n  elk-stack:elasticsearchPort:\n    secure: v1:cG9ydA==\n  elk-stack:protectData:\n    secure: v1:dHJ1ZQ==\n  elk-stack:extraCertificateNames:\n    - apm\n    - secure: v1:bmFtZQ==\n",
+        );
+        expect([...unread].sort()).toEqual(["elasticsearchPort", "extraCertificateNames", "protectData"]);
+        expect(settings.ports.elasticsearch).toBe(9200);
+        expect(settings.protectData).toBe(false);
+        expect(settings.names.extra).toEqual([]);
+        // A key the schema keeps secret is read as the placeholder, set and secret, as before.
+        expect(settingsOf("config:\n  elk-stack:elasticPassword:\n    secure: v1:cHc=\n").settings.passwordsSet).toEqual(["elasticPassword"]);
+    });
+
+    test("what no plaintext could make right is still refused: a whole secure value where a list is declared", () => {
+        expect(message(() => settingsOf("config:\n  elk-stack:extraCertificateNames:\n    secure: v1:bGlzdA==\n"))).toBe("Stack 't' with configuration key 'extraCertificateNames' must be of type 'array<string>'");
+        // The CLI reads such a value as text, never as a list (config.go validateStackConfigValue: only an object value is parsed).
+        const project = readProjectFile(ROOT);
+        expect(message(() => resolveStackConfig(project, "dev", parseStackFile("config:\n  extraCertificateNames:\n    secure: '[\"apm\"]'\n", project.name).config, IDENTITY_DECRYPTER))).toBe(
+            "Stack 'dev' with configuration key 'extraCertificateNames' must be of type 'array<string>'",
+        );
+    });
+
+    test("with the plaintext known, the declared type is checked on it, as the CLI does", () => {
+        const project = readProjectFile(ROOT);
+        const port = (text: string) => parseStackFile(`config:\n  elasticsearchPort:\n    secure: '${text}'\n  protectData:\n    secure: 'true'\n`, project.name).config;
+        expect(resolveStackConfig(project, "dev", port("9201"), IDENTITY_DECRYPTER).values["elk-stack:elasticsearchPort"]).toBe("9201");
+        expect(message(() => resolveStackConfig(project, "dev", port("x"), IDENTITY_DECRYPTER))).toBe("Stack 'dev' with configuration key 'elasticsearchPort' must be of type 'integer'");
+        // A placeholder stands for any plaintext: not refused, and handed on as the placeholder.
+        expect(resolveStackConfig(project, "dev", port("x"), placeholderDecrypter(PLACEHOLDER)).values["elk-stack:elasticsearchPort"]).toBe(PLACEHOLDER);
     });
 });
 

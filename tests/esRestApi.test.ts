@@ -5,7 +5,10 @@
  */
 import { Client } from "@elastic/elasticsearch";
 import clientPackage from "@elastic/elasticsearch/package.json";
-import { STACK_APIS, parseCommonQuery, parseRequestFile } from "../scripts/esRestSpec";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { STACK_APIS, parseCommonQuery, parseRequestFile, specificationResolver } from "../scripts/esRestSpec";
 import { KNOWN_APIS, REST_API_SOURCE, type Refusal, checkRequest, gate, isRefusal, queryParamsOf, routeRequest, serverDefault, urlsOf } from "./support/esRestApi";
 
 interface Captured {
@@ -93,11 +96,42 @@ export interface Request extends RequestBase {
                     { path: "/_demo/{name}", methods: ["GET", "POST"] },
                     { path: "/_demo", methods: ["GET"] },
                 ],
-                query: { ignore_unavailable: { type: "boolean", serverDefault: "false" } },
+                query: { ignore_unavailable: { type: "boolean", serverDefault: "false", accepts: ["boolean"] } },
                 body: { kind: "fields", required: false, fields: ["keep"] },
             },
         });
-        expect(parseCommonQuery("export interface CommonQueryParameters {\n /** @server_default false */\n pretty?: boolean\n}")).toEqual({ pretty: { type: "boolean", serverDefault: "false" } });
+        expect(parseCommonQuery("export interface CommonQueryParameters {\n /** @server_default false */\n pretty?: boolean\n}")).toEqual({ pretty: { type: "boolean", serverDefault: "false", accepts: ["boolean"] } });
+    });
+
+    test("the generator resolves a parameter's type through aliases, imports and enums (with @aliases, without serverless-only members)", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "es-spec-kinds-"));
+        try {
+            const write = (rel: string, text: string) => {
+                fs.mkdirSync(path.dirname(path.join(root, "specification", rel)), { recursive: true });
+                fs.writeFileSync(path.join(root, "specification", rel), text);
+            };
+            write("tsconfig.json", '{ "compilerOptions": { "paths": { "@_types/*": ["_types/*"] } } }');
+            write("_types/Numeric.ts", "export type integer = number\n");
+            write("_types/Time.ts", "export type Duration = string | -1 | 0\n");
+            write(
+                "_types/common.ts",
+                "import { integer } from './Numeric'\nexport enum Colour {\n  /** @aliases RED */\n  red,\n  /** @availability serverless */\n  ultraviolet,\n  'light-blue'\n}\nexport type Colours = Colour | Colour[]\nexport type Count = integer | Colour\n",
+            );
+            const file = path.join(root, "specification/demo/DemoRequest.ts");
+            write(
+                "demo/DemoRequest.ts",
+                "import { Colours, Count } from '@_types/common'\nimport { Duration } from '@_types/Time'\n/**\n * @rest_spec_name demo.kinds\n */\nexport interface Request {\n  urls: [{ path: '/_demo'; methods: ['GET'] }]\n  query_parameters: {\n    colours?: Colours\n    count?: Count\n    timeout?: Duration\n    names?: string | string[]\n  }\n}\n",
+            );
+            const colour = { enum: ["red", "RED", "light-blue"] };
+            expect(parseRequestFile(file, fs.readFileSync(file, "utf8"), specificationResolver(root))?.api.query).toEqual({
+                colours: { type: "Colours", accepts: [colour, { list: [colour] }] },
+                count: { type: "Count", accepts: ["integer", colour] },
+                timeout: { type: "Duration", accepts: ["duration"] },
+                names: { type: "string | string[]", accepts: ["string", { list: ["string"] }] },
+            });
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
     });
 });
 
@@ -109,8 +143,29 @@ describe("Elasticsearch's refusals", () => {
         return r;
     };
 
-    test("a path no API has: 400 no handler found, before authentication", () => {
-        expect(refused("GET", "/_no_such_api?x=1", "", { authenticated: false })).toEqual({ status: 400, body: { error: "no handler found for uri [/_no_such_api?x=1] and method [GET]", status: 400 } });
+    test("a path no API has: 400 no handler found, once authenticated", () => {
+        expect(refused("GET", "/_no_such_api?x=1")).toEqual({ status: 400, body: { error: "no handler found for uri [/_no_such_api?x=1] and method [GET]", status: 400 } });
+    });
+
+    test("the order: authentication, the media-type headers, routing, the body's media type (Security.java's header validator, RestRequest, RestController)", () => {
+        // No credentials and a body of a type Elasticsearch refuses: authentication comes first, at the headers stage.
+        const both = refused("PUT", "/_security/role/r", "{}", { contentType: "text/plain", authenticated: false, user: null as unknown as string });
+        expect(both.status).toBe(401);
+        expect(JSON.stringify(both.body)).toContain("missing authentication credentials for REST request [/_security/role/r]");
+        // Without credentials, an unknown path and a malformed header are 401 as well.
+        expect(refused("GET", "/_no_such_api", "", { authenticated: false }).status).toBe(401);
+        expect(refused("GET", "/", "", { authenticated: false, accept: "application/vnd.elasticsearch+json; compatible-with=7" }).status).toBe(401);
+        // Authenticated: the media-type headers are parsed with the request, before it is routed.
+        const v7 = refused("GET", "/_no_such_api", "", { accept: "application/vnd.elasticsearch+json; compatible-with=7" });
+        expect(v7.status).toBe(400);
+        expect(v7.body).toMatchObject({ error: { type: "media_type_header_exception", reason: "Invalid media-type value on headers [Accept, Content-Type]", caused_by: { type: "status_exception" } } });
+        expect(refused("PUT", "/_no_such_api", "{}", { contentType: "json" }).body).toMatchObject({
+            error: { type: "media_type_header_exception", reason: "Invalid media-type value on headers [Content-Type]", caused_by: { type: "illegal_argument_exception", reason: "invalid media-type [json]" } },
+        });
+        // A well-formed type the handler does not read is 406, after routing: an unknown path is still 400.
+        expect(refused("PUT", "/_no_such_api", "{}", { contentType: "text/plain" }).status).toBe(400);
+        expect(refused("PUT", "/_security/role/r", "{}", { contentType: "text/plain" })).toEqual({ status: 406, body: { error: "Content-Type header [text/plain] is not supported", status: 406 } });
+        expect(refused("PUT", "/_security/role/r", "{}", { contentType: undefined as unknown as string }).body).toEqual({ error: "Content-Type header is missing", status: 406 });
     });
 
     test("a known path with another method: 405 naming the methods allowed, with an Allow header", () => {
@@ -142,6 +197,45 @@ describe("Elasticsearch's refusals", () => {
         expect((refused("GET", "/_cluster/health", "{}").body as { error: { reason: string } }).error.reason).toBe("request [GET /_cluster/health] does not support having a body");
         expect((refused("PUT", "/_security/role/r").body as { error: { type: string } }).error.type).toBe("parse_exception");
         expect((refused("POST", "/_snapshot/r/s/_restore", '{"ignore_index_setting":["x"]}').body as { error: { reason: string } }).error.reason).toBe("[snapshot.restore] unknown field [ignore_index_setting]");
+    });
+
+    test("a parameter value its handler cannot parse: 400 illegal_argument_exception, in Elasticsearch's words", () => {
+        const reason = (url: string) => {
+            const r = refused("GET", url);
+            expect([r.status, (r.body as { error: { type: string } }).error.type]).toEqual([400, "illegal_argument_exception"]);
+            return (r.body as { error: { reason: string } }).error.reason;
+        };
+        // Durations: TimeValue.parseTimeValue.
+        expect(reason("/_cluster/health?timeout=60")).toBe("failed to parse setting [timeout] with value [60] as a time value: unit is missing or unrecognized");
+        expect(reason("/_cluster/health?master_timeout=1.5s")).toBe("failed to parse [1.5s], fractional time values are not supported");
+        expect(reason("/_cluster/health?timeout=-5s")).toBe("failed to parse setting [timeout] with value [-5s] as a time value: negative durations are not supported");
+        expect(reason("/_cluster/health?timeout=1M")).toBe("failed to parse setting [timeout] with value [1M] as a time value: unit is missing or unrecognized");
+        expect(reason("/_cluster/health?timeout=xs")).toBe("failed to parse [xs]");
+        // Enums: the specification's values, or Elasticsearch's own parser where it differs.
+        expect(reason("/_cluster/health?wait_for_status=greeen")).toBe("No enum constant org.elasticsearch.cluster.health.ClusterHealthStatus.GREEEN");
+        expect(reason("/_cluster/health?wait_for_status=unknown")).toBe("No enum constant org.elasticsearch.cluster.health.ClusterHealthStatus.UNKNOWN");
+        expect(reason("/_resolve/index/x?expand_wildcards=open,hiden")).toBe("No valid expand wildcard value [hiden]");
+        expect(reason("/_cluster/health?level=node")).toBe("[level] does not take [node]: the specification of Elasticsearch 9.4 allows [cluster, indices, shards]");
+        // Integers: RestRequest.paramAsInt, in an int's range.
+        expect(reason("/_snapshot/r/_all?size=ten")).toBe("Failed to parse int parameter [size] with value [ten]");
+        expect(reason("/_snapshot/r/_all?size=2147483648")).toBe("Failed to parse int parameter [size] with value [2147483648]");
+        expect(reason("/x/_count?terminate_after=1.5")).toBe("Failed to parse int parameter [terminate_after] with value [1.5]");
+        expect(reason("/x/_count?min_score=high")).toBe("Failed to parse float parameter [min_score] with value [high]");
+    });
+
+    test("values Elasticsearch takes pass: units, -1 and 0, lists, enum aliases, numbers in range", () => {
+        for (const url of [
+            "/_cluster/health?timeout=60s&master_timeout=-1",
+            "/_cluster/health?timeout=0&wait_for_status=YELLOW&level=shards",
+            "/_cluster/health?timeout=10nanos&master_timeout=5micros",
+            "/_cluster/health?timeout=250ms&master_timeout=2m",
+            "/_cluster/health?timeout=1h&master_timeout=1d&wait_for_active_shards=all&wait_for_nodes=>=2",
+            "/_resolve/index/x?expand_wildcards=open,hidden",
+            "/_snapshot/r/_all?size=10&order=desc&sort=start_time&state=SUCCESS,FAILED",
+            "/x/_count?min_score=0.5&terminate_after=100&default_operator=AND",
+        ]) {
+            expect([url, isRefusal(gate({ method: "GET", url, rawBody: "", ...ok }))]).toEqual([url, false]);
+        }
     });
 
     test("authentication: 401 with WWW-Authenticate for bad credentials and while the security index is unavailable", () => {

@@ -207,6 +207,28 @@ describe("snapshot and restore against a fake Elasticsearch 9.4", () => {
         expect(r.out).toContain(`restore: restore ${name}: deleted data stream ${DJANGO} (--force)`);
         expect(r.out).toContain(`restore: restore ${name}: restored 2 indices (2 data streams), 1500 documents`);
         expect(es.state.indices.get(NGINX_BACKING)?.docs).toBe(1200);
+        // The write block went on each data stream's write index, through the index settings: the add-block API
+        // takes neither a data stream's name nor its write index.
+        expect(es.requests).toContain(`PUT /${NGINX_BACKING},${DJANGO_BACKING}/_settings`);
+        expect(es.requests.some((q) => q.includes("/_block/"))).toBe(false);
+        expect(es.refusals).toEqual([]);
+    });
+
+    test("restore --force over a data stream that rolled over: only its write index is blocked, and all its backing indices go", async () => {
+        const es = await fake();
+        const second = rolledOverOnce(es);
+        const name = await snapshotOf(es);
+        const third = backingIndexName(NGINX, 3, FIRST_DAY + 2 * DAY_MS);
+        es.state.indices.get(second)!.rolledOverAt = FIRST_DAY + 2 * DAY_MS;
+        es.state.indices.set(third, { open: true, docs: 7, ids: [], settings: { "index.lifecycle.name": "elk-logs-dev" }, creationDate: FIRST_DAY + 2 * DAY_MS });
+        es.state.dataStreams.get(NGINX)?.push(third);
+        const r = await run("restore", es, ["--snapshot", name, "--force", "--indices", NGINX]);
+        expect(r.err).toEqual([]);
+        expect(r.code).toBe(0);
+        expect(es.requests).toContain(`PUT /${third}/_settings`);
+        expect(es.state.deletedIds.has(third)).toBe(true);
+        expect(es.state.indices.has(third)).toBe(false);
+        expect(es.state.dataStreams.get(NGINX)?.slice(0, 2)).toEqual([NGINX_BACKING, second]);
         expect(es.refusals).toEqual([]);
     });
 
@@ -507,6 +529,35 @@ describe("snapshot and restore against a fake Elasticsearch 9.4", () => {
             expect(es.state.dataStreams.size).toBe(0);
         });
 
+        test("a data stream's name reaches only the APIs whose request includes data streams; add_block refuses a write index", async () => {
+            const es = await fake();
+            const second = rolledOverOnce(es);
+            const excluded = { status: 404, type: "index_not_found_exception", reason: `no such index [${NGINX}]` };
+            // AddIndexBlockRequest and CloseIndexRequest do not include data streams.
+            expect(await answer(es, (c) => c.indices.addBlock({ index: NGINX, block: "write" }))).toMatchObject({ ...excluded, body: { error: { excluded_ds: "true" } } });
+            expect(await answer(es, (c) => c.indices.close({ index: NGINX }))).toMatchObject(excluded);
+            // Asked to ignore what is unavailable, the name is skipped; a wildcard matches no data stream.
+            expect(await answer(es, (c) => c.indices.close({ index: NGINX, ignore_unavailable: true }))).toMatchObject({ status: 200 });
+            expect(await answer(es, (c) => c.indices.close({ index: "logs-*-dev" }))).toMatchObject({ status: 200 });
+            expect(es.state.indices.get(NGINX_BACKING)?.open).toBe(true);
+            // A backing index is an index to them, but add_block refuses a data stream's write index.
+            expect(await answer(es, (c) => c.indices.addBlock({ index: second, block: "write" }))).toMatchObject({
+                status: 400,
+                type: "illegal_argument_exception",
+                reason: `cannot add a block to the following data stream write indices [${second}]`,
+            });
+            expect(await answer(es, (c) => c.indices.addBlock({ index: NGINX_BACKING, block: "write" }))).toMatchObject({ status: 200 });
+            expect(es.state.indices.get(NGINX_BACKING)?.settings["index.blocks.write"]).toBe("true");
+            // ResolveIndexAction, RecoveryRequest (a BroadcastRequest), count (a SearchRequest) and
+            // UpdateSettingsRequest include data streams.
+            expect(await answer(es, (c) => c.indices.resolveIndex({ name: NGINX }))).toMatchObject({ status: 200, body: { data_streams: [{ name: NGINX, backing_indices: [NGINX_BACKING, second] }] } });
+            expect(await answer(es, (c) => c.indices.recovery({ index: NGINX }))).toMatchObject({ status: 200 });
+            expect(await answer(es, (c) => c.count({ index: NGINX }))).toMatchObject({ status: 200, body: { count: 1300 } });
+            expect(await answer(es, (c) => c.indices.putSettings({ index: NGINX, settings: { index: { blocks: { write: true } } } }))).toMatchObject({ status: 200 });
+            expect(es.state.indices.get(second)?.settings["index.blocks.write"]).toBe("true");
+            expect(await answer(es, (c) => c.indices.putSettings({ index: NGINX, settings: { "index.number_of_replicas": 0 } }))).toMatchObject({ status: 400 });
+        });
+
         test("writes: a missing data stream is created only with the right to, a write block and the missing right are 403", async () => {
             const es = await fake();
             loseData(es);
@@ -515,7 +566,8 @@ describe("snapshot and restore against a fake Elasticsearch 9.4", () => {
             const status = (r: { body?: unknown }) => (r.body as { items: { create: { status: number; error?: { type: string } } }[] }).items[0].create;
             expect(status(await write())).toMatchObject({ status: 201 });
             expect(es.state.dataStreams.get(NGINX)).toHaveLength(1);
-            await answer(es, (c) => c.indices.addBlock({ index: NGINX, block: "write" }));
+            const writeIndex = es.state.dataStreams.get(NGINX)?.[0] as string;
+            expect(await answer(es, (c) => c.indices.putSettings({ index: writeIndex, settings: { "index.blocks.write": true } }))).toMatchObject({ status: 200 });
             expect(status(await write())).toMatchObject({ status: 403, error: { type: "cluster_block_exception" } });
             loseData(es);
             es.state.roles.set(LOGSTASH_WRITER_ROLE, { indices: [{ names: ["logs-*-dev"], privileges: ["create_doc"] }] });

@@ -215,12 +215,44 @@ function putBody(role: RoleDocument): Record<string, unknown> {
     return rest;
 }
 
+/** Runs one request; its failure becomes a SnapshotError that says what was being done. */
+type Step = <T>(what: string, request: () => Promise<T>) => Promise<T>;
+
+/**
+ * What `--force` does to what is open before a restore: write-blocks each open data stream's write index, deletes the
+ * data streams, and closes open indices, as Elasticsearch requires.
+ */
+async function clearForRestore(t: SnapshotTarget, label: string, step: Step, open: { openStreams: string[]; writeIndices: string[]; openIndices: string[] }): Promise<void> {
+    const { openStreams, writeIndices, openIndices } = open;
+    if (writeIndices.length > 0) {
+        // The writers append to the data streams, which send every document to their write index: that index is the
+        // one to block (the others go with the data stream). Through the index settings, as the add-block API takes
+        // neither a data stream's name (AddIndexBlockRequest does not include data streams: 404) nor its write index
+        // (MetadataIndexStateService.addIndexBlock: "cannot add a block to the following data stream write indices").
+        // Unlike that API, the settings do not wait for writes in flight: one already past the block check may still
+        // land, and goes with the data stream.
+        await step(`cannot block writes to ${openStreams.join(", ")} (write indices ${writeIndices.join(", ")})`, () =>
+            t.client.indices.putSettings({ index: writeIndices.join(","), settings: { "index.blocks.write": true } }),
+        );
+        t.log(`${label}: blocked writes to ${openStreams.join(", ")} (--force)`);
+    }
+    for (const d of openStreams) {
+        await step(`cannot delete data stream ${d}`, () => t.client.indices.deleteDataStream({ name: d }));
+        t.log(`${label}: deleted data stream ${d} (--force)`);
+    }
+    if (openIndices.length > 0) {
+        await step(`cannot close ${openIndices.join(", ")}`, () => t.client.indices.close({ index: openIndices.join(",") }));
+        t.log(`${label}: closed ${openIndices.join(", ")} (--force)`);
+    }
+}
+
 /**
  * Restores data streams and indices from a snapshot, into a cluster that lost them or over what is there:
  * - writers are paused first (see {@link pauseWriters}): none can recreate a data stream mid-restore;
- * - what exists and is open refuses the restore, unless forced: then the data streams are write-blocked (so no
- *   write lands in what is about to go; writers retry) and deleted, and open indices closed, as Elasticsearch requires;
- *   what is missing is simply restored (resolve with `ignore_unavailable`: Elasticsearch answers 404 otherwise);
+ * - what exists and is open refuses the restore, unless forced: then each data stream's write index is write-blocked
+ *   (so a writer's documents are answered 403 and retried, not written into what is about to go) and the data streams
+ *   deleted, and open indices closed, as Elasticsearch requires; what is missing is simply restored (resolve with
+ *   `ignore_unavailable`: Elasticsearch answers 404 otherwise);
  * - restored indices are write-blocked and outside the lifecycle policy ({@link RESTORED_INDEX_SETTINGS}); each
  *   restored data stream then rolls over to a new write index that its template puts under the policy again;
  * - progress is printed until every shard is done, and the restored indices' documents counted;
@@ -251,8 +283,7 @@ export async function restoreSnapshot(t: SnapshotTarget, o: RestoreOptions): Pro
 
     const targets = [...dataStreams, ...plain];
     const restored = [...backing, ...plain];
-    /** Runs one request; its failure becomes a SnapshotError that says what was being done. */
-    const step = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
+    const step: Step = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
         try {
             return await request();
         } catch (err) {
@@ -265,34 +296,24 @@ export async function restoreSnapshot(t: SnapshotTarget, o: RestoreOptions): Pro
         const existing = await step(`cannot look up ${targets.join(", ")}`, () =>
             t.client.indices.resolveIndex({ name: targets.join(","), expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true }),
         );
-        const openStreams = existing.data_streams.map((d) => d.name).filter((n) => dataStreams.includes(n));
+        const streams = existing.data_streams.filter((d) => dataStreams.includes(d.name));
+        const openStreams = streams.map((d) => d.name);
+        // Each one's write index: the last of its backing indices (ResolveIndexAction lists a data stream's indices in
+        // order; DataStream.getWriteIndex is the last one).
+        const writeIndices = streams.map((d) => [d.backing_indices].flat().slice(-1)[0]).filter((i): i is string => i !== undefined);
         // A concrete name comes back whatever its state: a closed index may be restored over, as it is.
         const openIndices = existing.indices.filter((i) => i.attributes.includes("open")).map((i) => i.name).filter((n) => plain.includes(n));
         if (openStreams.length + openIndices.length > 0 && !o.force) {
             throw new SnapshotError(`refusing to overwrite open data streams or indices: ${[...openStreams, ...openIndices].join(", ")}. Pass --force to delete them (their current documents are lost) and restore the snapshot's instead, or restore others with --indices`);
         }
-        return { openStreams, openIndices };
+        return { openStreams, writeIndices, openIndices };
     };
     // Refused before anything changes; looked at again once the writers are paused, as they may have created one.
     await present();
     const resume = dataStreams.length > 0 ? await pauseWriters(t, label, o.writerRoles ?? [LOGSTASH_WRITER_ROLE]) : () => Promise.resolve();
     let documents = 0;
     try {
-        const { openStreams, openIndices } = await present();
-        if (openStreams.length + openIndices.length > 0) {
-            if (openStreams.length > 0) {
-                await step(`cannot block writes to ${openStreams.join(", ")}`, () => t.client.indices.addBlock({ index: openStreams.join(","), block: "write" }));
-                t.log(`${label}: blocked writes to ${openStreams.join(", ")} (--force)`);
-            }
-            for (const d of openStreams) {
-                await step(`cannot delete data stream ${d}`, () => t.client.indices.deleteDataStream({ name: d }));
-                t.log(`${label}: deleted data stream ${d} (--force)`);
-            }
-            if (openIndices.length > 0) {
-                await step(`cannot close ${openIndices.join(", ")}`, () => t.client.indices.close({ index: openIndices.join(",") }));
-                t.log(`${label}: closed ${openIndices.join(", ")} (--force)`);
-            }
-        }
+        await clearForRestore(t, label, step, await present());
 
         await step(`Elasticsearch refused to restore ${o.snapshot}`, () =>
             t.client.snapshot.restore({

@@ -5,10 +5,17 @@
  * upstream file it copies (paths under elastic/elasticsearch):
  *
  * - `ignore_unavailable` is false unless asked (the specification's `@server_default`): a concrete name that does not
- *   exist is 404 index_not_found_exception on resolve, recovery, count, close, add_block and restore
+ *   exist is 404 index_not_found_exception on resolve, recovery, count, close, add_block, put_settings and restore
  *   (server/src/main/java/org/elasticsearch/cluster/metadata/IndexNameExpressionResolver.java); a wildcard that
  *   matches nothing is fine while `allow_no_indices` is true; hidden `.ds-` backing indices match only names that
  *   start with a dot;
+ * - a data stream's name reaches only the APIs whose request class includes data streams (`includeDataStreams()`,
+ *   false unless overridden: server/src/main/java/org/elasticsearch/action/IndicesRequest.java): snapshot create,
+ *   resolve, recovery, count and put_settings take it; close and add_block answer 404 index_not_found_exception, as
+ *   for a missing index, and skip it with `ignore_unavailable` (each case below names its request class); add_block
+ *   also refuses a data stream's write index (400,
+ *   server/src/main/java/org/elasticsearch/cluster/metadata/MetadataIndexStateService.java), while put_settings
+ *   write-blocks any index it resolves, a write index too;
  * - restore (server/src/main/java/org/elasticsearch/snapshots/RestoreService.java): an open index of the same name
  *   refuses it (500 snapshot_restore_exception); `index_settings` may not change and `ignore_index_settings` may not
  *   remove the settings RestoreService keeps (UNMODIFIABLE_SETTINGS, UNREMOVABLE_SETTINGS); a restored data stream
@@ -162,6 +169,41 @@ function snapshotException(repo: string, snap: string, message: string): Refusal
     return esError(500, "snapshot_restore_exception", `[${repo}:${snap}/uuid-${snap}] ${message}`);
 }
 
+/**
+ * The 404 for a data stream's name sent to an API whose request does not include data streams: IndexNotFoundException
+ * with IndexNameExpressionResolver's EXCLUDED_DATA_STREAMS_KEY metadata (`es.excluded_ds`, rendered without `es.` by
+ * ElasticsearchException's innerToXContent).
+ */
+function excludedDataStream(name: string): Refusal {
+    return esError(404, "index_not_found_exception", `no such index [${name}]`, { excluded_ds: "true", "resource.type": "index_or_alias", "resource.id": name, index_uuid: "_na_", index: name });
+}
+
+/**
+ * The settings of a PUT _settings body, unwrapped from `settings` as UpdateSettingsRequest.fromXContent does,
+ * flattened as Settings.Builder's loadFromMap does (`{"index":{"blocks":{"write":true}}}` is `index.blocks.write`),
+ * and given the `index.` prefix that MetadataUpdateSettingsService's normalizePrefix adds. The fake models
+ * `index.blocks.write` only (a boolean or null), and refuses any other setting: stricter than Elasticsearch, never
+ * kinder.
+ */
+function flatSettings(body: unknown): Record<string, boolean | null> | Refusal {
+    const flat: Record<string, unknown> = {};
+    const walk = (prefix: string, v: unknown) => {
+        if (typeof v === "object" && v !== null && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) walk(prefix === "" ? k : `${prefix}.${k}`, x);
+        else flat[prefix] = v;
+    };
+    const b = (body ?? {}) as Record<string, unknown>;
+    walk("", typeof b.settings === "object" && b.settings !== null ? b.settings : b);
+    const out: Record<string, boolean | null> = {};
+    for (const [k, v] of Object.entries(flat)) {
+        const key = k.startsWith("index.") ? k : `index.${k}`;
+        if (key !== "index.blocks.write") return esError(400, "illegal_argument_exception", `the fake models the setting index.blocks.write only, not [${key}]`);
+        if (v !== null && v !== true && v !== false && v !== "true" && v !== "false") return esError(400, "illegal_argument_exception", `Failed to parse value [${typeof v === "string" ? v : JSON.stringify(v)}] as only [true] or [false] are allowed.`);
+        out[key] = v === null ? null : v === true || v === "true";
+    }
+    if (Object.keys(out).length === 0) return esError(400, "action_request_validation_exception", "Validation Failed: 1: no settings to update;");
+    return out;
+}
+
 /** Starts the fake with an empty repository named `repository`; `password` is elastic's. */
 export async function startFakeSnapshotEs(options: { cert: string; key: string; password: string; repository: string }): Promise<FakeSnapshotEs> {
     const state: FakeSnapshotState = {
@@ -192,10 +234,16 @@ export async function startFakeSnapshotEs(options: { cert: string; key: string; 
      * Names to data streams and indices as IndexNameExpressionResolver does for the given options: a concrete name
      * must exist unless ignore_unavailable; a wildcard matches data streams and non-hidden indices (a pattern starting
      * with a dot also hidden ones) in the states expand_wildcards asks for.
+     *
+     * `includeDataStreams` is the request class's `includeDataStreams()` (IndicesRequest's default is false). When it
+     * is false, a wildcard matches no data stream, and a data stream's name is 404 index_not_found_exception unless
+     * ignore_unavailable (ensureAliasOrIndexExists: `isDataStreamRelated() && includeDataStreams() == false`, with
+     * the `es.excluded_ds` metadata); a backing index named or matched as an index is still an index (IndexAbstraction's
+     * ConcreteIndex is not data-stream related). Each API below names the request class it follows.
      */
     const resolveNames = (
         expression: string,
-        o: { ignoreUnavailable: boolean; allowNoIndices: boolean; expand: string },
+        o: { ignoreUnavailable: boolean; allowNoIndices: boolean; expand: string; includeDataStreams: boolean },
     ): { dataStreams: string[]; indices: string[] } | Refusal => {
         const states = o.expand.split(",");
         const wantState = (i: FakeIndex) => states.includes("all") || (i.open ? states.includes("open") : states.includes("closed"));
@@ -203,14 +251,15 @@ export async function startFakeSnapshotEs(options: { cert: string; key: string; 
         const indices = new Set<string>();
         for (const name of expression.split(",").filter((n) => n !== "")) {
             if (name.includes("*")) {
-                for (const d of state.dataStreams.keys()) if (wildcardMatch(name, d)) dataStreams.add(d);
+                if (o.includeDataStreams) for (const d of state.dataStreams.keys()) if (wildcardMatch(name, d)) dataStreams.add(d);
                 for (const [i, idx] of state.indices) {
                     if (streamOf(i) !== undefined && !name.startsWith(".")) continue;
                     if ((i.startsWith(".") && !name.startsWith(".")) || !wildcardMatch(name, i) || !wantState(idx)) continue;
                     indices.add(i);
                 }
             } else if (state.dataStreams.has(name)) {
-                dataStreams.add(name);
+                if (o.includeDataStreams) dataStreams.add(name);
+                else if (!o.ignoreUnavailable) return excludedDataStream(name);
             } else if (state.indices.has(name)) {
                 indices.add(name);
             } else if (!o.ignoreUnavailable) {
@@ -220,10 +269,16 @@ export async function startFakeSnapshotEs(options: { cert: string; key: string; 
         if (dataStreams.size + indices.size === 0 && !o.allowNoIndices) return indexNotFound(expression);
         return { dataStreams: [...dataStreams], indices: [...indices] };
     };
-    const optionsOf = (r: CheckedRequest, expand = "open") => ({
+    const optionsOf = (r: CheckedRequest, includeDataStreams: boolean, expand = "open") => ({
         ignoreUnavailable: r.flag("ignore_unavailable"),
         allowNoIndices: r.param("allow_no_indices") === undefined ? true : r.flag("allow_no_indices"),
         expand: r.param("expand_wildcards") ?? expand,
+        includeDataStreams,
+    });
+    /** The write indices among `names`: MetadataIndexStateService refuses to block them through the add-block API. */
+    const writeIndicesAmong = (names: readonly string[]) => names.filter((i) => {
+        const backing = state.dataStreams.get(streamOf(i) ?? "");
+        return backing !== undefined && backing[backing.length - 1] === i;
     });
     /** The concrete indices names resolve to: data streams to their backing indices. */
     const concrete = (r: { dataStreams: string[]; indices: string[] }) => [...r.dataStreams.flatMap((d) => state.dataStreams.get(d) ?? []), ...r.indices];
@@ -377,7 +432,9 @@ export async function startFakeSnapshotEs(options: { cert: string; key: string; 
                 if (state.snapshots.has(snap)) return esError(400, "invalid_snapshot_name_exception", `[${repo}:${snap}] Invalid snapshot name [${snap}], snapshot with the same name already exists`);
                 const body = (r.body ?? {}) as { indices?: string | string[]; ignore_unavailable?: boolean };
                 const pattern = Array.isArray(body.indices) ? body.indices.join(",") : body.indices ?? "*";
-                const found = resolveNames(pattern, { ignoreUnavailable: body.ignore_unavailable === true, allowNoIndices: true, expand: "open" });
+                // CreateSnapshotRequest.includeDataStreams() is true
+                // (server/src/main/java/org/elasticsearch/action/admin/cluster/snapshots/create/CreateSnapshotRequest.java).
+                const found = resolveNames(pattern, { ignoreUnavailable: body.ignore_unavailable === true, allowNoIndices: true, expand: "open", includeDataStreams: true });
                 if (isRefusal(found)) return found;
                 const dataStreams = Object.fromEntries(found.dataStreams.map((d) => [d, [...(state.dataStreams.get(d) ?? [])]]));
                 const indices: Record<string, SnapshotIndex> = {};
@@ -409,7 +466,9 @@ export async function startFakeSnapshotEs(options: { cert: string; key: string; 
                 return restore(r, repo, s);
             }
             case "indices.resolve_index": {
-                const found = resolveNames(r.parts.name, optionsOf(r));
+                // ResolveIndexAction.Request.includeDataStreams() is true
+                // (server/src/main/java/org/elasticsearch/action/admin/indices/resolve/ResolveIndexAction.java).
+                const found = resolveNames(r.parts.name, optionsOf(r, true));
                 if (isRefusal(found)) return found;
                 return {
                     status: 200,
@@ -434,18 +493,43 @@ export async function startFakeSnapshotEs(options: { cert: string; key: string; 
                 return { status: 200, body: { acknowledged: true } };
             }
             case "indices.close": {
-                const found = resolveNames(r.parts.index, optionsOf(r));
+                // CloseIndexRequest keeps IndicesRequest's includeDataStreams() false
+                // (server/src/main/java/org/elasticsearch/action/admin/indices/close/CloseIndexRequest.java; DataStreamIT's
+                // testResolvabilityOfDataStreamsInAPIs expects close of a data stream's name to fail).
+                const found = resolveNames(r.parts.index, optionsOf(r, false));
                 if (isRefusal(found)) return found;
                 for (const i of concrete(found)) (state.indices.get(i) as FakeIndex).open = false;
                 return { status: 200, body: { acknowledged: true, shards_acknowledged: true, indices: {} } };
             }
             case "indices.add_block": {
                 if (r.parts.block !== "write") return esError(400, "illegal_argument_exception", `the fake models the write block only, not [${r.parts.block}]`);
-                const found = resolveNames(r.parts.index, optionsOf(r));
+                // AddIndexBlockRequest keeps IndicesRequest's includeDataStreams() false, and TransportAddIndexBlockAction
+                // resolves concrete indices (server/src/main/java/org/elasticsearch/action/admin/indices/readonly/);
+                // MetadataIndexStateService.addIndexBlock then refuses a data stream's write index
+                // (server/src/main/java/org/elasticsearch/cluster/metadata/MetadataIndexStateService.java).
+                const found = resolveNames(r.parts.index, optionsOf(r, false));
                 if (isRefusal(found)) return found;
                 const names = concrete(found);
+                const writeIndices = writeIndicesAmong(names);
+                if (writeIndices.length > 0) return esError(400, "illegal_argument_exception", `cannot add a block to the following data stream write indices [${writeIndices.join(",")}]`);
                 for (const i of names) (state.indices.get(i) as FakeIndex).settings["index.blocks.write"] = "true";
                 return { status: 200, body: { acknowledged: true, shards_acknowledged: true, indices: names.map((name) => ({ name, blocked: true })) } };
+            }
+            case "indices.put_settings": {
+                // UpdateSettingsRequest.includeDataStreams() is true
+                // (server/src/main/java/org/elasticsearch/action/admin/indices/settings/put/UpdateSettingsRequest.java).
+                const found = resolveNames(r.parts.index ?? "*", optionsOf(r, true));
+                if (isRefusal(found)) return found;
+                const settings = flatSettings(r.body);
+                if (isRefusal(settings)) return settings;
+                // MetadataUpdateSettingsService turns an APIBlock setting into the index block: a write block set this
+                // way holds on any index, a data stream's write index too (no write-index check on this path).
+                for (const i of concrete(found)) {
+                    const idx = state.indices.get(i) as FakeIndex;
+                    if (settings["index.blocks.write"] === true) idx.settings["index.blocks.write"] = "true";
+                    else delete idx.settings["index.blocks.write"];
+                }
+                return { status: 200, body: { acknowledged: true } };
             }
             case "indices.rollover": {
                 const stream = r.parts.alias;
@@ -461,7 +545,9 @@ export async function startFakeSnapshotEs(options: { cert: string; key: string; 
                 return { status: 200, body: { acknowledged: true, shards_acknowledged: true, old_index: old, new_index: next, rolled_over: true, dry_run: false, lazy: false, conditions: {} } };
             }
             case "indices.recovery": {
-                const found = resolveNames(r.parts.index ?? "*", optionsOf(r));
+                // RecoveryRequest extends BroadcastRequest, whose includeDataStreams() is true
+                // (server/src/main/java/org/elasticsearch/action/support/broadcast/BroadcastRequest.java).
+                const found = resolveNames(r.parts.index ?? "*", optionsOf(r, true));
                 if (isRefusal(found)) return found;
                 const body: Record<string, unknown> = {};
                 for (const i of concrete(found)) {
@@ -481,7 +567,9 @@ export async function startFakeSnapshotEs(options: { cert: string; key: string; 
                 return { status: 200, body };
             }
             case "count": {
-                const found = resolveNames(r.parts.index ?? "*", optionsOf(r));
+                // RestCountAction sends a SearchRequest, which includes data streams
+                // (server/src/main/java/org/elasticsearch/rest/action/search/RestCountAction.java; DataStreamIT searches one).
+                const found = resolveNames(r.parts.index ?? "*", optionsOf(r, true));
                 if (isRefusal(found)) return found;
                 const names = concrete(found);
                 const closed = names.find((i) => state.indices.get(i)?.open !== true);
