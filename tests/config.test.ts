@@ -102,8 +102,9 @@ describe("parseStackConfig", () => {
     const bad: [string, Partial<Record<ConfigKey, string>>, string, RegExp][] = [
         ["unknown target", { target: "swarm" }, "target", /set 'docker' or 'kubernetes'/],
         ["version not pinned", { elasticVersion: "9" }, "elasticVersion", /pin a full version/],
-        ["version too old", { elasticVersion: "8.10.0" }, "elasticVersion", /8\.x from 8\.18\.0/],
-        ["8.x below 8.18.0, which reaches no 9.x release", { elasticVersion: "8.17.9" }, "elasticVersion", /8\.17\.9 is not supported.*8\.x from 8\.18\.0/],
+        ["version too old", { elasticVersion: "8.10.0" }, "elasticVersion", /8\.x from 8\.19\.0/],
+        ["8.x below 8.18.0, which reaches no 9.x release", { elasticVersion: "8.17.9" }, "elasticVersion", /8\.17\.9 is not supported.*8\.x from 8\.19\.0/],
+        ["8.18, which reaches 9.0 but not the 9.x releases after it", { elasticVersion: "8.18.8" }, "elasticVersion", /8\.18\.8 is not supported.*8\.x from 8\.19\.0/],
         ["version too new", { elasticVersion: "10.0.0" }, "elasticVersion", /use a 9\.x release/],
         ["heap larger than memory", { logstashHeapMb: "2048", logstashMemoryMb: "1024" }, "logstashHeapMb", /larger than the memory limit/],
         ["heap leaves no off-heap room", { kibanaHeapMb: "1000", kibanaMemoryMb: "1024" }, "kibanaHeapMb", /at most 75%/],

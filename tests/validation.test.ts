@@ -252,7 +252,7 @@ describe("values each rule still accepts", () => {
         { logstashPublicHost: "3com.example" },
         { elasticVersion: "9.0.0" },
         { elasticVersion: "9.10.0" },
-        { elasticVersion: "8.18.0" },
+        { elasticVersion: "8.19.0" },
         // Kibana's HTTPS is TCP, nginx's syslog UDP: one number, two sockets.
         { kibanaPort: "5140" },
         { nginxSyslogPort: "5601" },

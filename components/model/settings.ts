@@ -131,7 +131,7 @@ export interface StackConfig {
     readonly environment: string;
     /** Where the stack runs: `docker` or `kubernetes`. */
     readonly target: Target;
-    /** Elastic Stack release of the Elasticsearch, Kibana and Logstash images (9.x, or 8.x from 8.18.0). */
+    /** Elastic Stack release of the Elasticsearch, Kibana and Logstash images (9.x, or 8.x from 8.19.0). */
     readonly elasticVersion: string;
     /** Elasticsearch cluster name (a DNS label); also the default physical name prefix on Docker. */
     readonly clusterName: string;

@@ -6,15 +6,16 @@
  */
 export const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 
-/** Default Elastic release: the current 9.x line. 8.18+ keeps working (see {@link MIN_SUPPORTED_8X}). */
+/** Default Elastic release: the current 9.x line. 8.19+ keeps working (see {@link MIN_SUPPORTED_8X}). */
 export const DEFAULT_ELASTIC_VERSION = "9.4.1";
 /**
- * Oldest 8.x release: the oldest from which ECK 3.5.0's webhook admits an upgrade to 9.x (cloud-on-k8s
- * pkg/controller/elasticsearch/version/supported_versions.go, modelled in tests/support/eck/changes.ts), as
- * Elastic's upgrade guide has 8.17 and earlier upgrade to 8.18 before 9.0; it has the settings we rely on
- * (standardised `ssl_*` plugin options, `api.http.*`).
+ * Oldest 8.x release: the last 8.x minor, the one from which every 9.x release upgrades directly. Elastic's upgrade
+ * guide ("Prepare to upgrade") has a cluster reach 9.0 from 8.18 and 9.1 and later (the default is 9.4.1) from 8.19
+ * only, and ECK 3.5.0's webhook refuses an upgrade to 9.x from below 8.18.0 (cloud-on-k8s
+ * pkg/controller/elasticsearch/version/supported_versions.go, modelled in tests/support/eck/changes.ts). It has the
+ * settings we rely on (standardised `ssl_*` plugin options, `api.http.*`).
  */
-export const MIN_SUPPORTED_8X = "8.18.0";
+export const MIN_SUPPORTED_8X = "8.19.0";
 /** Parses "X.Y.Z" into numbers, or undefined. */
 export function parseVersion(v: string): [number, number, number] | undefined {
     const m = VERSION.exec(v);
