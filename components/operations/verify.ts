@@ -189,16 +189,18 @@ interface Pending {
     dataset?: string;
 }
 
-function sendUdp(host: string, port: number, lines: readonly string[], timeoutMs: number): Promise<void> {
+/** Sends the lines as datagrams; resolves with the time the sends were issued. */
+function sendUdp(host: string, port: number, lines: readonly string[], timeoutMs: number): Promise<number> {
     const socket = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
-    return new Promise<void>((resolve, reject) => {
+    const writtenAt = Date.now();
+    return new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => finish(new Error(`UDP send to ${host}:${port} timed out`)), timeoutMs);
         let left = lines.length;
         const finish = (err?: Error | null) => {
             clearTimeout(timer);
             socket.close();
             if (err) reject(err);
-            else resolve();
+            else resolve(writtenAt);
         };
         socket.on("error", finish);
         if (left === 0) return finish();
@@ -211,8 +213,10 @@ function sendUdp(host: string, port: number, lines: readonly string[], timeoutMs
     });
 }
 
-function sendTls(host: string, port: number, ca: string, lines: readonly string[], timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+/** Sends the lines over one TLS connection; resolves, once the peer closed, with the time they were written. */
+function sendTls(host: string, port: number, ca: string, lines: readonly string[], timeoutMs: number): Promise<number> {
+    let writtenAt = 0;
+    return new Promise<number>((resolve, reject) => {
         // servername only for names: SNI with an IP literal is not allowed, and node checks IP SANs without it.
         const socket = tls.connect({ host, port, ca, servername: net.isIP(host) ? undefined : host, minVersion: "TLSv1.2" });
         const timer = setTimeout(() => {
@@ -225,11 +229,12 @@ function sendTls(host: string, port: number, ca: string, lines: readonly string[
         });
         socket.on("secureConnect", () => {
             // end() flushes the lines and sends close_notify; wait for the peer to close so nothing is cut off.
+            writtenAt = Date.now();
             socket.end(lines.join(""));
         });
         socket.on("close", () => {
             clearTimeout(timer);
-            resolve();
+            resolve(writtenAt);
         });
     });
 }
@@ -250,9 +255,12 @@ async function sendAll(o: VerifyOptions, marker: string, pending: Map<string, Pe
             const sentAt = Date.now();
             for (const id of ids) pending.set(id, { source, sentAt });
             const where = `${source.kind}:${source.name} at ${source.host}:${source.port}`;
+            // Latency counts from when the lines were written to the socket (after the TLS handshake, which is no part
+            // of it): the peer cannot have them earlier, so a late callback on a loaded host never makes it look shorter.
+            let writtenAt = sentAt;
             try {
-                if (source.kind === "nginx") await sendUdp(source.host, source.port, lines, timeoutMs);
-                else await sendTls(source.host, source.port, o.ca, lines, timeoutMs);
+                if (source.kind === "nginx") writtenAt = await sendUdp(source.host, source.port, lines, timeoutMs);
+                else writtenAt = await sendTls(source.host, source.port, o.ca, lines, timeoutMs);
             } catch (err) {
                 const text = describeError(err);
                 problems[index] =
@@ -261,11 +269,9 @@ async function sendAll(o: VerifyOptions, marker: string, pending: Map<string, Pe
                         : `cannot send to Logstash (${where}): ${text}. Is the port published or port-forwarded?`;
                 for (const id of ids) pending.delete(id);
             }
-            // Sending takes time: count latency from when a source's lines were all handed to the network.
-            const done = Date.now();
             for (const id of ids) {
                 const p = pending.get(id);
-                if (p) p.sentAt = done;
+                if (p) p.sentAt = writtenAt;
             }
         }),
     );
