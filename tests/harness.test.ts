@@ -149,23 +149,25 @@ describe("the watchdog in jest's main process (tests/support/stallReporter.js)",
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-stall-"));
         try {
             // Atomics.wait blocks the worker's thread (as the crypto deadlock did) without a child process to clean up.
-            fs.writeFileSync(path.join(dir, "blocked.test.js"), `test("blocks its worker", () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000); }, 1000);\n`);
+            fs.writeFileSync(path.join(dir, "blocked.test.js"), `test("blocks its worker", () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000); }, 1000);\n`);
             fs.writeFileSync(path.join(dir, "quick.test.js"), `test("passes", () => expect(1).toBe(1));\n`);
             const config = { rootDir: dir, testEnvironment: "node", transform: {}, cacheDirectory: path.join(dir, "cache"), reporters: ["default", path.join(ROOT, "tests", "support", "stallReporter.js")] };
             fs.writeFileSync(path.join(dir, "jest.config.json"), JSON.stringify(config));
             const run = await runCommand(process.execPath, [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), "--config", path.join(dir, "jest.config.json"), "--maxWorkers=2", "--ci"], {
                 cwd: dir,
-                env: { ...process.env, ELK_TEST_STALL_SECONDS: "3" },
-                timeoutMs: 90_000,
+                // 10 s, not less: on a loaded machine (load average 11) starting a worker and loading a file took
+                // over 3 s, and the watchdog rightly ended the run before the test began.
+                env: { ...process.env, ELK_TEST_STALL_SECONDS: "10" },
+                timeoutMs: 150_000,
             });
             expect(run.timedOut).toBe(false);
             expect(run.status).toBe(1);
-            expect(run.stderr).toMatch(/STALLED: no test started or ended for more than 3 s/);
+            expect(run.stderr).toMatch(/STALLED: no test started or ended for more than 10 s/);
             expect(run.stderr).toMatch(/blocked\.test\.js: silent for \d+ s, last running the test "blocks its worker"/);
-            // Well before the blocked call would have returned (20 s): the watchdog, not the wait, ended it.
-            expect(run.elapsedMs).toBeLessThan(20_000);
+            // Well before the blocked call would have returned (60 s): the watchdog, not the wait, ended it.
+            expect(run.elapsedMs).toBeLessThan(60_000);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
-    }, 120_000);
+    }, 180_000);
 });
