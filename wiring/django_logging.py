@@ -118,27 +118,35 @@ def escape_message(text):
 
 
 class _Record(object):
-    """One formatted record: its line as sent, how often it was written, and the dropped count it carries (only
-    the handler's own records carry one)."""
+    """One formatted record: its line as sent; whether a connection took it whole (so Logstash may have it); how many
+    of its connections ended the half-open way (see LogstashHandler._fail); the dropped count it carries (only the
+    handler's own records carry one)."""
 
-    __slots__ = ("wire", "copies", "carries")
+    __slots__ = ("wire", "written", "copies", "carries")
 
     def __init__(self, wire, carries=0):
         self.wire = wire
+        self.written = False
         self.copies = 0
         self.carries = carries
 
 
 def _unacked_bytes(sock):
-    """Bytes written but not yet acknowledged by the peer's TCP stack (Linux TIOCOUTQ); 0 where unknown."""
+    """Bytes written but not yet acknowledged by the peer's TCP stack (Linux TIOCOUTQ); None where unknown."""
     if fcntl is None or not hasattr(termios, "TIOCOUTQ"):
-        return 0
+        return None
     try:
         buf = bytearray(4)
         fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, buf)
         return int.from_bytes(buf, sys.byteorder)
     except (OSError, AttributeError, ValueError):
-        return 0
+        return None
+
+# The largest piece written at once (but for a longer record, written alone): one TLS record's worth (2**14 bytes,
+# RFC 8446 section 5.1). A piece the socket did not take whole went out as at most part of a TLS record, which Logstash
+# cannot decrypt, or (a longer record) as the start of a line without its end: none of its records reached Logstash by
+# that connection.
+_PIECE = 16384
 
 
 class LogstashHandler(logging.Handler):
@@ -159,11 +167,16 @@ class LogstashHandler(logging.Handler):
       interval, not one per record. Set `idle_confirm` to confirm sooner when no record came for that long.
     - Records of a connection that fails or cannot be confirmed (Logstash killed, restarted, stalled past
       `send_timeout`, half-open, a middlebox dropping the connection) are sent again on the next connection,
-      with the same ids: Elasticsearch keeps one copy. Each record is written at most `max_copies` times, however
-      its connections failed (so a record that makes Logstash fail every time cannot hold up the others); one
-      still unconfirmed after that is no longer sent and is counted as not confirmed (Logstash may well have
-      it: it is not counted as dropped). Reconnects back off exponentially (0.5 s doubling to `max_backoff`,
-      each wait drawn between half and all of it), however fast the app logs.
+      with the same ids: Elasticsearch keeps one copy. A failure counts toward `max_copies` only when it has the
+      half-open signature: every byte written, the close_notify and FIN included, acknowledged by Logstash's TCP,
+      and no FIN back within `send_timeout` (a Logstash or proxy that reads but never ends a connection). A record
+      whose connections ended so `max_copies` times is no longer sent and is counted as not confirmed: Logstash's
+      TCP took every byte of it each time, so Logstash has it, read or waiting in its socket (it is lost only if
+      Logstash dies before reading it), and it is not counted as dropped. Every other failure (refused, reset, a
+      handshake or write that failed or timed out, bytes not acknowledged) keeps the record for the next
+      connection however often it happens, since its bytes may never have reached Logstash. Reconnects back off
+      exponentially (0.5 s doubling to `max_backoff`, each wait drawn between half and all of it), however fast
+      the app logs.
     - At most `queue_size` records and about `queue_bytes` bytes wait to be sent for the first time; past that
       the oldest of them go. Only records never written are dropped, so the count is exact: every record
       dropped is counted on stderr, in `dropped`, and in Elasticsearch as `elk.dropped` on a record of the
@@ -171,7 +184,8 @@ class LogstashHandler(logging.Handler):
       stderr and in `dropped` only).
     - At exit (`logging.shutdown`, and for a process started by multiprocessing also when it ends), the thread
       has `close_timeout` seconds to deliver and confirm what is left. stderr then says what is known: records
-      never sent (lost), and records sent but not confirmed (Logstash may have them). If Logstash was already
+      no connection took whole (lost, and counted in `dropped`), and records sent but not confirmed (Logstash may
+      have them). If Logstash was already
       unreachable, one more attempt is made at once rather than waiting out the backoff, and if that cannot
       connect the handler gives up at once. A process that ends with os._exit() without either loses its
       queue uncounted.
@@ -496,7 +510,7 @@ class LogstashHandler(logging.Handler):
         why not. Its side closed with a FIN, not a reset, so nothing was left unread in its socket then; every
         byte acknowledged means every byte had arrived before that close."""
         try:
-            if _unacked_bytes(conn) != 0:
+            if _unacked_bytes(conn):
                 return "Logstash closed before acknowledging everything"
             error = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             return os.strerror(error) if error else None
@@ -504,7 +518,9 @@ class LogstashHandler(logging.Handler):
             return str(error) or error.__class__.__name__
 
     def _confirm(self, conn, deadline):
-        """Ends the connection cleanly; None when Logstash read everything written on it, else why not."""
+        """Ends the connection cleanly: (None, False) when Logstash read everything written on it, else (why not,
+        whether that was the half-open signature: every byte written, our close_notify and FIN included, acknowledged
+        by Logstash's TCP, and no FIN back in time)."""
         try:
             conn.setblocking(False)
             try:
@@ -519,20 +535,43 @@ class LogstashHandler(logging.Handler):
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._readable(conn, left):
-                    if _unacked_bytes(conn) == 0:
-                        return "Logstash took every byte but did not end the connection in time"
-                    return "Logstash did not read everything in time"
+                    unacked = _unacked_bytes(conn)
+                    if unacked == 0:
+                        return "Logstash took every byte but did not end the connection in time", True
+                    if unacked is None:
+                        return "Logstash did not end the connection in time", False
+                    return "Logstash did not read everything in time", False
                 try:
                     if socket.socket.recv(conn, 65536) == b"":
                         break
                 except BlockingIOError:
                     continue
             # A clean end: every byte acknowledged and no reset (a reset means bytes arrived after Logstash closed).
-            return self._closed_cleanly(conn)
+            return self._closed_cleanly(conn), False
         except OSError as error:
-            return str(error) or error.__class__.__name__
+            return str(error) or error.__class__.__name__, False
         finally:
             self._close(conn)
+
+    @staticmethod
+    def _write(conn, batch):
+        """Writes the records in pieces of at most one TLS record (_PIECE; a longer record alone), each marked written
+        once the socket took its piece whole."""
+        piece = []
+        size = 0
+        for record in batch:
+            if piece and size + len(record.wire) > _PIECE:
+                conn.sendall(b"".join([r.wire for r in piece]))
+                for done in piece:
+                    done.written = True
+                piece = []
+                size = 0
+            piece.append(record)
+            size += len(record.wire)
+        if piece:
+            conn.sendall(b"".join([r.wire for r in piece]))
+            for done in piece:
+                done.written = True
 
     @staticmethod
     def _close(conn):
@@ -546,12 +585,19 @@ class LogstashHandler(logging.Handler):
         except (OSError, ValueError):
             pass
 
-    def _fail(self, error, records):
-        """Records of a failed connection: sent again, in front of what waits, unless they were written max_copies
-        times already; those are given up as not confirmed. Call with the lock held."""
+    def _fail(self, error, records, half_open=False):
+        """Records of a failed connection: sent again, in front of what waits. Only the half-open signature counts
+        toward max_copies: every byte written, close_notify and FIN included, acknowledged by Logstash's TCP, and no
+        FIN back (a Logstash or proxy that reads but never ends a connection; Logstash has the records, in its socket
+        if not read yet). A record whose connections ended so max_copies times is given up as not confirmed. Every
+        other failure (refused, reset, a handshake or write that failed or timed out, bytes not acknowledged) keeps
+        the record, however often: bytes never acknowledged may never have reached Logstash. Call with the lock
+        held."""
         keep = []
         given_up = 0
         for record in records:
+            if half_open:
+                record.copies += 1
             if record.copies >= self.max_copies:
                 if not record.carries:
                     given_up += 1
@@ -565,8 +611,9 @@ class LogstashHandler(logging.Handler):
             self.unconfirmed += given_up
             self._given_up_since_report += given_up
             if self._given_up_since_report == given_up:
-                self._report("%d records were written %d times to %s:%d without a confirmation (%s): not sent again;"
-                             " Logstash may have them" % (given_up, self.max_copies, self.host, self.port, error))
+                self._report("%d records were written %d times to %s:%d, every byte acknowledged, without a confirmation"
+                             " (%s): not sent again; Logstash may have them" % (given_up, self.max_copies, self.host,
+                                                                                self.port, error))
         self._failing = str(error)
 
     def _recovered(self):
@@ -686,6 +733,7 @@ class LogstashHandler(logging.Handler):
             if action == "stop":
                 break
             failure = None
+            half_open = False
             if action == "connect":
                 try:
                     conn = self._conn = self._connect()
@@ -696,7 +744,7 @@ class LogstashHandler(logging.Handler):
                 limit = self.send_timeout
                 if self._closed:
                     limit = max(0.0, min(limit, self._close_deadline - started))
-                reason = self._confirm(conn, started + limit)
+                reason, half_open = self._confirm(conn, started + limit)
                 conn = self._conn = None
                 inflight_bytes = 0
                 with lock:
@@ -714,9 +762,7 @@ class LogstashHandler(logging.Handler):
                 with lock:
                     self._formatting = 0
                     if closed is None:
-                        for record in batch:
-                            record.copies += 1
-                        inflight.extend(batch)
+                        inflight.extend(batch)  # before it is written: whatever happens to the thread, it is kept
                     else:
                         # Not written: back in front of what waits, for the next connection.
                         self._resend.extendleft(reversed(batch))
@@ -736,7 +782,7 @@ class LogstashHandler(logging.Handler):
                     try:
                         if self._closed:
                             conn.settimeout(max(0.05, min(self.send_timeout, self._close_deadline - time.monotonic())))
-                        conn.sendall(b"".join([record.wire for record in batch]))
+                        self._write(conn, batch)
                         last_write = time.monotonic()
                         if inflight_bytes == 0:
                             confirm_due = last_write + self.confirm_interval
@@ -747,7 +793,7 @@ class LogstashHandler(logging.Handler):
                         failure = error
             if failure is not None:
                 with lock:
-                    self._fail(failure, inflight)
+                    self._fail(failure, inflight, half_open)
                     del inflight[:]
                     inflight_bytes = 0
                     closing = self._closed
@@ -779,14 +825,15 @@ class LogstashHandler(logging.Handler):
         if thread is not None and thread is not threading.current_thread():
             thread.join(self.close_timeout)
         with self._lock:
-            unsent = len(self._queue) + self._formatting
-            unsent += sum(1 for record in self._resend if record.copies == 0 and not record.carries)
-            unconfirmed = sum(1 for record in self._resend if record.copies > 0 and not record.carries)
-            unconfirmed += sum(1 for record in self._inflight if not record.carries)
+            left = [record for record in itertools.chain(self._resend, self._inflight) if not record.carries]
+            # Never taken whole by a connection: surely lost, so dropped. Taken whole but not confirmed: may have arrived.
+            unsent = len(self._queue) + self._formatting + sum(1 for record in left if not record.written)
+            unconfirmed = sum(1 for record in left if record.written)
             why = self._failing or "not done within %gs" % self.close_timeout
             if unsent:
                 self._report("%d records not delivered to %s:%d at exit (never sent: %s); %d dropped before"
                              % (unsent, self.host, self.port, why, self.dropped))
+                self.dropped += unsent
             if unconfirmed:
                 self._report("%d records sent to %s:%d but not confirmed at exit (%s): Logstash may have them"
                              % (unconfirmed, self.host, self.port, why))
