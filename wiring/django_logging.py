@@ -269,9 +269,12 @@ class LogstashHandler(logging.Handler):
         sys.modules["multiprocessing.util"].Finalize(self, self.close, exitpriority=10)
 
     def _reset(self):
-        # One plain lock guards the queue and the counters; the thread sleeps on _wake, which emit releases only
-        # when the thread waits for records (_idle): a Condition's notify would cost every logging call more.
-        self._lock = threading.Lock()
+        # One reentrant lock guards the queue and the counters (see emit); the thread sleeps on _wake, which emit
+        # releases only when the thread waits for records (_idle): a Condition's notify would cost every logging call
+        # more.
+        self._lock = threading.RLock()
+        self._emitting = False  # emit is changing the queue (the lock held)
+        self._deferred = collections.deque()  # records logged by a signal handler meanwhile, for that emit to take
         self._wake = threading.Lock()
         self._wake.acquire()
         self._idle = False
@@ -311,27 +314,48 @@ class LogstashHandler(logging.Handler):
         except Exception:
             self.handleError(record)
             return
+        # The lock is reentrant: a signal handler that logs runs on this thread, between two bytecodes, possibly in
+        # the block below (a plain lock would deadlock there). That nested call leaves its record in _deferred for
+        # the interrupted call, which takes it before it lets go of the lock, rather than change the queue and the
+        # counters in the middle of the interrupted call's own update.
         with self._lock:
-            if self._closed:
-                # Nobody will send it: count it like any other record that could not be kept.
-                self.dropped += 1
-                self._dropped_after_close += 1
-                if self._dropped_after_close == 1:
-                    self._report("records logged after the handler was closed are dropped (each one counted in"
-                                 " `dropped`)")
-            else:
-                queue = self._queue
-                queue.append(item)
-                self._queued_bytes += len(message) + _RECORD_OVERHEAD
-                if len(queue) > self.queue_size or self._queued_bytes > self.queue_bytes:
-                    self._trim()
-                if self._idle:
-                    self._idle = self._sleeping = False
-                    self._wake.release()
-                elif self._thread is None:
-                    self._start_thread()
+            if self._emitting:
+                self._deferred.append(item)
+                return
+            deferred = self._deferred
+            while True:
+                self._emitting = True
+                try:
+                    self._accept(item)
+                finally:
+                    self._emitting = False
+                if not deferred:
+                    break
+                item = deferred.popleft()
         if self._outbox:
             self._flush_reports()
+
+    def _accept(self, item):
+        """Queues one message (or counts it dropped, after close) and wakes or starts the thread. Call with the lock
+        held, from emit."""
+        if self._closed:
+            # Nobody will send it: count it like any other record that could not be kept.
+            self.dropped += 1
+            self._dropped_after_close += 1
+            if self._dropped_after_close == 1:
+                self._report("records logged after the handler was closed are dropped (each one counted in"
+                             " `dropped`)")
+            return
+        queue = self._queue
+        queue.append(item)
+        self._queued_bytes += len(item[-1]) + _RECORD_OVERHEAD
+        if len(queue) > self.queue_size or self._queued_bytes > self.queue_bytes:
+            self._trim()
+        if self._idle:
+            self._idle = self._sleeping = False
+            self._wake.release()
+        elif self._thread is None:
+            self._start_thread()
 
     def _start_thread(self):
         """Starts the sending thread; where that is refused (Python 3.12+ at exit, a pids limit) the record stays
