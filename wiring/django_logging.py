@@ -142,6 +142,11 @@ def _unacked_bytes(sock):
     except (OSError, AttributeError, ValueError):
         return None
 
+# connect_ex's answer for a connect under way on a non-blocking socket (Windows: WSAEWOULDBLOCK, which its errno
+# module also names EWOULDBLOCK; elsewhere EWOULDBLOCK is EAGAIN, which from connect means no local port is left).
+_IN_PROGRESS = {errno.EINPROGRESS} | ({errno.EWOULDBLOCK, getattr(errno, "WSAEWOULDBLOCK", errno.EWOULDBLOCK)}
+                                      if os.name == "nt" else set())
+
 # The largest piece written at once (but for a longer record, written alone): one TLS record's worth (2**14 bytes,
 # RFC 8446 section 5.1). A piece the socket did not take whole went out as at most part of a TLS record, which Logstash
 # cannot decrypt, or (a longer record) as the start of a line without its end: none of its records reached Logstash by
@@ -225,9 +230,11 @@ class LogstashHandler(logging.Handler):
         # the timestamp of the current second.
         self._origins = {}
         self._stamp = (None, "")
-        # Held by the thread while it resolves and connects, and while OpenSSL builds a context, handshakes or ends a
-        # session; taken by a fork. A child forked while libc's resolver or OpenSSL holds one of its own locks hangs
-        # at its first lookup or TLS call (both seen in tests/django.faults.test.ts).
+        # Held by the thread around each step that may take a lock of libc's resolver or of OpenSSL: building the TLS
+        # context, the host lookup, each step of the handshake and the end of a session; taken by a fork. A child
+        # forked while one of those locks is held hangs at its first lookup or TLS call (both seen in
+        # tests/django.faults.test.ts). Never held while the thread waits for the network (the TCP connect, Logstash's
+        # answers in the handshake), so that a fork does not wait for a connect or handshake that hangs.
         self._fork_guard = threading.Lock()
         self._guarded_fork = False
         self._reset()
@@ -236,7 +243,7 @@ class LogstashHandler(logging.Handler):
                                 after_in_child=self._after_fork)
 
     def _before_fork(self):
-        # Bounded: a handshake that hangs (connect_timeout) must not hold up the app's fork for long.
+        # Bounded: a host lookup waiting on a slow DNS server holds the guard; the fork goes ahead without it after 1 s.
         self._guarded_fork = self._fork_guard.acquire(timeout=1.0)
 
     def _after_fork_in_parent(self):
@@ -490,20 +497,66 @@ class LogstashHandler(logging.Handler):
         return self._context
 
     def _connect(self):
+        """A verified TLS connection to Logstash: connect and handshake without blocking, waiting for the network
+        outside the fork guard; connect_timeout for each address tried, and for the handshake."""
         with self._fork_guard:
             context = self._ssl_context()
         self.attempts += 1
         with self._fork_guard:  # getaddrinfo takes libc's resolver locks
-            raw = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+            addresses = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_STREAM)
+        error = OSError("%s has no address" % self.host)
+        for family, kind, proto, _, address in addresses:
+            raw = self._conn = socket.socket(family, kind, proto)  # a child forked from now on closes its copy
+            try:
+                raw.setblocking(False)
+                code = raw.connect_ex(address)
+                if code in _IN_PROGRESS:
+                    if not self._wait(raw, selectors.EVENT_WRITE, time.monotonic() + self.connect_timeout):
+                        raise socket.timeout("timed out")
+                    code = raw.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if code:
+                    raise OSError(code, os.strerror(code))
+                break
+            except OSError as failed:
+                error = failed
+                self._conn = None
+                raw.close()
+        else:
+            raise error
+        sock = raw
         try:
             with self._fork_guard:
-                conn = context.wrap_socket(raw, server_hostname=self.host)
+                sock = self._conn = context.wrap_socket(raw, server_hostname=self.host, do_handshake_on_connect=False)
+            deadline = time.monotonic() + self.connect_timeout
+            while True:
+                with self._fork_guard:
+                    try:
+                        sock.do_handshake()
+                        break
+                    except ssl.SSLWantReadError:
+                        event = selectors.EVENT_READ
+                    except ssl.SSLWantWriteError:
+                        event = selectors.EVENT_WRITE
+                if not self._wait(sock, event, deadline):
+                    raise socket.timeout("the TLS handshake timed out")
         except BaseException:
-            raw.close()
+            self._conn = None
+            sock.close()
             raise
-        conn.settimeout(self.send_timeout)
+        sock.settimeout(self.send_timeout)
         self.connections += 1
-        return conn
+        return sock
+
+    @staticmethod
+    def _wait(sock, event, deadline):
+        """Whether the socket is ready for event (selectors.EVENT_READ or EVENT_WRITE) before deadline
+        (time.monotonic())."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, event)
+            return bool(selector.select(left))
 
     @staticmethod
     def _readable(conn, timeout):
