@@ -567,13 +567,21 @@ class LogstashHandler(logging.Handler):
             return bool(selector.select(timeout))
 
     def _peer_closed(self, conn):
-        """None while the connection is open; "eof" when Logstash ended it cleanly (a restart, a middlebox's idle
-        timeout), "reset" when it broke. Writing to it then would hand the kernel bytes that nobody reads."""
+        """None while the connection is open; "eof" when Logstash ended it, its TCP stream included (a restart, a
+        middlebox's idle timeout); "closing" when only its TLS session ended (a close_notify, the TCP stream still
+        open); "reset" when it broke. Writing to it then would hand the kernel bytes that nobody reads."""
         if not self._readable(conn, 0):
             return None
         conn.setblocking(False)
         try:
-            return "eof" if conn.recv(4096) == b"" else None
+            if conn.recv(4096) != b"":
+                return None
+            # The TLS layer ended: a close_notify, or the TCP stream's end without one (Python's ssl gives b"" for
+            # both). Only the end of the TCP stream is Logstash's close; a close_notify alone confirms nothing.
+            try:
+                return "eof" if socket.socket.recv(conn, 1, socket.MSG_PEEK) == b"" else "closing"
+            except BlockingIOError:
+                return "closing"
         except (ssl.SSLWantReadError, BlockingIOError):
             return None  # a TLS 1.3 session ticket, not data
         except OSError:
@@ -843,7 +851,21 @@ class LogstashHandler(logging.Handler):
                     else:
                         # Not written: back in front of what waits, for the next connection.
                         self._resend.extendleft(reversed(batch))
-                if closed is not None:
+                if closed == "closing":
+                    # Its TLS session ended, not its TCP stream: end ours and wait for the FIN, as when confirming.
+                    limit = self.send_timeout
+                    if self._closed:
+                        limit = max(0.0, min(limit, self._close_deadline - time.monotonic()))
+                    reason, half_open = self._confirm(conn, time.monotonic() + limit)
+                    conn = self._conn = None
+                    inflight_bytes = 0
+                    if inflight:
+                        with lock:
+                            if reason is None:
+                                self._confirmed(inflight)
+                            else:
+                                failure = "%d records not confirmed: %s" % (len(inflight), reason)
+                elif closed is not None:
                     # What was written before Logstash ended the connection may all have been read: see if so.
                     reason = self._closed_cleanly(conn) if closed == "eof" else "Logstash reset the connection"
                     self._close(conn)
