@@ -86,6 +86,65 @@ logging.shutdown()
 print(json.dumps(dict(counters(), forks_ms=forks)))
 `;
 
+const STDERR = String.raw`import fcntl, threading
+log = logging.getLogger("shop.stderr")
+other = m.LogstashHandler(close_timeout=0.5)
+other_log = logging.getLogger("shop.other")
+other_log.propagate = False
+other_log.addHandler(other)
+# stderr becomes a pipe nobody reads, filled up: a write to it waits until someone reads.
+read_end, write_end = os.pipe()
+saved = os.dup(2)
+os.dup2(write_end, 2)
+flags = fcntl.fcntl(2, fcntl.F_GETFL)
+fcntl.fcntl(2, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+try:
+    while True:
+        os.write(2, b"x" * 4096)
+except BlockingIOError:
+    pass
+fcntl.fcntl(2, fcntl.F_SETFL, flags)
+# Logstash is down (nothing listens) and the queue holds 20: the handler has reports to make, about failures and drops.
+slowest = 0.0
+started = time.monotonic()
+for n in range(200):
+    t = time.monotonic()
+    log.info("blocked %03d", n)
+    other_log.info("other %03d", n)
+    slowest = max(slowest, time.monotonic() - t)
+logged = time.monotonic() - started
+time.sleep(0.5)
+# Closed with stderr still blocked (its reports wait), then a record logged after close (another report).
+t = time.monotonic()
+other.close()
+closing = time.monotonic() - t
+t = time.monotonic()
+other_log.info("after close")
+after_close = time.monotonic() - t
+# Someone reads stderr again: the handler's thread writes what it had to report.
+drained = []
+
+
+def drain():
+    while True:
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            break
+        drained.append(chunk)
+
+
+reader = threading.Thread(target=drain, daemon=True)
+reader.start()
+time.sleep(1.5)
+os.dup2(saved, 2)
+os.close(write_end)
+reader.join(5)
+logging.shutdown()
+reports = b"".join(drained).replace(b"x", b"").decode()
+print(json.dumps(dict(counters(), slowest_ms=slowest * 1000, logged_ms=logged * 1000, close_ms=closing * 1000,
+                      after_close_ms=after_close * 1000, reports=reports)))
+`;
+
 describeLive("tests/django.process.test.ts")(`the handler inside the app's process, real Python (${django ?? "missing"})`, () => {
     const lab = useFaultLab();
 
@@ -124,5 +183,26 @@ describeLive("tests/django.process.test.ts")(`the handler inside the app's proce
         expect(out).toMatchObject({ dropped: 0, unconfirmed: 0 });
         // The first handshake did hang: the parent's records went out on a later connection.
         expect(run.stderr).toMatch(/cannot deliver logs to localhost:\d+ \(.*timed out.*\); will retry/);
+    }, 60_000);
+
+    test("a stderr nobody reads holds up no logging call, nor close; the handler's reports come out once stderr is read again", async () => {
+        const logstash = await lab.listen({ startListening: false });
+        const app = startPython(lab.pki, logstash.port, { "stderr.py": PRELUDE + STDERR }, ["stderr.py"], {
+            env: { ELK_TEST_HANDLER: JSON.stringify({ queue_size: 20, max_backoff: 0.5, close_timeout: 1.0 }) },
+            timeoutMs: 20_000,
+        });
+        const run = await app.done;
+        console.log(`stderr blocked: exit ${run.exitCode} after ${run.elapsedMs} ms; ${run.stdout.trim()}; stderr: ${run.stderr.trim().split("\n").join(" | ")}`);
+        // Before, the first report written from a logging call waited for a reader that never came: killed at 20 s.
+        expect(run.exitCode).toBe(0);
+        const out = run.counters as unknown as { slowest_ms: number; close_ms: number; after_close_ms: number; reports: string; dropped: number };
+        expect(out.slowest_ms).toBeLessThan(500);
+        // close waits for stderr no longer than its close_timeout (0.5 s), and a record after close not at all.
+        expect(out.close_ms).toBeLessThan(1500);
+        expect(out.after_close_ms).toBeLessThan(500);
+        // What the handler's thread could not write while stderr was blocked came out once it was read.
+        expect(out.reports).toMatch(/cannot deliver logs to localhost:\d+ .*will retry/);
+        expect(out.reports).toMatch(/more than 20 records or \d+ bytes wait for localhost:\d+: dropping the oldest/);
+        expect(out.dropped).toBeGreaterThanOrEqual(180);
     }, 60_000);
 });

@@ -32,6 +32,7 @@ import logging
 import os
 import random
 import re
+import select
 import selectors
 import socket
 import ssl
@@ -142,6 +143,40 @@ def _unacked_bytes(sock):
     except (OSError, AttributeError, ValueError):
         return None
 
+def _write_stderr(data, deadline):
+    """Writes bytes to stderr as far as it takes them without blocking, waiting for it until deadline
+    (time.monotonic()); returns how many were written. Where stderr has no descriptor (an object in memory) or
+    writability cannot be polled (Windows), writes all at once."""
+    stream = sys.stderr
+    if stream is None:
+        return len(data)  # nowhere to write
+    try:
+        fd = stream.fileno()
+        poll = select.poll
+    except Exception:
+        fd = poll = None
+    if fd is None or poll is None:
+        try:
+            stream.write(data.decode("utf-8", "replace"))
+            stream.flush()
+        except Exception:
+            pass
+        return len(data)
+    written = 0
+    while written < len(data):
+        poller = poll()
+        poller.register(fd, select.POLLOUT)
+        if not poller.poll(max(0, int((deadline - time.monotonic()) * 1000))):
+            break
+        try:
+            written += os.write(fd, data[written:written + 4096])  # a pipe that polls writable takes 4096 bytes at once
+        except BlockingIOError:
+            break
+        except OSError:
+            return len(data)  # stderr closed or broken: drop
+    return written
+
+
 # connect_ex's answer for a connect under way on a non-blocking socket (Windows: WSAEWOULDBLOCK, which its errno
 # module also names EWOULDBLOCK; elsewhere EWOULDBLOCK is EAGAIN, which from connect means no local port is left).
 _IN_PROGRESS = {errno.EINPROGRESS} | ({errno.EWOULDBLOCK, getattr(errno, "WSAEWOULDBLOCK", errno.EWOULDBLOCK)}
@@ -225,7 +260,6 @@ class LogstashHandler(logging.Handler):
         self._context = None
         self._context_key = None
         self._conn = None
-        self._outbox = []
         # Formatting caches (the sending thread's): the header parts of each (level, logger, file, function), and
         # the timestamp of the current second.
         self._origins = {}
@@ -262,7 +296,6 @@ class LogstashHandler(logging.Handler):
                 os.close(inherited.detach())
             except (OSError, ValueError):
                 pass
-        self._outbox = []
         # A fresh TLS context: the parent's may have been in use by its sending thread at the moment of the fork.
         self._context = self._context_key = None
         self._reset()
@@ -282,6 +315,9 @@ class LogstashHandler(logging.Handler):
         self._lock = threading.RLock()
         self._emitting = False  # emit is changing the queue (the lock held)
         self._deferred = collections.deque()  # records logged by a signal handler meanwhile, for that emit to take
+        # Reports for stderr (bytes), written by _flush_reports as stderr takes them; the latest 100 are kept.
+        self._outbox = collections.deque(maxlen=100)
+        self._flushing = threading.Lock()
         self._wake = threading.Lock()
         self._wake.acquire()
         self._idle = False
@@ -339,7 +375,10 @@ class LogstashHandler(logging.Handler):
                 if not deferred:
                     break
                 item = deferred.popleft()
-        if self._outbox:
+            alone = self._closed or self._thread is None
+        # Reports are the sending thread's to write (emit woke it). Only when there is none (closed, or it could not
+        # start) does the app's thread write them, and only as far as stderr takes them without waiting.
+        if alone and self._outbox:
             self._flush_reports()
 
     def _accept(self, item):
@@ -358,7 +397,7 @@ class LogstashHandler(logging.Handler):
         self._queued_bytes += len(item[-1]) + _RECORD_OVERHEAD
         if len(queue) > self.queue_size or self._queued_bytes > self.queue_bytes:
             self._trim()
-        if self._idle:
+        if self._sleeping and (self._idle or self._outbox):  # a new record, or a report to write
             self._idle = self._sleeping = False
             self._wake.release()
         elif self._thread is None:
@@ -449,15 +488,28 @@ class LogstashHandler(logging.Handler):
     # --- the sending thread ------------------------------------------------------------------------------
 
     def _report(self, text):
-        # Written later by _flush_reports, outside the lock: a slow or redirected stderr must not hold up logging.
-        self._outbox.append("elk-stack logging: %s\n" % text)
+        # Written later by _flush_reports, outside the lock, and never on the app's thread while the sending thread
+        # runs: a stderr nobody reads must hold up neither logging nor delivery.
+        self._outbox.append(("elk-stack logging: %s\n" % text).encode("utf-8", "backslashreplace"))
 
-    def _flush_reports(self):
-        while self._outbox:
-            try:
-                sys.stderr.write(self._outbox.pop(0))
-            except Exception:
-                pass
+    def _flush_reports(self, wait=0.0):
+        """Writes waiting reports to stderr as far as it takes them without blocking, waiting up to `wait` seconds in
+        all for it to take more; what it does not take waits for the next call. One thread at a time."""
+        if not self._outbox or not self._flushing.acquire(False):
+            return
+        try:
+            deadline = time.monotonic() + wait
+            outbox = self._outbox
+            while outbox:
+                data = outbox[0]
+                written = _write_stderr(data, deadline)
+                if written < len(data):
+                    if written:
+                        outbox[0] = data[written:]
+                    return
+                outbox.popleft()
+        finally:
+            self._flushing.release()
 
     def _sleep(self, timeout, idle):
         """Waits for up to timeout seconds (None: no limit), or until close() (and, when idle, a new record) wakes
@@ -468,6 +520,7 @@ class LogstashHandler(logging.Handler):
         self._sleeping = True
         self._lock.release()
         try:
+            self._flush_reports()
             if timeout is None:
                 wake.acquire()
             elif timeout > 0:
@@ -939,7 +992,9 @@ class LogstashHandler(logging.Handler):
             if self.dropped or self.unconfirmed:
                 self._report("in all, %d records dropped (never sent) and %d given up unconfirmed after %d copies"
                              " (Logstash may have them)" % (self.dropped, self.unconfirmed, self.max_copies))
-        self._flush_reports()
+        # stderr gets what is left of close_timeout, and at least 0.5 s, to take the reports; a stderr nobody reads
+        # does not hold up the app's exit longer.
+        self._flush_reports(max(0.5, self._close_deadline - time.monotonic()))
         logging.Handler.close(self)
 
 
