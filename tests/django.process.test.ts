@@ -8,7 +8,7 @@
  */
 
 import { ledger } from "./support/deliveryLedger";
-import { describeLive, django, startPython, summary, useFaultLab } from "./support/djangoFaults";
+import { describeLive, django, startPython, stderrDropped, summary, useFaultLab } from "./support/djangoFaults";
 
 /** What every script shares: the module's LOGGING with the test's handler options, as Django applies it. */
 const PRELUDE = String.raw`import json, logging, logging.config, os, sys, time
@@ -145,6 +145,53 @@ print(json.dumps(dict(counters(), slowest_ms=slowest * 1000, logged_ms=logged * 
                       after_close_ms=after_close * 1000, reports=reports)))
 `;
 
+const CRASH = String.raw`log = logging.getLogger("shop.crash")
+fault = {"next": None}
+peer_closed = m.LogstashHandler._peer_closed
+
+
+def scripted(self, conn):
+    what, fault["next"] = fault["next"], None
+    if what == "reset":
+        return "reset"  # as if Logstash had reset the connection: what it carried waits to be sent again
+    if what == "fail":
+        raise RuntimeError("a fault injected into the handler's thread")
+    return peer_closed(self, conn)
+
+
+m.LogstashHandler._peer_closed = scripted
+
+
+class Unformattable(logging.Filter):
+    def filter(self, record):
+        if record.getMessage() == "poison":
+            record.lineno = "not a number"  # the handler's thread cannot turn this record into a line
+        return True
+
+
+log.addFilter(Unformattable())
+for n in range(10):
+    log.info("first %03d", n)
+time.sleep(0.5)
+fault["next"] = "reset"
+for n in range(10):
+    log.info("second %03d", n)
+time.sleep(0.1)
+# The thread backs off (0.25 to 0.5 s): meanwhile 80 records overflow the 50-record queue (30 dropped); then the
+# thread fails on its next write, holding the 20 records to send again, 50 messages and the count of 30 dropped.
+fault["next"] = "fail"
+for n in range(80):
+    log.info("third %03d", n)
+time.sleep(1.5)
+if sys.argv[1] == "more":
+    log.info("poison")
+    for n in range(5):
+        log.info("fourth %03d", n)
+    time.sleep(0.5)
+logging.shutdown()
+print(json.dumps(counters()))
+`;
+
 describeLive("tests/django.process.test.ts")(`the handler inside the app's process, real Python (${django ?? "missing"})`, () => {
     const lab = useFaultLab();
 
@@ -205,4 +252,35 @@ describeLive("tests/django.process.test.ts")(`the handler inside the app's proce
         expect(out.reports).toMatch(/more than 20 records or \d+ bytes wait for localhost:\d+: dropping the oldest/);
         expect(out.dropped).toBeGreaterThanOrEqual(180);
     }, 60_000);
+
+    const crashed = (more: boolean) => [
+        ...Array.from({ length: 10 }, (_, n) => `first ${String(n).padStart(3, "0")}`),
+        ...Array.from({ length: 10 }, (_, n) => `second ${String(n).padStart(3, "0")}`),
+        ...Array.from({ length: 80 }, (_, n) => `third ${String(n).padStart(3, "0")}`),
+        ...(more ? ["poison", ...Array.from({ length: 5 }, (_, n) => `fourth ${String(n).padStart(3, "0")}`)] : []),
+    ];
+
+    for (const more of [true, false]) {
+        test(`the handler's thread fails holding records to send again, messages and a dropped count${more ? ", and a record cannot be formatted" : ", and no record follows before exit"}: nothing it held is lost, and what is lost is counted`, async () => {
+            const logstash = await lab.listen();
+            const run = await startPython(lab.pki, logstash.port, { "crash.py": PRELUDE + CRASH }, ["crash.py", more ? "more" : "exit"], {
+                env: { ELK_TEST_HANDLER: JSON.stringify({ queue_size: 50, max_backoff: 0.5 }) },
+                timeoutMs: 20_000,
+            }).done;
+            console.log(`thread failure (${more ? "more" : "exit"}): exit ${run.exitCode}; ${run.stdout.trim()}; stderr: ${run.stderr.trim().split("\n").join(" | ")}`);
+            expect(run.exitCode).toBe(0);
+            expect(run.stderr).toMatch(/the thread sending to localhost:\d+ failed \(RuntimeError\("a fault injected into the handler's thread"\)\)/);
+            const result = ledger(lab.pipeline, lab.source, logstash.lines, crashed(more));
+            // Lost: the 30 oldest of the third burst, dropped from the full queue; with more records, the 6 oldest of
+            // the 50 messages put back into the queue when 6 more came, and the record that cannot be formatted.
+            const lost = more ? 30 + 6 + 1 : 30;
+            expect(summary(result)).toMatchObject({ logged: more ? 106 : 100, lost, duplicated: 0, truncated: 0 });
+            expect(result.messages.has(more ? "third 035" : "third 029")).toBe(false);
+            expect(result.messages.has(more ? "third 036" : "third 030")).toBe(true);
+            expect(result.messages.has("first 000") && result.messages.has("second 009") && result.messages.has("third 079")).toBe(true);
+            // Counted exactly: by the handler, on stderr and in elk.dropped.
+            expect({ handler: run.counters?.dropped, stderr: stderrDropped(run.stderr), index: result.reportedDropped }).toEqual({ handler: lost, stderr: lost, index: lost });
+            if (more) expect(run.stderr).toMatch(/1 records could not be turned into lines \(TypeError\(.*\)\): dropped, each one counted/);
+        }, 60_000);
+    }
 });

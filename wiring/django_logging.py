@@ -326,7 +326,12 @@ class LogstashHandler(logging.Handler):
         self._queued_bytes = 0
         self._resend = collections.deque()  # _Records taken from the queue but not confirmed, to write again
         self._inflight = []  # _Records written on the current connection, not confirmed yet
-        self._formatting = 0  # messages the thread took from the queue and is turning into lines
+        # What the thread took for its next write, kept here until it is written or put back, so that nothing is lost
+        # if the thread fails: records to send again, the dropped count its record of its own will carry, and
+        # messages from the queue it is turning into lines.
+        self._taken = []
+        self._carrying = 0
+        self._formatting = []
         self._thread = None
         self._closed = False
         self._close_deadline = None
@@ -472,8 +477,9 @@ class LogstashHandler(logging.Handler):
 
     def _count_line(self, count):
         """The handler's own record that carries `count` dropped records into Elasticsearch (elk.dropped)."""
-        text = ("%d records were dropped before they could be sent to %s:%d: more than %d records or %d bytes"
-                " waited" % (count, self.host, self.port, self.queue_size, self.queue_bytes))
+        text = ("%d records were dropped before they could be sent to %s:%d (more than %d records or %d bytes waited,"
+                " or a record could not be turned into a line: the app's stderr says which)"
+                % (count, self.host, self.port, self.queue_size, self.queue_bytes))
         item = (time.time(), logging.WARNING, "WARNING", OWN_LOGGER, os.path.basename(__file__), 0,
                 "LogstashHandler", "elk-logstash", os.getpid(), text)
         return self._line(item, dropped=count)
@@ -780,12 +786,21 @@ class LogstashHandler(logging.Handler):
                 if self._conn is not None:
                     self._close(self._conn)
                     self._conn = None
-                self._resend.extendleft(reversed(self._inflight))
+                # Nothing it held is lost: what it wrote or had taken to write goes back in front of what waits, the
+                # messages it was formatting back to the queue (formatted again, with new ids: never written), the
+                # dropped count back to the next record of the handler's own.
+                self._resend.extendleft(reversed(self._inflight + self._taken))
                 del self._inflight[:]
-                # Messages it had taken from the queue and not written yet are lost: never sent, so dropped.
-                self.dropped += self._formatting
-                self._unreported += self._formatting
-                self._formatting = 0
+                self._taken = []
+                queue = self._queue
+                for item in reversed(self._formatting):
+                    queue.appendleft(item)
+                    self._queued_bytes += len(item[-1]) + _RECORD_OVERHEAD
+                self._formatting = []
+                if len(queue) > self.queue_size or self._queued_bytes > self.queue_bytes:
+                    self._trim()
+                self._unreported += self._carrying
+                self._carrying = 0
                 self._thread = None
             self._flush_reports()
 
@@ -865,7 +880,7 @@ class LogstashHandler(logging.Handler):
                         size += cost
                         self._queued_bytes -= cost
                     count, self._unreported = self._unreported, 0
-                    self._formatting = len(items)
+                    self._taken, self._carrying, self._formatting = taken, count, items
             finally:
                 lock.release()
             if action == "stop":
@@ -892,13 +907,24 @@ class LogstashHandler(logging.Handler):
                     else:
                         failure = "%d records not confirmed: %s" % (len(inflight), reason)
             else:
-                batch = taken
+                batch = list(taken)
                 if count:
                     batch.append(_Record(self._count_line(count), count))
-                batch.extend([_Record(self._line(item)) for item in items])
+                unformatted = []
+                for item in items:
+                    try:
+                        batch.append(_Record(self._line(item)))
+                    except Exception as error:  # a record this code cannot turn into a line: that one only is lost
+                        unformatted.append(error)
                 closed = self._peer_closed(conn)
                 with lock:
-                    self._formatting = 0
+                    self._taken, self._carrying, self._formatting = [], 0, []
+                    if unformatted:
+                        lost = len(unformatted)
+                        self.dropped += lost
+                        self._unreported += lost
+                        self._report("%d records could not be turned into lines (%r): dropped, each one counted"
+                                     % (lost, unformatted[0]))
                     if closed is None:
                         inflight.extend(batch)  # before it is written: whatever happens to the thread, it is kept
                     else:
@@ -973,13 +999,15 @@ class LogstashHandler(logging.Handler):
             if self._sleeping:
                 self._idle = self._sleeping = False
                 self._wake.release()
+            if self._thread is None and (self._queue or self._resend or self._unreported):
+                self._start_thread()  # it failed, and no record came since to start it again
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(self.close_timeout)
         with self._lock:
-            left = [record for record in itertools.chain(self._resend, self._inflight) if not record.carries]
+            left = [record for record in itertools.chain(self._resend, self._inflight, self._taken) if not record.carries]
             # Never taken whole by a connection: surely lost, so dropped. Taken whole but not confirmed: may have arrived.
-            unsent = len(self._queue) + self._formatting + sum(1 for record in left if not record.written)
+            unsent = len(self._queue) + len(self._formatting) + sum(1 for record in left if not record.written)
             unconfirmed = sum(1 for record in left if record.written)
             why = self._failing or "not done within %gs" % self.close_timeout
             if unsent:
