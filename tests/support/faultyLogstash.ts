@@ -128,9 +128,26 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
         if (partial && rest.length > 0) lines.push({ data: rest, partial: true, connection: c.id, at: Date.now() });
     };
 
+    const handleOf = (c: Live) => (c.raw as unknown as { _handle?: { reading?: boolean; readStop(): number; readStart(): number } | null })._handle ?? undefined;
     const hold = (c: Live) => {
         c.held = true;
         c.raw.pause();
+        // Not read from the kernel either: pause() stops only the 'data' events, and node would go on reading ahead
+        // into its buffer. Stopped as node's own pause() stops a socket with an `onread` buffer; resume() starts it.
+        const handle = handleOf(c);
+        if (handle?.reading) {
+            handle.reading = false;
+            handle.readStop();
+        }
+    };
+    const release = (c: Live) => {
+        c.held = false;
+        const handle = handleOf(c);
+        if (handle && !handle.reading && !c.raw.destroyed) {
+            handle.reading = true;
+            handle.readStart();
+        }
+        c.raw.resume();
     };
 
     // TLS runs over a stream fed with the socket's reads one by one: each read can be looked at, held back or
@@ -306,10 +323,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
             nettyStalled = false;
             for (const c of [...live]) {
                 if (c.deaf) continue;
-                if (c.held) {
-                    c.held = false;
-                    c.raw.resume();
-                }
+                if (c.held) release(c);
                 if (c.tls) c.tls.resume();
                 else {
                     c.raw.resume();
