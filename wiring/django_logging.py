@@ -192,15 +192,18 @@ _PIECE = 16384
 class LogstashHandler(logging.Handler):
     """Sends each record as one RFC 5424 line to Logstash over verified TLS, from a background thread.
 
-    Delivery contract (tests/django.faults.test.ts checks each part against a listener that is killed,
-    stalled, half-open and restarted; docs/app-teams.md gives the measured bounds):
-    - `emit` formats the message and appends it to a queue; it never blocks on the network or raises. The
-      thread turns queued messages into lines, so a logging call costs about what the standard library's
-      SysLogHandler costs (scripts/benchmarkDelivery.ts).
+    Delivery contract (tests/django.{faults,accounting,stall,confirm,process}.test.ts check each part against a
+    listener that is killed, stalled, half-open and restarted, and inside the app's process; docs/app-teams.md gives
+    the measured bounds):
+    - `emit` formats the message and appends it to a queue; it never blocks on the network or on stderr, and
+      never raises. A signal handler may log in the middle of it (the lock is reentrant), and a fork does not wait
+      for the thread's connect or handshake. The thread turns queued messages into lines, so a logging call costs
+      about what the standard library's SysLogHandler costs (scripts/benchmarkDelivery.ts).
     - The thread writes queued records on a TLS connection as they come (after at most `batch_delay` seconds,
       which lets a burst go out in one write) and keeps them until Logstash has confirmed them. Confirmation:
       the handler ends the connection cleanly (TLS close_notify, then TCP FIN) and Logstash closes its side
-      after reading everything before it, with every byte acknowledged and no reset. Logstash's tcp input
+      after reading everything before it, with every byte acknowledged and no reset (its TCP stream's end: a TLS
+      close_notify alone confirms nothing). Logstash's tcp input
       pushes each line into its queue before it reads the next, so a record is confirmed only after Logstash
       has taken it (see docs/app-teams.md for the one window this cannot see). One connection carries the
       records of `confirm_interval` seconds (or `confirm_bytes` bytes): a quiet app pays one TLS handshake per
@@ -220,14 +223,17 @@ class LogstashHandler(logging.Handler):
     - At most `queue_size` records and about `queue_bytes` bytes wait to be sent for the first time; past that
       the oldest of them go. Only records never written are dropped, so the count is exact: every record
       dropped is counted on stderr, in `dropped`, and in Elasticsearch as `elk.dropped` on a record of the
-      handler's own, sent with the next records. So is a record logged after the handler was closed (on
-      stderr and in `dropped` only).
+      handler's own, sent with the next records. So is a record the thread cannot turn into a line. A record
+      logged after the handler was closed is counted on stderr and in `dropped` only. If the thread fails on an
+      unexpected error, what it held goes back to be sent again, and the next record (or close()) starts it again.
+    - Reports go to stderr from the thread, as far as stderr takes them without blocking (from the app's thread
+      only when no thread runs, and without waiting; close() waits for stderr at most what is left of
+      `close_timeout`, at least 0.5 s).
     - At exit (`logging.shutdown`, and for a process started by multiprocessing also when it ends), the thread
       has `close_timeout` seconds to deliver and confirm what is left. stderr then says what is known: records
       no connection took whole (lost, and counted in `dropped`), and records sent but not confirmed (Logstash may
-      have them). If Logstash was already
-      unreachable, one more attempt is made at once rather than waiting out the backoff, and if that cannot
-      connect the handler gives up at once. A process that ends with os._exit() without either loses its
+      have them). If Logstash was already unreachable, one more attempt is made at once rather than waiting out
+      the backoff, and if that cannot connect the handler gives up at once. A process that ends with os._exit() without either loses its
       queue uncounted.
     - The confirmation is end to end only on a direct TCP path to Logstash (a container network, a Kubernetes
       Service). A TCP proxy in between (Docker's userland proxy behind a port published on the host,
