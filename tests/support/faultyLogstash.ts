@@ -283,6 +283,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
     /** Dies: every connection closed at once, nothing flushed; `reset`: as sockets that hold unread bytes close. */
     async function die(reset: boolean): Promise<void> {
         const closing = stopListening();
+        stalled = nettyStalled = false; // started again, it reads as a fresh process does
         for (const c of [...live]) {
             c.pending = [];
             if (reset) c.raw.resetAndDestroy();
