@@ -206,9 +206,14 @@ describeLive("tests/django.process.test.ts")(`the handler inside the app's proce
         expect(out.alarms).toBeGreaterThan(100);
         const expected = [...Array.from({ length: main }, (_, n) => `main ${String(n).padStart(6, "0")}`), ...Array.from({ length: out.alarms }, (_, n) => `alarm ${String(n + 1).padStart(6, "0")}`)];
         const result = ledger(lab.pipeline, lab.source, logstash.lines, expected);
-        expect(summary(result)).toMatchObject({ logged: main + out.alarms, indexed: main + out.alarms, lost: 0, duplicated: 0, truncated: 0 });
-        expect(out).toMatchObject({ dropped: 0, unconfirmed: 0, confirmed: main + out.alarms });
-        expect(run.stderr).toBe("");
+        // On a loaded machine the sending thread may fall behind the 10,000-record queue while 10,000 records and the
+        // alarms' are logged in a fraction of a second (705 dropped at a load average of 4): then the oldest are
+        // dropped, and what is missing must be exactly what the handler counted and said it dropped.
+        const logged = main + out.alarms;
+        expect(summary(result)).toMatchObject({ logged, indexed: logged - out.dropped, lost: out.dropped, duplicated: 0, truncated: 0 });
+        expect(out).toMatchObject({ unconfirmed: 0, confirmed: logged - out.dropped });
+        if (out.dropped === 0) expect(run.stderr).toBe("");
+        else expect(run.stderr.trim().split("\n").every((l) => /records or \d+ bytes wait for .*: dropping the oldest from now on \(each one counted\)|dropped/.test(l))).toBe(true);
     }, 60_000);
 
     test("os.fork() while the handler's thread waits on a handshake that hangs and on a blackholed connect: the fork is not held up, and the child's handler starts afresh and delivers", async () => {
