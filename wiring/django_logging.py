@@ -32,6 +32,7 @@ import logging
 import os
 import random
 import re
+import select
 import selectors
 import socket
 import ssl
@@ -118,62 +119,121 @@ def escape_message(text):
 
 
 class _Record(object):
-    """One formatted record: its line as sent, how often it was written, and the dropped count it carries (only
-    the handler's own records carry one)."""
+    """One formatted record: its line as sent; whether a connection took it whole (so Logstash may have it); how many
+    of its connections ended the half-open way (see LogstashHandler._fail); the dropped count it carries (only the
+    handler's own records carry one)."""
 
-    __slots__ = ("wire", "copies", "carries")
+    __slots__ = ("wire", "written", "copies", "carries")
 
     def __init__(self, wire, carries=0):
         self.wire = wire
+        self.written = False
         self.copies = 0
         self.carries = carries
 
 
 def _unacked_bytes(sock):
-    """Bytes written but not yet acknowledged by the peer's TCP stack (Linux TIOCOUTQ); 0 where unknown."""
+    """Bytes written but not yet acknowledged by the peer's TCP stack (Linux TIOCOUTQ); None where unknown."""
     if fcntl is None or not hasattr(termios, "TIOCOUTQ"):
-        return 0
+        return None
     try:
         buf = bytearray(4)
         fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, buf)
         return int.from_bytes(buf, sys.byteorder)
     except (OSError, AttributeError, ValueError):
-        return 0
+        return None
+
+def _write_stderr(data, deadline):
+    """Writes bytes to stderr as far as it takes them without blocking, waiting for it until deadline
+    (time.monotonic()); returns how many were written. Where stderr has no descriptor (an object in memory) or
+    writability cannot be polled (Windows), writes all at once."""
+    stream = sys.stderr
+    if stream is None:
+        return len(data)  # nowhere to write
+    try:
+        fd = stream.fileno()
+        poll = select.poll
+    except Exception:
+        fd = poll = None
+    if fd is None or poll is None:
+        try:
+            stream.write(data.decode("utf-8", "replace"))
+            stream.flush()
+        except Exception:
+            pass
+        return len(data)
+    written = 0
+    while written < len(data):
+        poller = poll()
+        poller.register(fd, select.POLLOUT)
+        if not poller.poll(max(0, int((deadline - time.monotonic()) * 1000))):
+            break
+        try:
+            written += os.write(fd, data[written:written + 4096])  # a pipe that polls writable takes 4096 bytes at once
+        except BlockingIOError:
+            break
+        except OSError:
+            return len(data)  # stderr closed or broken: drop
+    return written
+
+
+# connect_ex's answer for a connect under way on a non-blocking socket (Windows: WSAEWOULDBLOCK, which its errno
+# module also names EWOULDBLOCK; elsewhere EWOULDBLOCK is EAGAIN, which from connect means no local port is left).
+_IN_PROGRESS = {errno.EINPROGRESS} | ({errno.EWOULDBLOCK, getattr(errno, "WSAEWOULDBLOCK", errno.EWOULDBLOCK)}
+                                      if os.name == "nt" else set())
+
+# The largest piece written at once (but for a longer record, written alone): one TLS record's worth (2**14 bytes,
+# RFC 8446 section 5.1). A piece the socket did not take whole went out as at most part of a TLS record, which Logstash
+# cannot decrypt, or (a longer record) as the start of a line without its end: none of its records reached Logstash by
+# that connection.
+_PIECE = 16384
 
 
 class LogstashHandler(logging.Handler):
     """Sends each record as one RFC 5424 line to Logstash over verified TLS, from a background thread.
 
-    Delivery contract (tests/django.faults.test.ts checks each part against a listener that is killed,
-    stalled, half-open and restarted; docs/app-teams.md gives the measured bounds):
-    - `emit` formats the message and appends it to a queue; it never blocks on the network or raises. The
-      thread turns queued messages into lines, so a logging call costs about what the standard library's
-      SysLogHandler costs (scripts/benchmarkDelivery.ts).
+    Delivery contract (tests/django.{faults,accounting,stall,confirm,process}.test.ts check each part against a
+    listener that is killed, stalled, half-open and restarted, and inside the app's process; docs/app-teams.md gives
+    the measured bounds):
+    - `emit` formats the message and appends it to a queue; it never blocks on the network or on stderr, and
+      never raises. A signal handler may log in the middle of it (the lock is reentrant), and a fork does not wait
+      for the thread's connect or handshake. The thread turns queued messages into lines, so a logging call costs
+      about what the standard library's SysLogHandler costs (scripts/benchmarkDelivery.ts).
     - The thread writes queued records on a TLS connection as they come (after at most `batch_delay` seconds,
       which lets a burst go out in one write) and keeps them until Logstash has confirmed them. Confirmation:
       the handler ends the connection cleanly (TLS close_notify, then TCP FIN) and Logstash closes its side
-      after reading everything before it, with every byte acknowledged and no reset. Logstash's tcp input
+      after reading everything before it, with every byte acknowledged and no reset (its TCP stream's end: a TLS
+      close_notify alone confirms nothing). Logstash's tcp input
       pushes each line into its queue before it reads the next, so a record is confirmed only after Logstash
       has taken it (see docs/app-teams.md for the one window this cannot see). One connection carries the
       records of `confirm_interval` seconds (or `confirm_bytes` bytes): a quiet app pays one TLS handshake per
       interval, not one per record. Set `idle_confirm` to confirm sooner when no record came for that long.
     - Records of a connection that fails or cannot be confirmed (Logstash killed, restarted, stalled past
       `send_timeout`, half-open, a middlebox dropping the connection) are sent again on the next connection,
-      with the same ids: Elasticsearch keeps one copy. Each record is written at most `max_copies` times, however
-      its connections failed (so a record that makes Logstash fail every time cannot hold up the others); one
-      still unconfirmed after that is no longer sent and is counted as not confirmed (Logstash may well have
-      it: it is not counted as dropped). Reconnects back off exponentially (0.5 s doubling to `max_backoff`,
-      each wait drawn between half and all of it), however fast the app logs.
+      with the same ids: Elasticsearch keeps one copy. A failure counts toward `max_copies` only when it has the
+      half-open signature: every byte written, the close_notify and FIN included, acknowledged by Logstash's TCP,
+      and no FIN back within `send_timeout` (a Logstash or proxy that reads but never ends a connection). A record
+      whose connections ended so `max_copies` times is no longer sent and is counted as not confirmed: Logstash's
+      TCP took every byte of it each time, so Logstash has it, read or waiting in its socket (it is lost only if
+      Logstash dies before reading it), and it is not counted as dropped. Every other failure (refused, reset, a
+      handshake or write that failed or timed out, bytes not acknowledged) keeps the record for the next
+      connection however often it happens, since its bytes may never have reached Logstash. Reconnects back off
+      exponentially (0.5 s doubling to `max_backoff`, each wait drawn between half and all of it), however fast
+      the app logs.
     - At most `queue_size` records and about `queue_bytes` bytes wait to be sent for the first time; past that
       the oldest of them go. Only records never written are dropped, so the count is exact: every record
       dropped is counted on stderr, in `dropped`, and in Elasticsearch as `elk.dropped` on a record of the
-      handler's own, sent with the next records. So is a record logged after the handler was closed (on
-      stderr and in `dropped` only).
+      handler's own, sent with the next records. So is a record the thread cannot turn into a line. A record
+      logged after the handler was closed is counted on stderr and in `dropped` only. If the thread fails on an
+      unexpected error, what it held goes back to be sent again, and the next record (or close()) starts it again.
+    - Reports go to stderr from the thread, as far as stderr takes them without blocking (from the app's thread
+      only when no thread runs, and without waiting; close() waits for stderr at most what is left of
+      `close_timeout`, at least 0.5 s).
     - At exit (`logging.shutdown`, and for a process started by multiprocessing also when it ends), the thread
       has `close_timeout` seconds to deliver and confirm what is left. stderr then says what is known: records
-      never sent (lost), and records sent but not confirmed (Logstash may have them). If Logstash was already
-      unreachable, one more attempt is made at once rather than waiting out the backoff, and if that cannot
-      connect the handler gives up at once. A process that ends with os._exit() without either loses its
+      no connection took whole (lost, and counted in `dropped`), and records sent but not confirmed (Logstash may
+      have them). If Logstash was already unreachable, one more attempt is made at once rather than waiting out
+      the backoff, and if that cannot connect the handler gives up at once. A process that ends with os._exit() without either loses its
       queue uncounted.
     - The confirmation is end to end only on a direct TCP path to Logstash (a container network, a Kubernetes
       Service). A TCP proxy in between (Docker's userland proxy behind a port published on the host,
@@ -206,14 +266,15 @@ class LogstashHandler(logging.Handler):
         self._context = None
         self._context_key = None
         self._conn = None
-        self._outbox = []
         # Formatting caches (the sending thread's): the header parts of each (level, logger, file, function), and
         # the timestamp of the current second.
         self._origins = {}
         self._stamp = (None, "")
-        # Held by the thread while it resolves and connects, and while OpenSSL builds a context, handshakes or ends a
-        # session; taken by a fork. A child forked while libc's resolver or OpenSSL holds one of its own locks hangs
-        # at its first lookup or TLS call (both seen in tests/django.faults.test.ts).
+        # Held by the thread around each step that may take a lock of libc's resolver or of OpenSSL: building the TLS
+        # context, the host lookup, each step of the handshake and the end of a session; taken by a fork. A child
+        # forked while one of those locks is held hangs at its first lookup or TLS call (both seen in
+        # tests/django.faults.test.ts). Never held while the thread waits for the network (the TCP connect, Logstash's
+        # answers in the handshake), so that a fork does not wait for a connect or handshake that hangs.
         self._fork_guard = threading.Lock()
         self._guarded_fork = False
         self._reset()
@@ -222,7 +283,7 @@ class LogstashHandler(logging.Handler):
                                 after_in_child=self._after_fork)
 
     def _before_fork(self):
-        # Bounded: a handshake that hangs (connect_timeout) must not hold up the app's fork for long.
+        # Bounded: a host lookup waiting on a slow DNS server holds the guard; the fork goes ahead without it after 1 s.
         self._guarded_fork = self._fork_guard.acquire(timeout=1.0)
 
     def _after_fork_in_parent(self):
@@ -241,7 +302,6 @@ class LogstashHandler(logging.Handler):
                 os.close(inherited.detach())
             except (OSError, ValueError):
                 pass
-        self._outbox = []
         # A fresh TLS context: the parent's may have been in use by its sending thread at the moment of the fork.
         self._context = self._context_key = None
         self._reset()
@@ -255,9 +315,15 @@ class LogstashHandler(logging.Handler):
         sys.modules["multiprocessing.util"].Finalize(self, self.close, exitpriority=10)
 
     def _reset(self):
-        # One plain lock guards the queue and the counters; the thread sleeps on _wake, which emit releases only
-        # when the thread waits for records (_idle): a Condition's notify would cost every logging call more.
-        self._lock = threading.Lock()
+        # One reentrant lock guards the queue and the counters (see emit); the thread sleeps on _wake, which emit
+        # releases only when the thread waits for records (_idle): a Condition's notify would cost every logging call
+        # more.
+        self._lock = threading.RLock()
+        self._emitting = False  # emit is changing the queue (the lock held)
+        self._deferred = collections.deque()  # records logged by a signal handler meanwhile, for that emit to take
+        # Reports for stderr (bytes), written by _flush_reports as stderr takes them; the latest 100 are kept.
+        self._outbox = collections.deque(maxlen=100)
+        self._flushing = threading.Lock()
         self._wake = threading.Lock()
         self._wake.acquire()
         self._idle = False
@@ -266,7 +332,12 @@ class LogstashHandler(logging.Handler):
         self._queued_bytes = 0
         self._resend = collections.deque()  # _Records taken from the queue but not confirmed, to write again
         self._inflight = []  # _Records written on the current connection, not confirmed yet
-        self._formatting = 0  # messages the thread took from the queue and is turning into lines
+        # What the thread took for its next write, kept here until it is written or put back, so that nothing is lost
+        # if the thread fails: records to send again, the dropped count its record of its own will carry, and
+        # messages from the queue it is turning into lines.
+        self._taken = []
+        self._carrying = 0
+        self._formatting = []
         self._thread = None
         self._closed = False
         self._close_deadline = None
@@ -297,27 +368,51 @@ class LogstashHandler(logging.Handler):
         except Exception:
             self.handleError(record)
             return
+        # The lock is reentrant: a signal handler that logs runs on this thread, between two bytecodes, possibly in
+        # the block below (a plain lock would deadlock there). That nested call leaves its record in _deferred for
+        # the interrupted call, which takes it before it lets go of the lock, rather than change the queue and the
+        # counters in the middle of the interrupted call's own update.
         with self._lock:
-            if self._closed:
-                # Nobody will send it: count it like any other record that could not be kept.
-                self.dropped += 1
-                self._dropped_after_close += 1
-                if self._dropped_after_close == 1:
-                    self._report("records logged after the handler was closed are dropped (each one counted in"
-                                 " `dropped`)")
-            else:
-                queue = self._queue
-                queue.append(item)
-                self._queued_bytes += len(message) + _RECORD_OVERHEAD
-                if len(queue) > self.queue_size or self._queued_bytes > self.queue_bytes:
-                    self._trim()
-                if self._idle:
-                    self._idle = self._sleeping = False
-                    self._wake.release()
-                elif self._thread is None:
-                    self._start_thread()
-        if self._outbox:
+            if self._emitting:
+                self._deferred.append(item)
+                return
+            deferred = self._deferred
+            while True:
+                self._emitting = True
+                try:
+                    self._accept(item)
+                finally:
+                    self._emitting = False
+                if not deferred:
+                    break
+                item = deferred.popleft()
+            alone = self._closed or self._thread is None
+        # Reports are the sending thread's to write (emit woke it). Only when there is none (closed, or it could not
+        # start) does the app's thread write them, and only as far as stderr takes them without waiting.
+        if alone and self._outbox:
             self._flush_reports()
+
+    def _accept(self, item):
+        """Queues one message (or counts it dropped, after close) and wakes or starts the thread. Call with the lock
+        held, from emit."""
+        if self._closed:
+            # Nobody will send it: count it like any other record that could not be kept.
+            self.dropped += 1
+            self._dropped_after_close += 1
+            if self._dropped_after_close == 1:
+                self._report("records logged after the handler was closed are dropped (each one counted in"
+                             " `dropped`)")
+            return
+        queue = self._queue
+        queue.append(item)
+        self._queued_bytes += len(item[-1]) + _RECORD_OVERHEAD
+        if len(queue) > self.queue_size or self._queued_bytes > self.queue_bytes:
+            self._trim()
+        if self._sleeping and (self._idle or self._outbox):  # a new record, or a report to write
+            self._idle = self._sleeping = False
+            self._wake.release()
+        elif self._thread is None:
+            self._start_thread()
 
     def _start_thread(self):
         """Starts the sending thread; where that is refused (Python 3.12+ at exit, a pids limit) the record stays
@@ -388,8 +483,9 @@ class LogstashHandler(logging.Handler):
 
     def _count_line(self, count):
         """The handler's own record that carries `count` dropped records into Elasticsearch (elk.dropped)."""
-        text = ("%d records were dropped before they could be sent to %s:%d: more than %d records or %d bytes"
-                " waited" % (count, self.host, self.port, self.queue_size, self.queue_bytes))
+        text = ("%d records were dropped before they could be sent to %s:%d (more than %d records or %d bytes waited,"
+                " or a record could not be turned into a line: the app's stderr says which)"
+                % (count, self.host, self.port, self.queue_size, self.queue_bytes))
         item = (time.time(), logging.WARNING, "WARNING", OWN_LOGGER, os.path.basename(__file__), 0,
                 "LogstashHandler", "elk-logstash", os.getpid(), text)
         return self._line(item, dropped=count)
@@ -404,15 +500,28 @@ class LogstashHandler(logging.Handler):
     # --- the sending thread ------------------------------------------------------------------------------
 
     def _report(self, text):
-        # Written later by _flush_reports, outside the lock: a slow or redirected stderr must not hold up logging.
-        self._outbox.append("elk-stack logging: %s\n" % text)
+        # Written later by _flush_reports, outside the lock, and never on the app's thread while the sending thread
+        # runs: a stderr nobody reads must hold up neither logging nor delivery.
+        self._outbox.append(("elk-stack logging: %s\n" % text).encode("utf-8", "backslashreplace"))
 
-    def _flush_reports(self):
-        while self._outbox:
-            try:
-                sys.stderr.write(self._outbox.pop(0))
-            except Exception:
-                pass
+    def _flush_reports(self, wait=0.0):
+        """Writes waiting reports to stderr as far as it takes them without blocking, waiting up to `wait` seconds in
+        all for it to take more; what it does not take waits for the next call. One thread at a time."""
+        if not self._outbox or not self._flushing.acquire(False):
+            return
+        try:
+            deadline = time.monotonic() + wait
+            outbox = self._outbox
+            while outbox:
+                data = outbox[0]
+                written = _write_stderr(data, deadline)
+                if written < len(data):
+                    if written:
+                        outbox[0] = data[written:]
+                    return
+                outbox.popleft()
+        finally:
+            self._flushing.release()
 
     def _sleep(self, timeout, idle):
         """Waits for up to timeout seconds (None: no limit), or until close() (and, when idle, a new record) wakes
@@ -423,6 +532,7 @@ class LogstashHandler(logging.Handler):
         self._sleeping = True
         self._lock.release()
         try:
+            self._flush_reports()
             if timeout is None:
                 wake.acquire()
             elif timeout > 0:
@@ -452,20 +562,66 @@ class LogstashHandler(logging.Handler):
         return self._context
 
     def _connect(self):
+        """A verified TLS connection to Logstash: connect and handshake without blocking, waiting for the network
+        outside the fork guard; connect_timeout for each address tried, and for the handshake."""
         with self._fork_guard:
             context = self._ssl_context()
         self.attempts += 1
         with self._fork_guard:  # getaddrinfo takes libc's resolver locks
-            raw = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+            addresses = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_STREAM)
+        error = OSError("%s has no address" % self.host)
+        for family, kind, proto, _, address in addresses:
+            raw = self._conn = socket.socket(family, kind, proto)  # a child forked from now on closes its copy
+            try:
+                raw.setblocking(False)
+                code = raw.connect_ex(address)
+                if code in _IN_PROGRESS:
+                    if not self._wait(raw, selectors.EVENT_WRITE, time.monotonic() + self.connect_timeout):
+                        raise socket.timeout("timed out")
+                    code = raw.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if code:
+                    raise OSError(code, os.strerror(code))
+                break
+            except OSError as failed:
+                error = failed
+                self._conn = None
+                raw.close()
+        else:
+            raise error
+        sock = raw
         try:
             with self._fork_guard:
-                conn = context.wrap_socket(raw, server_hostname=self.host)
+                sock = self._conn = context.wrap_socket(raw, server_hostname=self.host, do_handshake_on_connect=False)
+            deadline = time.monotonic() + self.connect_timeout
+            while True:
+                with self._fork_guard:
+                    try:
+                        sock.do_handshake()
+                        break
+                    except ssl.SSLWantReadError:
+                        event = selectors.EVENT_READ
+                    except ssl.SSLWantWriteError:
+                        event = selectors.EVENT_WRITE
+                if not self._wait(sock, event, deadline):
+                    raise socket.timeout("the TLS handshake timed out")
         except BaseException:
-            raw.close()
+            self._conn = None
+            sock.close()
             raise
-        conn.settimeout(self.send_timeout)
+        sock.settimeout(self.send_timeout)
         self.connections += 1
-        return conn
+        return sock
+
+    @staticmethod
+    def _wait(sock, event, deadline):
+        """Whether the socket is ready for event (selectors.EVENT_READ or EVENT_WRITE) before deadline
+        (time.monotonic())."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, event)
+            return bool(selector.select(left))
 
     @staticmethod
     def _readable(conn, timeout):
@@ -476,13 +632,21 @@ class LogstashHandler(logging.Handler):
             return bool(selector.select(timeout))
 
     def _peer_closed(self, conn):
-        """None while the connection is open; "eof" when Logstash ended it cleanly (a restart, a middlebox's idle
-        timeout), "reset" when it broke. Writing to it then would hand the kernel bytes that nobody reads."""
+        """None while the connection is open; "eof" when Logstash ended it, its TCP stream included (a restart, a
+        middlebox's idle timeout); "closing" when only its TLS session ended (a close_notify, the TCP stream still
+        open); "reset" when it broke. Writing to it then would hand the kernel bytes that nobody reads."""
         if not self._readable(conn, 0):
             return None
         conn.setblocking(False)
         try:
-            return "eof" if conn.recv(4096) == b"" else None
+            if conn.recv(4096) != b"":
+                return None
+            # The TLS layer ended: a close_notify, or the TCP stream's end without one (Python's ssl gives b"" for
+            # both). Only the end of the TCP stream is Logstash's close; a close_notify alone confirms nothing.
+            try:
+                return "eof" if socket.socket.recv(conn, 1, socket.MSG_PEEK) == b"" else "closing"
+            except BlockingIOError:
+                return "closing"
         except (ssl.SSLWantReadError, BlockingIOError):
             return None  # a TLS 1.3 session ticket, not data
         except OSError:
@@ -496,7 +660,7 @@ class LogstashHandler(logging.Handler):
         why not. Its side closed with a FIN, not a reset, so nothing was left unread in its socket then; every
         byte acknowledged means every byte had arrived before that close."""
         try:
-            if _unacked_bytes(conn) != 0:
+            if _unacked_bytes(conn):
                 return "Logstash closed before acknowledging everything"
             error = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             return os.strerror(error) if error else None
@@ -504,7 +668,9 @@ class LogstashHandler(logging.Handler):
             return str(error) or error.__class__.__name__
 
     def _confirm(self, conn, deadline):
-        """Ends the connection cleanly; None when Logstash read everything written on it, else why not."""
+        """Ends the connection cleanly: (None, False) when Logstash read everything written on it, else (why not,
+        whether that was the half-open signature: every byte written, our close_notify and FIN included, acknowledged
+        by Logstash's TCP, and no FIN back in time)."""
         try:
             conn.setblocking(False)
             try:
@@ -519,20 +685,43 @@ class LogstashHandler(logging.Handler):
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._readable(conn, left):
-                    if _unacked_bytes(conn) == 0:
-                        return "Logstash took every byte but did not end the connection in time"
-                    return "Logstash did not read everything in time"
+                    unacked = _unacked_bytes(conn)
+                    if unacked == 0:
+                        return "Logstash took every byte but did not end the connection in time", True
+                    if unacked is None:
+                        return "Logstash did not end the connection in time", False
+                    return "Logstash did not read everything in time", False
                 try:
                     if socket.socket.recv(conn, 65536) == b"":
                         break
                 except BlockingIOError:
                     continue
             # A clean end: every byte acknowledged and no reset (a reset means bytes arrived after Logstash closed).
-            return self._closed_cleanly(conn)
+            return self._closed_cleanly(conn), False
         except OSError as error:
-            return str(error) or error.__class__.__name__
+            return str(error) or error.__class__.__name__, False
         finally:
             self._close(conn)
+
+    @staticmethod
+    def _write(conn, batch):
+        """Writes the records in pieces of at most one TLS record (_PIECE; a longer record alone), each marked written
+        once the socket took its piece whole."""
+        piece = []
+        size = 0
+        for record in batch:
+            if piece and size + len(record.wire) > _PIECE:
+                conn.sendall(b"".join([r.wire for r in piece]))
+                for done in piece:
+                    done.written = True
+                piece = []
+                size = 0
+            piece.append(record)
+            size += len(record.wire)
+        if piece:
+            conn.sendall(b"".join([r.wire for r in piece]))
+            for done in piece:
+                done.written = True
 
     @staticmethod
     def _close(conn):
@@ -546,12 +735,19 @@ class LogstashHandler(logging.Handler):
         except (OSError, ValueError):
             pass
 
-    def _fail(self, error, records):
-        """Records of a failed connection: sent again, in front of what waits, unless they were written max_copies
-        times already; those are given up as not confirmed. Call with the lock held."""
+    def _fail(self, error, records, half_open=False):
+        """Records of a failed connection: sent again, in front of what waits. Only the half-open signature counts
+        toward max_copies: every byte written, close_notify and FIN included, acknowledged by Logstash's TCP, and no
+        FIN back (a Logstash or proxy that reads but never ends a connection; Logstash has the records, in its socket
+        if not read yet). A record whose connections ended so max_copies times is given up as not confirmed. Every
+        other failure (refused, reset, a handshake or write that failed or timed out, bytes not acknowledged) keeps
+        the record, however often: bytes never acknowledged may never have reached Logstash. Call with the lock
+        held."""
         keep = []
         given_up = 0
         for record in records:
+            if half_open:
+                record.copies += 1
             if record.copies >= self.max_copies:
                 if not record.carries:
                     given_up += 1
@@ -565,8 +761,9 @@ class LogstashHandler(logging.Handler):
             self.unconfirmed += given_up
             self._given_up_since_report += given_up
             if self._given_up_since_report == given_up:
-                self._report("%d records were written %d times to %s:%d without a confirmation (%s): not sent again;"
-                             " Logstash may have them" % (given_up, self.max_copies, self.host, self.port, error))
+                self._report("%d records were written %d times to %s:%d, every byte acknowledged, without a confirmation"
+                             " (%s): not sent again; Logstash may have them" % (given_up, self.max_copies, self.host,
+                                                                                self.port, error))
         self._failing = str(error)
 
     def _recovered(self):
@@ -595,12 +792,21 @@ class LogstashHandler(logging.Handler):
                 if self._conn is not None:
                     self._close(self._conn)
                     self._conn = None
-                self._resend.extendleft(reversed(self._inflight))
+                # Nothing it held is lost: what it wrote or had taken to write goes back in front of what waits, the
+                # messages it was formatting back to the queue (formatted again, with new ids: never written), the
+                # dropped count back to the next record of the handler's own.
+                self._resend.extendleft(reversed(self._inflight + self._taken))
                 del self._inflight[:]
-                # Messages it had taken from the queue and not written yet are lost: never sent, so dropped.
-                self.dropped += self._formatting
-                self._unreported += self._formatting
-                self._formatting = 0
+                self._taken = []
+                queue = self._queue
+                for item in reversed(self._formatting):
+                    queue.appendleft(item)
+                    self._queued_bytes += len(item[-1]) + _RECORD_OVERHEAD
+                self._formatting = []
+                if len(queue) > self.queue_size or self._queued_bytes > self.queue_bytes:
+                    self._trim()
+                self._unreported += self._carrying
+                self._carrying = 0
                 self._thread = None
             self._flush_reports()
 
@@ -680,12 +886,13 @@ class LogstashHandler(logging.Handler):
                         size += cost
                         self._queued_bytes -= cost
                     count, self._unreported = self._unreported, 0
-                    self._formatting = len(items)
+                    self._taken, self._carrying, self._formatting = taken, count, items
             finally:
                 lock.release()
             if action == "stop":
                 break
             failure = None
+            half_open = False
             if action == "connect":
                 try:
                     conn = self._conn = self._connect()
@@ -696,7 +903,7 @@ class LogstashHandler(logging.Handler):
                 limit = self.send_timeout
                 if self._closed:
                     limit = max(0.0, min(limit, self._close_deadline - started))
-                reason = self._confirm(conn, started + limit)
+                reason, half_open = self._confirm(conn, started + limit)
                 conn = self._conn = None
                 inflight_bytes = 0
                 with lock:
@@ -706,21 +913,44 @@ class LogstashHandler(logging.Handler):
                     else:
                         failure = "%d records not confirmed: %s" % (len(inflight), reason)
             else:
-                batch = taken
+                batch = list(taken)
                 if count:
                     batch.append(_Record(self._count_line(count), count))
-                batch.extend([_Record(self._line(item)) for item in items])
+                unformatted = []
+                for item in items:
+                    try:
+                        batch.append(_Record(self._line(item)))
+                    except Exception as error:  # a record this code cannot turn into a line: that one only is lost
+                        unformatted.append(error)
                 closed = self._peer_closed(conn)
                 with lock:
-                    self._formatting = 0
+                    self._taken, self._carrying, self._formatting = [], 0, []
+                    if unformatted:
+                        lost = len(unformatted)
+                        self.dropped += lost
+                        self._unreported += lost
+                        self._report("%d records could not be turned into lines (%r): dropped, each one counted"
+                                     % (lost, unformatted[0]))
                     if closed is None:
-                        for record in batch:
-                            record.copies += 1
-                        inflight.extend(batch)
+                        inflight.extend(batch)  # before it is written: whatever happens to the thread, it is kept
                     else:
                         # Not written: back in front of what waits, for the next connection.
                         self._resend.extendleft(reversed(batch))
-                if closed is not None:
+                if closed == "closing":
+                    # Its TLS session ended, not its TCP stream: end ours and wait for the FIN, as when confirming.
+                    limit = self.send_timeout
+                    if self._closed:
+                        limit = max(0.0, min(limit, self._close_deadline - time.monotonic()))
+                    reason, half_open = self._confirm(conn, time.monotonic() + limit)
+                    conn = self._conn = None
+                    inflight_bytes = 0
+                    if inflight:
+                        with lock:
+                            if reason is None:
+                                self._confirmed(inflight)
+                            else:
+                                failure = "%d records not confirmed: %s" % (len(inflight), reason)
+                elif closed is not None:
                     # What was written before Logstash ended the connection may all have been read: see if so.
                     reason = self._closed_cleanly(conn) if closed == "eof" else "Logstash reset the connection"
                     self._close(conn)
@@ -736,7 +966,7 @@ class LogstashHandler(logging.Handler):
                     try:
                         if self._closed:
                             conn.settimeout(max(0.05, min(self.send_timeout, self._close_deadline - time.monotonic())))
-                        conn.sendall(b"".join([record.wire for record in batch]))
+                        self._write(conn, batch)
                         last_write = time.monotonic()
                         if inflight_bytes == 0:
                             confirm_due = last_write + self.confirm_interval
@@ -747,7 +977,7 @@ class LogstashHandler(logging.Handler):
                         failure = error
             if failure is not None:
                 with lock:
-                    self._fail(failure, inflight)
+                    self._fail(failure, inflight, half_open)
                     del inflight[:]
                     inflight_bytes = 0
                     closing = self._closed
@@ -775,25 +1005,30 @@ class LogstashHandler(logging.Handler):
             if self._sleeping:
                 self._idle = self._sleeping = False
                 self._wake.release()
+            if self._thread is None and (self._queue or self._resend or self._unreported):
+                self._start_thread()  # it failed, and no record came since to start it again
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(self.close_timeout)
         with self._lock:
-            unsent = len(self._queue) + self._formatting
-            unsent += sum(1 for record in self._resend if record.copies == 0 and not record.carries)
-            unconfirmed = sum(1 for record in self._resend if record.copies > 0 and not record.carries)
-            unconfirmed += sum(1 for record in self._inflight if not record.carries)
+            left = [record for record in itertools.chain(self._resend, self._inflight, self._taken) if not record.carries]
+            # Never taken whole by a connection: surely lost, so dropped. Taken whole but not confirmed: may have arrived.
+            unsent = len(self._queue) + len(self._formatting) + sum(1 for record in left if not record.written)
+            unconfirmed = sum(1 for record in left if record.written)
             why = self._failing or "not done within %gs" % self.close_timeout
             if unsent:
                 self._report("%d records not delivered to %s:%d at exit (never sent: %s); %d dropped before"
                              % (unsent, self.host, self.port, why, self.dropped))
+                self.dropped += unsent
             if unconfirmed:
                 self._report("%d records sent to %s:%d but not confirmed at exit (%s): Logstash may have them"
                              % (unconfirmed, self.host, self.port, why))
             if self.dropped or self.unconfirmed:
                 self._report("in all, %d records dropped (never sent) and %d given up unconfirmed after %d copies"
                              " (Logstash may have them)" % (self.dropped, self.unconfirmed, self.max_copies))
-        self._flush_reports()
+        # stderr gets what is left of close_timeout, and at least 0.5 s, to take the reports; a stderr nobody reads
+        # does not hold up the app's exit longer.
+        self._flush_reports(max(0.5, self._close_deadline - time.monotonic()))
         logging.Handler.close(self)
 
 

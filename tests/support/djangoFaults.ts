@@ -13,7 +13,7 @@ import { djangoLoggingModule } from "../../components/model/wiring";
 import { loadPipeline } from "./corpora";
 import { type Ledger, ledger } from "./deliveryLedger";
 import { SYSTEM_PYTHON, type TestPki, makeTestPki, systemDjangoVersion } from "./djangoScenario";
-import { type FaultyLogstash, startFaultyLogstash } from "./faultyLogstash";
+import { type FaultyLogstash, type FaultyLogstashOptions, startFaultyLogstash } from "./faultyLogstash";
 import type { Pipeline } from "./logstash";
 import { waitFor } from "./syslogCapture";
 
@@ -37,7 +37,18 @@ export interface Burst {
     readonly size?: number;
     readonly interval?: number;
 }
-export type Step = Burst | { readonly messages: readonly string[] } | { readonly sleep: number } | { readonly fds: number } | { readonly child: readonly string[] };
+/**
+ * `marker`: a line written to stderr once every record before it is queued, for a test to act on; `awaitFile`: waits
+ * (up to 60 s) until the test has created that file.
+ */
+export type Step =
+    | Burst
+    | { readonly messages: readonly string[] }
+    | { readonly sleep: number }
+    | { readonly fds: number }
+    | { readonly child: readonly string[] }
+    | { readonly marker: string }
+    | { readonly awaitFile: string };
 
 const SETTINGS = `import inspect, json, os
 SECRET_KEY = "elk-stack test only"
@@ -70,6 +81,13 @@ def child(texts):
 for step in json.load(open(sys.argv[1], encoding="utf-8")):
     if "sleep" in step:
         time.sleep(step["sleep"])
+    elif "marker" in step:
+        sys.stderr.write(step["marker"] + "\\n")
+        sys.stderr.flush()
+    elif "awaitFile" in step:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(step["awaitFile"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
     elif "fds" in step:
         # A busy app: the handler's sockets get descriptor numbers of 1024 and up.
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -100,7 +118,7 @@ export function planMessages(plan: readonly Step[]): string[] {
     return plan.flatMap((step) => {
         if ("messages" in step) return [...step.messages];
         if ("child" in step) return [...step.child];
-        if ("sleep" in step || "fds" in step) return [];
+        if ("sleep" in step || "fds" in step || "marker" in step || "awaitFile" in step) return [];
         return Array.from({ length: step.count }, (_, n) => `${step.prefix} ${String(n).padStart(6, "0")} ${"x".repeat(step.size ?? 0)}`);
     });
 }
@@ -113,30 +131,50 @@ export interface AppRun {
     readonly counters?: { dropped: number; confirmed: number; attempts: number; unconfirmed?: number; connections?: number };
 }
 
-/** A running app: `done` resolves when it exits; `stderrMatches` when its stderr matches. */
+/** A running app: `done` resolves when it exits; `stderrMatches` / `stdoutMatches` when its output matches. */
 export interface App {
     readonly done: Promise<AppRun>;
     stderrMatches(re: RegExp, timeoutMs?: number): Promise<void>;
+    stdoutMatches(re: RegExp, timeoutMs?: number): Promise<void>;
 }
 
 /** Starts the app (killed after `timeoutMs`); `timeScale` multiplies every timing default of the handler. */
 export function startApp(pki: TestPki, port: number, plan: readonly Step[], handler: Record<string, unknown>, opts: { caPath?: string; timeoutMs?: number; timeScale?: number } = {}): App {
+    return startPython(pki, port, { "elk_test_settings.py": SETTINGS, "emit.py": EMIT, "plan.json": JSON.stringify(plan) }, ["emit.py", "plan.json"], {
+        env: { DJANGO_SETTINGS_MODULE: "elk_test_settings", ELK_TEST_HANDLER: JSON.stringify(handler), ELK_TEST_TIME_SCALE: String(opts.timeScale ?? 1) },
+        caPath: opts.caPath,
+        timeoutMs: opts.timeoutMs,
+    });
+}
+
+/**
+ * Runs `args` under /usr/bin/python3 in a directory holding the generated module (django_logging.py, for Logstash
+ * at localhost:`port`) and `files`; the process group (forked children too) is killed after `timeoutMs`. The last
+ * line of stdout, when it is JSON, is the run's counters.
+ */
+export function startPython(pki: TestPki, port: number, files: Record<string, string>, args: readonly string[], opts: { env?: Record<string, string>; caPath?: string; timeoutMs?: number } = {}): App {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-faults-"));
     fs.writeFileSync(path.join(dir, "django_logging.py"), djangoLoggingModule({ host: "localhost", port, serviceName: "shop", caPath: opts.caPath ?? pki.caCertPath }));
-    fs.writeFileSync(path.join(dir, "elk_test_settings.py"), SETTINGS);
-    fs.writeFileSync(path.join(dir, "emit.py"), EMIT);
-    fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify(plan));
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", PYTHONPATH: dir, PYTHONIOENCODING: "utf-8", DJANGO_SETTINGS_MODULE: "elk_test_settings", ELK_TEST_HANDLER: JSON.stringify(handler), ELK_TEST_TIME_SCALE: String(opts.timeScale ?? 1) };
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", PYTHONPATH: dir, PYTHONIOENCODING: "utf-8", ...opts.env };
     const started = Date.now();
     let stdout = "";
     let stderr = "";
     const done = new Promise<AppRun>((resolve) => {
-        const child = spawn(SYSTEM_PYTHON, ["emit.py", "plan.json"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(SYSTEM_PYTHON, [...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
         child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
         child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+        const killGroup = () => {
+            try {
+                if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+            } catch {
+                // already gone
+            }
+        };
+        const timer = setTimeout(killGroup, opts.timeoutMs ?? 60_000);
         child.once("close", (exitCode) => {
             clearTimeout(timer);
+            killGroup(); // a forked child left behind
             fs.rmSync(dir, { recursive: true, force: true });
             const last = stdout.trim().split("\n").pop() ?? "";
             let counters: AppRun["counters"];
@@ -148,7 +186,11 @@ export function startApp(pki: TestPki, port: number, plan: readonly Step[], hand
             resolve({ exitCode, stdout, stderr, elapsedMs: Date.now() - started, counters });
         });
     });
-    return { done, stderrMatches: (re, timeoutMs = 20_000) => waitFor(() => re.test(stderr), timeoutMs, `the app's stderr to match ${re}`) };
+    return {
+        done,
+        stderrMatches: (re, timeoutMs = 20_000) => waitFor(() => re.test(stderr), timeoutMs, `the app's stderr to match ${re}`),
+        stdoutMatches: (re, timeoutMs = 20_000) => waitFor(() => re.test(stdout), timeoutMs, `the app's stdout to match ${re}`),
+    };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -172,7 +214,7 @@ export interface FaultLab {
     readonly pipeline: Pipeline;
     readonly source: LogSource;
     /** A TLS listener standing in for Logstash, closed after the file's tests. */
-    listen(opts?: { startListening?: boolean; resetOnAccept?: boolean; closeAfterMs?: number; halfOpen?: boolean }): Promise<FaultyLogstash>;
+    listen(opts?: Omit<FaultyLogstashOptions, "key" | "cert">): Promise<FaultyLogstash>;
     /** What `listener` received, run through the pipeline and indexed by id, against what `plan` logged. */
     account(listener: FaultyLogstash, plan: readonly Step[]): Ledger;
 }

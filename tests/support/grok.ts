@@ -36,7 +36,24 @@ const RUBY_SYNTAX = 10 as onig.Syntax;
  * Regexp::MULTILINE (the default here); a conditional's `=~ /.../` without options.
  */
 export class RubyRegex {
+    private static readonly compiled = new Map<string, RubyRegex>();
     private readonly scanner: onig.OnigScanner;
+
+    /**
+     * The expression compiled once and kept, as Logstash compiles a pipeline's expressions at load. A scanner lives
+     * in Oniguruma's WebAssembly heap until it is freed: compiled anew for every event (a `gsub`, a `=~`, a prune's
+     * whitelist), scanners filled that heap (2 GB, about 5 KB a line) until every match failed, 400,000 lines into a
+     * test file.
+     */
+    static of(source: string, opts: { multiline?: boolean } = {}): RubyRegex {
+        const key = `${opts.multiline === false ? "s" : "m"}${source}`;
+        let re = RubyRegex.compiled.get(key);
+        if (re === undefined) {
+            re = new RubyRegex(source, opts);
+            RubyRegex.compiled.set(key, re);
+        }
+        return re;
+    }
 
     constructor(
         readonly source: string,

@@ -715,7 +715,7 @@ export class Pipeline {
     /** logstash-filter-prune with whitelist_names: top-level fields (never @metadata) whose name matches none go. */
     private prune(plugin: LsPlugin, event: LsEvent): void {
         const s = settingsOf(plugin, ["whitelist_names"]);
-        const keep = asList(s.get("whitelist_names"), "whitelist_names").map((re) => new RubyRegex(re));
+        const keep = asList(s.get("whitelist_names"), "whitelist_names").map((re) => RubyRegex.of(re));
         for (const name of Object.keys(event.data)) {
             if (name === "@metadata") continue;
             if (!keep.some((re) => re.exec(name) !== undefined)) delete event.data[name];
@@ -740,7 +740,7 @@ export class Pipeline {
         for (let i = 0; i < gsub.length; i += 3) {
             const [field, pattern, replacement] = gsub.slice(i, i + 3);
             const v = event.get(field);
-            const re = new RubyRegex(pattern);
+            const re = RubyRegex.of(pattern);
             if (typeof v === "string") event.set(field, re.gsub(v, replacement));
             else if (Array.isArray(v)) event.set(field, v.map((x) => (typeof x === "string" ? re.gsub(x, replacement) : x)));
         }
@@ -818,7 +818,7 @@ export class Pipeline {
             case "!~": {
                 // logstash-core's EventCondition.java: a Ruby regexp without options, matched only against a string.
                 const v = this.rvalue(cond.l, event);
-                const matched = typeof v === "string" && new RubyRegex(cond.regex, { multiline: false }).exec(v) !== undefined;
+                const matched = typeof v === "string" && RubyRegex.of(cond.regex, { multiline: false }).exec(v) !== undefined;
                 return cond.op === "=~" ? matched : !matched;
             }
             case "cmp": {
