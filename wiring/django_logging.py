@@ -816,6 +816,18 @@ class LogstashHandler(logging.Handler):
         del inflight[:]
         self._recovered()
 
+    def _settle(self, inflight, reason):
+        """Settles the records written on a connection that has ended: confirmed when it ended cleanly (`reason` is
+        None), else the failure that says why not. Call with the lock held."""
+        if reason is None:
+            self._confirmed(inflight)
+            return None
+        return "%d records not confirmed: %s" % (len(inflight), reason)
+
+    def _within_close(self, limit, now):
+        """`limit` (seconds), cut to what is left of close_timeout once the handler is closing."""
+        return max(0.0, min(limit, self._close_deadline - now)) if self._closed else limit
+
     def _deliver(self):
         conn = None
         inflight = self._inflight  # records written on conn, not yet confirmed
@@ -900,18 +912,13 @@ class LogstashHandler(logging.Handler):
                     failure = error
             elif action == "confirm":
                 started = time.monotonic()
-                limit = self.send_timeout
-                if self._closed:
-                    limit = max(0.0, min(limit, self._close_deadline - started))
-                reason, half_open = self._confirm(conn, started + limit)
+                reason, half_open = self._confirm(conn, started + self._within_close(self.send_timeout, started))
                 conn = self._conn = None
                 inflight_bytes = 0
                 with lock:
-                    if reason is None:
-                        self._confirmed(inflight)
+                    failure = self._settle(inflight, reason)
+                    if failure is None:
                         backoff = 0.5
-                    else:
-                        failure = "%d records not confirmed: %s" % (len(inflight), reason)
             else:
                 batch = list(taken)
                 if count:
@@ -938,18 +945,13 @@ class LogstashHandler(logging.Handler):
                         self._resend.extendleft(reversed(batch))
                 if closed == "closing":
                     # Its TLS session ended, not its TCP stream: end ours and wait for the FIN, as when confirming.
-                    limit = self.send_timeout
-                    if self._closed:
-                        limit = max(0.0, min(limit, self._close_deadline - time.monotonic()))
+                    limit = self._within_close(self.send_timeout, time.monotonic())
                     reason, half_open = self._confirm(conn, time.monotonic() + limit)
                     conn = self._conn = None
                     inflight_bytes = 0
                     if inflight:
                         with lock:
-                            if reason is None:
-                                self._confirmed(inflight)
-                            else:
-                                failure = "%d records not confirmed: %s" % (len(inflight), reason)
+                            failure = self._settle(inflight, reason)
                 elif closed is not None:
                     # What was written before Logstash ended the connection may all have been read: see if so.
                     reason = self._closed_cleanly(conn) if closed == "eof" else "Logstash reset the connection"
@@ -958,10 +960,7 @@ class LogstashHandler(logging.Handler):
                     inflight_bytes = 0
                     if inflight:
                         with lock:
-                            if reason is None:
-                                self._confirmed(inflight)
-                            else:
-                                failure = "%d records not confirmed: %s" % (len(inflight), reason)
+                            failure = self._settle(inflight, reason)
                 else:
                     try:
                         if self._closed:
