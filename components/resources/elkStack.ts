@@ -332,6 +332,11 @@ function hours(days: number): number {
     return days * 24;
 }
 
+/** How long an instance certificate is valid, and how long before its end a `pulumi up` renews it. */
+function certificateValidity(s: StackConfig): { validityHours: number; earlyRenewalHours: number } {
+    return { validityHours: hours(s.certValidityDays), earlyRenewalHours: hours(s.certRenewBeforeDays) };
+}
+
 /** A CA valid ten times as long as the instance certificates it signs. */
 function caArgs(s: StackConfig, commonName: string) {
     return { commonName, organization: "elk-stack", validityHours: hours(s.certValidityDays * 10), earlyRenewalHours: hours(s.certRenewBeforeDays) };
@@ -350,7 +355,7 @@ function instanceCertificates(name: string, s: StackConfig, platform: Platform, 
         return address === "127.0.0.1" ? [] : [address];
     };
     const replicas: Record<string, number> = { [s.names.elasticsearch]: s.elasticsearch.replicas, [s.names.logstash]: s.logstash.replicas };
-    const validity = { validityHours: hours(s.certValidityDays), earlyRenewalHours: hours(s.certRenewBeforeDays) };
+    const validity = certificateValidity(s);
     const certificates: Record<string, InstanceCertificate> = {};
     // Applications outside the stack may reach Logstash under a name of their own; its certificate must carry it.
     const publicLogstash = s.logstashPublicHost;
@@ -390,8 +395,7 @@ function transportCertificate(name: string, s: StackConfig, platform: Platform, 
             dnsNames: transportNames.dnsNames,
             ipAddresses: [],
             purpose: "peer",
-            validityHours: hours(s.certValidityDays),
-            earlyRenewalHours: hours(s.certRenewBeforeDays),
+            ...certificateValidity(s),
         },
         child,
     );
