@@ -103,6 +103,47 @@ describeLive("tests/django.confirm.test.ts")(`what confirms delivery, real Djang
         expect(result).toMatchObject({ logged: 320, lost: 300, duplicated: 0, truncated: 0 });
     }, 60_000);
 
+    test("a reset that comes while the app is quiet (Logstash killed with a burst unread, then a record): Python's ssl reads the reset as an end, yet nothing is confirmed and nothing is lost", async () => {
+        // The reset leaves nothing to tell it from a FIN on the handler's next look before a write: its TLS read gives
+        // b"" (a ragged end, which the ssl module reports so), a peek gives b"", SO_ERROR is 0 and the send queue is
+        // empty. Only the TCP state differs: CLOSE_WAIT after a FIN, CLOSE after a reset. 0.5.0 confirmed the burst and
+        // the warm records (unconfirmed till then: confirm_interval is 10 s), and lost the burst.
+        const logstash = await lab.listen();
+        const sig = signals();
+        const plan: Step[] = [
+            { prefix: "warm", count: 5 },
+            { marker: "warm" },
+            { awaitFile: sig.file("held") },
+            { prefix: "burst", count: 150, size: 150 },
+            { marker: "burst" },
+            { awaitFile: sig.file("killed") },
+            { prefix: "after", count: 5 },
+            { sleep: 1 },
+        ];
+        const app = startApp(lab.pki, logstash.port, plan, {});
+        try {
+            await app.stderrMatches(/^warm$/m);
+            await waitFor(() => logstash.lines.length >= 5, 20_000, "the first records");
+            logstash.nettyStall();
+            sig.raise("held");
+            await app.stderrMatches(/^burst$/m);
+            await sleep(500); // the burst waits in the socket, unread
+            await logstash.kill(); // a reset: the socket holds unread bytes
+            await sleep(300); // the reset has reached the app, quiet since the burst
+            await logstash.start();
+        } finally {
+            sig.raise("killed");
+        }
+        const run = await app.done;
+        sig.done();
+        const result = lab.account(logstash, plan);
+        console.log(`reset while quiet: lost ${result.lost}; handler ${JSON.stringify(run.counters)}; stderr: ${run.stderr.trim().split("\n").join(" | ")}`);
+        expect(run.exitCode).toBe(0);
+        expect(result).toMatchObject({ logged: 160, indexed: 160, lost: 0, duplicated: 0, truncated: 0 });
+        expect(run.counters).toMatchObject({ confirmed: 160, dropped: 0, unconfirmed: 0 });
+        expect(run.stderr).toMatch(/cannot deliver logs to localhost:\d+ \(155 records not confirmed: Logstash reset the connection\)/);
+    }, 60_000);
+
     test("a kill that finds more than one read waiting: the connection ends with bytes unacknowledged, nothing is confirmed, and nothing is lost", async () => {
         const logstash = await lab.listen();
         // About 270 KB written (four reads of 64 KiB, as far as the socket takes them); the listener dies after one read.

@@ -143,6 +143,23 @@ def _unacked_bytes(sock):
     except (OSError, AttributeError, ValueError):
         return None
 
+# Linux's TCP_CLOSE (include/net/tcp_states.h): where a reset leaves a socket. A FIN from a peer whose side is still
+# open leaves it in CLOSE_WAIT. (After both FINs, TIME_WAIT, the socket reads as CLOSE too: tcp_time_wait in
+# net/ipv4/tcp_minisocks.c ends in tcp_done.)
+_TCP_CLOSE = 7
+
+
+def _tcp_state(sock):
+    """The connection's TCP state (Linux TCP_INFO's tcpi_state, its first byte); None where unknown."""
+    option = getattr(socket, "TCP_INFO", None)
+    if option is None:
+        return None
+    try:
+        return socket.socket.getsockopt(sock, socket.IPPROTO_TCP, option, 8)[0]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _write_stderr(data, deadline):
     """Writes bytes to stderr as far as it takes them without blocking, waiting for it until deadline
     (time.monotonic()); returns how many were written. Where stderr has no descriptor (an object in memory) or
@@ -644,9 +661,15 @@ class LogstashHandler(logging.Handler):
             # The TLS layer ended: a close_notify, or the TCP stream's end without one (Python's ssl gives b"" for
             # both). Only the end of the TCP stream is Logstash's close; a close_notify alone confirms nothing.
             try:
-                return "eof" if socket.socket.recv(conn, 1, socket.MSG_PEEK) == b"" else "closing"
+                if socket.socket.recv(conn, 1, socket.MSG_PEEK) != b"":
+                    return "closing"
             except BlockingIOError:
                 return "closing"
+            # A reset reads the same: the ssl module takes the reset for a ragged end (b""), which clears the socket's
+            # error, the reset emptied the send queue, and a peek then finds the end. Only the TCP state differs:
+            # CLOSE after a reset, CLOSE_WAIT after Logstash's FIN (tests/django.confirm.test.ts, a reset while the
+            # app is quiet).
+            return "reset" if _tcp_state(conn) == _TCP_CLOSE else "eof"
         except (ssl.SSLWantReadError, BlockingIOError):
             return None  # a TLS 1.3 session ticket, not data
         except OSError:
