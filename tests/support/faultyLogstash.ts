@@ -106,6 +106,8 @@ interface Live {
     noFin?: boolean;
     /** Hands nothing more on. */
     deaf?: boolean;
+    /** The stream TLS reads the socket's reads from. */
+    reads?: Duplex;
 }
 
 /** Starts the listener (or only reserves its port when `startListening` is false). */
@@ -187,6 +189,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
         });
         raw.on("end", () => stream.push(null));
         raw.on("close", () => stream.destroy());
+        c.reads = stream;
         const socket = new tls.TLSSocket(stream, { isServer: true, key: opts.key, cert: opts.cert, minVersion: "TLSv1.2" });
         socket.on("secure", () => (c.secure = true));
         return socket;
@@ -231,11 +234,29 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
         if (stalled) socket.pause();
         if (opts.closeAfterMs !== undefined) {
             // A full close, as Logstash's netty or a middlebox's timeout does: bytes that arrive later are refused.
+            // As a process closes a socket: what it has read is handed on first (netty closes a channel from its
+            // event loop, between reads); what it has not read stays in the kernel, which then resets the connection.
+            // Closed at once instead, the reads node had taken ahead and TLS had not decrypted yet were lost while the
+            // kernel, with nothing unread, sent a FIN: under CPU load, a record of 40 now and then.
             setTimeout(() => {
-                if (live.has(c)) {
+                if (!live.has(c)) return;
+                const handle = handleOf(c);
+                if (handle?.reading) {
+                    handle.reading = false;
+                    handle.readStop();
+                }
+                const until = Date.now() + 2000;
+                const close = () => {
+                    if (!live.has(c)) return;
+                    const unread = c.raw.readableLength + (c.reads?.readableLength ?? 0) + socket.readableLength;
+                    if (unread > 0 && Date.now() < until) {
+                        setImmediate(close);
+                        return;
+                    }
                     flush(c, true);
                     socket.destroy();
-                }
+                };
+                setImmediate(close);
             }, opts.closeAfterMs).unref();
         }
     };
