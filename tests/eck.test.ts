@@ -617,7 +617,7 @@ describe("eck engine with an operator someone else runs (eckOperator present)", 
     /** The gate program's exit status and output for a scenario (see tests/support/eckGateProgram.ts). */
     const gate = (scenario: string) =>
         new Promise<{ status: number | null; out: string }>((resolve) => {
-            const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support", "eckGateProgram.ts"), scenario], { cwd: path.join(__dirname, ".."), timeout: 90_000 });
+            const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--swc", path.join(__dirname, "support", "eckGateProgram.ts"), scenario], { cwd: path.join(__dirname, ".."), timeout: 90_000 });
             let out = "";
             child.stdout.on("data", (d: Buffer) => (out += d.toString()));
             child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -625,7 +625,7 @@ describe("eck engine with an operator someone else runs (eckOperator present)", 
         });
 
     test("the same program opens the gate on a cluster with the pinned CRDs, and stops where a CRD serves another version or is missing", async () => {
-        // Three programs at once: each starts ts-node, which is most of the time.
+        // Three programs at once: each starts ts-node (with SWC, as the package scripts run), which is most of the time.
         const [ok, old, missing] = await Promise.all([gate("ok"), gate("old"), gate("missing")]);
         expect(ok).toEqual({ status: 0, out: `ready: ${Object.values(ECK_KINDS).map((k) => k.apiVersion).join(" ")}\n` });
         expect(old.status).toBe(3);

@@ -14,6 +14,7 @@ import { type CommandRunner, checkDocker, commandRunner, checkKubernetes, checkP
 import { OutputsError, readStackOutputs, stackOutputsCommand } from "../scripts/automation/outputs";
 import { type UpDeps, runDown, runUp } from "../scripts/up";
 import { type FailingOp, recordingWorkspace } from "./support/automationDouble";
+import { runCommand } from "./support/command";
 
 const ROOT = path.join(__dirname, "..");
 let scratch: string;
@@ -463,13 +464,20 @@ echo '{"environment":"dev","elasticsearchUrl":"https://localhost:9200"}'
 
 describe("the commands themselves", () => {
     const tsNode = require.resolve("ts-node/dist/bin.js");
-    /** Runs a script as `npm run` would, with PATH holding only `dir`: no docker, no pulumi, no kubectl. */
-    const command = (dir: string, ...args: string[]) =>
-        spawnSync(process.execPath, [tsNode, "--transpile-only", ...args], { cwd: path.join(__dirname, ".."), encoding: "utf8", timeout: 60_000, env: { ...process.env, PATH: dir } });
+    const scripts = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    /**
+     * Runs the package script `name` as `npm run name -- ...extra` would (its ts-node command line, read from
+     * package.json), with PATH holding only `dir`: no docker, no pulumi, no kubectl.
+     */
+    const command = (dir: string, name: string, ...extra: string[]) => {
+        const [bin, ...args] = scripts[name].split(" ");
+        expect(bin).toBe("ts-node");
+        return runCommand(process.execPath, [tsNode, ...args, ...extra], { cwd: path.join(__dirname, ".."), timeoutMs: 60_000, env: { ...process.env, PATH: dir } });
+    };
 
-    test("npm run up without Docker: the message and exit 3, and no local backend appears", () => {
+    test("npm run up without Docker: the message and exit 3, and no local backend appears", async () => {
         const before = fs.existsSync(path.join(__dirname, "..", ".pulumi-local"));
-        const r = command(scratch, "scripts/up.ts", "up");
+        const r = await command(scratch, "up");
         expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({
             status: EXIT.prerequisite,
             stdout: "up: Docker is not installed: there is no 'docker' command on PATH. Fix: install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop (https://docs.docker.com/desktop/), start it, and run this again.",
@@ -479,20 +487,20 @@ describe("the commands themselves", () => {
 
     // In a checkout where npm run up installed the CLI, that CLI would answer instead.
     const installedCli = path.join(localBackend(ROOT).cliRoot, "bin", "pulumi");
-    (fs.existsSync(installedCli) ? test.skip : test)("npm run snapshot and npm run verify without any Pulumi CLI: exit 2 with what is missing and what to pass instead", () => {
-        const snapshot = command(scratch, "scripts/snapshot.ts", "take");
+    (fs.existsSync(installedCli) ? test.skip : test)("npm run snapshot and npm run verify without any Pulumi CLI: exit 2 with what is missing and what to pass instead", async () => {
+        const snapshot = await command(scratch, "snapshot");
         expect(snapshot.status).toBe(2);
         expect(snapshot.stderr.trim()).toMatch(/^snapshot: no Pulumi CLI: there is no 'pulumi' on PATH, and npm run up has not installed one into .*\/\.pulumi-local\/cli\/3\.248\.0\. Install it .*Or pass the values as flags/);
-        const verify = command(scratch, "scripts/verify.ts");
+        const verify = await command(scratch, "verify");
         expect(verify.status).toBe(2);
         expect(verify.stderr.trim()).toMatch(/^verify: no Pulumi CLI: .*Or pass --es-url, --ca, --environment and --logstash-host, and the password with --password-file or \$ELASTIC_PASSWORD\.$/);
         for (const r of [snapshot, verify]) expect(r.stderr).not.toMatch(/ENOENT/);
     });
 
-    test("npm run e2e: bad flags exit 2 naming the flag; without Docker exit 3", () => {
-        const usage = command(scratch, "scripts/e2e.ts", "--target", "vm");
+    test("npm run e2e: bad flags exit 2 naming the flag; without Docker exit 3", async () => {
+        const usage = await command(scratch, "e2e", "--target", "vm");
         expect({ status: usage.status, stderr: usage.stderr.trim() }).toEqual({ status: EXIT.usage, stderr: "e2e: --target must be docker or kubernetes, got 'vm'" });
-        const docker = command(scratch, "scripts/e2e.ts", "--target", "docker");
+        const docker = await command(scratch, "e2e", "--target", "docker");
         expect(docker.status).toBe(EXIT.prerequisite);
         expect(docker.stderr.trim()).toMatch(/^e2e: Docker is not installed: there is no 'docker' command on PATH\./);
     });
