@@ -2,6 +2,9 @@
  * `npm run test:times`: runs the test suite once and prints where the time goes: the run's wall time and CPU time,
  * then per test file its wall time, the CPU time its jest worker and the processes it started spent on it (read by
  * tests/support/environment.js), its number of tests and its slowest test, and the slowest tests overall.
+ * A process's CPU time reaches its parent's figure when the parent waits for it: a process that outlives its parent
+ * (a plugin host's children, say) is in no file's figure, and one the worker reaps late lands in the next file's.
+ * The machine's busy time over the run counts everything, on a quiet machine the run's true cost.
  *
  *   npm run test:times [-- --slowest 20] [-- <jest args>]
  *
@@ -42,6 +45,17 @@ function childrenCpuSeconds(): number {
     return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
+/**
+ * CPU seconds the whole machine has spent busy since boot (/proc/stat: user, nice, system, irq, softirq, steal).
+ * Over a run on an otherwise quiet machine, the run's true cost: it also counts what the per-file figures miss, the
+ * processes a test started that outlived their parent (the plugin host's children, a killed command's own
+ * children), which no process waits for and whose time therefore lands in no parent's figure.
+ */
+function machineBusySeconds(): number {
+    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + steal) / 100;
+}
+
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 function main(): number {
@@ -52,6 +66,7 @@ function main(): number {
     const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
     const started = Date.now();
     const cpuBefore = childrenCpuSeconds();
+    const busyBefore = machineBusySeconds();
     const run = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), "--ci", "--json", `--outputFile=${json}`, ...positionals], {
         cwd: ROOT,
         stdio: ["ignore", "ignore", "inherit"],
@@ -59,6 +74,7 @@ function main(): number {
     });
     const wall = Date.now() - started;
     const cpu = childrenCpuSeconds() - cpuBefore;
+    const busy = machineBusySeconds() - busyBefore;
     if (!fs.existsSync(json)) {
         console.error(`jest wrote no results (exit ${run.status ?? run.signal}); see its output above`);
         return 1;
@@ -73,7 +89,7 @@ function main(): number {
         }
     }
     console.log(`\n${results.numTotalTests} tests (${results.numPassedTests} passed, ${results.numFailedTests} failed), ${results.testResults.length} files`);
-    console.log(`wall ${seconds(wall)} s, CPU ${cpu.toFixed(1)} s (jest, its workers and every process they waited for), ${os.cpus().length} CPUs, load average at the start ${load}, at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+    console.log(`wall ${seconds(wall)} s, CPU ${cpu.toFixed(1)} s (jest, its workers and every process they waited for), machine busy ${busy.toFixed(1)} s (every process, the run's own and any other), ${os.cpus().length} CPUs, load average at the start ${load}, at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
     console.log("\nper file (s): wall, CPU of the worker, CPU of the processes it started, tests, slowest test");
     const rows = results.testResults.map((r) => {
         const file = path.relative(ROOT, r.name);
