@@ -10,6 +10,7 @@ module.exports = {
     // Three workers on the 2-core machines CI and developers use (jest's default there is one): many files mostly wait
     // on real processes and timers (Python and Django, nginx, openssl, bash and curl, the pack runner), so a third
     // worker fills the cores while two wait: 116 s with two workers, 92 s with three, on the quiet machine (1204 tests).
+    // A fourth did not help (2026-12-06, 1246 tests: 141 s, against 139 to 159 s with three): the run is CPU-bound.
     maxWorkers: 3,
     // Fills the RSA key pool the real TLS mock draws from (tests/support/keyPool.ts) when it is missing, and keeps
     // each program evaluation for the other test files of the run (tests/support/programMemo.ts).
