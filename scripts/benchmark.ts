@@ -155,6 +155,8 @@ function main(): void {
     for (const scenario of scenarios) {
         const results: RunFigures[] = [];
         for (let i = 0; i < runs; i++) {
+            // TypeScript's own transpiler, not SWC as the package scripts use: the load times in docs/testing.md were
+            // measured with it, and a scenario's load time includes compiling the components.
             const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, "--child", scenario], {
                 cwd: path.resolve(__dirname, ".."),
                 encoding: "utf8",

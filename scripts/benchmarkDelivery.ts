@@ -10,7 +10,7 @@
  * The run fails when the per-call target or the grok budget is missed.
  *
  *     npm run benchmark            (runs this after the program benchmark)
- *     npx ts-node --transpile-only scripts/benchmarkDelivery.ts [--calls N] [--records N] [--quiet-records N] [--quiet-interval S]
+ *     npx ts-node --swc scripts/benchmarkDelivery.ts [--calls N] [--records N] [--quiet-records N] [--quiet-interval S]
  */
 import { spawn } from "child_process";
 import * as dgram from "dgram";

@@ -3,7 +3,7 @@
  * Django under /usr/bin/python3 (with the generated logging module). The pipeline tests read these files, so
  * they run where nginx or Django are missing; the live tests capture afresh on every run.
  *
- *   npx ts-node --transpile-only scripts/captureCorpora.ts
+ *   npx ts-node --swc scripts/captureCorpora.ts
  */
 import * as fs from "fs";
 import * as os from "os";

@@ -9,7 +9,7 @@
  * `@availability` tags) and `body`, and `specification/_spec_utils/behaviors.ts` the query parameters every API
  * takes (`CommonQueryParameters`). Parsed with the TypeScript compiler, not by pattern matching.
  *
- *   ts-node --transpile-only scripts/esRestSpec.ts --spec <clone or .git of elasticsearch-specification> [--ref 9.4]
+ *   ts-node --swc scripts/esRestSpec.ts --spec <clone or .git of elasticsearch-specification> [--ref 9.4]
  *
  * A test (tests/esRestApi.test.ts) checks the output against the installed client, so the file cannot drift from the
  * version package.json pins without a failing test.

@@ -3,7 +3,7 @@
  * then per test file its wall time, the CPU time its jest worker and the processes it started spent on it (read by
  * tests/support/environment.js), its number of tests and its slowest test, and the slowest tests overall.
  * A process's CPU time reaches its parent's figure when the parent waits for it: a process that outlives its parent
- * (a plugin host's children, say) is in no file's figure, and one the worker reaps late lands in the next file's.
+ * is in no file's figure, and one the worker reaps late (a process killed and not waited for) lands in the next file's.
  * The machine's busy time over the run counts everything, on a quiet machine the run's true cost.
  *
  *   npm run test:times [-- --slowest 20] [-- <jest args>]
@@ -46,14 +46,15 @@ function childrenCpuSeconds(): number {
 }
 
 /**
- * CPU seconds the whole machine has spent busy since boot (/proc/stat: user, nice, system, irq, softirq, steal).
+ * CPU seconds the whole machine has spent busy since boot (/proc/stat: user, nice, system, irq, softirq; not steal,
+ * the time a virtual machine's host gave to other guests; in USER_HZ, 100 per second on Linux).
  * Over a run on an otherwise quiet machine, the run's true cost: it also counts what the per-file figures miss, the
- * processes a test started that outlived their parent (the plugin host's children, a killed command's own
- * children), which no process waits for and whose time therefore lands in no parent's figure.
+ * processes a test started that outlived their parent (a killed command's own children), which no process waits for
+ * and whose time therefore lands in no parent's figure.
  */
 function machineBusySeconds(): number {
-    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + steal) / 100;
+    const [user, nice, system, , , irq, softirq] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq) / 100;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);

@@ -306,11 +306,16 @@ describe("the plugin as the Pulumi CLI runs it", () => {
             client.close();
             expect(JSON.parse(served)).toEqual(recorded.schema);
         } finally {
-            // Reaped here, not after the file: the host's CPU time then counts in this file's figure (test:times).
-            const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once("exit", () => resolve()));
+            // Reaped here, not after the file: the host's CPU time then counts in this file's figure (test:times). A
+            // host that never started ('error', no 'exit') has nothing to reap.
+            const ended = child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
+            const exited = ended ? Promise.resolve() : new Promise<void>((resolve) => child.once("exit", () => resolve()).once("error", () => resolve()));
             child.kill("SIGKILL");
-            await withDeadline(exited, 10_000, "the killed plugin host to exit");
-            fs.rmSync(cwd, { recursive: true, force: true });
+            try {
+                await withDeadline(exited, 10_000, "the killed plugin host to exit");
+            } finally {
+                fs.rmSync(cwd, { recursive: true, force: true });
+            }
         }
     }, 240_000);
 });

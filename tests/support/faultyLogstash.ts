@@ -39,6 +39,11 @@ export interface FaultyLogstash {
     readonly port: number;
     /** TCP connections accepted, in total. */
     readonly accepted: () => number;
+    /**
+     * Connections `closeAfterMs` closed with bytes node had read still not handed on after 2 s: those bytes were
+     * dropped, as no Logstash drops them. A test that counts records exactly asserts none.
+     */
+    readonly forcedCloses: () => number;
     /** Every line handed on, in arrival order. */
     readonly lines: ReceivedLine[];
     /** Kills "Logstash" with bytes in flight: resets every connection, drops unfinished lines, stops listening. */
@@ -115,6 +120,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
     const live = new Set<Live>();
     const lines: ReceivedLine[] = [];
     let accepted = 0;
+    let forcedCloses = 0;
     let stalled = false;
     let nettyStalled = false;
     let swallowing = false;
@@ -136,6 +142,16 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
         c.raw.pause();
         // Not read from the kernel either: pause() stops only the 'data' events, and node would go on reading ahead
         // into its buffer. Stopped as node's own pause() stops a socket with an `onread` buffer; resume() starts it.
+        const handle = handleOf(c);
+        if (handle?.reading) {
+            handle.reading = false;
+            handle.readStop();
+        }
+    };
+    // No more reads from the kernel, while what node has read goes on to TLS: net.Socket's _read starts the handle
+    // again whenever the socket's buffer runs low (a resume() after backpressure, say), so it is made a no-op too.
+    const stopReading = (c: Live) => {
+        (c.raw as unknown as { _read: () => void })._read = () => undefined;
         const handle = handleOf(c);
         if (handle?.reading) {
             handle.reading = false;
@@ -240,23 +256,22 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
             // kernel, with nothing unread, sent a FIN: under CPU load, a record of 40 now and then.
             setTimeout(() => {
                 if (!live.has(c)) return;
-                const handle = handleOf(c);
-                if (handle?.reading) {
-                    handle.reading = false;
-                    handle.readStop();
-                }
+                stopReading(c);
                 const until = Date.now() + 2000;
                 const close = () => {
                     if (!live.has(c)) return;
                     const unread = c.raw.readableLength + (c.reads?.readableLength ?? 0) + socket.readableLength;
                     if (unread > 0 && Date.now() < until) {
-                        setImmediate(close);
+                        stopReading(c);
+                        setTimeout(close, 1);
                         return;
                     }
+                    // Bytes node had read and not handed on within 2 s are dropped: counted, for the tests to assert.
+                    if (unread > 0) forcedCloses++;
                     flush(c, true);
                     socket.destroy();
                 };
-                setImmediate(close);
+                setTimeout(close, 1);
             }, opts.closeAfterMs).unref();
         }
     };
@@ -321,6 +336,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
             return port;
         },
         accepted: () => accepted,
+        forcedCloses: () => forcedCloses,
         lines,
         kill,
         start: listen,
