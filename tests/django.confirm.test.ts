@@ -69,8 +69,22 @@ describeLive("tests/django.confirm.test.ts")(`what confirms delivery, real Djang
         // The first connection hands on its first data (one TLS record, 16 KB), then sends close_notify, keeps its TCP
         // stream open and reads nothing more: the rest of the first burst is acknowledged but never handed on.
         const logstash = await lab.listen({ closeNotifyWithoutFin: true });
-        const plan: Step[] = [{ prefix: "first", count: 100, size: 100 }, { sleep: 1 }, { prefix: "second", count: 5 }, { sleep: 2 }];
-        const run = await startApp(lab.pki, logstash.port, plan, { send_timeout: 1.0, max_backoff: 0.5 }).done;
+        // The second batch comes once the close_notify is in the app's socket, so that it goes on a new connection
+        // (after a fixed second, the stand-in under CPU load had sometimes not sent it yet: 105 on the first).
+        const sig = signals();
+        const plan: Step[] = [{ prefix: "first", count: 100, size: 100 }, { awaitFile: sig.file("notified") }, { prefix: "second", count: 5 }, { sleep: 2 }];
+        const app = startApp(lab.pki, logstash.port, plan, { send_timeout: 1.0, max_backoff: 0.5 });
+        let run: Awaited<typeof app.done>;
+        try {
+            try {
+                await waitFor(() => logstash.closeNotifies() > 0, 30_000, "the stand-in's close_notify on the first connection");
+            } finally {
+                sig.raise("notified");
+            }
+            run = await app.done;
+        } finally {
+            sig.done();
+        }
         expect(run.exitCode).toBe(0);
         const result = lab.account(logstash, plan);
         const firstConnection = logstash.lines.filter((l) => l.connection === 0).length;

@@ -44,6 +44,8 @@ export interface FaultyLogstash {
      * dropped, as no Logstash drops them. A test that counts records exactly asserts none.
      */
     readonly forcedCloses: () => number;
+    /** close_notify alerts sent (`closeNotifyWithoutFin`) and handed to the kernel. */
+    readonly closeNotifies: () => number;
     /** Every line handed on, in arrival order. */
     readonly lines: ReceivedLine[];
     /** Kills "Logstash" with bytes in flight: resets every connection, drops unfinished lines, stops listening. */
@@ -121,6 +123,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
     const lines: ReceivedLine[] = [];
     let accepted = 0;
     let forcedCloses = 0;
+    let closeNotifies = 0;
     let stalled = false;
     let nettyStalled = false;
     let swallowing = false;
@@ -228,7 +231,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
                 c.closeNotify = false;
                 c.deaf = c.noFin = true;
                 hold(c);
-                socket.end();
+                socket.end(() => closeNotifies++);
             }
         });
         // The peer ended its input: flush and close, as netty does with half-closure off; half-open: neither.
@@ -337,6 +340,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
         },
         accepted: () => accepted,
         forcedCloses: () => forcedCloses,
+        closeNotifies: () => closeNotifies,
         lines,
         kill,
         start: listen,
