@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { type Step, describeLive, django, sleep, startApp, stderrDropped, useFaultLab } from "./support/djangoFaults";
+import { type Step, describeLive, django, planMessages, sleep, startApp, stderrDropped, useFaultLab } from "./support/djangoFaults";
 import { waitFor } from "./support/syslogCapture";
 
 describeLive("tests/django.stall.test.ts")(`delivery against a stalled Logstash, real Django (${django ?? "missing"})`, () => {
@@ -83,9 +83,14 @@ describeLive("tests/django.stall.test.ts")(`delivery against a stalled Logstash,
                     expect(afterResume).toBe(40);
                 } else {
                     // Killed with them unread: those lost are among the 45 counted as unconfirmed, none counted as dropped.
+                    // How many is up to the reads: the stalled stand-in hands on each new connection's first read, as
+                    // netty does, and under CPU load one read took a whole copy (a loaded run lost none of the 45).
                     expect(result).toMatchObject({ logged: 50, duplicated: 0, truncated: 0 });
-                    expect(result.lost).toBeGreaterThan(0);
                     expect(result.lost).toBeLessThanOrEqual(45);
+                    const missing = planMessages(plan).filter((m) => !result.messages.has(m));
+                    expect(missing).toHaveLength(result.lost);
+                    // Only records of the stalled connection, never the warm-up's (confirmed) or the later ones.
+                    expect(missing.filter((m) => !m.startsWith("held "))).toEqual([]);
                     expect(result.messages.has("late 000004 ")).toBe(true);
                 }
             } finally {
