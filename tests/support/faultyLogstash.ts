@@ -144,7 +144,11 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
         c.held = true;
         c.raw.pause();
         // Not read from the kernel either: pause() stops only the 'data' events, and node would go on reading ahead
-        // into its buffer. Stopped as node's own pause() stops a socket with an `onread` buffer; resume() starts it.
+        // into its buffer; release() starts them again.
+        stopHandle(c);
+    };
+    /** Stops the socket's reads from the kernel, as node's own pause() does for a socket with an `onread` buffer. */
+    const stopHandle = (c: Live) => {
         const handle = handleOf(c);
         if (handle?.reading) {
             handle.reading = false;
@@ -155,11 +159,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
     // again whenever the socket's buffer runs low (a resume() after backpressure, say), so it is made a no-op too.
     const stopReading = (c: Live) => {
         (c.raw as unknown as { _read: () => void })._read = () => undefined;
-        const handle = handleOf(c);
-        if (handle?.reading) {
-            handle.reading = false;
-            handle.readStop();
-        }
+        stopHandle(c);
     };
     const release = (c: Live) => {
         c.held = false;
