@@ -254,7 +254,9 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
         if (opts.closeAfterMs !== undefined) {
             // A full close, as Logstash's netty or a middlebox's timeout does: bytes that arrive later are refused.
             // As a process closes a socket: what it has read is handed on first (netty closes a channel from its
-            // event loop, between reads); what it has not read stays in the kernel, which then resets the connection.
+            // event loop, between reads: io.netty.channel.nio.NioEventLoop runs tasks after processing the selected
+            // keys); what it has not read stays in the kernel, which then resets the connection (Linux's tcp_close in
+            // net/ipv4/tcp.c sends a reset instead of a FIN when data was unread, as RFC 2525 2.17 asks).
             // Closed at once instead, the reads node had taken ahead and TLS had not decrypted yet were lost while the
             // kernel, with nothing unread, sent a FIN: under CPU load, a record of 40 now and then.
             setTimeout(() => {
