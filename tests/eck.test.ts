@@ -16,6 +16,7 @@ import type { ServiceSpec } from "../components/model/spec";
 import { ECK_KINDS, ECK_OPERATOR_VERSION, confidentialSettings, elasticPasswordOf, elasticsearchResource, secureSettingsData, withoutKeystoreStart } from "../components/targets/eckResources";
 import { violations } from "../policy/policies";
 import { eckSchemaErrors } from "./support/eckSchema";
+import { withIsolatedSdk } from "./support/isolatedSdk";
 import { type ProgramRun, type RecordedResource, isSecretValue, ofType, plainStrings, runProgram, stackFileConfig, transitiveDependencies, unwrapSecrets } from "./support/program";
 
 type Obj = Record<string, unknown>;
@@ -506,7 +507,7 @@ describe("eck engine, zone-aware variant and a host that forbids privilege", () 
 async function platformUnderMocks(o: { privileged: boolean; operator: "install" | "present"; reads?: (type: string, id: string) => Obj }): Promise<{ registered: { type: string; id?: string; inputs: Obj }[]; ready: Promise<string[]> }> {
     const registered: { type: string; id?: string; inputs: Obj }[] = [];
     let ready: Promise<string[]> | undefined;
-    await jest.isolateModulesAsync(async () => {
+    await withIsolatedSdk(async () => {
         const pulumi = await import("@pulumi/pulumi");
         await pulumi.runtime.setMocks(
             {

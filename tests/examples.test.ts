@@ -12,6 +12,7 @@ import ts from "typescript";
 import * as semver from "semver";
 import type * as pulumiType from "@pulumi/pulumi";
 import { runCommandOk } from "./support/command";
+import { withIsolatedSdk } from "./support/isolatedSdk";
 import { unwrapSecrets } from "./support/program";
 import { realTlsState } from "./support/realTls";
 
@@ -45,7 +46,7 @@ async function runExample(loadLibrary: () => Promise<unknown>): Promise<ExampleR
     const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
     const resources: { type: string; name: string }[] = [];
     const outputs: Record<string, { value: unknown; secret: boolean }> = {};
-    await jest.isolateModulesAsync(async () => {
+    await withIsolatedSdk(async () => {
         const pulumi: typeof pulumiType = await import("@pulumi/pulumi");
         await pulumi.runtime.setMocks(
             {

@@ -9,6 +9,7 @@ import * as path from "path";
 import { runCommand, runCommandOk } from "./support/command";
 import { DeadlineError, waitUntil, withDeadline } from "./support/deadline";
 import { KEY_POOL_SIZES, loadKeyPool } from "./support/keyPool";
+import { STAND_IN_PACKAGES, StandInUsedError, withIsolatedSdk } from "./support/isolatedSdk";
 import { memoKey, recall, remember } from "./support/programMemo";
 import { runProgram } from "./support/program";
 import { realTlsState } from "./support/realTls";
@@ -141,6 +142,25 @@ describe("an evaluation under the mock runtime", () => {
         });
         expect(during).toBeGreaterThan(before);
         expect(process.listenerCount("exit")).toBe(before);
+    });
+
+    test("loads an SDK whose function serialization refuses to run, naming the stand-in, and the real packages outside it", async () => {
+        const refused = await withIsolatedSdk(async () => {
+            const pulumi = await import("@pulumi/pulumi");
+            return {
+                // The SDK's own paths to each stand-in: a closure's source parsed by typescript, its packages by arborist.
+                serialize: await pulumi.runtime.serializeFunction(() => 1).catch((e: unknown) => e),
+                codePaths: await pulumi.runtime.computeCodePaths().catch((e: unknown) => e),
+            };
+        });
+        expect(refused.serialize).toBeInstanceOf(StandInUsedError);
+        expect((refused.serialize as Error).message).toMatch(/^typescript is a stand-in in a program evaluation \(tests\/support\/isolatedSdk\.ts\), but the program used its \w+/);
+        expect(refused.codePaths).toBeInstanceOf(StandInUsedError);
+        expect((refused.codePaths as Error).message).toMatch(/^@npmcli\/arborist is a stand-in in a program evaluation/);
+        // Outside the evaluation the real packages load again.
+        const ts = (await import("typescript")) as { version?: string };
+        expect(ts.version).toMatch(/^\d+\.\d+\.\d+/);
+        expect(STAND_IN_PACKAGES).toEqual(["@npmcli/arborist", "typescript"]);
     });
 });
 

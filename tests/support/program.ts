@@ -11,6 +11,7 @@ import { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
 import { captureProgramFailure } from "./programFailure";
 import { withDeadline } from "./deadline";
 import { memoKey, recall, remember } from "./programMemo";
+import { withIsolatedSdk } from "./isolatedSdk";
 import { realTlsState } from "./realTls";
 
 export { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
@@ -168,7 +169,7 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
     // ELK_TEST_STACK_FRAMES=N gives them N frames again when a failure needs its trace.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = Number(process.env.ELK_TEST_STACK_FRAMES ?? 0);
-    await jest.isolateModulesAsync(async () => {
+    await withIsolatedSdk(async () => {
         const pulumi: typeof pulumiType = await import("@pulumi/pulumi");
         await pulumi.runtime.setMocks(
             {
