@@ -281,6 +281,11 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
             outputs = resolved;
         };
         await Promise.race([run().catch(capture.fail), capture.failed]);
+        // Node reports a rejection nobody handled once the microtask queue is empty, after the run above has ended
+        // when the failure came with the last RPC (a registration refused as the runtime drained; the SDK releases the
+        // RPC, then rethrows). The engine's handler stays for the life of the process (cmd/run/run.ts), so it fails
+        // the program: so does the harness, which waits for that report here.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (capture.error()) {
             // What the program started before it failed still runs against this run's mocks: let it finish here
             // (until the runtime has been quiet a while; what waits on a failed resource never ends), so none of it
