@@ -426,7 +426,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
             {
                 parent: opts.parent,
                 aliases: this.formerNames(spec),
-                dependsOn: afterSteps(this.dependencies(opts), owners),
+                dependsOn: this.dependencies(opts, owners),
                 // The provider updates a changed health check in its state only: Docker cannot change it on a
                 // container (upstream resourceDockerContainerUpdate), so a new one needs a new container.
                 replaceOnChanges: ["healthcheck"],
@@ -465,9 +465,9 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         return { done: container, succeeded };
     }
 
-    /** After `dependsOn`, the steps in `after`, and the host steps, which on Docker are one-shot containers. */
-    private dependencies(opts: PlacementOptions): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
-        return afterSteps(opts.dependsOn, [...(opts.after ?? []), ...(opts.hostSteps ?? []).flatMap((h) => (h.job ? [h.job] : []))]);
+    /** After `dependsOn`, the steps in `after`, the host steps (on Docker one-shot containers) and `more`. */
+    private dependencies(opts: PlacementOptions, more: readonly PlacedJob[] = []): pulumi.Output<pulumi.Resource[]> {
+        return afterSteps(opts.dependsOn, [...(opts.after ?? []), ...(opts.hostSteps ?? []).flatMap((h) => (h.job ? [h.job] : [])), ...more]);
     }
 
     /** Resource name of a spec's container. */

@@ -12,7 +12,7 @@ import { type EckNames, type EckNaming, eckResourceNames, eckServiceName, esInte
 import type { AntiAffinity } from "./kubernetesManifests";
 import * as m from "./kubernetesManifests";
 import { type DataHomeGuard, clusterAccess, specContents } from "./kubernetes";
-import { afterSteps } from "./ordering";
+import { afterSteps, waitingFor } from "./ordering";
 import { ES_HTTP_PORT } from "../model/elasticsearch";
 import type { IngressRule } from "../model/traffic";
 
@@ -219,7 +219,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
         ({ provider: this.provider, namespace: this.namespace, checked: this.checked, clusterKey } = clusterAccess(this, name, args, this.placement));
         if (args.ingressRules) {
             // Every custom resource and Job waits for these: no pod of the stack runs without its policy.
-            const inNamespace = { parent: this, provider: this.provider, dependsOn: this.checked.apply(() => (this.namespace ? [this.namespace] : [])) };
+            const inNamespace = { parent: this, provider: this.provider, dependsOn: waitingFor(undefined, this.namespace ? [this.namespace] : [], [this.checked]) };
             this.policies.push(new k8s.networking.v1.NetworkPolicy(`${this.rp}-deny-ingress`, m.denyIngressPolicy(this.placement), inNamespace));
             const rules = e.withPreStopHookRule(args.ingressRules, args.instances.elasticsearch, ES_HTTP_PORT);
             for (const policy of m.ingressPolicies(this.placement, rules)) {
@@ -458,7 +458,7 @@ export class EckPlatform extends pulumi.ComponentResource implements Platform {
     /** Options of every object: this platform's provider, and created after the namespace and the data home's check. */
     private opts(parent: pulumi.Resource | undefined, dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = []): pulumi.CustomResourceOptions {
         const namespace = this.namespace;
-        return { parent, provider: this.provider, dependsOn: pulumi.all([pulumi.output(dependsOn), this.checked]).apply(([d]) => (namespace ? [...d, namespace] : d)) };
+        return { parent, provider: this.provider, dependsOn: waitingFor(dependsOn, namespace ? [namespace] : [], [this.checked]) };
     }
 }
 

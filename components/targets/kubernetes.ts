@@ -9,7 +9,7 @@ import type { ContainerSpec, Endpoint, HostStep, JobSpec, PlacedJob, PlacedServi
 import { childName, formerNames } from "../model/naming";
 import * as m from "./kubernetesManifests";
 import type { AntiAffinity, StorageKeys } from "./kubernetesManifests";
-import { afterSteps } from "./ordering";
+import { afterSteps, waitingFor } from "./ordering";
 import type { IngressRule } from "../model/traffic";
 
 /** An Ingress for one service. */
@@ -350,7 +350,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             const inNamespace = (resourceName: string, ...former: string[]) => ({
                 parent: this,
                 provider: this.provider,
-                dependsOn: this.checked.apply(() => (this.namespace ? [this.namespace] : [])),
+                dependsOn: waitingFor(undefined, this.namespace ? [this.namespace] : [], [this.checked]),
                 aliases: formerNames(resourceName, ...former),
             });
             const denyName = this.resourceName("deny-ingress");
@@ -527,7 +527,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             parent,
             provider: this.provider,
             // After the data home's check: a refused change sends nothing.
-            dependsOn: pulumi.all([pulumi.output(dependsOn), this.checked]).apply(([d]) => (namespace ? [...d, namespace] : d)),
+            dependsOn: waitingFor(dependsOn, namespace ? [namespace] : [], [this.checked]),
             aliases: formerNames(this.resourceName(...parts), childName(this.args.stackName, ...parts)),
         };
     }
