@@ -10,8 +10,9 @@ import type { PlacedJob } from "../model/spec";
  * explicit dependencies of the dependant, as it does for any Output given as `dependsOn` (@pulumi/pulumi
  * runtime/dependsOn.ts `gatherExplicitDependencies`). An Output whose value held the resources would cost more on
  * every preview and update: the SDK walks the value of each Output it resolves (output.ts `containsUnknowns`), and
- * from one of the stack's resources that walk reaches everything its parents hold, about 2,000 objects. Before
- * this, those walks were a fifth of the CPU time of evaluating the program.
+ * from one of the stack's resources that walk reaches everything its parents hold, about 2,000 objects. Those walks
+ * took a fifth of the CPU time of the test files that evaluate the program most (CPU profiles of naming.test.ts and
+ * program.test.ts), and `npm run benchmark` evaluated the dev stack 15% and the large one 30% faster without them.
  */
 export function waitingFor(
     dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | undefined,
