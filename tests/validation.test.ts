@@ -10,6 +10,11 @@ import { ElkStack, type ElkStackArgs, checkedPassword } from "../components/reso
 import { DockerPlatform } from "../components/targets";
 import { type LogSource, parseLogSources } from "../components/model/sources";
 
+// Each constructor that succeeds registers a whole stack, and the SDK formats a stack trace for every promise it
+// makes (runtime/debuggable.js `debuggablePromise`), each frame through jest's source maps. Ten frames instead of
+// jest's 100 took the file, run alone, from 8.7 to 9.6 s of CPU to 7.2 to 7.7 s; a failure keeps its code frame.
+Error.stackTraceLimit = 10;
+
 void pulumi.runtime.setMocks(
     { newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs as Record<string, unknown> }), call: (args) => args.inputs as Record<string, unknown> },
     "elk-stack",
