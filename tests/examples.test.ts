@@ -13,6 +13,7 @@ import * as semver from "semver";
 import type * as pulumiType from "@pulumi/pulumi";
 import { runCommandOk } from "./support/command";
 import { withIsolatedSdk } from "./support/isolatedSdk";
+import { packedLibrary } from "./support/packedLibrary";
 import { unwrapSecrets } from "./support/program";
 import { realTlsState } from "./support/realTls";
 
@@ -145,33 +146,18 @@ function runtimeDataDirs(): string[] {
 describe("the npm package", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
     let work: string;
-    let copy: string;
-    let tarball: string | undefined;
-    let packedFiles: string[] = [];
     let consumer: string | undefined;
 
     beforeAll(() => {
-        // Pack a copy: prepack builds dist/, which must not appear in the working tree of whoever runs the tests.
         work = fs.mkdtempSync(path.join(os.tmpdir(), "elk-pack-"));
-        copy = path.join(work, "repo");
-        const skip = new Set(["node_modules", ".git", "dist", "bin", "out", "coverage", "render"]);
-        fs.cpSync(ROOT, copy, { recursive: true, filter: (src) => !skip.has(path.relative(ROOT, src).split(path.sep)[0]) });
-        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"), "dir");
     });
     afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
     /**
-     * The tarball `npm pack` writes (prepack builds dist/ first); packed once for the tests that need it, which
-     * also read the files npm reports it packed (one build of dist/ rather than one more for a dry run).
+     * The tarball `npm pack` writes (prepack builds dist/ first), packed once in the run for the tests that need it
+     * (tests/support/packedLibrary.ts), which also read the files npm reports it packed.
      */
-    const packed = async (): Promise<string> => {
-        if (tarball === undefined) {
-            const [report] = JSON.parse(await run("npm", ["pack", "--json", "--ignore-scripts=false", "--pack-destination", work], copy)) as { filename: string; files: { path: string }[] }[];
-            tarball = path.join(work, report.filename);
-            packedFiles = report.files.map((f) => f.path).sort();
-        }
-        return tarball;
-    };
+    const packed = async (): Promise<string> => (await packedLibrary()).tarball;
 
     /** A consumer project: the tarball unpacked as node_modules/elk-stack, every other dependency from this repository. */
     const linkedConsumer = async (): Promise<string> => {
@@ -212,8 +198,7 @@ describe("the npm package", () => {
     });
 
     test("npm pack ships compiled JavaScript, declarations and the data folders, and nothing that does not belong", async () => {
-        await packed();
-        const files = packedFiles;
+        const { files } = await packedLibrary();
         const sources = fs.readdirSync(path.join(ROOT, "components"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
         for (const src of sources) {
             const base = `dist/${src.replace(/\\/g, "/").replace(/\.ts$/, "")}`;

@@ -1,6 +1,7 @@
 /**
- * The test harness itself (issue 21): bounded waits, the program memo, the RSA key pool, commands with a deadline,
- * the exit listeners an evaluation leaves, and the watchdog that ends a run jest's own timeouts cannot reach.
+ * The test harness itself (issue 21): bounded waits, the program memo, work shared by the files of a run, the RSA key
+ * pool, commands with a deadline, the exit listeners an evaluation leaves and the SDK it loads, and the watchdog that
+ * ends a run jest's own timeouts cannot reach.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -10,6 +11,7 @@ import { runCommand, runCommandOk } from "./support/command";
 import { DeadlineError, waitUntil, withDeadline } from "./support/deadline";
 import { KEY_POOL_SIZES, loadKeyPool } from "./support/keyPool";
 import { STAND_IN_PACKAGES, StandInUsedError, withIsolatedSdk } from "./support/isolatedSdk";
+import { onceInRun } from "./support/packedLibrary";
 import { memoKey, recall, remember } from "./support/programMemo";
 import { runProgram } from "./support/program";
 import { realTlsState } from "./support/realTls";
@@ -89,6 +91,39 @@ describe("the program memo", () => {
         const bytes = memoKey({ ...config, case: "buffer" }, {}) as string;
         remember(bytes, { value: Buffer.from("x") });
         expect(recall(bytes)).toBeUndefined();
+    });
+});
+
+describe("work shared by the test files of a run (tests/support/packedLibrary.ts onceInRun)", () => {
+    let dir: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "elk-once-"));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test("the first to ask makes the result; the others wait for it and never make their own", async () => {
+        const made: string[] = [];
+        const produce = (who: string, ms: number) => async () => {
+            made.push(who);
+            await new Promise((resolve) => setTimeout(resolve, ms));
+            return { by: who };
+        };
+        const [first, second] = await Promise.all([onceInRun(dir, produce("first", 300), "a shared result", 10_000), onceInRun(dir, produce("second", 0), "a shared result", 10_000)]);
+        expect(made).toEqual(["first"]);
+        expect(first).toEqual({ by: "first" });
+        expect(second).toEqual({ by: "first" });
+    });
+
+    test("a failure reaches every one that waited, with its message", async () => {
+        const failing = onceInRun(dir, () => Promise.reject(new Error("npm pack failed (1)")), "a shared result", 10_000);
+        const waiting = onceInRun(dir, () => Promise.resolve("never made"), "a shared result", 10_000);
+        await expect(failing).rejects.toThrow("npm pack failed (1)");
+        await expect(waiting).rejects.toThrow("a shared result failed:\nnpm pack failed (1)");
+    });
+
+    test("a wait for a maker that never finishes ends at its deadline, naming what it waited for", async () => {
+        fs.mkdirSync(path.join(dir, "lock"));
+        await expect(onceInRun(dir, () => Promise.resolve("never made"), "a shared result", 300)).rejects.toThrow(`gave up after 300 ms waiting for a shared result, in ${dir}`);
     });
 });
 

@@ -1,16 +1,19 @@
 /**
  * jest's global setup, run once before any test file: fills the RSA key pool realTls.ts draws from
- * (tests/support/keyPool.ts) when it is missing, and makes this run's directory of program evaluations
- * (tests/support/programMemo.ts), which the workers find through the environment they inherit.
+ * (tests/support/keyPool.ts) when it is missing, and makes this run's directories of program evaluations
+ * (tests/support/programMemo.ts) and of the packed library (tests/support/packedLibrary.ts), which the workers find
+ * through the environment they inherit.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ensureKeyPool, keyPoolFile } from "./keyPool";
+import { PACKED_LIBRARY_ENV } from "./packedLibrary";
 import { PROGRAM_MEMO_ENV } from "./programMemo";
 
 export default async function globalSetup(): Promise<void> {
     process.env[PROGRAM_MEMO_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "elk-program-memo-"));
+    process.env[PACKED_LIBRARY_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "elk-packed-library-"));
     const started = Date.now();
     const generated = await ensureKeyPool();
     if (generated > 0) process.stdout.write(`\nthe tests' RSA key pool: ${generated} keys generated in ${Date.now() - started} ms, kept in ${keyPoolFile()}\n`);

@@ -1,8 +1,11 @@
-/** jest's global teardown: removes this run's directory of program evaluations (tests/support/globalSetup.ts). */
+/** jest's global teardown: removes this run's directories of program evaluations and of the packed library (tests/support/globalSetup.ts). */
 import * as fs from "fs";
+import { PACKED_LIBRARY_ENV } from "./packedLibrary";
 import { PROGRAM_MEMO_ENV } from "./programMemo";
 
 export default function globalTeardown(): void {
-    const dir = process.env[PROGRAM_MEMO_ENV];
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    for (const name of [PROGRAM_MEMO_ENV, PACKED_LIBRARY_ENV]) {
+        const dir = process.env[name];
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
