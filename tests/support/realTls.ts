@@ -19,13 +19,13 @@
  *   a random positive number below 2^128.
  * - the private key PEM is PKCS#1 for RSA, SEC1 for ECDSA and PKCS#8 for ED25519.
  */
-import { execFile } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadKeyPool } from "./keyPool";
+import { openssl } from "./opensslRelayClient";
 
 type State = Record<string, unknown>;
 
@@ -39,8 +39,9 @@ const LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert";
  * wrapped as secrets), or `undefined` when `type` is not one of PrivateKey, SelfSignedCert, CertRequest and
  * LocallySignedCert. Inputs are echoed as received, so secret inputs stay secret; the private key outputs that
  * the SDK registers as additional secret outputs come back wrapped as secrets, as the engine would make them.
- * Asynchronous, like the provider's create: openssl runs as a child process with a deadline, and no key is generated
- * on the event loop, so a test's timeout can always fire while a program is evaluated.
+ * Asynchronous, like the provider's create: openssl runs as a child process (of a relay: opensslRelayClient.ts) with
+ * a deadline, and no key is generated on the event loop, so a test's timeout can always fire while a program is
+ * evaluated.
  */
 export async function realTlsState(type: string, inputs: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
     const plain = unwrapSecrets(inputs) as State;
@@ -517,19 +518,6 @@ unique_subject = no
 policy = tls_policy
 [tls_policy]
 `;
-
-/** How long one openssl command may take; it is killed after that, and the resource's creation fails. */
-const OPENSSL_TIMEOUT_MS = 60_000;
-
-function openssl(dir: string, args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-        execFile("openssl", args, { cwd: dir, encoding: "utf8", timeout: OPENSSL_TIMEOUT_MS, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
-            if (!error) return resolve(stdout);
-            const why = error.killed ? `did not finish within ${OPENSSL_TIMEOUT_MS} ms and was killed` : `failed: ${stderr || error.message}`;
-            reject(new Error(`openssl ${args[0]} ${why}`));
-        });
-    });
-}
 
 async function withOpensslDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "real-tls-"));
