@@ -13,6 +13,7 @@ import { KEY_POOL_SIZES, loadKeyPool } from "./support/keyPool";
 import { STAND_IN_PACKAGES, StandInUsedError, withIsolatedSdk } from "./support/isolatedSdk";
 import { onceInRun } from "./support/packedLibrary";
 import { memoKey, recall, remember } from "./support/programMemo";
+import { RUN_TMPDIR_ENV, TMPFS_MAGIC, makeRunTempDir, suitsMemoryTemp } from "./support/tempRoot";
 import { runProgram } from "./support/program";
 import { realTlsState } from "./support/realTls";
 
@@ -124,6 +125,38 @@ describe("work shared by the test files of a run (tests/support/packedLibrary.ts
     test("a wait for a maker that never finishes ends at its deadline, naming what it waited for", async () => {
         fs.mkdirSync(path.join(dir, "lock"));
         await expect(onceInRun(dir, () => Promise.resolve("never made"), "a shared result", 300)).rejects.toThrow(`gave up after 300 ms waiting for a shared result, in ${dir}`);
+    });
+});
+
+describe("the run's temporary directory (tests/support/tempRoot.ts)", () => {
+    test("every test file makes its temporary files in the directory the global setup made for the run", () => {
+        const dir = process.env[RUN_TMPDIR_ENV];
+        expect(dir).toMatch(/[\\/]elk-test-run-[^\\/]+$/);
+        expect(os.tmpdir()).toBe(dir);
+        expect(fs.statSync(dir as string).isDirectory()).toBe(true);
+    });
+
+    test("a memory file system only when it is tmpfs with room; TMPDIR when someone set it", () => {
+        const gib = 1024 ** 3;
+        expect(suitsMemoryTemp({ type: TMPFS_MAGIC, bavail: (4 * gib) / 4096, bsize: 4096 })).toBe(true);
+        expect(suitsMemoryTemp({ type: TMPFS_MAGIC, bavail: gib / 4096, bsize: 4096 })).toBe(false);
+        // ext4 (linux/magic.h EXT4_SUPER_MAGIC), and a directory statfs could not read.
+        expect(suitsMemoryTemp({ type: 0xef53, bavail: (100 * gib) / 4096, bsize: 4096 })).toBe(false);
+        expect(suitsMemoryTemp(undefined)).toBe(false);
+        const chosen = fs.mkdtempSync(path.join(os.tmpdir(), "elk-chosen-"));
+        const made: string[] = [];
+        try {
+            made.push(makeRunTempDir({ TMPDIR: chosen }));
+            expect(path.dirname(made[0])).toBe(chosen);
+            made.push(makeRunTempDir({}, path.join(chosen, "no-such-dir")));
+            expect(path.dirname(made[1])).toBe(os.tmpdir());
+            // This machine's /dev/shm: taken exactly when it suits.
+            made.push(makeRunTempDir({}, "/dev/shm"));
+            const shm = fs.existsSync("/dev/shm") ? fs.statfsSync("/dev/shm") : undefined;
+            expect(path.dirname(made[2])).toBe(suitsMemoryTemp(shm) ? "/dev/shm" : os.tmpdir());
+        } finally {
+            for (const dir of [chosen, ...made]) fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 

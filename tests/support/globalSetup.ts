@@ -1,8 +1,8 @@
 /**
- * jest's global setup, run once before any test file: fills the RSA key pool realTls.ts draws from
- * (tests/support/keyPool.ts) when it is missing, and makes this run's directories of program evaluations
- * (tests/support/programMemo.ts) and of the packed library (tests/support/packedLibrary.ts), which the workers find
- * through the environment they inherit.
+ * jest's global setup, run once before any test file: makes the run's temporary directory (tests/support/tempRoot.ts)
+ * and in it the run's directories of program evaluations (tests/support/programMemo.ts) and of the packed library
+ * (tests/support/packedLibrary.ts), which the workers find through the environment they inherit, and fills the RSA
+ * key pool realTls.ts draws from (tests/support/keyPool.ts) when it is missing.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -10,8 +10,12 @@ import * as path from "path";
 import { ensureKeyPool, keyPoolFile } from "./keyPool";
 import { PACKED_LIBRARY_ENV } from "./packedLibrary";
 import { PROGRAM_MEMO_ENV } from "./programMemo";
+import { RUN_TMPDIR_ENV, makeRunTempDir } from "./tempRoot";
 
 export default async function globalSetup(): Promise<void> {
+    const tmp = makeRunTempDir();
+    process.env[RUN_TMPDIR_ENV] = tmp;
+    process.env.TMPDIR = tmp;
     process.env[PROGRAM_MEMO_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "elk-program-memo-"));
     process.env[PACKED_LIBRARY_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "elk-packed-library-"));
     const started = Date.now();
