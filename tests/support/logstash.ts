@@ -283,12 +283,23 @@ class ConfigParser {
     }
 }
 
-/** `[a][b]` or `a` to a path. */
+/**
+ * Paths of the references parsed so far: the pipelines name a few dozen fields, and each event reads and writes them
+ * many times. Parsing them again each time was a fifth of the CPU time of the Django delivery tests
+ * (django.accounting, django.faults and pipelines run alone: 17.9 to 20.0 s of CPU before, 13.7 to 15.8 s after).
+ */
+const fieldRefPaths = new Map<string, readonly string[]>();
+
+/** `[a][b]` or `a` to a path (a new array: the caller may change it). */
 export function parseFieldRef(ref: string): string[] {
-    if (!ref.startsWith("[")) return [ref];
-    const parts = [...ref.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]);
-    if (parts.join("").length + parts.length * 2 !== ref.length) throw new Error(`bad field reference ${ref}`);
-    return parts;
+    let path = fieldRefPaths.get(ref);
+    if (path === undefined) {
+        const parts = ref.startsWith("[") ? [...ref.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]) : [ref];
+        if (ref.startsWith("[") && parts.join("").length + parts.length * 2 !== ref.length) throw new Error(`bad field reference ${ref}`);
+        path = parts;
+        fieldRefPaths.set(ref, path);
+    }
+    return [...path];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
