@@ -13,7 +13,7 @@ import { KEY_POOL_SIZES, loadKeyPool } from "./support/keyPool";
 import { STAND_IN_PACKAGES, StandInUsedError, withIsolatedSdk } from "./support/isolatedSdk";
 import { onceInRun } from "./support/packedLibrary";
 import { memoKey, recall, remember } from "./support/programMemo";
-import { RUN_TMPDIR_ENV, TMPFS_MAGIC, makeRunTempDir, suitsMemoryTemp } from "./support/tempRoot";
+import { RUN_TMPDIR_ENV, TMPFS_MAGIC, canRunProgramsIn, makeRunTempDir, removeAbandoned, suitsMemoryTemp } from "./support/tempRoot";
 import { runProgram } from "./support/program";
 import { realTlsState } from "./support/realTls";
 
@@ -126,6 +126,21 @@ describe("work shared by the test files of a run (tests/support/packedLibrary.ts
         fs.mkdirSync(path.join(dir, "lock"));
         await expect(onceInRun(dir, () => Promise.resolve("never made"), "a shared result", 300)).rejects.toThrow(`gave up after 300 ms waiting for a shared result, in ${dir}`);
     });
+
+    test("a maker that ended without a result fails the wait at once, naming it", async () => {
+        // The pid of a process that has ended: a worker that crashed while it made the result.
+        const ended = await runCommand("sh", ["-c", "echo $$"], { timeoutMs: 10_000 });
+        const pid = Number(ended.stdout.trim());
+        fs.mkdirSync(path.join(dir, "lock"));
+        fs.writeFileSync(path.join(dir, "lock", "pid"), String(pid));
+        const started = Date.now();
+        await expect(onceInRun(dir, () => Promise.resolve("never made"), "a shared result", 60_000)).rejects.toThrow(`a shared result: the process making it (pid ${pid}) ended without a result, in ${dir}`);
+        expect(Date.now() - started).toBeLessThan(30_000);
+    });
+
+    test("a directory it cannot use fails at once, not after a wait", async () => {
+        await expect(onceInRun(path.join(dir, "no-such-dir"), () => Promise.resolve("never made"), "a shared result", 60_000)).rejects.toThrow(/ENOENT/);
+    });
 });
 
 describe("the run's temporary directory (tests/support/tempRoot.ts)", () => {
@@ -156,6 +171,29 @@ describe("the run's temporary directory (tests/support/tempRoot.ts)", () => {
             expect(path.dirname(made[2])).toBe(suitsMemoryTemp(shm) ? "/dev/shm" : os.tmpdir());
         } finally {
             for (const dir of [chosen, ...made]) fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test("programs must run there; a directory where they cannot is not taken", () => {
+        expect(canRunProgramsIn(os.tmpdir())).toBe(true);
+        expect(canRunProgramsIn(path.join(os.tmpdir(), "no-such-dir"))).toBe(false);
+    });
+
+    test("a run killed before its teardown leaves its directory, which the next run's setup removes once its maker has ended", async () => {
+        const parent = fs.mkdtempSync(path.join(os.tmpdir(), "elk-parent-"));
+        try {
+            const ended = Number((await runCommand("sh", ["-c", "echo $$"], { timeoutMs: 10_000 })).stdout.trim());
+            const abandoned = makeRunTempDir({ TMPDIR: parent }, "/dev/shm", ended);
+            const unowned = fs.mkdtempSync(path.join(parent, "elk-test-run-"));
+            expect(fs.readFileSync(path.join(abandoned, "owner.pid"), "utf8")).toBe(String(ended));
+            // The next run's setup removes the abandoned one, and nothing else.
+            const next = makeRunTempDir({ TMPDIR: parent }, "/dev/shm", process.pid);
+            expect([abandoned, next, unowned].map((d) => fs.existsSync(d))).toEqual([false, true, true]);
+            // A run that still runs keeps its directory.
+            expect(removeAbandoned(parent)).toEqual([]);
+            expect(fs.existsSync(next)).toBe(true);
+        } finally {
+            fs.rmSync(parent, { recursive: true, force: true });
         }
     });
 });

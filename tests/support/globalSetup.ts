@@ -10,9 +10,11 @@ import * as path from "path";
 import { ensureKeyPool, keyPoolFile } from "./keyPool";
 import { PACKED_LIBRARY_ENV } from "./packedLibrary";
 import { PROGRAM_MEMO_ENV } from "./programMemo";
-import { RUN_TMPDIR_ENV, makeRunTempDir } from "./tempRoot";
+import { ORIGINAL_TMPDIR_ENV, RUN_TMPDIR_ENV, makeRunTempDir } from "./tempRoot";
 
 export default async function globalSetup(): Promise<void> {
+    // What TMPDIR was, for the teardown to put back (jest's watch mode runs the setup again in the same process).
+    process.env[ORIGINAL_TMPDIR_ENV] = process.env.TMPDIR ?? "";
     const tmp = makeRunTempDir();
     process.env[RUN_TMPDIR_ENV] = tmp;
     process.env.TMPDIR = tmp;

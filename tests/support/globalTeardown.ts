@@ -1,15 +1,19 @@
 /**
  * jest's global teardown: removes this run's temporary directory, with the directories of program evaluations and of
- * the packed library in it and whatever a test left there (tests/support/globalSetup.ts).
+ * the packed library in it and whatever a test left there, and puts TMPDIR back as it was (tests/support/globalSetup.ts).
  */
 import * as fs from "fs";
 import { PACKED_LIBRARY_ENV } from "./packedLibrary";
 import { PROGRAM_MEMO_ENV } from "./programMemo";
-import { RUN_TMPDIR_ENV } from "./tempRoot";
+import { ORIGINAL_TMPDIR_ENV, RUN_TMPDIR_ENV } from "./tempRoot";
 
 export default function globalTeardown(): void {
     for (const name of [PROGRAM_MEMO_ENV, PACKED_LIBRARY_ENV, RUN_TMPDIR_ENV]) {
         const dir = process.env[name];
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     }
+    const original = process.env[ORIGINAL_TMPDIR_ENV];
+    if (original === undefined) return;
+    if (original === "") delete process.env.TMPDIR;
+    else process.env.TMPDIR = original;
 }

@@ -10,12 +10,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { runCommandOk } from "./command";
 import { waitUntil } from "./deadline";
+import { processRunning } from "./tempRoot";
 
 /** The directory of this run's packed library, set by jest's global setup (tests/support/globalSetup.ts). */
 export const PACKED_LIBRARY_ENV = "ELK_PACKED_LIBRARY";
 
-/** How long packing may take, and a waiting test file waits: npm pack with its build, under load. */
-const PACK_TIMEOUT_MS = 240_000;
+/**
+ * How long packing may take (npm pack with its build, under load), and a waiting test file waits 15 s more: both
+ * within the 180 s and more that each test using the package has, so that these messages come before jest's own.
+ */
+const PACK_TIMEOUT_MS = 150_000;
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -43,34 +47,60 @@ export function packedLibrary(): Promise<PackedLibrary> {
 async function packOrWait(): Promise<PackedLibrary> {
     const dir = process.env[PACKED_LIBRARY_ENV];
     if (!dir) throw new Error(`${PACKED_LIBRARY_ENV} is not set: jest's global setup (tests/support/globalSetup.ts) makes the run's directory for the packed library`);
-    return onceInRun(dir, () => pack(dir), "the library packed by another test file of this run (tests/support/packedLibrary.ts)", PACK_TIMEOUT_MS + 30_000);
+    return onceInRun(dir, () => pack(dir), "the library packed by another test file of this run (tests/support/packedLibrary.ts)", PACK_TIMEOUT_MS + 15_000);
 }
 
 /**
  * `produce()`'s result, made once for every process that asks with the same `dir`: the first to ask makes it, and
- * the others wait (up to `waitMs`, a wait for `what`) for its result or its failure. The result is JSON.
+ * the others wait (up to `waitMs`, a wait for `what`) for its result or its failure. The result is JSON. A waiter
+ * whose maker ended without either (a worker that crashed) fails at once, naming it.
  */
 export async function onceInRun<T>(dir: string, produce: () => Promise<T>, what: string, waitMs: number): Promise<T> {
     const result = path.join(dir, "result.json");
     const failure = path.join(dir, "failure.txt");
+    const lock = path.join(dir, "lock");
     try {
         // mkdir is atomic, also across processes: the one that makes the lock produces.
-        fs.mkdirSync(path.join(dir, "lock"));
-    } catch {
-        const done = await waitUntil(() => (fs.existsSync(result) ? "result" : fs.existsSync(failure) ? "failure" : undefined), waitMs, `${what}, in ${dir}`, 100);
+        fs.mkdirSync(lock);
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        const done = await waitUntil(
+            () => {
+                if (fs.existsSync(result)) return "result";
+                if (fs.existsSync(failure)) return "failure";
+                const maker = makerPid(lock);
+                if (maker !== undefined && !processRunning(maker)) return "gone";
+                return undefined;
+            },
+            waitMs,
+            `${what}, in ${dir}`,
+            100,
+        );
         if (done === "failure") throw new Error(`${what} failed:\n${fs.readFileSync(failure, "utf8")}`);
+        // The maker may have written its result just before it ended.
+        if (done === "gone" && !fs.existsSync(result)) throw new Error(`${what}: the process making it (pid ${makerPid(lock)}) ended without a result, in ${dir}`);
         return JSON.parse(fs.readFileSync(result, "utf8")) as T;
     }
+    writeWhole(path.join(lock, "pid"), String(process.pid));
     try {
         const made = await produce();
-        // Written whole, then renamed: a waiting process never reads half of it.
-        fs.writeFileSync(`${result}.tmp`, JSON.stringify(made));
-        fs.renameSync(`${result}.tmp`, result);
+        writeWhole(result, JSON.stringify(made));
         return made;
     } catch (error) {
-        fs.writeFileSync(failure, error instanceof Error ? error.message : String(error));
+        writeWhole(failure, error instanceof Error ? error.message : String(error));
         throw error;
     }
+}
+
+/** Written whole, then renamed: a waiting process never reads half of it. */
+function writeWhole(file: string, text: string): void {
+    fs.writeFileSync(`${file}.tmp`, text);
+    fs.renameSync(`${file}.tmp`, file);
+}
+
+function makerPid(lock: string): number | undefined {
+    const file = path.join(lock, "pid");
+    return fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8")) : undefined;
 }
 
 /** Packs a copy of the repository: prepack builds dist/, which must not appear in the working tree of whoever runs the tests. */
