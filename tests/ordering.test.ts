@@ -11,10 +11,14 @@ type Pulumi = typeof pulumiType;
 type Ordering = typeof import("../components/targets/ordering");
 
 /** Runs `build` as the program, with the SDK and the ordering module of the run, and records what it sends. */
-async function evaluate(build: (pulumi: Pulumi, ordering: Ordering, sent: string[]) => Record<string, unknown>): Promise<{ run?: ProgramRun; error?: unknown; sent: string[] }> {
+async function evaluate(
+    build: (pulumi: Pulumi, ordering: Ordering, sent: string[]) => Record<string, unknown>,
+    preview = false,
+): Promise<{ run?: ProgramRun; error?: unknown; sent: string[] }> {
     const sent: string[] = [];
     try {
         const run = await runProgram({}, {
+            preview,
             program: async () => {
                 const pulumi = await import("@pulumi/pulumi");
                 const ordering = await import("../components/targets/ordering");
@@ -87,4 +91,47 @@ test("a failed step fails the program, and the resource that waited for it is ne
     expect(sent).toContain("step");
     expect(sent).toContain("independent");
     expect(sent).not.toContain("dependant");
+});
+
+test("a component, a promise or a resource given plainly: the same dependencies as a plain dependsOn of them", async () => {
+    const { run, error } = await evaluate((pulumi, { afterSteps }) => {
+        class Group extends pulumi.ComponentResource {
+            constructor(name: string) {
+                super("test:index:Group", name, {}, {});
+                thing(pulumi, `${name}-child`, { parent: this });
+                this.registerOutputs({});
+            }
+        }
+        const group = new Group("group");
+        const a = thing(pulumi, "a");
+        thing(pulumi, "plain", { dependsOn: [group, a] });
+        thing(pulumi, "after-component", { dependsOn: afterSteps([group, a], []) });
+        thing(pulumi, "after-promise", { dependsOn: afterSteps([Promise.resolve(group), Promise.resolve(a)], []) });
+        return {};
+    });
+    expect(error).toBeUndefined();
+    const r = run as ProgramRun;
+    expect(dependenciesOf(r, "plain")).toContain("group-child");
+    expect(dependenciesOf(r, "after-component")).toEqual(dependenciesOf(r, "plain"));
+    expect(dependenciesOf(r, "after-promise")).toEqual(dependenciesOf(r, "plain"));
+});
+
+test("in a preview, where a step's result is not known yet, the dependant still depends on everything it waits for", async () => {
+    const { run, error } = await evaluate((pulumi, { afterSteps }) => {
+        const [a, extra, done] = ["a", "extra", "step"].map((n) => thing(pulumi, n));
+        // A step whose result only the update tells: unknown in a preview, as a new container's exit code is.
+        const step = { done, succeeded: pulumi.output(pulumi.unknown) as unknown as pulumiType.Output<boolean> };
+        thing(pulumi, "after-unknown", { dependsOn: afterSteps([a], [step], [extra]) });
+        return {};
+    }, true);
+    expect(error).toBeUndefined();
+    expect(dependenciesOf(run as ProgramRun, "after-unknown")).toEqual(["a", "extra", "step"]);
+});
+
+test("an entry that is not a resource is refused with the SDK's own message", async () => {
+    const { error } = await evaluate((pulumi, { afterSteps }) => {
+        thing(pulumi, "refused", { dependsOn: afterSteps([pulumi.output({ not: "a resource" }) as unknown as pulumiType.Output<pulumiType.Resource>], []) });
+        return {};
+    });
+    expect((error as Error | undefined)?.message).toBe("'dependsOn' was passed a value that was not a Resource.");
 });
