@@ -10,7 +10,8 @@ module.exports = {
     // Four workers on the 2-core machines CI and developers use (jest's default there is one): many files mostly wait
     // on real processes and timers (Python and Django, nginx, openssl, bash and curl, the pack runner), so more workers
     // than cores fill the cores while some wait. On the quiet 2-core machine (2026-12-06, 1263 tests), once the run
-    // needed about 200 s of CPU instead of 250 to 275 s: 134 s with three workers, 113 s with four (at 13 s more CPU).
+    // needed about 200 s of CPU with three workers instead of 250 to 275 s: 134 s with three, 113 to 116 s with four
+    // (which need about 210 s of CPU).
     // While it needed more, a fourth did not help (141 s, against 139 to 159 s with three): the run was CPU-bound.
     maxWorkers: 4,
     // Fills the RSA key pool the real TLS mock draws from (tests/support/keyPool.ts) when it is missing, and keeps

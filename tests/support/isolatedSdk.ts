@@ -36,11 +36,18 @@ function standIn(name: string): object {
     });
 }
 
+/** Whether an evaluation of this test file runs in an isolated registry now. */
+let isolating = false;
+
 /**
  * Runs `fn` in a module registry of its own (jest.isolateModulesAsync), where `@pulumi/pulumi` and everything `fn`
  * imports load anew, with {@link STAND_IN_PACKAGES} as stand-ins. Outside `fn` the real packages load again.
  */
 export async function withIsolatedSdk<T>(fn: () => Promise<T>): Promise<T> {
+    // jest takes one isolated registry at a time (isolateModulesAsync throws on a second), and the stand-ins stay
+    // until this call is over.
+    if (isolating) throw new Error("withIsolatedSdk: another evaluation of this test file is still running; run them one after the other");
+    isolating = true;
     for (const name of STAND_IN_PACKAGES) jest.doMock(name, () => standIn(name));
     try {
         let result: T | undefined;
@@ -50,5 +57,6 @@ export async function withIsolatedSdk<T>(fn: () => Promise<T>): Promise<T> {
         return result as T;
     } finally {
         for (const name of STAND_IN_PACKAGES) jest.dontMock(name);
+        isolating = false;
     }
 }

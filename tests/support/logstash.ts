@@ -297,6 +297,8 @@ export function parseFieldRef(ref: string): string[] {
         const parts = ref.startsWith("[") ? [...ref.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]) : [ref];
         if (ref.startsWith("[") && parts.join("").length + parts.length * 2 !== ref.length) throw new Error(`bad field reference ${ref}`);
         path = parts;
+        // References can come from event data (a sprintf'd field name): the cache stays bounded.
+        if (fieldRefPaths.size >= 10_000) fieldRefPaths.clear();
         fieldRefPaths.set(ref, path);
     }
     return [...path];

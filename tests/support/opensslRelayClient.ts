@@ -2,8 +2,9 @@
  * The openssl commands of the real TLS mock (realTls.ts), run by a small relay process (opensslRelay.js) rather than
  * by the jest worker. Starting a process forks its parent: from a worker evaluating programs (about 450 MB resident)
  * each openssl cost the worker 4.8 ms of CPU, most of it in the kernel (the fork copies its page tables), and held
- * its event loop for about 15 ms; the relay (about 50 MB) spends about 2.5 ms a command. For naming.test.ts and
- * program.test.ts (435 commands) that is 1.5 to 2.3 s less CPU, of about 31 s. The relay is started when a test
+ * its event loop for about 15 ms; the relay is about 50 MB. naming.test.ts and program.test.ts (435 commands), run
+ * in pairs with and without the relay, took 1.5 to 2.3 s less CPU in all (the relay and openssl included), of about
+ * 31 s. The relay is started when a test
  * file first needs openssl and ended when it has had nothing to do for {@link IDLE_MS}.
  *
  * Only this side ends the relay (it closes the relay's stdin, and forgets it, when nothing is pending), so no request

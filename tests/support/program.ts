@@ -5,6 +5,8 @@
  */
 import * as crypto from "crypto";
 import * as path from "path";
+// Node's own timers, not the globals a test file may fake: the harness's waits run in real time.
+import * as timers from "timers";
 import type * as pulumiType from "@pulumi/pulumi";
 import { IDENTITY_DECRYPTER, type ProjectFile, readProjectFile, readStackFile, resolveStackConfig, stackConfigFromTexts } from "../../scripts/cliConfig";
 import { isSecretValue, unwrapSecrets } from "../../scripts/secretEnvelope";
@@ -285,7 +287,7 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         // when the failure came with the last RPC (a registration refused as the runtime drained; the SDK releases the
         // RPC, then rethrows). The engine's handler stays for the life of the process (cmd/run/run.ts), so it fails
         // the program: so does the harness, which waits for that report here.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => timers.setImmediate(resolve));
         if (capture.error()) {
             // What the program started before it failed still runs against this run's mocks: let it finish here
             // (until the runtime has been quiet a while; what waits on a failed resource never ends), so none of it
