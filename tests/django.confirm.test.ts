@@ -94,8 +94,12 @@ describeLive("tests/django.confirm.test.ts")(`what confirms delivery, real Djang
         expect(firstConnection).toBeLessThan(100);
         expect(result).toMatchObject({ logged: 105, indexed: 105, lost: 0, duplicated: 0, truncated: 0 });
         expect(run.counters).toMatchObject({ dropped: 0, unconfirmed: 0, confirmed: 105 });
-        // It took every byte but never ended its TCP stream: not confirmed, so the records went out again.
-        expect(run.stderr).toMatch(/cannot deliver logs to localhost:\d+ \(100 records not confirmed: Logstash took every byte but did not end the connection in time\)/);
+        // It took every byte but never ended its TCP stream: not confirmed, so the records went out again. That is the
+        // first burst, and also the second batch when the handler's thread had not yet read the close_notify as the
+        // app logged it (it went on the first connection too): in one of ten runs beside another run and a CPU hog.
+        const unconfirmed = /cannot deliver logs to localhost:\d+ \((\d+) records not confirmed: Logstash took every byte but did not end the connection in time\)/.exec(run.stderr);
+        expect(unconfirmed).not.toBeNull();
+        expect([100, 105]).toContain(Number(unconfirmed?.[1]));
     }, 60_000);
 
     test("Logstash killed right after reading what waited on two connections, before queueing it: each connection closes with a FIN, and its read is lost and counted as confirmed", async () => {
