@@ -10,6 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { writeWhole } from "./atomicWrite";
 
 /** How many keys of each size the pool holds: a stack takes two of 4096 bits and four of 2048, so a program of up to four stacks gets different keys everywhere. */
 export const KEY_POOL_SIZES: Readonly<Record<number, number>> = { 4096: 8, 2048: 16 };
@@ -94,9 +95,7 @@ export async function ensureKeyPool(): Promise<number> {
     const keys: Record<string, string[]> = {};
     sizes.forEach((bits, i) => (keys[bits] ??= []).push(pems[i]));
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    // Written aside, then renamed: a run that starts meanwhile reads the old file or the whole new one.
-    const partial = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(partial, JSON.stringify({ format: FORMAT, keys } satisfies PoolFile), { mode: 0o600 });
-    fs.renameSync(partial, file);
+    // A run that starts meanwhile reads the old file or the whole new one.
+    writeWhole(file, JSON.stringify({ format: FORMAT, keys } satisfies PoolFile), 0o600);
     return Object.values(keys).reduce((n, k) => n + k.length, 0);
 }

@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { runCommandOk } from "./command";
+import { writeWhole } from "./atomicWrite";
 import { waitUntil } from "./deadline";
 import { processRunning } from "./tempRoot";
 
@@ -90,12 +91,6 @@ export async function onceInRun<T>(dir: string, produce: () => Promise<T>, what:
         writeWhole(failure, error instanceof Error ? error.message : String(error));
         throw error;
     }
-}
-
-/** Written whole, then renamed: a waiting process never reads half of it. */
-function writeWhole(file: string, text: string): void {
-    fs.writeFileSync(`${file}.tmp`, text);
-    fs.renameSync(`${file}.tmp`, file);
 }
 
 function makerPid(lock: string): number | undefined {

@@ -15,6 +15,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
+import { writeWhole } from "./atomicWrite";
 
 /** The memo directory of this test run, set by jest's global setup (tests/support/globalSetup.ts). */
 export const PROGRAM_MEMO_ENV = "ELK_PROGRAM_MEMO";
@@ -104,9 +105,7 @@ export function remember(key: string, run: unknown): void {
     inMemory.set(key, text);
     const file = memoFile(key);
     if (file && fs.existsSync(path.dirname(file))) {
-        // Written aside, then renamed: a worker reading meanwhile sees no file or the whole file.
-        const partial = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(partial, text);
-        fs.renameSync(partial, file);
+        // A worker reading meanwhile sees no file or the whole file.
+        writeWhole(file, text);
     }
 }
