@@ -5,7 +5,6 @@
  * key pool realTls.ts draws from (tests/support/keyPool.ts) when it is missing.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ensureKeyPool, keyPoolFile } from "./keyPool";
 import { PACKED_LIBRARY_ENV } from "./packedLibrary";
@@ -18,8 +17,9 @@ export default async function globalSetup(): Promise<void> {
     const tmp = makeRunTempDir();
     process.env[RUN_TMPDIR_ENV] = tmp;
     process.env.TMPDIR = tmp;
-    process.env[PROGRAM_MEMO_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "elk-program-memo-"));
-    process.env[PACKED_LIBRARY_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "elk-packed-library-"));
+    // Inside the run's directory: the teardown removes them with it.
+    process.env[PROGRAM_MEMO_ENV] = fs.mkdtempSync(path.join(tmp, "elk-program-memo-"));
+    process.env[PACKED_LIBRARY_ENV] = fs.mkdtempSync(path.join(tmp, "elk-packed-library-"));
     const started = Date.now();
     const generated = await ensureKeyPool();
     if (generated > 0) process.stdout.write(`\nthe tests' RSA key pool: ${generated} keys generated in ${Date.now() - started} ms, kept in ${keyPoolFile()}\n`);

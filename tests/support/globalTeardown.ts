@@ -3,15 +3,11 @@
  * the packed library in it and whatever a test left there, and puts TMPDIR back as it was (tests/support/globalSetup.ts).
  */
 import * as fs from "fs";
-import { PACKED_LIBRARY_ENV } from "./packedLibrary";
-import { PROGRAM_MEMO_ENV } from "./programMemo";
 import { ORIGINAL_TMPDIR_ENV, RUN_TMPDIR_ENV } from "./tempRoot";
 
 export default function globalTeardown(): void {
-    for (const name of [PROGRAM_MEMO_ENV, PACKED_LIBRARY_ENV, RUN_TMPDIR_ENV]) {
-        const dir = process.env[name];
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = process.env[RUN_TMPDIR_ENV];
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
     const original = process.env[ORIGINAL_TMPDIR_ENV];
     if (original === undefined) return;
     if (original === "") delete process.env.TMPDIR;
