@@ -18,6 +18,10 @@ import { runProgram } from "./support/program";
 import { realTlsState } from "./support/realTls";
 
 const ROOT = path.join(__dirname, "..");
+/** The pid of a process that has ended (a shell that printed its own pid and exited). */
+async function endedPid(): Promise<number> {
+    return Number((await runCommand("sh", ["-c", "echo $$"], { timeoutMs: 10_000 })).stdout.trim());
+}
 const fingerprint = (key: crypto.KeyObject) => crypto.createHash("sha256").update(crypto.createPublicKey(key).export({ type: "spki", format: "der" })).digest("hex");
 
 describe("bounded waits", () => {
@@ -128,9 +132,8 @@ describe("work shared by the test files of a run (tests/support/packedLibrary.ts
     });
 
     test("a maker that ended without a result fails the wait at once, naming it", async () => {
-        // The pid of a process that has ended: a worker that crashed while it made the result.
-        const ended = await runCommand("sh", ["-c", "echo $$"], { timeoutMs: 10_000 });
-        const pid = Number(ended.stdout.trim());
+        // A worker that crashed while it made the result.
+        const pid = await endedPid();
         fs.mkdirSync(path.join(dir, "lock"));
         fs.writeFileSync(path.join(dir, "lock", "pid"), String(pid));
         const started = Date.now();
@@ -182,7 +185,7 @@ describe("the run's temporary directory (tests/support/tempRoot.ts)", () => {
     test("a run killed before its teardown leaves its directory, which the next run's setup removes once its maker has ended", async () => {
         const parent = fs.mkdtempSync(path.join(os.tmpdir(), "elk-parent-"));
         try {
-            const ended = Number((await runCommand("sh", ["-c", "echo $$"], { timeoutMs: 10_000 })).stdout.trim());
+            const ended = await endedPid();
             const abandoned = makeRunTempDir({ TMPDIR: parent }, "/dev/shm", ended);
             const unowned = fs.mkdtempSync(path.join(parent, "elk-test-run-"));
             expect(fs.readFileSync(path.join(abandoned, "owner.pid"), "utf8")).toBe(String(ended));
