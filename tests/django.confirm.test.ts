@@ -69,15 +69,17 @@ describeLive("tests/django.confirm.test.ts")(`what confirms delivery, real Djang
         // The first connection hands on its first data (one TLS record, 16 KB), then sends close_notify, keeps its TCP
         // stream open and reads nothing more: the rest of the first burst is acknowledged but never handed on.
         const logstash = await lab.listen({ closeNotifyWithoutFin: true });
-        // The second batch comes once the close_notify is in the app's socket, so that it goes on a new connection
-        // (after a fixed second, the stand-in under CPU load had sometimes not sent it yet: 105 on the first).
+        // The second batch comes once the close_notify is in the app's socket (the stand-in counts it when the app's
+        // TCP has acknowledged it), so that it goes on a new connection. After a fixed second, the stand-in under CPU
+        // load had sometimes not sent it yet; counted once written, it had sometimes not reached the app's socket yet
+        // (in one of ten runs beside another run and a CPU hog): 105 records went on the first connection.
         const sig = signals();
         const plan: Step[] = [{ prefix: "first", count: 100, size: 100 }, { awaitFile: sig.file("notified") }, { prefix: "second", count: 5 }, { sleep: 2 }];
         const app = startApp(lab.pki, logstash.port, plan, { send_timeout: 1.0, max_backoff: 0.5 });
         let run: Awaited<typeof app.done>;
         try {
             try {
-                await waitFor(() => logstash.closeNotifies() > 0, 30_000, "the stand-in's close_notify on the first connection");
+                await waitFor(() => logstash.closeNotifies() > 0, 30_000, "the stand-in's close_notify on the first connection, acknowledged by the app's TCP");
             } finally {
                 sig.raise("notified");
             }
@@ -94,12 +96,8 @@ describeLive("tests/django.confirm.test.ts")(`what confirms delivery, real Djang
         expect(firstConnection).toBeLessThan(100);
         expect(result).toMatchObject({ logged: 105, indexed: 105, lost: 0, duplicated: 0, truncated: 0 });
         expect(run.counters).toMatchObject({ dropped: 0, unconfirmed: 0, confirmed: 105 });
-        // It took every byte but never ended its TCP stream: not confirmed, so the records went out again. That is the
-        // first burst, and also the second batch when the handler's thread had not yet read the close_notify as the
-        // app logged it (it went on the first connection too): in one of ten runs beside another run and a CPU hog.
-        const unconfirmed = /cannot deliver logs to localhost:\d+ \((\d+) records not confirmed: Logstash took every byte but did not end the connection in time\)/.exec(run.stderr);
-        expect(unconfirmed).not.toBeNull();
-        expect([100, 105]).toContain(Number(unconfirmed?.[1]));
+        // It took every byte but never ended its TCP stream: not confirmed, so the records went out again.
+        expect(run.stderr).toMatch(/cannot deliver logs to localhost:\d+ \(100 records not confirmed: Logstash took every byte but did not end the connection in time\)/);
     }, 60_000);
 
     test("Logstash killed right after reading what waited on two connections, before queueing it: each connection closes with a FIN, and its read is lost and counted as confirmed", async () => {

@@ -5,6 +5,7 @@
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { runCommand, runCommandOk } from "./support/command";
@@ -16,6 +17,7 @@ import { memoKey, recall, remember } from "./support/programMemo";
 import { RUN_TMPDIR_ENV, TMPFS_MAGIC, canRunProgramsIn, makeRunTempDir, removeAbandoned, suitsMemoryTemp } from "./support/tempRoot";
 import { runProgram } from "./support/program";
 import { realTlsState } from "./support/realTls";
+import { unacknowledgedBytes } from "./support/tcpQueue";
 
 const ROOT = path.join(__dirname, "..");
 /** The pid of a process that has ended (a shell that printed its own pid and exited). */
@@ -53,6 +55,36 @@ describe("bounded waits", () => {
         await expect(runCommandOk("sh", ["-c", "sleep 30"], { timeoutMs: 200 })).rejects.toThrow("sh -c sleep 30 did not finish within 200 ms and was killed");
         await expect(runCommandOk("sh", ["-c", "echo out; echo err >&2; exit 3"], { timeoutMs: 10_000 })).rejects.toThrow(/sh -c .* failed \(3\):\nout\n\nerr/);
         await expect(runCommandOk("cat", [], { timeoutMs: 10_000, input: "fed" })).resolves.toBe("fed");
+    });
+});
+
+describe("a connection's unacknowledged bytes (tests/support/tcpQueue.ts)", () => {
+    test.each(["127.0.0.1", "::1"])("on %s: what a peer that does not read leaves unacknowledged, none once it has read it all, and no figure for a connection that is not there", async (host) => {
+        const server = net.createServer();
+        await new Promise<void>((resolve) => server.listen(0, host, resolve));
+        const accepted = new Promise<net.Socket>((resolve) => server.once("connection", resolve));
+        const client = net.connect((server.address() as net.AddressInfo).port, host);
+        client.pause();
+        try {
+            const sender = await withDeadline(accepted, 10_000, "the connection");
+            const ports = [sender.localPort ?? 0, sender.remotePort ?? 0] as const;
+            expect(unacknowledgedBytes(...ports)).toBe(0);
+            // More than the kernel's buffers on both sides hold, to a client that reads nothing: the rest waits unsent.
+            const total = 64 * 1024 * 1024;
+            sender.write(Buffer.alloc(total));
+            const waiting = await waitUntil(() => { const n = unacknowledgedBytes(...ports); return n !== undefined && n > 0 && n; }, 10_000, "bytes the client did not acknowledge");
+            expect(waiting).toBeGreaterThan(0);
+            let received = 0;
+            client.on("data", (chunk: Buffer) => (received += chunk.length));
+            client.resume();
+            await waitUntil(() => received === total, 30_000, "the client reading every byte", 5);
+            await waitUntil(() => unacknowledgedBytes(...ports) === 0, 10_000, "every byte acknowledged", 5);
+            sender.destroy();
+            expect(unacknowledgedBytes(0, 0)).toBeUndefined();
+        } finally {
+            client.destroy();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
     });
 });
 

@@ -25,6 +25,8 @@ import * as net from "net";
 import { Duplex } from "stream";
 import * as tls from "tls";
 
+import { unacknowledgedBytes } from "./tcpQueue";
+
 /** A line as the input would hand it to the pipeline: bytes without the newline; `partial` when flushed at close. */
 export interface ReceivedLine {
     readonly data: Buffer;
@@ -44,7 +46,7 @@ export interface FaultyLogstash {
      * dropped, as no Logstash drops them. A test that counts records exactly asserts none.
      */
     readonly forcedCloses: () => number;
-    /** close_notify alerts sent (`closeNotifyWithoutFin`) and handed to the kernel. */
+    /** close_notify alerts sent (`closeNotifyWithoutFin`) and acknowledged by the peer's TCP. */
     readonly closeNotifies: () => number;
     /** Every line handed on, in arrival order. */
     readonly lines: ReceivedLine[];
@@ -214,6 +216,21 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
         return socket;
     };
 
+    // A close_notify counts once the app's TCP has acknowledged it, so that it is in the app's socket: handed to the
+    // kernel, it may reach the app only later under load (tests/support/tcpQueue.ts). Not acknowledged within 20 s,
+    // it is not counted, and the test's bounded wait for it fails naming it.
+    const countWhenAcknowledged = (c: Live) => {
+        const { localPort, remotePort } = c.raw;
+        if (localPort === undefined || remotePort === undefined) return;
+        const end = Date.now() + 20_000;
+        const poll = () => {
+            const unacknowledged = unacknowledgedBytes(localPort, remotePort);
+            if (unacknowledged === 0) closeNotifies++;
+            else if (unacknowledged !== undefined && Date.now() < end && !c.raw.destroyed) setTimeout(poll, 5).unref();
+        };
+        poll();
+    };
+
     const wrap = (c: Live) => {
         const socket = tlsOver(c);
         c.tls = socket;
@@ -231,7 +248,7 @@ export async function startFaultyLogstash(opts: FaultyLogstashOptions): Promise<
                 c.closeNotify = false;
                 c.deaf = c.noFin = true;
                 hold(c);
-                socket.end(() => closeNotifies++);
+                socket.end(() => countWhenAcknowledged(c));
             }
         });
         // The peer ended its input: flush and close, as netty does with half-closure off; half-open: neither.
