@@ -38,6 +38,29 @@ describe("bounded waits", () => {
         expect(Date.now() - started).toBeLessThan(5_000);
     });
 
+    test("a wait its caller abandoned keeps no timer: it does not fail at its deadline, and still settles with its promise", async () => {
+        const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+        const before = timeouts();
+        const abandon = new AbortController();
+        let settle: (value: string) => void = () => undefined;
+        const wait = withDeadline(new Promise<string>((resolve) => (settle = resolve)), 50, "an abandoned wait", abandon.signal);
+        let outcome = "pending";
+        wait.then((v) => (outcome = `resolved ${v}`), (e: unknown) => (outcome = `rejected ${String(e)}`));
+        expect(timeouts()).toBe(before + 1);
+        abandon.abort();
+        expect(timeouts()).toBe(before);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(outcome).toBe("pending");
+        settle("late");
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(outcome).toBe("resolved late");
+        // Already abandoned when made: no timer at all.
+        const gone = new AbortController();
+        gone.abort();
+        void withDeadline(new Promise<never>(() => undefined), 50, "a wait abandoned before it began", gone.signal);
+        expect(timeouts()).toBe(before);
+    });
+
     test("waitUntil returns the first value that holds, or fails naming the condition", async () => {
         let n = 0;
         await expect(waitUntil(() => (++n >= 3 ? n : undefined), 5_000, "three polls", 1)).resolves.toBe(3);
@@ -283,6 +306,32 @@ describe("an evaluation under the mock runtime", () => {
         });
         expect(during).toBeGreaterThan(before);
         expect(process.listenerCount("exit")).toBe(before);
+    });
+
+    test("a program that fails while an output still waits leaves no timer behind to hold the worker", async () => {
+        // The harness's waits are a minute long: each one set during the run must be cleared by its end.
+        const set = jest.spyOn(global, "setTimeout");
+        const cleared = jest.spyOn(global, "clearTimeout");
+        try {
+            const run = runProgram({}, {
+                program: async () => {
+                    const pulumi = await import("@pulumi/pulumi");
+                    pulumi.output("x").apply(() => {
+                        throw new Error("refused by the program");
+                    });
+                    return { never: pulumi.output(new Promise<string>(() => undefined)) };
+                },
+            });
+            await expect(run).rejects.toThrow("refused by the program");
+            const minuteLong = set.mock.calls.flatMap((call, i) => (call[1] === 60_000 ? [set.mock.results[i].value as unknown] : []));
+            // The wait for `never` was abandoned with the run, and its timer with it.
+            expect(minuteLong.length).toBeGreaterThan(0);
+            const clearedTimers = new Set(cleared.mock.calls.map((call) => call[0] as unknown));
+            expect(minuteLong.filter((t) => !clearedTimers.has(t))).toEqual([]);
+        } finally {
+            set.mockRestore();
+            cleared.mockRestore();
+        }
     });
 
     test("loads an SDK whose function serialization refuses to run, naming the stand-in, and the real packages outside it", async () => {

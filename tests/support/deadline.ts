@@ -16,14 +16,22 @@ export class DeadlineError extends Error {
 
 /**
  * `promise`, or a {@link DeadlineError} naming `what` once `ms` milliseconds have passed without it settling. The
- * timer is cleared as soon as the promise settles, so a settled wait keeps nothing alive.
+ * timer is cleared as soon as the promise settles, so a settled wait keeps nothing alive. When its caller gives up
+ * on the wait (`abandon` aborted: nobody awaits it any more), the timer is cleared too, so that a wait left behind
+ * does not keep the process alive until its deadline: it then settles only if the promise does.
  */
-export function withDeadline<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
+export function withDeadline<T>(promise: PromiseLike<T>, ms: number, what: string, abandon?: AbortSignal): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
         timer = setTimeout(() => reject(new DeadlineError(what, ms)), ms);
     });
-    return Promise.race([Promise.resolve(promise), deadline]).finally(() => clearTimeout(timer));
+    const clear = () => clearTimeout(timer);
+    if (abandon?.aborted) clear();
+    abandon?.addEventListener("abort", clear, { once: true });
+    return Promise.race([Promise.resolve(promise), deadline]).finally(() => {
+        clear();
+        abandon?.removeEventListener("abort", clear);
+    });
 }
 
 /**

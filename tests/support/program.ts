@@ -267,22 +267,25 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
         };
         pulumi.runtime.setAllConfig(cliConfig.values, [...cliConfig.secretKeys]);
 
+        // Once the program has failed, nothing awaits run() any more: its deadlines must not keep the worker alive.
+        const abandon = new AbortController();
         const run = async () => {
             const program = options.program ? await options.program() : ((await import("../../index")) as Record<string, unknown>);
             const resolved: Record<string, ResolvedOutput> = {};
             for (const [name, value] of Object.entries(program)) {
                 if (pulumi.Output.isInstance(value)) {
                     // In a preview an unknown value never reaches apply: bounded, and named, rather than a hang.
-                    const v = await withDeadline(new Promise<unknown>((resolve) => value.apply((x) => resolve(x))), 60_000, `the stack output ${name} to resolve`);
+                    const v = await withDeadline(new Promise<unknown>((resolve) => value.apply((x) => resolve(x))), 60_000, `the stack output ${name} to resolve`, abandon.signal);
                     resolved[name] = { value: v, secret: await pulumi.isSecret(value) };
                 } else {
                     resolved[name] = { value, secret: false };
                 }
             }
-            await withDeadline(pulumi.runtime.disconnect(), 60_000, "the mock runtime's outstanding calls to finish (pulumi.runtime.disconnect)");
+            await withDeadline(pulumi.runtime.disconnect(), 60_000, "the mock runtime's outstanding calls to finish (pulumi.runtime.disconnect)", abandon.signal);
             outputs = resolved;
         };
         await Promise.race([run().catch(capture.fail), capture.failed]);
+        abandon.abort();
         // Node reports a rejection nobody handled once the microtask queue is empty, after the run above has ended
         // when the failure came with the last RPC (a registration refused as the runtime drained; the SDK releases the
         // RPC, then rethrows). The engine's handler stays for the life of the process (cmd/run/run.ts), so it fails
