@@ -188,15 +188,15 @@ describe.each(VARIANTS)("ECK 3.5.0 running $name", ({ stack, config, present, sy
         expect(kb.spec.elasticsearchRef).toEqual({ name: es.metadata.name });
         const cfg = asObj(kb.spec.config);
         expect(cfg["elasticsearch.username"]).toBeUndefined();
-        expect(cfg["elasticsearch.hosts"]).toEqual([`https://${es.metadata.name}-es-http.${namespace}.svc:9200`]);
+        expect(cfg["elasticsearch.hosts"]).toBeUndefined();
         // The HTTP certificate Secret carries ca.crt, so the association hands Kibana the stack's CA
         // (association/ca.go CACertProvided) as one path; the stack's list of CA files replaces that path, and its
-        // full verification ECK's `certificate`. ECK's list of hosts gets the stack's appended: the same URL twice.
+        // full verification ECK's `certificate`. The hosts are the association's alone: the Elasticsearch service, once.
         expect(cfg["elasticsearch.ssl.verificationMode"]).toBe("full");
         const effective = mergeSettings(kibanaAssociationSettings({ esName: es.metadata.name, namespace, caProvided: true }), cfg);
         expect(effective["elasticsearch.ssl.verificationMode"]).toBe("full");
         expect(effective["elasticsearch.ssl.certificateAuthorities"]).toEqual(cfg["elasticsearch.ssl.certificateAuthorities"]);
-        expect(effective["elasticsearch.hosts"]).toEqual([`https://${es.metadata.name}-es-http.${namespace}.svc:9200`, `https://${es.metadata.name}-es-http.${namespace}.svc:9200`]);
+        expect(effective["elasticsearch.hosts"]).toEqual([`https://${es.metadata.name}-es-http.${namespace}.svc:9200`]);
         const secureSecret = String((kb.spec.secureSettings as { secretName: string }[])[0].secretName);
         const keys = Object.keys(asObj(body(ofType(run, "kubernetes:core/v1:Secret").find((s) => asObj(body(s).metadata).name === secureSecret) as RecordedResource).stringData));
         expect(keys).not.toContain("elasticsearch.password");

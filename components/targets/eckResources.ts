@@ -165,9 +165,12 @@ export function elasticsearchConfig(spec: ServiceSpec): pulumi.Input<Record<stri
 
 /**
  * Settings of kibana.yml that ECK writes itself from the Kibana resource (pkg/controller/kibana/config_settings.go):
- * its name and address, and its HTTPS certificate, which comes from `spec.http.tls`.
+ * its name and address, its HTTPS certificate, which comes from `spec.http.tls`, and the association's Elasticsearch
+ * URL. ECK merges the resource's `config` over its own with go-ucfg's AppendValues (pkg/controller/common/settings/
+ * canonical_config.go `Options`), so a list of hosts in `config` would be appended to the association's: the same
+ * URL twice.
  */
-const ECK_MANAGED_KIBANA_SETTINGS = [/^server\.name$/, /^server\.host$/, /^server\.ssl\./];
+const ECK_MANAGED_KIBANA_SETTINGS = [/^server\.name$/, /^server\.host$/, /^server\.ssl\./, /^elasticsearch\.hosts$/];
 
 /** The spec's kibana.yml, less what ECK manages. It holds no secret: those are keystore settings. */
 export function kibanaConfig(spec: ServiceSpec): Record<string, unknown> {
@@ -512,8 +515,8 @@ export function operatorInitContainers(kind: "kibana" | "logstash", hasSecureSet
  * Kibana's configuration (pkg/controller/kibana/config_settings.go). The association copies Elasticsearch's CA from
  * the HTTP certificate Secret, which carries the stack's CA as `ca.crt` (association/ca.go); kibana.yml's own
  * `elasticsearch.ssl.*` (the same CA, `full` verification) win the merge: its list of CA files replaces the
- * association's one path, and `full` its `certificate`. ECK's merge appends lists, so kibana.yml's
- * `elasticsearch.hosts` follows the association's, the same URL (tests/support/eck/settings.ts mergeSettings).
+ * association's one path, and `full` its `certificate`. The hosts are the association's alone: kibana.yml's, the same
+ * URL, are left out, since ECK's merge appends lists (tests/support/eck/settings.ts mergeSettings).
  * Its encryption keys are keystore settings,
  * which the operator writes into Kibana's keystore from the `secureSettings` Secret; neither the resource nor any
  * environment holds them.
