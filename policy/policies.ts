@@ -748,20 +748,55 @@ const LOGSTASH_SECRET_OPTION = /\b([a-z_]*(?:password|passphrase|api_key|token|s
 
 /** Secret settings written as literal values in an Elastic YAML file or a Logstash pipeline. */
 function literalSecrets(file: ConfigFile): string[] {
-    const literal = (setting: string) => `${file.name}: ${setting} is a literal value: reference an environment variable (\${NAME}) filled from a secret`;
-    if (/\.ya?ml$/.test(file.name)) {
-        const { doc } = parseYaml(file);
-        return flatSettings(doc).flatMap(([key, v]) =>
-            SECRET_SETTING.test(key.slice(key.lastIndexOf(".") + 1)) && typeof v === "string" && v !== "" && !REFERENCE.test(v) ? [literal(key)] : [],
-        );
-    }
-    if (file.name.endsWith(".conf")) {
-        return [...file.content.matchAll(LOGSTASH_SECRET_OPTION)].flatMap((m) => {
-            const value = m[2] ?? m[3] ?? "";
-            return value !== "" && !REFERENCE.test(value) ? [literal(m[1])] : [];
-        });
-    }
+    if (/\.ya?ml$/.test(file.name)) return literalSettings(file.name, parseYaml(file).doc);
+    if (file.name.endsWith(".conf")) return literalPipelineOptions(file.name, file.content);
     return [];
+}
+
+const literalMessage = (where: string, setting: string) => `${where}: ${setting} is a literal value: reference an environment variable (\${NAME}) filled from a secret`;
+
+/** Secret settings of an Elastic YAML document (flat or nested) given as a literal instead of a `${NAME}` reference. */
+function literalSettings(where: string, doc: unknown): string[] {
+    return flatSettings(doc).flatMap(([key, v]) =>
+        SECRET_SETTING.test(key.slice(key.lastIndexOf(".") + 1)) && typeof v === "string" && v !== "" && !REFERENCE.test(v) ? [literalMessage(where, key)] : [],
+    );
+}
+
+/** Secret options of a Logstash pipeline (`password => "..."`) given as a literal instead of a `${NAME}` reference. */
+function literalPipelineOptions(where: string, text: string): string[] {
+    return [...text.matchAll(LOGSTASH_SECRET_OPTION)].flatMap((m) => {
+        const value = m[2] ?? m[3] ?? "";
+        return value !== "" && !REFERENCE.test(value) ? [literalMessage(where, m[1])] : [];
+    });
+}
+
+/**
+ * Literal secrets in the settings of ECK's custom resources, which ECK writes into the product's own configuration
+ * Secret (elasticsearch.yml, kibana.yml, logstash.yml and pipelines.yml: {@link eckConfigProblems} names the
+ * upstream files) and which the resource itself shows in plain text to whoever may read it: each node set's `config`,
+ * Kibana's and Logstash's `config`, and each inline pipeline of Logstash's `pipelines`. Not checked while unknown.
+ */
+function eckLiteralSecrets(r: PolicyResource): string[] {
+    const kind = kubernetesKind(r.type);
+    if (!kind || !r.type.includes(".k8s.elastic.co/")) return [];
+    const settings = (where: string, v: unknown) => {
+        const doc = revealDeep(v);
+        return typeof doc === "object" && doc !== null && !Array.isArray(doc) ? literalSettings(where, doc) : [];
+    };
+    if (kind === "Elasticsearch") {
+        return asList(at(r.props, "spec", "nodeSets")).flatMap((set, i) => settings(`Elasticsearch ${r.name} spec.nodeSets[${asString(at(set, "name")) ?? `#${i + 1}`}].config`, at(set, "config")));
+    }
+    if (kind === "Kibana") return settings(`Kibana ${r.name} spec.config`, at(r.props, "spec", "config"));
+    if (kind !== "Logstash") return [];
+    const pipelines = revealDeep(at(r.props, "spec", "pipelines"));
+    return [
+        ...settings(`Logstash ${r.name} spec.config`, at(r.props, "spec", "config")),
+        ...(Array.isArray(pipelines) ? pipelines : []).flatMap((entry, i) => {
+            const inline = yamlSetting(entry, "config.string");
+            const id = yamlSetting(entry, "pipeline.id");
+            return typeof inline === "string" ? literalPipelineOptions(`Logstash ${r.name} spec.pipelines pipeline ${typeof id === "string" ? id : `#${i + 1}`} config.string`, inline) : [];
+        }),
+    ];
 }
 
 /**
@@ -785,6 +820,7 @@ export function secretProblems(r: PolicyResource): string[] {
             else if (SECRET_FILE_NAME.test(key)) out.push(`ConfigMap ${r.name} key ${key} looks like a secret: put it in a Secret`);
         }
     }
+    out.push(...eckLiteralSecrets(r));
     for (const file of configFiles(r)) {
         out.push(...literalSecrets(file));
         if (r.secretsMarked && r.type === DOCKER_CONTAINER && PRIVATE_KEY.test(file.content) && !file.secret) {

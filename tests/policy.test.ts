@@ -611,6 +611,42 @@ describe("the policy pack on the program", () => {
         expect(await allWays(copyOf(es, (i) => (list(obj(i.spec).nodeSets)[0].config = unknownValue)))).toEqual({ pure: [], pack: [] });
     });
 
+    test("a literal secret in ECK's config objects is rejected: a node set's config, Kibana's and Logstash's config, an inline pipeline", async () => {
+        const es = find(eck, "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "-es01-elasticsearch");
+        const kb = find(eck, "kubernetes:kibana.k8s.elastic.co/v1:Kibana", "-kibana-kibana");
+        const ls = find(eck, "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash", "-logstash-logstash");
+        const setName = String(list(obj(es.inputs.spec).nodeSets)[0].name);
+        const message = (where: string, setting: string) => `elk-no-plaintext-secrets: ${where}: ${setting} is a literal value: reference an environment variable (\${NAME}) filled from a secret`;
+        // The operator copies these into the product's configuration Secret, but the resource shows them to whoever may read it.
+        const esWith = (edit: (config: Obj) => void) => copyOf(es, (i) => edit(obj(list(obj(i.spec).nodeSets)[0].config)));
+        expect((await allWays(esWith((c) => (c.xpack = { notification: { email: { account: { ops: { smtp: { password: "hunter2hunter2" } } } } } })))).pack).toEqual([
+            message(`Elasticsearch elk-prod-es01-elasticsearch spec.nodeSets[${setName}].config`, "xpack.notification.email.account.ops.smtp.password"),
+        ]);
+        const kbWith = (edit: (config: Obj) => void) => copyOf(kb, (i) => edit(obj(obj(i.spec).config)));
+        expect((await allWays(kbWith((c) => (c["xpack.security.encryptionKey"] = "a-literal-key-of-32-characters-xx"))))).toEqual({
+            pure: [message("Kibana elk-prod-kibana-kibana spec.config", "xpack.security.encryptionKey")],
+            pack: [message("Kibana elk-prod-kibana-kibana spec.config", "xpack.security.encryptionKey")],
+        });
+        // A reference passes, as in a file: the keystore or the environment fills it.
+        expect(await allWays(kbWith((c) => (c["xpack.security.encryptionKey"] = "${KIBANA_ENCRYPTION_KEY}")))).toEqual({ pure: [], pack: [] });
+        const lsWith = (edit: (spec: Obj) => void) => copyOf(ls, (i) => edit(obj(i.spec)));
+        expect((await allWays(lsWith((spec) => (obj(spec.config)["api.auth.basic.password"] = "hunter2hunter2"))))).toEqual({
+            pure: [message("Logstash elk-prod-logstash-logstash spec.config", "api.auth.basic.password")],
+            pack: [message("Logstash elk-prod-logstash-logstash spec.config", "api.auth.basic.password")],
+        });
+        const inline = (password: string) =>
+            lsWith((spec) =>
+                list(spec.pipelines).push({
+                    "pipeline.id": "extra",
+                    "config.string": `input { tcp { port => 5999 ssl_enabled => true ssl_certificate => "/c" ssl_key => "/k" } } output { elasticsearch { hosts => ["https://es:9200"] ssl_enabled => true user => "w" password => "${password}" } }`,
+                }),
+            );
+        expect((await allWays(inline("hunter2hunter2"))).pack).toEqual([message("Logstash elk-prod-logstash-logstash spec.pipelines pipeline extra config.string", "password")]);
+        expect((await allWays(inline("${ELK_LOGSTASH_PASSWORD}"))).pack).toEqual([]);
+        // Unknown during a preview: not judged.
+        expect(await allWays(kbWith((c) => (c["xpack.security.encryptionKey"] = unknownValue)))).toEqual({ pure: [], pack: [] });
+    });
+
     test("workloads in the default namespace, or in none, are rejected: operator resources, pod templates, the operator's release", async () => {
         const inDefault = (r: RecordedResource) =>
             copyOf(r, (i) => {
