@@ -123,8 +123,21 @@ describe("the openssl relay", () => {
         expect(await rejectionOf(pending, "openssl sha256 on a killed relay")).toBe(`openssl sha256 got no answer: the openssl relay (pid ${relay}) ended (signal SIGKILL)`);
         await expect(withDeadline(openssl(dir, ["version"]), 20_000, "openssl version on a new relay")).resolves.toMatch(/^OpenSSL/);
         expect(relayPid()).not.toBe(relay);
-        // The orphaned openssl reads the end of its stdin and exits.
-        await waitUntil(() => ended(command), 10_000, `the orphaned openssl (pid ${command}) to end`);
+        await waitUntil(() => ended(command), 10_000, `the openssl of the killed relay (pid ${command}) to end`);
+    });
+
+    test("a relay that dies takes the commands it ran with it, also one that does not read its stdin", async () => {
+        // A 16384-bit RSA key takes openssl minutes, reading nothing: orphaned, it would run on with no timeout.
+        const pending = openssl(dir, ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:16384", "-out", "big.key"], 600_000);
+        const relay = currentRelay();
+        const command = await opensslOf(relay);
+        try {
+            process.kill(relay, "SIGKILL");
+            expect(await rejectionOf(pending, "openssl genpkey on a killed relay")).toBe(`openssl genpkey got no answer: the openssl relay (pid ${relay}) ended (signal SIGKILL)`);
+            await waitUntil(() => ended(command), 10_000, `the openssl of the killed relay (pid ${command}) to end`);
+        } finally {
+            if (!ended(command)) process.kill(command, "SIGKILL");
+        }
     });
 
     test("a relay that stops answering fails the command after its deadline, and is killed", async () => {

@@ -81,7 +81,9 @@ export function relayPid(): number | undefined {
 }
 
 function startRelay(): Relay {
-    const child = spawn(process.execPath, [RELAY_SCRIPT], { stdio: ["pipe", "pipe", "inherit"] });
+    // A process group of its own, so that the commands it runs go with it when it is killed (see end()): a killed
+    // relay can no longer enforce their timeouts, and a command that does not read stdin would run on.
+    const child = spawn(process.execPath, [RELAY_SCRIPT], { stdio: ["pipe", "pipe", "inherit"], detached: true });
     const r: Relay = { child, pending: new Map(), ended: false };
     // A write to a relay that died fails with EPIPE; its requests are failed when its exit is seen, below.
     child.stdin?.on("error", () => undefined);
@@ -147,7 +149,13 @@ function end(r: Relay, how: string): void {
     }
     if (!r.ended) {
         r.ended = true;
-        if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGKILL");
+        // The whole group: the relay if it still runs, and any openssl it left. Its id cannot have been reused while
+        // a member lives; with none left, kill fails with ESRCH.
+        try {
+            if (r.child.pid !== undefined) process.kill(-r.child.pid, "SIGKILL");
+        } catch {
+            // ESRCH: nothing left.
+        }
     }
     for (const handle of handles(r)) handle.unref();
 }
