@@ -71,8 +71,9 @@ describeLive("tests/django.confirm.test.ts")(`what confirms delivery, real Djang
         const logstash = await lab.listen({ closeNotifyWithoutFin: true });
         // The second batch comes once the close_notify is in the app's socket (the stand-in counts it when the app's
         // TCP has acknowledged it), so that it goes on a new connection. After a fixed second, the stand-in under CPU
-        // load had sometimes not sent it yet; counted once written, it had sometimes not reached the app's socket yet
-        // (in one of ten runs beside another run and a CPU hog): 105 records went on the first connection.
+        // load had sometimes not sent it yet. Counted once its write returned, in one of ten runs beside another run
+        // and a CPU hog the handler had not found it in its socket when the second batch went out, and 105 records
+        // went on the first connection; why is not proven (docs/testing.md).
         const sig = signals();
         const plan: Step[] = [{ prefix: "first", count: 100, size: 100 }, { awaitFile: sig.file("notified") }, { prefix: "second", count: 5 }, { sleep: 2 }];
         const app = startApp(lab.pki, logstash.port, plan, { send_timeout: 1.0, max_backoff: 0.5 });

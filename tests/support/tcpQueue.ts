@@ -14,10 +14,14 @@ function portOf(address: string): number {
     return parseInt(address.slice(address.lastIndexOf(":") + 1), 16);
 }
 
+/** The st column of a socket in TIME_WAIT (the kernel's TCP_TIME_WAIT): closed, kept only to absorb late segments. */
+const TIME_WAIT = "06";
+
 /**
  * Bytes written on the connection from local port `localPort` to remote port `remotePort` that its peer has not
- * acknowledged yet (the tx_queue column: write_seq - snd_una for an established socket); undefined when no such
- * connection is listed (it has closed, or the files cannot be read).
+ * acknowledged yet (the tx_queue column: write_seq - snd_una); undefined when no such connection is listed, or only
+ * in TIME_WAIT (closed on both sides, or an earlier connection of the same ports), or the files cannot be read. On
+ * loopback the pair of ports names one connection: both ends' ports are this machine's.
  */
 export function unacknowledgedBytes(localPort: number, remotePort: number): number | undefined {
     for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
@@ -30,7 +34,7 @@ export function unacknowledgedBytes(localPort: number, remotePort: number): numb
         for (const line of text.split("\n").slice(1)) {
             // sl local_address rem_address st tx_queue:rx_queue ...
             const fields = line.trim().split(/\s+/);
-            if (fields.length < 5) continue;
+            if (fields.length < 5 || fields[3] === TIME_WAIT) continue;
             if (portOf(fields[1]) !== localPort || portOf(fields[2]) !== remotePort) continue;
             return parseInt(fields[4].split(":")[0], 16);
         }
