@@ -753,20 +753,33 @@ function literalSecrets(file: ConfigFile): string[] {
     return [];
 }
 
-const literalMessage = (where: string, setting: string) => `${where}: ${setting} is a literal value: reference an environment variable (\${NAME}) filled from a secret`;
+/** What to do instead of a literal secret in a config file: the stack's files reference variables it fills from files. */
+const REFERENCE_FIX = "reference an environment variable (${NAME}) filled from a secret";
+/**
+ * What to do instead of a literal secret in an ECK resource's settings: the operator writes the Secrets named in
+ * `spec.secureSettings` into the product's keystore (pkg/controller/common/keystore), which Elasticsearch and Kibana
+ * read a setting from directly, and which a Logstash `${NAME}` reads. An environment variable named like a secret
+ * would be refused by this same policy.
+ */
+const KEYSTORE_FIX = "give it in a Secret named in spec.secureSettings (the operator writes it into the keystore)";
 
-/** Secret settings of an Elastic YAML document (flat or nested) given as a literal instead of a `${NAME}` reference. */
-function literalSettings(where: string, doc: unknown): string[] {
+const literalMessage = (where: string, setting: string, fix: string) => `${where}: ${setting} is a literal value: ${fix}`;
+
+/**
+ * Secret settings of an Elastic YAML document (flat or nested) given as a literal (text or a number) instead of a
+ * `${NAME}` reference.
+ */
+function literalSettings(where: string, doc: unknown, fix = REFERENCE_FIX): string[] {
     return flatSettings(doc).flatMap(([key, v]) =>
-        SECRET_SETTING.test(key.slice(key.lastIndexOf(".") + 1)) && typeof v === "string" && v !== "" && !REFERENCE.test(v) ? [literalMessage(where, key)] : [],
+        SECRET_SETTING.test(key.slice(key.lastIndexOf(".") + 1)) && ((typeof v === "string" && v !== "" && !REFERENCE.test(v)) || typeof v === "number") ? [literalMessage(where, key, fix)] : [],
     );
 }
 
 /** Secret options of a Logstash pipeline (`password => "..."`) given as a literal instead of a `${NAME}` reference. */
-function literalPipelineOptions(where: string, text: string): string[] {
+function literalPipelineOptions(where: string, text: string, fix = REFERENCE_FIX): string[] {
     return [...text.matchAll(LOGSTASH_SECRET_OPTION)].flatMap((m) => {
         const value = m[2] ?? m[3] ?? "";
-        return value !== "" && !REFERENCE.test(value) ? [literalMessage(where, m[1])] : [];
+        return value !== "" && !REFERENCE.test(value) ? [literalMessage(where, m[1], fix)] : [];
     });
 }
 
@@ -781,7 +794,7 @@ function eckLiteralSecrets(r: PolicyResource): string[] {
     if (!kind || !r.type.includes(".k8s.elastic.co/")) return [];
     const settings = (where: string, v: unknown) => {
         const doc = revealDeep(v);
-        return typeof doc === "object" && doc !== null && !Array.isArray(doc) ? literalSettings(where, doc) : [];
+        return typeof doc === "object" && doc !== null && !Array.isArray(doc) ? literalSettings(where, doc, KEYSTORE_FIX) : [];
     };
     if (kind === "Elasticsearch") {
         return asList(at(r.props, "spec", "nodeSets")).flatMap((set, i) => settings(`Elasticsearch ${r.name} spec.nodeSets[${asString(at(set, "name")) ?? `#${i + 1}`}].config`, at(set, "config")));
@@ -794,7 +807,7 @@ function eckLiteralSecrets(r: PolicyResource): string[] {
         ...(Array.isArray(pipelines) ? pipelines : []).flatMap((entry, i) => {
             const inline = yamlSetting(entry, "config.string");
             const id = yamlSetting(entry, "pipeline.id");
-            return typeof inline === "string" ? literalPipelineOptions(`Logstash ${r.name} spec.pipelines pipeline ${typeof id === "string" ? id : `#${i + 1}`} config.string`, inline) : [];
+            return typeof inline === "string" ? literalPipelineOptions(`Logstash ${r.name} spec.pipelines pipeline ${typeof id === "string" ? id : `#${i + 1}`} config.string`, inline, KEYSTORE_FIX) : [];
         }),
     ];
 }

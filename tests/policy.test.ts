@@ -616,7 +616,7 @@ describe("the policy pack on the program", () => {
         const kb = find(eck, "kubernetes:kibana.k8s.elastic.co/v1:Kibana", "-kibana-kibana");
         const ls = find(eck, "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash", "-logstash-logstash");
         const setName = String(list(obj(es.inputs.spec).nodeSets)[0].name);
-        const message = (where: string, setting: string) => `elk-no-plaintext-secrets: ${where}: ${setting} is a literal value: reference an environment variable (\${NAME}) filled from a secret`;
+        const message = (where: string, setting: string) => `elk-no-plaintext-secrets: ${where}: ${setting} is a literal value: give it in a Secret named in spec.secureSettings (the operator writes it into the keystore)`;
         // The operator copies these into the product's configuration Secret, but the resource shows them to whoever may read it.
         const esWith = (edit: (config: Obj) => void) => copyOf(es, (i) => edit(obj(list(obj(i.spec).nodeSets)[0].config)));
         expect((await allWays(esWith((c) => (c.xpack = { notification: { email: { account: { ops: { smtp: { password: "hunter2hunter2" } } } } } })))).pack).toEqual([
@@ -627,13 +627,18 @@ describe("the policy pack on the program", () => {
             pure: [message("Kibana elk-prod-kibana-kibana spec.config", "xpack.security.encryptionKey")],
             pack: [message("Kibana elk-prod-kibana-kibana spec.config", "xpack.security.encryptionKey")],
         });
-        // A reference passes, as in a file: the keystore or the environment fills it.
+        // A reference is no literal, and passes as in a file (a variable named like a secret would be refused where
+        // the pod template defines it).
         expect(await allWays(kbWith((c) => (c["xpack.security.encryptionKey"] = "${KIBANA_ENCRYPTION_KEY}")))).toEqual({ pure: [], pack: [] });
         const lsWith = (edit: (spec: Obj) => void) => copyOf(ls, (i) => edit(obj(i.spec)));
         expect((await allWays(lsWith((spec) => (obj(spec.config)["api.auth.basic.password"] = "hunter2hunter2"))))).toEqual({
             pure: [message("Logstash elk-prod-logstash-logstash spec.config", "api.auth.basic.password")],
             pack: [message("Logstash elk-prod-logstash-logstash spec.config", "api.auth.basic.password")],
         });
+        // A password of digits is a number in YAML, and as much a literal.
+        expect((await allWays(lsWith((spec) => (obj(spec.config).api = { auth: { basic: { password: 31415926535897 } } })))).pack).toEqual([
+            message("Logstash elk-prod-logstash-logstash spec.config", "api.auth.basic.password"),
+        ]);
         const inline = (password: string) =>
             lsWith((spec) =>
                 list(spec.pipelines).push({
