@@ -165,8 +165,9 @@ export function elasticsearchConfig(spec: ServiceSpec): pulumi.Input<Record<stri
 
 /**
  * Settings of kibana.yml that ECK writes itself from the Kibana resource (pkg/controller/kibana/config_settings.go):
- * its name and address, its HTTPS certificate, which comes from `spec.http.tls`, and the association's Elasticsearch
- * URL. ECK merges the resource's `config` over its own with go-ucfg's AppendValues (pkg/controller/common/settings/
+ * its address, its HTTPS certificate, which comes from `spec.http.tls`, and the association's Elasticsearch URL; and
+ * `server.name`, which ECK 3.5.0 does not write, left to Kibana's default, the pod's host name, so that replicas
+ * differ. ECK merges the resource's `config` over its own with go-ucfg's AppendValues (pkg/controller/common/settings/
  * canonical_config.go `Options`), so a list of hosts in `config` would be appended to the association's: the same
  * URL twice.
  */
