@@ -162,31 +162,41 @@ describe("the openssl relay", () => {
         await waitUntil(() => relayPid() === undefined && !fs.existsSync(`/proc/${relay}`), 10_000, `the idle relay (pid ${relay}) to end`);
     });
 
-    test("a malformed request is answered as such, and the relay ends with its stdin once its commands are done", async () => {
+    test("a malformed request is answered as such; the relay ends with its stdin, killing what still runs", async () => {
         const child = spawn(process.execPath, [RELAY_SCRIPT], { stdio: ["pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-        child.stdin.end(['not json', '{"id":7,"args":"version"}', JSON.stringify({ id: 8, args: ["version"], cwd: dir, timeoutMs: 20_000 })].join("\n") + "\n");
+        let command: number | undefined;
         try {
+            child.stdin.write(['not json', '{"id":7,"args":"version"}', JSON.stringify({ id: 8, args: ["version"], cwd: dir, timeoutMs: 20_000 })].join("\n") + "\n");
+            await waitUntil(() => stdout.split("\n").length > 3, 20_000, "three answers");
+            // A command that runs for minutes when its stdin ends (the worker died): nobody is left to want it.
+            child.stdin.write(JSON.stringify({ id: 9, args: ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:16384"], cwd: dir, timeoutMs: 600_000 }) + "\n");
+            command = await opensslOf(child.pid as number);
+            child.stdin.end();
             expect(await withDeadline(closed, 20_000, "the relay to end with its stdin")).toBe(0);
+            await waitUntil(() => ended(command as number), 10_000, `the openssl the relay ran (pid ${command}) to end`);
         } finally {
             child.kill("SIGKILL");
+            if (command !== undefined && !ended(command)) process.kill(command, "SIGKILL");
         }
         const answers = stdout
             .trim()
             .split("\n")
-            .map((line) => JSON.parse(line) as { id: number | null; ok: boolean; stdout: string; message: string });
+            .map((line) => JSON.parse(line) as { id: number | null; ok: boolean; killed: boolean; stdout: string; message: string });
         expect(answers.map((a) => [a.id, a.ok])).toEqual([
             [null, false],
             [7, false],
             [8, true],
+            [9, false],
         ]);
         expect(answers[0].message).toMatch(/^malformed request \(not JSON .*\): not json$/);
         expect(answers[1].message).toBe('malformed request (args is not a list of strings): {"id":7,"args":"version"}');
         expect(answers[2].stdout).toMatch(/^OpenSSL/);
+        expect(answers[3].killed).toBe(true);
         expect(stderr).toContain("opensslRelay: malformed request (not JSON");
     });
 });

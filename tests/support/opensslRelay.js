@@ -1,8 +1,9 @@
 // The openssl relay of the tests' real TLS mock (tests/support/opensslRelayClient.ts): it runs the openssl commands a
 // jest worker sends it, so that the worker, hundreds of MB, is not forked for each one. One JSON request a line on
 // stdin, { id, args, cwd, timeoutMs }; one JSON answer a line on stdout, { id, stdout, stderr, ok, killed, message },
-// in the order the commands end (they run concurrently). It ends when its stdin ends, once the commands it runs have:
-// the client closes stdin when it has nothing pending, and the pipe closes when the worker dies.
+// in the order the commands end (they run concurrently). It ends when its stdin ends: the client closes stdin when it
+// has nothing pending, and the pipe closes when the worker dies, when whatever still runs is killed (the relay runs
+// in a process group of its own, which a signal to the worker's group does not reach).
 "use strict";
 const { execFile } = require("child_process");
 const readline = require("readline");
@@ -44,11 +45,22 @@ function run(line) {
     }
     const { id, args, cwd, timeoutMs } = request;
     const options = { cwd, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: MAX_BUFFER };
-    execFile("openssl", args, options, (error, stdout, stderr) => {
+    const child = execFile("openssl", args, options, (error, stdout, stderr) => {
+        running.delete(child);
         answer({ id, stdout, stderr, ok: !error, killed: Boolean(error && error.killed), message: error ? error.message : "" });
     });
+    running.add(child);
 }
 
-readline.createInterface({ input: process.stdin }).on("line", run);
+/** The commands that have not ended. */
+const running = new Set();
+
+readline
+    .createInterface({ input: process.stdin })
+    .on("line", run)
+    .on("close", () => {
+        // Nobody is left to ask for these answers.
+        for (const child of running) child.kill("SIGKILL");
+    });
 // The worker is gone: no answer can reach it, so there is nothing left to do.
 process.stdout.on("error", () => process.exit(1));

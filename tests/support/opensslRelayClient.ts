@@ -149,10 +149,12 @@ function end(r: Relay, how: string): void {
     }
     if (!r.ended) {
         r.ended = true;
-        // The whole group: the relay if it still runs, and any openssl it left. Its id cannot have been reused while
-        // a member lives; with none left, kill fails with ESRCH.
+        // The whole group: the relay if it still runs, and any openssl it left, unless it ended of its own accord
+        // (exit code 0: its stdin ended and its commands had). A group's id is not handed out again while a member
+        // lives; once none does, Linux hands out pids in turn (alloc_pid, idr_alloc_cyclic), so the id comes back
+        // only after the whole pid space has gone round, and the kill fails with ESRCH.
         try {
-            if (r.child.pid !== undefined) process.kill(-r.child.pid, "SIGKILL");
+            if (r.child.pid !== undefined && r.child.exitCode !== 0) process.kill(-r.child.pid, "SIGKILL");
         } catch {
             // ESRCH: nothing left.
         }
