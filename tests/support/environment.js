@@ -33,6 +33,23 @@ function cpuMs() {
     return { own: (own.user + own.system) / 1000, children };
 }
 
+/**
+ * The resources that keep this process's event loop alive (process.getActiveResourcesInfo() lists only those), with
+ * what each ref'd handle is: a child process's command and pid, a server's or socket's address.
+ */
+function keepingAlive() {
+    const described = [];
+    for (const handle of process._getActiveHandles()) {
+        if (typeof handle.hasRef === "function" && !handle.hasRef()) continue;
+        if (handle.spawnfile !== undefined) described.push(`process ${handle.pid}${handle.exitCode !== null || handle.signalCode !== null ? " (ended)" : ""} ${[handle.spawnfile, ...(handle.spawnargs ?? []).slice(1, 3)].join(" ")}`);
+        else if (typeof handle.listen === "function" && typeof handle.address === "function") described.push(`server ${JSON.stringify(handle.address())}`);
+        else if (handle.remotePort !== undefined) described.push(`socket ${handle.localPort}->${handle.remotePort}`);
+    }
+    const timers = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    if (timers > 0) described.push(`${timers} timers`);
+    return described;
+}
+
 class ElkTestEnvironment extends TestEnvironment {
     constructor(config, context) {
         super(config, context);
@@ -53,8 +70,9 @@ class ElkTestEnvironment extends TestEnvironment {
 
     async teardown() {
         this.trace("file_end");
+        const cpu = cpuMs();
+        await super.teardown();
         if (TRACE_DIR && this.started) {
-            const cpu = cpuMs();
             const line = {
                 file: this.testFile,
                 wallMs: Date.now() - this.started.at,
@@ -63,10 +81,12 @@ class ElkTestEnvironment extends TestEnvironment {
                 // The worker's resident memory after the file: growth from file to file in one worker is a leak.
                 rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
                 worker: process.pid,
+                // What keeps the worker's event loop alive once the file is done (unref'd timers and handles are not
+                // listed; jest's own pipes are): a worker that jest cannot end without force shows here what it held.
+                keepsAlive: keepingAlive(),
             };
             fs.appendFileSync(path.join(TRACE_DIR, "files.jsonl"), JSON.stringify(line) + "\n");
         }
-        await super.teardown();
     }
 
     handleTestEvent(event) {

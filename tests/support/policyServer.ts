@@ -33,7 +33,8 @@ export interface AnalyzedResource {
 /** A running policy pack. */
 export interface RunningPolicyPack {
     analyze(resource: AnalyzedResource): Promise<PolicyDiagnostic[]>;
-    close(): void;
+    /** Ends the pack's process and waits (bounded) until it has. */
+    close(): Promise<void>;
 }
 
 /** Starts policy/ as the CLI would and connects to it; throws with its output when it does not come up in time. */
@@ -85,9 +86,18 @@ export async function startPolicyPack(timeoutMs = 90_000): Promise<RunningPolicy
                     );
                 });
             }), 60_000, `the policy pack's verdict on ${r.type} ${r.name}`),
-        close: () => {
+        close: async () => {
             client.close();
+            // Ended before the file is: a child still running would keep the jest worker alive after its last file.
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
             child.kill();
+            try {
+                await withDeadline(exited, 5_000, "the policy pack to end after SIGTERM");
+            } catch {
+                child.kill("SIGKILL");
+                await withDeadline(exited, 5_000, "the policy pack to end after SIGKILL");
+            }
         },
     };
 }
