@@ -162,6 +162,16 @@ def scripted(self, conn):
 m.LogstashHandler._peer_closed = scripted
 
 
+def until(condition, what):
+    # The handler's thread, not a fixed sleep, says when the next step may come: under load it is late.
+    deadline = time.monotonic() + 8  # within the 20 s the test gives the whole script
+    while not condition():
+        if time.monotonic() > deadline:
+            sys.stderr.write("gave up after 8 s waiting for %s\n" % what)
+            sys.exit(3)
+        time.sleep(0.005)
+
+
 class Unformattable(logging.Filter):
     def filter(self, record):
         if record.getMessage() == "poison":
@@ -172,13 +182,17 @@ class Unformattable(logging.Filter):
 log.addFilter(Unformattable())
 for n in range(10):
     log.info("first %03d", n)
-time.sleep(0.5)
+# Written, and not confirmed for confirm_interval (10 s).
+until(lambda: len(handler._inflight) == 10, "the first burst to be written")
 fault["next"] = "reset"
 for n in range(10):
     log.info("second %03d", n)
-time.sleep(0.1)
+# The thread took the second burst and met the reset: both bursts wait to be sent again.
+until(lambda: fault["next"] is None, "the thread to meet the reset")
 # The thread backs off (0.25 to 0.5 s): meanwhile 80 records overflow the 50-record queue (30 dropped); then the
 # thread fails on its next write, holding the 20 records to send again, 50 messages and the count of 30 dropped.
+# (With fixed sleeps of 0.5 s and 0.1 s instead of the two waits above, in one run of four beside another run and two
+# CPU hogs 40 were dropped, as when the reset meets the first burst's write while the second burst is still queued.)
 fault["next"] = "fail"
 for n in range(80):
     log.info("third %03d", n)
