@@ -386,16 +386,20 @@ export function pipelineProblems(name: string, text: string): string[] {
     return out;
 }
 
-/** Pipelines written inline in pipelines.yml (`where` names it) or a Logstash resource's `pipelines` (`config.string`) are pipelines too. */
-function inlinePipelineProblems(name: string, doc: unknown): string[] {
+/** The pipelines written inline (`config.string`) in pipelines.yml or a Logstash resource's `pipelines` (`name` names it). */
+function inlinePipelines(name: string, doc: unknown): { where: string; text: string }[] {
     if (!Array.isArray(doc)) return [];
     return doc.flatMap((entry, i) => {
         const inline = yamlSetting(entry, "config.string");
         if (typeof inline !== "string") return [];
         const id = yamlSetting(entry, "pipeline.id");
-        const where = `${name} pipeline ${typeof id === "string" ? id : `#${i + 1}`} config.string`;
-        return [...(looksLikePipeline(inline) ? pipelineProblems(where, inline) : [`${where} is not a pipeline the policy can read`]), ...insecureText(where, inline)];
+        return [{ where: `${name} pipeline ${typeof id === "string" ? id : `#${i + 1}`} config.string`, text: inline }];
     });
+}
+
+/** A pipeline written inline is a pipeline too, and one the reader cannot read fails closed. */
+function inlinePipelineProblems({ where, text }: { where: string; text: string }): string[] {
+    return [...(looksLikePipeline(text) ? pipelineProblems(where, text) : [`${where} is not a pipeline the policy can read`]), ...insecureText(where, text)];
 }
 
 /** Docker `envs` as name/value pairs (`NAME=value` strings), with whether each was wrapped as a secret. */
@@ -487,25 +491,35 @@ function yamlText(doc: unknown): string {
  * ({@link UnsetTls}); none may turn TLS or verification off. Not checked while unknown.
  */
 export function eckConfigProblems(r: PolicyResource): string[] {
+    const checks = { Elasticsearch: elasticsearchYmlProblems, Kibana: kibanaYmlProblems } as const;
+    return [
+        ...eckSettings(r).flatMap(({ kind, where, doc }) => (kind === "Logstash" ? [] : [...checks[kind](where, doc, "operator"), ...insecureText(where, yamlText(doc))])),
+        ...eckPipelines(r).flatMap(inlinePipelineProblems),
+    ];
+}
+
+/**
+ * The settings objects of an ECK custom resource, each with where it is: each node set's `config` of an
+ * Elasticsearch, the `config` of a Kibana or a Logstash. Left out while unknown or not an object.
+ */
+function eckSettings(r: PolicyResource): { kind: "Elasticsearch" | "Kibana" | "Logstash"; where: string; doc: object }[] {
     const kind = kubernetesKind(r.type);
     if (!kind || !r.type.includes(".k8s.elastic.co/")) return [];
-    const out: string[] = [];
-    const settings = (where: string, v: unknown, check: (where: string, doc: unknown, unset: UnsetTls) => string[]) => {
+    const settings = (k: "Elasticsearch" | "Kibana" | "Logstash", where: string, v: unknown) => {
         const doc = revealDeep(v);
-        if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return;
-        out.push(...check(where, doc, "operator"), ...insecureText(where, yamlText(doc)));
+        return typeof doc === "object" && doc !== null && !Array.isArray(doc) ? [{ kind: k, where, doc }] : [];
     };
     if (kind === "Elasticsearch") {
-        asList(at(r.props, "spec", "nodeSets")).forEach((set, i) => {
-            const name = asString(at(set, "name")) ?? `#${i + 1}`;
-            settings(`Elasticsearch ${r.name} spec.nodeSets[${name}].config`, at(set, "config"), elasticsearchYmlProblems);
-        });
-    } else if (kind === "Kibana") {
-        settings(`Kibana ${r.name} spec.config`, at(r.props, "spec", "config"), kibanaYmlProblems);
-    } else if (kind === "Logstash") {
-        out.push(...inlinePipelineProblems(`Logstash ${r.name} spec.pipelines`, revealDeep(at(r.props, "spec", "pipelines"))));
+        return asList(at(r.props, "spec", "nodeSets")).flatMap((set, i) => settings(kind, `Elasticsearch ${r.name} spec.nodeSets[${asString(at(set, "name")) ?? `#${i + 1}`}].config`, at(set, "config")));
     }
-    return out;
+    if (kind === "Kibana" || kind === "Logstash") return settings(kind, `${kind} ${r.name} spec.config`, at(r.props, "spec", "config"));
+    return [];
+}
+
+/** The pipelines written inline in an ECK Logstash's `pipelines` (its pipelines.yml). */
+function eckPipelines(r: PolicyResource): { where: string; text: string }[] {
+    if (!r.type.includes(".k8s.elastic.co/") || kubernetesKind(r.type) !== "Logstash") return [];
+    return inlinePipelines(`Logstash ${r.name} spec.pipelines`, revealDeep(at(r.props, "spec", "pipelines")));
 }
 
 /** TLS on every hop: Elasticsearch HTTP and transport, Kibana's server and its client, and no client skipping verification. */
@@ -516,7 +530,7 @@ export function tlsProblems(r: PolicyResource): string[] {
         if (name === "elasticsearch.yml" || name === "kibana.yml" || name === "pipelines.yml") {
             const { doc, error } = parseYaml(file);
             if (error) out.push(error);
-            else if (name === "pipelines.yml") out.push(...inlinePipelineProblems(file.name, doc));
+            else if (name === "pipelines.yml") out.push(...inlinePipelines(file.name, doc).flatMap(inlinePipelineProblems));
             else out.push(...(name === "elasticsearch.yml" ? elasticsearchYmlProblems(file.name, doc) : kibanaYmlProblems(file.name, doc)));
         }
         if (looksLikePipeline(file.content)) out.push(...pipelineProblems(file.name, file.content));
@@ -790,25 +804,9 @@ function literalPipelineOptions(where: string, text: string, fix = REFERENCE_FIX
  * Kibana's and Logstash's `config`, and each inline pipeline of Logstash's `pipelines`. Not checked while unknown.
  */
 function eckLiteralSecrets(r: PolicyResource): string[] {
-    const kind = kubernetesKind(r.type);
-    if (!kind || !r.type.includes(".k8s.elastic.co/")) return [];
-    const settings = (where: string, v: unknown) => {
-        const doc = revealDeep(v);
-        return typeof doc === "object" && doc !== null && !Array.isArray(doc) ? literalSettings(where, doc, KEYSTORE_FIX) : [];
-    };
-    if (kind === "Elasticsearch") {
-        return asList(at(r.props, "spec", "nodeSets")).flatMap((set, i) => settings(`Elasticsearch ${r.name} spec.nodeSets[${asString(at(set, "name")) ?? `#${i + 1}`}].config`, at(set, "config")));
-    }
-    if (kind === "Kibana") return settings(`Kibana ${r.name} spec.config`, at(r.props, "spec", "config"));
-    if (kind !== "Logstash") return [];
-    const pipelines = revealDeep(at(r.props, "spec", "pipelines"));
     return [
-        ...settings(`Logstash ${r.name} spec.config`, at(r.props, "spec", "config")),
-        ...(Array.isArray(pipelines) ? pipelines : []).flatMap((entry, i) => {
-            const inline = yamlSetting(entry, "config.string");
-            const id = yamlSetting(entry, "pipeline.id");
-            return typeof inline === "string" ? literalPipelineOptions(`Logstash ${r.name} spec.pipelines pipeline ${typeof id === "string" ? id : `#${i + 1}`} config.string`, inline, KEYSTORE_FIX) : [];
-        }),
+        ...eckSettings(r).flatMap(({ where, doc }) => literalSettings(where, doc, KEYSTORE_FIX)),
+        ...eckPipelines(r).flatMap(({ where, text }) => literalPipelineOptions(where, text, KEYSTORE_FIX)),
     ];
 }
 
