@@ -27,6 +27,24 @@ async function endedPid(): Promise<number> {
 }
 const fingerprint = (key: crypto.KeyObject) => crypto.createHash("sha256").update(crypto.createPublicKey(key).export({ type: "spki", format: "der" })).digest("hex");
 
+/**
+ * Watches the timers code sets and clears from now on, until `restore()`: `setSince(ms, mark)` are the timers of `ms`
+ * set since `mark` (a `mark()`), `cleared(t)` whether `t` was cleared.
+ */
+function watchTimers() {
+    const set = jest.spyOn(global, "setTimeout");
+    const clear = jest.spyOn(global, "clearTimeout");
+    return {
+        mark: () => set.mock.calls.length,
+        setSince: (ms: number, mark = 0) => set.mock.calls.flatMap((call, i) => (i >= mark && call[1] === ms ? [set.mock.results[i].value as unknown] : [])),
+        cleared: (timer: unknown) => clear.mock.calls.some((call) => call[0] === timer),
+        restore: () => {
+            set.mockRestore();
+            clear.mockRestore();
+        },
+    };
+}
+
 describe("bounded waits", () => {
     test("withDeadline passes a value or an error through, and names what it waited for when time runs out", async () => {
         await expect(withDeadline(Promise.resolve(42), 1000, "the answer")).resolves.toBe(42);
@@ -40,23 +58,19 @@ describe("bounded waits", () => {
     });
 
     test("a wait its caller abandoned keeps no timer: it does not fail at its deadline, and still settles with its promise", async () => {
-        const set = jest.spyOn(global, "setTimeout");
-        const cleared = jest.spyOn(global, "clearTimeout");
+        const timers = watchTimers();
         try {
-            /** Whether the deadline timer of the wait made by `make` (the one timer of 50 ms it set) was cleared. */
-            const deadlineCleared = (timer: unknown) => cleared.mock.calls.some((call) => call[0] === timer);
-            const timerOf = (from: number) => set.mock.results[set.mock.calls.findIndex((call, i) => i >= from && call[1] === 50)]?.value as unknown;
             const abandon = new AbortController();
             let settle: (value: string) => void = () => undefined;
-            const first = set.mock.calls.length;
+            const first = timers.mark();
             const wait = withDeadline(new Promise<string>((resolve) => (settle = resolve)), 50, "an abandoned wait", abandon.signal);
-            const timer = timerOf(first);
+            const [timer] = timers.setSince(50, first);
             expect(timer).toBeDefined();
             let outcome = "pending";
             wait.then((v) => (outcome = `resolved ${v}`), (e: unknown) => (outcome = `rejected ${String(e)}`));
-            expect(deadlineCleared(timer)).toBe(false);
+            expect(timers.cleared(timer)).toBe(false);
             abandon.abort();
-            expect(deadlineCleared(timer)).toBe(true);
+            expect(timers.cleared(timer)).toBe(true);
             await new Promise((resolve) => setTimeout(resolve, 200));
             expect(outcome).toBe("pending");
             settle("late");
@@ -65,12 +79,13 @@ describe("bounded waits", () => {
             // Already abandoned when made: its timer is cleared at once.
             const gone = new AbortController();
             gone.abort();
-            const before = set.mock.calls.length;
+            const before = timers.mark();
             void withDeadline(new Promise<never>(() => undefined), 50, "a wait abandoned before it began", gone.signal);
-            expect(deadlineCleared(timerOf(before))).toBe(true);
+            const [late] = timers.setSince(50, before);
+            expect(late).toBeDefined();
+            expect(timers.cleared(late)).toBe(true);
         } finally {
-            set.mockRestore();
-            cleared.mockRestore();
+            timers.restore();
         }
     });
 
@@ -329,8 +344,7 @@ describe("an evaluation under the mock runtime", () => {
 
     test("a program that fails while an output still waits leaves no timer behind to hold the worker", async () => {
         // The harness's waits are a minute long: each one set during the run must be cleared by its end.
-        const set = jest.spyOn(global, "setTimeout");
-        const cleared = jest.spyOn(global, "clearTimeout");
+        const timers = watchTimers();
         try {
             const run = runProgram({}, {
                 program: async () => {
@@ -342,14 +356,12 @@ describe("an evaluation under the mock runtime", () => {
                 },
             });
             await expect(run).rejects.toThrow("refused by the program");
-            const minuteLong = set.mock.calls.flatMap((call, i) => (call[1] === 60_000 ? [set.mock.results[i].value as unknown] : []));
+            const minuteLong = timers.setSince(60_000);
             // The wait for `never` was abandoned with the run, and its timer with it.
             expect(minuteLong.length).toBeGreaterThan(0);
-            const clearedTimers = new Set(cleared.mock.calls.map((call) => call[0] as unknown));
-            expect(minuteLong.filter((t) => !clearedTimers.has(t))).toEqual([]);
+            expect(minuteLong.filter((t) => !timers.cleared(t))).toEqual([]);
         } finally {
-            set.mockRestore();
-            cleared.mockRestore();
+            timers.restore();
         }
     });
 
